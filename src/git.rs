@@ -1,0 +1,203 @@
+//! The git repository that holds the signatures tree: found from signatures/ upward, never above
+//! the workspace, and committed to one file at a time so a user's own staged changes are never
+//! swept into quorate's commit.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use git2::{ErrorCode, Oid, Repository, RepositoryOpenFlags};
+
+/// How long a commit keeps retrying a locked index or a moved branch.
+const RETRY_FOR: Duration = Duration::from_secs(20);
+
+/// A commit that failed.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct GitError {
+    /// One line saying what failed.
+    pub message: String,
+}
+
+impl From<git2::Error> for GitError {
+    fn from(e: git2::Error) -> GitError {
+        GitError {
+            message: crate::maintainers::one_line(e.message()),
+        }
+    }
+}
+
+/// Finds the repository whose work tree holds `start`, searching upward but not above
+/// `workspace`. None when there is none (the tree then works without git).
+pub fn discover(start: &Path, workspace: &Path) -> Option<Repository> {
+    let start = existing_ancestor(start);
+    let workspace = workspace.canonicalize().ok()?;
+    let ceiling: Vec<PathBuf> = workspace
+        .parent()
+        .map(Path::to_path_buf)
+        .into_iter()
+        .collect();
+    let repo = Repository::open_ext(&start, RepositoryOpenFlags::empty(), &ceiling).ok()?;
+    let workdir = repo.workdir()?.canonicalize().ok()?;
+    // The work tree must be the workspace or inside it.
+    workdir.starts_with(&workspace).then_some(repo)
+}
+
+fn existing_ancestor(path: &Path) -> PathBuf {
+    let mut current = path.to_path_buf();
+    loop {
+        if let Ok(canonical) = current.canonicalize() {
+            return canonical;
+        }
+        if !current.pop() {
+            return PathBuf::from(".");
+        }
+    }
+}
+
+/// The path of `file` relative to the repository's work tree, with `/` separators.
+pub fn relative_path(repo: &Repository, file: &Path) -> Result<PathBuf, GitError> {
+    let workdir = repo
+        .workdir()
+        .ok_or_else(|| GitError {
+            message: "the repository is bare".into(),
+        })?
+        .canonicalize()
+        .map_err(|e| GitError {
+            message: e.to_string(),
+        })?;
+    let file = file.canonicalize().map_err(|e| GitError {
+        message: e.to_string(),
+    })?;
+    file.strip_prefix(&workdir)
+        .map(Path::to_path_buf)
+        .map_err(|_| GitError {
+            message: format!("{} is outside the repository's work tree", file.display()),
+        })
+}
+
+/// Who a commit is by when git has no user.name/user.email configured.
+#[derive(Debug, Clone)]
+pub struct FallbackIdentity {
+    /// A name.
+    pub name: String,
+    /// An email.
+    pub email: String,
+}
+
+/// Commits the given files, and only them, on top of the current branch: the new tree is HEAD's
+/// tree with these files added, the branch moves only if no one moved it meanwhile (otherwise
+/// it is rebuilt and retried), and each file is then staged in the index beside whatever the user
+/// had staged.
+pub fn commit_files(
+    repo: &Repository,
+    files: &[PathBuf],
+    message: &str,
+    fallback: &FallbackIdentity,
+) -> Result<Oid, GitError> {
+    let relative: Vec<PathBuf> = files
+        .iter()
+        .map(|f| relative_path(repo, f))
+        .collect::<Result<_, _>>()?;
+    let signature = repo
+        .signature()
+        .or_else(|_| git2::Signature::now(&fallback.name, &fallback.email))?;
+    let branch = match repo.find_reference("HEAD")?.symbolic_target() {
+        Some(target) => target.to_string(),
+        None => {
+            return Err(GitError {
+                message: "HEAD is detached: check out a branch to commit signatures".into(),
+            })
+        }
+    };
+    let deadline = Instant::now() + RETRY_FOR;
+    let commit = loop {
+        match try_commit(repo, &branch, &relative, message, &signature) {
+            Ok(oid) => break oid,
+            Err(e) if is_transient(&e) && Instant::now() < deadline => {
+                std::thread::sleep(backoff())
+            }
+            Err(e) => return Err(e.into()),
+        }
+    };
+    crate::failpoint("git-committed");
+    loop {
+        match stage(repo, &relative) {
+            Ok(()) => break,
+            Err(e) if is_transient(&e) && Instant::now() < deadline => std::thread::sleep(backoff()),
+            Err(e) => {
+                return Err(GitError {
+                    message: format!(
+                        "committed {commit}, but the index could not be updated ({}); run `git reset` to resync it",
+                        e.message()
+                    ),
+                })
+            }
+        }
+    }
+    Ok(commit)
+}
+
+fn try_commit(
+    repo: &Repository,
+    branch: &str,
+    files: &[PathBuf],
+    message: &str,
+    signature: &git2::Signature,
+) -> Result<Oid, git2::Error> {
+    let parent = match repo.find_reference(branch) {
+        Ok(r) => Some(r.peel_to_commit()?),
+        Err(e) if e.code() == ErrorCode::NotFound => None,
+        Err(e) => return Err(e),
+    };
+    let baseline = match &parent {
+        Some(commit) => commit.tree()?,
+        None => repo.find_tree(repo.treebuilder(None)?.write()?)?,
+    };
+    let workdir = repo.workdir().expect("checked by relative_path");
+    let mut update = git2::build::TreeUpdateBuilder::new();
+    for file in files {
+        let blob = repo.blob_path(&workdir.join(file))?;
+        update.upsert(path_for_git(file), blob, git2::FileMode::Blob);
+    }
+    let tree = repo.find_tree(update.create_updated(repo, &baseline)?)?;
+    let parents: Vec<&git2::Commit> = parent.iter().collect();
+    let oid = repo.commit(None, signature, signature, message, &tree, &parents)?;
+    let log = format!("commit: {}", message.lines().next().unwrap_or(""));
+    match &parent {
+        // Compare-and-swap: fails with Modified if another process moved the branch.
+        Some(p) => repo.reference_matching(branch, oid, true, p.id(), &log)?,
+        None => repo.reference(branch, oid, false, &log)?,
+    };
+    Ok(oid)
+}
+
+fn stage(repo: &Repository, files: &[PathBuf]) -> Result<(), git2::Error> {
+    let mut index = repo.index()?;
+    index.read(true)?;
+    for file in files {
+        index.add_path(file)?;
+    }
+    index.write()
+}
+
+fn path_for_git(path: &Path) -> String {
+    path.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+fn is_transient(e: &git2::Error) -> bool {
+    matches!(
+        e.code(),
+        ErrorCode::Locked | ErrorCode::Modified | ErrorCode::Exists
+    ) || e.message().contains("lock")
+}
+
+fn backoff() -> Duration {
+    // Jitter keeps concurrent signers from retrying in lockstep.
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    Duration::from_millis(5 + u64::from(nanos % 45))
+}

@@ -1,0 +1,319 @@
+//! The keyring: OpenPGP certificates read from `keyring/` (`*.asc`, `*.pgp`, `*.gpg`, any
+//! number per file, armored or binary). Only these certificates are ever consulted: no ambient
+//! GnuPG trust, no key servers.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use sequoia_openpgp as openpgp;
+
+use openpgp::cert::prelude::*;
+use openpgp::parse::Parse;
+use openpgp::{Fingerprint, KeyHandle, KeyID};
+
+/// A keyring that cannot be read. Always an input error (exit 2).
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {message}", path.display())]
+pub struct KeyringError {
+    /// The directory or file at fault.
+    pub path: PathBuf,
+    /// What is wrong, in one line.
+    pub message: String,
+}
+
+/// The certificates, merged by primary fingerprint, with an index from every (sub)key id.
+#[derive(Debug, Default)]
+pub struct Keyring {
+    certs: Vec<Cert>,
+    /// Where each certificate was read from (the first file that held it).
+    sources: Vec<PathBuf>,
+    by_primary: BTreeMap<Fingerprint, usize>,
+    by_keyid: HashMap<KeyID, Vec<usize>>,
+}
+
+/// The file names a keyring directory reads.
+pub fn is_keyring_file(path: &Path) -> bool {
+    matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("asc") | Some("pgp") | Some("gpg")
+    )
+}
+
+impl Keyring {
+    /// Reads every certificate file in `dir` (not recursive), sorted by name.
+    pub fn load_dir(dir: &Path) -> Result<Keyring, KeyringError> {
+        let fail = |path: &Path, message: String| KeyringError {
+            path: path.to_path_buf(),
+            message,
+        };
+        let entries = std::fs::read_dir(dir)
+            .map_err(|e| fail(dir, format!("cannot read the keyring directory: {e}")))?;
+        let mut files = Vec::new();
+        for entry in entries {
+            let entry =
+                entry.map_err(|e| fail(dir, format!("cannot read the keyring directory: {e}")))?;
+            let path = entry.path();
+            if is_keyring_file(&path) && path.is_file() {
+                files.push(path);
+            }
+        }
+        files.sort();
+        let mut keyring = Keyring::default();
+        for path in files {
+            let bytes =
+                std::fs::read(&path).map_err(|e| fail(&path, format!("cannot read: {e}")))?;
+            let certs = parse_certs(&bytes).map_err(|message| fail(&path, message))?;
+            for cert in certs {
+                keyring.insert(cert, &path);
+            }
+        }
+        Ok(keyring)
+    }
+
+    /// Adds a certificate, merging it with a copy already held. Secret key material is dropped:
+    /// the keyring only ever verifies.
+    pub fn insert(&mut self, cert: Cert, source: &Path) {
+        let cert = cert.strip_secret_key_material();
+        let fingerprint = cert.fingerprint();
+        let index = match self.by_primary.get(&fingerprint) {
+            Some(&i) => {
+                // Merging two copies of one certificate cannot fail: the fingerprints are equal.
+                self.certs[i] = self.certs[i]
+                    .clone()
+                    .merge_public(cert)
+                    .expect("same primary key");
+                i
+            }
+            None => {
+                self.certs.push(cert);
+                self.sources.push(source.to_path_buf());
+                self.by_primary.insert(fingerprint, self.certs.len() - 1);
+                self.certs.len() - 1
+            }
+        };
+        for key in self.certs[index].keys() {
+            let ids = self.by_keyid.entry(key.key().keyid()).or_default();
+            if !ids.contains(&index) {
+                ids.push(index);
+            }
+        }
+    }
+
+    /// Certificates holding a key with this handle (primary or subkey). More than one only when
+    /// key ids collide.
+    pub fn certs_for(&self, handle: &KeyHandle) -> Vec<&Cert> {
+        let keyid = KeyID::from(handle.clone());
+        self.by_keyid
+            .get(&keyid)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.certs[i])
+            .filter(|cert| cert.keys().any(|k| k.key().key_handle().aliases(handle)))
+            .collect()
+    }
+
+    /// The certificate with this primary fingerprint.
+    pub fn by_primary(&self, fingerprint: &Fingerprint) -> Option<&Cert> {
+        self.by_primary.get(fingerprint).map(|&i| &self.certs[i])
+    }
+
+    /// The file a certificate was first read from.
+    pub fn source_of(&self, fingerprint: &Fingerprint) -> Option<&Path> {
+        self.by_primary
+            .get(fingerprint)
+            .map(|&i| self.sources[i].as_path())
+    }
+
+    /// Every certificate, sorted by primary fingerprint.
+    pub fn certs(&self) -> impl Iterator<Item = &Cert> {
+        self.by_primary.values().map(|&i| &self.certs[i])
+    }
+
+    /// How many certificates.
+    pub fn len(&self) -> usize {
+        self.certs.len()
+    }
+
+    /// True when there is no certificate.
+    pub fn is_empty(&self) -> bool {
+        self.certs.is_empty()
+    }
+}
+
+/// Parses one file's certificates; an error is one line saying what is wrong.
+pub fn parse_certs(bytes: &[u8]) -> Result<Vec<Cert>, String> {
+    let parser = CertParser::from_bytes(bytes)
+        .map_err(|e| format!("not an OpenPGP certificate file: {}", error_chain(&e)))?;
+    let mut certs = Vec::new();
+    for cert in parser {
+        certs.push(cert.map_err(|e| format!("unparsable certificate: {}", error_chain(&e)))?);
+    }
+    if certs.is_empty() {
+        return Err("holds no OpenPGP certificate".into());
+    }
+    Ok(certs)
+}
+
+/// An anyhow error and its causes on one line.
+pub(crate) fn error_chain(e: &anyhow::Error) -> String {
+    e.chain()
+        .map(|c| c.to_string())
+        .collect::<Vec<_>>()
+        .join(": ")
+}
+
+/// How serious a keyring finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// The keyring and MAINTAINERS agree on this key.
+    Ok,
+    /// Worth knowing: an expired or revoked key, a key that cannot sign.
+    Warning,
+    /// The trust root is inconsistent: a maintainer key with no certificate, a certificate of no
+    /// maintainer, an invalid certificate.
+    Error,
+}
+
+/// One line of `keyring check`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct KeyringFinding {
+    /// How serious.
+    pub severity: Severity,
+    /// The maintainer's handle, when the finding is about one.
+    pub maintainer: Option<String>,
+    /// The primary fingerprint.
+    pub fingerprint: String,
+    /// What was found.
+    pub message: String,
+}
+
+/// Checks the keyring against MAINTAINERS, as of `now`.
+pub fn check(
+    keyring: &Keyring,
+    maintainers: &crate::maintainers::Maintainers,
+    now: std::time::SystemTime,
+) -> Vec<KeyringFinding> {
+    use openpgp::policy::StandardPolicy;
+    use openpgp::types::RevocationStatus;
+    let policy = StandardPolicy::at(now);
+    let mut findings = Vec::new();
+    for (fingerprint, handle) in maintainers.fingerprints() {
+        let finding = |severity, message: String| KeyringFinding {
+            severity,
+            maintainer: Some(handle.to_string()),
+            fingerprint: fingerprint.to_string(),
+            message,
+        };
+        let Some(cert) = Fingerprint::from_hex(fingerprint)
+            .ok()
+            .and_then(|f| keyring.by_primary(&f))
+        else {
+            findings.push(finding(
+                Severity::Error,
+                "no certificate in the keyring".into(),
+            ));
+            continue;
+        };
+        let source = keyring
+            .source_of(&cert.fingerprint())
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        let vc = match cert.with_policy(&policy, now) {
+            Ok(vc) => vc,
+            Err(e) => {
+                findings.push(finding(
+                    Severity::Error,
+                    format!("certificate is not valid: {}", error_chain(&e)),
+                ));
+                continue;
+            }
+        };
+        let mut problems = Vec::new();
+        if let RevocationStatus::Revoked(_) = vc.revocation_status() {
+            problems.push("the certificate is revoked".to_string());
+        }
+        if let Err(e) = vc.alive() {
+            problems.push(format!("the certificate has expired ({})", error_chain(&e)));
+        }
+        for ka in vc.keys() {
+            let role = if ka.primary() {
+                "primary key"
+            } else {
+                "subkey"
+            };
+            let fpr = ka.key().fingerprint().to_hex();
+            if let RevocationStatus::Revoked(_) = ka.revocation_status() {
+                if !ka.primary() {
+                    problems.push(format!("{role} {fpr} is revoked"));
+                }
+            } else if ka.alive().is_err() && vc.alive().is_ok() {
+                problems.push(format!("{role} {fpr} has expired"));
+            }
+        }
+        let can_sign = vc
+            .keys()
+            .for_signing()
+            .alive()
+            .revoked(false)
+            .next()
+            .is_some();
+        if !can_sign {
+            problems.push("no key of the certificate can sign now".to_string());
+        }
+        let uid = vc
+            .primary_userid()
+            .map(|u| String::from_utf8_lossy(u.userid().value()).into_owned())
+            .unwrap_or_default();
+        if problems.is_empty() {
+            findings.push(finding(Severity::Ok, format!("{uid} ({source})")));
+        } else {
+            findings.push(finding(
+                Severity::Warning,
+                format!("{uid} ({source}): {}", problems.join("; ")),
+            ));
+        }
+    }
+    for cert in keyring.certs() {
+        let fingerprint = cert.fingerprint().to_hex();
+        if maintainers.by_fingerprint(&fingerprint).is_none() {
+            let uid = cert
+                .userids()
+                .next()
+                .map(|u| String::from_utf8_lossy(u.userid().value()).into_owned())
+                .unwrap_or_default();
+            findings.push(KeyringFinding {
+                severity: Severity::Error,
+                maintainer: None,
+                fingerprint,
+                message: format!(
+                    "certificate {uid} ({}) is not a maintainer's key: MAINTAINERS does not list it",
+                    keyring.source_of(&cert.fingerprint()).map(|p| p.display().to_string()).unwrap_or_default()
+                ),
+            });
+        }
+    }
+    findings
+}
+
+/// The maintainers' certificates as one binary keyring (public parts only), and the
+/// maintainer fingerprints that have no certificate.
+pub fn export(
+    keyring: &Keyring,
+    maintainers: &crate::maintainers::Maintainers,
+) -> (Vec<u8>, Vec<String>) {
+    use openpgp::serialize::Serialize;
+    let mut bytes = Vec::new();
+    let mut missing = Vec::new();
+    for (fingerprint, _) in maintainers.fingerprints() {
+        match Fingerprint::from_hex(fingerprint)
+            .ok()
+            .and_then(|f| keyring.by_primary(&f))
+        {
+            // Serializing a certificate into memory cannot fail.
+            Some(cert) => cert.serialize(&mut bytes).expect("serialize to memory"),
+            None => missing.push(fingerprint.to_string()),
+        }
+    }
+    (bytes, missing)
+}

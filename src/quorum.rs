@@ -1,0 +1,178 @@
+//! Judging an image's signatures as podman would see them, and counting people, not files:
+//! one maintainer counts once, however many files, keys or subkeys they signed with.
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use crate::reason::{Problem, Reason};
+use crate::reference::Reference;
+use crate::tree::{self, MAX_SIGNATURES};
+use crate::verify::{Expected, Verdict, Verifier};
+use crate::workspace::Workspace;
+
+/// One `signature-N` file and its verdict.
+#[derive(Debug, Clone)]
+pub struct FileReport {
+    /// N.
+    pub number: u32,
+    /// The file.
+    pub path: PathBuf,
+    /// What it is and whether it counts.
+    pub verdict: Verdict,
+}
+
+/// Everything known about one image's signatures.
+#[derive(Debug, Clone)]
+pub struct ImageReport {
+    /// The reference asked for, normalized, with its digest.
+    pub reference: Reference,
+    /// The image's lookaside directory.
+    pub directory: PathBuf,
+    /// A problem with the directory itself (a symlink, not a directory), if any.
+    pub directory_error: Option<String>,
+    /// Every `signature-N`, in order.
+    pub files: Vec<FileReport>,
+    /// The maintainers whose signatures count, each once, in order of first signature.
+    pub signers: Vec<String>,
+    /// Maintainers who hold a key and have not signed.
+    pub missing: Vec<String>,
+}
+
+impl ImageReport {
+    /// True when at least `threshold` distinct maintainers signed.
+    pub fn is_quorate(&self, threshold: u32) -> bool {
+        self.signers.len() as u32 >= threshold
+    }
+
+    /// `verify`'s rule: at least one file, and every file counts.
+    pub fn all_valid(&self) -> bool {
+        self.directory_error.is_none()
+            && !self.files.is_empty()
+            && self.files.iter().all(|f| f.verdict.counts())
+    }
+}
+
+/// Reads and judges every signature of one image.
+pub fn check_image(
+    workspace: &Workspace,
+    verifier: &Verifier,
+    reference: &Reference,
+) -> ImageReport {
+    let directory = tree::image_dir(&workspace.signatures_dir, reference);
+    let mut report = ImageReport {
+        reference: reference.clone(),
+        directory: directory.clone(),
+        directory_error: None,
+        files: Vec::new(),
+        signers: Vec::new(),
+        missing: Vec::new(),
+    };
+    let listing = match tree::list(&directory, &workspace.signatures_dir) {
+        Ok(listing) => listing,
+        Err(e) => {
+            report.directory_error = Some(e.to_string());
+            report.missing = holders(workspace);
+            return report;
+        }
+    };
+    let digest = reference.digest().expect("an image reference has a digest");
+    let expected = Expected {
+        reference,
+        directory: Some((reference.path(), digest)),
+    };
+    for entry in &listing.entries {
+        let mut position = Vec::new();
+        if entry.number > listing.contiguous {
+            position.push(Problem::new(
+                Reason::AfterGap,
+                format!(
+                    "signature-{} is missing, so podman never reads signature-{}",
+                    listing.contiguous + 1,
+                    entry.number
+                ),
+            ));
+        }
+        if entry.number > MAX_SIGNATURES {
+            position.push(Problem::new(
+                Reason::BeyondLimit,
+                format!("podman reads at most {MAX_SIGNATURES} signatures of an image"),
+            ));
+        }
+        let mut verdict = if !entry.regular {
+            Verdict::failed(Problem::new(
+                Reason::NotARegularFile,
+                "a symlink or other non-regular file; never followed",
+            ))
+        } else if entry.number > MAX_SIGNATURES {
+            Verdict::failed(position.pop().expect("pushed above"))
+        } else {
+            match read_limited(&entry.path) {
+                Ok(bytes) => verifier.verify_bytes(&bytes, &expected),
+                Err(problem) => Verdict::failed(problem),
+            }
+        };
+        position.append(&mut verdict.problems);
+        verdict.problems = position;
+        report.files.push(FileReport {
+            number: entry.number,
+            path: entry.path.clone(),
+            verdict,
+        });
+    }
+    for file in &mut report.files {
+        if !file.verdict.counts() {
+            continue;
+        }
+        let handle = file
+            .verdict
+            .signer
+            .maintainer
+            .clone()
+            .expect("a counting signature has a maintainer");
+        if report.signers.contains(&handle) {
+            file.verdict.problems.push(Problem::new(
+                Reason::DuplicateMaintainer,
+                format!("{handle} already signed this image; counted once"),
+            ));
+        } else {
+            report.signers.push(handle);
+        }
+    }
+    report.missing = holders(workspace)
+        .into_iter()
+        .filter(|h| !report.signers.contains(h))
+        .collect();
+    report
+}
+
+/// Maintainers who hold at least one key: the people who could sign.
+fn holders(workspace: &Workspace) -> Vec<String> {
+    workspace
+        .maintainers
+        .people()
+        .filter(|m| !m.keys.is_empty())
+        .map(|m| m.handle.clone())
+        .collect()
+}
+
+/// Reads a signature file without following a symlink and without reading past the 4 MiB
+/// podman reads.
+fn read_limited(path: &std::path::Path) -> Result<Vec<u8>, Problem> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+        .map_err(|e| Problem::new(Reason::Unreadable, format!("cannot read: {e}")))?;
+    let mut bytes = Vec::new();
+    file.take(crate::message::MAX_SIGNATURE_FILE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Problem::new(Reason::Unreadable, format!("cannot read: {e}")))?;
+    if bytes.len() as u64 > crate::message::MAX_SIGNATURE_FILE {
+        return Err(Problem::new(
+            Reason::TooLarge,
+            "the file is larger than the 4 MiB podman reads",
+        ));
+    }
+    Ok(bytes)
+}

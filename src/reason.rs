@@ -1,0 +1,284 @@
+//! Why a signature does not count: one enum, one stable kebab-case code per variant, used alike
+//! in text output, JSON and docs/reasons.md.
+
+use serde::Serialize;
+
+/// Every reason a `signature-N` file does not count toward a quorum (and the one notice that
+/// is not a fault). The codes are stable: tools and auditors match on them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Reason {
+    // --- where the file is ---
+    /// The file follows a gap in the numbering: podman stops at the first missing number and
+    /// never sees it.
+    AfterGap,
+    /// The file is past the 128th signature of the image, which is all podman reads.
+    BeyondLimit,
+    /// A symlink, directory or other non-regular file: never followed.
+    NotARegularFile,
+    /// The file could not be read.
+    Unreadable,
+
+    // --- the OpenPGP message ---
+    /// The file is empty.
+    EmptyFile,
+    /// The file is larger than the 4 MiB podman reads.
+    TooLarge,
+    /// ASCII armor: podman reads binary OpenPGP only.
+    AsciiArmored,
+    /// A cleartext signature, not a binary signed message.
+    CleartextSignature,
+    /// The first byte does not start an OpenPGP signed message.
+    NotOpenpgp,
+    /// The message is cut short (for example the signature packet is missing).
+    TruncatedMessage,
+    /// The OpenPGP packets do not parse.
+    MalformedMessage,
+    /// A detached signature: the payload is not inside.
+    DetachedSignature,
+    /// Data but no signature.
+    NoSignature,
+    /// More than one signature in one message: GPGME refuses it.
+    MultipleSignatures,
+    /// The packets are not One-Pass Signature, Literal Data, Signature.
+    NotASignedMessage,
+    /// Compressed data nested inside compressed data.
+    NestedCompression,
+    /// The literal data is larger than any payload could be.
+    PayloadTooLarge,
+
+    // --- the signature and its key ---
+    /// The signature names no issuing key.
+    NoIssuer,
+    /// No certificate in the keyring holds the issuing key.
+    UnknownIssuer,
+    /// The issuer is a key MAINTAINERS lists, but the keyring has no certificate for it.
+    MaintainerCertificateMissing,
+    /// The signature does not verify against the issuing key.
+    BadSignature,
+    /// The signature uses a hash that is not collision resistant (SHA-1, MD5, RIPEMD-160).
+    WeakHash,
+    /// Sequoia's standard policy rejects the signature or its key for another reason.
+    PolicyRejected,
+    /// Not a binary document signature (type 0x00).
+    WrongSignatureType,
+    /// The signature has no creation time.
+    NoCreationTime,
+    /// The signature is dated after the time it is judged at.
+    SignatureInFuture,
+    /// The signature's own expiration time has passed.
+    SignatureExpired,
+    /// The signature is dated before its key was created.
+    KeyNotYetCreated,
+    /// The key was not alive (expired, or not yet bound) when it signed.
+    KeyNotAliveAtSigning,
+    /// The key was alive when it signed but has expired since; podman rejects it too.
+    KeyExpired,
+    /// The key is not marked for signing.
+    KeyNotSigningCapable,
+    /// The key or its certificate is hard-revoked (compromised, or no reason given): every
+    /// signature it ever made is void.
+    KeyRevoked,
+    /// The key or its certificate was soft-revoked (retired or superseded) before the time it is
+    /// judged at.
+    KeyRetired,
+    /// The certificate has no valid self-signature under the policy.
+    CertificateInvalid,
+    /// The signing key's primary key is not listed in MAINTAINERS.
+    NotAMaintainer,
+
+    // --- the payload ---
+    /// The payload is not a JSON document (or bytes follow it, or it is not UTF-8).
+    PayloadNotJson,
+    /// A key appears twice in one JSON object.
+    PayloadDuplicateKey,
+    /// A member is missing, unknown, or of the wrong JSON type.
+    PayloadSchema,
+    /// `critical.type` is not `atomic container signature`.
+    PayloadWrongType,
+    /// The payload's digest is not lowercase `sha256:` and 64 hex digits.
+    PayloadBadDigest,
+    /// The payload's docker-reference does not parse.
+    PayloadBadReference,
+    /// The signed reference has neither tag nor digest: podman never accepts it.
+    ReferenceWithoutTag,
+    /// The payload signs another digest than the one asked for.
+    DigestMismatch,
+    /// The payload's digest or repository differs from the directory the file is in.
+    DirectoryMismatch,
+    /// The payload signs another image name or tag than the one asked for.
+    ReferenceMismatch,
+
+    // --- notices: not faults ---
+    /// A further valid signature by a maintainer already counted: reported, counted once.
+    DuplicateMaintainer,
+}
+
+impl Reason {
+    /// Every reason, in documentation order.
+    pub const ALL: &'static [Reason] = &[
+        Reason::AfterGap,
+        Reason::BeyondLimit,
+        Reason::NotARegularFile,
+        Reason::Unreadable,
+        Reason::EmptyFile,
+        Reason::TooLarge,
+        Reason::AsciiArmored,
+        Reason::CleartextSignature,
+        Reason::NotOpenpgp,
+        Reason::TruncatedMessage,
+        Reason::MalformedMessage,
+        Reason::DetachedSignature,
+        Reason::NoSignature,
+        Reason::MultipleSignatures,
+        Reason::NotASignedMessage,
+        Reason::NestedCompression,
+        Reason::PayloadTooLarge,
+        Reason::NoIssuer,
+        Reason::UnknownIssuer,
+        Reason::MaintainerCertificateMissing,
+        Reason::BadSignature,
+        Reason::WeakHash,
+        Reason::PolicyRejected,
+        Reason::WrongSignatureType,
+        Reason::NoCreationTime,
+        Reason::SignatureInFuture,
+        Reason::SignatureExpired,
+        Reason::KeyNotYetCreated,
+        Reason::KeyNotAliveAtSigning,
+        Reason::KeyExpired,
+        Reason::KeyNotSigningCapable,
+        Reason::KeyRevoked,
+        Reason::KeyRetired,
+        Reason::CertificateInvalid,
+        Reason::NotAMaintainer,
+        Reason::PayloadNotJson,
+        Reason::PayloadDuplicateKey,
+        Reason::PayloadSchema,
+        Reason::PayloadWrongType,
+        Reason::PayloadBadDigest,
+        Reason::PayloadBadReference,
+        Reason::ReferenceWithoutTag,
+        Reason::DigestMismatch,
+        Reason::DirectoryMismatch,
+        Reason::ReferenceMismatch,
+        Reason::DuplicateMaintainer,
+    ];
+
+    /// The stable kebab-case code.
+    pub fn code(self) -> &'static str {
+        // Variants are declared in the order of ALL and CODES; a test holds the three together.
+        CODES[self as usize]
+    }
+
+    /// False only for notices, which are reported but do not stop a file from being valid.
+    pub fn is_fault(self) -> bool {
+        !matches!(self, Reason::DuplicateMaintainer)
+    }
+}
+
+/// The codes, in the order of `Reason::ALL`; a test checks they equal the serde names.
+const CODES: &[&str] = &[
+    "after-gap",
+    "beyond-limit",
+    "not-a-regular-file",
+    "unreadable",
+    "empty-file",
+    "too-large",
+    "ascii-armored",
+    "cleartext-signature",
+    "not-openpgp",
+    "truncated-message",
+    "malformed-message",
+    "detached-signature",
+    "no-signature",
+    "multiple-signatures",
+    "not-a-signed-message",
+    "nested-compression",
+    "payload-too-large",
+    "no-issuer",
+    "unknown-issuer",
+    "maintainer-certificate-missing",
+    "bad-signature",
+    "weak-hash",
+    "policy-rejected",
+    "wrong-signature-type",
+    "no-creation-time",
+    "signature-in-future",
+    "signature-expired",
+    "key-not-yet-created",
+    "key-not-alive-at-signing",
+    "key-expired",
+    "key-not-signing-capable",
+    "key-revoked",
+    "key-retired",
+    "certificate-invalid",
+    "not-a-maintainer",
+    "payload-not-json",
+    "payload-duplicate-key",
+    "payload-schema",
+    "payload-wrong-type",
+    "payload-bad-digest",
+    "payload-bad-reference",
+    "reference-without-tag",
+    "digest-mismatch",
+    "directory-mismatch",
+    "reference-mismatch",
+    "duplicate-maintainer",
+];
+
+/// One reason with what it is about in this case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    /// The stable code.
+    #[serde(rename = "code")]
+    pub reason: Reason,
+    /// The particulars, one line.
+    pub detail: String,
+}
+
+impl Problem {
+    /// A problem with its particulars.
+    pub fn new(reason: Reason, detail: impl Into<String>) -> Problem {
+        Problem {
+            reason,
+            detail: detail.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "[{}] {}", self.reason.code(), self.detail)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_the_serde_names_and_unique() {
+        assert_eq!(Reason::ALL.len(), CODES.len());
+        let mut seen = std::collections::BTreeSet::new();
+        for (i, reason) in Reason::ALL.iter().enumerate() {
+            assert_eq!(*reason as usize, i);
+            let serde_name = serde_json::to_value(reason).unwrap();
+            assert_eq!(serde_name, serde_json::Value::String(reason.code().into()));
+            assert!(seen.insert(reason.code()), "{} twice", reason.code());
+        }
+    }
+
+    #[test]
+    fn every_code_is_documented() {
+        let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/reasons.md"))
+            .unwrap();
+        for reason in Reason::ALL {
+            assert!(
+                doc.contains(&format!("`{}`", reason.code())),
+                "docs/reasons.md lacks {}",
+                reason.code()
+            );
+        }
+    }
+}

@@ -1,0 +1,154 @@
+//! The workspace: MAINTAINERS, keyring/, signatures/, digests/ and an optional quorate.toml in
+//! one directory, as in StageX. The trust root (MAINTAINERS and keyring/) can be taken from
+//! elsewhere so CI pins it outside the repository it gates.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::keyring::{Keyring, KeyringError};
+use crate::maintainers::{Maintainers, MaintainersError};
+
+/// The threshold when neither the caller nor quorate.toml asks for more.
+pub const DEFAULT_THRESHOLD: u32 = 2;
+
+/// Where the workspace's parts are; `None` means the default place inside `dir`.
+#[derive(Debug, Clone, Default)]
+pub struct WorkspaceOptions {
+    /// The workspace directory.
+    pub dir: PathBuf,
+    /// `--keyring DIR`.
+    pub keyring: Option<PathBuf>,
+    /// `--maintainers FILE`.
+    pub maintainers: Option<PathBuf>,
+}
+
+/// A workspace that cannot be loaded. Always an input error (exit 2).
+#[derive(Debug, thiserror::Error)]
+pub enum WorkspaceError {
+    /// The workspace directory is missing or not a directory.
+    #[error("{}: not a workspace directory ({reason})", path.display())]
+    NotADirectory {
+        /// The directory.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// MAINTAINERS is missing or malformed.
+    #[error(transparent)]
+    Maintainers(#[from] MaintainersError),
+    /// The keyring is missing or holds an unparsable certificate.
+    #[error(transparent)]
+    Keyring(#[from] KeyringError),
+    /// quorate.toml is malformed.
+    #[error("{}: {message}", path.display())]
+    Config {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// quorate.toml: the repository's own policy.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The least number of distinct maintainers; the caller may ask for more, never less.
+    pub threshold: Option<u32>,
+}
+
+/// A loaded workspace.
+#[derive(Debug)]
+pub struct Workspace {
+    /// The workspace directory.
+    pub root: PathBuf,
+    /// The signatures tree's root.
+    pub signatures_dir: PathBuf,
+    /// The release digests directory.
+    pub digests_dir: PathBuf,
+    /// The MAINTAINERS file read.
+    pub maintainers_path: PathBuf,
+    /// The keyring directory read.
+    pub keyring_dir: PathBuf,
+    /// Who the maintainers are.
+    pub maintainers: Maintainers,
+    /// Their certificates (and any others the keyring holds).
+    pub keyring: Keyring,
+    /// quorate.toml, or the defaults.
+    pub config: Config,
+}
+
+impl Workspace {
+    /// Loads MAINTAINERS, the keyring and quorate.toml.
+    pub fn load(options: &WorkspaceOptions) -> Result<Workspace, WorkspaceError> {
+        let root = options.dir.clone();
+        match std::fs::metadata(&root) {
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => {
+                return Err(WorkspaceError::NotADirectory {
+                    path: root,
+                    reason: "not a directory".into(),
+                })
+            }
+            Err(e) => {
+                return Err(WorkspaceError::NotADirectory {
+                    path: root,
+                    reason: e.to_string(),
+                })
+            }
+        }
+        let maintainers_path = options
+            .maintainers
+            .clone()
+            .unwrap_or_else(|| root.join("MAINTAINERS"));
+        let keyring_dir = options
+            .keyring
+            .clone()
+            .unwrap_or_else(|| root.join("keyring"));
+        let maintainers = Maintainers::load(&maintainers_path)?;
+        let keyring = Keyring::load_dir(&keyring_dir)?;
+        let config = load_config(&root.join("quorate.toml"))?;
+        Ok(Workspace {
+            signatures_dir: root.join("signatures"),
+            digests_dir: root.join("digests"),
+            root,
+            maintainers_path,
+            keyring_dir,
+            maintainers,
+            keyring,
+            config,
+        })
+    }
+
+    /// The threshold in force: the larger of the caller's and quorate.toml's.
+    pub fn threshold(&self, asked: u32) -> u32 {
+        asked.max(self.config.threshold.unwrap_or(0))
+    }
+
+    /// A path shown to people: relative to the workspace when inside it.
+    pub fn display_path(&self, path: &Path) -> String {
+        path.strip_prefix(&self.root)
+            .unwrap_or(path)
+            .to_string_lossy()
+            .into_owned()
+    }
+}
+
+fn load_config(path: &Path) -> Result<Config, WorkspaceError> {
+    let fail = |message: String| WorkspaceError::Config {
+        path: path.to_path_buf(),
+        message,
+    };
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
+        Err(e) => return Err(fail(format!("cannot read: {e}"))),
+    };
+    let config: Config =
+        toml::from_str(&text).map_err(|e| fail(crate::maintainers::one_line(&e.to_string())))?;
+    if config.threshold == Some(0) {
+        return Err(fail("threshold must be at least 1".into()));
+    }
+    Ok(config)
+}
