@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use git2::{ErrorCode, Oid, Repository, RepositoryOpenFlags};
 
 /// How long a commit keeps retrying a locked index or a moved branch.
-const RETRY_FOR: Duration = Duration::from_secs(20);
+const RETRY_FOR: Duration = Duration::from_secs(10);
 
 /// A commit that failed.
 #[derive(Debug, thiserror::Error)]
@@ -84,10 +84,10 @@ pub struct FallbackIdentity {
     pub email: String,
 }
 
-/// Commits the given files, and only them, on top of the current branch: the new tree is HEAD's
-/// tree with these files added, the branch moves only if no one moved it meanwhile (otherwise
-/// it is rebuilt and retried), and each file is then staged in the index beside whatever the user
-/// had staged.
+/// Commits the given files, and only them, on top of the current branch: each file is staged in
+/// the index beside whatever the user had staged, the new tree is HEAD's tree with these files
+/// added (never the index's), and the branch moves only if no one moved it meanwhile (otherwise
+/// the tree is rebuilt and the commit retried).
 pub fn commit_files(
     repo: &Repository,
     files: &[PathBuf],
@@ -109,32 +109,32 @@ pub fn commit_files(
             })
         }
     };
+    // Stage first: the index lock is what concurrent git users contend for, and a commit made
+    // while the index could not be updated would leave the work tree looking changed.
     let deadline = Instant::now() + RETRY_FOR;
-    let commit = loop {
-        match try_commit(repo, &branch, &relative, message, &signature) {
-            Ok(oid) => break oid,
+    retry(deadline, || stage(repo, &relative))?;
+    crate::failpoint("git-staged");
+    let commit = retry(deadline, || {
+        try_commit(repo, &branch, &relative, message, &signature)
+    })?;
+    crate::failpoint("git-committed");
+    Ok(commit)
+}
+
+/// Runs `step` until it succeeds, fails for a reason other than contention, or time runs out.
+fn retry<T>(
+    deadline: Instant,
+    mut step: impl FnMut() -> Result<T, git2::Error>,
+) -> Result<T, GitError> {
+    loop {
+        match step() {
+            Ok(value) => return Ok(value),
             Err(e) if is_transient(&e) && Instant::now() < deadline => {
                 std::thread::sleep(backoff())
             }
             Err(e) => return Err(e.into()),
         }
-    };
-    crate::failpoint("git-committed");
-    loop {
-        match stage(repo, &relative) {
-            Ok(()) => break,
-            Err(e) if is_transient(&e) && Instant::now() < deadline => std::thread::sleep(backoff()),
-            Err(e) => {
-                return Err(GitError {
-                    message: format!(
-                        "committed {commit}, but the index could not be updated ({}); run `git reset` to resync it",
-                        e.message()
-                    ),
-                })
-            }
-        }
     }
-    Ok(commit)
 }
 
 fn try_commit(

@@ -129,7 +129,7 @@ impl KeyFileSigner {
             return Err(no_key("the certificate is revoked".into()));
         }
         let usable = |ka: &ValidErasedKeyAmalgamation<'_, openpgp::packet::key::PublicParts>| {
-            ka.key().has_secret()
+            secret_present(ka.key())
                 && ka.for_signing()
                 && ka.alive().is_ok()
                 && !matches!(ka.revocation_status(), RevocationStatus::Revoked(_))
@@ -192,6 +192,23 @@ impl KeyFileSigner {
     pub fn sign(&self, payload: &[u8]) -> Result<Vec<u8>, SignError> {
         signed_message(self.keypair.clone(), payload)
             .map_err(|e| SignError::Crypto(crate::keyring::error_chain(&e)))
+    }
+}
+
+/// True when the key's secret is really here: unencrypted, or encrypted with a real S2K. A
+/// GnuPG stub (`gpg --export-secret-subkeys` writes one for an offline primary key, and one for a
+/// key on a smartcard) carries a private S2K and no secret.
+fn secret_present<R: openpgp::packet::key::KeyRole>(
+    key: &openpgp::packet::Key<openpgp::packet::key::PublicParts, R>,
+) -> bool {
+    use openpgp::crypto::S2K;
+    use openpgp::packet::key::SecretKeyMaterial;
+    match key.optional_secret() {
+        None => false,
+        Some(SecretKeyMaterial::Unencrypted(_)) => true,
+        Some(SecretKeyMaterial::Encrypted(e)) => {
+            !matches!(e.s2k(), S2K::Private { .. } | S2K::Unknown { .. })
+        }
     }
 }
 
