@@ -338,3 +338,12 @@ pub fn have(program: &str) -> bool {
     }
     found
 }
+
+/// The lowercase hex sha256 of some bytes.
+pub fn hex_sha256(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}

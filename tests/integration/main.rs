@@ -2,5 +2,6 @@
 //! against real OpenPGP keys and real git repositories.
 
 mod common;
+mod interop;
 mod rules;
 mod sign;

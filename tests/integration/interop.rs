@@ -1,0 +1,347 @@
+//! Against the real tools: GnuPG and skopeo (Debian's 1.9.3) make and check the same files.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use crate::common::*;
+
+/// A throwaway GnuPG home; its agent is stopped when it is dropped.
+struct Gnupg {
+    home: tempfile::TempDir,
+}
+
+impl Gnupg {
+    fn new() -> Gnupg {
+        let home = tempfile::Builder::new()
+            .prefix("gpg")
+            .tempdir_in("/tmp")
+            .unwrap();
+        std::fs::set_permissions(
+            home.path(),
+            std::os::unix::fs::PermissionsExt::from_mode(0o700),
+        )
+        .unwrap();
+        Gnupg { home }
+    }
+
+    fn cmd(&self, program: &str) -> Command {
+        let mut c = Command::new(program);
+        c.env("GNUPGHOME", self.home.path());
+        c
+    }
+
+    fn gpg(&self, args: &[&str]) -> Vec<u8> {
+        let out = self.cmd("gpg").arg("--batch").args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "gpg {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    }
+
+    /// A new key; with `subkey`, the primary only certifies and an Ed25519 subkey signs.
+    fn generate(&self, name: &str, subkey: bool) -> String {
+        let usage = if subkey { "cert" } else { "sign,cert" };
+        self.gpg(&[
+            "--passphrase",
+            "",
+            "--quick-gen-key",
+            &format!("{name} <{name}@example.org>"),
+            "ed25519",
+            usage,
+            "never",
+        ]);
+        let fpr = self.fingerprint(name);
+        if subkey {
+            self.gpg(&[
+                "--passphrase",
+                "",
+                "--quick-add-key",
+                &fpr,
+                "ed25519",
+                "sign",
+                "never",
+            ]);
+        }
+        fpr
+    }
+
+    fn fingerprint(&self, name: &str) -> String {
+        let listing = String::from_utf8(self.gpg(&["--with-colons", "--list-keys", name])).unwrap();
+        listing
+            .lines()
+            .find(|l| l.starts_with("fpr:"))
+            .unwrap()
+            .split(':')
+            .nth(9)
+            .unwrap()
+            .to_string()
+    }
+
+    /// StageX's sign.sh: the payload piped through `gpg --sign --no-armor`.
+    fn stagex_sign(&self, fpr: &str, payload: &[u8]) -> Vec<u8> {
+        let mut child = self
+            .cmd("gpg")
+            .args(["--batch", "--sign", "--no-armor", "--local-user", fpr])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(payload).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    }
+}
+
+impl Drop for Gnupg {
+    fn drop(&mut self) {
+        let _ = self.cmd("gpgconf").args(["--kill", "all"]).output();
+    }
+}
+
+/// A workspace whose maintainers' keys live in a GnuPG home.
+fn gpg_workspace(gnupg: &Gnupg, people: &[(&str, &str)]) -> Ws {
+    let ws = Ws::new(&[]);
+    let mut maintainers = String::new();
+    for (handle, fpr) in people {
+        maintainers.push_str(&format!(
+            "[people.{handle}]\nname = \"{handle}\"\n[keys.{handle}.gpg]\nid = \"{fpr}\"\n"
+        ));
+        std::fs::write(
+            ws.path().join(format!("keyring/{handle}.pgp")),
+            gnupg.gpg(&["--export", fpr]),
+        )
+        .unwrap();
+    }
+    std::fs::write(ws.path().join("MAINTAINERS"), maintainers).unwrap();
+    ws
+}
+
+/// A manifest and its digest.
+fn manifest(dir: &Path) -> (PathBuf, String) {
+    let text = r#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},"layers":[]}"#;
+    let path = dir.join("manifest.json");
+    std::fs::write(&path, text).unwrap();
+    (path, hex_sha256(text.as_bytes()))
+}
+
+#[test]
+fn quorates_signature_passes_skopeo_and_gpg() {
+    if !have("gpg") || !have("skopeo") {
+        return;
+    }
+    let gnupg = Gnupg::new();
+    let fpr = gnupg.generate("alice", false);
+    let ws = gpg_workspace(&gnupg, &[("alice", &fpr)]);
+    let key = ws.path().join("alice.key");
+    std::fs::write(&key, gnupg.gpg(&["--export-secret-keys", &fpr])).unwrap();
+    let (manifest, hex) = manifest(ws.path());
+    let reference = format!("stagex/pallet-rust:1.0@sha256:{hex}");
+    let run = ws.run(&["sign", &reference, "--key", key.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let sig = ws.image_dir("pallet-rust", &hex).join("signature-1");
+
+    let out = gnupg
+        .cmd("skopeo")
+        .args([
+            "standalone-verify",
+            manifest.to_str().unwrap(),
+            "docker.io/stagex/pallet-rust:1.0",
+            &fpr.to_uppercase(),
+            sig.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "skopeo: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout)
+        .contains(&format!("Signature verified, digest sha256:{hex}")));
+
+    let decrypted = gnupg.gpg(&["--decrypt", sig.to_str().unwrap()]);
+    assert_eq!(decrypted, payload("docker.io/stagex/pallet-rust:1.0", &hex));
+}
+
+#[test]
+fn the_exported_keyring_is_what_podman_needs() {
+    if !have("gpg") || !have("skopeo") {
+        return;
+    }
+    let gnupg = Gnupg::new();
+    let fpr = gnupg.generate("alice", false);
+    let ws = gpg_workspace(&gnupg, &[("alice", &fpr)]);
+    std::fs::write(
+        ws.path().join("alice.key"),
+        gnupg.gpg(&["--export-secret-keys", &fpr]),
+    )
+    .unwrap();
+    let (manifest, hex) = manifest(ws.path());
+    let reference = format!("stagex/pallet-rust:1.0@sha256:{hex}");
+    assert_eq!(ws.run(&["sign", &reference, "--key", "alice.key"]).code, 0);
+    let run = ws.run(&["keyring", "export", "-o", "maintainers.pgp"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    // A fresh GnuPG that knows only the exported keyring verifies the signature.
+    let fresh = Gnupg::new();
+    fresh.gpg(&[
+        "--import",
+        ws.path().join("maintainers.pgp").to_str().unwrap(),
+    ]);
+    let sig = ws.image_dir("pallet-rust", &hex).join("signature-1");
+    let out = fresh
+        .cmd("skopeo")
+        .args([
+            "standalone-verify",
+            manifest.to_str().unwrap(),
+            "docker.io/stagex/pallet-rust:1.0",
+            &fpr,
+            sig.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "skopeo: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn skopeo_and_stagex_signatures_count() {
+    if !have("gpg") || !have("skopeo") {
+        return;
+    }
+    let gnupg = Gnupg::new();
+    let alice = gnupg.generate("alice", false);
+    let bob = gnupg.generate("bob", true);
+    let carol = gnupg.generate("carol", false);
+    let ws = gpg_workspace(
+        &gnupg,
+        &[("alice", &alice), ("bob", &bob), ("carol", &carol)],
+    );
+    let (manifest, hex) = manifest(ws.path());
+
+    // alice: skopeo standalone-sign.
+    let sig1 = ws.path().join("skopeo.sig");
+    let out = gnupg
+        .cmd("skopeo")
+        .args([
+            "standalone-sign",
+            manifest.to_str().unwrap(),
+            "docker.io/stagex/pallet-rust:1.0",
+            &alice,
+            "-o",
+            sig1.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "skopeo: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    ws.put("pallet-rust", &hex, 1, &std::fs::read(&sig1).unwrap());
+    // bob: StageX's way, with a signing subkey, the short reference and optional:{}.
+    ws.put(
+        "pallet-rust",
+        &hex,
+        2,
+        &gnupg.stagex_sign(&bob, &payload("stagex/pallet-rust:1.0", &hex)),
+    );
+    // carol: StageX's way with her primary key.
+    ws.put(
+        "pallet-rust",
+        &hex,
+        3,
+        &gnupg.stagex_sign(&carol, &payload("stagex/pallet-rust:1.0", &hex)),
+    );
+
+    let reference = format!("stagex/pallet-rust:1.0@sha256:{hex}");
+    let run = ws.run(&["gate", "--threshold", "3", &reference]);
+    assert_eq!(
+        run.code,
+        0,
+        "{run:?}\n{}",
+        ws.run(&["verify", &reference]).stdout
+    );
+    let report = ws.verify_json(&reference);
+    assert_eq!(report["files"][1]["by_subkey"], true);
+    assert_eq!(report["files"][1]["maintainer"], "bob");
+    assert_eq!(report["files"][1]["primary_fingerprint"], bob);
+}
+
+#[test]
+fn a_key_exported_by_gpg_with_a_passphrase_signs() {
+    if !have("gpg") {
+        return;
+    }
+    let gnupg = Gnupg::new();
+    gnupg.gpg(&[
+        "--passphrase",
+        "s3cret",
+        "--pinentry-mode",
+        "loopback",
+        "--quick-gen-key",
+        "dora <dora@example.org>",
+        "ed25519",
+        "sign,cert",
+        "never",
+    ]);
+    let fpr = gnupg.fingerprint("dora");
+    let ws = gpg_workspace(&gnupg, &[("dora", &fpr)]);
+    let secret = gnupg.gpg(&[
+        "--passphrase",
+        "s3cret",
+        "--pinentry-mode",
+        "loopback",
+        "--export-secret-keys",
+        &fpr,
+    ]);
+    std::fs::write(ws.path().join("dora.key"), secret).unwrap();
+    std::fs::write(ws.path().join("pass"), "s3cret\n").unwrap();
+    let reference = format!("stagex/pallet-rust:1.0@sha256:{HEX_A}");
+    let run = ws.run(&["sign", &reference, "--key", "dora.key"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    let run = ws.run(&[
+        "sign",
+        &reference,
+        "--key",
+        "dora.key",
+        "--passphrase-file",
+        "pass",
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+}
+
+#[test]
+fn a_smartcard_style_export_signs_with_the_subkey() {
+    if !have("gpg") {
+        return;
+    }
+    // `gpg --export-secret-subkeys` leaves a stub for the offline primary key.
+    let gnupg = Gnupg::new();
+    let fpr = gnupg.generate("erin", true);
+    let ws = gpg_workspace(&gnupg, &[("erin", &fpr)]);
+    std::fs::write(
+        ws.path().join("erin.key"),
+        gnupg.gpg(&["--export-secret-subkeys", &fpr]),
+    )
+    .unwrap();
+    let reference = format!("stagex/pallet-rust:1.0@sha256:{HEX_A}");
+    let run = ws.run(&["sign", &reference, "--key", "erin.key"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stderr.contains("warning: signing with subkey"),
+        "{}",
+        run.stderr
+    );
+}
