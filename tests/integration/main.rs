@@ -2,6 +2,7 @@
 //! against real OpenPGP keys and real git repositories.
 
 mod common;
+mod gate;
 mod interop;
 mod rules;
 mod sign;

@@ -1,0 +1,336 @@
+//! `quorate gate`, the workspace's inputs, and `quorate keyring`.
+
+use crate::common::*;
+
+const REF: &str = "docker.io/stagex/pallet-rust:1.0";
+
+fn asked(hex: &str) -> String {
+    format!("stagex/pallet-rust:1.0@sha256:{hex}")
+}
+
+/// alice, bob and carol; alice and bob signed HEX_A, only alice HEX_B.
+fn release() -> (Ws, [TestKey; 3]) {
+    let keys = [
+        TestKey::new("alice"),
+        TestKey::new("bob"),
+        TestKey::new("carol"),
+    ];
+    let ws = Ws::new(&[
+        ("alice", &[&keys[0]]),
+        ("bob", &[&keys[1]]),
+        ("carol", &[&keys[2]]),
+    ]);
+    ws.put(
+        "pallet-rust",
+        HEX_A,
+        1,
+        &sign(keys[0].primary_pair(), &payload(REF, HEX_A)),
+    );
+    ws.put(
+        "pallet-rust",
+        HEX_A,
+        2,
+        &sign(keys[1].primary_pair(), &payload(REF, HEX_A)),
+    );
+    ws.put(
+        "pallet-rust",
+        HEX_B,
+        1,
+        &sign(keys[0].primary_pair(), &payload(REF, HEX_B)),
+    );
+    (ws, keys)
+}
+
+#[test]
+fn the_refusal_names_who_signed_and_who_has_not() {
+    let (ws, _) = release();
+    let run = ws.run(&["gate", &asked(HEX_A), &asked(HEX_B)]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stdout
+            .contains(&format!("Quorate: {}: 2 of 2 (alice, bob)", asked(HEX_A))),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains(&format!(
+            "Minimum signatures not met: {}: 1 of 2 (alice); not yet signed by: bob, carol",
+            asked(HEX_B)
+        )),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn the_command_runs_only_when_the_gate_passes() {
+    let (ws, _) = release();
+    let marker = ws.path().join("published");
+    let touch = ["touch", marker.to_str().unwrap()];
+    let run = ws.run(&[&["gate", &asked(HEX_B), "--"][..], &touch].concat());
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(!marker.exists());
+    // The report goes to stderr when a command runs, so the command owns stdout.
+    assert!(run.stderr.contains("Minimum signatures not met"), "{run:?}");
+    assert!(run.stdout.is_empty(), "{run:?}");
+
+    let run = ws.run(&[&["gate", &asked(HEX_A), "--"][..], &touch].concat());
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(marker.exists());
+
+    let run = ws.run(&[
+        "gate",
+        &asked(HEX_A),
+        "--",
+        "sh",
+        "-c",
+        "echo published; exit 7",
+    ]);
+    assert_eq!(run.code, 7, "{run:?}");
+    assert_eq!(run.stdout, "published\n");
+    assert!(run.stderr.contains("Quorate:"), "{run:?}");
+
+    let run = ws.run(&["gate", &asked(HEX_A), "--", "/nonexistent/publish"]);
+    assert_eq!(run.code, 127, "{run:?}");
+    let run = ws.run(&[
+        "gate",
+        &asked(HEX_A),
+        "--",
+        ws.path().join("MAINTAINERS").to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 126, "{run:?}");
+}
+
+#[test]
+fn the_threshold_is_the_larger_of_the_callers_and_the_repositorys() {
+    let (ws, keys) = release();
+    assert_eq!(ws.run(&["gate", &asked(HEX_B), "--threshold", "1"]).code, 0);
+    assert_eq!(ws.run(&["gate", &asked(HEX_A), "--threshold", "3"]).code, 1);
+    std::fs::write(ws.path().join("quorate.toml"), "threshold = 3\n").unwrap();
+    // The repository raises it; the caller cannot lower it.
+    let run = ws.run(&["gate", &asked(HEX_A), "--threshold", "1"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stdout.contains("2 of 3"), "{}", run.stdout);
+    ws.put(
+        "pallet-rust",
+        HEX_A,
+        3,
+        &sign(keys[2].primary_pair(), &payload(REF, HEX_A)),
+    );
+    assert_eq!(ws.run(&["gate", &asked(HEX_A)]).code, 0);
+    std::fs::write(ws.path().join("quorate.toml"), "treshold = 3\n").unwrap();
+    let run = ws.run(&["gate", &asked(HEX_A)]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("quorate.toml"), "{run:?}");
+}
+
+#[test]
+fn gate_json_reports_each_image() {
+    let (ws, _) = release();
+    let run = ws.run(&["gate", "--json", &asked(HEX_A), &asked(HEX_B)]);
+    assert_eq!(run.code, 1);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(json["passed"], false);
+    assert_eq!(json["threshold"], 2);
+    assert_eq!(json["images"][0]["quorate"], true);
+    assert_eq!(json["images"][1]["signers"], serde_json::json!(["alice"]));
+    assert_eq!(
+        json["images"][1]["missing"],
+        serde_json::json!(["bob", "carol"])
+    );
+}
+
+#[test]
+fn verify_needs_at_least_one_file() {
+    let (ws, _) = release();
+    let hex = "0".repeat(64);
+    let run = ws.run(&["verify", &asked(&hex)]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stdout.contains("no signatures"), "{}", run.stdout);
+    assert_eq!(ws.run(&["gate", &asked(&hex), "--threshold", "1"]).code, 1);
+}
+
+#[test]
+fn verify_lists_every_reason_of_every_file() {
+    let (ws, keys) = release();
+    let mallory = TestKey::new("mallory");
+    ws.add_cert(&mallory);
+    // Not a maintainer, and signs another digest: two reasons.
+    ws.put(
+        "pallet-rust",
+        HEX_A,
+        3,
+        &sign(mallory.primary_pair(), &payload(REF, HEX_B)),
+    );
+    let run = ws.run(&["verify", &asked(HEX_A)]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stdout.contains("[not-a-maintainer]"), "{}", run.stdout);
+    assert!(run.stdout.contains("[digest-mismatch]"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains(&format!("valid    alice  {}", keys[0].fingerprint())),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn malformed_inputs_are_named_on_one_line_with_exit_2() {
+    let (ws, keys) = release();
+    let maintainers = std::fs::read_to_string(ws.path().join("MAINTAINERS")).unwrap();
+    let cases: Vec<(&str, String, &str)> = vec![
+        (
+            "MAINTAINERS",
+            "[people.x\n".into(),
+            "MAINTAINERS: not valid TOML",
+        ),
+        (
+            "MAINTAINERS",
+            format!(
+                "{maintainers}[people.dup]\n[keys.dup.k]\nid = \"{}\"\n",
+                keys[0].fingerprint()
+            ),
+            "listed under two people",
+        ),
+        (
+            "keyring/broken.asc",
+            "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nnonsense\n".into(),
+            "keyring/broken.asc: ",
+        ),
+    ];
+    for (file, content, expected) in cases {
+        let path = ws.path().join(file);
+        let saved = std::fs::read(&path).ok();
+        std::fs::write(&path, content).unwrap();
+        for args in [
+            vec!["gate", &asked(HEX_A) as &str],
+            vec!["keyring", "check"],
+        ] {
+            let run = ws.run(&args);
+            assert_eq!(run.code, 2, "{file}: {run:?}");
+            assert_eq!(run.stderr.lines().count(), 1, "{file}: {run:?}");
+            assert!(run.stderr.contains(expected), "{file}: {run:?}");
+        }
+        match saved {
+            Some(bytes) => std::fs::write(&path, bytes).unwrap(),
+            None => std::fs::remove_file(&path).unwrap(),
+        }
+    }
+    let run = ws.run(&["--workspace", "/nonexistent", "gate", &asked(HEX_A)]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("/nonexistent"), "{run:?}");
+}
+
+#[test]
+fn the_trust_root_can_come_from_outside_the_repository() {
+    let (ws, keys) = release();
+    // The repository's own MAINTAINERS is tampered with: mallory listed, bob removed.
+    let pinned = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        ws.path().join("MAINTAINERS"),
+        pinned.path().join("MAINTAINERS"),
+    )
+    .unwrap();
+    std::fs::create_dir(pinned.path().join("keys")).unwrap();
+    for key in &keys {
+        std::fs::write(
+            pinned.path().join(format!("keys/{}.asc", key.name)),
+            key.public(),
+        )
+        .unwrap();
+    }
+    std::fs::write(ws.path().join("MAINTAINERS"), "[people.mallory]\n").unwrap();
+    assert_eq!(ws.run(&["gate", &asked(HEX_A)]).code, 1);
+    let m = pinned.path().join("MAINTAINERS");
+    let k = pinned.path().join("keys");
+    let run = ws.run(&[
+        "--maintainers",
+        m.to_str().unwrap(),
+        "--keyring",
+        k.to_str().unwrap(),
+        "gate",
+        &asked(HEX_A),
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+}
+
+#[test]
+fn the_same_certificate_in_two_files_is_merged() {
+    let (ws, keys) = release();
+    let mut both = keys[1].public();
+    both.extend_from_slice(&keys[0].public());
+    std::fs::write(ws.path().join("keyring/all.asc"), both).unwrap();
+    assert_eq!(ws.run(&["gate", &asked(HEX_A)]).code, 0);
+    let run = ws.run(&["keyring", "check"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("3 certificates"), "{}", run.stdout);
+}
+
+#[test]
+fn keyring_check_names_every_inconsistency() {
+    let (ws, mut keys) = release();
+    let run = ws.run(&["keyring", "check"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.stdout.matches("ok ").count(), 3, "{}", run.stdout);
+
+    // carol's key expired, bob's revoked: named, but not errors.
+    let now = std::time::SystemTime::now();
+    keys[2].set_expiry(Some(days(5)), now - days(29));
+    ws.add_cert(&keys[2]);
+    keys[1].revoke(sequoia_openpgp::types::ReasonForRevocation::KeyRetired);
+    ws.add_cert(&keys[1]);
+    let run = ws.run(&["keyring", "check"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout
+            .lines()
+            .any(|l| l.contains("carol") && l.contains("expired")),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .lines()
+            .any(|l| l.contains("bob") && l.contains("revoked")),
+        "{}",
+        run.stdout
+    );
+
+    // A certificate no maintainer holds, and a maintainer key with no certificate: errors.
+    ws.add_cert(&TestKey::new("mallory"));
+    std::fs::remove_file(ws.path().join("keyring/alice.asc")).unwrap();
+    let run = ws.run(&["keyring", "check"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stdout
+            .lines()
+            .any(|l| l.starts_with("error") && l.contains("alice") && l.contains("no certificate")),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.lines().any(|l| l.starts_with("error")
+            && l.contains("mallory")
+            && l.contains("not a maintainer")),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn keyring_export_holds_only_maintainers_public_certificates() {
+    let (ws, keys) = release();
+    ws.add_cert(&TestKey::new("mallory"));
+    // A secret key dropped into keyring/ by mistake never leaks into the export.
+    std::fs::write(ws.path().join("keyring/alice-secret.asc"), keys[0].secret()).unwrap();
+    let run = ws.run(&["keyring", "export", "-o", "out.pgp"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let bytes = std::fs::read(ws.path().join("out.pgp")).unwrap();
+    let certs = quorate::keyring::parse_certs(&bytes).unwrap();
+    let mut fingerprints: Vec<String> = certs.iter().map(|c| c.fingerprint().to_hex()).collect();
+    fingerprints.sort();
+    let mut expected: Vec<String> = keys.iter().map(TestKey::fingerprint).collect();
+    expected.sort();
+    assert_eq!(fingerprints, expected);
+    assert!(certs.iter().all(|c| !c.is_tsk()));
+}
