@@ -70,8 +70,14 @@ pub struct VerifyArgs {
 #[derive(Debug, Args)]
 pub struct GateArgs {
     /// The images: NAME[:TAG]@sha256:<64 hex> each.
-    #[arg(value_name = "REF@sha256:HEX", required = true)]
+    #[arg(value_name = "REF@sha256:HEX", required_unless_present = "release")]
     pub references: Vec<String>,
+    /// Gate every package of the release in the digests directory.
+    #[arg(long, conflicts_with = "references")]
+    pub release: bool,
+    /// The release digests directory (default: the workspace's digests/).
+    #[arg(long, value_name = "DIR", requires = "release")]
+    pub digests: Option<PathBuf>,
     /// Distinct maintainers required; quorate.toml may raise it, never lower it.
     #[arg(long, value_name = "N", default_value_t = quorate::workspace::DEFAULT_THRESHOLD,
           value_parser = clap::value_parser!(u32).range(1..))]

@@ -4,6 +4,7 @@
 //!
 //! The library knows nothing of the terminal; `src/main.rs` and `src/cli.rs` are the program.
 
+pub mod digests;
 pub mod git;
 pub mod keyring;
 pub mod maintainers;

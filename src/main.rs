@@ -215,21 +215,29 @@ fn print_file(workspace: &Workspace, file: &FileJson) {
 }
 
 fn run_gate(options: &WorkspaceOptions, args: GateArgs) -> Result<u8, Failure> {
-    let references = args
+    let explicit = args
         .references
         .iter()
-        .map(|text| parse_reference(text).map(|r| (text.as_str(), r)))
+        .map(|text| parse_reference(text).map(|r| (text.clone(), r)))
         .collect::<Result<Vec<_>, _>>()?;
     let workspace = load(options)?;
+    let targets = if args.release {
+        release_targets(&workspace, args.digests.as_deref())?
+    } else {
+        explicit
+    };
     let threshold = workspace.threshold(args.threshold);
     let verifier = Verifier::new(
         &workspace.keyring,
         &workspace.maintainers,
         SystemTime::now(),
     );
-    let images: Vec<(&str, ImageReport)> = references
-        .iter()
-        .map(|(text, reference)| (*text, check_image(&workspace, &verifier, reference)))
+    let images: Vec<(String, ImageReport)> = targets
+        .into_iter()
+        .map(|(label, reference)| {
+            let report = check_image(&workspace, &verifier, &reference);
+            (label, report)
+        })
         .collect();
     let passed = images.iter().all(|(_, image)| image.is_quorate(threshold));
 
@@ -254,24 +262,21 @@ fn run_gate(options: &WorkspaceOptions, args: GateArgs) -> Result<u8, Failure> {
             serde_json::to_string_pretty(&json).expect("serializable")
         );
     } else {
-        for (text, image) in &images {
+        if args.release {
+            print_release_table(&mut out, &images, threshold);
+        }
+        for (label, image) in &images {
             let count = image.signers.len();
-            let signers = if image.signers.is_empty() {
-                "none".to_string()
-            } else {
-                image.signers.join(", ")
-            };
+            let signers = list_or(&image.signers, "none");
             if image.is_quorate(threshold) {
-                let _ = writeln!(out, "Quorate: {text}: {count} of {threshold} ({signers})");
+                if !args.release {
+                    let _ = writeln!(out, "Quorate: {label}: {count} of {threshold} ({signers})");
+                }
             } else {
-                let missing = if image.missing.is_empty() {
-                    "no one else".to_string()
-                } else {
-                    image.missing.join(", ")
-                };
+                let missing = list_or(&image.missing, "no one else");
                 let _ = writeln!(
                     out,
-                    "Minimum signatures not met: {text}: {count} of {threshold} ({signers}); not yet signed by: {missing}"
+                    "Minimum signatures not met: {label}: {count} of {threshold} ({signers}); not yet signed by: {missing}"
                 );
             }
             if let Some(e) = &image.directory_error {
@@ -308,6 +313,87 @@ fn run_gate(options: &WorkspaceOptions, args: GateArgs) -> Result<u8, Failure> {
     match args.command.split_first() {
         None => Ok(0),
         Some((program, rest)) => Ok(run_command(program, rest)),
+    }
+}
+
+/// Every package of the release, labelled by package name, gated by repository and digest.
+fn release_targets(
+    workspace: &Workspace,
+    digests: Option<&std::path::Path>,
+) -> Result<Vec<(String, Reference)>, Failure> {
+    let dir = digests.map_or_else(
+        || workspace.digests_dir.clone(),
+        std::path::Path::to_path_buf,
+    );
+    let packages = quorate::digests::read_dir(&dir).map_err(Failure::input)?;
+    packages
+        .iter()
+        .map(|p| {
+            workspace
+                .package_reference(p)
+                .map(|r| (p.name.clone(), r))
+                .map_err(|e| {
+                    Failure::input(format!("{}:{}: {e}", p.source.0.display(), p.source.1))
+                })
+        })
+        .collect()
+}
+
+fn print_release_table(
+    out: &mut dyn std::io::Write,
+    images: &[(String, ImageReport)],
+    threshold: u32,
+) {
+    let rows: Vec<[String; 4]> = images
+        .iter()
+        .map(|(label, image)| {
+            let digest = image
+                .reference
+                .digest()
+                .map(|d| d.to_string())
+                .unwrap_or_default();
+            let status = if image.is_quorate(threshold) {
+                "quorate".to_string()
+            } else {
+                format!(
+                    "{} of {threshold}; missing: {}",
+                    image.signers.len(),
+                    list_or(&image.missing, "no one else")
+                )
+            };
+            [
+                label.clone(),
+                digest[..19.min(digest.len())].to_string() + "…",
+                list_or(&image.signers, "-"),
+                status,
+            ]
+        })
+        .collect();
+    let header = ["PACKAGE", "DIGEST", "SIGNED BY", "STATUS"].map(String::from);
+    let widths: Vec<usize> = (0..4)
+        .map(|i| {
+            rows.iter()
+                .chain(std::iter::once(&header))
+                .map(|r| r[i].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    for row in std::iter::once(&header).chain(rows.iter()) {
+        let line: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(cell, w)| format!("{cell:<w$}"))
+            .collect();
+        let _ = writeln!(out, "{}", line.join("  ").trim_end());
+    }
+}
+
+fn list_or(items: &[String], empty: &str) -> String {
+    if items.is_empty() {
+        empty.to_string()
+    } else {
+        items.join(", ")
     }
 }
 

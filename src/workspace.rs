@@ -56,7 +56,12 @@ pub enum WorkspaceError {
 pub struct Config {
     /// The least number of distinct maintainers; the caller may ask for more, never less.
     pub threshold: Option<u32>,
+    /// Where a release's images live: `<namespace>/<package>`. Default `docker.io/stagex`.
+    pub namespace: Option<String>,
 }
+
+/// The namespace when quorate.toml names none, as StageX publishes.
+pub const DEFAULT_NAMESPACE: &str = "docker.io/stagex";
 
 /// A loaded workspace.
 #[derive(Debug)]
@@ -126,6 +131,24 @@ impl Workspace {
         asked.max(self.config.threshold.unwrap_or(0))
     }
 
+    /// The namespace a release's packages are published under.
+    pub fn namespace(&self) -> &str {
+        self.config
+            .namespace
+            .as_deref()
+            .unwrap_or(DEFAULT_NAMESPACE)
+    }
+
+    /// The reference gated for a release package: its repository and digest, any tag (podman's
+    /// rule for an image pulled by digest).
+    pub fn package_reference(
+        &self,
+        package: &crate::digests::Package,
+    ) -> Result<crate::reference::Reference, crate::reference::ReferenceError> {
+        let name = format!("{}/{}", self.namespace(), package.name);
+        crate::reference::Reference::with_parts(&name, None, Some(package.digest.clone()))
+    }
+
     /// A path shown to people: relative to the workspace when inside it.
     pub fn display_path(&self, path: &Path) -> String {
         path.strip_prefix(&self.root)
@@ -149,6 +172,14 @@ fn load_config(path: &Path) -> Result<Config, WorkspaceError> {
         toml::from_str(&text).map_err(|e| fail(crate::maintainers::one_line(&e.to_string())))?;
     if config.threshold == Some(0) {
         return Err(fail("threshold must be at least 1".into()));
+    }
+    if let Some(namespace) = &config.namespace {
+        let valid = crate::reference::Reference::parse(namespace).is_ok_and(|r| r.is_name_only());
+        if !valid {
+            return Err(fail(format!(
+                "namespace {namespace:?} is not a repository name such as docker.io/stagex"
+            )));
+        }
     }
     Ok(config)
 }
