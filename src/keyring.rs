@@ -184,6 +184,8 @@ pub struct KeyringFinding {
     pub maintainer: Option<String>,
     /// The primary fingerprint.
     pub fingerprint: String,
+    /// The keyring file holding the certificate, when there is one.
+    pub source: Option<PathBuf>,
     /// What was found.
     pub message: String,
 }
@@ -199,10 +201,15 @@ pub fn check(
     let policy = StandardPolicy::at(now);
     let mut findings = Vec::new();
     for (fingerprint, handle) in maintainers.fingerprints() {
+        let source = Fingerprint::from_hex(fingerprint)
+            .ok()
+            .and_then(|f| keyring.source_of(&f))
+            .map(Path::to_path_buf);
         let finding = |severity, message: String| KeyringFinding {
             severity,
             maintainer: Some(handle.to_string()),
             fingerprint: fingerprint.to_string(),
+            source: source.clone(),
             message,
         };
         let Some(cert) = Fingerprint::from_hex(fingerprint)
@@ -215,10 +222,6 @@ pub fn check(
             ));
             continue;
         };
-        let source = keyring
-            .source_of(&cert.fingerprint())
-            .map(|p| p.display().to_string())
-            .unwrap_or_default();
         let vc = match cert.with_policy(&policy, now) {
             Ok(vc) => vc,
             Err(e) => {
@@ -266,12 +269,9 @@ pub fn check(
             .map(|u| String::from_utf8_lossy(u.userid().value()).into_owned())
             .unwrap_or_default();
         if problems.is_empty() {
-            findings.push(finding(Severity::Ok, format!("{uid} ({source})")));
+            findings.push(finding(Severity::Ok, uid));
         } else {
-            findings.push(finding(
-                Severity::Warning,
-                format!("{uid} ({source}): {}", problems.join("; ")),
-            ));
+            findings.push(finding(Severity::Warning, format!("{uid}: {}", problems.join("; "))));
         }
     }
     for cert in keyring.certs() {
@@ -286,10 +286,8 @@ pub fn check(
                 severity: Severity::Error,
                 maintainer: None,
                 fingerprint,
-                message: format!(
-                    "certificate {uid} ({}) is not a maintainer's key: MAINTAINERS does not list it",
-                    keyring.source_of(&cert.fingerprint()).map(|p| p.display().to_string()).unwrap_or_default()
-                ),
+                source: keyring.source_of(&cert.fingerprint()).map(Path::to_path_buf),
+                message: format!("certificate {uid} is not a maintainer's key: MAINTAINERS does not list it"),
             });
         }
     }

@@ -425,6 +425,7 @@ fn run_keyring_check(options: &WorkspaceOptions) -> Result<u8, Failure> {
         &workspace.maintainers,
         SystemTime::now(),
     );
+    let width = findings.iter().map(|f| f.maintainer.as_deref().unwrap_or("-").len()).max().unwrap_or(0);
     for f in &findings {
         let label = match f.severity {
             Severity::Ok => "ok     ",
@@ -432,7 +433,8 @@ fn run_keyring_check(options: &WorkspaceOptions) -> Result<u8, Failure> {
             Severity::Error => "error  ",
         };
         let who = f.maintainer.as_deref().unwrap_or("-");
-        println!("{label}  {who}  {}  {}", f.fingerprint, f.message);
+        let source = f.source.as_ref().map(|p| format!(" ({})", workspace.display_path(p))).unwrap_or_default();
+        println!("{label}  {who:<width$}  {}  {}{source}", f.fingerprint, f.message);
     }
     let errors = findings
         .iter()

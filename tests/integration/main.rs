@@ -6,3 +6,10 @@ mod gate;
 mod interop;
 mod rules;
 mod sign;
+
+/// The CLI pinned case by case on the example workspace at the repository root: args, expected
+/// output and exit status (tests/cmd/*.toml).
+#[test]
+fn cli_cases() {
+    trycmd::TestCases::new().case("tests/cmd/*.toml");
+}
