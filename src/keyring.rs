@@ -271,7 +271,10 @@ pub fn check(
         if problems.is_empty() {
             findings.push(finding(Severity::Ok, uid));
         } else {
-            findings.push(finding(Severity::Warning, format!("{uid}: {}", problems.join("; "))));
+            findings.push(finding(
+                Severity::Warning,
+                format!("{uid}: {}", problems.join("; ")),
+            ));
         }
     }
     for cert in keyring.certs() {
@@ -286,8 +289,12 @@ pub fn check(
                 severity: Severity::Error,
                 maintainer: None,
                 fingerprint,
-                source: keyring.source_of(&cert.fingerprint()).map(Path::to_path_buf),
-                message: format!("certificate {uid} is not a maintainer's key: MAINTAINERS does not list it"),
+                source: keyring
+                    .source_of(&cert.fingerprint())
+                    .map(Path::to_path_buf),
+                message: format!(
+                    "certificate {uid} is not a maintainer's key: MAINTAINERS does not list it"
+                ),
             });
         }
     }

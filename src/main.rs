@@ -174,7 +174,7 @@ fn run_verify(options: &WorkspaceOptions, args: VerifyArgs) -> Result<u8, Failur
             println!("  {e}");
         }
         for file in &image.files {
-            print_file(&workspace, &FileJson::new(&workspace, file));
+            print_file(&FileJson::new(&workspace, file));
         }
         let valid = image.files.iter().filter(|f| f.verdict.counts()).count();
         if image.files.is_empty() {
@@ -183,18 +183,14 @@ fn run_verify(options: &WorkspaceOptions, args: VerifyArgs) -> Result<u8, Failur
             println!(
                 "{valid} of {} files valid; distinct maintainers: {}",
                 image.files.len(),
-                if image.signers.is_empty() {
-                    "none".to_string()
-                } else {
-                    image.signers.join(", ")
-                }
+                list_or(&image.signers, "none")
             );
         }
     }
     Ok(if image.all_valid() { 0 } else { 1 })
 }
 
-fn print_file(workspace: &Workspace, file: &FileJson) {
+fn print_file(file: &FileJson) {
     let name = format!("signature-{}", file.number);
     if file.counts {
         let maintainer = file.maintainer.as_deref().unwrap_or("?");
@@ -211,7 +207,6 @@ fn print_file(workspace: &Workspace, file: &FileJson) {
     for problem in &file.problems {
         println!("      {problem}");
     }
-    let _ = workspace;
 }
 
 fn run_gate(options: &WorkspaceOptions, args: GateArgs) -> Result<u8, Failure> {
@@ -425,7 +420,11 @@ fn run_keyring_check(options: &WorkspaceOptions) -> Result<u8, Failure> {
         &workspace.maintainers,
         SystemTime::now(),
     );
-    let width = findings.iter().map(|f| f.maintainer.as_deref().unwrap_or("-").len()).max().unwrap_or(0);
+    let width = findings
+        .iter()
+        .map(|f| f.maintainer.as_deref().unwrap_or("-").len())
+        .max()
+        .unwrap_or(0);
     for f in &findings {
         let label = match f.severity {
             Severity::Ok => "ok     ",
@@ -433,8 +432,15 @@ fn run_keyring_check(options: &WorkspaceOptions) -> Result<u8, Failure> {
             Severity::Error => "error  ",
         };
         let who = f.maintainer.as_deref().unwrap_or("-");
-        let source = f.source.as_ref().map(|p| format!(" ({})", workspace.display_path(p))).unwrap_or_default();
-        println!("{label}  {who:<width$}  {}  {}{source}", f.fingerprint, f.message);
+        let source = f
+            .source
+            .as_ref()
+            .map(|p| format!(" ({})", workspace.display_path(p)))
+            .unwrap_or_default();
+        println!(
+            "{label}  {who:<width$}  {}  {}{source}",
+            f.fingerprint, f.message
+        );
     }
     let errors = findings
         .iter()

@@ -31,6 +31,19 @@ fn gate(ws: &Ws) -> Run {
     ws.run(&["gate", &asked()])
 }
 
+/// alice's valid signature-1 beside `second` as signature-2: the gate's exit status and
+/// signature-2's reason codes.
+fn beside_alice(ws: &Ws, alice: &TestKey, second: &[u8]) -> (i32, Vec<String>) {
+    ws.put("pallet-rust", HEX_A, 1, &good(alice));
+    ws.put("pallet-rust", HEX_A, 2, second);
+    (gate(ws).code, codes(&ws.verify_json(&asked()), 2))
+}
+
+/// A signature of the expected payload made at `at` with `hash`.
+fn signed_at(key: &TestKey, at: SystemTime, hash: HashAlgorithm) -> Vec<u8> {
+    sign_at(key.primary_pair(), &payload(REF, HEX_A), at, hash)
+}
+
 #[test]
 fn two_valid_maintainers_pass() {
     let (ws, alice, bob) = two();
@@ -117,12 +130,9 @@ fn a_key_not_in_maintainers_does_not_count() {
     let (ws, alice, _bob) = two();
     let mallory = TestKey::new("mallory");
     ws.add_cert(&mallory);
-    ws.put("pallet-rust", HEX_A, 1, &good(&alice));
-    ws.put("pallet-rust", HEX_A, 2, &good(&mallory));
-    assert_eq!(gate(&ws).code, 1);
     assert_eq!(
-        codes(&ws.verify_json(&asked()), 2),
-        vec!["not-a-maintainer"]
+        beside_alice(&ws, &alice, &good(&mallory)),
+        (1, vec!["not-a-maintainer".into()])
     );
 }
 
@@ -151,49 +161,28 @@ fn a_tampered_payload_does_not_count() {
         .unwrap()
         + 63;
     bytes[at] = if bytes[at] == b'8' { b'9' } else { b'8' };
-    ws.put("pallet-rust", HEX_A, 1, &good(&alice));
-    ws.put("pallet-rust", HEX_A, 2, &bytes);
-    assert_eq!(gate(&ws).code, 1);
-    assert!(codes(&ws.verify_json(&asked()), 2).contains(&"bad-signature".to_string()));
+    let (code, found) = beside_alice(&ws, &alice, &bytes);
+    assert_eq!(code, 1);
+    assert!(found.contains(&"bad-signature".to_string()), "{found:?}");
 }
 
 #[test]
 fn sha1_never_counts() {
     let (ws, alice, bob) = two();
-    ws.put("pallet-rust", HEX_A, 1, &good(&alice));
     let at = SystemTime::now() - Duration::from_secs(60);
-    ws.put(
-        "pallet-rust",
-        HEX_A,
-        2,
-        &sign_at(
-            bob.primary_pair(),
-            &payload(REF, HEX_A),
-            at,
-            HashAlgorithm::SHA1,
-        ),
-    );
-    assert_eq!(gate(&ws).code, 1);
-    assert!(codes(&ws.verify_json(&asked()), 2).contains(&"weak-hash".to_string()));
+    let (code, found) = beside_alice(&ws, &alice, &signed_at(&bob, at, HashAlgorithm::SHA1));
+    assert_eq!(code, 1);
+    assert!(found.contains(&"weak-hash".to_string()), "{found:?}");
 }
 
 #[test]
 fn sha512_counts() {
     let (ws, alice, bob) = two();
-    ws.put("pallet-rust", HEX_A, 1, &good(&alice));
     let at = SystemTime::now() - Duration::from_secs(60);
-    ws.put(
-        "pallet-rust",
-        HEX_A,
-        2,
-        &sign_at(
-            bob.primary_pair(),
-            &payload(REF, HEX_A),
-            at,
-            HashAlgorithm::SHA512,
-        ),
+    assert_eq!(
+        beside_alice(&ws, &alice, &signed_at(&bob, at, HashAlgorithm::SHA512)),
+        (0, vec![])
     );
-    assert_eq!(gate(&ws).code, 0);
 }
 
 #[test]
@@ -279,21 +268,13 @@ fn a_signature_made_while_the_key_had_lapsed_does_not_count() {
 #[test]
 fn a_signature_dated_before_its_key_existed_does_not_count() {
     let (ws, alice, bob) = two();
-    ws.put("pallet-rust", HEX_A, 1, &good(&alice));
     let before = SystemTime::now() - days(60);
-    ws.put(
-        "pallet-rust",
-        HEX_A,
-        2,
-        &sign_at(
-            bob.primary_pair(),
-            &payload(REF, HEX_A),
-            before,
-            HashAlgorithm::SHA256,
-        ),
+    let (code, found) = beside_alice(&ws, &alice, &signed_at(&bob, before, HashAlgorithm::SHA256));
+    assert_eq!(code, 1);
+    assert!(
+        found.contains(&"key-not-yet-created".to_string()),
+        "{found:?}"
     );
-    assert_eq!(gate(&ws).code, 1);
-    assert!(codes(&ws.verify_json(&asked()), 2).contains(&"key-not-yet-created".to_string()));
 }
 
 #[test]
@@ -303,48 +284,30 @@ fn a_key_not_marked_for_signing_does_not_count() {
         b.set_primary_key_flags(KeyFlags::empty().set_certification())
     });
     let ws = Ws::new(&[("alice", &[&alice]), ("bob", &[&bob])]);
-    ws.put("pallet-rust", HEX_A, 1, &good(&alice));
-    ws.put("pallet-rust", HEX_A, 2, &good(&bob));
-    assert_eq!(gate(&ws).code, 1);
     assert_eq!(
-        codes(&ws.verify_json(&asked()), 2),
-        vec!["key-not-signing-capable"]
+        beside_alice(&ws, &alice, &good(&bob)),
+        (1, vec!["key-not-signing-capable".into()])
     );
 }
 
 #[test]
 fn a_signature_from_the_future_does_not_count() {
     let (ws, alice, bob) = two();
-    ws.put("pallet-rust", HEX_A, 1, &good(&alice));
     let later = SystemTime::now() + days(2);
-    ws.put(
-        "pallet-rust",
-        HEX_A,
-        2,
-        &sign_at(
-            bob.primary_pair(),
-            &payload(REF, HEX_A),
-            later,
-            HashAlgorithm::SHA256,
-        ),
+    let (code, found) = beside_alice(&ws, &alice, &signed_at(&bob, later, HashAlgorithm::SHA256));
+    assert_eq!(code, 1);
+    assert!(
+        found.contains(&"signature-in-future".to_string()),
+        "{found:?}"
     );
-    assert_eq!(gate(&ws).code, 1);
-    assert!(codes(&ws.verify_json(&asked()), 2).contains(&"signature-in-future".to_string()));
 }
 
 #[test]
 fn the_payload_must_name_the_digest_asked_for() {
     let (ws, alice, bob) = two();
-    ws.put("pallet-rust", HEX_A, 1, &good(&alice));
     // bob's signature of another digest, copied into this digest's directory.
-    ws.put(
-        "pallet-rust",
-        HEX_A,
-        2,
-        &sign(bob.primary_pair(), &payload(REF, HEX_B)),
-    );
-    assert_eq!(gate(&ws).code, 1);
-    let found = codes(&ws.verify_json(&asked()), 2);
+    let (code, found) = beside_alice(&ws, &alice, &sign(bob.primary_pair(), &payload(REF, HEX_B)));
+    assert_eq!(code, 1);
     assert!(found.contains(&"digest-mismatch".to_string()), "{found:?}");
     assert!(
         found.contains(&"directory-mismatch".to_string()),
@@ -355,20 +318,13 @@ fn the_payload_must_name_the_digest_asked_for() {
 #[test]
 fn the_payload_must_name_the_image_and_tag_asked_for() {
     let (ws, alice, bob) = two();
-    ws.put("pallet-rust", HEX_A, 1, &good(&alice));
-    ws.put(
-        "pallet-rust",
-        HEX_A,
-        2,
-        &sign(
-            bob.primary_pair(),
-            &payload("docker.io/stagex/pallet-rust:1.1", HEX_A),
-        ),
+    let other_tag = sign(
+        bob.primary_pair(),
+        &payload("docker.io/stagex/pallet-rust:1.1", HEX_A),
     );
-    assert_eq!(gate(&ws).code, 1);
     assert_eq!(
-        codes(&ws.verify_json(&asked()), 2),
-        vec!["reference-mismatch"]
+        beside_alice(&ws, &alice, &other_tag),
+        (1, vec!["reference-mismatch".into()])
     );
     // Asked by digest alone, any tag of the same repository is the same image.
     let by_digest = format!("stagex/pallet-rust@sha256:{HEX_A}");
@@ -444,7 +400,6 @@ fn a_name_without_tag_is_never_a_signed_identity() {
 #[test]
 fn payloads_are_parsed_strictly() {
     let (ws, alice, bob) = two();
-    ws.put("pallet-rust", HEX_A, 1, &good(&alice));
     let text = String::from_utf8(payload(REF, HEX_A)).unwrap();
     let cases = [
         (
@@ -469,14 +424,12 @@ fn payloads_are_parsed_strictly() {
         (format!("{text}]"), "payload-not-json"),
     ];
     for (bad, code) in cases {
-        ws.put(
-            "pallet-rust",
-            HEX_A,
-            2,
-            &sign(bob.primary_pair(), bad.as_bytes()),
+        let signed = sign(bob.primary_pair(), bad.as_bytes());
+        assert_eq!(
+            beside_alice(&ws, &alice, &signed),
+            (1, vec![code.to_string()]),
+            "{code}"
         );
-        assert_eq!(gate(&ws).code, 1, "{code}");
-        assert_eq!(codes(&ws.verify_json(&asked()), 2), vec![code.to_string()]);
     }
 }
 
@@ -502,11 +455,9 @@ fn a_file_must_be_one_binary_signed_message_with_one_signature() {
         (detached(&bob), "detached-signature"),
     ];
     for (bytes, code) in cases {
-        ws.put("pallet-rust", HEX_A, 2, &bytes);
-        assert_eq!(gate(&ws).code, 1, "{code}");
         assert_eq!(
-            codes(&ws.verify_json(&asked()), 2),
-            vec![code.to_string()],
+            beside_alice(&ws, &alice, &bytes),
+            (1, vec![code.to_string()]),
             "{code}"
         );
     }
@@ -551,12 +502,12 @@ fn detached(key: &TestKey) -> Vec<u8> {
 #[test]
 fn files_over_4_mib_do_not_count() {
     let (ws, alice, bob) = two();
-    ws.put("pallet-rust", HEX_A, 1, &good(&alice));
     let mut big = good(&bob);
     big.resize(5 * 1024 * 1024, 0);
-    ws.put("pallet-rust", HEX_A, 2, &big);
-    assert_eq!(gate(&ws).code, 1);
-    assert_eq!(codes(&ws.verify_json(&asked()), 2), vec!["too-large"]);
+    assert_eq!(
+        beside_alice(&ws, &alice, &big),
+        (1, vec!["too-large".into()])
+    );
 }
 
 #[test]
