@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{ArgGroup, Args, Parser, Subcommand};
 
 /// A release gate that needs a quorum: N distinct maintainers must sign the same image digest.
 #[derive(Debug, Parser)]
@@ -36,6 +36,13 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Pass only when every image is signed by enough distinct maintainers; then run CMD.
     Gate(GateArgs),
+    /// Print the exact bytes to sign for an image (for signing on another machine).
+    Payload(PayloadArgs),
+    /// Verify a signature made elsewhere and place it at the next free number.
+    Add(AddArgs),
+    /// Compute and compare rebuild digests.
+    #[command(subcommand)]
+    Digests(DigestsCommand),
     /// Check or export the maintainers' keyring.
     #[command(subcommand)]
     Keyring(KeyringCommand),
@@ -44,17 +51,90 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct SignArgs {
     /// The image: NAME:TAG@sha256:<64 hex>, e.g. stagex/pallet-rust:1.0@sha256:2fbe….
-    #[arg(value_name = "REF@sha256:HEX")]
-    pub reference: String,
-    /// The maintainer's secret key, as `gpg --export-secret-keys` writes it.
-    #[arg(long, value_name = "FILE")]
-    pub key: PathBuf,
-    /// Read the key's passphrase from FILE (first line).
-    #[arg(long, value_name = "FILE")]
-    pub passphrase_file: Option<PathBuf>,
-    /// Write the signature but do not commit it.
+    #[arg(
+        value_name = "REF@sha256:HEX",
+        required_unless_present = "release",
+        conflicts_with = "release"
+    )]
+    pub reference: Option<String>,
+    #[command(flatten)]
+    pub signer: SignerArgs,
+    /// Refuse what your own rebuild does not show: an OUT_DIR of OCI layouts, or a digests
+    /// directory or file.
+    #[arg(long, value_name = "PATH")]
+    pub rebuilt: Option<PathBuf>,
+    /// Sign every package of the release that --rebuilt reproduces.
+    #[arg(long, requires = "rebuilt")]
+    pub release: bool,
+    /// The release digests directory (default: the workspace's digests/).
+    #[arg(long, value_name = "DIR", requires = "release")]
+    pub digests: Option<PathBuf>,
+    /// The tag of packages whose rebuild layout names none.
+    #[arg(long, value_name = "TAG", requires = "release")]
+    pub tag: Option<String>,
+    /// Write the signatures but do not commit them.
     #[arg(long)]
     pub no_commit: bool,
+}
+
+/// Who signs: a key file or the maintainer's own GnuPG.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("signer_kind").required(true).args(["key", "gpg"])))]
+pub struct SignerArgs {
+    /// The maintainer's secret key, as `gpg --export-secret-keys` writes it.
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
+    /// Read the key file's passphrase from FILE (first line).
+    #[arg(long, value_name = "FILE", requires = "key")]
+    pub passphrase_file: Option<PathBuf>,
+    /// Sign with your own GnuPG (gpg-agent, smartcards): `gpg --sign --no-armor --local-user KEY`.
+    #[arg(long)]
+    pub gpg: bool,
+    /// The gpg key to sign with (default: git config user.signingkey).
+    #[arg(long, value_name = "KEY", requires = "gpg")]
+    pub signer: Option<String>,
+    /// The program to run instead of gpg (StageX's STAGEX_GPG_SIGN), with its own arguments.
+    #[arg(long, value_name = "CMD", requires = "gpg")]
+    pub gpg_program: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PayloadArgs {
+    /// The image: NAME:TAG@sha256:<64 hex>.
+    #[arg(value_name = "REF@sha256:HEX")]
+    pub reference: String,
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// A signature made elsewhere (for example on an air-gapped machine).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// The image it signs: NAME:TAG@sha256:<64 hex>.
+    #[arg(value_name = "REF@sha256:HEX")]
+    pub reference: String,
+    /// Place the signature but do not commit it.
+    #[arg(long)]
+    pub no_commit: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DigestsCommand {
+    /// Record every platform manifest digest of the OCI layouts under OUT_DIR.
+    Compute {
+        /// The build output: OCI image layouts anywhere below it.
+        #[arg(value_name = "OUT_DIR")]
+        out_dir: PathBuf,
+        /// Write <stage>.txt (and <stage>.platforms) files into DIR instead of printing them.
+        #[arg(short, long, value_name = "DIR")]
+        output: Option<PathBuf>,
+    },
+    /// Compare maintainers' rebuilds: digests directories, digests files or OUT_DIRs.
+    Compare {
+        /// Two or more rebuilds.
+        #[arg(value_name = "REBUILD", num_args = 2.., required = true)]
+        rebuilds: Vec<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -78,6 +158,10 @@ pub struct GateArgs {
     /// The release digests directory (default: the workspace's digests/).
     #[arg(long, value_name = "DIR", requires = "release")]
     pub digests: Option<PathBuf>,
+    /// With --release: the images about to be pushed (an OUT_DIR or digests); any that differ
+    /// from the release's are refused.
+    #[arg(long, value_name = "PATH", requires = "release")]
+    pub rebuilt: Option<PathBuf>,
     /// Distinct maintainers required; quorate.toml may raise it, never lower it.
     #[arg(long, value_name = "N", default_value_t = quorate::workspace::DEFAULT_THRESHOLD,
           value_parser = clap::value_parser!(u32).range(1..))]

@@ -108,6 +108,138 @@ pub fn render(packages: &[(String, Digest)]) -> Vec<u8> {
         .into_bytes()
 }
 
+/// One non-first platform of a package, from `<stage>.platforms`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OtherPlatform {
+    /// `<stage>-<name>`.
+    pub package: String,
+    /// `os/arch[/variant]`.
+    pub platform: String,
+    /// That platform's manifest digest.
+    pub digest: Digest,
+}
+
+/// Parses a `<stage>.platforms` file: `<64 hex> <stage>-<name> <os/arch[/variant]>` per line,
+/// sorted by package then platform. quorate's own format, kept beside StageX's files and never in
+/// them: StageX's `<stage>.txt` records only the first platform of each package.
+pub fn parse_platforms(path: &Path, bytes: &[u8]) -> Result<Vec<OtherPlatform>, DigestsError> {
+    let fail = |line: Option<usize>, message: String| DigestsError {
+        path: path.to_path_buf(),
+        line,
+        message,
+    };
+    let text = std::str::from_utf8(bytes).map_err(|_| fail(None, "not UTF-8 text".into()))?;
+    if !text.is_empty() && !text.ends_with('\n') {
+        return Err(fail(
+            Some(text.lines().count()),
+            "the last line does not end with a newline".into(),
+        ));
+    }
+    let mut out: Vec<OtherPlatform> = Vec::new();
+    for (i, line) in text.split_terminator('\n').enumerate() {
+        let number = i + 1;
+        let parts: Vec<&str> = line.split(' ').collect();
+        let [hex, package, platform] = parts[..] else {
+            return Err(fail(
+                Some(number),
+                format!("expected `<64 hex> <package> <os/arch>`, got {line:?}"),
+            ));
+        };
+        if !is_lower_hex64(hex) {
+            return Err(fail(
+                Some(number),
+                format!("{hex:?} is not 64 lowercase hex digits"),
+            ));
+        }
+        if !is_package_name(package) || !is_platform(platform) {
+            return Err(fail(
+                Some(number),
+                format!("{package:?} {platform:?} is not a package and a platform"),
+            ));
+        }
+        let entry = OtherPlatform {
+            package: package.to_string(),
+            platform: platform.to_string(),
+            digest: Digest::from_hex(hex).expect("checked above"),
+        };
+        if let Some(previous) = out.last() {
+            if (&previous.package, &previous.platform) >= (&entry.package, &entry.platform) {
+                return Err(fail(
+                    Some(number),
+                    "out of order or repeated (sorted by package, then platform)".into(),
+                ));
+            }
+        }
+        out.push(entry);
+    }
+    Ok(out)
+}
+
+/// The bytes of a `<stage>.platforms` file.
+pub fn render_platforms(entries: &[OtherPlatform]) -> Vec<u8> {
+    let mut sorted: Vec<&OtherPlatform> = entries.iter().collect();
+    sorted.sort_by(|a, b| (&a.package, &a.platform).cmp(&(&b.package, &b.platform)));
+    sorted
+        .iter()
+        .map(|e| format!("{} {} {}\n", e.digest.hex(), e.package, e.platform))
+        .collect::<String>()
+        .into_bytes()
+}
+
+fn is_platform(text: &str) -> bool {
+    let parts: Vec<&str> = text.split('/').collect();
+    (2..=3).contains(&parts.len())
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
+        })
+}
+
+/// A release as a digests directory describes it: every package's first-platform digest
+/// (`<stage>.txt`) and its other platforms (`<stage>.platforms`).
+#[derive(Debug, Clone, Default)]
+pub struct Release {
+    /// From the `*.txt` files, sorted by file then line.
+    pub packages: Vec<Package>,
+    /// From the `*.platforms` files.
+    pub others: Vec<OtherPlatform>,
+}
+
+/// Reads a digests directory: `*.txt` (StageX's) and `*.platforms` (quorate's).
+pub fn read_release(dir: &Path) -> Result<Release, DigestsError> {
+    let packages = read_dir(dir)?;
+    let mut others = Vec::new();
+    for path in files_with_extension(dir, "platforms")? {
+        let bytes = std::fs::read(&path).map_err(|e| DigestsError {
+            path: path.clone(),
+            line: None,
+            message: format!("cannot read: {e}"),
+        })?;
+        others.extend(parse_platforms(&path, &bytes)?);
+    }
+    Ok(Release { packages, others })
+}
+
+fn files_with_extension(dir: &Path, extension: &str) -> Result<Vec<PathBuf>, DigestsError> {
+    let fail = |message: String| DigestsError {
+        path: dir.to_path_buf(),
+        line: None,
+        message,
+    };
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| fail(format!("cannot read the digests directory: {e}")))?;
+    let mut files = Vec::new();
+    for entry in entries {
+        let path = entry.map_err(|e| fail(e.to_string()))?.path();
+        if path.extension().is_some_and(|e| e == extension) && path.is_file() {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
 /// Reads every `*.txt` of a digests directory, sorted by file name.
 pub fn read_dir(dir: &Path) -> Result<Vec<Package>, DigestsError> {
     let fail = |message: String| DigestsError {
@@ -135,7 +267,11 @@ pub fn read_dir(dir: &Path) -> Result<Vec<Package>, DigestsError> {
         packages.extend(parse_file(&path, &bytes)?);
     }
     if packages.is_empty() {
-        return Err(fail("holds no digests (expected <stage>.txt files)".into()));
+        return Err(DigestsError {
+            path: dir.to_path_buf(),
+            line: None,
+            message: "holds no digests (expected <stage>.txt files)".into(),
+        });
     }
     Ok(packages)
 }

@@ -11,13 +11,20 @@ use clap::Parser;
 
 use quorate::keyring::{self, Severity};
 use quorate::quorum::{check_image, ImageReport};
+use quorate::rebuild::{self, Agreement, Rebuild};
 use quorate::reference::Reference;
+use quorate::release;
 use quorate::report::{FileJson, GateJson, ImageJson};
-use quorate::sign::{self, Commit, KeyFileSigner, SignError, SignOutcome};
+use quorate::sign::{
+    self, Commit, Committed, GpgSigner, KeyFileSigner, PayloadSigner, Placement, SignError,
+};
 use quorate::verify::{fmt_time, Verifier};
 use quorate::workspace::{Workspace, WorkspaceOptions};
 
-use cli::{Cli, Command, GateArgs, KeyringCommand, SignArgs, VerifyArgs};
+use cli::{
+    AddArgs, Cli, Command, DigestsCommand, GateArgs, KeyringCommand, PayloadArgs, SignArgs,
+    SignerArgs, VerifyArgs,
+};
 
 /// A failure that ends the program: the exit status and one line for stderr.
 struct Failure {
@@ -51,6 +58,9 @@ fn main() -> ExitCode {
         Command::Sign(args) => run_sign(&options, args),
         Command::Verify(args) => run_verify(&options, args),
         Command::Gate(args) => run_gate(&options, args),
+        Command::Payload(args) => run_payload(args),
+        Command::Add(args) => run_add(&options, args),
+        Command::Digests(command) => run_digests(command),
         Command::Keyring(KeyringCommand::Check) => run_keyring_check(&options),
         Command::Keyring(KeyringCommand::Export { output }) => {
             run_keyring_export(&options, &output)
@@ -73,30 +83,132 @@ fn parse_reference(text: &str) -> Result<Reference, Failure> {
     Reference::parse_with_digest(text).map_err(|e| Failure::input(format!("{text}: {e}")))
 }
 
-fn run_sign(options: &WorkspaceOptions, args: SignArgs) -> Result<u8, Failure> {
-    let reference = parse_reference(&args.reference)?;
+/// A reference that must carry a tag: what a signature's identity is.
+fn parse_tagged(text: &str) -> Result<Reference, Failure> {
+    let reference = parse_reference(text)?;
     if reference.tag().is_none() {
         return Err(Failure::input(format!(
-            "{}: a tag is required to sign (podman matches the signed name and tag exactly)",
-            args.reference
+            "{text}: a tag is required to sign (podman matches the signed name and tag exactly)"
         )));
     }
+    Ok(reference)
+}
+
+fn run_sign(options: &WorkspaceOptions, args: SignArgs) -> Result<u8, Failure> {
+    let reference = args.reference.as_deref().map(parse_tagged).transpose()?;
     let workspace = load(options)?;
     let now = SystemTime::now();
+    let rebuild = args
+        .rebuilt
+        .as_deref()
+        .map(|path| {
+            Rebuild::load(path).map_err(|e| Failure {
+                code: e.exit_code(),
+                message: e.to_string(),
+            })
+        })
+        .transpose()?;
+    let signer = make_signer(&args.signer, &workspace, now)?;
+    let commit = if args.no_commit {
+        Commit::No
+    } else {
+        Commit::Yes
+    };
+    let Some(reference) = reference else {
+        let rebuild = rebuild.expect("clap requires --rebuilt with --release");
+        return run_sign_release(&workspace, &args, &rebuild, signer.as_ref(), commit, now);
+    };
+    if let Some(rebuild) = &rebuild {
+        let digest = reference.digest().expect("parsed with a digest");
+        if let Some(why) = release::not_reproduced(rebuild, release::package_of(&reference), digest)
+        {
+            return Err(Failure::refused(format!("not signed: {why}")));
+        }
+    }
+    let (placement, committed) =
+        sign::sign(&workspace, &reference, signer.as_ref(), commit, now).map_err(sign_failure)?;
+    report_placement(&workspace, &reference, &placement, &committed)
+}
+
+/// Prints what placing a signature did; a failed commit is exit 1 with how to commit by hand.
+fn report_placement(
+    workspace: &Workspace,
+    reference: &Reference,
+    placement: &Placement,
+    committed: &Committed,
+) -> Result<u8, Failure> {
+    match placement {
+        Placement::AlreadySigned { maintainer, path } => {
+            println!(
+                "{maintainer} already signed {reference} in {}; nothing written",
+                workspace.display_path(path)
+            );
+            Ok(0)
+        }
+        Placement::Written {
+            number,
+            path,
+            maintainer,
+            ..
+        } => {
+            let shown = workspace.display_path(path);
+            println!("signed {reference} as {maintainer}: wrote {shown} (signature-{number})");
+            report_commit(committed, &[shown], &format!("Sign {reference}"))
+        }
+    }
+}
+
+fn report_commit(committed: &Committed, files: &[String], subject: &str) -> Result<u8, Failure> {
+    match (&committed.commit, &committed.error) {
+        (Some(oid), _) => {
+            println!("committed {oid}");
+            Ok(0)
+        }
+        (None, Some(why)) => Err(Failure::refused(format!(
+            "the signatures in {} are written and valid but not committed: {why}; commit them with: git add {} && git commit -m '{subject}'",
+            files.join(", "),
+            files.join(" ")
+        ))),
+        (None, None) => Ok(0),
+    }
+}
+
+fn make_signer(
+    args: &SignerArgs,
+    workspace: &Workspace,
+    now: SystemTime,
+) -> Result<Box<dyn PayloadSigner>, Failure> {
+    if args.gpg {
+        let program: Vec<String> = match &args.gpg_program {
+            Some(cmd) => cmd.split_whitespace().map(str::to_string).collect(),
+            None => vec!["gpg".to_string()],
+        };
+        if program.is_empty() {
+            return Err(Failure::input("--gpg-program is empty"));
+        }
+        let key = match &args.signer {
+            Some(key) => key.clone(),
+            None => git_signing_key(workspace).ok_or_else(|| {
+                Failure::input("no --signer given and git config user.signingkey is not set")
+            })?,
+        };
+        return Ok(Box::new(GpgSigner::new(program, key, &workspace.keyring)));
+    }
+    let path = args.key.as_deref().expect("clap requires --key or --gpg");
     let passphrase = match &args.passphrase_file {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| Failure::input(format!("{}: cannot read: {e}", path.display())))?;
+        Some(file) => {
+            let text = std::fs::read_to_string(file)
+                .map_err(|e| Failure::input(format!("{}: cannot read: {e}", file.display())))?;
             Some(text.lines().next().unwrap_or("").to_string().into())
         }
         None => None,
     };
-    let signer = match KeyFileSigner::load(&args.key, passphrase.as_ref(), now) {
+    let signer = match KeyFileSigner::load(path, passphrase.as_ref(), now) {
         Err(SignError::NeedsPassphrase(path)) if std::io::stdin().is_terminal() => {
             let prompt = format!("Passphrase for {}: ", path.display());
             let typed = rpassword::prompt_password(prompt)
                 .map_err(|e| Failure::input(format!("cannot read a passphrase: {e}")))?;
-            KeyFileSigner::load(&args.key, Some(&typed.into()), now)
+            KeyFileSigner::load(&path, Some(&typed.into()), now)
         }
         other => other,
     }
@@ -108,47 +220,275 @@ fn run_sign(options: &WorkspaceOptions, args: SignArgs) -> Result<u8, Failure> {
             signer.signing_key().to_hex()
         );
     }
-    let commit = if args.no_commit {
-        Commit::No
-    } else {
-        Commit::Yes
-    };
-    match sign::sign(&workspace, &reference, &signer, commit, now).map_err(sign_failure)? {
-        SignOutcome::AlreadySigned { maintainer, path } => {
-            println!(
-                "{maintainer} already signed {reference} in {}; nothing written",
-                workspace.display_path(&path)
-            );
-            Ok(0)
+    Ok(Box::new(signer))
+}
+
+/// `git config user.signingkey`, as StageX's scripts read it: the workspace's repository's
+/// configuration (which includes the global one), else the global one.
+fn git_signing_key(workspace: &Workspace) -> Option<String> {
+    let config = quorate::git::discover(&workspace.root, &workspace.root)
+        .and_then(|repo| repo.config().ok())
+        .or_else(|| git2::Config::open_default().ok())?;
+    config.get_string("user.signingkey").ok()
+}
+
+fn run_sign_release(
+    workspace: &Workspace,
+    args: &SignArgs,
+    rebuild: &Rebuild,
+    signer: &dyn PayloadSigner,
+    commit: Commit,
+    now: SystemTime,
+) -> Result<u8, Failure> {
+    let dir = args
+        .digests
+        .clone()
+        .unwrap_or_else(|| workspace.digests_dir.clone());
+    let release_digests = quorate::digests::read_release(&dir).map_err(Failure::input)?;
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
+                .expect("a valid template"),
+        );
+        bar
+    });
+    let mut progress = |step: release::Step| match (step, &bar) {
+        (release::Step::Start(n), Some(bar)) => bar.set_length(n as u64),
+        (release::Step::Done(item, what), Some(bar)) => {
+            bar.set_message(format!("{} {what}", item.label()));
+            bar.inc(1);
         }
-        SignOutcome::Written {
-            number,
-            path,
-            maintainer,
-            commit,
-            commit_error,
-        } => {
-            let shown = workspace.display_path(&path);
-            println!("signed {reference} as {maintainer}: wrote {shown} (signature-{number})");
-            match (commit, commit_error) {
-                (Some(oid), _) => {
-                    println!("committed {oid}");
-                    Ok(0)
-                }
-                (None, Some(why)) => Err(Failure::refused(format!(
-                    "the signature in {shown} is written and valid but not committed: {why}; commit it with: \
-                     git add {shown} && git commit -m 'Sign {reference}'"
-                ))),
-                (None, None) => Ok(0),
-            }
+        (release::Step::Start(n), None) => eprintln!("signing {n} platform manifests"),
+        (release::Step::Done(item, what), None) => eprintln!("{what}: {}", item.label()),
+    };
+    let outcome = release::sign_release(
+        workspace,
+        &release::ReleasePlan {
+            release: &release_digests,
+            rebuild,
+            tag: args.tag.as_deref(),
+        },
+        signer,
+        commit,
+        now,
+        &mut progress,
+    )
+    .map_err(sign_failure)?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    for (item, reference, placement) in &outcome.signed {
+        if let Placement::Written { path, .. } = placement {
+            println!(
+                "signed   {}: {reference} in {}",
+                item.label(),
+                workspace.display_path(path)
+            );
         }
     }
+    for (item, path) in &outcome.skipped {
+        println!(
+            "skipped  {}: already signed in {}",
+            item.label(),
+            workspace.display_path(path)
+        );
+    }
+    for (item, why) in &outcome.refused {
+        println!("refused  {}: {why}", item.label());
+    }
+    println!(
+        "{} signed, {} already signed, {} refused",
+        outcome.signed.len(),
+        outcome.skipped.len(),
+        outcome.refused.len()
+    );
+    let files: Vec<String> = outcome
+        .signed
+        .iter()
+        .filter_map(|(_, _, p)| match p {
+            Placement::Written { path, .. } => Some(workspace.display_path(path)),
+            Placement::AlreadySigned { .. } => None,
+        })
+        .collect();
+    let committed = report_commit(&outcome.committed, &files, "Sign the release")?;
+    Ok(if outcome.refused.is_empty() {
+        committed
+    } else {
+        1
+    })
+}
+
+fn run_payload(args: PayloadArgs) -> Result<u8, Failure> {
+    let reference = parse_tagged(&args.reference)?;
+    let digest = reference.digest().expect("parsed with a digest");
+    let bytes = quorate::payload::Payload::to_bytes(&reference, digest);
+    use std::io::Write;
+    std::io::stdout()
+        .write_all(&bytes)
+        .map_err(|e| Failure::input(format!("cannot write: {e}")))?;
+    Ok(0)
+}
+
+fn run_add(options: &WorkspaceOptions, args: AddArgs) -> Result<u8, Failure> {
+    let reference = parse_tagged(&args.reference)?;
+    let workspace = load(options)?;
+    let bytes = std::fs::read(&args.file)
+        .map_err(|e| Failure::input(format!("{}: cannot read: {e}", args.file.display())))?;
+    let now = SystemTime::now();
+    let verifier = Verifier::new(&workspace.keyring, &workspace.maintainers, now);
+    let placement =
+        sign::place_bytes(&workspace, &verifier, &reference, &bytes).map_err(|e| Failure {
+            code: e.exit_code() as u8,
+            message: format!("{}: {e}", args.file.display()),
+        })?;
+    let committed = match (&placement, args.no_commit) {
+        (
+            Placement::Written {
+                path, maintainer, ..
+            },
+            false,
+        ) => {
+            let message = sign::commit_message(&workspace, &reference, &placement);
+            sign::commit_placed(&workspace, std::slice::from_ref(path), &message, maintainer)
+        }
+        _ => Committed::default(),
+    };
+    report_placement(&workspace, &reference, &placement, &committed)
 }
 
 fn sign_failure(e: SignError) -> Failure {
     Failure {
         code: e.exit_code() as u8,
         message: e.to_string(),
+    }
+}
+
+fn run_digests(command: DigestsCommand) -> Result<u8, Failure> {
+    let load_rebuild = |path: &std::path::Path| {
+        Rebuild::load(path).map_err(|e| Failure {
+            code: e.exit_code(),
+            message: e.to_string(),
+        })
+    };
+    match command {
+        DigestsCommand::Compute { out_dir, output } => {
+            let rebuild = load_rebuild(&out_dir)?;
+            let files = rebuild.digests_files();
+            match output {
+                None => {
+                    for (name, bytes) in &files {
+                        println!("# {name}");
+                        print!("{}", String::from_utf8_lossy(bytes));
+                    }
+                }
+                Some(dir) => {
+                    std::fs::create_dir_all(&dir).map_err(|e| {
+                        Failure::input(format!("{}: cannot create: {e}", dir.display()))
+                    })?;
+                    for (name, bytes) in &files {
+                        let path = dir.join(name);
+                        quorate::tree::write_atomic(&path, bytes).map_err(|e| {
+                            Failure::input(format!("{}: cannot write: {e}", path.display()))
+                        })?;
+                        println!("wrote {}", path.display());
+                    }
+                }
+            }
+            Ok(0)
+        }
+        DigestsCommand::Compare { rebuilds } => {
+            let loaded = rebuilds
+                .iter()
+                .map(|p| load_rebuild(p))
+                .collect::<Result<Vec<_>, _>>()?;
+            let rows = rebuild::compare(&loaded);
+            print_comparison(&rows);
+            let agree = rows.iter().all(|r| r.agreement == Agreement::Agree);
+            if !agree {
+                print_diffs(&loaded);
+            }
+            Ok(if agree { 0 } else { 1 })
+        }
+    }
+}
+
+fn print_comparison(rows: &[rebuild::Row]) {
+    let groups = |groups: &[rebuild::Group]| {
+        groups
+            .iter()
+            .map(|g| {
+                let note = if g.others_differ {
+                    " (other platforms differ)"
+                } else {
+                    ""
+                };
+                format!("{}: {}{note}", g.members.join(", "), g.first)
+            })
+            .collect::<Vec<_>>()
+            .join(" | ")
+    };
+    let width = rows
+        .iter()
+        .map(|r| r.package.len())
+        .max()
+        .unwrap_or(0)
+        .max("PACKAGE".len());
+    println!("{:<width$}  RESULT   DETAIL", "PACKAGE");
+    for row in rows {
+        let (result, detail) = match &row.agreement {
+            Agreement::Agree => ("agree", String::new()),
+            Agreement::Differ(g) => ("differ", groups(g)),
+            Agreement::Missing { present, absent } => (
+                "missing",
+                format!("not in {}; {}", absent.join(", "), groups(present)),
+            ),
+        };
+        println!(
+            "{}",
+            format!("{:<width$}  {result:<7}  {detail}", row.package).trim_end()
+        );
+    }
+    let count = |f: fn(&Agreement) -> bool| rows.iter().filter(|r| f(&r.agreement)).count();
+    println!(
+        "{} agree, {} differ, {} missing",
+        count(|a| *a == Agreement::Agree),
+        count(|a| matches!(a, Agreement::Differ(_))),
+        count(|a| matches!(a, Agreement::Missing { .. }))
+    );
+}
+
+/// A unified diff of each rebuild's digests files against the first rebuild's.
+fn print_diffs(rebuilds: &[Rebuild]) {
+    let Some((first, rest)) = rebuilds.split_first() else {
+        return;
+    };
+    let base = first.digests_files();
+    for other in rest {
+        let theirs = other.digests_files();
+        let mut names: Vec<&String> = base.keys().chain(theirs.keys()).collect();
+        names.sort();
+        names.dedup();
+        for name in names {
+            let a = base
+                .get(name)
+                .map(|b| String::from_utf8_lossy(b).into_owned())
+                .unwrap_or_default();
+            let b = theirs
+                .get(name)
+                .map(|b| String::from_utf8_lossy(b).into_owned())
+                .unwrap_or_default();
+            if a != b {
+                let diff = similar::TextDiff::from_lines(&a, &b);
+                print!(
+                    "{}",
+                    diff.unified_diff().context_radius(1).header(
+                        &format!("{}/{name}", first.label),
+                        &format!("{}/{name}", other.label)
+                    )
+                );
+            }
+        }
     }
 }
 
@@ -216,8 +556,21 @@ fn run_gate(options: &WorkspaceOptions, args: GateArgs) -> Result<u8, Failure> {
         .map(|text| parse_reference(text).map(|r| (text.clone(), r)))
         .collect::<Result<Vec<_>, _>>()?;
     let workspace = load(options)?;
+    let mut mismatches = Vec::new();
     let targets = if args.release {
-        release_targets(&workspace, args.digests.as_deref())?
+        let dir = args
+            .digests
+            .clone()
+            .unwrap_or_else(|| workspace.digests_dir.clone());
+        let release_digests = quorate::digests::read_release(&dir).map_err(Failure::input)?;
+        if let Some(path) = &args.rebuilt {
+            let rebuild = Rebuild::load(path).map_err(|e| Failure {
+                code: e.exit_code(),
+                message: e.to_string(),
+            })?;
+            mismatches = release::push_mismatches(&release_digests, &rebuild);
+        }
+        release_targets(&workspace, &release_digests)?
     } else {
         explicit
     };
@@ -234,7 +587,8 @@ fn run_gate(options: &WorkspaceOptions, args: GateArgs) -> Result<u8, Failure> {
             (label, report)
         })
         .collect();
-    let passed = images.iter().all(|(_, image)| image.is_quorate(threshold));
+    let passed =
+        mismatches.is_empty() && images.iter().all(|(_, image)| image.is_quorate(threshold));
 
     // With a command to run, the gate's report goes to stderr so CMD owns stdout.
     let mut out: Box<dyn std::io::Write> = if args.command.is_empty() {
@@ -250,6 +604,7 @@ fn run_gate(options: &WorkspaceOptions, args: GateArgs) -> Result<u8, Failure> {
                 .iter()
                 .map(|(_, i)| ImageJson::new(&workspace, i, threshold))
                 .collect(),
+            refused: mismatches.clone(),
         };
         let _ = writeln!(
             out,
@@ -292,6 +647,9 @@ fn run_gate(options: &WorkspaceOptions, args: GateArgs) -> Result<u8, Failure> {
                 );
             }
         }
+        for mismatch in &mismatches {
+            let _ = writeln!(out, "Refused: {}: {}", mismatch.package, mismatch.message);
+        }
         let verdict = if passed { "passed" } else { "FAILED" };
         let _ =
             writeln!(
@@ -311,25 +669,20 @@ fn run_gate(options: &WorkspaceOptions, args: GateArgs) -> Result<u8, Failure> {
     }
 }
 
-/// Every package of the release, labelled by package name, gated by repository and digest.
+/// Every platform manifest of the release, labelled by package (and platform, past the first),
+/// gated by repository and digest.
 fn release_targets(
     workspace: &Workspace,
-    digests: Option<&std::path::Path>,
+    release_digests: &quorate::digests::Release,
 ) -> Result<Vec<(String, Reference)>, Failure> {
-    let dir = digests.map_or_else(
-        || workspace.digests_dir.clone(),
-        std::path::Path::to_path_buf,
-    );
-    let packages = quorate::digests::read_dir(&dir).map_err(Failure::input)?;
-    packages
-        .iter()
-        .map(|p| {
-            workspace
-                .package_reference(p)
-                .map(|r| (p.name.clone(), r))
-                .map_err(|e| {
-                    Failure::input(format!("{}:{}: {e}", p.source.0.display(), p.source.1))
-                })
+    release::items(release_digests)
+        .into_iter()
+        .map(|item| {
+            let name = format!("{}/{}", workspace.namespace(), item.package);
+            let label = item.label();
+            Reference::with_parts(&name, None, Some(item.digest))
+                .map(|r| (label, r))
+                .map_err(|e| Failure::input(format!("{name}: {e}")))
         })
         .collect()
 }

@@ -108,4 +108,7 @@ pub struct GateJson {
     pub threshold: u32,
     /// Each image.
     pub images: Vec<ImageJson>,
+    /// With `--release --rebuilt`: images about to be pushed that the release does not list,
+    /// or release digests the rebuild does not show.
+    pub refused: Vec<crate::release::Mismatch>,
 }

@@ -62,6 +62,18 @@ pub enum SignError {
     /// The signature could not be made (exit 1).
     #[error("signing failed: {0}")]
     Crypto(String),
+    /// The gpg program could not be run or made no signature (exit 1).
+    #[error("gpg: {0}")]
+    Gpg(String),
+    /// The signer's rebuild does not show this digest (exit 1).
+    #[error("not signed: {0}")]
+    NotReproduced(String),
+    /// A release package has no tag: the rebuild names none and no --tag was given (exit 2).
+    #[error("no tag for {0}: its rebuild layout names none; give --tag")]
+    NoTag(String),
+    /// A reference built from the release is invalid (exit 2).
+    #[error("invalid reference {0}")]
+    BadReference(String),
     /// The signature could not be placed in the tree (exit 1).
     #[error(transparent)]
     Tree(#[from] tree::TreeError),
@@ -73,7 +85,9 @@ impl SignError {
         match self {
             SignError::KeyFile { .. }
             | SignError::NeedsPassphrase(_)
-            | SignError::WrongPassphrase(_) => 2,
+            | SignError::WrongPassphrase(_)
+            | SignError::NoTag(_)
+            | SignError::BadReference(_) => 2,
             _ => 1,
         }
     }
@@ -230,9 +244,98 @@ pub fn signed_message(keypair: KeyPair, payload: &[u8]) -> openpgp::Result<Vec<u
     Ok(sink)
 }
 
-/// What `sign` did.
-#[derive(Debug)]
-pub enum SignOutcome {
+/// Anything that turns payload bytes into a signed message: a key file, the maintainer's own
+/// GnuPG, or (for `add`) a signature made elsewhere. Its output is never trusted: it is verified
+/// like any other signature before it is placed.
+pub trait PayloadSigner {
+    /// The primary fingerprint of the key that will sign, when known before signing: lets `sign`
+    /// refuse a stranger or skip an image already signed without asking for a PIN.
+    fn expected_primary(&self) -> Option<Fingerprint>;
+    /// Signs the payload.
+    fn sign(&self, payload: &[u8]) -> Result<Vec<u8>, SignError>;
+}
+
+impl PayloadSigner for KeyFileSigner {
+    fn expected_primary(&self) -> Option<Fingerprint> {
+        Some(self.primary())
+    }
+    fn sign(&self, payload: &[u8]) -> Result<Vec<u8>, SignError> {
+        KeyFileSigner::sign(self, payload)
+    }
+}
+
+/// The maintainer's own GnuPG: `gpg --sign --no-armor --local-user KEY`, the payload on stdin,
+/// so keys in gpg-agent and on smartcards never leave them (PIN and touch go through the user's
+/// pinentry). gpg picks the signing (sub)key.
+pub struct GpgSigner {
+    /// The program and its leading arguments (`gpg`, or `--gpg-program`).
+    pub program: Vec<String>,
+    /// `--local-user`: a fingerprint, key id or user ID.
+    pub key: String,
+    /// The maintainer's primary fingerprint, when `key` names a certificate in the keyring.
+    pub expected: Option<Fingerprint>,
+}
+
+impl GpgSigner {
+    /// A gpg signer for `key`, resolved against the keyring when it is a fingerprint or key id.
+    pub fn new(program: Vec<String>, key: String, keyring: &crate::keyring::Keyring) -> GpgSigner {
+        let compact: String = key.chars().filter(|c| !c.is_whitespace()).collect();
+        let compact = compact.trim_start_matches("0x").to_string();
+        let expected = compact
+            .parse::<openpgp::KeyHandle>()
+            .ok()
+            .and_then(|handle| match keyring.certs_for(&handle).as_slice() {
+                [cert] => Some(cert.fingerprint()),
+                _ => None,
+            });
+        GpgSigner {
+            program,
+            key,
+            expected,
+        }
+    }
+}
+
+impl PayloadSigner for GpgSigner {
+    fn expected_primary(&self) -> Option<Fingerprint> {
+        self.expected.clone()
+    }
+
+    fn sign(&self, payload: &[u8]) -> Result<Vec<u8>, SignError> {
+        use std::process::{Command, Stdio};
+        let (program, leading) = self
+            .program
+            .split_first()
+            .ok_or_else(|| SignError::Crypto("no gpg program given".into()))?;
+        let mut child = Command::new(program)
+            .args(leading)
+            .args(["--sign", "--no-armor", "--local-user", &self.key])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| SignError::Gpg(format!("cannot run {program}: {e}")))?;
+        let mut stdin = child.stdin.take().expect("piped");
+        let written = stdin.write_all(payload);
+        drop(stdin);
+        let output = child
+            .wait_with_output()
+            .map_err(|e| SignError::Gpg(format!("{program}: {e}")))?;
+        written.map_err(|e| SignError::Gpg(format!("{program}: cannot write the payload: {e}")))?;
+        // The exit status is not trusted either way: what it printed is verified in-process.
+        if output.stdout.is_empty() {
+            return Err(SignError::Gpg(format!(
+                "{program} made no signature ({})",
+                output.status
+            )));
+        }
+        Ok(output.stdout)
+    }
+}
+
+/// What placing one signature did.
+#[derive(Debug, Clone)]
+pub enum Placement {
     /// A new signature file.
     Written {
         /// Its number.
@@ -241,12 +344,14 @@ pub enum SignOutcome {
         path: PathBuf,
         /// The maintainer.
         maintainer: String,
-        /// The commit, when one was made.
-        commit: Option<git2::Oid>,
-        /// Why the commit failed, when it did: the file is still written and valid.
-        commit_error: Option<String>,
+        /// The primary fingerprint of the maintainer's key.
+        primary: String,
+        /// The key that made it.
+        signing_key: String,
+        /// True when a subkey made it.
+        by_subkey: bool,
     },
-    /// The maintainer already has a valid signature of this reference and digest: nothing written.
+    /// The maintainer already has a valid signature of this name, tag and digest: nothing written.
     AlreadySigned {
         /// The maintainer.
         maintainer: String,
@@ -258,39 +363,74 @@ pub enum SignOutcome {
 /// Whether and how to commit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Commit {
-    /// Commit the new file in the repository holding signatures/, if there is one.
+    /// Commit the new files in the repository holding signatures/, if there is one.
     Yes,
     /// Leave git alone.
     No,
 }
 
-/// Signs `reference` (with a tag and a digest) with a key file, places the signature and commits it.
-pub fn sign(
+/// The commit that followed a placement.
+#[derive(Debug, Clone, Default)]
+pub struct Committed {
+    /// The commit, when one was made.
+    pub commit: Option<git2::Oid>,
+    /// Why the commit failed, when it did: the files are still written and valid.
+    pub error: Option<String>,
+}
+
+/// Signs `reference` (with a tag and a digest) and places the signature in the tree.
+pub fn place(
     workspace: &Workspace,
+    verifier: &Verifier,
     reference: &Reference,
-    signer: &KeyFileSigner,
-    commit: Commit,
-    now: SystemTime,
-) -> Result<SignOutcome, SignError> {
-    let primary = signer.primary();
-    let maintainer = workspace
-        .maintainers
-        .by_fingerprint(&primary.to_hex())
-        .ok_or_else(|| SignError::NotAMaintainer(primary.to_hex()))?
-        .clone();
-    let verifier = Verifier::new(&workspace.keyring, &workspace.maintainers, now);
-    if let Some(path) = already_signed(workspace, &verifier, reference, &maintainer.handle) {
-        return Ok(SignOutcome::AlreadySigned {
-            maintainer: maintainer.handle,
-            path,
-        });
+    signer: &dyn PayloadSigner,
+) -> Result<Placement, SignError> {
+    if let Some(primary) = signer.expected_primary() {
+        let maintainer = workspace
+            .maintainers
+            .by_fingerprint(&primary.to_hex())
+            .ok_or_else(|| SignError::NotAMaintainer(primary.to_hex()))?;
+        if let Some(path) = already_signed(workspace, verifier, reference, &maintainer.handle) {
+            return Ok(Placement::AlreadySigned {
+                maintainer: maintainer.handle.clone(),
+                path,
+            });
+        }
     }
     let digest = reference.digest().expect("a signed reference has a digest");
-    let payload = Payload::to_bytes(reference, digest);
-    let bytes = signer.sign(&payload)?;
-    // Never trust a signer's word: the bytes must count, for this maintainer, before they land.
+    let bytes = signer.sign(&Payload::to_bytes(reference, digest))?;
+    let placement = place_bytes(workspace, verifier, reference, &bytes)?;
+    if let (
+        Some(primary),
+        Placement::Written {
+            maintainer, path, ..
+        },
+    ) = (signer.expected_primary(), &placement)
+    {
+        // The signature came from another key than the one asked for: keep nothing.
+        let expected = workspace
+            .maintainers
+            .by_fingerprint(&primary.to_hex())
+            .map(|m| &m.handle);
+        if expected != Some(maintainer) {
+            let _ = std::fs::remove_file(path);
+            return Err(SignError::NotAMaintainer(primary.to_hex()));
+        }
+    }
+    Ok(placement)
+}
+
+/// Places a signature made elsewhere (or just now): it must count for a maintainer, for this
+/// reference and digest, before it lands at the next free number.
+pub fn place_bytes(
+    workspace: &Workspace,
+    verifier: &Verifier,
+    reference: &Reference,
+    bytes: &[u8],
+) -> Result<Placement, SignError> {
+    let digest = reference.digest().expect("a signed reference has a digest");
     let verdict = verifier.verify_bytes(
-        &bytes,
+        bytes,
         &Expected {
             reference,
             directory: Some((reference.path(), digest)),
@@ -301,52 +441,136 @@ pub fn sign(
             problems: verdict.problems,
         });
     }
-    if verdict.signer.maintainer.as_deref() != Some(maintainer.handle.as_str()) {
-        return Err(SignError::NotAMaintainer(primary.to_hex()));
+    let maintainer = verdict
+        .signer
+        .maintainer
+        .expect("a counting signature has a maintainer");
+    // An identity matched by repository alone (a digest-only reference) is not "this tag": the
+    // duplicate check uses the reference the payload actually signs.
+    let signed = verdict
+        .payload
+        .as_ref()
+        .map(|p| p.reference.clone())
+        .unwrap_or_else(|| reference.without_digest());
+    let signed = Reference::with_parts(&signed.name(), signed.tag(), Some(digest.clone()))
+        .unwrap_or_else(|_| reference.clone());
+    if let Some(path) = already_signed(workspace, verifier, &signed, &maintainer) {
+        return Ok(Placement::AlreadySigned { maintainer, path });
     }
     let directory = tree::image_dir(&workspace.signatures_dir, reference);
-    let (number, path) = tree::write_next(&workspace.signatures_dir, &directory, &bytes)?;
-    let (commit, commit_error) = match commit {
-        Commit::No => (None, None),
-        Commit::Yes => match git::discover(&workspace.signatures_dir, &workspace.root) {
-            None => (None, None),
-            Some(repo) => {
-                let message = format!(
-                    "Sign {}\n\nImage: {}\nDigest: {}\nMaintainer: {} ({})\nFingerprint: {}\nSigning key: {}\nFile: {}\n",
-                    reference,
-                    reference.without_digest(),
-                    digest,
-                    maintainer.handle,
-                    maintainer.name.as_deref().unwrap_or(&maintainer.handle),
-                    primary.to_hex(),
-                    signer.signing_key().to_hex(),
-                    workspace.display_path(&path),
-                );
-                let fallback = FallbackIdentity {
-                    name: maintainer
-                        .name
-                        .clone()
-                        .unwrap_or_else(|| maintainer.handle.clone()),
-                    email: maintainer
-                        .emails
-                        .first()
-                        .cloned()
-                        .unwrap_or_else(|| format!("{}@quorate.invalid", maintainer.handle)),
-                };
-                match git::commit_files(&repo, std::slice::from_ref(&path), &message, &fallback) {
-                    Ok(oid) => (Some(oid), None),
-                    Err(e) => (None, Some(e.message)),
-                }
-            }
-        },
-    };
-    Ok(SignOutcome::Written {
+    let (number, path) = tree::write_next(&workspace.signatures_dir, &directory, bytes)?;
+    Ok(Placement::Written {
         number,
         path,
-        maintainer: maintainer.handle,
-        commit,
-        commit_error,
+        maintainer,
+        primary: verdict
+            .signer
+            .primary
+            .map(|k| k.to_hex())
+            .unwrap_or_default(),
+        signing_key: verdict
+            .signer
+            .signing_key
+            .map(|k| k.to_hex())
+            .unwrap_or_default(),
+        by_subkey: verdict.signer.by_subkey,
     })
+}
+
+/// Commits the files written, alone, in the repository that holds signatures/ (if any).
+pub fn commit_placed(
+    workspace: &Workspace,
+    written: &[PathBuf],
+    message: &str,
+    by: &str,
+) -> Committed {
+    if written.is_empty() {
+        return Committed::default();
+    }
+    let Some(repo) = git::discover(&workspace.signatures_dir, &workspace.root) else {
+        return Committed::default();
+    };
+    let person = workspace.maintainers.get(by);
+    let fallback = FallbackIdentity {
+        name: person
+            .and_then(|m| m.name.clone())
+            .unwrap_or_else(|| by.to_string()),
+        email: person
+            .and_then(|m| m.emails.first().cloned())
+            .unwrap_or_else(|| format!("{by}@quorate.invalid")),
+    };
+    match git::commit_files(&repo, written, message, &fallback) {
+        Ok(oid) => Committed {
+            commit: Some(oid),
+            error: None,
+        },
+        Err(e) => Committed {
+            commit: None,
+            error: Some(e.message),
+        },
+    }
+}
+
+/// The commit message for one signature.
+pub fn commit_message(
+    workspace: &Workspace,
+    reference: &Reference,
+    placement: &Placement,
+) -> String {
+    format!(
+        "Sign {reference}\n\n{}",
+        commit_trailer(workspace, reference, placement)
+    )
+}
+
+/// What a commit message says of one signature: image, digest, maintainer, keys, file.
+fn commit_trailer(workspace: &Workspace, reference: &Reference, placement: &Placement) -> String {
+    let Placement::Written {
+        path,
+        maintainer,
+        primary,
+        signing_key,
+        ..
+    } = placement
+    else {
+        return String::new();
+    };
+    let name = workspace
+        .maintainers
+        .get(maintainer)
+        .and_then(|m| m.name.as_deref())
+        .unwrap_or(maintainer);
+    format!(
+        "Image: {}\nDigest: {}\nMaintainer: {maintainer} ({name})\nFingerprint: {primary}\nSigning key: {signing_key}\nFile: {}\n",
+        reference.without_digest(),
+        reference.digest().expect("a signed reference has a digest"),
+        workspace.display_path(path),
+    )
+}
+
+/// Signs one reference and commits it: `quorate sign`.
+pub fn sign(
+    workspace: &Workspace,
+    reference: &Reference,
+    signer: &dyn PayloadSigner,
+    commit: Commit,
+    now: SystemTime,
+) -> Result<(Placement, Committed), SignError> {
+    let verifier = Verifier::new(&workspace.keyring, &workspace.maintainers, now);
+    let placement = place(workspace, &verifier, reference, signer)?;
+    let committed = match (&placement, commit) {
+        (
+            Placement::Written {
+                path, maintainer, ..
+            },
+            Commit::Yes,
+        ) => {
+            let message = commit_message(workspace, reference, &placement);
+            commit_placed(workspace, std::slice::from_ref(path), &message, maintainer)
+        }
+        _ => Committed::default(),
+    };
+    Ok((placement, committed))
 }
 
 /// The file holding a counting signature of this maintainer for this exact reference and digest.

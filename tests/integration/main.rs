@@ -13,3 +13,4 @@ mod sign;
 fn cli_cases() {
     trycmd::TestCases::new().case("tests/cmd/*.toml");
 }
+mod release;

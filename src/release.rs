@@ -1,0 +1,252 @@
+//! A whole release: every package of `digests/`, each platform manifest, signed only where the
+//! signer's own rebuild reproduces it, and gated only where the images about to be pushed are the
+//! release's.
+
+use std::path::PathBuf;
+use std::time::SystemTime;
+
+use crate::digests::Release;
+use crate::rebuild::Rebuild;
+use crate::reference::{Digest, Reference};
+use crate::sign::{self, Committed, PayloadSigner, Placement, SignError};
+use crate::verify::Verifier;
+use crate::workspace::Workspace;
+
+/// One platform manifest of one release package.
+#[derive(Debug, Clone)]
+pub struct Item {
+    /// `<stage>-<name>`.
+    pub package: String,
+    /// None for the platform StageX's `<stage>.txt` records, else `os/arch[/variant]` from
+    /// `<stage>.platforms`.
+    pub platform: Option<String>,
+    /// The release's digest for it.
+    pub digest: Digest,
+}
+
+impl Item {
+    /// The package, and the platform when it is not the first: how output names the item.
+    pub fn label(&self) -> String {
+        match &self.platform {
+            None => self.package.clone(),
+            Some(platform) => format!("{} ({platform})", self.package),
+        }
+    }
+}
+
+/// Every platform manifest of a release, in file order.
+pub fn items(release: &Release) -> Vec<Item> {
+    let mut items: Vec<Item> = release
+        .packages
+        .iter()
+        .map(|p| Item {
+            package: p.name.clone(),
+            platform: None,
+            digest: p.digest.clone(),
+        })
+        .collect();
+    for other in &release.others {
+        let at = items
+            .iter()
+            .rposition(|i| i.package == other.package)
+            .map_or(items.len(), |i| i + 1);
+        items.insert(
+            at,
+            Item {
+                package: other.package.clone(),
+                platform: Some(other.platform.clone()),
+                digest: other.digest.clone(),
+            },
+        );
+    }
+    items
+}
+
+/// Why the rebuild does not vouch for a digest, or None when it does.
+pub fn not_reproduced(rebuild: &Rebuild, package: &str, digest: &Digest) -> Option<String> {
+    for (name, built) in &rebuild.packages {
+        if built.indexes.contains(digest) {
+            let platforms: Vec<String> = std::iter::once((
+                built.first_platform.clone().unwrap_or_default(),
+                &built.first,
+            ))
+            .chain(built.others.iter().map(|(p, d)| (p.clone(), d)))
+            .map(|(p, d)| format!("{d} ({p})"))
+            .collect();
+            return Some(format!(
+                "{digest} is the image index of {name}; podman checks platform manifests, so sign those instead: {}",
+                platforms.join(", ")
+            ));
+        }
+    }
+    match rebuild.packages.get(package) {
+        None => Some(format!(
+            "the rebuild in {} has no package {package}",
+            rebuild.label
+        )),
+        Some(built) if built.has_manifest(digest) => None,
+        Some(built) => Some(format!(
+            "the rebuild in {} got {} for {package}, not {digest}",
+            rebuild.label, built.first
+        )),
+    }
+}
+
+/// The package a reference names: its repository's last path component.
+pub fn package_of(reference: &Reference) -> &str {
+    reference
+        .path()
+        .rsplit('/')
+        .next()
+        .unwrap_or(reference.path())
+}
+
+/// What signing a release did.
+#[derive(Debug, Default)]
+pub struct SignedRelease {
+    /// Newly signed, with their references and placements.
+    pub signed: Vec<(Item, Reference, Placement)>,
+    /// Already signed by this maintainer: skipped.
+    pub skipped: Vec<(Item, PathBuf)>,
+    /// Not reproduced by the signer's rebuild: refused, with why.
+    pub refused: Vec<(Item, String)>,
+    /// The one commit for the batch.
+    pub committed: Committed,
+}
+
+/// A step of a release signing, for progress display.
+#[derive(Debug)]
+pub enum Step<'a> {
+    /// About to work through this many items.
+    Start(usize),
+    /// One item is done: its package and what happened, in a word.
+    Done(&'a Item, &'static str),
+}
+
+/// What to sign: the release, the signer's own rebuild, and the tag for packages whose layout
+/// names none.
+#[derive(Debug, Clone, Copy)]
+pub struct ReleasePlan<'a> {
+    /// The release's digests.
+    pub release: &'a Release,
+    /// The signer's rebuild.
+    pub rebuild: &'a Rebuild,
+    /// `--tag`.
+    pub tag: Option<&'a str>,
+}
+
+/// Signs every release item the rebuild reproduces, with tags from the rebuild's layouts or
+/// `tag`, then commits the batch once.
+pub fn sign_release(
+    workspace: &Workspace,
+    plan: &ReleasePlan,
+    signer: &dyn PayloadSigner,
+    commit: sign::Commit,
+    now: SystemTime,
+    progress: &mut dyn FnMut(Step),
+) -> Result<SignedRelease, SignError> {
+    let ReleasePlan {
+        release,
+        rebuild,
+        tag,
+    } = *plan;
+    let all = items(release);
+    // Every reference is settled before anything is signed: a missing tag is bad input, not a
+    // half-signed release.
+    let mut planned = Vec::new();
+    for item in &all {
+        let chosen = rebuild
+            .packages
+            .get(&item.package)
+            .and_then(|b| b.tag.clone())
+            .or_else(|| tag.map(str::to_string))
+            .ok_or_else(|| SignError::NoTag(item.package.clone()))?;
+        let name = format!("{}/{}", workspace.namespace(), item.package);
+        let reference = Reference::with_parts(&name, Some(&chosen), Some(item.digest.clone()))
+            .map_err(|e| SignError::BadReference(format!("{name}:{chosen}: {e}")))?;
+        planned.push((item.clone(), reference));
+    }
+    let verifier = Verifier::new(&workspace.keyring, &workspace.maintainers, now);
+    let mut outcome = SignedRelease::default();
+    progress(Step::Start(planned.len()));
+    for (item, reference) in planned {
+        if let Some(why) = not_reproduced(rebuild, &item.package, &item.digest) {
+            progress(Step::Done(&item, "refused"));
+            outcome.refused.push((item, why));
+            continue;
+        }
+        match sign::place(workspace, &verifier, &reference, signer)? {
+            Placement::AlreadySigned { path, .. } => {
+                progress(Step::Done(&item, "already signed"));
+                outcome.skipped.push((item, path));
+            }
+            placement => {
+                progress(Step::Done(&item, "signed"));
+                outcome.signed.push((item, reference, placement));
+            }
+        }
+    }
+    if commit == sign::Commit::Yes {
+        let written: Vec<PathBuf> = outcome
+            .signed
+            .iter()
+            .filter_map(|(_, _, p)| match p {
+                Placement::Written { path, .. } => Some(path.clone()),
+                Placement::AlreadySigned { .. } => None,
+            })
+            .collect();
+        if let Some((_, _, Placement::Written { maintainer, .. })) = outcome.signed.first() {
+            let mut message = format!(
+                "Sign {} images of the release as {maintainer}\n",
+                written.len()
+            );
+            for (_, reference, placement) in &outcome.signed {
+                message.push('\n');
+                message.push_str(&sign::commit_message(workspace, reference, placement));
+            }
+            outcome.committed = sign::commit_placed(workspace, &written, &message, maintainer);
+        }
+    }
+    Ok(outcome)
+}
+
+/// A release item the rebuild about to be pushed does not match.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Mismatch {
+    /// The package.
+    pub package: String,
+    /// What differs.
+    pub message: String,
+}
+
+/// The images about to be pushed must be exactly the release's: every release digest is in the
+/// rebuild, and every rebuilt package is in the release with the same digests.
+pub fn push_mismatches(release: &Release, rebuild: &Rebuild) -> Vec<Mismatch> {
+    let all = items(release);
+    let mut out = Vec::new();
+    for item in &all {
+        if let Some(why) = not_reproduced(rebuild, &item.package, &item.digest) {
+            out.push(Mismatch {
+                package: item.package.clone(),
+                message: why,
+            });
+        }
+    }
+    for (name, built) in &rebuild.packages {
+        for digest in built.manifests() {
+            if !all
+                .iter()
+                .any(|i| &i.package == name && &i.digest == digest)
+            {
+                out.push(Mismatch {
+                    package: name.clone(),
+                    message: format!(
+                        "{} would push {digest} for {name}, which the release does not list",
+                        rebuild.label
+                    ),
+                });
+            }
+        }
+    }
+    out
+}
