@@ -137,11 +137,31 @@ pub enum DigestsCommand {
     },
 }
 
+/// How signatures are judged: when, and whether StageX's legacy payloads count.
+#[derive(Debug, Args)]
+pub struct JudgeArgs {
+    /// Judge as if it were TIME (RFC 3339, e.g. 2024-07-01T00:00:00Z): only signatures made by
+    /// then count, and keys must have been valid then.
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub as_of: Option<std::time::SystemTime>,
+    /// Count StageX's legacy payloads (podman cannot read them), matched by repository alone.
+    #[arg(long)]
+    pub accept_legacy: bool,
+}
+
+fn parse_time(text: &str) -> Result<std::time::SystemTime, String> {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&chrono::Utc).into())
+        .map_err(|e| format!("not an RFC 3339 time ({e})"))
+}
+
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
     /// The image: NAME[:TAG]@sha256:<64 hex>.
     #[arg(value_name = "REF@sha256:HEX")]
     pub reference: String,
+    #[command(flatten)]
+    pub judge: JudgeArgs,
     /// Print JSON (schema in docs/json.md).
     #[arg(long)]
     pub json: bool,
@@ -169,6 +189,8 @@ pub struct GateArgs {
     /// Print JSON (schema in docs/json.md).
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub judge: JudgeArgs,
     /// Run this command when the gate passes, and exit with its status.
     #[arg(last = true, value_name = "CMD")]
     pub command: Vec<String>,

@@ -22,8 +22,8 @@ use quorate::verify::{fmt_time, Verifier};
 use quorate::workspace::{Workspace, WorkspaceOptions};
 
 use cli::{
-    AddArgs, Cli, Command, DigestsCommand, GateArgs, KeyringCommand, PayloadArgs, SignArgs,
-    SignerArgs, VerifyArgs,
+    AddArgs, Cli, Command, DigestsCommand, GateArgs, JudgeArgs, KeyringCommand, PayloadArgs,
+    SignArgs, SignerArgs, VerifyArgs,
 };
 
 /// A failure that ends the program: the exit status and one line for stderr.
@@ -77,6 +77,16 @@ fn main() -> ExitCode {
 
 fn load(options: &WorkspaceOptions) -> Result<Workspace, Failure> {
     Workspace::load(options).map_err(Failure::input)
+}
+
+/// The verifier the judging options ask for.
+fn judge<'a>(workspace: &'a Workspace, args: &JudgeArgs) -> Verifier<'a> {
+    Verifier::new(
+        &workspace.keyring,
+        &workspace.maintainers,
+        args.as_of.unwrap_or_else(SystemTime::now),
+    )
+    .accept_legacy(args.accept_legacy)
 }
 
 fn parse_reference(text: &str) -> Result<Reference, Failure> {
@@ -495,11 +505,7 @@ fn print_diffs(rebuilds: &[Rebuild]) {
 fn run_verify(options: &WorkspaceOptions, args: VerifyArgs) -> Result<u8, Failure> {
     let reference = parse_reference(&args.reference)?;
     let workspace = load(options)?;
-    let verifier = Verifier::new(
-        &workspace.keyring,
-        &workspace.maintainers,
-        SystemTime::now(),
-    );
+    let verifier = judge(&workspace, &args.judge);
     let image = check_image(&workspace, &verifier, &reference);
     let threshold = workspace.threshold(quorate::workspace::DEFAULT_THRESHOLD);
     if args.json {
@@ -540,7 +546,12 @@ fn print_file(file: &FileJson) {
             _ => "primary key".to_string(),
         };
         let created = file.created.as_deref().unwrap_or("?");
-        println!("  {name}  valid    {maintainer}  {primary}  by {key}  at {created}");
+        let legacy = if file.legacy {
+            "  (legacy payload)"
+        } else {
+            ""
+        };
+        println!("  {name}  valid    {maintainer}  {primary}  by {key}  at {created}{legacy}");
     } else {
         println!("  {name}  INVALID");
     }
@@ -575,11 +586,7 @@ fn run_gate(options: &WorkspaceOptions, args: GateArgs) -> Result<u8, Failure> {
         explicit
     };
     let threshold = workspace.threshold(args.threshold);
-    let verifier = Verifier::new(
-        &workspace.keyring,
-        &workspace.maintainers,
-        SystemTime::now(),
-    );
+    let verifier = judge(&workspace, &args.judge);
     let images: Vec<(String, ImageReport)> = targets
         .into_iter()
         .map(|(label, reference)| {

@@ -22,7 +22,13 @@ pub struct Payload {
     pub creator: Option<String>,
     /// `optional.timestamp`, when present.
     pub timestamp: Option<i64>,
+    /// True for StageX's legacy form (a one-element array, `pgp container image signature`, a
+    /// bare hex digest, a name without tag, `optional: null`): podman cannot read it.
+    pub legacy: bool,
 }
+
+/// The `type` of StageX's legacy payloads.
+pub const LEGACY_SIGNATURE_TYPE: &str = "pgp container image signature";
 
 /// Why a payload is refused. Each maps to one reason code.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -67,6 +73,9 @@ impl Payload {
     /// duplicate key at any level, nothing after the object.
     pub fn parse(bytes: &[u8]) -> Result<Payload, PayloadError> {
         let value = parse_strict_json(bytes)?;
+        if let StrictValue::Array(items) = &value {
+            return Payload::parse_legacy(items);
+        }
         let top = expect_object(&value, "the payload")?;
         expect_members(top, "the payload", &["critical", "optional"])?;
         let critical = expect_object(&top["critical"], "critical")?;
@@ -110,6 +119,60 @@ impl Payload {
             digest,
             creator,
             timestamp,
+            legacy: false,
+        })
+    }
+
+    /// StageX's legacy form, strictly in its own shape: exactly one object, the same members as
+    /// the current form, `optional` null, a bare 64-hex digest and a reference without tag.
+    fn parse_legacy(items: &[StrictValue]) -> Result<Payload, PayloadError> {
+        let [item] = items else {
+            return Err(PayloadError::Schema(format!(
+                "a legacy payload is an array of exactly one object, not {}",
+                items.len()
+            )));
+        };
+        let top = expect_object(item, "the legacy payload")?;
+        expect_members(top, "the legacy payload", &["critical", "optional"])?;
+        if top["optional"] != StrictValue::Null {
+            return Err(PayloadError::Schema(
+                "a legacy payload's optional is null".into(),
+            ));
+        }
+        let critical = expect_object(&top["critical"], "critical")?;
+        expect_members(critical, "critical", &["identity", "image", "type"])?;
+        let type_ = expect_string(&critical["type"], "critical.type")?;
+        let image = expect_object(&critical["image"], "critical.image")?;
+        expect_members(image, "critical.image", &["docker-manifest-digest"])?;
+        let digest_text = expect_string(
+            &image["docker-manifest-digest"],
+            "critical.image.docker-manifest-digest",
+        )?;
+        let identity = expect_object(&critical["identity"], "critical.identity")?;
+        expect_members(identity, "critical.identity", &["docker-reference"])?;
+        let reference_text = expect_string(
+            &identity["docker-reference"],
+            "critical.identity.docker-reference",
+        )?;
+        if type_ != LEGACY_SIGNATURE_TYPE {
+            return Err(PayloadError::WrongType(type_.to_string()));
+        }
+        let digest = Digest::from_hex(digest_text)
+            .map_err(|_| PayloadError::BadDigest(digest_text.to_string()))?;
+        let reference = Reference::parse(reference_text)
+            .map_err(|e| PayloadError::BadReference(reference_text.to_string(), e.to_string()))?;
+        if !reference.is_name_only() {
+            return Err(PayloadError::BadReference(
+                reference_text.to_string(),
+                "a legacy payload names a repository without tag or digest".into(),
+            ));
+        }
+        Ok(Payload {
+            reference,
+            digest,
+            creator: None,
+            timestamp: None,
+            legacy: true,
         })
     }
 }
@@ -291,6 +354,47 @@ mod tests {
 
     fn refused(text: &str) -> PayloadError {
         Payload::parse(text.as_bytes()).unwrap_err()
+    }
+
+    #[test]
+    fn reads_stagexs_legacy_form_strictly() {
+        let legacy = format!(
+            r#"[{{"critical":{{"identity":{{"docker-reference":"stagex/bash"}},"image":{{"docker-manifest-digest":"{HEX}"}},"type":"pgp container image signature"}},"optional":null}}]"#
+        );
+        let p = Payload::parse(legacy.as_bytes()).unwrap();
+        assert!(p.legacy);
+        assert_eq!(p.reference.to_string(), "docker.io/stagex/bash");
+        assert_eq!(p.digest.hex(), HEX);
+        let refused = |text: String| Payload::parse(text.as_bytes()).unwrap_err();
+        assert!(matches!(
+            refused(format!(
+                "[{},{}]",
+                &legacy[1..legacy.len() - 1],
+                &legacy[1..legacy.len() - 1]
+            )),
+            PayloadError::Schema(_)
+        ));
+        assert!(matches!(
+            refused(legacy.replace("null", "{}")),
+            PayloadError::Schema(_)
+        ));
+        assert!(matches!(
+            refused(legacy.replace(HEX, &format!("sha256:{HEX}"))),
+            PayloadError::BadDigest(_)
+        ));
+        assert!(matches!(
+            refused(legacy.replace(HEX, "")),
+            PayloadError::BadDigest(_)
+        ));
+        assert!(matches!(
+            refused(legacy.replace("stagex/bash", "stagex/bash:1")),
+            PayloadError::BadReference(..)
+        ));
+        assert!(matches!(
+            refused(legacy.replace("pgp container image", "atomic container")),
+            PayloadError::WrongType(_)
+        ));
+        assert!(matches!(refused("[]".into()), PayloadError::Schema(_)));
     }
 
     #[test]

@@ -102,6 +102,9 @@ pub enum Reason {
     PayloadBadReference,
     /// The signed reference has neither tag nor digest: podman never accepts it.
     ReferenceWithoutTag,
+    /// StageX's legacy payload (a one-element array, bare digest, no tag): podman cannot read it.
+    /// Counted only with `--accept-legacy`.
+    LegacyPayload,
     /// The payload signs another digest than the one asked for.
     DigestMismatch,
     /// The payload's digest or repository differs from the directory the file is in.
@@ -159,6 +162,7 @@ impl Reason {
         Reason::PayloadBadDigest,
         Reason::PayloadBadReference,
         Reason::ReferenceWithoutTag,
+        Reason::LegacyPayload,
         Reason::DigestMismatch,
         Reason::DirectoryMismatch,
         Reason::ReferenceMismatch,
@@ -221,6 +225,7 @@ const CODES: &[&str] = &[
     "payload-bad-digest",
     "payload-bad-reference",
     "reference-without-tag",
+    "legacy-payload",
     "digest-mismatch",
     "directory-mismatch",
     "reference-mismatch",

@@ -31,6 +31,8 @@ pub struct FileJson {
     pub signed_reference: Option<String>,
     /// The digest the payload signs.
     pub signed_digest: Option<String>,
+    /// True when the payload is StageX's legacy form.
+    pub legacy: bool,
     /// Every reason it does not count, and notices.
     pub problems: Vec<Problem>,
 }
@@ -50,6 +52,7 @@ impl FileJson {
             created: v.created.map(fmt_time),
             signed_reference: v.payload.as_ref().map(|p| p.reference.to_string()),
             signed_digest: v.payload.as_ref().map(|p| p.digest.to_string()),
+            legacy: v.payload.as_ref().is_some_and(|p| p.legacy),
             problems: v.problems.clone(),
         }
     }

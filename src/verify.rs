@@ -83,6 +83,7 @@ pub struct Verifier<'a> {
     maintainers: &'a Maintainers,
     policy: StandardPolicy<'static>,
     now: SystemTime,
+    accept_legacy: bool,
 }
 
 /// The state of a key at one moment.
@@ -96,7 +97,7 @@ enum KeyState {
 }
 
 impl<'a> Verifier<'a> {
-    /// A verifier judging as of `now`.
+    /// A verifier judging as of `now` (the present, or `--as-of`).
     pub fn new(
         keyring: &'a Keyring,
         maintainers: &'a Maintainers,
@@ -107,7 +108,14 @@ impl<'a> Verifier<'a> {
             maintainers,
             policy: StandardPolicy::at(now),
             now,
+            accept_legacy: false,
         }
+    }
+
+    /// Counts StageX's legacy payloads (`--accept-legacy`), their identity matched by repository.
+    pub fn accept_legacy(mut self, accept: bool) -> Verifier<'a> {
+        self.accept_legacy = accept;
+        self
     }
 
     /// The time signatures are judged at.
@@ -124,7 +132,12 @@ impl<'a> Verifier<'a> {
         let mut verdict = self.verify_message(&message);
         match Payload::parse(&message.payload) {
             Ok(payload) => {
-                check_payload(&payload, expected, &mut verdict.problems);
+                check_payload(
+                    &payload,
+                    expected,
+                    self.accept_legacy,
+                    &mut verdict.problems,
+                );
                 verdict.payload = Some(payload);
             }
             Err(e) => verdict.problems.push(payload_problem(e)),
@@ -312,7 +325,13 @@ impl<'a> Verifier<'a> {
                     format!("certificate {} is not valid: {why}", cert.fingerprint().to_hex()),
                 ),
             };
-            if !verdict.problems.iter().any(|p| p.reason == problem.reason) {
+            // A key that was not alive when it signed has not "expired since".
+            let implied = problem.reason == Reason::KeyExpired
+                && verdict
+                    .problems
+                    .iter()
+                    .any(|p| p.reason == Reason::KeyNotAliveAtSigning);
+            if !implied && !verdict.problems.iter().any(|p| p.reason == problem.reason) {
                 verdict.problems.push(problem);
             }
         }
@@ -432,10 +451,21 @@ fn is_strong_hash(algo: HashAlgorithm) -> bool {
 }
 
 /// The payload must name the image asked for and agree with its directory.
-fn check_payload(payload: &Payload, expected: &Expected, problems: &mut Vec<Problem>) {
+fn check_payload(
+    payload: &Payload,
+    expected: &Expected,
+    accept_legacy: bool,
+    problems: &mut Vec<Problem>,
+) {
     let asked = expected.reference;
     let asked_digest = asked.digest().expect("an expected reference has a digest");
-    if payload.reference.is_name_only() {
+    if payload.legacy && !accept_legacy {
+        problems.push(Problem::new(
+            Reason::LegacyPayload,
+            "StageX's legacy payload, which podman cannot read (--accept-legacy counts it)",
+        ));
+    }
+    if payload.reference.is_name_only() && !payload.legacy {
         problems.push(Problem::new(
             Reason::ReferenceWithoutTag,
             format!(
@@ -464,7 +494,13 @@ fn check_payload(payload: &Payload, expected: &Expected, problems: &mut Vec<Prob
             ));
         }
     }
-    if !identity_matches(&payload.reference, asked) {
+    // A legacy payload carries no tag: its identity can only be the repository.
+    let identity_ok = if payload.legacy {
+        payload.reference.name() == asked.name()
+    } else {
+        identity_matches(&payload.reference, asked)
+    };
+    if !identity_ok {
         problems.push(Problem::new(
             Reason::ReferenceMismatch,
             format!("signs {}, not {}", payload.reference, shown_identity(asked)),
