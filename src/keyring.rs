@@ -11,6 +11,8 @@ use openpgp::cert::prelude::*;
 use openpgp::parse::Parse;
 use openpgp::{Fingerprint, KeyHandle, KeyID};
 
+use crate::source::{Kind, Source};
+
 /// A keyring that cannot be read. Always an input error (exit 2).
 #[derive(Debug, thiserror::Error)]
 #[error("{}: {message}", path.display())]
@@ -31,6 +33,9 @@ pub struct Keyring {
     by_keyid: HashMap<KeyID, Vec<usize>>,
 }
 
+/// A keyring file larger than this is refused rather than read.
+const MAX_KEYRING_FILE: u64 = 64 * 1024 * 1024;
+
 /// The file names a keyring directory reads.
 pub fn is_keyring_file(path: &Path) -> bool {
     matches!(
@@ -41,27 +46,34 @@ pub fn is_keyring_file(path: &Path) -> bool {
 
 impl Keyring {
     /// Reads every certificate file in `dir` (not recursive), sorted by name.
-    pub fn load_dir(dir: &Path) -> Result<Keyring, KeyringError> {
+    pub fn load_dir(source: &dyn Source, dir: &Path) -> Result<Keyring, KeyringError> {
         let fail = |path: &Path, message: String| KeyringError {
             path: path.to_path_buf(),
             message,
         };
-        let entries = std::fs::read_dir(dir)
+        let entries = source
+            .list(dir)
             .map_err(|e| fail(dir, format!("cannot read the keyring directory: {e}")))?;
         let mut files = Vec::new();
-        for entry in entries {
-            let entry =
-                entry.map_err(|e| fail(dir, format!("cannot read the keyring directory: {e}")))?;
-            let path = entry.path();
-            if is_keyring_file(&path) && path.is_file() {
-                files.push(path);
+        for (name, kind) in entries {
+            let path = dir.join(name);
+            match kind {
+                Kind::File if is_keyring_file(&path) => files.push(path),
+                Kind::Symlink if is_keyring_file(&path) => {
+                    return Err(fail(&path, "is a symlink; quorate does not follow links in the trust root".into()))
+                }
+                _ => {}
             }
         }
         files.sort();
         let mut keyring = Keyring::default();
         for path in files {
-            let bytes =
-                std::fs::read(&path).map_err(|e| fail(&path, format!("cannot read: {e}")))?;
+            let bytes = source
+                .read(&path, MAX_KEYRING_FILE)
+                .map_err(|e| fail(&path, format!("cannot read: {e}")))?;
+            if bytes.len() as u64 > MAX_KEYRING_FILE {
+                return Err(fail(&path, "larger than any keyring file quorate reads (64 MiB)".into()));
+            }
             let certs = parse_certs(&bytes).map_err(|message| fail(&path, message))?;
             for cert in certs {
                 keyring.insert(cert, &path);

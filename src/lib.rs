@@ -18,6 +18,7 @@ pub mod reference;
 pub mod release;
 pub mod report;
 pub mod sign;
+pub mod source;
 pub mod tree;
 pub mod verify;
 pub mod workspace;

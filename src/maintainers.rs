@@ -45,8 +45,8 @@ pub struct Maintainers {
 
 impl Maintainers {
     /// Reads and checks a MAINTAINERS file.
-    pub fn load(path: &Path) -> Result<Maintainers, MaintainersError> {
-        let text = std::fs::read(path).map_err(|e| MaintainersError {
+    pub fn load(source: &dyn crate::source::Source, path: &Path) -> Result<Maintainers, MaintainersError> {
+        let text = source.read(path, 16 * 1024 * 1024).map_err(|e| MaintainersError {
             path: path.to_path_buf(),
             message: format!("cannot read: {e}"),
         })?;
@@ -255,7 +255,7 @@ mod tests {
     #[test]
     fn reads_the_real_stagex_file() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/realworld/stagex/MAINTAINERS");
-        let m = Maintainers::load(&path).unwrap();
+        let m = Maintainers::load(&crate::source::WorkingTree, &path).unwrap();
         assert_eq!(m.by_fingerprint(A).unwrap().handle, "lancevick");
         assert_eq!(m.by_fingerprint(B).unwrap().handle, "dannygrove");
     }

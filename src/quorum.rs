@@ -1,11 +1,11 @@
 //! Judging an image's signatures as podman would see them, and counting people, not files:
 //! one maintainer counts once, however many files, keys or subkeys they signed with.
 
-use std::io::Read;
 use std::path::PathBuf;
 
 use crate::reason::{Problem, Reason};
 use crate::reference::Reference;
+use crate::source::Source;
 use crate::tree::{self, MAX_SIGNATURES};
 use crate::verify::{Expected, Verdict, Verifier};
 use crate::workspace::Workspace;
@@ -67,7 +67,8 @@ pub fn check_image(
         signers: Vec::new(),
         missing: Vec::new(),
     };
-    let listing = match tree::list(&directory, &workspace.signatures_dir) {
+    let source = workspace.source.as_ref();
+    let listing = match tree::list(source, &directory, &workspace.signatures_dir) {
         Ok(listing) => listing,
         Err(e) => {
             report.directory_error = Some(e.to_string());
@@ -106,7 +107,7 @@ pub fn check_image(
         } else if entry.number > MAX_SIGNATURES {
             Verdict::failed(position.pop().expect("pushed above"))
         } else {
-            match read_limited(&entry.path) {
+            match read_limited(source, &entry.path) {
                 Ok(bytes) => verifier.verify_bytes(&bytes, &expected),
                 Err(problem) => Verdict::failed(problem),
             }
@@ -157,22 +158,12 @@ fn holders(workspace: &Workspace) -> Vec<String> {
 
 /// Reads a signature file without following a symlink and without reading past the 4 MiB
 /// podman reads.
-fn read_limited(path: &std::path::Path) -> Result<Vec<u8>, Problem> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(path)
-        .map_err(|e| Problem::new(Reason::Unreadable, format!("cannot read: {e}")))?;
-    let mut bytes = Vec::new();
-    file.take(crate::message::MAX_SIGNATURE_FILE + 1)
-        .read_to_end(&mut bytes)
+fn read_limited(source: &dyn Source, path: &std::path::Path) -> Result<Vec<u8>, Problem> {
+    let bytes = source
+        .read(path, crate::message::MAX_SIGNATURE_FILE)
         .map_err(|e| Problem::new(Reason::Unreadable, format!("cannot read: {e}")))?;
     if bytes.len() as u64 > crate::message::MAX_SIGNATURE_FILE {
-        return Err(Problem::new(
-            Reason::TooLarge,
-            "the file is larger than the 4 MiB podman reads",
-        ));
+        return Err(Problem::new(Reason::TooLarge, "the file is larger than the 4 MiB podman reads"));
     }
     Ok(bytes)
 }

@@ -7,6 +7,7 @@ use std::io::{self, Write};
 use std::path::{Component, Path, PathBuf};
 
 use crate::reference::{Digest, Reference};
+use crate::source::{Kind, Source, WorkingTree};
 
 /// podman reads at most this many signatures of one image.
 pub const MAX_SIGNATURES: u32 = 128;
@@ -84,9 +85,9 @@ impl Listing {
 
 /// Lists an image directory; a missing directory holds nothing. Names other than
 /// `signature-<N>` (N without leading zeros) are not signatures to podman and are left out.
-pub fn list(dir: &Path, root: &Path) -> Result<Listing, TreeError> {
-    check_no_symlinks(root, dir)?;
-    let read = match fs::read_dir(dir) {
+pub fn list(source: &dyn Source, dir: &Path, root: &Path) -> Result<Listing, TreeError> {
+    check_no_symlinks(source, root, dir)?;
+    let read = match source.list(dir) {
         Ok(read) => read,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Listing::default()),
         Err(e) if e.kind() == io::ErrorKind::NotADirectory => {
@@ -95,17 +96,14 @@ pub fn list(dir: &Path, root: &Path) -> Result<Listing, TreeError> {
         Err(e) => return Err(io_error(dir)(e)),
     };
     let mut entries = Vec::new();
-    for item in read {
-        let item = item.map_err(io_error(dir))?;
-        let name = item.file_name();
+    for (name, kind) in read {
         let Some(number) = name.to_str().and_then(signature_number) else {
             continue;
         };
-        let file_type = item.file_type().map_err(io_error(&item.path()))?;
         entries.push(Entry {
             number,
-            path: item.path(),
-            regular: file_type.is_file(),
+            path: dir.join(&name),
+            regular: kind == Kind::File,
         });
     }
     entries.sort_by_key(|e| e.number);
@@ -133,7 +131,7 @@ pub fn signature_number(name: &str) -> Option<u32> {
 }
 
 /// Refuses a symlink anywhere between `root` (itself included) and `path`.
-pub fn check_no_symlinks(root: &Path, path: &Path) -> Result<(), TreeError> {
+pub fn check_no_symlinks(source: &dyn Source, root: &Path, path: &Path) -> Result<(), TreeError> {
     let mut current = root.to_path_buf();
     let relative = path.strip_prefix(root).unwrap_or(Path::new(""));
     let mut to_check = vec![current.clone()];
@@ -144,10 +142,10 @@ pub fn check_no_symlinks(root: &Path, path: &Path) -> Result<(), TreeError> {
         }
     }
     for p in to_check {
-        match fs::symlink_metadata(&p) {
-            Ok(meta) if meta.file_type().is_symlink() => return Err(TreeError::Symlink(p)),
-            Ok(_) => {}
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        match source.kind(&p) {
+            Ok(Some(Kind::Symlink)) => return Err(TreeError::Symlink(p)),
+            Ok(Some(_)) => {}
+            Ok(None) => return Ok(()),
             Err(e) => return Err(io_error(&p)(e)),
         }
     }
@@ -159,10 +157,10 @@ pub fn check_no_symlinks(root: &Path, path: &Path) -> Result<(), TreeError> {
 /// fails rather than replace a file another signer placed first, and then the next number is
 /// tried). Returns N and the path.
 pub fn write_next(root: &Path, dir: &Path, bytes: &[u8]) -> Result<(u32, PathBuf), TreeError> {
-    check_no_symlinks(root, dir)?;
+    check_no_symlinks(&WorkingTree, root, dir)?;
     fs::create_dir_all(dir).map_err(io_error(dir))?;
     // Created above: check again so a link planted meanwhile is not written through.
-    check_no_symlinks(root, dir)?;
+    check_no_symlinks(&WorkingTree, root, dir)?;
     let temp = dir.join(format!(".quorate-{}-{}.tmp", std::process::id(), unique()));
     let result = link_into_place(root, dir, &temp, bytes);
     let _ = fs::remove_file(&temp);
@@ -186,7 +184,7 @@ fn link_into_place(
     }
     crate::failpoint("tree-temp-synced");
     loop {
-        let listing = list(dir, root)?;
+        let listing = list(&WorkingTree, dir, root)?;
         let number = listing.first_free();
         if number > MAX_SIGNATURES {
             return Err(TreeError::Full(dir.to_path_buf()));
@@ -281,18 +279,18 @@ mod tests {
     fn numbering_and_gaps() {
         let root = tempfile::tempdir().unwrap();
         let dir = root.path().join("a@sha256=x");
-        assert_eq!(list(&dir, root.path()).unwrap().first_free(), 1);
+        assert_eq!(list(&WorkingTree, &dir, root.path()).unwrap().first_free(), 1);
         let (n, _) = write_next(root.path(), &dir, b"one").unwrap();
         assert_eq!(n, 1);
         fs::write(dir.join("signature-3"), b"three").unwrap();
-        let listing = list(&dir, root.path()).unwrap();
+        let listing = list(&WorkingTree, &dir, root.path()).unwrap();
         assert_eq!(listing.contiguous, 1);
         assert_eq!(listing.entries.len(), 2);
         // The gap is filled first, so podman sees every file.
         let (n, path) = write_next(root.path(), &dir, b"two").unwrap();
         assert_eq!(n, 2);
         assert_eq!(fs::read(path).unwrap(), b"two");
-        assert_eq!(list(&dir, root.path()).unwrap().contiguous, 3);
+        assert_eq!(list(&WorkingTree, &dir, root.path()).unwrap().contiguous, 3);
         assert_eq!(write_next(root.path(), &dir, b"four").unwrap().0, 4);
         // No temporary file is left behind.
         assert_eq!(fs::read_dir(&dir).unwrap().count(), 4);
@@ -309,7 +307,7 @@ mod tests {
             Err(TreeError::Symlink(_))
         ));
         assert!(matches!(
-            list(&dir, root.path()),
+            list(&WorkingTree, &dir, root.path()),
             Err(TreeError::Symlink(_))
         ));
         assert_eq!(fs::read_dir(outside.path()).unwrap().count(), 0);

@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use crate::keyring::{Keyring, KeyringError};
 use crate::maintainers::{Maintainers, MaintainersError};
+use crate::source::{Revision, Source, WorkingTree};
 
 /// The threshold when neither the caller nor quorate.toml asks for more.
 pub const DEFAULT_THRESHOLD: u32 = 2;
@@ -40,6 +41,14 @@ pub enum WorkspaceError {
     /// The keyring is missing or holds an unparsable certificate.
     #[error(transparent)]
     Keyring(#[from] KeyringError),
+    /// `--at REV` names no commit, or the tree is not in a repository.
+    #[error("--at {rev}: {message}")]
+    Revision {
+        /// The revision asked for.
+        rev: String,
+        /// What is wrong.
+        message: String,
+    },
     /// quorate.toml is malformed.
     #[error("{}: {message}", path.display())]
     Config {
@@ -64,8 +73,9 @@ pub struct Config {
 pub const DEFAULT_NAMESPACE: &str = "docker.io/stagex";
 
 /// A loaded workspace.
-#[derive(Debug)]
 pub struct Workspace {
+    /// Where its files are read from: the working tree, or a git revision.
+    pub source: Box<dyn Source>,
     /// The workspace directory.
     pub root: PathBuf,
     /// The signatures tree's root.
@@ -85,8 +95,28 @@ pub struct Workspace {
 }
 
 impl Workspace {
-    /// Loads MAINTAINERS, the keyring and quorate.toml.
+    /// Loads MAINTAINERS, the keyring and quorate.toml from the working tree.
     pub fn load(options: &WorkspaceOptions) -> Result<Workspace, WorkspaceError> {
+        Workspace::load_from(options, Box::new(WorkingTree))
+    }
+
+    /// Loads the workspace as git revision `rev` of the repository holding signatures/ has it:
+    /// the tree, MAINTAINERS, keyring/ and quorate.toml where they are in that repository (a
+    /// trust root given with --keyring or --maintainers outside it is read from the filesystem).
+    pub fn load_at(options: &WorkspaceOptions, rev: &str) -> Result<Workspace, WorkspaceError> {
+        let signatures = options.dir.join("signatures");
+        let repo = crate::git::discover(&signatures, &options.dir).ok_or_else(|| WorkspaceError::Revision {
+            rev: rev.to_string(),
+            message: format!("{} is not in a git repository", signatures.display()),
+        })?;
+        let revision = Revision::open(repo, rev).map_err(|e| WorkspaceError::Revision {
+            rev: rev.to_string(),
+            message: crate::maintainers::one_line(e.message()),
+        })?;
+        Workspace::load_from(options, Box::new(revision))
+    }
+
+    fn load_from(options: &WorkspaceOptions, source: Box<dyn Source>) -> Result<Workspace, WorkspaceError> {
         let root = options.dir.clone();
         match std::fs::metadata(&root) {
             Ok(m) if m.is_dir() => {}
@@ -111,10 +141,11 @@ impl Workspace {
             .keyring
             .clone()
             .unwrap_or_else(|| root.join("keyring"));
-        let maintainers = Maintainers::load(&maintainers_path)?;
-        let keyring = Keyring::load_dir(&keyring_dir)?;
-        let config = load_config(&root.join("quorate.toml"))?;
+        let maintainers = Maintainers::load(source.as_ref(), &maintainers_path)?;
+        let keyring = Keyring::load_dir(source.as_ref(), &keyring_dir)?;
+        let config = load_config(source.as_ref(), &root.join("quorate.toml"))?;
         Ok(Workspace {
+            source,
             signatures_dir: root.join("signatures"),
             digests_dir: root.join("digests"),
             root,
@@ -158,13 +189,13 @@ impl Workspace {
     }
 }
 
-fn load_config(path: &Path) -> Result<Config, WorkspaceError> {
+fn load_config(source: &dyn Source, path: &Path) -> Result<Config, WorkspaceError> {
     let fail = |message: String| WorkspaceError::Config {
         path: path.to_path_buf(),
         message,
     };
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
+    let text = match source.read(path, 1024 * 1024) {
+        Ok(bytes) => String::from_utf8(bytes).map_err(|_| fail("not UTF-8 text".into()))?,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
         Err(e) => return Err(fail(format!("cannot read: {e}"))),
     };

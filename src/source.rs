@@ -1,0 +1,242 @@
+//! Where the workspace's files are read from: the working tree, or a git revision (`--at REV`),
+//! so CI gates the exact commit it pins rather than whatever a checkout happens to hold.
+
+use std::ffi::OsString;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use git2::{ObjectType, Oid, Repository};
+
+/// What a path is, without following links.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A regular file.
+    File,
+    /// A directory.
+    Dir,
+    /// A symbolic link: never followed.
+    Symlink,
+    /// Anything else (a device, a socket, a submodule).
+    Other,
+}
+
+/// Reads files and lists directories, by workspace path.
+pub trait Source {
+    /// What `path` is, or None when it does not exist.
+    fn kind(&self, path: &Path) -> io::Result<Option<Kind>>;
+    /// The directory's entries, unsorted.
+    fn list(&self, dir: &Path) -> io::Result<Vec<(OsString, Kind)>>;
+    /// Up to `limit` + 1 bytes of a regular file (more than `limit` tells the caller it is too
+    /// large without reading it all). Never follows a link.
+    fn read(&self, path: &Path, limit: u64) -> io::Result<Vec<u8>>;
+    /// Where the bytes come from, for people: `working tree` or `REV (commit)`.
+    fn describe(&self) -> String;
+}
+
+/// The filesystem, as it is now.
+#[derive(Debug, Default)]
+pub struct WorkingTree;
+
+fn kind_of(file_type: std::fs::FileType) -> Kind {
+    if file_type.is_symlink() {
+        Kind::Symlink
+    } else if file_type.is_dir() {
+        Kind::Dir
+    } else if file_type.is_file() {
+        Kind::File
+    } else {
+        Kind::Other
+    }
+}
+
+impl Source for WorkingTree {
+    fn kind(&self, path: &Path) -> io::Result<Option<Kind>> {
+        match std::fs::symlink_metadata(path) {
+            Ok(meta) => Ok(Some(kind_of(meta.file_type()))),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn list(&self, dir: &Path) -> io::Result<Vec<(OsString, Kind)>> {
+        std::fs::read_dir(dir)?
+            .map(|entry| {
+                let entry = entry?;
+                Ok((entry.file_name(), kind_of(entry.file_type()?)))
+            })
+            .collect()
+    }
+
+    fn read(&self, path: &Path, limit: u64) -> io::Result<Vec<u8>> {
+        use std::io::Read;
+        use std::os::unix::fs::OpenOptionsExt;
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(path)?;
+        let mut bytes = Vec::new();
+        file.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
+        Ok(bytes)
+    }
+
+    fn describe(&self) -> String {
+        "the working tree".into()
+    }
+}
+
+/// A git revision: paths inside the repository's work tree are read from the commit's tree;
+/// paths outside it (a trust root pinned elsewhere) from the filesystem.
+pub struct Revision {
+    repo: Repository,
+    workdir: PathBuf,
+    tree: Oid,
+    label: String,
+}
+
+impl Revision {
+    /// Opens `rev` (anything `git rev-parse` takes) in the repository.
+    pub fn open(repo: Repository, rev: &str) -> Result<Revision, git2::Error> {
+        let (commit_id, tree) = {
+            let commit = repo.revparse_single(rev)?.peel_to_commit()?;
+            (commit.id(), commit.tree_id())
+        };
+        let workdir = repo
+            .workdir()
+            .ok_or_else(|| git2::Error::from_str("the repository is bare"))?
+            .canonicalize()
+            .map_err(|e| git2::Error::from_str(&e.to_string()))?;
+        let label = format!("{rev} ({})", &commit_id.to_string()[..12]);
+        Ok(Revision {
+            repo,
+            workdir,
+            tree,
+            label,
+        })
+    }
+
+    /// The repository.
+    pub fn repo(&self) -> &Repository {
+        &self.repo
+    }
+
+    /// The path inside the repository, when `path` is in its work tree.
+    fn inside(&self, path: &Path) -> Option<PathBuf> {
+        let absolute = absolute(path);
+        absolute.strip_prefix(&self.workdir).ok().map(Path::to_path_buf)
+    }
+
+    fn entry(&self, inside: &Path) -> Result<Option<(Oid, i32)>, git2::Error> {
+        let tree = self.repo.find_tree(self.tree)?;
+        if inside.as_os_str().is_empty() {
+            return Ok(Some((self.tree, 0o040000)));
+        }
+        match tree.get_path(inside) {
+            Ok(entry) => Ok(Some((entry.id(), entry.filemode()))),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+fn kind_of_mode(mode: i32) -> Kind {
+    match mode & 0o170000 {
+        0o040000 => Kind::Dir,
+        0o120000 => Kind::Symlink,
+        0o100000 => Kind::File,
+        _ => Kind::Other,
+    }
+}
+
+fn git_io(e: git2::Error) -> io::Error {
+    io::Error::other(e.message().to_string())
+}
+
+/// The path made absolute against the current directory, with `.` and `..` resolved textually
+/// (the path may not exist on disk).
+fn absolute(path: &Path) -> PathBuf {
+    let joined = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir().unwrap_or_default().join(path)
+    };
+    let mut out = PathBuf::new();
+    for component in joined.components() {
+        match component {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    // The work tree was canonicalized; canonicalize the longest existing prefix too.
+    let mut existing = out.clone();
+    let mut rest = Vec::new();
+    while !existing.exists() {
+        match existing.file_name() {
+            Some(name) => rest.push(name.to_os_string()),
+            None => break,
+        }
+        existing.pop();
+    }
+    let mut base = existing.canonicalize().unwrap_or(existing);
+    for name in rest.into_iter().rev() {
+        base.push(name);
+    }
+    base
+}
+
+impl Source for Revision {
+    fn kind(&self, path: &Path) -> io::Result<Option<Kind>> {
+        match self.inside(path) {
+            None => WorkingTree.kind(path),
+            Some(inside) => Ok(self.entry(&inside).map_err(git_io)?.map(|(_, mode)| kind_of_mode(mode))),
+        }
+    }
+
+    fn list(&self, dir: &Path) -> io::Result<Vec<(OsString, Kind)>> {
+        let Some(inside) = self.inside(dir) else {
+            return WorkingTree.list(dir);
+        };
+        let (oid, mode) = self
+            .entry(&inside)
+            .map_err(git_io)?
+            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "not in this revision"))?;
+        if kind_of_mode(mode) != Kind::Dir {
+            return Err(io::Error::new(io::ErrorKind::NotADirectory, "not a directory in this revision"));
+        }
+        let tree = self.repo.find_tree(oid).map_err(git_io)?;
+        Ok(tree
+            .iter()
+            .map(|e| {
+                use std::os::unix::ffi::OsStrExt;
+                (
+                    std::ffi::OsStr::from_bytes(e.name_bytes()).to_os_string(),
+                    kind_of_mode(e.filemode()),
+                )
+            })
+            .collect())
+    }
+
+    fn read(&self, path: &Path, limit: u64) -> io::Result<Vec<u8>> {
+        let Some(inside) = self.inside(path) else {
+            return WorkingTree.read(path, limit);
+        };
+        let (oid, mode) = self
+            .entry(&inside)
+            .map_err(git_io)?
+            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "not in this revision"))?;
+        if kind_of_mode(mode) != Kind::File {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, "not a regular file in this revision"));
+        }
+        let blob = self.repo.find_object(oid, Some(ObjectType::Blob)).map_err(git_io)?;
+        let blob = blob.peel_to_blob().map_err(git_io)?;
+        let content = blob.content();
+        let end = content.len().min(limit.saturating_add(1) as usize);
+        Ok(content[..end].to_vec())
+    }
+
+    fn describe(&self) -> String {
+        self.label.clone()
+    }
+}
