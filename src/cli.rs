@@ -147,6 +147,10 @@ pub struct JudgeArgs {
     /// Count StageX's legacy payloads (podman cannot read them), matched by repository alone.
     #[arg(long)]
     pub accept_legacy: bool,
+    /// Read the tree, MAINTAINERS, keyring/ and quorate.toml from git revision REV (where they
+    /// are in the repository holding signatures/), not from the working tree.
+    #[arg(long, value_name = "REV")]
+    pub at: Option<String>,
 }
 
 fn parse_time(text: &str) -> Result<std::time::SystemTime, String> {

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::reference::{is_lower_hex64, Digest};
+use crate::source::{Kind, Source};
 
 /// A digests file or directory that cannot be used. Always an input error (exit 2).
 #[derive(Debug, thiserror::Error)]
@@ -207,63 +208,56 @@ pub struct Release {
 }
 
 /// Reads a digests directory: `*.txt` (StageX's) and `*.platforms` (quorate's).
-pub fn read_release(dir: &Path) -> Result<Release, DigestsError> {
-    let packages = read_dir(dir)?;
+pub fn read_release(source: &dyn Source, dir: &Path) -> Result<Release, DigestsError> {
+    let packages = read_dir(source, dir)?;
     let mut others = Vec::new();
-    for path in files_with_extension(dir, "platforms")? {
-        let bytes = std::fs::read(&path).map_err(|e| DigestsError {
-            path: path.clone(),
-            line: None,
-            message: format!("cannot read: {e}"),
-        })?;
+    for path in files_with_extension(source, dir, "platforms")? {
+        let bytes = source
+            .read(&path, MAX_DIGESTS_FILE)
+            .map_err(|e| DigestsError {
+                path: path.clone(),
+                line: None,
+                message: format!("cannot read: {e}"),
+            })?;
         others.extend(parse_platforms(&path, &bytes)?);
     }
     Ok(Release { packages, others })
 }
 
-fn files_with_extension(dir: &Path, extension: &str) -> Result<Vec<PathBuf>, DigestsError> {
-    let fail = |message: String| DigestsError {
+fn files_with_extension(
+    source: &dyn Source,
+    dir: &Path,
+    extension: &str,
+) -> Result<Vec<PathBuf>, DigestsError> {
+    let entries = source.list(dir).map_err(|e| DigestsError {
         path: dir.to_path_buf(),
         line: None,
-        message,
-    };
-    let entries = std::fs::read_dir(dir)
-        .map_err(|e| fail(format!("cannot read the digests directory: {e}")))?;
-    let mut files = Vec::new();
-    for entry in entries {
-        let path = entry.map_err(|e| fail(e.to_string()))?.path();
-        if path.extension().is_some_and(|e| e == extension) && path.is_file() {
-            files.push(path);
-        }
-    }
+        message: format!("cannot read the digests directory: {e}"),
+    })?;
+    let mut files: Vec<PathBuf> = entries
+        .into_iter()
+        .filter(|(_, kind)| *kind == Kind::File)
+        .map(|(name, _)| dir.join(name))
+        .filter(|path| path.extension().is_some_and(|e| e == extension))
+        .collect();
     files.sort();
     Ok(files)
 }
 
+/// A digests file larger than this is refused rather than read.
+const MAX_DIGESTS_FILE: u64 = 64 * 1024 * 1024;
+
 /// Reads every `*.txt` of a digests directory, sorted by file name.
-pub fn read_dir(dir: &Path) -> Result<Vec<Package>, DigestsError> {
-    let fail = |message: String| DigestsError {
-        path: dir.to_path_buf(),
-        line: None,
-        message,
-    };
-    let entries = std::fs::read_dir(dir)
-        .map_err(|e| fail(format!("cannot read the digests directory: {e}")))?;
-    let mut files = Vec::new();
-    for entry in entries {
-        let path = entry.map_err(|e| fail(e.to_string()))?.path();
-        if path.extension().is_some_and(|e| e == "txt") && path.is_file() {
-            files.push(path);
-        }
-    }
-    files.sort();
+pub fn read_dir(source: &dyn Source, dir: &Path) -> Result<Vec<Package>, DigestsError> {
     let mut packages = Vec::new();
-    for path in files {
-        let bytes = std::fs::read(&path).map_err(|e| DigestsError {
-            path: path.clone(),
-            line: None,
-            message: format!("cannot read: {e}"),
-        })?;
+    for path in files_with_extension(source, dir, "txt")? {
+        let bytes = source
+            .read(&path, MAX_DIGESTS_FILE)
+            .map_err(|e| DigestsError {
+                path: path.clone(),
+                line: None,
+                message: format!("cannot read: {e}"),
+            })?;
         packages.extend(parse_file(&path, &bytes)?);
     }
     if packages.is_empty() {

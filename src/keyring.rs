@@ -60,7 +60,10 @@ impl Keyring {
             match kind {
                 Kind::File if is_keyring_file(&path) => files.push(path),
                 Kind::Symlink if is_keyring_file(&path) => {
-                    return Err(fail(&path, "is a symlink; quorate does not follow links in the trust root".into()))
+                    return Err(fail(
+                        &path,
+                        "is a symlink; quorate does not follow links in the trust root".into(),
+                    ))
                 }
                 _ => {}
             }
@@ -72,7 +75,10 @@ impl Keyring {
                 .read(&path, MAX_KEYRING_FILE)
                 .map_err(|e| fail(&path, format!("cannot read: {e}")))?;
             if bytes.len() as u64 > MAX_KEYRING_FILE {
-                return Err(fail(&path, "larger than any keyring file quorate reads (64 MiB)".into()));
+                return Err(fail(
+                    &path,
+                    "larger than any keyring file quorate reads (64 MiB)".into(),
+                ));
             }
             let certs = parse_certs(&bytes).map_err(|message| fail(&path, message))?;
             for cert in certs {

@@ -79,6 +79,14 @@ fn load(options: &WorkspaceOptions) -> Result<Workspace, Failure> {
     Workspace::load(options).map_err(Failure::input)
 }
 
+/// The workspace as the judging options ask for it: the working tree, or `--at REV`.
+fn load_judged(options: &WorkspaceOptions, args: &JudgeArgs) -> Result<Workspace, Failure> {
+    match &args.at {
+        Some(rev) => Workspace::load_at(options, rev).map_err(Failure::input),
+        None => load(options),
+    }
+}
+
 /// The verifier the judging options ask for.
 fn judge<'a>(workspace: &'a Workspace, args: &JudgeArgs) -> Verifier<'a> {
     Verifier::new(
@@ -254,7 +262,8 @@ fn run_sign_release(
         .digests
         .clone()
         .unwrap_or_else(|| workspace.digests_dir.clone());
-    let release_digests = quorate::digests::read_release(&dir).map_err(Failure::input)?;
+    let release_digests =
+        quorate::digests::read_release(workspace.source.as_ref(), &dir).map_err(Failure::input)?;
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = indicatif::ProgressBar::new(0);
         bar.set_style(
@@ -504,7 +513,7 @@ fn print_diffs(rebuilds: &[Rebuild]) {
 
 fn run_verify(options: &WorkspaceOptions, args: VerifyArgs) -> Result<u8, Failure> {
     let reference = parse_reference(&args.reference)?;
-    let workspace = load(options)?;
+    let workspace = load_judged(options, &args.judge)?;
     let verifier = judge(&workspace, &args.judge);
     let image = check_image(&workspace, &verifier, &reference);
     let threshold = workspace.threshold(quorate::workspace::DEFAULT_THRESHOLD);
@@ -566,14 +575,15 @@ fn run_gate(options: &WorkspaceOptions, args: GateArgs) -> Result<u8, Failure> {
         .iter()
         .map(|text| parse_reference(text).map(|r| (text.clone(), r)))
         .collect::<Result<Vec<_>, _>>()?;
-    let workspace = load(options)?;
+    let workspace = load_judged(options, &args.judge)?;
     let mut mismatches = Vec::new();
     let targets = if args.release {
         let dir = args
             .digests
             .clone()
             .unwrap_or_else(|| workspace.digests_dir.clone());
-        let release_digests = quorate::digests::read_release(&dir).map_err(Failure::input)?;
+        let release_digests = quorate::digests::read_release(workspace.source.as_ref(), &dir)
+            .map_err(Failure::input)?;
         if let Some(path) = &args.rebuilt {
             let rebuild = Rebuild::load(path).map_err(|e| Failure {
                 code: e.exit_code(),

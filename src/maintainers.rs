@@ -45,11 +45,16 @@ pub struct Maintainers {
 
 impl Maintainers {
     /// Reads and checks a MAINTAINERS file.
-    pub fn load(source: &dyn crate::source::Source, path: &Path) -> Result<Maintainers, MaintainersError> {
-        let text = source.read(path, 16 * 1024 * 1024).map_err(|e| MaintainersError {
-            path: path.to_path_buf(),
-            message: format!("cannot read: {e}"),
-        })?;
+    pub fn load(
+        source: &dyn crate::source::Source,
+        path: &Path,
+    ) -> Result<Maintainers, MaintainersError> {
+        let text = source
+            .read(path, 16 * 1024 * 1024)
+            .map_err(|e| MaintainersError {
+                path: path.to_path_buf(),
+                message: format!("cannot read: {e}"),
+            })?;
         Maintainers::parse(path, &text)
     }
 

@@ -163,7 +163,10 @@ fn read_limited(source: &dyn Source, path: &std::path::Path) -> Result<Vec<u8>, 
         .read(path, crate::message::MAX_SIGNATURE_FILE)
         .map_err(|e| Problem::new(Reason::Unreadable, format!("cannot read: {e}")))?;
     if bytes.len() as u64 > crate::message::MAX_SIGNATURE_FILE {
-        return Err(Problem::new(Reason::TooLarge, "the file is larger than the 4 MiB podman reads"));
+        return Err(Problem::new(
+            Reason::TooLarge,
+            "the file is larger than the 4 MiB podman reads",
+        ));
     }
     Ok(bytes)
 }

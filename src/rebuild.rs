@@ -92,7 +92,7 @@ impl Rebuild {
                 packages.insert(p.name.clone(), from_digest(p.digest));
             }
         } else if is_digests_dir(path) {
-            let release = digests::read_release(path)?;
+            let release = digests::read_release(&crate::source::WorkingTree, path)?;
             for p in release.packages {
                 packages.insert(p.name.clone(), from_digest(p.digest));
             }

@@ -122,7 +122,10 @@ impl Revision {
     /// The path inside the repository, when `path` is in its work tree.
     fn inside(&self, path: &Path) -> Option<PathBuf> {
         let absolute = absolute(path);
-        absolute.strip_prefix(&self.workdir).ok().map(Path::to_path_buf)
+        absolute
+            .strip_prefix(&self.workdir)
+            .ok()
+            .map(Path::to_path_buf)
     }
 
     fn entry(&self, inside: &Path) -> Result<Option<(Oid, i32)>, git2::Error> {
@@ -190,7 +193,10 @@ impl Source for Revision {
     fn kind(&self, path: &Path) -> io::Result<Option<Kind>> {
         match self.inside(path) {
             None => WorkingTree.kind(path),
-            Some(inside) => Ok(self.entry(&inside).map_err(git_io)?.map(|(_, mode)| kind_of_mode(mode))),
+            Some(inside) => Ok(self
+                .entry(&inside)
+                .map_err(git_io)?
+                .map(|(_, mode)| kind_of_mode(mode))),
         }
     }
 
@@ -203,7 +209,10 @@ impl Source for Revision {
             .map_err(git_io)?
             .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "not in this revision"))?;
         if kind_of_mode(mode) != Kind::Dir {
-            return Err(io::Error::new(io::ErrorKind::NotADirectory, "not a directory in this revision"));
+            return Err(io::Error::new(
+                io::ErrorKind::NotADirectory,
+                "not a directory in this revision",
+            ));
         }
         let tree = self.repo.find_tree(oid).map_err(git_io)?;
         Ok(tree
@@ -227,9 +236,15 @@ impl Source for Revision {
             .map_err(git_io)?
             .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "not in this revision"))?;
         if kind_of_mode(mode) != Kind::File {
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, "not a regular file in this revision"));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "not a regular file in this revision",
+            ));
         }
-        let blob = self.repo.find_object(oid, Some(ObjectType::Blob)).map_err(git_io)?;
+        let blob = self
+            .repo
+            .find_object(oid, Some(ObjectType::Blob))
+            .map_err(git_io)?;
         let blob = blob.peel_to_blob().map_err(git_io)?;
         let content = blob.content();
         let end = content.len().min(limit.saturating_add(1) as usize);

@@ -279,7 +279,10 @@ mod tests {
     fn numbering_and_gaps() {
         let root = tempfile::tempdir().unwrap();
         let dir = root.path().join("a@sha256=x");
-        assert_eq!(list(&WorkingTree, &dir, root.path()).unwrap().first_free(), 1);
+        assert_eq!(
+            list(&WorkingTree, &dir, root.path()).unwrap().first_free(),
+            1
+        );
         let (n, _) = write_next(root.path(), &dir, b"one").unwrap();
         assert_eq!(n, 1);
         fs::write(dir.join("signature-3"), b"three").unwrap();

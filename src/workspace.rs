@@ -105,9 +105,11 @@ impl Workspace {
     /// trust root given with --keyring or --maintainers outside it is read from the filesystem).
     pub fn load_at(options: &WorkspaceOptions, rev: &str) -> Result<Workspace, WorkspaceError> {
         let signatures = options.dir.join("signatures");
-        let repo = crate::git::discover(&signatures, &options.dir).ok_or_else(|| WorkspaceError::Revision {
-            rev: rev.to_string(),
-            message: format!("{} is not in a git repository", signatures.display()),
+        let repo = crate::git::discover(&signatures, &options.dir).ok_or_else(|| {
+            WorkspaceError::Revision {
+                rev: rev.to_string(),
+                message: format!("{} is not in a git repository", signatures.display()),
+            }
         })?;
         let revision = Revision::open(repo, rev).map_err(|e| WorkspaceError::Revision {
             rev: rev.to_string(),
@@ -116,7 +118,10 @@ impl Workspace {
         Workspace::load_from(options, Box::new(revision))
     }
 
-    fn load_from(options: &WorkspaceOptions, source: Box<dyn Source>) -> Result<Workspace, WorkspaceError> {
+    fn load_from(
+        options: &WorkspaceOptions,
+        source: Box<dyn Source>,
+    ) -> Result<Workspace, WorkspaceError> {
         let root = options.dir.clone();
         match std::fs::metadata(&root) {
             Ok(m) if m.is_dir() => {}
