@@ -36,6 +36,8 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Pass only when every image is signed by enough distinct maintainers; then run CMD.
     Gate(GateArgs),
+    /// Who signed which digest, when, with which key, in which commit; and what is wrong.
+    Audit(AuditArgs),
     /// Print the exact bytes to sign for an image (for signing on another machine).
     Payload(PayloadArgs),
     /// Verify a signature made elsewhere and place it at the next free number.
@@ -96,6 +98,34 @@ pub struct SignerArgs {
     /// The program to run instead of gpg (StageX's STAGEX_GPG_SIGN), with its own arguments.
     #[arg(long, value_name = "CMD", requires = "gpg")]
     pub gpg_program: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Only these images (NAME[:TAG]@sha256:<64 hex>); default: the whole signatures tree.
+    #[arg(value_name = "REF@sha256:HEX", conflicts_with = "release")]
+    pub references: Vec<String>,
+    /// Audit every platform manifest of the release in the digests directory.
+    #[arg(long)]
+    pub release: bool,
+    /// The release digests directory (default: the workspace's digests/).
+    #[arg(long, value_name = "DIR", requires = "release")]
+    pub digests: Option<PathBuf>,
+    /// Only what this maintainer signed.
+    #[arg(long, value_name = "HANDLE")]
+    pub maintainer: Option<String>,
+    /// Follow signature files through the git history: rollbacks, rewrites, moves, withdrawals.
+    #[arg(long)]
+    pub history: bool,
+    /// Distinct maintainers required; quorate.toml may raise it, never lower it.
+    #[arg(long, value_name = "N", default_value_t = quorate::workspace::DEFAULT_THRESHOLD,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub threshold: u32,
+    /// Print JSON (schema in docs/audit.md).
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub judge: JudgeArgs,
 }
 
 #[derive(Debug, Args)]

@@ -4,8 +4,10 @@
 //!
 //! The library knows nothing of the terminal; `src/main.rs` and `src/cli.rs` are the program.
 
+pub mod audit;
 pub mod digests;
 pub mod git;
+pub mod history;
 pub mod keyring;
 pub mod maintainers;
 pub mod message;
@@ -21,6 +23,7 @@ pub mod sign;
 pub mod source;
 pub mod tree;
 pub mod verify;
+pub mod withdraw;
 pub mod workspace;
 
 /// Stops the process at a named point of a write, for the crash-safety tests. Compiled to

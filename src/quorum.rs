@@ -78,7 +78,7 @@ pub fn check_image(
     };
     let digest = reference.digest().expect("an image reference has a digest");
     let expected = Expected {
-        reference,
+        reference: Some(reference),
         directory: Some((reference.path(), digest)),
     };
     for entry in &listing.entries {

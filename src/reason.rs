@@ -18,6 +18,9 @@ pub enum Reason {
     NotARegularFile,
     /// The file could not be read.
     Unreadable,
+    /// The file lies in a directory whose name is not `<repository path>@sha256=<64 hex>`: it
+    /// names no image podman would look up.
+    MalformedDirectory,
 
     // --- the OpenPGP message ---
     /// The file is empty.
@@ -124,6 +127,7 @@ impl Reason {
         Reason::BeyondLimit,
         Reason::NotARegularFile,
         Reason::Unreadable,
+        Reason::MalformedDirectory,
         Reason::EmptyFile,
         Reason::TooLarge,
         Reason::AsciiArmored,
@@ -187,6 +191,7 @@ const CODES: &[&str] = &[
     "beyond-limit",
     "not-a-regular-file",
     "unreadable",
+    "malformed-directory",
     "empty-file",
     "too-large",
     "ascii-armored",

@@ -9,7 +9,7 @@ use crate::verify::fmt_time;
 use crate::workspace::Workspace;
 
 /// One signature file.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct FileJson {
     /// N in `signature-N`.
     pub number: u32,

@@ -432,7 +432,7 @@ pub fn place_bytes(
     let verdict = verifier.verify_bytes(
         bytes,
         &Expected {
-            reference,
+            reference: Some(reference),
             directory: Some((reference.path(), digest)),
         },
     );

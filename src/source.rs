@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use git2::{ObjectType, Oid, Repository};
 
 /// What a path is, without following links.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Kind {
     /// A regular file.
     File,
@@ -31,6 +31,10 @@ pub trait Source {
     fn read(&self, path: &Path, limit: u64) -> io::Result<Vec<u8>>;
     /// Where the bytes come from, for people: `working tree` or `REV (commit)`.
     fn describe(&self) -> String;
+    /// The commit read, when this is a git revision.
+    fn revision(&self) -> Option<Oid> {
+        None
+    }
 }
 
 /// The filesystem, as it is now.
@@ -89,6 +93,7 @@ impl Source for WorkingTree {
 pub struct Revision {
     repo: Repository,
     workdir: PathBuf,
+    commit: Oid,
     tree: Oid,
     label: String,
 }
@@ -109,6 +114,7 @@ impl Revision {
         Ok(Revision {
             repo,
             workdir,
+            commit: commit_id,
             tree,
             label,
         })
@@ -156,7 +162,7 @@ fn git_io(e: git2::Error) -> io::Error {
 
 /// The path made absolute against the current directory, with `.` and `..` resolved textually
 /// (the path may not exist on disk).
-fn absolute(path: &Path) -> PathBuf {
+pub(crate) fn absolute(path: &Path) -> PathBuf {
     let joined = if path.is_absolute() {
         path.to_path_buf()
     } else {
@@ -253,5 +259,9 @@ impl Source for Revision {
 
     fn describe(&self) -> String {
         self.label.clone()
+    }
+
+    fn revision(&self) -> Option<Oid> {
+        Some(self.commit)
     }
 }

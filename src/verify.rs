@@ -71,8 +71,9 @@ impl Verdict {
 /// What a signature must name to count.
 #[derive(Debug, Clone)]
 pub struct Expected<'a> {
-    /// The reference asked for; its digest must be set.
-    pub reference: &'a Reference,
+    /// The reference asked for (its digest set), or None when nothing is asked but that the file
+    /// be a valid maintainer's signature (a directory whose name says nothing usable).
+    pub reference: Option<&'a Reference>,
     /// The directory's repository path and digest, when the file lies in the lookaside tree.
     pub directory: Option<(&'a str, &'a Digest)>,
 }
@@ -116,6 +117,11 @@ impl<'a> Verifier<'a> {
     pub fn accept_legacy(mut self, accept: bool) -> Verifier<'a> {
         self.accept_legacy = accept;
         self
+    }
+
+    /// The same verifier judging at another time (the verdict "as of" a commit).
+    pub fn at(&self, now: SystemTime) -> Verifier<'a> {
+        Verifier::new(self.keyring, self.maintainers, now).accept_legacy(self.accept_legacy)
     }
 
     /// The time signatures are judged at.
@@ -457,8 +463,6 @@ fn check_payload(
     accept_legacy: bool,
     problems: &mut Vec<Problem>,
 ) {
-    let asked = expected.reference;
-    let asked_digest = asked.digest().expect("an expected reference has a digest");
     if payload.legacy && !accept_legacy {
         problems.push(Problem::new(
             Reason::LegacyPayload,
@@ -474,11 +478,14 @@ fn check_payload(
             ),
         ));
     }
-    if &payload.digest != asked_digest {
-        problems.push(Problem::new(
-            Reason::DigestMismatch,
-            format!("signs {}, not {}", payload.digest, asked_digest),
-        ));
+    if let Some(asked) = expected.reference {
+        let asked_digest = asked.digest().expect("an expected reference has a digest");
+        if &payload.digest != asked_digest {
+            problems.push(Problem::new(
+                Reason::DigestMismatch,
+                format!("signs {}, not {}", payload.digest, asked_digest),
+            ));
+        }
     }
     if let Some((path, digest)) = expected.directory {
         if &payload.digest != digest || payload.reference.path() != path {
@@ -494,6 +501,9 @@ fn check_payload(
             ));
         }
     }
+    let Some(asked) = expected.reference else {
+        return;
+    };
     // A legacy payload carries no tag: its identity can only be the repository.
     let identity_ok = if payload.legacy {
         payload.reference.name() == asked.name()

@@ -1,0 +1,294 @@
+//! What the git history of the signatures repository says: which commit added each signature
+//! file (computed in one pass over history, not once per file), and, with `--history`, which
+//! signatures vanished (rollback), were overwritten (rewriting), moved or were withdrawn.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use git2::{Delta, DiffOptions, Oid, Repository, Sort, Tree};
+use serde::Serialize;
+
+/// The directory, under the signatures root, where `quorate withdraw` keeps its signed
+/// statements. podman never requests it.
+pub const WITHDRAWALS_DIR: &str = ".quorate/withdrawals";
+
+/// One commit, as an auditor wants to see it.
+#[derive(Debug, Clone, Serialize)]
+pub struct CommitInfo {
+    /// The commit id.
+    pub id: String,
+    /// `Name <email>` of the author.
+    pub author: String,
+    /// The commit time (committer), RFC 3339 UTC.
+    pub date: String,
+    /// True when the commit carries a signature (gpgsig); not checked further here.
+    pub signed: bool,
+    #[serde(skip)]
+    /// The commit time, for comparisons.
+    pub time: SystemTime,
+}
+
+impl CommitInfo {
+    fn of(repo: &Repository, commit: &git2::Commit) -> CommitInfo {
+        let time = UNIX_EPOCH + Duration::from_secs(commit.time().seconds().max(0) as u64);
+        let author = commit.author();
+        CommitInfo {
+            id: commit.id().to_string(),
+            author: format!(
+                "{} <{}>",
+                author.name().unwrap_or("?"),
+                author.email().unwrap_or("?")
+            ),
+            date: crate::verify::fmt_time(time),
+            signed: repo.extract_signature(&commit.id(), None).is_ok(),
+            time,
+        }
+    }
+}
+
+/// Which commit introduced each (path, content) under the signatures root.
+#[derive(Debug, Default)]
+pub struct Attribution {
+    added: HashMap<(PathBuf, Oid), CommitInfo>,
+}
+
+impl Attribution {
+    /// The commit that added this content at this path (the path relative to the repository).
+    pub fn added(&self, path: &Path, blob: Oid) -> Option<&CommitInfo> {
+        self.added.get(&(path.to_path_buf(), blob))
+    }
+}
+
+/// Walks the history reachable from `tip` once, oldest first. A commit introduces a (path,
+/// content) when no parent holds that content at that path, so a merge is not credited with
+/// what a branch added.
+pub fn attribute(repo: &Repository, tip: Oid, prefix: &Path) -> Result<Attribution, git2::Error> {
+    let mut walk = repo.revwalk()?;
+    walk.push(tip)?;
+    walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)?;
+    let mut attribution = Attribution::default();
+    for id in walk {
+        let commit = repo.find_commit(id?)?;
+        let tree = commit.tree()?;
+        let parents: Vec<Tree> = commit
+            .parents()
+            .map(|p| p.tree())
+            .collect::<Result<_, _>>()?;
+        let first = parents.first();
+        let mut info = None;
+        for (path, blob) in changed(repo, first, &tree, prefix)?.added_or_modified {
+            let elsewhere = parents
+                .iter()
+                .skip(1)
+                .any(|p| p.get_path(&path).map(|e| e.id() == blob).unwrap_or(false));
+            if elsewhere || attribution.added.contains_key(&(path.clone(), blob)) {
+                continue;
+            }
+            let info = info
+                .get_or_insert_with(|| CommitInfo::of(repo, &commit))
+                .clone();
+            attribution.added.insert((path, blob), info);
+        }
+    }
+    Ok(attribution)
+}
+
+/// What changed under `prefix` between two trees.
+#[derive(Debug, Default)]
+struct Changes {
+    added_or_modified: Vec<(PathBuf, Oid)>,
+    deleted: Vec<(PathBuf, Oid)>,
+    /// (path, old, new) for modifications.
+    modified: Vec<(PathBuf, Oid, Oid)>,
+}
+
+fn changed(
+    repo: &Repository,
+    old: Option<&Tree>,
+    new: &Tree,
+    prefix: &Path,
+) -> Result<Changes, git2::Error> {
+    let mut options = DiffOptions::new();
+    if !prefix.as_os_str().is_empty() {
+        options.pathspec(prefix);
+    }
+    let diff = repo.diff_tree_to_tree(old, Some(new), Some(&mut options))?;
+    let mut changes = Changes::default();
+    for delta in diff.deltas() {
+        let old_file = delta.old_file();
+        let new_file = delta.new_file();
+        match delta.status() {
+            Delta::Added => {
+                if let Some(path) = new_file.path() {
+                    changes
+                        .added_or_modified
+                        .push((path.to_path_buf(), new_file.id()));
+                }
+            }
+            Delta::Deleted => {
+                if let Some(path) = old_file.path() {
+                    changes.deleted.push((path.to_path_buf(), old_file.id()));
+                }
+            }
+            Delta::Modified | Delta::Typechange => {
+                if let Some(path) = new_file.path() {
+                    changes
+                        .added_or_modified
+                        .push((path.to_path_buf(), new_file.id()));
+                    changes
+                        .modified
+                        .push((path.to_path_buf(), old_file.id(), new_file.id()));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(changes)
+}
+
+/// What happened to a signature file's content over history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EventKind {
+    /// A signature's bytes left the tree and never came back: whoever can push removed it.
+    Rollback,
+    /// A path's bytes were replaced by other bytes, and the old bytes are nowhere in the tree.
+    Rewritten,
+    /// The same bytes moved to another path (another image's directory, or another number).
+    Moved,
+    /// The same bytes moved to another number in the same directory (closing a gap).
+    Renumbered,
+    /// The maintainer withdrew the signature with `quorate withdraw`: a signed statement in the
+    /// same commit names it.
+    Withdrawn,
+}
+
+/// One thing that happened to one signature's content.
+#[derive(Debug, Clone, Serialize)]
+pub struct Event {
+    /// What happened.
+    pub kind: EventKind,
+    /// The path (relative to the repository) the bytes were at.
+    pub path: PathBuf,
+    /// Where they went, for moves.
+    pub to: Option<PathBuf>,
+    /// The git blob id of the bytes.
+    pub blob: String,
+    /// The commit where it happened.
+    pub commit: CommitInfo,
+}
+
+/// Follows signature files by content along the first-parent history from the root commit to
+/// `tip`. `is_withdrawal(commit_tree, blob)` says whether that commit holds a valid withdrawal
+/// statement for those bytes.
+pub fn follow_content(
+    repo: &Repository,
+    tip: Oid,
+    prefix: &Path,
+    is_withdrawal: &dyn Fn(&Tree, &[u8]) -> bool,
+) -> Result<Vec<Event>, git2::Error> {
+    let mut chain = Vec::new();
+    let mut current = Some(repo.find_commit(tip)?);
+    while let Some(commit) = current {
+        current = commit.parents().next();
+        chain.push(commit);
+    }
+    chain.reverse();
+    let withdrawals = prefix.join(WITHDRAWALS_DIR);
+    let mut events = Vec::new();
+    // Bytes that left the tree, by blob: the event that took them, until they come back.
+    let mut gone: BTreeMap<Oid, Event> = BTreeMap::new();
+    let mut previous: Option<Tree> = None;
+    for commit in &chain {
+        let tree = commit.tree()?;
+        let changes = changed(repo, previous.as_ref(), &tree, prefix)?;
+        let info = CommitInfo::of(repo, commit);
+        let arrived: HashMap<Oid, &PathBuf> = changes
+            .added_or_modified
+            .iter()
+            .filter(|(p, _)| !p.starts_with(&withdrawals))
+            .map(|(p, b)| (*b, p))
+            .collect();
+        for (_, blob) in &changes.added_or_modified {
+            gone.remove(blob);
+        }
+        let departures = changes
+            .deleted
+            .iter()
+            .map(|(p, b)| (p, *b, false))
+            .chain(changes.modified.iter().map(|(p, old, _)| (p, *old, true)));
+        let mut present = None;
+        for (path, blob, overwritten) in departures {
+            if path.starts_with(&withdrawals) {
+                continue;
+            }
+            if let Some(to) = arrived.get(&blob) {
+                let kind = if to.parent() == path.parent() {
+                    EventKind::Renumbered
+                } else {
+                    EventKind::Moved
+                };
+                events.push(Event {
+                    kind,
+                    path: path.clone(),
+                    to: Some((*to).clone()),
+                    blob: blob.to_string(),
+                    commit: info.clone(),
+                });
+                continue;
+            }
+            let present = present.get_or_insert_with(|| blobs_under(repo, &tree, prefix));
+            if present.contains(&blob) {
+                continue;
+            }
+            let bytes = repo
+                .find_blob(blob)
+                .map(|b| b.content().to_vec())
+                .unwrap_or_default();
+            let kind = if is_withdrawal(&tree, &bytes) {
+                EventKind::Withdrawn
+            } else if overwritten {
+                EventKind::Rewritten
+            } else {
+                EventKind::Rollback
+            };
+            let event = Event {
+                kind: kind.clone(),
+                path: path.clone(),
+                to: None,
+                blob: blob.to_string(),
+                commit: info.clone(),
+            };
+            if kind == EventKind::Withdrawn {
+                events.push(event);
+            } else {
+                gone.insert(blob, event);
+            }
+        }
+        previous = Some(tree);
+    }
+    events.extend(gone.into_values());
+    Ok(events)
+}
+
+/// Every blob under `prefix` in a tree.
+fn blobs_under(repo: &Repository, tree: &Tree, prefix: &Path) -> std::collections::HashSet<Oid> {
+    let mut blobs = std::collections::HashSet::new();
+    let root = if prefix.as_os_str().is_empty() {
+        Some(tree.clone())
+    } else {
+        tree.get_path(prefix)
+            .ok()
+            .and_then(|e| repo.find_tree(e.id()).ok())
+    };
+    if let Some(root) = root {
+        let _ = root.walk(git2::TreeWalkMode::PreOrder, |_, entry| {
+            if entry.kind() == Some(git2::ObjectType::Blob) {
+                blobs.insert(entry.id());
+            }
+            git2::TreeWalkResult::Ok
+        });
+    }
+    blobs
+}
