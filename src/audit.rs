@@ -798,3 +798,21 @@ fn history_findings(
 fn shown(path: Option<&Path>) -> String {
     path.map(|p| p.display().to_string()).unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_audit_code_is_documented() {
+        let doc =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/audit.md")).unwrap();
+        for code in AuditCode::ALL {
+            assert!(
+                doc.contains(&format!("`{}`", code.code())),
+                "docs/audit.md lacks {}",
+                code.code()
+            );
+        }
+    }
+}

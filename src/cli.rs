@@ -235,6 +235,13 @@ pub enum KeyringCommand {
     /// Every maintainer key has a certificate, every certificate is a maintainer's; name revoked
     /// and expired keys.
     Check,
+    /// Merge updated copies of maintainers' certificates (renewed expiry, new subkey,
+    /// revocation) into the keyring; a certificate no maintainer holds refuses the import.
+    Import {
+        /// Certificate files (armored or binary, any number of certificates each).
+        #[arg(value_name = "FILE", required = true)]
+        files: Vec<PathBuf>,
+    },
     /// Write the maintainers' certificates as one binary keyring (podman's keyPath).
     Export {
         /// The file to write.

@@ -340,3 +340,148 @@ pub fn export(
     }
     (bytes, missing)
 }
+
+/// Why `keyring import` wrote nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// A file to import cannot be read or parsed (exit 2).
+    #[error(transparent)]
+    Input(#[from] KeyringError),
+    /// A certificate's primary key is not one MAINTAINERS names (exit 1): the keyring is the trust
+    /// root, and only maintainers' certificates belong in it.
+    #[error("{}: certificate {fingerprint} is not a maintainer's key: MAINTAINERS does not list it; nothing imported", file.display())]
+    NotAMaintainer {
+        /// The file it came from.
+        file: PathBuf,
+        /// Its primary fingerprint.
+        fingerprint: String,
+    },
+    /// The keyring file could not be written (exit 2).
+    #[error("{}: cannot write: {message}", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        message: String,
+    },
+}
+
+/// One certificate merged into the keyring.
+#[derive(Debug, Clone)]
+pub struct Imported {
+    /// Its primary fingerprint.
+    pub fingerprint: String,
+    /// The maintainer who holds it.
+    pub maintainer: String,
+    /// The keyring file written.
+    pub file: PathBuf,
+    /// What changed, in words.
+    pub change: String,
+}
+
+/// Merges updated copies of maintainers' certificates (a renewed expiry, a new subkey, a
+/// revocation) into the keyring directory: into the file that already holds each, or a new
+/// `<FINGERPRINT>.asc`. All or nothing: one certificate that is not a maintainer's refuses all.
+pub fn import(
+    keyring_dir: &Path,
+    keyring: &Keyring,
+    maintainers: &crate::maintainers::Maintainers,
+    files: &[PathBuf],
+) -> Result<Vec<Imported>, ImportError> {
+    use openpgp::serialize::Serialize;
+    let mut incoming = Vec::new();
+    for file in files {
+        let bytes = std::fs::read(file).map_err(|e| KeyringError {
+            path: file.clone(),
+            message: format!("cannot read: {e}"),
+        })?;
+        let certs = parse_certs(&bytes).map_err(|message| KeyringError {
+            path: file.clone(),
+            message,
+        })?;
+        for cert in certs {
+            let fingerprint = cert.fingerprint().to_hex();
+            let Some(maintainer) = maintainers.by_fingerprint(&fingerprint) else {
+                return Err(ImportError::NotAMaintainer {
+                    file: file.clone(),
+                    fingerprint,
+                });
+            };
+            incoming.push((cert.strip_secret_key_material(), maintainer.handle.clone()));
+        }
+    }
+    // What each keyring file will hold: its current certificates, with the incoming merged in.
+    let mut files_out: BTreeMap<PathBuf, Vec<Cert>> = BTreeMap::new();
+    let mut imported = Vec::new();
+    for (cert, maintainer) in incoming {
+        let fingerprint = cert.fingerprint();
+        let target = keyring
+            .source_of(&fingerprint)
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| keyring_dir.join(format!("{}.asc", fingerprint.to_hex())));
+        let held = files_out.entry(target.clone()).or_insert_with(|| {
+            std::fs::read(&target)
+                .ok()
+                .and_then(|b| parse_certs(&b).ok())
+                .map(|certs| {
+                    certs
+                        .into_iter()
+                        .map(|c| c.strip_secret_key_material())
+                        .collect()
+                })
+                .unwrap_or_default()
+        });
+        let before = held
+            .iter()
+            .find(|c| c.fingerprint() == fingerprint)
+            .cloned();
+        let merged = match &before {
+            Some(old) => old.clone().merge_public(cert).expect("same primary key"),
+            None => cert,
+        };
+        let change = describe_change(before.as_ref(), &merged);
+        held.retain(|c| c.fingerprint() != fingerprint);
+        held.push(merged);
+        imported.push(Imported {
+            fingerprint: fingerprint.to_hex(),
+            maintainer,
+            file: target,
+            change,
+        });
+    }
+    for (path, certs) in &files_out {
+        let mut out = Vec::new();
+        for cert in certs {
+            // Serializing into memory cannot fail.
+            cert.armored()
+                .serialize(&mut out)
+                .expect("serialize to memory");
+        }
+        crate::tree::write_atomic(path, &out).map_err(|e| ImportError::Write {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+    }
+    Ok(imported)
+}
+
+fn describe_change(before: Option<&Cert>, after: &Cert) -> String {
+    let Some(before) = before else {
+        return "new certificate".into();
+    };
+    let count = |c: &Cert| (c.keys().subkeys().count(), c.clone().into_packets().count());
+    let (subkeys_before, packets_before) = count(before);
+    let (subkeys_after, packets_after) = count(after);
+    if packets_after == packets_before {
+        return "unchanged".into();
+    }
+    let mut parts = Vec::new();
+    if subkeys_after > subkeys_before {
+        parts.push(format!("{} new subkey(s)", subkeys_after - subkeys_before));
+    }
+    parts.push(format!(
+        "{} new packet(s) (signatures: expiry, revocation, bindings)",
+        packets_after - packets_before
+    ));
+    parts.join(", ")
+}

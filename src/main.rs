@@ -63,6 +63,7 @@ fn main() -> ExitCode {
         Command::Add(args) => run_add(&options, args),
         Command::Digests(command) => run_digests(command),
         Command::Keyring(KeyringCommand::Check) => run_keyring_check(&options),
+        Command::Keyring(KeyringCommand::Import { files }) => run_keyring_import(&options, &files),
         Command::Keyring(KeyringCommand::Export { output }) => {
             run_keyring_export(&options, &output)
         }
@@ -979,6 +980,33 @@ fn run_keyring_check(options: &WorkspaceOptions) -> Result<u8, Failure> {
         fmt_time(SystemTime::now())
     );
     Ok(if errors > 0 { 1 } else { 0 })
+}
+
+fn run_keyring_import(
+    options: &WorkspaceOptions,
+    files: &[std::path::PathBuf],
+) -> Result<u8, Failure> {
+    let workspace = load(options)?;
+    let imported = keyring::import(
+        &workspace.keyring_dir,
+        &workspace.keyring,
+        &workspace.maintainers,
+        files,
+    )
+    .map_err(|e| match e {
+        keyring::ImportError::NotAMaintainer { .. } => Failure::refused(e),
+        _ => Failure::input(e),
+    })?;
+    for i in &imported {
+        println!(
+            "{}  {}  {}: {}",
+            i.maintainer,
+            i.fingerprint,
+            workspace.display_path(&i.file),
+            i.change
+        );
+    }
+    Ok(0)
 }
 
 fn run_keyring_export(options: &WorkspaceOptions, output: &std::path::Path) -> Result<u8, Failure> {

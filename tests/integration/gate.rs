@@ -334,3 +334,62 @@ fn keyring_export_holds_only_maintainers_public_certificates() {
     assert_eq!(fingerprints, expected);
     assert!(certs.iter().all(|c| !c.is_tsk()));
 }
+
+#[test]
+fn keyring_import_merges_a_renewed_certificate_and_refuses_strangers() {
+    let (ws, mut keys) = release();
+    let now = std::time::SystemTime::now();
+    // bob's copy in keyring/ is outdated: it says the key expired 10 days ago.
+    let mut stale = keys[1].clone();
+    stale.set_expiry(Some(days(20)), now - days(29));
+    ws.add_cert(&stale);
+    assert_eq!(ws.run(&["gate", &asked(HEX_A)]).code, 1);
+    // His fresh copy extends the expiry.
+    keys[1] = stale.clone();
+    keys[1].set_expiry(Some(days(400)), now - days(1));
+    std::fs::write(ws.path().join("bob-fresh.asc"), keys[1].public()).unwrap();
+    let before: Vec<_> = std::fs::read_dir(ws.path().join("keyring"))
+        .unwrap()
+        .collect();
+    let run = ws.run(&["keyring", "import", "bob-fresh.asc"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("keyring/bob.asc"), "{}", run.stdout);
+    assert_eq!(
+        std::fs::read_dir(ws.path().join("keyring"))
+            .unwrap()
+            .count(),
+        before.len()
+    );
+    assert_eq!(ws.run(&["gate", &asked(HEX_A)]).code, 0);
+
+    // A stranger, or a key that only claims a maintainer's name: refused, nothing written.
+    let impostor = TestKey::new("alice");
+    std::fs::write(ws.path().join("impostor.asc"), impostor.public()).unwrap();
+    let saved = std::fs::read(ws.path().join("keyring/alice.asc")).unwrap();
+    let run = ws.run(&["keyring", "import", "bob-fresh.asc", "impostor.asc"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains("impostor.asc") && run.stderr.contains("not a maintainer's"),
+        "{run:?}"
+    );
+    assert_eq!(
+        std::fs::read(ws.path().join("keyring/alice.asc")).unwrap(),
+        saved
+    );
+    let run = ws.run(&["keyring", "import", "missing.asc"]);
+    assert_eq!(run.code, 2, "{run:?}");
+}
+
+#[test]
+fn keyring_import_adds_a_missing_maintainer_certificate() {
+    let (ws, keys) = release();
+    std::fs::remove_file(ws.path().join("keyring/carol.asc")).unwrap();
+    std::fs::write(ws.path().join("carol.asc"), keys[2].public()).unwrap();
+    let run = ws.run(&["keyring", "import", "carol.asc"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(ws
+        .path()
+        .join(format!("keyring/{}.asc", keys[2].fingerprint()))
+        .exists());
+    assert_eq!(ws.run(&["keyring", "check"]).code, 0);
+}

@@ -13,4 +13,5 @@ mod sign;
 fn cli_cases() {
     trycmd::TestCases::new().case("tests/cmd/*.toml");
 }
+mod realworld;
 mod release;
