@@ -38,6 +38,13 @@ pub enum Command {
     Gate(GateArgs),
     /// Who signed which digest, when, with which key, in which commit; and what is wrong.
     Audit(AuditArgs),
+    /// Withdraw your own signature of an image: remove it, close the gap, keep a signed statement.
+    Withdraw(WithdrawArgs),
+    /// Fetch, replay your unpublished signature commits on top of the remote branch with the
+    /// files renumbered to the next free numbers, verify, and push.
+    Sync(SyncArgs),
+    /// Close every gap in the numbering by renumbering (podman stops at the first gap).
+    Repair(RepairArgs),
     /// Print the exact bytes to sign for an image (for signing on another machine).
     Payload(PayloadArgs),
     /// Verify a signature made elsewhere and place it at the next free number.
@@ -126,6 +133,40 @@ pub struct AuditArgs {
     pub json: bool,
     #[command(flatten)]
     pub judge: JudgeArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct WithdrawArgs {
+    /// The image: NAME:TAG@sha256:<64 hex> (that tag's signature), or NAME@sha256:<64 hex> (all).
+    #[arg(value_name = "REF@sha256:HEX")]
+    pub reference: String,
+    #[command(flatten)]
+    pub signer: SignerArgs,
+    /// Change the files but do not commit.
+    #[arg(long)]
+    pub no_commit: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// The remote to fetch from and push to.
+    #[arg(default_value = "origin")]
+    pub remote: String,
+    /// The branch (default: the current branch's name).
+    pub branch: Option<String>,
+    /// Push to this branch instead (for a merge request).
+    #[arg(long, value_name = "BRANCH")]
+    pub push_to: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RepairArgs {
+    /// Only these images; default: every image directory of the tree.
+    #[arg(value_name = "REF@sha256:HEX")]
+    pub references: Vec<String>,
+    /// Renumber but do not commit.
+    #[arg(long)]
+    pub no_commit: bool,
 }
 
 #[derive(Debug, Args)]

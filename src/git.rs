@@ -94,9 +94,24 @@ pub fn commit_files(
     message: &str,
     fallback: &FallbackIdentity,
 ) -> Result<Oid, GitError> {
+    commit_changes(repo, files, &[], message, fallback)
+}
+
+/// Commits files written and files removed, and only them (see `commit_files`).
+pub fn commit_changes(
+    repo: &Repository,
+    files: &[PathBuf],
+    removed: &[PathBuf],
+    message: &str,
+    fallback: &FallbackIdentity,
+) -> Result<Oid, GitError> {
     let relative: Vec<PathBuf> = files
         .iter()
         .map(|f| relative_path(repo, f))
+        .collect::<Result<_, _>>()?;
+    let gone: Vec<PathBuf> = removed
+        .iter()
+        .map(|f| relative_removed(repo, f))
         .collect::<Result<_, _>>()?;
     let signature = repo
         .signature()
@@ -112,10 +127,10 @@ pub fn commit_files(
     // Stage first: the index lock is what concurrent git users contend for, and a commit made
     // while the index could not be updated would leave the work tree looking changed.
     let deadline = Instant::now() + RETRY_FOR;
-    retry(deadline, || stage(repo, &relative))?;
+    retry(deadline, || stage(repo, &relative, &gone))?;
     crate::failpoint("git-staged");
     let commit = retry(deadline, || {
-        try_commit(repo, &branch, &relative, message, &signature)
+        try_commit(repo, &branch, &relative, &gone, message, &signature)
     })?;
     crate::failpoint("git-committed");
     Ok(commit)
@@ -141,6 +156,7 @@ fn try_commit(
     repo: &Repository,
     branch: &str,
     files: &[PathBuf],
+    removed: &[PathBuf],
     message: &str,
     signature: &git2::Signature,
 ) -> Result<Oid, git2::Error> {
@@ -155,6 +171,11 @@ fn try_commit(
     };
     let workdir = repo.workdir().expect("checked by relative_path");
     let mut update = git2::build::TreeUpdateBuilder::new();
+    for file in removed {
+        if baseline.get_path(file).is_ok() {
+            update.remove(path_for_git(file));
+        }
+    }
     for file in files {
         let blob = repo.blob_path(&workdir.join(file))?;
         update.upsert(path_for_git(file), blob, git2::FileMode::Blob);
@@ -171,13 +192,37 @@ fn try_commit(
     Ok(oid)
 }
 
-fn stage(repo: &Repository, files: &[PathBuf]) -> Result<(), git2::Error> {
+fn stage(repo: &Repository, files: &[PathBuf], removed: &[PathBuf]) -> Result<(), git2::Error> {
     let mut index = repo.index()?;
     index.read(true)?;
+    for file in removed {
+        // Not in the index (never committed) is fine: it is gone either way.
+        let _ = index.remove_path(file);
+    }
     for file in files {
         index.add_path(file)?;
     }
     index.write()
+}
+
+/// The repository path of a file that no longer exists.
+fn relative_removed(repo: &Repository, file: &Path) -> Result<PathBuf, GitError> {
+    let workdir = repo
+        .workdir()
+        .ok_or_else(|| GitError {
+            message: "the repository is bare".into(),
+        })?
+        .canonicalize()
+        .map_err(|e| GitError {
+            message: e.to_string(),
+        })?;
+    let absolute = crate::source::absolute(file);
+    absolute
+        .strip_prefix(&workdir)
+        .map(Path::to_path_buf)
+        .map_err(|_| GitError {
+            message: format!("{} is outside the repository's work tree", file.display()),
+        })
 }
 
 fn path_for_git(path: &Path) -> String {

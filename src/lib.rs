@@ -21,6 +21,7 @@ pub mod release;
 pub mod report;
 pub mod sign;
 pub mod source;
+pub mod sync;
 pub mod tree;
 pub mod verify;
 pub mod withdraw;

@@ -23,7 +23,7 @@ use quorate::workspace::{Workspace, WorkspaceOptions};
 
 use cli::{
     AddArgs, AuditArgs, Cli, Command, DigestsCommand, GateArgs, JudgeArgs, KeyringCommand,
-    PayloadArgs, SignArgs, SignerArgs, VerifyArgs,
+    PayloadArgs, RepairArgs, SignArgs, SignerArgs, SyncArgs, VerifyArgs, WithdrawArgs,
 };
 
 /// A failure that ends the program: the exit status and one line for stderr.
@@ -59,6 +59,9 @@ fn main() -> ExitCode {
         Command::Verify(args) => run_verify(&options, args),
         Command::Gate(args) => run_gate(&options, args),
         Command::Audit(args) => run_audit(&options, args),
+        Command::Withdraw(args) => run_withdraw(&options, args),
+        Command::Repair(args) => run_repair(&options, args),
+        Command::Sync(args) => run_sync(&options, args),
         Command::Payload(args) => run_payload(args),
         Command::Add(args) => run_add(&options, args),
         Command::Digests(command) => run_digests(command),
@@ -489,6 +492,122 @@ fn short_fpr(fpr: &str) -> String {
     } else {
         fpr.to_string()
     }
+}
+
+fn run_withdraw(options: &WorkspaceOptions, args: WithdrawArgs) -> Result<u8, Failure> {
+    let reference = parse_reference(&args.reference)?;
+    let workspace = load(options)?;
+    let now = SystemTime::now();
+    let signer = make_signer(&args.signer, &workspace, now)?;
+    let verifier = Verifier::new(&workspace.keyring, &workspace.maintainers, now);
+    let commit = if args.no_commit {
+        Commit::No
+    } else {
+        Commit::Yes
+    };
+    let done =
+        quorate::withdraw::withdraw(&workspace, &verifier, &reference, signer.as_ref(), commit)
+            .map_err(sign_failure)?;
+    for path in &done.removed {
+        println!("withdrew {}", workspace.display_path(path));
+    }
+    for path in &done.statements {
+        println!("kept the signed statement {}", workspace.display_path(path));
+    }
+    for (from, to) in &done.moves {
+        println!(
+            "renumbered {} -> {}",
+            workspace.display_path(from),
+            workspace.display_path(to)
+        );
+    }
+    let files: Vec<String> = done
+        .statements
+        .iter()
+        .map(|p| workspace.display_path(p))
+        .collect();
+    report_commit(
+        &done.committed,
+        &files,
+        &format!("Withdraw a signature of {reference}"),
+    )
+}
+
+fn run_sync(options: &WorkspaceOptions, args: SyncArgs) -> Result<u8, Failure> {
+    use quorate::sync::SyncError;
+    let workspace = load(options)?;
+    let verifier = Verifier::new(
+        &workspace.keyring,
+        &workspace.maintainers,
+        SystemTime::now(),
+    );
+    let synced = quorate::sync::sync(
+        &workspace,
+        &verifier,
+        &args.remote,
+        args.branch.as_deref(),
+        args.push_to.as_deref(),
+    )
+    .map_err(|e| match e {
+        SyncError::Setup(_) => Failure::input(e),
+        _ => Failure::refused(e),
+    })?;
+    for (from, to) in &synced.placed {
+        if from == to {
+            println!("replayed {}", to.display());
+        } else {
+            println!("replayed {} as {}", from.display(), to.display());
+        }
+    }
+    for path in &synced.already_there {
+        println!("already on the remote: {}", path.display());
+    }
+    match &synced.pushed_to {
+        Some(to) => println!("{} commit(s) replayed; pushed to {to}", synced.replayed),
+        None => println!("up to date with the remote"),
+    }
+    Ok(0)
+}
+
+fn run_repair(options: &WorkspaceOptions, args: RepairArgs) -> Result<u8, Failure> {
+    let references = args
+        .references
+        .iter()
+        .map(|text| parse_reference(text))
+        .collect::<Result<Vec<_>, _>>()?;
+    let workspace = load(options)?;
+    let dirs = if references.is_empty() {
+        quorate::tree::image_dirs(&workspace.signatures_dir).map_err(Failure::input)?
+    } else {
+        references
+            .iter()
+            .map(|r| quorate::tree::image_dir(&workspace.signatures_dir, r))
+            .collect()
+    };
+    let commit = if args.no_commit {
+        Commit::No
+    } else {
+        Commit::Yes
+    };
+    let (moves, committed) =
+        quorate::withdraw::repair(&workspace, &dirs, commit).map_err(sign_failure)?;
+    for (from, to) in &moves {
+        println!(
+            "renumbered {} -> {}",
+            workspace.display_path(from),
+            workspace.display_path(to)
+        );
+    }
+    println!(
+        "{} signature(s) renumbered in {} image directories",
+        moves.len(),
+        dirs.len()
+    );
+    let files: Vec<String> = moves
+        .iter()
+        .map(|(_, to)| workspace.display_path(to))
+        .collect();
+    report_commit(&committed, &files, "Repair the numbering")
 }
 
 fn run_payload(args: PayloadArgs) -> Result<u8, Failure> {

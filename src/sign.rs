@@ -71,6 +71,13 @@ pub enum SignError {
     /// A release package has no tag: the rebuild names none and no --tag was given (exit 2).
     #[error("no tag for {0}: its rebuild layout names none; give --tag")]
     NoTag(String),
+    /// The gpg key given does not name a certificate in the keyring, so whose signature to act on
+    /// is unknown (exit 2).
+    #[error("cannot tell whose signatures these are: give --signer as a fingerprint or key id of a certificate in the keyring")]
+    UnknownSigner,
+    /// There is nothing of this maintainer's to withdraw (exit 1).
+    #[error("nothing to withdraw: {0}")]
+    NothingToWithdraw(String),
     /// A reference built from the release is invalid (exit 2).
     #[error("invalid reference {0}")]
     BadReference(String),
@@ -87,6 +94,7 @@ impl SignError {
             | SignError::NeedsPassphrase(_)
             | SignError::WrongPassphrase(_)
             | SignError::NoTag(_)
+            | SignError::UnknownSigner
             | SignError::BadReference(_) => 2,
             _ => 1,
         }
@@ -484,7 +492,18 @@ pub fn commit_placed(
     message: &str,
     by: &str,
 ) -> Committed {
-    if written.is_empty() {
+    commit_changes_placed(workspace, written, &[], message, by)
+}
+
+/// Commits files written and removed, alone, in the repository that holds signatures/ (if any).
+pub fn commit_changes_placed(
+    workspace: &Workspace,
+    written: &[PathBuf],
+    removed: &[PathBuf],
+    message: &str,
+    by: &str,
+) -> Committed {
+    if written.is_empty() && removed.is_empty() {
         return Committed::default();
     }
     let Some(repo) = git::discover(&workspace.signatures_dir, &workspace.root) else {
@@ -499,7 +518,7 @@ pub fn commit_placed(
             .and_then(|m| m.emails.first().cloned())
             .unwrap_or_else(|| format!("{by}@quorate.invalid")),
     };
-    match git::commit_files(&repo, written, message, &fallback) {
+    match git::commit_changes(&repo, written, removed, message, &fallback) {
         Ok(oid) => Committed {
             commit: Some(oid),
             error: None,

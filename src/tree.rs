@@ -203,6 +203,62 @@ fn link_into_place(
     }
 }
 
+/// Renumbers an image directory's signatures to 1..k, in their order, so podman sees them all.
+/// Each move is a hard link under the new number (which fails rather than replace a file) and
+/// then the removal of the old name, so no signature is ever lost. Returns the moves made.
+pub fn close_gaps(root: &Path, dir: &Path) -> Result<Vec<(PathBuf, PathBuf)>, TreeError> {
+    let listing = list(&WorkingTree, dir, root)?;
+    if let Some(entry) = listing.entries.iter().find(|e| !e.regular) {
+        return Err(TreeError::Symlink(entry.path.clone()));
+    }
+    let mut moves = Vec::new();
+    for (index, entry) in listing.entries.iter().enumerate() {
+        let number = index as u32 + 1;
+        if entry.number == number {
+            continue;
+        }
+        let target = dir.join(format!("signature-{number}"));
+        fs::hard_link(&entry.path, &target).map_err(io_error(&target))?;
+        fs::remove_file(&entry.path).map_err(io_error(&entry.path))?;
+        moves.push((entry.path.clone(), target));
+    }
+    if !moves.is_empty() {
+        sync_dir(dir);
+    }
+    Ok(moves)
+}
+
+/// Every well-named image directory under `root` (links never followed, `.quorate` skipped).
+pub fn image_dirs(root: &Path) -> Result<Vec<PathBuf>, TreeError> {
+    let mut found = Vec::new();
+    let mut pending = vec![root.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        let entries = match WorkingTree.list(&dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == io::ErrorKind::NotFound && dir == root => return Ok(found),
+            Err(e) => return Err(io_error(&dir)(e)),
+        };
+        for (name, kind) in entries {
+            let path = dir.join(&name);
+            if kind != Kind::Dir || (dir == root && name == ".quorate") {
+                continue;
+            }
+            let relative = path
+                .strip_prefix(root)
+                .unwrap_or(&path)
+                .to_string_lossy()
+                .into_owned();
+            if parse_image_dir(&relative).is_some() {
+                found.push(path);
+            } else if !relative.contains('@') {
+                pending.push(path);
+            }
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
 /// Writes a whole file atomically (temp file, sync, rename): for outputs such as an exported
 /// keyring, where replacing an older copy is intended.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
@@ -314,6 +370,26 @@ mod tests {
             Err(TreeError::Symlink(_))
         ));
         assert_eq!(fs::read_dir(outside.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn gaps_close_without_losing_a_file() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("a@sha256=x");
+        fs::create_dir_all(&dir).unwrap();
+        for n in [2, 5, 6] {
+            fs::write(dir.join(format!("signature-{n}")), format!("{n}")).unwrap();
+        }
+        let moves = close_gaps(root.path(), &dir).unwrap();
+        assert_eq!(moves.len(), 3);
+        for (n, content) in [(1, "2"), (2, "5"), (3, "6")] {
+            assert_eq!(
+                fs::read_to_string(dir.join(format!("signature-{n}"))).unwrap(),
+                content
+            );
+        }
+        assert_eq!(fs::read_dir(&dir).unwrap().count(), 3);
+        assert!(close_gaps(root.path(), &dir).unwrap().is_empty());
     }
 
     #[test]

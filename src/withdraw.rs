@@ -74,3 +74,147 @@ pub fn statement_in_tree(
     };
     statement_is_valid(blob.content(), withdrawn, verifier)
 }
+
+use std::path::PathBuf;
+
+use crate::quorum::check_image;
+use crate::reference::Reference;
+use crate::sign::{commit_changes_placed, Commit, Committed, PayloadSigner, SignError};
+use crate::workspace::Workspace;
+
+/// What a withdrawal did.
+#[derive(Debug, Default)]
+pub struct Withdrawal {
+    /// The signature files removed.
+    pub removed: Vec<PathBuf>,
+    /// The signed statements written, one per removed file.
+    pub statements: Vec<PathBuf>,
+    /// The renumbering that closed the gaps: (from, to).
+    pub moves: Vec<(PathBuf, PathBuf)>,
+    /// The one commit.
+    pub committed: Committed,
+}
+
+/// Removes the signer's own signatures of `reference` (of its tag, or of every tag when the
+/// reference names only the digest), closes the gap, and keeps a signed statement for each, all
+/// in one commit.
+pub fn withdraw(
+    workspace: &Workspace,
+    verifier: &Verifier,
+    reference: &Reference,
+    signer: &dyn PayloadSigner,
+    commit: Commit,
+) -> Result<Withdrawal, SignError> {
+    let primary = signer.expected_primary().ok_or(SignError::UnknownSigner)?;
+    let maintainer = workspace
+        .maintainers
+        .by_fingerprint(&primary.to_hex())
+        .ok_or_else(|| SignError::NotAMaintainer(primary.to_hex()))?
+        .handle
+        .clone();
+    let report = check_image(workspace, verifier, reference);
+    let mine: Vec<PathBuf> = report
+        .files
+        .iter()
+        .filter(|f| f.verdict.signer.maintainer.as_deref() == Some(maintainer.as_str()))
+        // Her signatures *of this image*: a copy of another digest's signature lying here is not.
+        .filter(|f| {
+            f.verdict.payload.as_ref().is_some_and(|p| {
+                Some(&p.digest) == reference.digest()
+                    && (reference.tag().is_none() || p.reference == reference.without_digest())
+            })
+        })
+        .map(|f| f.path.clone())
+        .collect();
+    if mine.is_empty() {
+        return Err(SignError::NothingToWithdraw(format!(
+            "{maintainer} has no signature of {reference}"
+        )));
+    }
+    let mut withdrawal = Withdrawal::default();
+    let mut statements = Vec::new();
+    for path in &mine {
+        let bytes = std::fs::read(path)
+            .map_err(|e| SignError::Crypto(format!("{}: {e}", path.display())))?;
+        let shown = workspace.display_path(path);
+        let statement = signer.sign(&statement_payload(&bytes, &shown))?;
+        if !statement_is_valid(&statement, &bytes, verifier) {
+            return Err(SignError::NotAMaintainer(primary.to_hex()));
+        }
+        let target = workspace
+            .signatures_dir
+            .join(crate::history::WITHDRAWALS_DIR)
+            .join(format!("{}.pgp", content_hash(&bytes)));
+        statements.push((target, statement));
+    }
+    for (target, statement) in &statements {
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| SignError::Crypto(format!("{}: {e}", parent.display())))?;
+        }
+        crate::tree::write_atomic(target, statement)
+            .map_err(|e| SignError::Crypto(format!("{}: {e}", target.display())))?;
+        withdrawal.statements.push(target.clone());
+    }
+    for path in &mine {
+        std::fs::remove_file(path)
+            .map_err(|e| SignError::Crypto(format!("{}: {e}", path.display())))?;
+        withdrawal.removed.push(path.clone());
+    }
+    withdrawal.moves = crate::tree::close_gaps(&workspace.signatures_dir, &report.directory)?;
+    if commit == Commit::Yes {
+        let mut written = withdrawal.statements.clone();
+        written.extend(withdrawal.moves.iter().map(|(_, to)| to.clone()));
+        let mut removed = withdrawal.removed.clone();
+        removed.extend(withdrawal.moves.iter().map(|(from, _)| from.clone()));
+        removed.retain(|p| !written.contains(p));
+        let message = format!(
+            "Withdraw {maintainer}'s signature of {reference}\n\n{}\n",
+            withdrawal
+                .removed
+                .iter()
+                .map(|p| format!("Withdrawn: {}", workspace.display_path(p)))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+        withdrawal.committed =
+            commit_changes_placed(workspace, &written, &removed, &message, &maintainer);
+    }
+    Ok(withdrawal)
+}
+
+/// Closes every gap in the tree (or in the given image directories) by renumbering, in one commit.
+pub fn repair(
+    workspace: &Workspace,
+    dirs: &[PathBuf],
+    commit: Commit,
+) -> Result<(Vec<(PathBuf, PathBuf)>, Committed), SignError> {
+    let mut moves = Vec::new();
+    for dir in dirs {
+        moves.extend(crate::tree::close_gaps(&workspace.signatures_dir, dir)?);
+    }
+    let mut committed = Committed::default();
+    if commit == Commit::Yes && !moves.is_empty() {
+        let written: Vec<PathBuf> = moves.iter().map(|(_, to)| to.clone()).collect();
+        let removed: Vec<PathBuf> = moves
+            .iter()
+            .map(|(from, _)| from.clone())
+            .filter(|p| !written.contains(p))
+            .collect();
+        let message = format!(
+            "Repair: renumber {} signature(s) so podman sees them all\n\n{}\n",
+            moves.len(),
+            moves
+                .iter()
+                .map(|(from, to)| format!(
+                    "Moved: {} -> {}",
+                    workspace.display_path(from),
+                    workspace.display_path(to)
+                ))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+        committed = commit_changes_placed(workspace, &written, &removed, &message, "quorate");
+    }
+    Ok((moves, committed))
+}

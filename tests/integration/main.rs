@@ -13,5 +13,6 @@ mod sign;
 fn cli_cases() {
     trycmd::TestCases::new().case("tests/cmd/*.toml");
 }
+mod audit;
 mod realworld;
 mod release;
