@@ -13,6 +13,7 @@ mod sign;
 fn cli_cases() {
     trycmd::TestCases::new().case("tests/cmd/*.toml");
 }
+mod adversarial;
 mod audit;
 mod realworld;
 mod release;
