@@ -127,6 +127,10 @@ pub fn commit_changes(
     // Stage first: the index lock is what concurrent git users contend for, and a commit made
     // while the index could not be updated would leave the work tree looking changed.
     let deadline = Instant::now() + RETRY_FOR;
+    // libgit2 locks the index only while writing it, so two quorate processes could each read the
+    // index, add their file and write it back, and one entry would be lost. quorate processes
+    // therefore take turns for the read-modify-write of the index and the commit.
+    let _turn = RepoLock::acquire(repo, deadline)?;
     retry(deadline, || stage(repo, &relative, &gone))?;
     crate::failpoint("git-staged");
     let commit = retry(deadline, || {
@@ -134,6 +138,67 @@ pub fn commit_changes(
     })?;
     crate::failpoint("git-committed");
     Ok(commit)
+}
+
+/// `.git/quorate.lock`, holding the owner's process id; removed when dropped. A lock whose owner
+/// is gone (killed mid-commit) is taken over.
+struct RepoLock {
+    path: PathBuf,
+}
+
+impl RepoLock {
+    fn acquire(repo: &Repository, deadline: Instant) -> Result<RepoLock, GitError> {
+        use std::io::Write;
+        let path = repo.path().join("quorate.lock");
+        loop {
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+            {
+                Ok(mut file) => {
+                    let _ = write!(file, "{}", std::process::id());
+                    return Ok(RepoLock { path });
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let owner = std::fs::read_to_string(&path)
+                        .ok()
+                        .and_then(|t| t.trim().parse::<i32>().ok());
+                    // An empty lock is one being written right now; give its owner time.
+                    if owner.is_some_and(|pid| !process_alive(pid)) {
+                        let _ = std::fs::remove_file(&path);
+                        continue;
+                    }
+                    if Instant::now() >= deadline {
+                        return Err(GitError {
+                            message: format!(
+                                "another quorate is committing ({} is held)",
+                                path.display()
+                            ),
+                        });
+                    }
+                    std::thread::sleep(backoff());
+                }
+                Err(e) => {
+                    return Err(GitError {
+                        message: format!("{}: {e}", path.display()),
+                    })
+                }
+            }
+        }
+    }
+}
+
+impl Drop for RepoLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+fn process_alive(pid: i32) -> bool {
+    // Signal 0 checks existence; EPERM means it exists under another user.
+    let result = unsafe { libc::kill(pid, 0) };
+    result == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
 }
 
 /// Runs `step` until it succeeds, fails for a reason other than contention, or time runs out.

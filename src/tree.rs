@@ -161,10 +161,30 @@ pub fn write_next(root: &Path, dir: &Path, bytes: &[u8]) -> Result<(u32, PathBuf
     fs::create_dir_all(dir).map_err(io_error(dir))?;
     // Created above: check again so a link planted meanwhile is not written through.
     check_no_symlinks(&WorkingTree, root, dir)?;
+    remove_stale_temps(dir);
     let temp = dir.join(format!(".quorate-{}-{}.tmp", std::process::id(), unique()));
     let result = link_into_place(root, dir, &temp, bytes);
     let _ = fs::remove_file(&temp);
     result
+}
+
+/// Removes temporary files left by a signer that was killed before it linked its file into place
+/// (named `.quorate-<pid>-…tmp`; only those whose process is gone).
+fn remove_stale_temps(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(".quorate-")) else {
+            continue;
+        };
+        let pid = rest.split('-').next().and_then(|p| p.parse::<i32>().ok());
+        // Signal 0 checks that the process exists.
+        if pid.is_some_and(|pid| unsafe { libc::kill(pid, 0) } != 0) && rest.ends_with(".tmp") {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
 }
 
 fn link_into_place(
@@ -180,6 +200,7 @@ fn link_into_place(
             .open(temp)
             .map_err(io_error(temp))?;
         file.write_all(bytes).map_err(io_error(temp))?;
+        crate::failpoint("tree-temp-written");
         file.sync_all().map_err(io_error(temp))?;
     }
     crate::failpoint("tree-temp-synced");

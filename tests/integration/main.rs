@@ -15,5 +15,6 @@ fn cli_cases() {
 }
 mod adversarial;
 mod audit;
+mod crash;
 mod realworld;
 mod release;
