@@ -18,3 +18,31 @@ mod audit;
 mod crash;
 mod realworld;
 mod release;
+
+/// Every test the threat model cites exists, so a guarantee never points at nothing.
+#[test]
+fn the_threat_model_cites_existing_tests() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let doc = std::fs::read_to_string(root.join("docs/threat-model.md")).unwrap();
+    let mut sources = String::new();
+    for entry in std::fs::read_dir(root.join("tests/integration")).unwrap() {
+        sources.push_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap());
+    }
+    let cited: Vec<&str> = doc
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|t| {
+            t.matches('_').count() >= 3
+                && t.chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '_' || c.is_ascii_digit())
+        })
+        .collect();
+    assert!(cited.len() > 20, "{cited:?}");
+    for name in cited {
+        assert!(
+            sources.contains(&format!("fn {name}(")),
+            "docs/threat-model.md cites {name}, which no test defines"
+        );
+    }
+}
