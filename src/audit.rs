@@ -224,6 +224,7 @@ pub fn audit(
     workspace: &Workspace,
     verifier: &Verifier,
     options: &Options,
+    done: &(dyn Fn() + Sync),
 ) -> Result<Ledger, AuditError> {
     if let Some(handle) = &options.maintainer {
         if workspace.maintainers.get(handle).is_none() {
@@ -270,24 +271,27 @@ pub fn audit(
         }
     }
 
+    // Images are judged on every core; their findings are gathered in tree order.
+    use rayon::prelude::*;
+    let judged: Vec<(Option<LedgerImage>, Vec<Finding>)> = targets
+        .par_iter()
+        .map(|target| {
+            let (report, malformed) = match target {
+                Target::Image(reference) => (check_image(workspace, verifier, reference), false),
+                Target::Malformed(dir) => (check_malformed(workspace, verifier, dir), true),
+            };
+            let mut found = Vec::new();
+            let image = ledger_image(
+                workspace, verifier, &report, malformed, &git, options, &mut found,
+            );
+            done();
+            (image, found)
+        })
+        .collect();
     let mut images = Vec::new();
-    for target in targets {
-        let (report, malformed) = match target {
-            Target::Image(reference) => (check_image(workspace, verifier, &reference), false),
-            Target::Malformed(dir) => (check_malformed(workspace, verifier, &dir), true),
-        };
-        let image = ledger_image(
-            workspace,
-            verifier,
-            &report,
-            malformed,
-            &git,
-            options,
-            &mut findings,
-        );
-        if let Some(image) = image {
-            images.push(image);
-        }
+    for (image, found) in judged {
+        images.extend(image);
+        findings.extend(found);
     }
 
     if options.history {
@@ -680,7 +684,8 @@ struct GitContext {
 }
 
 struct GitRepo {
-    repo: git2::Repository,
+    // libgit2 handles are not shareable between threads; only the history walk uses it.
+    repo: std::sync::Mutex<git2::Repository>,
     workdir: PathBuf,
     tip: git2::Oid,
     prefix: PathBuf,
@@ -715,7 +720,7 @@ impl GitContext {
         Ok(GitContext {
             repo: Some(GitRepo {
                 label: workdir.display().to_string(),
-                repo,
+                repo: std::sync::Mutex::new(repo),
                 workdir,
                 tip,
                 prefix,
@@ -745,10 +750,11 @@ fn history_findings(
     findings: &mut Vec<Finding>,
 ) -> Result<(), AuditError> {
     let withdrawals = git.prefix.join(history::WITHDRAWALS_DIR);
+    let repo = git.repo.lock().unwrap_or_else(|e| e.into_inner());
     let is_withdrawal = |tree: &git2::Tree, bytes: &[u8]| -> bool {
-        crate::withdraw::statement_in_tree(&git.repo, tree, &withdrawals, bytes, verifier)
+        crate::withdraw::statement_in_tree(&repo, tree, &withdrawals, bytes, verifier)
     };
-    let events = history::follow_content(&git.repo, git.tip, &git.prefix, &is_withdrawal)
+    let events = history::follow_content(&repo, git.tip, &git.prefix, &is_withdrawal)
         .map_err(|e| AuditError::Git(crate::maintainers::one_line(e.message())))?;
     for event in events {
         let (severity, code, detail) = match event.kind {

@@ -367,6 +367,14 @@ fn run_audit(options: &WorkspaceOptions, args: AuditArgs) -> Result<u8, Failure>
     };
     let verifier = judge(&workspace, &args.judge);
     let threshold = workspace.threshold(args.threshold);
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {pos} images {elapsed}")
+                .expect("a valid template"),
+        );
+        bar
+    });
     let ledger = audit::audit(
         &workspace,
         &verifier,
@@ -377,8 +385,16 @@ fn run_audit(options: &WorkspaceOptions, args: AuditArgs) -> Result<u8, Failure>
             threshold,
             accept_legacy: args.judge.accept_legacy,
         },
+        &|| {
+            if let Some(bar) = &bar {
+                bar.inc(1);
+            }
+        },
     )
     .map_err(Failure::input)?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
     if args.json {
         print_json(&ledger);
     } else {
@@ -869,13 +885,17 @@ fn run_gate(options: &WorkspaceOptions, args: GateArgs) -> Result<u8, Failure> {
     };
     let threshold = workspace.threshold(args.threshold);
     let verifier = judge(&workspace, &args.judge);
-    let images: Vec<(String, ImageReport)> = targets
-        .into_iter()
-        .map(|(label, reference)| {
-            let report = check_image(&workspace, &verifier, &reference);
-            (label, report)
-        })
-        .collect();
+    let (labels, references): (Vec<String>, Vec<Reference>) = targets.into_iter().unzip();
+    let bar = progress_bar(references.len());
+    let reports = quorate::quorum::check_images(&workspace, &verifier, &references, &|| {
+        if let Some(bar) = &bar {
+            bar.inc(1);
+        }
+    });
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let images: Vec<(String, ImageReport)> = labels.into_iter().zip(reports).collect();
     let passed =
         mismatches.is_empty() && images.iter().all(|(_, image)| image.is_quorate(threshold));
 
@@ -1024,6 +1044,18 @@ fn print_release_table(
             .collect();
         let _ = writeln!(out, "{}", line.join("  ").trim_end());
     }
+}
+
+/// A progress bar on stderr when it is a terminal and the work is large enough to wait for.
+fn progress_bar(total: usize) -> Option<indicatif::ProgressBar> {
+    (std::io::stderr().is_terminal() && total >= 200).then(|| {
+        let bar = indicatif::ProgressBar::new(total as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} images {elapsed}")
+                .expect("a valid template"),
+        );
+        bar
+    })
 }
 
 fn list_or(items: &[String], empty: &str) -> String {

@@ -52,6 +52,24 @@ impl ImageReport {
     }
 }
 
+/// Judges many images on every core, in order; `done` is called as each finishes (a progress bar).
+pub fn check_images(
+    workspace: &Workspace,
+    verifier: &Verifier,
+    references: &[Reference],
+    done: &(dyn Fn() + Sync),
+) -> Vec<ImageReport> {
+    use rayon::prelude::*;
+    references
+        .par_iter()
+        .map(|reference| {
+            let report = check_image(workspace, verifier, reference);
+            done();
+            report
+        })
+        .collect()
+}
+
 /// Reads and judges every signature of one image.
 pub fn check_image(
     workspace: &Workspace,

@@ -407,7 +407,9 @@ pub fn place(
     }
     let digest = reference.digest().expect("a signed reference has a digest");
     let bytes = signer.sign(&Payload::to_bytes(reference, digest))?;
-    let placement = place_bytes(workspace, verifier, reference, &bytes)?;
+    // Judged as of now, not as of the start: gpg may take a PIN, a touch, or a second boundary.
+    let fresh = verifier.at(SystemTime::now().max(verifier.now()));
+    let placement = place_bytes(workspace, &fresh, reference, &bytes)?;
     if let (
         Some(primary),
         Placement::Written {

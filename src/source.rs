@@ -20,8 +20,8 @@ pub enum Kind {
     Other,
 }
 
-/// Reads files and lists directories, by workspace path.
-pub trait Source {
+/// Reads files and lists directories, by workspace path. Shared by the threads that verify.
+pub trait Source: Send + Sync {
     /// What `path` is, or None when it does not exist.
     fn kind(&self, path: &Path) -> io::Result<Option<Kind>>;
     /// The directory's entries, unsorted.
@@ -91,7 +91,8 @@ impl Source for WorkingTree {
 /// A git revision: paths inside the repository's work tree are read from the commit's tree;
 /// paths outside it (a trust root pinned elsewhere) from the filesystem.
 pub struct Revision {
-    repo: Repository,
+    // libgit2 handles are not shareable between threads; reads take turns.
+    repo: std::sync::Mutex<Repository>,
     workdir: PathBuf,
     commit: Oid,
     tree: Oid,
@@ -112,17 +113,12 @@ impl Revision {
             .map_err(|e| git2::Error::from_str(&e.to_string()))?;
         let label = format!("{rev} ({})", &commit_id.to_string()[..12]);
         Ok(Revision {
-            repo,
+            repo: std::sync::Mutex::new(repo),
             workdir,
             commit: commit_id,
             tree,
             label,
         })
-    }
-
-    /// The repository.
-    pub fn repo(&self) -> &Repository {
-        &self.repo
     }
 
     /// The path inside the repository, when `path` is in its work tree.
@@ -135,7 +131,8 @@ impl Revision {
     }
 
     fn entry(&self, inside: &Path) -> Result<Option<(Oid, i32)>, git2::Error> {
-        let tree = self.repo.find_tree(self.tree)?;
+        let repo = self.repo.lock().unwrap_or_else(|e| e.into_inner());
+        let tree = repo.find_tree(self.tree)?;
         if inside.as_os_str().is_empty() {
             return Ok(Some((self.tree, 0o040000)));
         }
@@ -220,7 +217,8 @@ impl Source for Revision {
                 "not a directory in this revision",
             ));
         }
-        let tree = self.repo.find_tree(oid).map_err(git_io)?;
+        let repo = self.repo.lock().unwrap_or_else(|e| e.into_inner());
+        let tree = repo.find_tree(oid).map_err(git_io)?;
         Ok(tree
             .iter()
             .map(|e| {
@@ -247,8 +245,8 @@ impl Source for Revision {
                 "not a regular file in this revision",
             ));
         }
-        let blob = self
-            .repo
+        let repo = self.repo.lock().unwrap_or_else(|e| e.into_inner());
+        let blob = repo
             .find_object(oid, Some(ObjectType::Blob))
             .map_err(git_io)?;
         let blob = blob.peel_to_blob().map_err(git_io)?;
