@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod digests;
+pub mod fuzz_entry;
 pub mod git;
 pub mod history;
 pub mod keyring;

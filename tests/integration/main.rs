@@ -46,3 +46,4 @@ fn the_threat_model_cites_existing_tests() {
         );
     }
 }
+mod fuzz_seeds;

@@ -1,0 +1,56 @@
+//! One signature's full verification (message parsing, cryptography, key validity at signing
+//! time and now, payload, maintainer), for an Ed25519 and an RSA-4096 key:
+//! `cargo bench --bench verify_one`.
+
+use std::time::{Duration, Instant, SystemTime};
+
+use sequoia_openpgp as openpgp;
+
+use openpgp::cert::prelude::*;
+use openpgp::types::KeyFlags;
+
+use quorate::keyring::Keyring;
+use quorate::maintainers::Maintainers;
+use quorate::payload::Payload;
+use quorate::reference::Reference;
+use quorate::verify::{Expected, Verifier};
+
+fn main() {
+    let reference = Reference::parse(
+        "stagex/pallet-rust:1.0@sha256:2fbe7b164dd92edb9c1096152f6d27592d8a69b1b8eb2fc907b5fadea7d11668",
+    )
+    .unwrap();
+    let digest = reference.digest().unwrap().clone();
+    let payload = Payload::to_bytes(&reference, &digest);
+    for (label, suite) in [("Ed25519", CipherSuite::Cv25519), ("RSA-4096", CipherSuite::RSA4k)] {
+        let (cert, _) = CertBuilder::new()
+            .add_userid("bench <bench@bench.invalid>")
+            .set_cipher_suite(suite)
+            .set_primary_key_flags(KeyFlags::empty().set_certification().set_signing())
+            .set_creation_time(SystemTime::now() - Duration::from_secs(3600))
+            .generate()
+            .unwrap();
+        let maintainers = Maintainers::parse(
+            std::path::Path::new("MAINTAINERS"),
+            format!("[people.m]\n[keys.m.k]\nid = \"{}\"\n", cert.fingerprint().to_hex()).as_bytes(),
+        )
+        .unwrap();
+        let mut keyring = Keyring::default();
+        keyring.insert(cert.clone(), std::path::Path::new("bench.asc"));
+        let pair = cert.primary_key().key().clone().parts_into_secret().unwrap().into_keypair().unwrap();
+        let bytes = quorate::sign::signed_message(pair, &payload).unwrap();
+        let verifier = Verifier::new(&keyring, &maintainers, SystemTime::now());
+        let expected = Expected {
+            reference: Some(&reference),
+            directory: Some((reference.path(), &digest)),
+        };
+        assert!(verifier.verify_bytes(&bytes, &expected).counts());
+        let iterations = 2000;
+        let started = Instant::now();
+        for _ in 0..iterations {
+            std::hint::black_box(verifier.verify_bytes(std::hint::black_box(&bytes), &expected));
+        }
+        let each = started.elapsed() / iterations;
+        println!("verify one {label} signature: {:.1} µs", each.as_secs_f64() * 1e6);
+    }
+}

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# The benchmark: one command, figures side by side, written to docs/benchmarks.md.
+#
+#   scripts/bench.sh            # the 10,000-signature tree and the 100,000-signature tree
+#   QUICK=1 scripts/bench.sh    # the 10,000 tree only, gpg/sq loops on 1,000 files (a smoke run)
+#
+# Needs gpg and sq (Debian's sq) for the loops; each is skipped, and said so, when missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+seed=${SEED:-quorate-bench-1}
+threads=$(nproc)
+work=$(mktemp -d /tmp/quorate-bench.XXXXXX)
+trap 'rm -rf "$work"; gpgconf --homedir "$work/gnupg" --kill all 2>/dev/null || true' EXIT
+
+cargo build --release --quiet --bin quorate --example benchtree
+quorate="$root/target/release/quorate"
+benchtree="$root/target/release/examples/benchtree"
+
+# seconds, wall clock, of a command (its output discarded)
+timed() { local s e; s=$(date +%s.%N); "$@" >/dev/null 2>&1 || true; e=$(date +%s.%N); echo "$e - $s" | bc; }
+# "seconds peak_kb" via GNU time
+measured() { /usr/bin/time -f "%e %M" "$@" 2>&1 >/dev/null | tail -1; }
+ratio() { echo "scale=1; $1 / $2" | bc; }
+
+echo "== generating the 10,000-signature tree (seed $seed)"
+"$benchtree" gen "$work/t10k" 10000 "$seed"
+(cd "$work/t10k" && git init -q && git add -A && git -c user.name=bench -c user.email=bench@invalid commit -qm tree)
+(cd "$work/t10k" && find signatures -name 'signature-*' | sort) > "$work/files.txt"
+count=$(wc -l < "$work/files.txt")
+
+cd "$work/t10k"
+"$quorate" gate --release >/dev/null   # warm the page cache
+read -r gate_s gate_kb < <(measured "$quorate" gate --release)
+audit_git_s=$(timed "$quorate" audit)
+mv .git .git.off
+audit_nogit_s=$(timed "$quorate" audit)
+mv .git.off .git
+floor_s=$("$benchtree" floor . "$threads")
+
+loop_n=$count
+[ -n "${QUICK:-}" ] && loop_n=1000
+sed -n "1,${loop_n}p" "$work/files.txt" > "$work/sample.txt"
+if command -v gpg >/dev/null; then
+  mkdir -m 700 "$work/gnupg"
+  gpg --homedir "$work/gnupg" --batch --quiet --import keyring/*.asc 2>/dev/null
+  gpg_s=$(timed bash -c "while read -r f; do gpg --homedir '$work/gnupg' --batch --verify \"\$f\" 2>/dev/null; done < '$work/sample.txt'")
+  gpg_10k=$(echo "scale=2; $gpg_s * $count / $loop_n" | bc)
+else
+  echo "SKIPPED: gpg is not installed"; gpg_s=; gpg_10k=
+fi
+if command -v sq >/dev/null; then
+  certs=$(for c in keyring/*.asc; do printf -- '--signer-cert %s ' "$c"; done)
+  sq_s=$(timed bash -c "while read -r f; do sq verify $certs \"\$f\" >/dev/null 2>&1; done < '$work/sample.txt'")
+  sq_10k=$(echo "scale=2; $sq_s * $count / $loop_n" | bc)
+else
+  echo "SKIPPED: sq is not installed"; sq_s=; sq_10k=
+fi
+cd "$root"
+
+# One image, start to finish, on the example workspace: the median of 21 runs.
+one=()
+for _ in $(seq 21); do one+=("$(timed "$quorate" gate "stagex/pallet-rust:sx2026.11.0@sha256:2c2fd1e93843c5d2e48b71b976175fb848240eab0b10187f14a6c40ffe74578e")"); done
+one_ms=$(printf '%s\n' "${one[@]}" | sort -n | sed -n 11p | awk '{printf "%.1f", $1 * 1000}')
+
+big_line="| \`quorate gate --release\`, 100,000 signatures | not run (QUICK=1) | | |"
+if [ -z "${QUICK:-}" ]; then
+  echo "== generating the 100,000-signature tree"
+  "$benchtree" gen "$work/t100k" 100000 "$seed"
+  cd "$work/t100k"
+  "$quorate" gate --release >/dev/null
+  read -r big_s big_kb < <(measured "$quorate" gate --release)
+  big_line="| \`quorate gate --release\`, 100,000 signatures | $big_s s | peak RSS $((big_kb / 1024)) MB | targets: < 10 s, < 200 MB |"
+  cd "$root"
+fi
+
+machine="$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+cat > docs/benchmarks.md <<EOF
+# Benchmarks
+
+Measured by \`scripts/bench.sh\` on $(date -u +%Y-%m-%d) ($machine), release build, warm page cache.
+The tree: $count signatures = $((count / 2)) digests × 2 maintainers, one RSA-4096 and one Ed25519 signature
+per digest (four maintainers; the digests come from seed \`$seed\`, the keys are new each run).
+$( [ -n "${QUICK:-}" ] && echo "QUICK run: the gpg and sq loops ran on $loop_n files and are scaled to $count." )
+
+| what | time | vs quorate gate | note |
+|---|---|---|---|
+| \`quorate gate --release\` (all $count, $threads threads) | $gate_s s | 1 | peak RSS $((gate_kb / 1024)) MB; target < 1 s |
+| \`quorate audit\` with git attribution | $audit_git_s s | $(ratio "$audit_git_s" "$gate_s") | one pass over history |
+| \`quorate audit\` without git | $audit_nogit_s s | $(ratio "$audit_nogit_s" "$gate_s") | |
+| floor: the signature checks alone ($threads threads) | $floor_s s | $(ratio "$floor_s" "$gate_s") | target: quorate within 2× |
+| \`gpg --verify\` loop, one process per file | ${gpg_10k:-skipped} s | ${gpg_10k:+$(ratio "$gpg_10k" "$gate_s")} | target: quorate ≥ 100× faster |
+| \`sq verify\` loop, one process per file | ${sq_10k:-skipped} s | ${sq_10k:+$(ratio "$sq_10k" "$gate_s")} | |
+$big_line
+| \`quorate gate\` one image, process start to finish | $one_ms ms | | example workspace, median of 21; target < 20 ms |
+
+How to read it: gate and audit verify on every core (rayon), read each certificate once and the tree
+once; the floor is \`examples/benchtree.rs floor\`: the same files parsed and checked
+cryptographically against their issuers with the same number of threads and nothing else (no policy,
+no key validity, no payload, no tree). \`cargo bench --bench verify_one\` times one signature's full
+verification.
+EOF
+cat docs/benchmarks.md

@@ -1,0 +1,98 @@
+//! The entry points the fuzz targets (fuzz/) call, one per input the tool reads, so the seed
+//! corpora replay as ordinary tests through the very same code. Each must return, never panic,
+//! whatever the bytes.
+
+use std::path::Path;
+
+/// A `signature-N` file: the signed-message reader, then full verification against an empty
+/// keyring (so every path past parsing runs too).
+pub fn signature_file(data: &[u8]) {
+    if let Ok(message) = crate::message::read_signed_message(data) {
+        let _ = crate::payload::Payload::parse(&message.payload);
+        let keyring = crate::keyring::Keyring::default();
+        let maintainers = crate::maintainers::Maintainers::default();
+        let verifier = crate::verify::Verifier::new(&keyring, &maintainers, std::time::SystemTime::now());
+        let _ = verifier.verify_message(&message);
+    }
+}
+
+/// A payload, in both forms.
+pub fn payload(data: &[u8]) {
+    if let Ok(payload) = crate::payload::Payload::parse(data) {
+        // What parses must serialize back to a payload that parses to the same thing.
+        if !payload.legacy {
+            if let Ok(reference) = crate::reference::Reference::with_parts(
+                &payload.reference.name(),
+                payload.reference.tag(),
+                Some(payload.digest.clone()),
+            ) {
+                if payload.reference.tag().is_some() && payload.reference.digest().is_none() {
+                    let again = crate::payload::Payload::parse(&crate::payload::Payload::to_bytes(&reference, &payload.digest))
+                        .expect("quorate's own payload parses");
+                    assert_eq!(again.reference, payload.reference);
+                }
+            }
+        }
+    }
+}
+
+/// A docker reference.
+pub fn reference(data: &[u8]) {
+    if let Ok(text) = std::str::from_utf8(data) {
+        if let Ok(reference) = crate::reference::Reference::parse(text) {
+            // Normalization is idempotent.
+            let again = crate::reference::Reference::parse(&reference.to_string()).expect("a normalized reference parses");
+            assert_eq!(again, reference);
+        }
+        let _ = crate::tree::parse_image_dir(text);
+    }
+}
+
+/// A MAINTAINERS file.
+pub fn maintainers(data: &[u8]) {
+    let _ = crate::maintainers::Maintainers::parse(Path::new("MAINTAINERS"), data);
+}
+
+/// A digests file, in StageX's form and quorate's platforms form.
+pub fn digests(data: &[u8]) {
+    if let Ok(packages) = crate::digests::parse_file(Path::new("digests/core.txt"), data) {
+        // What parses renders back byte for byte.
+        let pairs: Vec<_> = packages.iter().map(|p| (p.name.clone(), p.digest.clone())).collect();
+        assert_eq!(crate::digests::render(&pairs), data);
+    }
+    let _ = crate::digests::parse_platforms(Path::new("digests/core.platforms"), data);
+}
+
+/// An OCI layout: the input's first line is index.json, the rest one blob stored under its
+/// sha256 (so the walk can follow a descriptor into it).
+pub fn oci_layout(data: &[u8]) {
+    use sha2::Digest as _;
+    let (index, blob) = match data.iter().position(|b| *b == b'\n') {
+        Some(i) => (&data[..i], &data[i + 1..]),
+        None => (data, &[][..]),
+    };
+    let Ok(dir) = tempfile_dir() else {
+        return;
+    };
+    let blobs = dir.join("blobs/sha256");
+    if std::fs::create_dir_all(&blobs).is_err() {
+        return;
+    }
+    let hex: String = sha2::Sha256::digest(blob).iter().map(|b| format!("{b:02x}")).collect();
+    let _ = std::fs::write(blobs.join(hex), blob);
+    let _ = std::fs::write(dir.join("index.json"), index);
+    let _ = crate::oci::read_layout(&dir);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn tempfile_dir() -> std::io::Result<std::path::PathBuf> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "quorate-fuzz-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
