@@ -18,10 +18,10 @@ quorate="$root/target/release/quorate"
 benchtree="$root/target/release/examples/benchtree"
 
 # seconds, wall clock, of a command (its output discarded)
-timed() { local s e; s=$(date +%s.%N); "$@" >/dev/null 2>&1 || true; e=$(date +%s.%N); echo "$e - $s" | bc; }
+timed() { local s e; s=$(date +%s.%N); "$@" >/dev/null 2>&1 || true; e=$(date +%s.%N); printf '%.2f' "$(echo "$e - $s" | bc)"; }
 # "seconds peak_kb" via GNU time
 measured() { /usr/bin/time -f "%e %M" "$@" 2>&1 >/dev/null | tail -1; }
-ratio() { echo "scale=1; $1 / $2" | bc; }
+ratio() { printf '%.1f' "$(echo "scale=3; $1 / $2" | bc)"; }
 
 echo "== generating the 10,000-signature tree (seed $seed)"
 "$benchtree" gen "$work/t10k" 10000 "$seed"
@@ -45,14 +45,14 @@ if command -v gpg >/dev/null; then
   mkdir -m 700 "$work/gnupg"
   gpg --homedir "$work/gnupg" --batch --quiet --import keyring/*.asc 2>/dev/null
   gpg_s=$(timed bash -c "while read -r f; do gpg --homedir '$work/gnupg' --batch --verify \"\$f\" 2>/dev/null; done < '$work/sample.txt'")
-  gpg_10k=$(echo "scale=2; $gpg_s * $count / $loop_n" | bc)
+  gpg_10k=$(printf '%.1f' "$(echo "scale=3; $gpg_s * $count / $loop_n" | bc)")
 else
   echo "SKIPPED: gpg is not installed"; gpg_s=; gpg_10k=
 fi
 if command -v sq >/dev/null; then
   certs=$(for c in keyring/*.asc; do printf -- '--signer-cert %s ' "$c"; done)
   sq_s=$(timed bash -c "while read -r f; do sq verify $certs \"\$f\" >/dev/null 2>&1; done < '$work/sample.txt'")
-  sq_10k=$(echo "scale=2; $sq_s * $count / $loop_n" | bc)
+  sq_10k=$(printf '%.1f' "$(echo "scale=3; $sq_s * $count / $loop_n" | bc)")
 else
   echo "SKIPPED: sq is not installed"; sq_s=; sq_10k=
 fi
