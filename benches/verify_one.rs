@@ -22,7 +22,10 @@ fn main() {
     .unwrap();
     let digest = reference.digest().unwrap().clone();
     let payload = Payload::to_bytes(&reference, &digest);
-    for (label, suite) in [("Ed25519", CipherSuite::Cv25519), ("RSA-4096", CipherSuite::RSA4k)] {
+    for (label, suite) in [
+        ("Ed25519", CipherSuite::Cv25519),
+        ("RSA-4096", CipherSuite::RSA4k),
+    ] {
         let (cert, _) = CertBuilder::new()
             .add_userid("bench <bench@bench.invalid>")
             .set_cipher_suite(suite)
@@ -32,16 +35,28 @@ fn main() {
             .unwrap();
         let maintainers = Maintainers::parse(
             std::path::Path::new("MAINTAINERS"),
-            format!("[people.m]\n[keys.m.k]\nid = \"{}\"\n", cert.fingerprint().to_hex()).as_bytes(),
+            format!(
+                "[people.m]\n[keys.m.k]\nid = \"{}\"\n",
+                cert.fingerprint().to_hex()
+            )
+            .as_bytes(),
         )
         .unwrap();
         let mut keyring = Keyring::default();
         keyring.insert(cert.clone(), std::path::Path::new("bench.asc"));
-        let pair = cert.primary_key().key().clone().parts_into_secret().unwrap().into_keypair().unwrap();
+        let pair = cert
+            .primary_key()
+            .key()
+            .clone()
+            .parts_into_secret()
+            .unwrap()
+            .into_keypair()
+            .unwrap();
         // Distinct signatures, each verified once: nothing is served from a cache.
         let iterations = 500;
-        let signatures: Vec<Vec<u8>> =
-            (0..iterations).map(|_| quorate::sign::signed_message(pair.clone(), &payload).unwrap()).collect();
+        let signatures: Vec<Vec<u8>> = (0..iterations)
+            .map(|_| quorate::sign::signed_message(pair.clone(), &payload).unwrap())
+            .collect();
         let verifier = Verifier::new(&keyring, &maintainers, SystemTime::now());
         let expected = Expected {
             reference: Some(&reference),
@@ -49,9 +64,15 @@ fn main() {
         };
         let started = Instant::now();
         for bytes in &signatures {
-            assert!(std::hint::black_box(verifier.verify_bytes(std::hint::black_box(bytes), &expected)).counts());
+            assert!(std::hint::black_box(
+                verifier.verify_bytes(std::hint::black_box(bytes), &expected)
+            )
+            .counts());
         }
         let each = started.elapsed() / iterations;
-        println!("verify one {label} signature: {:.1} µs", each.as_secs_f64() * 1e6);
+        println!(
+            "verify one {label} signature: {:.1} µs",
+            each.as_secs_f64() * 1e6
+        );
     }
 }

@@ -23,7 +23,9 @@ use sha2::Digest as _;
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     match args.get(1).map(String::as_str) {
-        Some("gen") if args.len() == 5 => generate(Path::new(&args[2]), args[3].parse().unwrap(), &args[4]),
+        Some("gen") if args.len() == 5 => {
+            generate(Path::new(&args[2]), args[3].parse().unwrap(), &args[4])
+        }
         Some("floor") if args.len() == 4 => floor(Path::new(&args[2]), args[3].parse().unwrap()),
         _ => {
             eprintln!("usage: benchtree gen DIR N SEED | benchtree floor DIR THREADS");
@@ -50,7 +52,16 @@ fn generate(dir: &Path, signatures: usize, seed: &str) {
     let names = ["rsa1", "rsa2", "ed1", "ed2"];
     let certs: Vec<Cert> = names
         .par_iter()
-        .map(|n| key(n, if n.starts_with("rsa") { CipherSuite::RSA4k } else { CipherSuite::Cv25519 }))
+        .map(|n| {
+            key(
+                n,
+                if n.starts_with("rsa") {
+                    CipherSuite::RSA4k
+                } else {
+                    CipherSuite::Cv25519
+                },
+            )
+        })
         .collect();
     let mut maintainers = String::new();
     for (name, cert) in names.iter().zip(&certs) {
@@ -79,10 +90,21 @@ fn generate(dir: &Path, signatures: usize, seed: &str) {
     std::fs::write(dir.join("digests/user.txt"), lines).unwrap();
     let pairs: Vec<openpgp::crypto::KeyPair> = certs
         .iter()
-        .map(|c| c.primary_key().key().clone().parts_into_secret().unwrap().into_keypair().unwrap())
+        .map(|c| {
+            c.primary_key()
+                .key()
+                .clone()
+                .parts_into_secret()
+                .unwrap()
+                .into_keypair()
+                .unwrap()
+        })
         .collect();
     hexes.par_iter().enumerate().for_each(|(i, hex)| {
-        let reference = quorate::reference::Reference::parse(&format!("stagex/user-pkg{i:06}:bench@sha256:{hex}")).unwrap();
+        let reference = quorate::reference::Reference::parse(&format!(
+            "stagex/user-pkg{i:06}:bench@sha256:{hex}"
+        ))
+        .unwrap();
         let payload = quorate::payload::Payload::to_bytes(&reference, reference.digest().unwrap());
         let image = dir.join(format!("signatures/stagex/user-pkg{i:06}@sha256={hex}"));
         std::fs::create_dir_all(&image).unwrap();
@@ -95,7 +117,10 @@ fn generate(dir: &Path, signatures: usize, seed: &str) {
                 .unwrap();
         }
     });
-    eprintln!("generated {signatures} signatures in {:.1} s", started.elapsed().as_secs_f64());
+    eprintln!(
+        "generated {signatures} signatures in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
 }
 
 fn floor(dir: &Path, threads: usize) {
@@ -112,7 +137,10 @@ fn floor(dir: &Path, threads: usize) {
             }
         }
     }
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap();
     let verified: usize = pool.install(|| {
         files
             .par_iter()
@@ -120,8 +148,16 @@ fn floor(dir: &Path, threads: usize) {
                 let bytes = std::fs::read(path).unwrap();
                 let message = quorate::message::read_signed_message(&bytes).unwrap();
                 let issuer = message.signature.get_issuers()[0].clone();
-                let cert = certs.iter().find(|c| c.keys().any(|k| k.key().key_handle().aliases(&issuer))).unwrap();
-                usize::from(message.signature.verify_message(cert.primary_key().key(), &message.payload).is_ok())
+                let cert = certs
+                    .iter()
+                    .find(|c| c.keys().any(|k| k.key().key_handle().aliases(&issuer)))
+                    .unwrap();
+                usize::from(
+                    message
+                        .signature
+                        .verify_message(cert.primary_key().key(), &message.payload)
+                        .is_ok(),
+                )
             })
             .sum()
     });

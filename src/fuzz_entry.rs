@@ -11,7 +11,8 @@ pub fn signature_file(data: &[u8]) {
         let _ = crate::payload::Payload::parse(&message.payload);
         let keyring = crate::keyring::Keyring::default();
         let maintainers = crate::maintainers::Maintainers::default();
-        let verifier = crate::verify::Verifier::new(&keyring, &maintainers, std::time::SystemTime::now());
+        let verifier =
+            crate::verify::Verifier::new(&keyring, &maintainers, std::time::SystemTime::now());
         let _ = verifier.verify_message(&message);
     }
 }
@@ -27,8 +28,11 @@ pub fn payload(data: &[u8]) {
                 Some(payload.digest.clone()),
             ) {
                 if payload.reference.tag().is_some() && payload.reference.digest().is_none() {
-                    let again = crate::payload::Payload::parse(&crate::payload::Payload::to_bytes(&reference, &payload.digest))
-                        .expect("quorate's own payload parses");
+                    let again = crate::payload::Payload::parse(&crate::payload::Payload::to_bytes(
+                        &reference,
+                        &payload.digest,
+                    ))
+                    .expect("quorate's own payload parses");
                     assert_eq!(again.reference, payload.reference);
                 }
             }
@@ -41,7 +45,8 @@ pub fn reference(data: &[u8]) {
     if let Ok(text) = std::str::from_utf8(data) {
         if let Ok(reference) = crate::reference::Reference::parse(text) {
             // Normalization is idempotent.
-            let again = crate::reference::Reference::parse(&reference.to_string()).expect("a normalized reference parses");
+            let again = crate::reference::Reference::parse(&reference.to_string())
+                .expect("a normalized reference parses");
             assert_eq!(again, reference);
         }
         let _ = crate::tree::parse_image_dir(text);
@@ -57,7 +62,10 @@ pub fn maintainers(data: &[u8]) {
 pub fn digests(data: &[u8]) {
     if let Ok(packages) = crate::digests::parse_file(Path::new("digests/core.txt"), data) {
         // What parses renders back byte for byte.
-        let pairs: Vec<_> = packages.iter().map(|p| (p.name.clone(), p.digest.clone())).collect();
+        let pairs: Vec<_> = packages
+            .iter()
+            .map(|p| (p.name.clone(), p.digest.clone()))
+            .collect();
         assert_eq!(crate::digests::render(&pairs), data);
     }
     let _ = crate::digests::parse_platforms(Path::new("digests/core.platforms"), data);
@@ -78,7 +86,10 @@ pub fn oci_layout(data: &[u8]) {
     if std::fs::create_dir_all(&blobs).is_err() {
         return;
     }
-    let hex: String = sha2::Sha256::digest(blob).iter().map(|b| format!("{b:02x}")).collect();
+    let hex: String = sha2::Sha256::digest(blob)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     let _ = std::fs::write(blobs.join(hex), blob);
     let _ = std::fs::write(dir.join("index.json"), index);
     let _ = crate::oci::read_layout(&dir);

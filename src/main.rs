@@ -887,17 +887,24 @@ fn run_gate(options: &WorkspaceOptions, args: GateArgs) -> Result<u8, Failure> {
     let verifier = judge(&workspace, &args.judge);
     let (labels, references): (Vec<String>, Vec<Reference>) = targets.into_iter().unzip();
     let bar = progress_bar(references.len());
-    let reports = quorate::quorum::check_images(&workspace, &verifier, &references, &|| {
+    let tick = || {
         if let Some(bar) = &bar {
             bar.inc(1);
         }
-    });
+    };
+    // Each image's report is boiled down as soon as it is judged, so memory follows what is
+    // printed, not the whole tree.
+    let rows: Vec<GateRow> = quorate::quorum::check_images(
+        &workspace,
+        &verifier,
+        &references,
+        &|image| GateRow::new(&workspace, &image, threshold, args.json),
+        &tick,
+    );
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    let images: Vec<(String, ImageReport)> = labels.into_iter().zip(reports).collect();
-    let passed =
-        mismatches.is_empty() && images.iter().all(|(_, image)| image.is_quorate(threshold));
+    let passed = mismatches.is_empty() && rows.iter().all(|r| r.quorate);
 
     // With a command to run, the gate's report goes to stderr so CMD owns stdout.
     let mut out: Box<dyn std::io::Write> = if args.command.is_empty() {
@@ -909,10 +916,7 @@ fn run_gate(options: &WorkspaceOptions, args: GateArgs) -> Result<u8, Failure> {
         let json = GateJson {
             passed,
             threshold,
-            images: images
-                .iter()
-                .map(|(_, i)| ImageJson::new(&workspace, i, threshold))
-                .collect(),
+            images: rows.into_iter().filter_map(|r| r.json).collect(),
             refused: mismatches.clone(),
         };
         let _ = writeln!(
@@ -922,50 +926,38 @@ fn run_gate(options: &WorkspaceOptions, args: GateArgs) -> Result<u8, Failure> {
         );
     } else {
         if args.release {
-            print_release_table(&mut out, &images, threshold);
+            print_release_table(&mut out, &labels, &rows, threshold);
         }
-        for (label, image) in &images {
-            let count = image.signers.len();
-            let signers = list_or(&image.signers, "none");
-            if image.is_quorate(threshold) {
+        for (label, row) in labels.iter().zip(&rows) {
+            let count = row.signers.len();
+            let signers = list_or(&row.signers, "none");
+            if row.quorate {
                 if !args.release {
                     let _ = writeln!(out, "Quorate: {label}: {count} of {threshold} ({signers})");
                 }
             } else {
-                let missing = list_or(&image.missing, "no one else");
+                let missing = list_or(&row.missing, "no one else");
                 let _ = writeln!(
                     out,
                     "Minimum signatures not met: {label}: {count} of {threshold} ({signers}); not yet signed by: {missing}"
                 );
             }
-            if let Some(e) = &image.directory_error {
+            if let Some(e) = &row.directory_error {
                 let _ = writeln!(out, "  {e}");
             }
-            for file in image.files.iter().filter(|f| !f.verdict.counts()) {
-                let codes: Vec<String> = file
-                    .verdict
-                    .problems
-                    .iter()
-                    .map(|p| p.to_string())
-                    .collect();
-                let _ = writeln!(
-                    out,
-                    "  signature-{} does not count: {}",
-                    file.number,
-                    codes.join("; ")
-                );
+            for line in &row.not_counting {
+                let _ = writeln!(out, "  {line}");
             }
         }
         for mismatch in &mismatches {
             let _ = writeln!(out, "Refused: {}: {}", mismatch.package, mismatch.message);
         }
         let verdict = if passed { "passed" } else { "FAILED" };
-        let _ =
-            writeln!(
+        let _ = writeln!(
             out,
             "gate {verdict}: {} of {} images signed by at least {threshold} distinct maintainers",
-            images.iter().filter(|(_, i)| i.is_quorate(threshold)).count(),
-            images.len()
+            rows.iter().filter(|r| r.quorate).count(),
+            rows.len()
         );
     }
     drop(out);
@@ -998,30 +990,27 @@ fn release_targets(
 
 fn print_release_table(
     out: &mut dyn std::io::Write,
-    images: &[(String, ImageReport)],
+    labels: &[String],
+    rows: &[GateRow],
     threshold: u32,
 ) {
-    let rows: Vec<[String; 4]> = images
+    let table: Vec<[String; 4]> = labels
         .iter()
-        .map(|(label, image)| {
-            let digest = image
-                .reference
-                .digest()
-                .map(|d| d.to_string())
-                .unwrap_or_default();
-            let status = if image.is_quorate(threshold) {
+        .zip(rows)
+        .map(|(label, row)| {
+            let status = if row.quorate {
                 "quorate".to_string()
             } else {
                 format!(
                     "{} of {threshold}; missing: {}",
-                    image.signers.len(),
-                    list_or(&image.missing, "no one else")
+                    row.signers.len(),
+                    list_or(&row.missing, "no one else")
                 )
             };
             [
                 label.clone(),
-                digest[..19.min(digest.len())].to_string() + "…",
-                list_or(&image.signers, "-"),
+                row.digest[..19.min(row.digest.len())].to_string() + "…",
+                list_or(&row.signers, "-"),
                 status,
             ]
         })
@@ -1029,20 +1018,65 @@ fn print_release_table(
     let header = ["PACKAGE", "DIGEST", "SIGNED BY", "STATUS"].map(String::from);
     let widths: Vec<usize> = (0..4)
         .map(|i| {
-            rows.iter()
+            table
+                .iter()
                 .chain(std::iter::once(&header))
                 .map(|r| r[i].chars().count())
                 .max()
                 .unwrap_or(0)
         })
         .collect();
-    for row in std::iter::once(&header).chain(rows.iter()) {
+    for row in std::iter::once(&header).chain(table.iter()) {
         let line: Vec<String> = row
             .iter()
             .zip(&widths)
             .map(|(cell, w)| format!("{cell:<w$}"))
             .collect();
         let _ = writeln!(out, "{}", line.join("  ").trim_end());
+    }
+}
+
+/// What gate prints of one image.
+struct GateRow {
+    digest: String,
+    quorate: bool,
+    signers: Vec<String>,
+    missing: Vec<String>,
+    directory_error: Option<String>,
+    /// `signature-N does not count: …` for each file that does not.
+    not_counting: Vec<String>,
+    /// The whole image, only when JSON was asked for.
+    json: Option<ImageJson>,
+}
+
+impl GateRow {
+    fn new(workspace: &Workspace, image: &ImageReport, threshold: u32, json: bool) -> GateRow {
+        GateRow {
+            digest: image
+                .reference
+                .digest()
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
+            quorate: image.is_quorate(threshold),
+            signers: image.signers.clone(),
+            missing: image.missing.clone(),
+            directory_error: image.directory_error.clone(),
+            not_counting: image
+                .files
+                .iter()
+                .filter(|f| !f.verdict.counts())
+                .map(|f| {
+                    let codes: Vec<String> =
+                        f.verdict.problems.iter().map(|p| p.to_string()).collect();
+                    format!(
+                        "signature-{} does not count: {}",
+                        f.number,
+                        codes.join("; ")
+                    )
+                })
+                .collect(),
+            json: json.then(|| ImageJson::new(workspace, image, threshold)),
+        }
     }
 }
 

@@ -52,20 +52,22 @@ impl ImageReport {
     }
 }
 
-/// Judges many images on every core, in order; `done` is called as each finishes (a progress bar).
-pub fn check_images(
+/// Judges many images on every core, in order, handing each report to `summarize` as soon as it
+/// is made (so a caller keeps only what it needs); `done` is called as each finishes.
+pub fn check_images<T: Send>(
     workspace: &Workspace,
     verifier: &Verifier,
     references: &[Reference],
+    summarize: &(dyn Fn(ImageReport) -> T + Sync),
     done: &(dyn Fn() + Sync),
-) -> Vec<ImageReport> {
+) -> Vec<T> {
     use rayon::prelude::*;
     references
         .par_iter()
         .map(|reference| {
-            let report = check_image(workspace, verifier, reference);
+            let summary = summarize(check_image(workspace, verifier, reference));
             done();
-            report
+            summary
         })
         .collect()
 }
