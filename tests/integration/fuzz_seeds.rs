@@ -3,10 +3,13 @@
 
 use std::path::Path;
 
+/// A fuzz target's entry point.
+type Entry = fn(&[u8]);
+
 #[test]
 fn every_seed_replays_without_a_panic() {
     let seeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds");
-    let targets: [(&str, fn(&[u8])); 6] = [
+    let targets: [(&str, Entry); 6] = [
         ("signature_file", quorate::fuzz_entry::signature_file),
         ("payload", quorate::fuzz_entry::payload),
         ("reference", quorate::fuzz_entry::reference),
