@@ -115,10 +115,11 @@ impl Reference {
         if is_lower_hex64(name) {
             return Err(ReferenceError::HexName);
         }
-        if name.len() > 255 {
+        let (domain, path) = split_domain(name);
+        // docker limits the full normalized name, registry host included.
+        if domain.len() + 1 + path.len() > 255 {
             return Err(ReferenceError::NameTooLong);
         }
-        let (domain, path) = split_domain(name);
         if !is_valid_domain(&domain) {
             return Err(ReferenceError::BadDomain(domain));
         }
@@ -370,6 +371,20 @@ mod tests {
             Err(ReferenceError::HexName)
         ));
         assert!(matches!(Reference::parse(""), Err(ReferenceError::Empty)));
+    }
+
+    #[test]
+    fn the_length_limit_applies_to_the_normalized_name() {
+        // 250 characters become 268 once docker.io/library/ is prefixed: refused, so that every
+        // reference that parses normalizes to one that parses again (found by fuzzing).
+        let short = "a".repeat(250);
+        assert!(matches!(
+            Reference::parse(&short),
+            Err(ReferenceError::NameTooLong)
+        ));
+        let fits = format!("x/{}", "a".repeat(240));
+        let r = Reference::parse(&fits).unwrap();
+        assert_eq!(Reference::parse(&r.to_string()).unwrap(), r);
     }
 
     #[test]
