@@ -12,7 +12,7 @@ use crate::history::{self, Attribution, CommitInfo, EventKind};
 use crate::quorum::{check_image, FileReport, ImageReport};
 use crate::reason::{Problem, Reason};
 use crate::reference::Reference;
-use crate::report::FileJson;
+use crate::report::{list_or, FileJson};
 use crate::source::Kind;
 use crate::tree;
 use crate::verify::{Expected, Verdict, Verifier};
@@ -668,14 +668,6 @@ fn verdict_at(
         counts: verdict.counts(),
         problems: verdict.problems,
     })
-}
-
-fn list_or(items: &[String], empty: &str) -> String {
-    if items.is_empty() {
-        empty.to_string()
-    } else {
-        items.join(", ")
-    }
 }
 
 /// The repository holding the tree, its tip and who added what.

@@ -65,9 +65,8 @@ pub fn relative_path(repo: &Repository, file: &Path) -> Result<PathBuf, GitError
         .map_err(|e| GitError {
             message: e.to_string(),
         })?;
-    let file = file.canonicalize().map_err(|e| GitError {
-        message: e.to_string(),
-    })?;
+    // The file may be gone (a removal): resolve what exists of its path.
+    let file = crate::source::absolute(file);
     file.strip_prefix(&workdir)
         .map(Path::to_path_buf)
         .map_err(|_| GitError {
@@ -111,7 +110,7 @@ pub fn commit_changes(
         .collect::<Result<_, _>>()?;
     let gone: Vec<PathBuf> = removed
         .iter()
-        .map(|f| relative_removed(repo, f))
+        .map(|f| relative_path(repo, f))
         .collect::<Result<_, _>>()?;
     let signature = repo
         .signature()
@@ -268,26 +267,6 @@ fn stage(repo: &Repository, files: &[PathBuf], removed: &[PathBuf]) -> Result<()
         index.add_path(file)?;
     }
     index.write()
-}
-
-/// The repository path of a file that no longer exists.
-fn relative_removed(repo: &Repository, file: &Path) -> Result<PathBuf, GitError> {
-    let workdir = repo
-        .workdir()
-        .ok_or_else(|| GitError {
-            message: "the repository is bare".into(),
-        })?
-        .canonicalize()
-        .map_err(|e| GitError {
-            message: e.to_string(),
-        })?;
-    let absolute = crate::source::absolute(file);
-    absolute
-        .strip_prefix(&workdir)
-        .map(Path::to_path_buf)
-        .map_err(|_| GitError {
-            message: format!("{} is outside the repository's work tree", file.display()),
-        })
 }
 
 fn path_for_git(path: &Path) -> String {

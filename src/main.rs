@@ -14,7 +14,7 @@ use quorate::quorum::{check_image, ImageReport};
 use quorate::rebuild::{self, Agreement, Rebuild};
 use quorate::reference::Reference;
 use quorate::release;
-use quorate::report::{FileJson, GateJson, ImageJson};
+use quorate::report::{list_or, FileJson, GateJson, ImageJson};
 use quorate::sign::{
     self, Commit, Committed, GpgSigner, KeyFileSigner, PayloadSigner, Placement, SignError,
 };
@@ -1090,14 +1090,6 @@ fn progress_bar(total: usize) -> Option<indicatif::ProgressBar> {
         );
         bar
     })
-}
-
-fn list_or(items: &[String], empty: &str) -> String {
-    if items.is_empty() {
-        empty.to_string()
-    } else {
-        items.join(", ")
-    }
 }
 
 /// Runs CMD and returns its status as env(1) does: 126 when it cannot be run, 127 when it is

@@ -78,21 +78,11 @@ impl Payload {
         }
         let top = expect_object(&value, "the payload")?;
         expect_members(top, "the payload", &["critical", "optional"])?;
-        let critical = expect_object(&top["critical"], "critical")?;
-        expect_members(critical, "critical", &["identity", "image", "type"])?;
-        let type_ = expect_string(&critical["type"], "critical.type")?;
-        let image = expect_object(&critical["image"], "critical.image")?;
-        expect_members(image, "critical.image", &["docker-manifest-digest"])?;
-        let digest_text = expect_string(
-            &image["docker-manifest-digest"],
-            "critical.image.docker-manifest-digest",
-        )?;
-        let identity = expect_object(&critical["identity"], "critical.identity")?;
-        expect_members(identity, "critical.identity", &["docker-reference"])?;
-        let reference_text = expect_string(
-            &identity["docker-reference"],
-            "critical.identity.docker-reference",
-        )?;
+        let Critical {
+            type_,
+            digest_text,
+            reference_text,
+        } = Critical::read(&top["critical"])?;
         let optional = expect_object(&top["optional"], "optional")?;
         let creator = match optional.get("creator") {
             Some(v) => Some(expect_string(v, "optional.creator")?.to_string()),
@@ -139,21 +129,11 @@ impl Payload {
                 "a legacy payload's optional is null".into(),
             ));
         }
-        let critical = expect_object(&top["critical"], "critical")?;
-        expect_members(critical, "critical", &["identity", "image", "type"])?;
-        let type_ = expect_string(&critical["type"], "critical.type")?;
-        let image = expect_object(&critical["image"], "critical.image")?;
-        expect_members(image, "critical.image", &["docker-manifest-digest"])?;
-        let digest_text = expect_string(
-            &image["docker-manifest-digest"],
-            "critical.image.docker-manifest-digest",
-        )?;
-        let identity = expect_object(&critical["identity"], "critical.identity")?;
-        expect_members(identity, "critical.identity", &["docker-reference"])?;
-        let reference_text = expect_string(
-            &identity["docker-reference"],
-            "critical.identity.docker-reference",
-        )?;
+        let Critical {
+            type_,
+            digest_text,
+            reference_text,
+        } = Critical::read(&top["critical"])?;
         if type_ != LEGACY_SIGNATURE_TYPE {
             return Err(PayloadError::WrongType(type_.to_string()));
         }
@@ -173,6 +153,36 @@ impl Payload {
             creator: None,
             timestamp: None,
             legacy: true,
+        })
+    }
+}
+
+/// The `critical` object, the same in both forms: exactly `type`, `image` (exactly
+/// `docker-manifest-digest`) and `identity` (exactly `docker-reference`), all strings.
+struct Critical<'a> {
+    type_: &'a str,
+    digest_text: &'a str,
+    reference_text: &'a str,
+}
+
+impl<'a> Critical<'a> {
+    fn read(value: &'a StrictValue) -> Result<Critical<'a>, PayloadError> {
+        let critical = expect_object(value, "critical")?;
+        expect_members(critical, "critical", &["identity", "image", "type"])?;
+        let image = expect_object(&critical["image"], "critical.image")?;
+        expect_members(image, "critical.image", &["docker-manifest-digest"])?;
+        let identity = expect_object(&critical["identity"], "critical.identity")?;
+        expect_members(identity, "critical.identity", &["docker-reference"])?;
+        Ok(Critical {
+            type_: expect_string(&critical["type"], "critical.type")?,
+            digest_text: expect_string(
+                &image["docker-manifest-digest"],
+                "critical.image.docker-manifest-digest",
+            )?,
+            reference_text: expect_string(
+                &identity["docker-reference"],
+                "critical.identity.docker-reference",
+            )?,
         })
     }
 }

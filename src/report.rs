@@ -115,3 +115,12 @@ pub struct GateJson {
     /// or release digests the rebuild does not show.
     pub refused: Vec<crate::release::Mismatch>,
 }
+
+/// The items joined with ", ", or `empty` when there are none: how people and tags are listed.
+pub fn list_or(items: &[String], empty: &str) -> String {
+    if items.is_empty() {
+        empty.to_string()
+    } else {
+        items.join(", ")
+    }
+}
