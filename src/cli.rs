@@ -40,8 +40,10 @@ pub enum Command {
     Audit(AuditArgs),
     /// Withdraw your own signature of an image: remove it, close the gap, keep a signed statement.
     Withdraw(WithdrawArgs),
-    /// Fetch, replay your unpublished signature commits on top of the remote branch with the
-    /// files renumbered to the next free numbers, verify, and push.
+    /// Publish your signatures: replay them on the remote branch, renumbered, verified, pushed.
+    ///
+    /// Fetches the branch, replays your unpublished signature commits on top of it with the files
+    /// renumbered to the next free numbers, verifies every replayed file, and pushes with git.
     Sync(SyncArgs),
     /// Close every gap in the numbering by renumbering (podman stops at the first gap).
     Repair(RepairArgs),
@@ -52,7 +54,7 @@ pub enum Command {
     /// Compute and compare rebuild digests.
     #[command(subcommand)]
     Digests(DigestsCommand),
-    /// Check or export the maintainers' keyring.
+    /// Check, import or export the maintainers' keyring.
     #[command(subcommand)]
     Keyring(KeyringCommand),
 }
