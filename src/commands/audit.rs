@@ -1,0 +1,170 @@
+//! audit: the ledger as a person reads it.
+
+use super::*;
+
+pub(crate) fn run_audit(options: &WorkspaceOptions, args: AuditArgs) -> Result<u8, Failure> {
+    use quorate::audit::{self, Scope, Severity};
+    let references = args
+        .references
+        .iter()
+        .map(|text| parse_reference(text))
+        .collect::<Result<Vec<_>, _>>()?;
+    let workspace = load_judged(options, &args.judge)?;
+    let scope = if args.release {
+        let dir = args
+            .digests
+            .clone()
+            .unwrap_or_else(|| workspace.digests_dir.clone());
+        Scope::Release(
+            quorate::digests::read_release(workspace.source.as_ref(), &dir)
+                .map_err(Failure::input)?,
+        )
+    } else if references.is_empty() {
+        Scope::Tree
+    } else {
+        Scope::References(references)
+    };
+    let verifier = judge(&workspace, &args.judge);
+    let threshold = workspace.threshold(args.threshold);
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {pos} images {elapsed}")
+                .expect("a valid template"),
+        );
+        bar
+    });
+    let ledger = audit::audit(
+        &workspace,
+        &verifier,
+        &audit::Options {
+            scope,
+            maintainer: args.maintainer.clone(),
+            history: args.history,
+            threshold,
+            accept_legacy: args.judge.accept_legacy,
+        },
+        &|| {
+            if let Some(bar) = &bar {
+                bar.inc(1);
+            }
+        },
+    )
+    .map_err(Failure::input)?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    if args.json {
+        print_json(&ledger);
+    } else {
+        println!(
+            "Audit of {}, judged at {}, threshold {}{}; git: {}",
+            ledger.source,
+            ledger.judged_at,
+            ledger.threshold,
+            if ledger.accept_legacy {
+                ", legacy payloads accepted"
+            } else {
+                ""
+            },
+            ledger
+                .repository
+                .as_deref()
+                .unwrap_or("none (commits unknown)")
+        );
+        for image in &ledger.images {
+            let name = match (&image.repository, &image.digest) {
+                (Some(r), Some(d)) => format!("{r}@{d}"),
+                _ => image.directory.clone(),
+            };
+            let status = if image.quorate {
+                "quorate"
+            } else {
+                "SHORT OF QUORUM"
+            };
+            println!();
+            println!(
+                "{name}\n  {status}: {} of {}; signed by: {}; not yet: {}; tags: {}",
+                image.signers.len(),
+                ledger.threshold,
+                list_or(&image.signers, "none"),
+                list_or(&image.missing, "no one"),
+                list_or(&image.references, "none")
+            );
+            for sig in &image.signatures {
+                let f = &sig.file;
+                let codes: Vec<&str> = f.problems.iter().map(|p| p.reason.code()).collect();
+                let verdict = if f.counts {
+                    "valid".to_string()
+                } else {
+                    format!("INVALID [{}]", codes.join(", "))
+                };
+                let who = f.maintainer.as_deref().unwrap_or("?");
+                let key = f
+                    .signing_key
+                    .as_deref()
+                    .map(short_fpr)
+                    .unwrap_or_else(|| "?".into());
+                let role = if f.by_subkey { " (subkey)" } else { "" };
+                let legacy = if f.legacy { " legacy" } else { "" };
+                let commit = match &sig.commit {
+                    Some(c) => format!(
+                        "{} {} {}{}",
+                        &c.id[..8],
+                        c.date,
+                        c.author,
+                        if c.signed { " signed" } else { "" }
+                    ),
+                    None => "commit unknown".into(),
+                };
+                let then = match &sig.at_commit {
+                    Some(a) if a.counts != f.counts => {
+                        if a.counts {
+                            "; valid when committed"
+                        } else {
+                            "; invalid when committed"
+                        }
+                    }
+                    _ => "",
+                };
+                println!(
+                    "  signature-{:<3} {who:<12} {key}{role}  signed {}  {commit}{legacy}{then}\n                 {verdict}",
+                    f.number,
+                    f.created.as_deref().unwrap_or("?")
+                );
+            }
+        }
+        if !ledger.findings.is_empty() {
+            println!();
+            println!("Findings:");
+        }
+        for finding in &ledger.findings {
+            let label = match finding.severity {
+                Severity::Error => "error  ",
+                Severity::Warning => "warning",
+                Severity::Info => "info   ",
+            };
+            println!(
+                "  {label} [{}] {}: {}",
+                finding.code, finding.path, finding.detail
+            );
+        }
+        println!();
+        println!(
+            "{} images; {} errors, {} warnings",
+            ledger.images.len(),
+            ledger.errors,
+            ledger.warnings
+        );
+    }
+    Ok(if ledger.errors > 0 { 1 } else { 0 })
+}
+
+/// The first and last 8 hex digits of a fingerprint.
+fn short_fpr(fpr: &str) -> String {
+    if fpr.len() > 16 {
+        format!("{}…{}", &fpr[..8], &fpr[fpr.len() - 8..])
+    } else {
+        fpr.to_string()
+    }
+}

@@ -1,0 +1,131 @@
+//! digests compute and compare.
+
+use super::*;
+
+pub(crate) fn run_digests(command: DigestsCommand) -> Result<u8, Failure> {
+    let load_rebuild = |path: &std::path::Path| {
+        Rebuild::load(path).map_err(|e| Failure {
+            code: e.exit_code(),
+            message: e.to_string(),
+        })
+    };
+    match command {
+        DigestsCommand::Compute { out_dir, output } => {
+            let rebuild = load_rebuild(&out_dir)?;
+            let files = rebuild.digests_files();
+            match output {
+                None => {
+                    for (name, bytes) in &files {
+                        println!("# {name}");
+                        print!("{}", String::from_utf8_lossy(bytes));
+                    }
+                }
+                Some(dir) => {
+                    std::fs::create_dir_all(&dir).map_err(|e| {
+                        Failure::input(format!("{}: cannot create: {e}", dir.display()))
+                    })?;
+                    for (name, bytes) in &files {
+                        let path = dir.join(name);
+                        quorate::tree::write_atomic(&path, bytes).map_err(|e| {
+                            Failure::input(format!("{}: cannot write: {e}", path.display()))
+                        })?;
+                        println!("wrote {}", path.display());
+                    }
+                }
+            }
+            Ok(0)
+        }
+        DigestsCommand::Compare { rebuilds } => {
+            let loaded = rebuilds
+                .iter()
+                .map(|p| load_rebuild(p))
+                .collect::<Result<Vec<_>, _>>()?;
+            let rows = rebuild::compare(&loaded);
+            print_comparison(&rows);
+            let agree = rows.iter().all(|r| r.agreement == Agreement::Agree);
+            if !agree {
+                print_diffs(&loaded);
+            }
+            Ok(if agree { 0 } else { 1 })
+        }
+    }
+}
+
+fn print_comparison(rows: &[rebuild::Row]) {
+    let groups = |groups: &[rebuild::Group]| {
+        groups
+            .iter()
+            .map(|g| {
+                let note = if g.others_differ {
+                    " (other platforms differ)"
+                } else {
+                    ""
+                };
+                format!("{}: {}{note}", g.members.join(", "), g.first)
+            })
+            .collect::<Vec<_>>()
+            .join(" | ")
+    };
+    let width = rows
+        .iter()
+        .map(|r| r.package.len())
+        .max()
+        .unwrap_or(0)
+        .max("PACKAGE".len());
+    println!("{:<width$}  RESULT   DETAIL", "PACKAGE");
+    for row in rows {
+        let (result, detail) = match &row.agreement {
+            Agreement::Agree => ("agree", String::new()),
+            Agreement::Differ(g) => ("differ", groups(g)),
+            Agreement::Missing { present, absent } => (
+                "missing",
+                format!("not in {}; {}", absent.join(", "), groups(present)),
+            ),
+        };
+        println!(
+            "{}",
+            format!("{:<width$}  {result:<7}  {detail}", row.package).trim_end()
+        );
+    }
+    let count = |f: fn(&Agreement) -> bool| rows.iter().filter(|r| f(&r.agreement)).count();
+    println!(
+        "{} agree, {} differ, {} missing",
+        count(|a| *a == Agreement::Agree),
+        count(|a| matches!(a, Agreement::Differ(_))),
+        count(|a| matches!(a, Agreement::Missing { .. }))
+    );
+}
+
+/// A unified diff of each rebuild's digests files against the first rebuild's.
+fn print_diffs(rebuilds: &[Rebuild]) {
+    let Some((first, rest)) = rebuilds.split_first() else {
+        return;
+    };
+    let base = first.digests_files();
+    for other in rest {
+        let theirs = other.digests_files();
+        let mut names: Vec<&String> = base.keys().chain(theirs.keys()).collect();
+        names.sort();
+        names.dedup();
+        for name in names {
+            let a = base
+                .get(name)
+                .map(|b| String::from_utf8_lossy(b).into_owned())
+                .unwrap_or_default();
+            let b = theirs
+                .get(name)
+                .map(|b| String::from_utf8_lossy(b).into_owned())
+                .unwrap_or_default();
+            if a != b {
+                let diff = similar::TextDiff::from_lines(&a, &b);
+                print!(
+                    "{}",
+                    diff.unified_diff().context_radius(1).header(
+                        &format!("{}/{name}", first.label),
+                        &format!("{}/{name}", other.label)
+                    )
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,97 @@
+//! keyring check, import and export.
+
+use super::*;
+
+pub(crate) fn run_keyring_check(options: &WorkspaceOptions) -> Result<u8, Failure> {
+    let workspace = load(options)?;
+    let findings = keyring::check(
+        &workspace.keyring,
+        &workspace.maintainers,
+        SystemTime::now(),
+    );
+    let width = findings
+        .iter()
+        .map(|f| f.maintainer.as_deref().unwrap_or("-").len())
+        .max()
+        .unwrap_or(0);
+    for f in &findings {
+        let label = match f.severity {
+            Severity::Ok => "ok     ",
+            Severity::Warning => "warning",
+            Severity::Error => "error  ",
+        };
+        let who = f.maintainer.as_deref().unwrap_or("-");
+        let source = f
+            .source
+            .as_ref()
+            .map(|p| format!(" ({})", workspace.display_path(p)))
+            .unwrap_or_default();
+        println!(
+            "{label}  {who:<width$}  {}  {}{source}",
+            f.fingerprint, f.message
+        );
+    }
+    let errors = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .count();
+    let warnings = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Warning)
+        .count();
+    println!(
+        "{} maintainer keys, {} certificates: {errors} errors, {warnings} warnings (checked at {})",
+        workspace.maintainers.fingerprints().count(),
+        workspace.keyring.len(),
+        fmt_time(SystemTime::now())
+    );
+    Ok(if errors > 0 { 1 } else { 0 })
+}
+
+pub(crate) fn run_keyring_import(
+    options: &WorkspaceOptions,
+    files: &[std::path::PathBuf],
+) -> Result<u8, Failure> {
+    let workspace = load(options)?;
+    let imported = keyring::import(
+        &workspace.keyring_dir,
+        &workspace.keyring,
+        &workspace.maintainers,
+        files,
+    )
+    .map_err(|e| match e {
+        keyring::ImportError::NotAMaintainer { .. } => Failure::refused(e),
+        _ => Failure::input(e),
+    })?;
+    for i in &imported {
+        println!(
+            "{}  {}  {}: {}",
+            i.maintainer,
+            i.fingerprint,
+            workspace.display_path(&i.file),
+            i.change
+        );
+    }
+    Ok(0)
+}
+
+pub(crate) fn run_keyring_export(
+    options: &WorkspaceOptions,
+    output: &std::path::Path,
+) -> Result<u8, Failure> {
+    let workspace = load(options)?;
+    let (bytes, missing) = keyring::export(&workspace.keyring, &workspace.maintainers);
+    quorate::tree::write_atomic(output, &bytes)
+        .map_err(|e| Failure::input(format!("{}: cannot write: {e}", output.display())))?;
+    let exported = workspace.maintainers.fingerprints().count() - missing.len();
+    println!(
+        "wrote {exported} maintainer certificates to {}",
+        output.display()
+    );
+    for fingerprint in &missing {
+        eprintln!(
+            "quorate: warning: no certificate for maintainer key {fingerprint}: not exported"
+        );
+    }
+    Ok(0)
+}

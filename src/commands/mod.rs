@@ -1,0 +1,132 @@
+//! The commands: each takes the settings cli.rs parsed, calls the library, and prints what it found.
+
+mod audit;
+mod digests;
+mod gate;
+mod keys;
+mod signing;
+
+pub(crate) use audit::run_audit;
+pub(crate) use digests::run_digests;
+pub(crate) use gate::{run_gate, run_verify};
+pub(crate) use keys::{run_keyring_check, run_keyring_export, run_keyring_import};
+pub(crate) use signing::{run_add, run_payload, run_repair, run_sign, run_sync, run_withdraw};
+
+use std::io::IsTerminal;
+use std::time::SystemTime;
+
+use quorate::keyring::{self, Severity};
+use quorate::quorum::{check_image, ImageReport};
+use quorate::rebuild::{self, Agreement, Rebuild};
+use quorate::reference::Reference;
+use quorate::release;
+use quorate::report::{list_or, FileJson, GateJson, ImageJson};
+use quorate::sign::{
+    self, Commit, Committed, GpgSigner, KeyFileSigner, PayloadSigner, Placement, SignError,
+};
+use quorate::verify::{fmt_time, Verifier};
+use quorate::workspace::{Workspace, WorkspaceOptions};
+
+use crate::cli::{
+    AddArgs, AuditArgs, DigestsCommand, GateArgs, JudgeArgs, PayloadArgs, RepairArgs, SignArgs,
+    SignerArgs, SyncArgs, VerifyArgs, WithdrawArgs,
+};
+
+/// A failure that ends the program: the exit status and one line for stderr.
+pub(crate) struct Failure {
+    pub(crate) code: u8,
+    pub(crate) message: String,
+}
+
+impl Failure {
+    fn input(message: impl ToString) -> Failure {
+        Failure {
+            code: 2,
+            message: message.to_string(),
+        }
+    }
+    fn refused(message: impl ToString) -> Failure {
+        Failure {
+            code: 1,
+            message: message.to_string(),
+        }
+    }
+}
+
+fn load(options: &WorkspaceOptions) -> Result<Workspace, Failure> {
+    Workspace::load(options).map_err(Failure::input)
+}
+
+/// The workspace as the judging options ask for it: the working tree, or `--at REV`.
+fn load_judged(options: &WorkspaceOptions, args: &JudgeArgs) -> Result<Workspace, Failure> {
+    match &args.at {
+        Some(rev) => Workspace::load_at(options, rev).map_err(Failure::input),
+        None => load(options),
+    }
+}
+
+/// The verifier the judging options ask for.
+fn judge<'a>(workspace: &'a Workspace, args: &JudgeArgs) -> Verifier<'a> {
+    Verifier::new(
+        &workspace.keyring,
+        &workspace.maintainers,
+        args.as_of.unwrap_or_else(SystemTime::now),
+    )
+    .accept_legacy(args.accept_legacy)
+}
+
+fn parse_reference(text: &str) -> Result<Reference, Failure> {
+    Reference::parse_with_digest(text).map_err(|e| Failure::input(format!("{text}: {e}")))
+}
+
+/// A reference that must carry a tag: what a signature's identity is.
+fn parse_tagged(text: &str) -> Result<Reference, Failure> {
+    let reference = parse_reference(text)?;
+    if reference.tag().is_none() {
+        return Err(Failure::input(format!(
+            "{text}: a tag is required to sign (podman matches the signed name and tag exactly)"
+        )));
+    }
+    Ok(reference)
+}
+
+fn sign_failure(e: SignError) -> Failure {
+    Failure {
+        code: e.exit_code() as u8,
+        message: e.to_string(),
+    }
+}
+
+fn report_commit(committed: &Committed, files: &[String], subject: &str) -> Result<u8, Failure> {
+    match (&committed.commit, &committed.error) {
+        (Some(oid), _) => {
+            println!("committed {oid}");
+            Ok(0)
+        }
+        (None, Some(why)) => Err(Failure::refused(format!(
+            "the signatures in {} are written and valid but not committed: {why}; commit them with: git add {} && git commit -m '{subject}'",
+            files.join(", "),
+            files.join(" ")
+        ))),
+        (None, None) => Ok(0),
+    }
+}
+
+/// A progress bar on stderr when it is a terminal and the work is large enough to wait for.
+fn progress_bar(total: usize) -> Option<indicatif::ProgressBar> {
+    (std::io::stderr().is_terminal() && total >= 200).then(|| {
+        let bar = indicatif::ProgressBar::new(total as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} images {elapsed}")
+                .expect("a valid template"),
+        );
+        bar
+    })
+}
+
+fn print_json<T: serde::Serialize>(value: &T) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).expect("serializable")
+    );
+}

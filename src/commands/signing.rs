@@ -1,0 +1,368 @@
+//! Signing and the tree's upkeep: sign, payload, add, withdraw, repair, sync.
+
+use super::*;
+
+pub(crate) fn run_sign(options: &WorkspaceOptions, args: SignArgs) -> Result<u8, Failure> {
+    let reference = args.reference.as_deref().map(parse_tagged).transpose()?;
+    let workspace = load(options)?;
+    let now = SystemTime::now();
+    let rebuild = args
+        .rebuilt
+        .as_deref()
+        .map(|path| {
+            Rebuild::load(path).map_err(|e| Failure {
+                code: e.exit_code(),
+                message: e.to_string(),
+            })
+        })
+        .transpose()?;
+    let signer = make_signer(&args.signer, &workspace, now)?;
+    let commit = if args.no_commit {
+        Commit::No
+    } else {
+        Commit::Yes
+    };
+    let Some(reference) = reference else {
+        let rebuild = rebuild.expect("clap requires --rebuilt with --release");
+        return run_sign_release(&workspace, &args, &rebuild, signer.as_ref(), commit, now);
+    };
+    if let Some(rebuild) = &rebuild {
+        let digest = reference.digest().expect("parsed with a digest");
+        if let Some(why) = release::not_reproduced(rebuild, release::package_of(&reference), digest)
+        {
+            return Err(Failure::refused(format!("not signed: {why}")));
+        }
+    }
+    let (placement, committed) =
+        sign::sign(&workspace, &reference, signer.as_ref(), commit, now).map_err(sign_failure)?;
+    report_placement(&workspace, &reference, &placement, &committed)
+}
+
+/// Prints what placing a signature did; a failed commit is exit 1 with how to commit by hand.
+fn report_placement(
+    workspace: &Workspace,
+    reference: &Reference,
+    placement: &Placement,
+    committed: &Committed,
+) -> Result<u8, Failure> {
+    match placement {
+        Placement::AlreadySigned { maintainer, path } => {
+            println!(
+                "{maintainer} already signed {reference} in {}; nothing written",
+                workspace.display_path(path)
+            );
+            Ok(0)
+        }
+        Placement::Written {
+            number,
+            path,
+            maintainer,
+            ..
+        } => {
+            let shown = workspace.display_path(path);
+            println!("signed {reference} as {maintainer}: wrote {shown} (signature-{number})");
+            report_commit(committed, &[shown], &format!("Sign {reference}"))
+        }
+    }
+}
+
+fn make_signer(
+    args: &SignerArgs,
+    workspace: &Workspace,
+    now: SystemTime,
+) -> Result<Box<dyn PayloadSigner>, Failure> {
+    if args.gpg {
+        let program: Vec<String> = match &args.gpg_program {
+            Some(cmd) => cmd.split_whitespace().map(str::to_string).collect(),
+            None => vec!["gpg".to_string()],
+        };
+        if program.is_empty() {
+            return Err(Failure::input("--gpg-program is empty"));
+        }
+        let key = match &args.signer {
+            Some(key) => key.clone(),
+            None => git_signing_key(workspace).ok_or_else(|| {
+                Failure::input("no --signer given and git config user.signingkey is not set")
+            })?,
+        };
+        return Ok(Box::new(GpgSigner::new(program, key, &workspace.keyring)));
+    }
+    let path = args.key.as_deref().expect("clap requires --key or --gpg");
+    let passphrase = match &args.passphrase_file {
+        Some(file) => {
+            let text = std::fs::read_to_string(file)
+                .map_err(|e| Failure::input(format!("{}: cannot read: {e}", file.display())))?;
+            Some(text.lines().next().unwrap_or("").to_string().into())
+        }
+        None => None,
+    };
+    let signer = match KeyFileSigner::load(path, passphrase.as_ref(), now) {
+        Err(SignError::NeedsPassphrase(path)) if std::io::stdin().is_terminal() => {
+            let prompt = format!("Passphrase for {}: ", path.display());
+            let typed = rpassword::prompt_password(prompt)
+                .map_err(|e| Failure::input(format!("cannot read a passphrase: {e}")))?;
+            KeyFileSigner::load(&path, Some(&typed.into()), now)
+        }
+        other => other,
+    }
+    .map_err(sign_failure)?;
+    if signer.by_subkey() {
+        eprintln!(
+            "quorate: warning: signing with subkey {}: the primary key's secret is absent or cannot sign; \
+             podman before 5.37 rejects signatures made by a subkey",
+            signer.signing_key().to_hex()
+        );
+    }
+    Ok(Box::new(signer))
+}
+
+/// `git config user.signingkey`, as StageX's scripts read it: the workspace's repository's
+/// configuration (which includes the global one), else the global one.
+fn git_signing_key(workspace: &Workspace) -> Option<String> {
+    let config = quorate::git::discover(&workspace.root, &workspace.root)
+        .and_then(|repo| repo.config().ok())
+        .or_else(|| git2::Config::open_default().ok())?;
+    config.get_string("user.signingkey").ok()
+}
+
+pub(crate) fn run_sign_release(
+    workspace: &Workspace,
+    args: &SignArgs,
+    rebuild: &Rebuild,
+    signer: &dyn PayloadSigner,
+    commit: Commit,
+    now: SystemTime,
+) -> Result<u8, Failure> {
+    let dir = args
+        .digests
+        .clone()
+        .unwrap_or_else(|| workspace.digests_dir.clone());
+    let release_digests =
+        quorate::digests::read_release(workspace.source.as_ref(), &dir).map_err(Failure::input)?;
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
+                .expect("a valid template"),
+        );
+        bar
+    });
+    let mut progress = |step: release::Step| match (step, &bar) {
+        (release::Step::Start(n), Some(bar)) => bar.set_length(n as u64),
+        (release::Step::Done(item, what), Some(bar)) => {
+            bar.set_message(format!("{} {what}", item.label()));
+            bar.inc(1);
+        }
+        (release::Step::Start(n), None) => eprintln!("signing {n} platform manifests"),
+        (release::Step::Done(item, what), None) => eprintln!("{what}: {}", item.label()),
+    };
+    let outcome = release::sign_release(
+        workspace,
+        &release::ReleasePlan {
+            release: &release_digests,
+            rebuild,
+            tag: args.tag.as_deref(),
+        },
+        signer,
+        commit,
+        now,
+        &mut progress,
+    )
+    .map_err(sign_failure)?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    for (item, reference, placement) in &outcome.signed {
+        if let Placement::Written { path, .. } = placement {
+            println!(
+                "signed   {}: {reference} in {}",
+                item.label(),
+                workspace.display_path(path)
+            );
+        }
+    }
+    for (item, path) in &outcome.skipped {
+        println!(
+            "skipped  {}: already signed in {}",
+            item.label(),
+            workspace.display_path(path)
+        );
+    }
+    for (item, why) in &outcome.refused {
+        println!("refused  {}: {why}", item.label());
+    }
+    println!(
+        "{} signed, {} already signed, {} refused",
+        outcome.signed.len(),
+        outcome.skipped.len(),
+        outcome.refused.len()
+    );
+    let files: Vec<String> = outcome
+        .signed
+        .iter()
+        .filter_map(|(_, _, p)| match p {
+            Placement::Written { path, .. } => Some(workspace.display_path(path)),
+            Placement::AlreadySigned { .. } => None,
+        })
+        .collect();
+    let committed = report_commit(&outcome.committed, &files, "Sign the release")?;
+    Ok(if outcome.refused.is_empty() {
+        committed
+    } else {
+        1
+    })
+}
+
+pub(crate) fn run_payload(args: PayloadArgs) -> Result<u8, Failure> {
+    let reference = parse_tagged(&args.reference)?;
+    let digest = reference.digest().expect("parsed with a digest");
+    let bytes = quorate::payload::Payload::to_bytes(&reference, digest);
+    use std::io::Write;
+    std::io::stdout()
+        .write_all(&bytes)
+        .map_err(|e| Failure::input(format!("cannot write: {e}")))?;
+    Ok(0)
+}
+
+pub(crate) fn run_add(options: &WorkspaceOptions, args: AddArgs) -> Result<u8, Failure> {
+    let reference = parse_tagged(&args.reference)?;
+    let workspace = load(options)?;
+    let bytes = std::fs::read(&args.file)
+        .map_err(|e| Failure::input(format!("{}: cannot read: {e}", args.file.display())))?;
+    let now = SystemTime::now();
+    let verifier = Verifier::new(&workspace.keyring, &workspace.maintainers, now);
+    let placement =
+        sign::place_bytes(&workspace, &verifier, &reference, &bytes).map_err(|e| Failure {
+            code: e.exit_code() as u8,
+            message: format!("{}: {e}", args.file.display()),
+        })?;
+    let committed = match (&placement, args.no_commit) {
+        (
+            Placement::Written {
+                path, maintainer, ..
+            },
+            false,
+        ) => {
+            let message = sign::commit_message(&workspace, &reference, &placement);
+            sign::commit_placed(&workspace, std::slice::from_ref(path), &message, maintainer)
+        }
+        _ => Committed::default(),
+    };
+    report_placement(&workspace, &reference, &placement, &committed)
+}
+
+pub(crate) fn run_withdraw(options: &WorkspaceOptions, args: WithdrawArgs) -> Result<u8, Failure> {
+    let reference = parse_reference(&args.reference)?;
+    let workspace = load(options)?;
+    let now = SystemTime::now();
+    let signer = make_signer(&args.signer, &workspace, now)?;
+    let verifier = Verifier::new(&workspace.keyring, &workspace.maintainers, now);
+    let commit = if args.no_commit {
+        Commit::No
+    } else {
+        Commit::Yes
+    };
+    let done =
+        quorate::withdraw::withdraw(&workspace, &verifier, &reference, signer.as_ref(), commit)
+            .map_err(sign_failure)?;
+    for path in &done.removed {
+        println!("withdrew {}", workspace.display_path(path));
+    }
+    for path in &done.statements {
+        println!("kept the signed statement {}", workspace.display_path(path));
+    }
+    for (from, to) in &done.moves {
+        println!(
+            "renumbered {} -> {}",
+            workspace.display_path(from),
+            workspace.display_path(to)
+        );
+    }
+    let files: Vec<String> = done
+        .statements
+        .iter()
+        .map(|p| workspace.display_path(p))
+        .collect();
+    report_commit(
+        &done.committed,
+        &files,
+        &format!("Withdraw a signature of {reference}"),
+    )
+}
+
+pub(crate) fn run_sync(options: &WorkspaceOptions, args: SyncArgs) -> Result<u8, Failure> {
+    use quorate::sync::SyncError;
+    let workspace = load(options)?;
+    let verifier = Verifier::new(
+        &workspace.keyring,
+        &workspace.maintainers,
+        SystemTime::now(),
+    );
+    let synced = quorate::sync::sync(
+        &workspace,
+        &verifier,
+        &args.remote,
+        args.branch.as_deref(),
+        args.push_to.as_deref(),
+    )
+    .map_err(|e| match e {
+        SyncError::Setup(_) => Failure::input(e),
+        _ => Failure::refused(e),
+    })?;
+    for (from, to) in &synced.placed {
+        if from == to {
+            println!("replayed {}", to.display());
+        } else {
+            println!("replayed {} as {}", from.display(), to.display());
+        }
+    }
+    for path in &synced.already_there {
+        println!("already on the remote: {}", path.display());
+    }
+    match &synced.pushed_to {
+        Some(to) => println!("{} commit(s) replayed; pushed to {to}", synced.replayed),
+        None => println!("up to date with the remote"),
+    }
+    Ok(0)
+}
+
+pub(crate) fn run_repair(options: &WorkspaceOptions, args: RepairArgs) -> Result<u8, Failure> {
+    let references = args
+        .references
+        .iter()
+        .map(|text| parse_reference(text))
+        .collect::<Result<Vec<_>, _>>()?;
+    let workspace = load(options)?;
+    let dirs = if references.is_empty() {
+        quorate::tree::image_dirs(&workspace.signatures_dir).map_err(Failure::input)?
+    } else {
+        references
+            .iter()
+            .map(|r| quorate::tree::image_dir(&workspace.signatures_dir, r))
+            .collect()
+    };
+    let commit = if args.no_commit {
+        Commit::No
+    } else {
+        Commit::Yes
+    };
+    let (moves, committed) =
+        quorate::withdraw::repair(&workspace, &dirs, commit).map_err(sign_failure)?;
+    for (from, to) in &moves {
+        println!(
+            "renumbered {} -> {}",
+            workspace.display_path(from),
+            workspace.display_path(to)
+        );
+    }
+    println!(
+        "{} signature(s) renumbered in {} image directories",
+        moves.len(),
+        dirs.len()
+    );
+    let files: Vec<String> = moves
+        .iter()
+        .map(|(_, to)| workspace.display_path(to))
+        .collect();
+    report_commit(&committed, &files, "Repair the numbering")
+}
