@@ -38,17 +38,10 @@ pub fn parse_file(path: &Path, bytes: &[u8]) -> Result<Vec<Package>, DigestsErro
         line,
         message,
     };
-    let text = std::str::from_utf8(bytes).map_err(|_| fail(None, "not UTF-8 text".into()))?;
-    if !text.is_empty() && !text.ends_with('\n') {
-        return Err(fail(
-            Some(text.lines().count()),
-            "the last line does not end with a newline".into(),
-        ));
-    }
+    let lines = lines_of(path, bytes)?;
     let stage = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
     let mut packages: Vec<Package> = Vec::new();
-    for (i, line) in text.split_terminator('\n').enumerate() {
-        let number = i + 1;
+    for (number, line) in lines {
         if line.ends_with('\r') {
             return Err(fail(
                 Some(number),
@@ -98,6 +91,31 @@ pub fn parse_file(path: &Path, bytes: &[u8]) -> Result<Vec<Package>, DigestsErro
     Ok(packages)
 }
 
+/// The lines of a digests file with their 1-based numbers: UTF-8, LF line endings, and a newline
+/// after the last line, as StageX writes them.
+fn lines_of<'a>(path: &Path, bytes: &'a [u8]) -> Result<Vec<(usize, &'a str)>, DigestsError> {
+    let fail = |line: Option<usize>, message: &str| DigestsError {
+        path: path.to_path_buf(),
+        line,
+        message: message.to_string(),
+    };
+    let text = std::str::from_utf8(bytes).map_err(|_| fail(None, "not UTF-8 text"))?;
+    if !text.is_empty() && !text.ends_with('\n') {
+        return Err(fail(
+            Some(text.lines().count()),
+            "the last line does not end with a newline",
+        ));
+    }
+    let mut lines = Vec::new();
+    for (i, line) in text.split_terminator('\n').enumerate() {
+        if line.ends_with('\r') {
+            return Err(fail(Some(i + 1), "CRLF line ending; StageX's files use LF"));
+        }
+        lines.push((i + 1, line));
+    }
+    Ok(lines)
+}
+
 /// The bytes of a digests file holding these packages, sorted by name.
 pub fn render(packages: &[(String, Digest)]) -> Vec<u8> {
     let mut sorted: Vec<&(String, Digest)> = packages.iter().collect();
@@ -129,16 +147,9 @@ pub fn parse_platforms(path: &Path, bytes: &[u8]) -> Result<Vec<OtherPlatform>, 
         line,
         message,
     };
-    let text = std::str::from_utf8(bytes).map_err(|_| fail(None, "not UTF-8 text".into()))?;
-    if !text.is_empty() && !text.ends_with('\n') {
-        return Err(fail(
-            Some(text.lines().count()),
-            "the last line does not end with a newline".into(),
-        ));
-    }
+    let lines = lines_of(path, bytes)?;
     let mut out: Vec<OtherPlatform> = Vec::new();
-    for (i, line) in text.split_terminator('\n').enumerate() {
-        let number = i + 1;
+    for (number, line) in lines {
         let parts: Vec<&str> = line.split(' ').collect();
         let [hex, package, platform] = parts[..] else {
             return Err(fail(
