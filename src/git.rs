@@ -74,6 +74,20 @@ pub fn relative_path(repo: &Repository, file: &Path) -> Result<PathBuf, GitError
         })
 }
 
+/// The files among `paths` that no commit holds yet (new in the work tree or only staged).
+pub fn uncommitted(repo: &Repository, paths: &[PathBuf]) -> Vec<PathBuf> {
+    paths
+        .iter()
+        .filter(|path| {
+            relative_path(repo, path)
+                .ok()
+                .and_then(|relative| repo.status_file(&relative).ok())
+                .is_some_and(|status| status.is_wt_new() || status.is_index_new())
+        })
+        .cloned()
+        .collect()
+}
+
 /// Who a commit is by when git has no user.name/user.email configured.
 #[derive(Debug, Clone)]
 pub struct FallbackIdentity {

@@ -168,6 +168,7 @@ pub fn sign_release(
     }
     let verifier = Verifier::new(&workspace.keyring, &workspace.maintainers, now);
     let mut outcome = SignedRelease::default();
+    let mut signer_handle: Option<String> = None;
     progress(Step::Start(planned.len()));
     for (item, reference) in planned {
         if let Some(why) = not_reproduced(rebuild, &item.package, &item.digest) {
@@ -176,18 +177,22 @@ pub fn sign_release(
             continue;
         }
         match sign::place(workspace, &verifier, &reference, signer)? {
-            Placement::AlreadySigned { path, .. } => {
+            Placement::AlreadySigned { path, maintainer } => {
+                signer_handle.get_or_insert(maintainer);
                 progress(Step::Done(&item, "already signed"));
                 outcome.skipped.push((item, path));
             }
             placement => {
+                if let Placement::Written { maintainer, .. } = &placement {
+                    signer_handle.get_or_insert_with(|| maintainer.clone());
+                }
                 progress(Step::Done(&item, "signed"));
                 outcome.signed.push((item, reference, placement));
             }
         }
     }
     if commit == sign::Commit::Yes {
-        let written: Vec<PathBuf> = outcome
+        let mut written: Vec<PathBuf> = outcome
             .signed
             .iter()
             .filter_map(|(_, _, p)| match p {
@@ -195,7 +200,13 @@ pub fn sign_release(
                 Placement::AlreadySigned { .. } => None,
             })
             .collect();
-        if let Some((_, _, Placement::Written { maintainer, .. })) = outcome.signed.first() {
+        // Files an interrupted earlier run placed but never committed: this run's commit takes them.
+        let skipped: Vec<PathBuf> = outcome.skipped.iter().map(|(_, p)| p.clone()).collect();
+        let leftovers = crate::git::discover(&workspace.signatures_dir, &workspace.root)
+            .map(|repo| crate::git::uncommitted(&repo, &skipped))
+            .unwrap_or_default();
+        written.extend(leftovers.iter().cloned());
+        if let (false, Some(maintainer)) = (written.is_empty(), signer_handle.as_ref()) {
             let mut message = format!(
                 "Sign {} images of the release as {maintainer}\n",
                 written.len()
@@ -203,6 +214,12 @@ pub fn sign_release(
             for (_, reference, placement) in &outcome.signed {
                 message.push('\n');
                 message.push_str(&sign::commit_message(workspace, reference, placement));
+            }
+            for path in &leftovers {
+                message.push_str(&format!(
+                    "\nPlaced by an earlier, interrupted run: {}\n",
+                    workspace.display_path(path)
+                ));
             }
             outcome.committed = sign::commit_placed(workspace, &written, &message, maintainer);
         }

@@ -393,6 +393,8 @@ pub fn place(
     reference: &Reference,
     signer: &dyn PayloadSigner,
 ) -> Result<Placement, SignError> {
+    // A signer killed before it linked its file left a temporary file here; it is nobody's now.
+    tree::remove_stale_temps(&tree::image_dir(&workspace.signatures_dir, reference));
     if let Some(primary) = signer.expected_primary() {
         let maintainer = workspace
             .maintainers

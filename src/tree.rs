@@ -170,7 +170,7 @@ pub fn write_next(root: &Path, dir: &Path, bytes: &[u8]) -> Result<(u32, PathBuf
 
 /// Removes temporary files left by a signer that was killed before it linked its file into place
 /// (named `.quorate-<pid>-…tmp`; only those whose process is gone).
-fn remove_stale_temps(dir: &Path) {
+pub fn remove_stale_temps(dir: &Path) {
     let Ok(entries) = fs::read_dir(dir) else {
         return;
     };

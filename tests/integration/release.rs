@@ -568,3 +568,37 @@ fn air_gapped_payload_then_add() {
         .join("signature-2")
         .exists());
 }
+
+#[test]
+fn an_interrupted_release_signing_is_completed_by_the_next_run() {
+    let (ws, keys, _, _) = release_workspace();
+    let bob = ws.key_file(&keys[1]);
+    let args = [
+        "sign",
+        "--release",
+        "--rebuilt",
+        "bob-out",
+        "--key",
+        bob.to_str().unwrap(),
+    ];
+    // Killed right after the first file is linked into place.
+    let run = run_env(
+        ws.path(),
+        &args,
+        &[("QUORATE_FAILPOINT", Path::new("tree-linked"))],
+    );
+    assert_eq!(run.code, -1, "{run:?}");
+    let status = git(ws.path(), &["status", "--porcelain", "signatures"]);
+    assert_eq!(status.lines().count(), 1, "{status}");
+    let run = ws.run(&args);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout.contains("2 signed, 1 already signed, 0 refused"),
+        "{}",
+        run.stdout
+    );
+    // The file the interrupted run placed is committed with the rest.
+    assert_eq!(git(ws.path(), &["status", "--porcelain", "signatures"]), "");
+    let files = git(ws.path(), &["show", "--name-only", "--format=", "HEAD"]);
+    assert_eq!(files.lines().count(), 3, "{files}");
+}
