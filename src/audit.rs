@@ -232,7 +232,7 @@ pub fn audit(
         }
     }
     let mut findings = Vec::new();
-    let git = GitContext::open(workspace)?;
+    let git = GitContext::open(workspace, verifier)?;
 
     let mut targets: Vec<Target> = Vec::new();
     match &options.scope {
@@ -686,7 +686,7 @@ struct GitRepo {
 }
 
 impl GitContext {
-    fn open(workspace: &Workspace) -> Result<GitContext, AuditError> {
+    fn open(workspace: &Workspace, verifier: &Verifier) -> Result<GitContext, AuditError> {
         let Some(repo) = crate::git::discover(&workspace.signatures_dir, &workspace.root) else {
             return Ok(GitContext { repo: None });
         };
@@ -708,7 +708,12 @@ impl GitContext {
             .strip_prefix(&workdir)
             .map(Path::to_path_buf)
             .unwrap_or_default();
-        let attribution = history::attribute(&repo, tip, &prefix).map_err(git_error)?;
+        let mut attribution = history::attribute(&repo, tip, &prefix).map_err(git_error)?;
+        attribution.set_signers(&|id| {
+            let oid = git2::Oid::from_str(id).ok()?;
+            let (signature, signed) = repo.extract_signature(&oid, None).ok()?;
+            verifier.commit_signer(&signature, &signed)
+        });
         Ok(GitContext {
             repo: Some(GitRepo {
                 label: workdir.display().to_string(),

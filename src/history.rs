@@ -22,8 +22,10 @@ pub struct CommitInfo {
     pub author: String,
     /// The commit time (committer), RFC 3339 UTC.
     pub date: String,
-    /// True when the commit carries a signature (gpgsig); not checked further here.
+    /// True when the commit carries a signature (gpgsig).
     pub signed: bool,
+    /// The maintainer whose key made that signature, when it verifies against the keyring.
+    pub signed_by: Option<String>,
     #[serde(skip)]
     /// The commit time, for comparisons.
     pub time: SystemTime,
@@ -42,6 +44,7 @@ impl CommitInfo {
             ),
             date: crate::verify::fmt_time(time),
             signed: repo.extract_signature(&commit.id(), None).is_ok(),
+            signed_by: None,
             time,
         }
     }
@@ -54,6 +57,19 @@ pub struct Attribution {
 }
 
 impl Attribution {
+    /// Fills in who signed each commit, once per commit.
+    pub fn set_signers(&mut self, signer: &dyn Fn(&str) -> Option<String>) {
+        let mut known: HashMap<String, Option<String>> = HashMap::new();
+        for info in self.added.values_mut() {
+            if info.signed {
+                info.signed_by = known
+                    .entry(info.id.clone())
+                    .or_insert_with(|| signer(&info.id))
+                    .clone();
+            }
+        }
+    }
+
     /// The commit that added this content at this path (the path relative to the repository).
     pub fn added(&self, path: &Path, blob: Oid) -> Option<&CommitInfo> {
         self.added.get(&(path.to_path_buf(), blob))

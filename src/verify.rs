@@ -124,6 +124,31 @@ impl<'a> Verifier<'a> {
         Verifier::new(self.keyring, self.maintainers, now).accept_legacy(self.accept_legacy)
     }
 
+    /// The maintainer whose key made a git commit's OpenPGP signature (`gpgsig`, a detached
+    /// signature over the commit's content), when it verifies against the keyring.
+    pub fn commit_signer(&self, signature: &[u8], signed: &[u8]) -> Option<String> {
+        use openpgp::parse::Parse;
+        let pile = openpgp::PacketPile::from_bytes(signature).ok()?;
+        let openpgp::Packet::Signature(sig) = pile.into_children().next()? else {
+            return None;
+        };
+        for issuer in sig.get_issuers() {
+            for cert in self.keyring.certs_for(&issuer) {
+                for key in cert.keys() {
+                    if key.key().key_handle().aliases(&issuer)
+                        && sig.verify_message(key.key(), signed).is_ok()
+                    {
+                        return self
+                            .maintainers
+                            .by_fingerprint(&cert.fingerprint().to_hex())
+                            .map(|m| m.handle.clone());
+                    }
+                }
+            }
+        }
+        None
+    }
+
     /// The time signatures are judged at.
     pub fn now(&self) -> SystemTime {
         self.now

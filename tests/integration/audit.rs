@@ -529,3 +529,80 @@ fn sync_resolves_two_maintainers_signing_at_once() {
     let branches = git(remote.path(), &["branch", "--list"]);
     assert!(branches.contains("carol-signs"), "{branches}");
 }
+
+#[test]
+fn a_commit_signed_by_a_maintainer_is_named() {
+    if !have("gpg") {
+        return;
+    }
+    let gnupg = Gnupg::new();
+    let fpr = gnupg.generate("alice", false);
+    let ws = Ws::new(&[]);
+    std::fs::write(
+        ws.path().join("MAINTAINERS"),
+        format!("[people.alice]\n[keys.alice.k]\nid = \"{fpr}\"\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        ws.path().join("keyring/alice.pgp"),
+        gnupg.gpg(&["--export", &fpr]),
+    )
+    .unwrap();
+    std::fs::write(
+        ws.path().join("alice.key"),
+        gnupg.gpg(&["--export-secret-keys", &fpr]),
+    )
+    .unwrap();
+    let reference = format!("stagex/pallet-rust:1.0@sha256:{HEX_A}");
+    assert_eq!(
+        ws.run(&["sign", &reference, "--key", "alice.key", "--no-commit"])
+            .code,
+        0
+    );
+    git(ws.path(), &["add", "signatures"]);
+    let out = Command::new("git")
+        .args([
+            "-c",
+            &format!("user.signingkey={fpr}"),
+            "commit",
+            "-S",
+            "-qm",
+            "signed",
+        ])
+        .current_dir(ws.path())
+        .env("GNUPGHOME", gnupg.home.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (_, signed) = ledger(&ws, &[]);
+    let commit = &signed["images"][0]["signatures"][0]["commit"];
+    assert_eq!(commit["signed"], true, "{commit}");
+    assert_eq!(commit["signed_by"], "alice", "{commit}");
+    // An unsigned commit says so.
+    assert_eq!(
+        ws.run(&[
+            "sign",
+            &format!("stagex/pallet-go:1.0@sha256:{HEX_A}"),
+            "--key",
+            "alice.key"
+        ])
+        .code,
+        0
+    );
+    let (_, later) = ledger(&ws, &[]);
+    let unsigned = later["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["directory"].as_str().unwrap().contains("pallet-go"))
+        .unwrap();
+    assert_eq!(unsigned["signatures"][0]["commit"]["signed"], false);
+    assert_eq!(
+        unsigned["signatures"][0]["commit"]["signed_by"],
+        Value::Null
+    );
+}
