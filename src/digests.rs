@@ -223,13 +223,7 @@ pub fn read_release(source: &dyn Source, dir: &Path) -> Result<Release, DigestsE
     let packages = read_dir(source, dir)?;
     let mut others = Vec::new();
     for path in files_with_extension(source, dir, "platforms")? {
-        let bytes = source
-            .read(&path, MAX_DIGESTS_FILE)
-            .map_err(|e| DigestsError {
-                path: path.clone(),
-                line: None,
-                message: format!("cannot read: {e}"),
-            })?;
+        let bytes = read_limited(source, &path)?;
         others.extend(parse_platforms(&path, &bytes)?);
     }
     Ok(Release { packages, others })
@@ -258,17 +252,28 @@ fn files_with_extension(
 /// A digests file larger than this is refused rather than read.
 const MAX_DIGESTS_FILE: u64 = 64 * 1024 * 1024;
 
+fn read_limited(source: &dyn Source, path: &Path) -> Result<Vec<u8>, DigestsError> {
+    let fail = |message: String| DigestsError {
+        path: path.to_path_buf(),
+        line: None,
+        message,
+    };
+    let bytes = source
+        .read(path, MAX_DIGESTS_FILE)
+        .map_err(|e| fail(format!("cannot read: {e}")))?;
+    if bytes.len() as u64 > MAX_DIGESTS_FILE {
+        return Err(fail(
+            "larger than any digests file quorate reads (64 MiB)".into(),
+        ));
+    }
+    Ok(bytes)
+}
+
 /// Reads every `*.txt` of a digests directory, sorted by file name.
 pub fn read_dir(source: &dyn Source, dir: &Path) -> Result<Vec<Package>, DigestsError> {
     let mut packages = Vec::new();
     for path in files_with_extension(source, dir, "txt")? {
-        let bytes = source
-            .read(&path, MAX_DIGESTS_FILE)
-            .map_err(|e| DigestsError {
-                path: path.clone(),
-                line: None,
-                message: format!("cannot read: {e}"),
-            })?;
+        let bytes = read_limited(source, &path)?;
         packages.extend(parse_file(&path, &bytes)?);
     }
     if packages.is_empty() {
