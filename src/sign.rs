@@ -395,41 +395,37 @@ pub fn place(
 ) -> Result<Placement, SignError> {
     // A signer killed before it linked its file left a temporary file here; it is nobody's now.
     tree::remove_stale_temps(&tree::image_dir(&workspace.signatures_dir, reference));
-    if let Some(primary) = signer.expected_primary() {
-        let maintainer = workspace
-            .maintainers
-            .by_fingerprint(&primary.to_hex())
-            .ok_or_else(|| SignError::NotAMaintainer(primary.to_hex()))?;
-        if let Some(path) = already_signed(workspace, verifier, reference, &maintainer.handle) {
-            return Ok(Placement::AlreadySigned {
-                maintainer: maintainer.handle.clone(),
-                path,
-            });
+    // Known before signing: refuse a stranger and skip what is signed without asking for a PIN.
+    let expected = match signer.expected_primary() {
+        Some(primary) => {
+            let maintainer = workspace
+                .maintainers
+                .by_fingerprint(&primary.to_hex())
+                .ok_or_else(|| SignError::NotAMaintainer(primary.to_hex()))?;
+            if let Some(path) = already_signed(workspace, verifier, reference, &maintainer.handle) {
+                return Ok(Placement::AlreadySigned {
+                    maintainer: maintainer.handle.clone(),
+                    path,
+                });
+            }
+            Some((primary, maintainer.handle.clone()))
         }
-    }
+        None => None,
+    };
     let digest = reference.digest().expect("a signed reference has a digest");
     let bytes = signer.sign(&Payload::to_bytes(reference, digest))?;
     // Judged as of now, not as of the start: gpg may take a PIN, a touch, or a second boundary.
     let fresh = verifier.at(SystemTime::now().max(verifier.now()));
-    let placement = place_bytes(workspace, &fresh, reference, &bytes)?;
-    if let (
-        Some(primary),
-        Placement::Written {
-            maintainer, path, ..
-        },
-    ) = (signer.expected_primary(), &placement)
-    {
-        // The signature came from another key than the one asked for: keep nothing.
-        let expected = workspace
-            .maintainers
-            .by_fingerprint(&primary.to_hex())
-            .map(|m| &m.handle);
-        if expected != Some(maintainer) {
-            let _ = std::fs::remove_file(path);
-            return Err(SignError::NotAMaintainer(primary.to_hex()));
+    let judged = judge_new(&fresh, reference, &bytes)?;
+    match expected {
+        // The signature came from another key than the one asked for: nothing is written.
+        Some((primary, handle)) if judged.maintainer != handle => {
+            Err(SignError::NotAMaintainer(primary.to_hex()))
         }
+        // Already checked for this maintainer above.
+        Some(_) => write_new(workspace, reference, &bytes, judged),
+        None => place_judged(workspace, verifier, reference, &bytes, judged),
     }
-    Ok(placement)
 }
 
 /// Places a signature made elsewhere (or just now): it must count for a maintainer, for this
@@ -440,6 +436,21 @@ pub fn place_bytes(
     reference: &Reference,
     bytes: &[u8],
 ) -> Result<Placement, SignError> {
+    let judged = judge_new(verifier, reference, bytes)?;
+    place_judged(workspace, verifier, reference, bytes, judged)
+}
+
+/// A new signature that counts, and for whom.
+struct Judged {
+    maintainer: String,
+    verdict: crate::verify::Verdict,
+}
+
+fn judge_new(
+    verifier: &Verifier,
+    reference: &Reference,
+    bytes: &[u8],
+) -> Result<Judged, SignError> {
     let digest = reference.digest().expect("a signed reference has a digest");
     let verdict = verifier.verify_bytes(
         bytes,
@@ -456,36 +467,58 @@ pub fn place_bytes(
     let maintainer = verdict
         .signer
         .maintainer
+        .clone()
         .expect("a counting signature has a maintainer");
+    Ok(Judged {
+        maintainer,
+        verdict,
+    })
+}
+
+/// Writes a judged signature unless its maintainer already signed the reference its payload signs.
+fn place_judged(
+    workspace: &Workspace,
+    verifier: &Verifier,
+    reference: &Reference,
+    bytes: &[u8],
+    judged: Judged,
+) -> Result<Placement, SignError> {
+    let digest = reference.digest().expect("a signed reference has a digest");
     // An identity matched by repository alone (a digest-only reference) is not "this tag": the
     // duplicate check uses the reference the payload actually signs.
-    let signed = verdict
+    let signed = judged
+        .verdict
         .payload
         .as_ref()
         .map(|p| p.reference.clone())
         .unwrap_or_else(|| reference.without_digest());
     let signed = Reference::with_parts(&signed.name(), signed.tag(), Some(digest.clone()))
         .unwrap_or_else(|_| reference.clone());
-    if let Some(path) = already_signed(workspace, verifier, &signed, &maintainer) {
-        return Ok(Placement::AlreadySigned { maintainer, path });
+    if let Some(path) = already_signed(workspace, verifier, &signed, &judged.maintainer) {
+        return Ok(Placement::AlreadySigned {
+            maintainer: judged.maintainer,
+            path,
+        });
     }
+    write_new(workspace, reference, bytes, judged)
+}
+
+fn write_new(
+    workspace: &Workspace,
+    reference: &Reference,
+    bytes: &[u8],
+    judged: Judged,
+) -> Result<Placement, SignError> {
     let directory = tree::image_dir(&workspace.signatures_dir, reference);
     let (number, path) = tree::write_next(&workspace.signatures_dir, &directory, bytes)?;
+    let signer = judged.verdict.signer;
     Ok(Placement::Written {
         number,
         path,
-        maintainer,
-        primary: verdict
-            .signer
-            .primary
-            .map(|k| k.to_hex())
-            .unwrap_or_default(),
-        signing_key: verdict
-            .signer
-            .signing_key
-            .map(|k| k.to_hex())
-            .unwrap_or_default(),
-        by_subkey: verdict.signer.by_subkey,
+        maintainer: judged.maintainer,
+        primary: signer.primary.map(|k| k.to_hex()).unwrap_or_default(),
+        signing_key: signer.signing_key.map(|k| k.to_hex()).unwrap_or_default(),
+        by_subkey: signer.by_subkey,
     })
 }
 

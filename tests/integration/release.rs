@@ -480,7 +480,7 @@ fn a_gpg_programs_output_is_verified_not_trusted() {
     if !have("gpg") {
         return;
     }
-    let (ws, gnupg, alice, _, pallet) = gpg_release();
+    let (ws, gnupg, alice, bob, pallet) = gpg_release();
     let home = gnupg.home.path();
     let reference = format!("stagex/pallet-rust:{TAG}@sha256:{}", pallet[0]);
     // A wrapper that exits 0 but prints garbage.
@@ -515,6 +515,34 @@ fn a_gpg_programs_output_is_verified_not_trusted() {
         &[("GNUPGHOME", home)],
     );
     assert_eq!(run.code, 1, "{run:?}");
+    assert!(!ws.path().join("signatures").exists());
+    // A wrapper asked for alice's key that signs with bob's: a valid maintainer signature, but not
+    // the one asked for, so nothing is written.
+    let swapper = ws.path().join("swapper.sh");
+    std::fs::write(
+        &swapper,
+        format!(
+            "#!/bin/sh\nexec gpg --homedir {} --batch --sign --no-armor --local-user {bob}\n",
+            home.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &swapper,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let run = ws.run(&[
+        "sign",
+        &reference,
+        "--gpg",
+        "--signer",
+        &alice,
+        "--gpg-program",
+        swapper.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("not a maintainer's"), "{run:?}");
     assert!(!ws.path().join("signatures").exists());
     // --gpg-program with its own arguments, as STAGEX_GPG_SIGN may be.
     let program = format!("gpg --homedir {}", home.display());
