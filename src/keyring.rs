@@ -251,8 +251,14 @@ pub fn check(
             }
         };
         let mut problems = Vec::new();
+        let judge = crate::keystate::KeyJudge {
+            keyring,
+            policy: &policy,
+        };
         if let RevocationStatus::Revoked(_) = vc.revocation_status() {
             problems.push("the certificate is revoked".to_string());
+        } else if judge.designated_revocation(cert, now).is_some() {
+            problems.push("the certificate is revoked by its designated revoker".to_string());
         }
         if let Err(e) = vc.alive() {
             problems.push(format!("the certificate has expired ({})", error_chain(&e)));
@@ -295,6 +301,18 @@ pub fn check(
             ));
         }
     }
+    findings.extend(shared_keys(keyring).into_iter().map(|shared| {
+        let fingerprint = shared.holders[0].to_hex();
+        KeyringFinding {
+            severity: Severity::Error,
+            maintainer: maintainers
+                .by_fingerprint(&fingerprint)
+                .map(|m| m.handle.clone()),
+            source: keyring.source_of(&shared.holders[0]).map(Path::to_path_buf),
+            fingerprint,
+            message: shared.describe(keyring),
+        }
+    }));
     for cert in keyring.certs() {
         let fingerprint = cert.fingerprint().to_hex();
         if maintainers.by_fingerprint(&fingerprint).is_none() {
@@ -317,6 +335,64 @@ pub fn check(
         }
     }
     findings
+}
+
+/// One key (the same key material, so the same fingerprint) held by several certificates: a
+/// certificate carrying another person's key, bound or not. Signatures are still attributed only
+/// where the key is validly bound for signing, but the keyring that holds it is inconsistent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedKey {
+    /// The key.
+    pub key: Fingerprint,
+    /// The certificates holding it, by primary fingerprint, sorted.
+    pub holders: Vec<Fingerprint>,
+}
+
+impl SharedKey {
+    /// One line naming the key and every certificate (with its file) that holds it.
+    pub fn describe(&self, keyring: &Keyring) -> String {
+        let holders: Vec<String> = self
+            .holders
+            .iter()
+            .map(|h| {
+                let role = if *h == self.key {
+                    "as its primary key"
+                } else {
+                    "as a subkey"
+                };
+                match keyring.source_of(h) {
+                    Some(file) => format!("certificate {} ({}) {role}", h.to_hex(), file.display()),
+                    None => format!("certificate {} {role}", h.to_hex()),
+                }
+            })
+            .collect();
+        format!(
+            "key {} is held by {}: one key belongs to one certificate",
+            self.key.to_hex(),
+            holders.join(" and ")
+        )
+    }
+}
+
+/// Every key that more than one certificate of the keyring holds.
+pub fn shared_keys(keyring: &Keyring) -> Vec<SharedKey> {
+    let mut holders: BTreeMap<Fingerprint, Vec<Fingerprint>> = BTreeMap::new();
+    for cert in keyring.certs() {
+        for key in cert.keys() {
+            let entry = holders.entry(key.key().fingerprint()).or_default();
+            if !entry.contains(&cert.fingerprint()) {
+                entry.push(cert.fingerprint());
+            }
+        }
+    }
+    holders
+        .into_iter()
+        .filter(|(_, h)| h.len() > 1)
+        .map(|(key, mut holders)| {
+            holders.sort();
+            SharedKey { key, holders }
+        })
+        .collect()
 }
 
 /// The maintainers' certificates as one binary keyring (public parts only), and the
@@ -356,6 +432,15 @@ pub enum ImportError {
         /// Its primary fingerprint.
         fingerprint: String,
     },
+    /// A certificate holds a key that another certificate holds too (exit 1): a certificate
+    /// carrying another person's key.
+    #[error("{}: {message}; nothing imported", file.display())]
+    SharedKey {
+        /// The file it came from.
+        file: PathBuf,
+        /// The key and both certificates, in words.
+        message: String,
+    },
     /// The keyring file could not be written (exit 2).
     #[error("{}: cannot write: {message}", path.display())]
     Write {
@@ -390,6 +475,7 @@ pub fn import(
 ) -> Result<Vec<Imported>, ImportError> {
     use openpgp::serialize::Serialize;
     let mut incoming = Vec::new();
+    let mut incoming_files = Vec::new();
     for file in files {
         let bytes = std::fs::read(file).map_err(|e| KeyringError {
             path: file.clone(),
@@ -408,7 +494,40 @@ pub fn import(
                 });
             };
             incoming.push((cert.strip_secret_key_material(), maintainer.handle.clone()));
+            incoming_files.push(file.clone());
         }
+    }
+    // One key, one certificate: what the keyring would hold after the import must not share a key
+    // between two certificates, whether the clash is with the keyring or within the import.
+    let mut after = Keyring::default();
+    for cert in keyring.certs() {
+        after.insert(
+            cert.clone(),
+            keyring
+                .source_of(&cert.fingerprint())
+                .unwrap_or(keyring_dir),
+        );
+    }
+    let mut from_file: Vec<(Fingerprint, PathBuf)> = Vec::new();
+    for ((cert, _), file) in incoming.iter().zip(incoming_files.iter()) {
+        after.insert(cert.clone(), file);
+        from_file.push((cert.fingerprint(), file.clone()));
+    }
+    if let Some(shared) = shared_keys(&after).into_iter().next() {
+        let file = shared
+            .holders
+            .iter()
+            .find_map(|h| {
+                from_file
+                    .iter()
+                    .find(|(f, _)| f == h)
+                    .map(|(_, p)| p.clone())
+            })
+            .unwrap_or_else(|| keyring_dir.to_path_buf());
+        return Err(ImportError::SharedKey {
+            file,
+            message: shared.describe(&after),
+        });
     }
     // What each keyring file will hold: its current certificates, with the incoming merged in.
     let mut files_out: BTreeMap<PathBuf, Vec<Cert>> = BTreeMap::new();

@@ -10,6 +10,7 @@ pub mod fuzz_entry;
 pub mod git;
 pub mod history;
 pub mod keyring;
+pub mod keystate;
 pub mod maintainers;
 pub mod message;
 pub mod oci;

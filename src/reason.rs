@@ -89,6 +89,9 @@ pub enum Reason {
     CertificateInvalid,
     /// The signing key's primary key is not listed in MAINTAINERS.
     NotAMaintainer,
+    /// The signing key is a valid signing key of several certificates, none of them its own
+    /// (it is no certificate's primary key): whose signature it is cannot be told.
+    KeyInSeveralCertificates,
 
     // --- the payload ---
     /// The payload is not a JSON document (or bytes follow it, or it is not UTF-8).
@@ -159,6 +162,7 @@ impl Reason {
         Reason::KeyRetired,
         Reason::CertificateInvalid,
         Reason::NotAMaintainer,
+        Reason::KeyInSeveralCertificates,
         Reason::PayloadNotJson,
         Reason::PayloadDuplicateKey,
         Reason::PayloadSchema,
@@ -223,6 +227,7 @@ const CODES: &[&str] = &[
     "key-retired",
     "certificate-invalid",
     "not-a-maintainer",
+    "key-in-several-certificates",
     "payload-not-json",
     "payload-duplicate-key",
     "payload-schema",

@@ -9,10 +9,11 @@ use openpgp::cert::prelude::*;
 use openpgp::packet::key::{PublicParts, UnspecifiedRole};
 use openpgp::packet::{Key, Signature};
 use openpgp::policy::{HashAlgoSecurity, Policy, StandardPolicy};
-use openpgp::types::{HashAlgorithm, RevocationStatus, RevocationType, SignatureType};
+use openpgp::types::{HashAlgorithm, RevocationType, SignatureType};
 use openpgp::{Fingerprint, KeyHandle};
 
 use crate::keyring::Keyring;
+use crate::keystate::{KeyJudge, KeyState};
 use crate::maintainers::Maintainers;
 use crate::message::{read_signed_message, MessageError, SignedMessage};
 use crate::payload::{Payload, PayloadError};
@@ -85,16 +86,6 @@ pub struct Verifier<'a> {
     policy: StandardPolicy<'static>,
     now: SystemTime,
     accept_legacy: bool,
-}
-
-/// The state of a key at one moment.
-enum KeyState {
-    Good,
-    CertificateInvalid(String),
-    NotBound,
-    Expired,
-    NotSigningCapable,
-    Revoked(RevocationType),
 }
 
 impl<'a> Verifier<'a> {
@@ -282,10 +273,50 @@ impl<'a> Verifier<'a> {
             return verdict;
         }
 
-        let verified = candidates.iter().find(|(_, key)| {
-            key.creation_time() <= created && sig.verify_message(key, &message.payload).is_ok()
-        });
-        let Some((cert, key)) = verified else {
+        // Of the copies of the key that made the signature, the one in the certificate where it
+        // is validly bound for signing wins: a copy pasted into another certificate, unbound or
+        // bound for another use, never takes a signature away from its owner.
+        let mut verified_keys: Vec<Fingerprint> = Vec::new();
+        let mut verified: Vec<(&Cert, &Key<PublicParts, UnspecifiedRole>, KeyState, u8)> =
+            Vec::new();
+        for (cert, key) in &candidates {
+            if key.creation_time() > created {
+                continue;
+            }
+            let fpr = key.fingerprint();
+            if !verified_keys.contains(&fpr) {
+                if sig.verify_message(key, &message.payload).is_err() {
+                    continue;
+                }
+                verified_keys.push(fpr.clone());
+            }
+            let state = self.judge().state_at_signing(cert, &fpr, created);
+            let own = fpr == cert.fingerprint();
+            let rank = match (&state, own) {
+                (KeyState::Good, true) => 0,
+                (KeyState::Good, false) => 1,
+                (_, true) => 2,
+                (KeyState::NotBound | KeyState::CertificateInvalid(_), false) => 4,
+                _ => 3,
+            };
+            verified.push((cert, key, state, rank));
+        }
+        verified.sort_by_key(|(_, _, _, rank)| *rank);
+        // The same key validly signing for two certificates, neither its own: who signed cannot
+        // be told, so it counts for no one.
+        let ambiguous: Vec<String> = match verified.as_slice() {
+            [(_, _, _, 1), rest @ ..] if rest.iter().any(|(_, _, _, r)| *r == 1) => verified
+                .iter()
+                .filter(|(_, _, _, r)| *r == 1)
+                .map(|(c, _, _, _)| c.fingerprint().to_hex())
+                .collect(),
+            _ => Vec::new(),
+        };
+        let verified = verified
+            .into_iter()
+            .next()
+            .map(|(cert, key, state, _)| (cert, key, state));
+        let Some((cert, key, at_signing)) = verified else {
             // A key created after the signature cannot have made it; say so rather than "bad".
             if let Some((cert, key)) = candidates
                 .iter()
@@ -315,9 +346,24 @@ impl<'a> Verifier<'a> {
         };
 
         let mut verdict = self.attributed(cert, key, Some(created), problems);
+        if !ambiguous.is_empty() {
+            verdict.problems.push(Problem::new(
+                Reason::KeyInSeveralCertificates,
+                format!(
+                    "key {} is a signing key of several certificates ({}); whose signature it is cannot be told",
+                    key.fingerprint().to_hex(),
+                    ambiguous.join(", ")
+                ),
+            ));
+        }
         let key_fpr = key.fingerprint();
-        for (moment, at) in [(Moment::Signing, created), (Moment::Judged, self.now)] {
-            let problem = match self.key_state(cert, &key_fpr, at) {
+        let now_state = self.judge().state(cert, &key_fpr, self.now);
+        for (moment, state) in [(Moment::Signing, at_signing), (Moment::Judged, now_state)] {
+            let at = match moment {
+                Moment::Signing => created,
+                Moment::Judged => self.now,
+            };
+            let problem = match state {
                 KeyState::Good => continue,
                 KeyState::Revoked(RevocationType::Hard) => Problem::new(
                     Reason::KeyRevoked,
@@ -378,27 +424,11 @@ impl<'a> Verifier<'a> {
         verdict
     }
 
-    fn key_state(&self, cert: &Cert, key: &Fingerprint, at: SystemTime) -> KeyState {
-        let vc = match cert.with_policy(&self.policy, at) {
-            Ok(vc) => vc,
-            Err(e) => return KeyState::CertificateInvalid(one_line(&e)),
-        };
-        if let Some(kind) = revocation(vc.revocation_status()) {
-            return KeyState::Revoked(kind);
+    fn judge(&self) -> KeyJudge<'_> {
+        KeyJudge {
+            keyring: self.keyring,
+            policy: &self.policy,
         }
-        let Some(ka) = vc.keys().key_handle(key.clone()).next() else {
-            return KeyState::NotBound;
-        };
-        if let Some(kind) = revocation(ka.revocation_status()) {
-            return KeyState::Revoked(kind);
-        }
-        if ka.alive().is_err() {
-            return KeyState::Expired;
-        }
-        if !ka.for_signing() {
-            return KeyState::NotSigningCapable;
-        }
-        KeyState::Good
     }
 
     fn attributed(
@@ -449,23 +479,6 @@ impl<'a> Verifier<'a> {
 enum Moment {
     Signing,
     Judged,
-}
-
-/// Hard wins over soft; a third-party revocation that cannot be checked ("could be") is ignored.
-fn revocation(status: RevocationStatus) -> Option<RevocationType> {
-    match status {
-        RevocationStatus::Revoked(sigs) => Some(
-            if sigs.iter().any(|s| {
-                s.reason_for_revocation()
-                    .is_none_or(|(reason, _)| reason.revocation_type() == RevocationType::Hard)
-            }) {
-                RevocationType::Hard
-            } else {
-                RevocationType::Soft
-            },
-        ),
-        _ => None,
-    }
 }
 
 /// Only hashes that resist collisions: a SHA-1 signature is forgeable whatever date it carries.
@@ -603,7 +616,7 @@ fn handles(handles: &[KeyHandle]) -> String {
         .join(", ")
 }
 
-fn one_line(e: &anyhow::Error) -> String {
+pub(crate) fn one_line(e: &anyhow::Error) -> String {
     crate::maintainers::one_line(&crate::keyring::error_chain(e))
 }
 

@@ -116,7 +116,12 @@ pub fn withdraw(
     let mine: Vec<PathBuf> = report
         .files
         .iter()
-        .filter(|f| f.verdict.signer.maintainer.as_deref() == Some(maintainer.as_str()))
+        // Only a signature that verifies as hers and counts for her: one merely attributed to her
+        // (a copy of someone else's key in her certificate) is not hers to remove.
+        .filter(|f| {
+            f.verdict.signer.maintainer.as_deref() == Some(maintainer.as_str())
+                && f.verdict.counts()
+        })
         // Her signatures *of this image*: a copy of another digest's signature lying here is not.
         .filter(|f| {
             f.verdict.payload.as_ref().is_some_and(|p| {

@@ -60,7 +60,9 @@ pub(crate) fn run_keyring_import(
         files,
     )
     .map_err(|e| match e {
-        keyring::ImportError::NotAMaintainer { .. } => Failure::refused(e),
+        keyring::ImportError::NotAMaintainer { .. } | keyring::ImportError::SharedKey { .. } => {
+            Failure::refused(e)
+        }
         _ => Failure::input(e),
     })?;
     for i in &imported {
