@@ -57,6 +57,61 @@ pub enum Command {
     /// Check, import or export the maintainers' keyring.
     #[command(subcommand)]
     Keyring(KeyringCommand),
+    /// Make podman need the quorum at pull time, or check how many maintainers a policy needs.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Write a policy.json that makes podman, skopeo, buildah and CRI-O need k maintainers.
+    ///
+    /// One signedBy per group of M-k+1 maintainers, each holding the keys of that group's
+    /// people, so any k distinct people satisfy all of them and k-1 never do (docs/consumers.md).
+    Export(PolicyExportArgs),
+    /// How many distinct maintainers each docker scope of a policy.json really needs.
+    Check(PolicyCheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyExportArgs {
+    /// The directory to write policy.json (and registries.d/quorate.yaml) into.
+    #[arg(short, long, value_name = "DIR")]
+    pub output: PathBuf,
+    /// A scope the images are pulled from and signed under (default: quorate.toml's namespace).
+    #[arg(long, value_name = "SCOPE")]
+    pub scope: Vec<String>,
+    /// A mirror: images pulled from SCOPE carry signatures made for SIGNED_PREFIX.
+    #[arg(long, value_name = "SCOPE=SIGNED_PREFIX")]
+    pub mirror: Vec<String>,
+    /// Where the signatures are published (https://, http:// or file://): writes
+    /// registries.d/quorate.yaml.
+    #[arg(long, value_name = "URL")]
+    pub lookaside: Option<String>,
+    /// Start from this policy.json, replacing only the scopes quorate writes.
+    #[arg(long, value_name = "POLICY_JSON")]
+    pub merge: Option<PathBuf>,
+    /// Distinct maintainers required; quorate.toml may raise it, never lower it.
+    #[arg(long, value_name = "N", default_value_t = quorate::workspace::DEFAULT_THRESHOLD,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub threshold: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyCheckArgs {
+    /// The policy.json to check.
+    #[arg(value_name = "POLICY_JSON")]
+    pub policy: PathBuf,
+    /// Check only the scope podman would use for this repository or namespace.
+    #[arg(long, value_name = "SCOPE")]
+    pub scope: Option<String>,
+    /// Distinct maintainers required; quorate.toml may raise it, never lower it.
+    #[arg(long, value_name = "N", default_value_t = quorate::workspace::DEFAULT_THRESHOLD,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub threshold: u32,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

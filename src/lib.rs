@@ -15,6 +15,7 @@ pub mod maintainers;
 pub mod message;
 pub mod oci;
 pub mod payload;
+pub mod policy;
 pub mod quorum;
 pub mod reason;
 pub mod rebuild;

@@ -10,7 +10,7 @@ use clap::Parser;
 
 use quorate::workspace::WorkspaceOptions;
 
-use cli::{Cli, Command, KeyringCommand};
+use cli::{Cli, Command, KeyringCommand, PolicyCommand};
 use commands::*;
 
 fn main() -> ExitCode {
@@ -36,6 +36,8 @@ fn main() -> ExitCode {
         Command::Keyring(KeyringCommand::Export { output }) => {
             run_keyring_export(&options, &output)
         }
+        Command::Policy(PolicyCommand::Export(args)) => run_policy_export(&options, args),
+        Command::Policy(PolicyCommand::Check(args)) => run_policy_check(&options, args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

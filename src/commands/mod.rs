@@ -4,12 +4,14 @@ mod audit;
 mod digests;
 mod gate;
 mod keys;
+mod policy;
 mod signing;
 
 pub(crate) use audit::run_audit;
 pub(crate) use digests::run_digests;
 pub(crate) use gate::{run_gate, run_verify};
 pub(crate) use keys::{run_keyring_check, run_keyring_export, run_keyring_import};
+pub(crate) use policy::{run_policy_check, run_policy_export};
 pub(crate) use signing::{run_add, run_payload, run_repair, run_sign, run_sync, run_withdraw};
 
 use std::io::IsTerminal;

@@ -16,6 +16,7 @@ fn cli_cases() {
 mod adversarial;
 mod adversarial_keys;
 mod audit;
+mod consumers;
 mod crash;
 mod realworld;
 mod release;

@@ -1,0 +1,582 @@
+//! The quorum where images are pulled: `quorate policy export` run against Debian's real podman
+//! and skopeo, pulling from Debian's docker-registry on 127.0.0.1, with the signatures served
+//! from the workspace (file://) or by a static HTTP server on 127.0.0.1.
+
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::common::*;
+
+/// A port nobody listens on now.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Waits (bounded) until something accepts connections on the port.
+fn wait_for(port: u16, child: &mut Child) {
+    let start = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("the server on port {port} exited: {status}");
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "nothing listens on {port}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A background server, killed when dropped.
+struct Server {
+    child: Child,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Debian's docker-registry on 127.0.0.1.
+fn registry() -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let config = dir.path().join("config.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\nlog:\n  level: error\n",
+            dir.path().join("data").display()
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new("docker-registry")
+        .args(["serve", config.to_str().unwrap()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for(port, &mut child);
+    Server {
+        child,
+        port,
+        _dir: dir,
+    }
+}
+
+/// A static HTTP server on 127.0.0.1 serving `root`.
+fn http_server(root: &Path) -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut child = Command::new("python3")
+        .args([
+            "-m",
+            "http.server",
+            "--bind",
+            "127.0.0.1",
+            &port.to_string(),
+        ])
+        .arg("--directory")
+        .arg(root)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for(port, &mut child);
+    Server {
+        child,
+        port,
+        _dir: dir,
+    }
+}
+
+fn run(cmd: &mut Command) -> std::process::Output {
+    cmd.output().unwrap()
+}
+
+/// Pushes a one-layer image (a real tar) as `repo:1.0` and returns the digest the registry
+/// serves (skopeo may rewrite the manifest on push, so that is the one to sign).
+fn push_image(registry: &Server, repo: &str, content: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let rootfs = dir.path().join("rootfs");
+    std::fs::create_dir(&rootfs).unwrap();
+    std::fs::write(rootfs.join("hello.txt"), content).unwrap();
+    let tar = dir.path().join("layer.tar");
+    assert!(run(Command::new("tar")
+        .arg("-cf")
+        .arg(&tar)
+        .arg("-C")
+        .arg(&rootfs)
+        .arg("."))
+    .status
+    .success());
+    let layout = dir.path().join("oci");
+    let blob = |bytes: &[u8]| {
+        let hex = hex_sha256(bytes);
+        let blobs = layout.join("blobs/sha256");
+        std::fs::create_dir_all(&blobs).unwrap();
+        std::fs::write(blobs.join(&hex), bytes).unwrap();
+        hex
+    };
+    let layer = std::fs::read(&tar).unwrap();
+    let layer_hex = blob(&layer);
+    let config = format!(
+        r#"{{"architecture":"amd64","os":"linux","rootfs":{{"type":"layers","diff_ids":["sha256:{layer_hex}"]}},"config":{{}}}}"#
+    );
+    let config_hex = blob(config.as_bytes());
+    let manifest = format!(
+        r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:{config_hex}","size":{}}},"layers":[{{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"sha256:{layer_hex}","size":{}}}]}}"#,
+        config.len(),
+        layer.len()
+    );
+    let manifest_hex = blob(manifest.as_bytes());
+    std::fs::write(
+        layout.join("index.json"),
+        format!(
+            r#"{{"schemaVersion":2,"manifests":[{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:{manifest_hex}","size":{},"annotations":{{"org.opencontainers.image.ref.name":"1.0"}}}}]}}"#,
+            manifest.len()
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        layout.join("oci-layout"),
+        r#"{"imageLayoutVersion":"1.0.0"}"#,
+    )
+    .unwrap();
+    let target = format!("docker://127.0.0.1:{}/{repo}:1.0", registry.port);
+    let out = run(Command::new("skopeo")
+        .args(["copy", "--quiet", "--dest-tls-verify=false"])
+        .arg(format!("oci:{}:1.0", layout.display()))
+        .arg(&target));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let raw = run(Command::new("skopeo").args(["inspect", "--raw", "--tls-verify=false", &target]));
+    assert!(raw.status.success());
+    hex_sha256(&raw.stdout)
+}
+
+/// What `podman pull` by digest says, with the policy and registries.d `quorate policy export`
+/// wrote into `policy_dir`, in a storage of its own (so nothing is cached between pulls).
+fn podman_pulls(policy_dir: &Path, image: &str) -> Result<(), String> {
+    let scratch = tempfile::tempdir().unwrap();
+    let home = scratch.path().join("home");
+    let registries = home.join(".config/containers/registries.d");
+    std::fs::create_dir_all(&registries).unwrap();
+    let yaml = policy_dir.join("registries.d/quorate.yaml");
+    std::fs::copy(&yaml, registries.join("quorate.yaml")).unwrap();
+    let out = run(Command::new("podman")
+        .env("HOME", &home)
+        .args(["--storage-driver", "vfs", "--root"])
+        .arg(scratch.path().join("store"))
+        .arg("--runroot")
+        .arg(scratch.path().join("run"))
+        .args([
+            "pull",
+            "--quiet",
+            "--tls-verify=false",
+            "--signature-policy",
+        ])
+        .arg(policy_dir.join("policy.json"))
+        .arg(image));
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+/// What `skopeo copy` says with the same files.
+fn skopeo_copies(policy_dir: &Path, image: &str) -> Result<(), String> {
+    let scratch = tempfile::tempdir().unwrap();
+    let out = run(Command::new("skopeo")
+        .arg("--policy")
+        .arg(policy_dir.join("policy.json"))
+        .arg("--registries.d")
+        .arg(policy_dir.join("registries.d"))
+        .args(["copy", "--quiet", "--src-tls-verify=false"])
+        .arg(format!("docker://{image}"))
+        .arg(format!("dir:{}", scratch.path().join("copy").display())));
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+fn consumers_here() -> bool {
+    have("podman") && have("skopeo") && have("docker-registry")
+}
+
+/// Writes the policy for `scope` with a lookaside URL into a new directory.
+fn export(ws: &Ws, args: &[&str]) -> PathBuf {
+    let out = ws
+        .path()
+        .join(format!("policy-{}", hex_sha256(args.join(" ").as_bytes())));
+    let mut full = vec!["policy", "export", "-o", out.to_str().unwrap()];
+    full.extend_from_slice(args);
+    let run = ws.run(&full);
+    assert_eq!(run.code, 0, "{run:?}");
+    out
+}
+
+/// Places the signatures of `signers` (each key once) as signature-1, 2, … of the image,
+/// replacing what was there.
+fn signed_by(ws: &Ws, reference: &str, digest: &str, signers: &[&TestKey]) {
+    let dir = ws.image_dir("img", digest);
+    let _ = std::fs::remove_dir_all(&dir);
+    for (i, key) in signers.iter().enumerate() {
+        ws.put(
+            "img",
+            digest,
+            i as u32 + 1,
+            &sign(key.primary_pair(), &payload(reference, digest)),
+        );
+    }
+}
+
+/// k = 2 of 3 and k = 3 of 4, with podman and skopeo: fewer than k people (however many keys
+/// or files) are refused, k people pull; a tampered or misplaced signature adds nobody; the
+/// lookaside served over HTTP answers as file:// does; a mirror pulls through remapIdentity.
+#[test]
+fn podman_needs_the_quorum_the_generated_policy_asks_for() {
+    if !consumers_here() {
+        return;
+    }
+    let registry = registry();
+    let port = registry.port;
+    let digest = push_image(&registry, "stagex/img", "one");
+    let other_digest = push_image(&registry, "stagex/other", "two");
+    let reference = format!("127.0.0.1:{port}/stagex/img:1.0");
+    let image = format!("127.0.0.1:{port}/stagex/img@sha256:{digest}");
+
+    let alice = TestKey::new("alice");
+    let alice2 = TestKey::new("alice-second");
+    let bob = TestKey::new("bob");
+    let carol = TestKey::new("carol");
+    let dave = TestKey::new("dave");
+    let ws = Ws::new(&[
+        ("alice", &[&alice, &alice2]),
+        ("bob", &[&bob]),
+        ("carol", &[&carol]),
+    ]);
+    let scope = format!("127.0.0.1:{port}/stagex");
+    let file_url = format!("file://{}", ws.path().join("signatures").display());
+    let policy = export(&ws, &["--scope", &scope, "--lookaside", &file_url]);
+    let text = std::fs::read_to_string(policy.join("policy.json")).unwrap();
+    let parsed: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        parsed["transports"]["docker"][&scope]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    assert_eq!(parsed["default"][0]["type"], "reject");
+
+    let refused = |why: &str| {
+        let pulled = podman_pulls(&policy, &image);
+        assert!(pulled.is_err(), "podman pulled with {why}");
+        assert!(
+            skopeo_copies(&policy, &image).is_err(),
+            "skopeo copied with {why}"
+        );
+    };
+    refused("no signature");
+    signed_by(&ws, &reference, &digest, &[&alice]);
+    refused("alice alone");
+    signed_by(&ws, &reference, &digest, &[&alice, &alice2]);
+    refused("alice with two keys");
+    // bob's signature, one bit flipped.
+    signed_by(&ws, &reference, &digest, &[&alice, &bob]);
+    let bob_file = ws.image_dir("img", &digest).join("signature-2");
+    let mut bytes = std::fs::read(&bob_file).unwrap();
+    let last = bytes.len() - 3;
+    bytes[last] ^= 1;
+    std::fs::write(&bob_file, bytes).unwrap();
+    refused("alice and a tampered signature of bob's");
+    // bob's signature of another image, copied here.
+    let other_ref = format!("127.0.0.1:{port}/stagex/other:1.0");
+    std::fs::write(
+        &bob_file,
+        sign(bob.primary_pair(), &payload(&other_ref, &other_digest)),
+    )
+    .unwrap();
+    refused("alice and bob's signature of another image");
+    // A stranger's valid signature is no maintainer's.
+    signed_by(&ws, &reference, &digest, &[&alice, &dave]);
+    refused("alice and a stranger");
+
+    signed_by(&ws, &reference, &digest, &[&alice, &bob]);
+    podman_pulls(&policy, &image).unwrap();
+    skopeo_copies(&policy, &image).unwrap();
+    signed_by(&ws, &reference, &digest, &[&carol, &alice2]);
+    podman_pulls(&policy, &image).unwrap();
+    // quorate's gate agrees.
+    let asked = format!("{reference}@sha256:{digest}");
+    assert_eq!(ws.run(&["gate", &asked]).code, 0);
+
+    // The same lookaside served over HTTP: the same answers.
+    let server = http_server(&ws.path().join("signatures"));
+    let http_url = format!("http://127.0.0.1:{}/", server.port);
+    let over_http = export(&ws, &["--scope", &scope, "--lookaside", &http_url]);
+    podman_pulls(&over_http, &image).unwrap();
+    signed_by(&ws, &reference, &digest, &[&alice]);
+    assert!(podman_pulls(&over_http, &image).is_err());
+
+    // A mirror: pulled as localhost:PORT/stagex/img, signed as 127.0.0.1:PORT/stagex/img.
+    let mirror = format!("localhost:{port}/stagex={scope}");
+    let mirrored = export(
+        &ws,
+        &[
+            "--scope",
+            &scope,
+            "--mirror",
+            &mirror,
+            "--lookaside",
+            &file_url,
+        ],
+    );
+    let via_mirror = format!("localhost:{port}/stagex/img@sha256:{digest}");
+    assert!(podman_pulls(&mirrored, &via_mirror).is_err());
+    signed_by(&ws, &reference, &digest, &[&alice, &bob]);
+    podman_pulls(&mirrored, &via_mirror).unwrap();
+
+    // k = 3 of 4: two refused, three pull.
+    let ws4 = Ws::new(&[
+        ("alice", &[&alice]),
+        ("bob", &[&bob]),
+        ("carol", &[&carol]),
+        ("dave", &[&dave]),
+    ]);
+    let file_url4 = format!("file://{}", ws4.path().join("signatures").display());
+    let policy4 = export(
+        &ws4,
+        &[
+            "--scope",
+            &scope,
+            "--lookaside",
+            &file_url4,
+            "--threshold",
+            "3",
+        ],
+    );
+    let parsed: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(policy4.join("policy.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        parsed["transports"]["docker"][&scope]
+            .as_array()
+            .unwrap()
+            .len(),
+        6
+    );
+    signed_by(&ws4, &reference, &digest, &[&bob, &dave]);
+    assert!(podman_pulls(&policy4, &image).is_err());
+    signed_by(&ws4, &reference, &digest, &[&bob, &dave, &alice]);
+    podman_pulls(&policy4, &image).unwrap();
+}
+
+/// `policy check`: the generated policy needs k; StageX's documented policy (one signedBy over
+/// the whole keyring) needs 1; an accepting default or a stranger's key is named.
+#[test]
+fn policy_check_counts_people_not_requirements() {
+    let keys = [
+        TestKey::new("alice"),
+        TestKey::new("bob"),
+        TestKey::new("carol"),
+    ];
+    let ws = Ws::new(&[
+        ("alice", &[&keys[0]]),
+        ("bob", &[&keys[1]]),
+        ("carol", &[&keys[2]]),
+    ]);
+    let generated = export(&ws, &["--threshold", "3"]);
+    let run = ws.run(&[
+        "policy",
+        "check",
+        "--json",
+        generated.join("policy.json").to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(json["threshold"], 2);
+    assert_eq!(json["scopes"][0]["scope"], "docker.io/stagex");
+    assert_eq!(json["scopes"][0]["min_maintainers"], 3);
+
+    // StageX's documented policy, with the keyring `keyring export` writes.
+    let keyring = ws.path().join("stagex-keyring.pgp");
+    assert_eq!(
+        ws.run(&["keyring", "export", "-o", keyring.to_str().unwrap()])
+            .code,
+        0
+    );
+    let stranger = TestKey::new("mallory");
+    let stranger_file = ws.path().join("mallory.pgp");
+    std::fs::write(&stranger_file, stranger.public()).unwrap();
+    let documented = serde_json::json!({
+        "default": [{"type": "reject"}],
+        "transports": {"docker": {
+            "docker.io/stagex": [{"type": "signedBy", "keyType": "GPGKeys",
+                "keyPath": keyring, "signedIdentity": {"type": "matchRepoDigestOrExact"}}],
+            "quay.io/stagex": [{"type": "signedBy", "keyType": "GPGKeys",
+                "keyPaths": [keyring, stranger_file],
+                "signedIdentity": {"type": "remapIdentity", "prefix": "quay.io/stagex",
+                    "signedPrefix": "docker.io/stagex"}}],
+        }}
+    });
+    let path = ws.path().join("documented.json");
+    std::fs::write(&path, documented.to_string()).unwrap();
+    let run = ws.run(&["policy", "check", "--json", path.to_str().unwrap()]);
+    assert_eq!(run.code, 1, "{run:?}");
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let scopes = json["scopes"].as_array().unwrap();
+    assert_eq!(scopes[0]["scope"], "docker.io/stagex");
+    assert_eq!(scopes[0]["min_maintainers"], 1);
+    assert_eq!(scopes[1]["min_maintainers"], 0, "{json}");
+    assert!(
+        scopes[1]["also_satisfied_by"][0]
+            .as_str()
+            .unwrap()
+            .contains(&stranger.fingerprint()),
+        "{json}"
+    );
+
+    // --scope resolves as podman does: a repository under a listed namespace, and the default.
+    let run = ws.run(&[
+        "policy",
+        "check",
+        "--scope",
+        "docker.io/stagex/pallet-rust",
+        generated.join("policy.json").to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("needs 3 maintainers"), "{}", run.stdout);
+    let accepting =
+        serde_json::json!({"default": [{"type": "insecureAcceptAnything"}], "transports": {}});
+    std::fs::write(&path, accepting.to_string()).unwrap();
+    let run = ws.run(&[
+        "policy",
+        "check",
+        "--scope",
+        "docker.io/stagex",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stdout.contains("insecureAcceptAnything"),
+        "{}",
+        run.stdout
+    );
+
+    // Bad input: exit 2, one line naming the file.
+    std::fs::write(&path, "{").unwrap();
+    let run = ws.run(&["policy", "check", path.to_str().unwrap()]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("documented.json"), "{run:?}");
+}
+
+/// `policy export`: merges into an existing policy without touching what is not its own, refuses
+/// a threshold that can never pass and warns, by name, about maintainers podman may refuse.
+#[test]
+fn policy_export_merges_refuses_and_warns() {
+    let alice = TestKey::new("alice");
+    let bob = TestKey::with_signing_subkey("bob");
+    let carol = TestKey::new("carol");
+    let mut expired = carol.clone();
+    expired.set_expiry(Some(days(1)), std::time::SystemTime::now() - days(29));
+    let ws = Ws::new(&[
+        ("alice", &[&alice]),
+        ("bob", &[&bob]),
+        ("carol", &[&expired]),
+    ]);
+    let mine = serde_json::json!({
+        "default": [{"type": "insecureAcceptAnything"}],
+        "transports": {
+            "docker": {
+                "docker.io/library": [{"type": "insecureAcceptAnything"}],
+                "docker.io/stagex": [{"type": "insecureAcceptAnything"}],
+            },
+            "docker-daemon": {"": [{"type": "insecureAcceptAnything"}]},
+        }
+    });
+    let merge = ws.path().join("mine.json");
+    std::fs::write(&merge, mine.to_string()).unwrap();
+    let out = ws.path().join("out");
+    let run = ws.run(&[
+        "policy",
+        "export",
+        "-o",
+        out.to_str().unwrap(),
+        "--merge",
+        merge.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("3 signedBy requirements"), "{run:?}");
+    assert!(run.stderr.contains("bob signs with a subkey"), "{run:?}");
+    assert!(
+        run.stderr.contains("carol has no key that can sign now"),
+        "{run:?}"
+    );
+    assert!(
+        run.stderr.contains("not reachable on podman before 5.37"),
+        "{run:?}"
+    );
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("policy.json")).unwrap()).unwrap();
+    let mut expected = mine.clone();
+    expected["transports"]["docker"]["docker.io/stagex"] =
+        written["transports"]["docker"]["docker.io/stagex"].clone();
+    assert_eq!(written, expected, "only quorate's scope changed");
+    assert_eq!(
+        written["transports"]["docker"]["docker.io/stagex"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    assert!(!out.join("registries.d").exists());
+
+    let run = ws.run(&[
+        "policy",
+        "export",
+        "-o",
+        out.to_str().unwrap(),
+        "--threshold",
+        "4",
+    ]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("can never pass"), "{run:?}");
+    let run = ws.run(&[
+        "policy",
+        "export",
+        "-o",
+        out.to_str().unwrap(),
+        "--mirror",
+        "quay.io",
+    ]);
+    assert_eq!(run.code, 2, "{run:?}");
+    std::fs::write(&merge, "[]").unwrap();
+    let run = ws.run(&[
+        "policy",
+        "export",
+        "-o",
+        out.to_str().unwrap(),
+        "--merge",
+        merge.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("mine.json"), "{run:?}");
+}
