@@ -279,6 +279,10 @@ pub struct JudgeArgs {
     /// are in the repository holding signatures/), not from the working tree.
     #[arg(long, value_name = "REV")]
     pub at: Option<String>,
+    /// Read the signatures from a published lookaside (https://, http:// or file://) as podman
+    /// reads them, instead of signatures/.
+    #[arg(long, value_name = "URL")]
+    pub lookaside: Option<String>,
 }
 
 fn parse_time(text: &str) -> Result<std::time::SystemTime, String> {

@@ -11,6 +11,7 @@ pub mod git;
 pub mod history;
 pub mod keyring;
 pub mod keystate;
+pub mod lookaside;
 pub mod maintainers;
 pub mod message;
 pub mod oci;

@@ -87,6 +87,30 @@ pub fn check_image(
         signers: Vec::new(),
         missing: Vec::new(),
     };
+    let digest = reference.digest().expect("an image reference has a digest");
+    let expected = Expected {
+        reference: Some(reference),
+        directory: Some((reference.path(), digest)),
+    };
+    // A published lookaside is read as podman reads it: served files are contiguous by
+    // construction, and a failure to read is the whole image's, as it fails podman's pull.
+    if let Some(lookaside) = &workspace.lookaside {
+        report.directory = PathBuf::from(lookaside.image_url(reference));
+        match lookaside.fetch(reference) {
+            Ok(served) => {
+                for file in served {
+                    report.files.push(FileReport {
+                        number: file.number,
+                        path: PathBuf::from(file.url),
+                        verdict: verifier.verify_bytes(&file.bytes, &expected),
+                    });
+                }
+            }
+            Err(e) => report.directory_error = Some(e.to_string()),
+        }
+        count_people(workspace, &mut report);
+        return report;
+    }
     let source = workspace.source.as_ref();
     let listing = match tree::list(source, &directory, &workspace.signatures_dir) {
         Ok(listing) => listing,
@@ -95,11 +119,6 @@ pub fn check_image(
             report.missing = holders(workspace);
             return report;
         }
-    };
-    let digest = reference.digest().expect("an image reference has a digest");
-    let expected = Expected {
-        reference: Some(reference),
-        directory: Some((reference.path(), digest)),
     };
     for entry in &listing.entries {
         let mut position = Vec::new();
@@ -140,6 +159,12 @@ pub fn check_image(
             verdict,
         });
     }
+    count_people(workspace, &mut report);
+    report
+}
+
+/// Counts each maintainer once, marking their further valid files, and names who has not signed.
+fn count_people(workspace: &Workspace, report: &mut ImageReport) {
     for file in &mut report.files {
         if !file.verdict.counts() {
             continue;
@@ -163,7 +188,6 @@ pub fn check_image(
         .into_iter()
         .filter(|h| !report.signers.contains(h))
         .collect();
-    report
 }
 
 /// Maintainers who hold at least one key: the people who could sign.

@@ -92,6 +92,9 @@ pub struct Workspace {
     pub keyring: Keyring,
     /// quorate.toml, or the defaults.
     pub config: Config,
+    /// Where signatures are read from instead of signatures/ (`--lookaside URL`): what is
+    /// published, read as podman reads it.
+    pub lookaside: Option<crate::lookaside::Lookaside>,
 }
 
 impl Workspace {
@@ -159,6 +162,7 @@ impl Workspace {
             maintainers,
             keyring,
             config,
+            lookaside: None,
         })
     }
 

@@ -61,10 +61,15 @@ fn load(options: &WorkspaceOptions) -> Result<Workspace, Failure> {
 
 /// The workspace as the judging options ask for it: the working tree, or `--at REV`.
 fn load_judged(options: &WorkspaceOptions, args: &JudgeArgs) -> Result<Workspace, Failure> {
-    match &args.at {
-        Some(rev) => Workspace::load_at(options, rev).map_err(Failure::input),
-        None => load(options),
+    let mut workspace = match &args.at {
+        Some(rev) => Workspace::load_at(options, rev).map_err(Failure::input)?,
+        None => load(options)?,
+    };
+    if let Some(url) = &args.lookaside {
+        workspace.lookaside =
+            Some(quorate::lookaside::Lookaside::new(url).map_err(Failure::input)?);
     }
+    Ok(workspace)
 }
 
 /// The verifier the judging options ask for.
