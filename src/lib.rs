@@ -24,6 +24,7 @@ pub mod sign;
 pub mod source;
 pub mod sync;
 pub mod tree;
+pub mod trust;
 pub mod verify;
 pub mod withdraw;
 pub mod workspace;
