@@ -4,12 +4,14 @@
 //! pushes. Local work uses git2; fetching and pushing call the user's `git`, so credentials and
 //! remotes just work.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use git2::{Delta, DiffOptions, Oid, Repository, Sort};
 
 use crate::reference::Reference;
+use crate::tree::{TreeError, MAX_SIGNATURES};
 use crate::verify::{Expected, Verifier};
 use crate::workspace::Workspace;
 
@@ -33,6 +35,10 @@ pub enum SyncError {
         /// Its reasons.
         why: String,
     },
+    /// A replayed signature would land past the 128 podman reads: refused as `sign` refuses it
+    /// (exit 1).
+    #[error(transparent)]
+    Tree(#[from] TreeError),
     /// `git fetch` or `git push` failed (exit 1).
     #[error("{0}")]
     Git(String),
@@ -57,6 +63,13 @@ pub struct Synced {
     pub tip: Option<Oid>,
     /// Where it was pushed.
     pub pushed_to: Option<String>,
+}
+
+/// One local commit to replay, and where each of its files lands.
+struct Replay {
+    commit: Oid,
+    /// (original path, new path, blob).
+    placed: Vec<(PathBuf, PathBuf, Oid)>,
 }
 
 /// Fetches `branch` from `remote`, replays, verifies, and pushes to `push_to` (default: the
@@ -100,91 +113,26 @@ pub fn sync(
     let local: Vec<Oid> = walk.collect::<Result<_, _>>()?;
 
     let mut synced = Synced::default();
+    // Every refusal is decided here, before any object is written or anything moves.
+    let plan = plan_replay(
+        &repo,
+        &local,
+        remote_tip,
+        &prefix,
+        workspace,
+        verifier,
+        &mut synced,
+    )?;
     let mut tip = repo.find_commit(remote_tip)?;
-    for id in &local {
-        let commit = repo.find_commit(*id)?;
-        let parent_tree = commit.parent(0).ok().map(|p| p.tree()).transpose()?;
-        let mut options = DiffOptions::new();
-        let diff = repo.diff_tree_to_tree(
-            parent_tree.as_ref(),
-            Some(&commit.tree()?),
-            Some(&mut options),
-        )?;
-        let mut added = Vec::new();
-        for delta in diff.deltas() {
-            let path = delta
-                .new_file()
-                .path()
-                .map(Path::to_path_buf)
-                .unwrap_or_default();
-            if delta.status() != Delta::Added || !path.starts_with(&prefix) {
-                return Err(SyncError::NotASignatureCommit(
-                    id.to_string()[..12].to_string(),
-                ));
-            }
-            added.push((path, delta.new_file().id()));
-        }
-        if commit.parent_count() > 1 {
-            // A merge brings nothing of its own here: what it merged is replayed on its own.
-            continue;
-        }
-        let mut tree = tip.tree()?;
-        let mut placed_here = Vec::new();
-        for (path, blob) in added {
-            let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            let target = if crate::tree::signature_number(name).is_some() {
-                let taken = numbers_in(&repo, &tree, &dir)?;
-                if taken.values().any(|b| *b == blob) {
-                    synced.already_there.push(path.clone());
-                    continue;
-                }
-                let free = (1..)
-                    .find(|n| !taken.contains_key(n))
-                    .expect("a free number exists");
-                dir.join(format!("signature-{free}"))
-            } else {
-                path.clone()
-            };
-            let mut update = git2::build::TreeUpdateBuilder::new();
-            update.upsert(
-                target.to_string_lossy().as_ref(),
-                blob,
-                git2::FileMode::Blob,
-            );
-            tree = repo.find_tree(update.create_updated(&repo, &tree)?)?;
-            placed_here.push((path, target));
-        }
-        if placed_here.is_empty() {
-            continue;
-        }
-        for (_, target) in &placed_here {
-            check_replayed(&repo, &tree, &prefix, target, workspace, verifier)?;
-        }
-        let mut message = commit.message().unwrap_or("").trim_end().to_string();
-        let renamed: Vec<String> = placed_here
-            .iter()
-            .filter(|(from, to)| from != to)
-            .map(|(from, to)| {
-                format!(
-                    "Renumbered by quorate sync: {} -> {}",
-                    from.display(),
-                    to.display()
-                )
-            })
-            .collect();
-        if !renamed.is_empty() {
-            message.push_str("\n\n");
-            message.push_str(&renamed.join("\n"));
-        }
-        message.push('\n');
-        let committer = repo
-            .signature()
-            .unwrap_or_else(|_| commit.committer().to_owned());
-        let new = repo.commit(None, &commit.author(), &committer, &message, &tree, &[&tip])?;
-        tip = repo.find_commit(new)?;
+    for replay in &plan {
+        tip = replay_commit(&repo, &tip, replay)?;
         synced.replayed += 1;
-        synced.placed.extend(placed_here);
+        synced.placed.extend(
+            replay
+                .placed
+                .iter()
+                .map(|(from, to, _)| (from.clone(), to.clone())),
+        );
     }
 
     // Move the branch and the work tree to the result (a fast-forward when nothing was local).
@@ -211,6 +159,128 @@ pub fn sync(
     Ok(synced)
 }
 
+/// Decides where each file of each local commit lands on top of the remote tip, and checks
+/// each would count there: every refusal happens here, before anything is written.
+fn plan_replay(
+    repo: &Repository,
+    local: &[Oid],
+    remote_tip: Oid,
+    prefix: &Path,
+    workspace: &Workspace,
+    verifier: &Verifier,
+    synced: &mut Synced,
+) -> Result<Vec<Replay>, SyncError> {
+    let remote_tree = repo.find_commit(remote_tip)?.tree()?;
+    // Per image directory: the numbers taken so far, on the remote and by earlier replays.
+    let mut taken: BTreeMap<PathBuf, BTreeMap<u32, Oid>> = BTreeMap::new();
+    let mut plan = Vec::new();
+    for id in local {
+        let commit = repo.find_commit(*id)?;
+        let parent_tree = commit.parent(0).ok().map(|p| p.tree()).transpose()?;
+        let mut options = DiffOptions::new();
+        let diff = repo.diff_tree_to_tree(
+            parent_tree.as_ref(),
+            Some(&commit.tree()?),
+            Some(&mut options),
+        )?;
+        let mut added = Vec::new();
+        for delta in diff.deltas() {
+            let path = delta
+                .new_file()
+                .path()
+                .map(Path::to_path_buf)
+                .unwrap_or_default();
+            if delta.status() != Delta::Added || !path.starts_with(prefix) {
+                return Err(SyncError::NotASignatureCommit(
+                    id.to_string()[..12].to_string(),
+                ));
+            }
+            added.push((path, delta.new_file().id()));
+        }
+        if commit.parent_count() > 1 {
+            // A merge brings nothing of its own here: what it merged is replayed on its own.
+            continue;
+        }
+        let mut placed = Vec::new();
+        for (path, blob) in added {
+            let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            let target = if crate::tree::signature_number(name).is_some() {
+                let numbers = match taken.entry(dir.clone()) {
+                    std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+                    std::collections::btree_map::Entry::Vacant(e) => {
+                        e.insert(numbers_in(repo, &remote_tree, &dir)?)
+                    }
+                };
+                if numbers.values().any(|b| *b == blob) {
+                    synced.already_there.push(path.clone());
+                    continue;
+                }
+                // The lowest free number, never past what podman reads: signature-129 would
+                // be pushed and never seen, so it is refused exactly as sign refuses it.
+                let Some(free) = (1..=MAX_SIGNATURES).find(|n| !numbers.contains_key(n)) else {
+                    return Err(TreeError::Full(dir).into());
+                };
+                numbers.insert(free, blob);
+                dir.join(format!("signature-{free}"))
+            } else {
+                path.clone()
+            };
+            check_replayed(repo, blob, prefix, &target, workspace, verifier)?;
+            placed.push((path, target, blob));
+        }
+        if !placed.is_empty() {
+            plan.push(Replay {
+                commit: *id,
+                placed,
+            });
+        }
+    }
+    Ok(plan)
+}
+
+/// Writes one planned commit on top of `tip`, with the original's author and message and the
+/// renumbering noted.
+fn replay_commit<'r>(
+    repo: &'r Repository,
+    tip: &git2::Commit<'r>,
+    replay: &Replay,
+) -> Result<git2::Commit<'r>, SyncError> {
+    let commit = repo.find_commit(replay.commit)?;
+    let mut update = git2::build::TreeUpdateBuilder::new();
+    for (_, target, blob) in &replay.placed {
+        update.upsert(
+            target.to_string_lossy().as_ref(),
+            *blob,
+            git2::FileMode::Blob,
+        );
+    }
+    let tree = repo.find_tree(update.create_updated(repo, &tip.tree()?)?)?;
+    let mut message = commit.message().unwrap_or("").trim_end().to_string();
+    let renamed: Vec<String> = replay
+        .placed
+        .iter()
+        .filter(|(from, to, _)| from != to)
+        .map(|(from, to, _)| {
+            format!(
+                "Renumbered by quorate sync: {} -> {}",
+                from.display(),
+                to.display()
+            )
+        })
+        .collect();
+    if !renamed.is_empty() {
+        message.push_str("\n\n");
+        message.push_str(&renamed.join("\n"));
+    }
+    message.push('\n');
+    let committer = repo
+        .signature()
+        .unwrap_or_else(|_| commit.committer().to_owned());
+    let new = repo.commit(None, &commit.author(), &committer, &message, &tree, &[tip])?;
+    Ok(repo.find_commit(new)?)
+}
+
 fn ensure_clean(repo: &Repository, prefix: &Path) -> Result<(), SyncError> {
     let mut options = git2::StatusOptions::new();
     options.include_untracked(true);
@@ -232,8 +302,8 @@ fn numbers_in(
     repo: &Repository,
     tree: &git2::Tree,
     dir: &Path,
-) -> Result<std::collections::BTreeMap<u32, Oid>, SyncError> {
-    let mut out = std::collections::BTreeMap::new();
+) -> Result<BTreeMap<u32, Oid>, SyncError> {
+    let mut out = BTreeMap::new();
     let Ok(entry) = tree.get_path(dir) else {
         return Ok(out);
     };
@@ -246,10 +316,10 @@ fn numbers_in(
     Ok(out)
 }
 
-/// A replayed signature must count for its image, as the tree now holds it.
+/// A replayed signature must count for its image, in the directory it lands in.
 fn check_replayed(
     repo: &Repository,
-    tree: &git2::Tree,
+    blob: Oid,
     prefix: &Path,
     target: &Path,
     workspace: &Workspace,
@@ -272,7 +342,7 @@ fn check_replayed(
         .unwrap_or_else(|_| "docker.io".into());
     let reference = Reference::with_parts(&format!("{domain}/{path}"), None, Some(digest.clone()))
         .map_err(|e| fail(e.to_string()))?;
-    let blob = repo.find_blob(tree.get_path(target)?.id())?;
+    let blob = repo.find_blob(blob)?;
     let verdict = verifier.verify_bytes(
         blob.content(),
         &Expected {

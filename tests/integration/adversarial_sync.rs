@@ -1,0 +1,181 @@
+//! `quorate sync` under attack and under contention: a signer running while sync replays, a
+//! remote that would push a replay past podman's 128 signatures, and a remote that changes the
+//! trust root. Real clones of a real bare remote, real git, real keys.
+
+use std::path::{Path, PathBuf};
+
+use crate::common::*;
+
+fn reference(hex: &str) -> String {
+    format!("stagex/pallet-rust:1.0@sha256:{hex}")
+}
+
+/// A workspace published to a bare remote, and clones of it.
+struct Net {
+    _seed: Ws,
+    remote: tempfile::TempDir,
+    clones: tempfile::TempDir,
+}
+
+impl Net {
+    fn new(people: &[(&str, &[&TestKey])], extra: impl FnOnce(&Path)) -> Net {
+        let seed = Ws::new(people);
+        extra(seed.path());
+        commit_all(seed.path(), "workspace");
+        let remote = tempfile::tempdir().unwrap();
+        git(remote.path(), &["init", "-q", "--bare", "-b", "main"]);
+        git(seed.path(), &["push", "-q", self_url(&remote), "main"]);
+        Net {
+            _seed: seed,
+            remote,
+            clones: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn url(&self) -> &str {
+        self_url(&self.remote)
+    }
+
+    /// A clone in `<clones>/<name>`, its git identity set; keys are kept beside it, outside.
+    fn clone(&self, name: &str) -> PathBuf {
+        git(self.clones.path(), &["clone", "-q", self.url(), name]);
+        let path = self.clones.path().join(name);
+        git(&path, &["config", "user.name", name]);
+        git(
+            &path,
+            &["config", "user.email", &format!("{name}@example.org")],
+        );
+        path
+    }
+
+    /// The remote's tip of a branch.
+    fn tip(&self, branch: &str) -> String {
+        git(self.remote.path(), &["rev-parse", branch])
+            .trim()
+            .to_string()
+    }
+}
+
+fn self_url(dir: &tempfile::TempDir) -> &str {
+    dir.path().to_str().unwrap()
+}
+
+fn commit_all(dir: &Path, message: &str) {
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-qm", message]);
+}
+
+/// The key's secret beside the clone (outside its work tree).
+fn key_beside(clone: &Path, key: &TestKey) -> PathBuf {
+    let path = clone.with_extension(format!("{}.key", key.name));
+    std::fs::write(&path, key.secret()).unwrap();
+    path
+}
+
+fn sign_in(clone: &Path, key: &TestKey, hex: &str) -> Run {
+    let file = key_beside(clone, key);
+    run_in(
+        clone,
+        &["sign", &reference(hex), "--key", file.to_str().unwrap()],
+    )
+}
+
+fn image_dir(clone: &Path, hex: &str) -> PathBuf {
+    clone.join(format!("signatures/stagex/pallet-rust@sha256={hex}"))
+}
+
+/// Work tree, index and HEAD agree: nothing staged, deleted, modified or left over, and every
+/// signature HEAD holds is in the work tree with HEAD's bytes.
+fn assert_agrees_with_head(clone: &Path) {
+    let status = git(clone, &["status", "--porcelain", "--untracked-files=all"]);
+    assert_eq!(
+        status,
+        "",
+        "{}: the work tree or index differs from HEAD",
+        clone.display()
+    );
+    let committed = git(
+        clone,
+        &["ls-tree", "-r", "--name-only", "HEAD", "signatures"],
+    );
+    for path in committed.lines() {
+        assert!(
+            clone.join(path).is_file(),
+            "{path} is committed but missing from the work tree"
+        );
+        assert_eq!(
+            git(clone, &["hash-object", path]),
+            git(clone, &["rev-parse", &format!("HEAD:{path}")]),
+            "{path} differs from HEAD"
+        );
+    }
+}
+
+fn signature_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort_by_key(|n| quorate::tree::signature_number(n));
+    names
+}
+
+/// Finding 8: the remote already holds 128 signatures of the image, so a replay would land as
+/// signature-129, which podman never reads. sync refuses as sign does, before anything is
+/// written, moved or pushed; at 127 the replay lands as signature-128 and sync succeeds.
+#[test]
+fn sync_refuses_a_replay_past_podmans_limit() {
+    let alice = TestKey::new("alice");
+    let bob = TestKey::new("bob");
+    let net = Net::new(&[("alice", &[&alice]), ("bob", &[&bob])], |_| {});
+    let mine = net.clone("alice");
+    let theirs = net.clone("bob");
+    let dir = image_dir(&theirs, HEX_A);
+    std::fs::create_dir_all(&dir).unwrap();
+    for n in 1..=128 {
+        std::fs::write(dir.join(format!("signature-{n}")), format!("filler {n}")).unwrap();
+    }
+    commit_all(&theirs, "128 signatures");
+    git(&theirs, &["push", "-q", "origin", "main"]);
+    // sign's own refusal at 128, to compare with.
+    let refused = sign_in(&theirs, &bob, HEX_A);
+    assert_eq!(refused.code, 1, "{refused:?}");
+    let limit =
+        format!("pallet-rust@sha256={HEX_A}: already holds 128 signatures, all podman reads");
+    assert!(refused.stderr.contains(&limit), "{refused:?}");
+
+    // Two local commits: B's replay is fine, A's is not; neither may be written.
+    assert_eq!(sign_in(&mine, &alice, HEX_B).code, 0);
+    assert_eq!(sign_in(&mine, &alice, HEX_A).code, 0);
+    // Fetched beforehand, so any object sync wrote would show in the count.
+    git(&mine, &["fetch", "-q", "origin", "main"]);
+    let objects = git(&mine, &["count-objects", "-v"]);
+    let head = git(&mine, &["rev-parse", "HEAD"]);
+    let remote_tip = net.tip("main");
+    for args in [&["sync"][..], &["sync", "--push-to", "alice-signs"]] {
+        let run = run_in(&mine, args);
+        assert_eq!(run.code, 1, "{args:?}: {run:?}");
+        assert!(run.stderr.contains(&limit), "{args:?}: {run:?}");
+        assert_eq!(run.stderr.trim().lines().count(), 1, "{run:?}");
+        assert_eq!(git(&mine, &["rev-parse", "HEAD"]), head);
+        assert_eq!(git(&mine, &["count-objects", "-v"]), objects, "{args:?}");
+        assert_agrees_with_head(&mine);
+        assert_eq!(net.tip("main"), remote_tip);
+        let branches = git(net.remote.path(), &["branch", "--list"]);
+        assert!(!branches.contains("alice-signs"), "{branches}");
+    }
+    assert_eq!(signature_names(&image_dir(&mine, HEX_A)), ["signature-1"]);
+
+    // One fewer on the remote: the replay is the 128th, which podman reads.
+    git(
+        &theirs,
+        &["rm", "-q", &format!("{}/signature-128", dir.display())],
+    );
+    git(&theirs, &["commit", "-qm", "127 signatures"]);
+    git(&theirs, &["push", "-q", "origin", "main"]);
+    let run = run_in(&mine, &["sync"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("signature-128"), "{run:?}");
+    assert!(run.stdout.contains("2 commit(s) replayed"), "{run:?}");
+    assert_agrees_with_head(&mine);
+}
