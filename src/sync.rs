@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Instant;
 
 use git2::{Delta, DiffOptions, Oid, Repository, Sort};
 
@@ -39,7 +40,11 @@ pub enum SyncError {
     /// (exit 1).
     #[error(transparent)]
     Tree(#[from] TreeError),
-    /// `git fetch` or `git push` failed (exit 1).
+    /// The branch or the signatures tree changed after sync read them (someone committed or
+    /// wrote meanwhile): nothing was moved or pushed (exit 1).
+    #[error("{0} while sync ran: nothing was moved or pushed; run sync again")]
+    ChangedMeanwhile(String),
+    /// `git fetch` or `git push` failed, or the repository could not be read or updated (exit 1).
     #[error("{0}")]
     Git(String),
 }
@@ -88,13 +93,18 @@ pub fn sync(
         .ok_or_else(|| SyncError::Setup("the repository is bare".into()))?
         .canonicalize()
         .map_err(|e| SyncError::Setup(e.to_string()))?;
+    // Held until sync returns: sign, add, withdraw and repair commit under this lock, so none of
+    // them moves the branch or rewrites the index between the replay and the checkout (which
+    // would otherwise undo their commit in the work tree).
+    let _turn = crate::git::RepoLock::acquire(&repo, Instant::now() + crate::git::RETRY_FOR)
+        .map_err(|e| SyncError::Git(e.message))?;
     let head_ref = repo
         .find_reference("HEAD")?
         .symbolic_target()
         .map(str::to_string)
         .ok_or_else(|| SyncError::Setup("HEAD is detached: check out a branch to sync".into()))?;
     let current = head_ref.trim_start_matches("refs/heads/").to_string();
-    let branch = branch.map(str::to_string).unwrap_or(current);
+    let branch = branch.map(str::to_string).unwrap_or(current.clone());
     let prefix = crate::source::absolute(&workspace.signatures_dir)
         .strip_prefix(&workdir)
         .map(Path::to_path_buf)
@@ -103,7 +113,7 @@ pub fn sync(
 
     run_git(&workdir, &["fetch", "--quiet", remote, &branch])?;
     let remote_tip = repo.revparse_single("FETCH_HEAD")?.peel_to_commit()?.id();
-    let local_tip = repo.head()?.peel_to_commit()?.id();
+    let local_tip = repo.find_reference(&head_ref)?.peel_to_commit()?.id();
 
     // The local commits the remote does not have, oldest first.
     let mut walk = repo.revwalk()?;
@@ -134,26 +144,55 @@ pub fn sync(
                 .map(|(from, to, _)| (from.clone(), to.clone())),
         );
     }
+    crate::pause("sync-replayed");
 
-    // Move the branch and the work tree to the result (a fast-forward when nothing was local).
-    let old = repo.find_commit(local_tip)?;
-    let mut checkout = git2::build::CheckoutBuilder::new();
-    checkout.safe();
-    repo.checkout_tree(tip.as_object(), Some(&mut checkout))?;
-    repo.reference_matching(&head_ref, tip.id(), true, old.id(), "quorate sync")?;
+    if tip.id() != local_tip {
+        // git's own lock on the branch, held from the check to the move, so not even a plain
+        // `git commit` can slip in between.
+        let mut transaction = repo.transaction()?;
+        transaction.lock_ref(&head_ref).map_err(|_| {
+            SyncError::ChangedMeanwhile(format!("the branch {current} is being updated"))
+        })?;
+        if repo.find_reference(&head_ref)?.peel_to_commit()?.id() != local_tip {
+            return Err(SyncError::ChangedMeanwhile(format!(
+                "the branch {current} moved"
+            )));
+        }
+        if let Err(SyncError::Dirty(_)) = ensure_clean(&repo, &prefix) {
+            return Err(SyncError::ChangedMeanwhile(format!(
+                "{} changed",
+                workspace.display_path(&workspace.signatures_dir)
+            )));
+        }
+        // The work tree first, then the branch: stopped in between, the work tree holds every
+        // signature of both the old and the new tip, none deleted. A safe checkout overwrites
+        // nothing it did not write (a file written meanwhile is a conflict, not a loss).
+        let mut checkout = git2::build::CheckoutBuilder::new();
+        checkout.safe();
+        repo.checkout_tree(tip.as_object(), Some(&mut checkout))
+            .map_err(|e| {
+                SyncError::Git(format!(
+                    "the work tree could not be updated, so {current} was not moved: {}",
+                    crate::maintainers::one_line(e.message())
+                ))
+            })?;
+        transaction.set_target(&head_ref, tip.id(), None, "quorate sync")?;
+        transaction.commit().map_err(|e| {
+            SyncError::Git(format!(
+                "the work tree holds {} but {current} could not be moved to it ({}): run git reset --soft {}",
+                tip.id(),
+                crate::maintainers::one_line(e.message()),
+                tip.id()
+            ))
+        })?;
+    }
     synced.tip = Some(tip.id());
 
     let destination = push_to.unwrap_or(&branch);
     if tip.id() != remote_tip || push_to.is_some() {
-        run_git(
-            &workdir,
-            &[
-                "push",
-                "--quiet",
-                remote,
-                &format!("HEAD:refs/heads/{destination}"),
-            ],
-        )?;
+        // The tip sync verified, not whatever HEAD is by the time git runs.
+        let refspec = format!("{}:refs/heads/{destination}", tip.id());
+        run_git(&workdir, &["push", "--quiet", remote, &refspec])?;
         synced.pushed_to = Some(format!("{remote} {destination}"));
     }
     Ok(synced)

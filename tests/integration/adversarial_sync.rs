@@ -3,6 +3,8 @@
 //! trust root. Real clones of a real bare remote, real git, real keys.
 
 use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use crate::common::*;
 
@@ -84,6 +86,17 @@ fn image_dir(clone: &Path, hex: &str) -> PathBuf {
     clone.join(format!("signatures/stagex/pallet-rust@sha256={hex}"))
 }
 
+fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let end = Instant::now() + limit;
+    while Instant::now() < end {
+        if done() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    done()
+}
+
 /// Work tree, index and HEAD agree: nothing staged, deleted, modified or left over, and every
 /// signature HEAD holds is in the work tree with HEAD's bytes.
 fn assert_agrees_with_head(clone: &Path) {
@@ -118,6 +131,151 @@ fn signature_names(dir: &Path) -> Vec<String> {
         .collect();
     names.sort_by_key(|n| quorate::tree::signature_number(n));
     names
+}
+
+/// Finding 7: `sign` while `sync` is between its replay and moving the branch. sync holds the
+/// lock sign commits under, so sign waits; sync sees the tree changed under it and moves
+/// nothing; sign then commits. Nothing committed ever goes missing from the work tree.
+#[test]
+fn signing_while_sync_runs_never_deletes_a_committed_signature() {
+    let alice = TestKey::new("alice");
+    let bob = TestKey::new("bob");
+    let net = Net::new(&[("alice", &[&alice]), ("bob", &[&bob])], |_| {});
+    let mine = net.clone("alice");
+    let theirs = net.clone("bob");
+    // bob publishes signature-1 of A; alice's own signature-1 of A is replayed as signature-2.
+    assert_eq!(sign_in(&theirs, &bob, HEX_A).code, 0);
+    assert_eq!(run_in(&theirs, &["sync"]).code, 0);
+    assert_eq!(sign_in(&mine, &alice, HEX_A).code, 0);
+
+    let pause = tempfile::tempdir().unwrap();
+    let flag = pause.path().join("paused");
+    let sync = Command::new(env!("CARGO_BIN_EXE_quorate"))
+        .arg("sync")
+        .current_dir(&mine)
+        .env("QUORATE_PAUSE", "sync-replayed")
+        .env("QUORATE_PAUSE_FILE", &flag)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    assert!(
+        wait_until(Duration::from_secs(60), || flag.exists()),
+        "sync never reached its pause"
+    );
+    // While sync holds, alice signs another image.
+    let key = key_beside(&mine, &alice);
+    let mut sign = Command::new(env!("CARGO_BIN_EXE_quorate"))
+        .args(["sign", &reference(HEX_B), "--key", key.to_str().unwrap()])
+        .current_dir(&mine)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let written = image_dir(&mine, HEX_B).join("signature-1");
+    assert!(wait_until(Duration::from_secs(60), || written.exists()
+        || sign.try_wait().unwrap().is_some()));
+    // Unhindered, a signer commits within milliseconds of writing: give it ample time to.
+    wait_until(Duration::from_secs(3), || {
+        sign.try_wait().unwrap().is_some()
+    });
+    std::fs::remove_file(&flag).unwrap();
+    let synced = sync.wait_with_output().unwrap();
+    let signed = sign.wait_with_output().unwrap();
+    let sync_err = String::from_utf8_lossy(&synced.stderr);
+    assert!(
+        signed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&signed.stderr)
+    );
+    assert_agrees_with_head(&mine);
+    assert!(!sync_err.contains("panicked"), "{sync_err}");
+    if !synced.status.success() {
+        assert_eq!(synced.status.code(), Some(1), "{sync_err}");
+        assert!(sync_err.contains("while sync ran"), "{sync_err}");
+    }
+    let head = git(
+        &mine,
+        &["ls-tree", "-r", "--name-only", "HEAD", "signatures"],
+    );
+    assert!(
+        head.contains(&format!("pallet-rust@sha256={HEX_B}/signature-1")),
+        "{head}"
+    );
+
+    // Run again, sync publishes everything.
+    let run = run_in(&mine, &["sync"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_agrees_with_head(&mine);
+    let fresh = net.clone("fresh");
+    assert_eq!(
+        signature_names(&image_dir(&fresh, HEX_A)),
+        ["signature-1", "signature-2"]
+    );
+    assert_eq!(signature_names(&image_dir(&fresh, HEX_B)), ["signature-1"]);
+    let run = run_in(&fresh, &["gate", &reference(HEX_A)]);
+    assert_eq!(run.code, 0, "{run:?}");
+}
+
+/// Finding 7, without quorate's lock: a plain `git commit` (here of a signature written with
+/// `sign --no-commit`) while sync is paused moves the branch. sync sees it moved and touches
+/// nothing; the commit stays whole in the work tree.
+#[test]
+fn a_commit_made_while_sync_runs_is_never_undone() {
+    let alice = TestKey::new("alice");
+    let bob = TestKey::new("bob");
+    let net = Net::new(&[("alice", &[&alice]), ("bob", &[&bob])], |_| {});
+    let mine = net.clone("alice");
+    let theirs = net.clone("bob");
+    assert_eq!(sign_in(&theirs, &bob, HEX_A).code, 0);
+    assert_eq!(run_in(&theirs, &["sync"]).code, 0);
+    assert_eq!(sign_in(&mine, &alice, HEX_A).code, 0);
+
+    let pause = tempfile::tempdir().unwrap();
+    let flag = pause.path().join("paused");
+    let sync = Command::new(env!("CARGO_BIN_EXE_quorate"))
+        .arg("sync")
+        .current_dir(&mine)
+        .env("QUORATE_PAUSE", "sync-replayed")
+        .env("QUORATE_PAUSE_FILE", &flag)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    assert!(
+        wait_until(Duration::from_secs(60), || flag.exists()),
+        "sync never reached its pause"
+    );
+    let key = key_beside(&mine, &alice);
+    let run = run_in(
+        &mine,
+        &[
+            "sign",
+            &reference(HEX_B),
+            "--key",
+            key.to_str().unwrap(),
+            "--no-commit",
+        ],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    git(&mine, &["add", "signatures"]);
+    git(&mine, &["commit", "-qm", "Sign B by hand"]);
+    let moved = git(&mine, &["rev-parse", "HEAD"]);
+    std::fs::remove_file(&flag).unwrap();
+    let synced = sync.wait_with_output().unwrap();
+    assert_agrees_with_head(&mine);
+    assert_eq!(git(&mine, &["rev-parse", "HEAD"]), moved);
+    let sync_err = String::from_utf8_lossy(&synced.stderr);
+    assert_eq!(synced.status.code(), Some(1), "{sync_err}");
+    assert!(
+        sync_err.contains("the branch main moved while sync ran"),
+        "{sync_err}"
+    );
+    let run = run_in(&mine, &["sync"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_agrees_with_head(&mine);
+    let fresh = net.clone("fresh");
+    assert_eq!(signature_names(&image_dir(&fresh, HEX_B)), ["signature-1"]);
 }
 
 /// Finding 8: the remote already holds 128 signatures of the image, so a replay would land as
