@@ -11,8 +11,11 @@ use std::time::Instant;
 
 use git2::{Delta, DiffOptions, Oid, Repository, Sort};
 
+use crate::maintainers::Maintainers;
 use crate::reference::Reference;
+use crate::source::Revision;
 use crate::tree::{TreeError, MAX_SIGNATURES};
+use crate::trust::TrustChange;
 use crate::verify::{Expected, Verifier};
 use crate::workspace::Workspace;
 
@@ -44,7 +47,7 @@ pub enum SyncError {
     /// wrote meanwhile): nothing was moved or pushed (exit 1).
     #[error("{0} while sync ran: nothing was moved or pushed; run sync again")]
     ChangedMeanwhile(String),
-    /// `git fetch` or `git push` failed, or the repository could not be read or updated (exit 1).
+    /// `git fetch` failed, or the repository could not be read or updated (exit 1).
     #[error("{0}")]
     Git(String),
 }
@@ -64,10 +67,17 @@ pub struct Synced {
     pub placed: Vec<(PathBuf, PathBuf)>,
     /// Signatures already on the remote (the same bytes in the same directory): dropped.
     pub already_there: Vec<PathBuf>,
+    /// How the trust root (MAINTAINERS' people and keys, quorate.toml's threshold) of the new
+    /// tip differs from the old local tip's.
+    pub trust_changes: Vec<TrustChange>,
+    /// Why the two trust roots could not be compared, when they could not.
+    pub trust_unreadable: Option<String>,
     /// The new tip.
     pub tip: Option<Oid>,
     /// Where it was pushed.
     pub pushed_to: Option<String>,
+    /// Why the push failed, when it did: the branch has moved to the new tip all the same.
+    pub push_error: Option<String>,
 }
 
 /// One local commit to replay, and where each of its files lands.
@@ -164,6 +174,11 @@ pub fn sync(
                 workspace.display_path(&workspace.signatures_dir)
             )));
         }
+        (synced.trust_changes, synced.trust_unreadable) =
+            match trust_changes(&repo, local_tip, tip.id(), workspace) {
+                Ok(changes) => (changes, None),
+                Err(why) => (Vec::new(), Some(why)),
+            };
         // The work tree first, then the branch: stopped in between, the work tree holds every
         // signature of both the old and the new tip, none deleted. A safe checkout overwrites
         // nothing it did not write (a file written meanwhile is a conflict, not a loss).
@@ -192,8 +207,10 @@ pub fn sync(
     if tip.id() != remote_tip || push_to.is_some() {
         // The tip sync verified, not whatever HEAD is by the time git runs.
         let refspec = format!("{}:refs/heads/{destination}", tip.id());
-        run_git(&workdir, &["push", "--quiet", remote, &refspec])?;
-        synced.pushed_to = Some(format!("{remote} {destination}"));
+        match run_git(&workdir, &["push", "--quiet", remote, &refspec]) {
+            Ok(()) => synced.pushed_to = Some(format!("{remote} {destination}")),
+            Err(e) => synced.push_error = Some(e.to_string()),
+        }
     }
     Ok(synced)
 }
@@ -318,6 +335,42 @@ fn replay_commit<'r>(
         .unwrap_or_else(|_| commit.committer().to_owned());
     let new = repo.commit(None, &commit.author(), &committer, &message, &tree, &[tip])?;
     Ok(repo.find_commit(new)?)
+}
+
+/// What the trust root of `new` changes from that of `old`: MAINTAINERS and quorate.toml read
+/// where the workspace reads them, from each commit (a trust root pinned outside the
+/// repository reads the same either way, so it never shows a change).
+fn trust_changes(
+    repo: &Repository,
+    old: Oid,
+    new: Oid,
+    workspace: &Workspace,
+) -> Result<Vec<TrustChange>, String> {
+    let (old_maintainers, old_threshold) = trust_root_at(repo, old, workspace)?;
+    let (new_maintainers, new_threshold) = trust_root_at(repo, new, workspace)?;
+    Ok(crate::trust::diff(
+        &old_maintainers,
+        old_threshold,
+        &new_maintainers,
+        new_threshold,
+    ))
+}
+
+fn trust_root_at(
+    repo: &Repository,
+    commit: Oid,
+    workspace: &Workspace,
+) -> Result<(Maintainers, Option<u32>), String> {
+    let short = &commit.to_string()[..12];
+    let at = |e: String| format!("at {short}: {e}");
+    let handle = Repository::open(repo.path()).map_err(|e| at(e.message().to_string()))?;
+    let revision =
+        Revision::open(handle, &commit.to_string()).map_err(|e| at(e.message().to_string()))?;
+    let maintainers =
+        Maintainers::load(&revision, &workspace.maintainers_path).map_err(|e| at(e.to_string()))?;
+    let config = crate::workspace::load_config(&revision, &workspace.root.join("quorate.toml"))
+        .map_err(|e| at(e.to_string()))?;
+    Ok((maintainers, config.threshold))
 }
 
 fn ensure_clean(repo: &Repository, prefix: &Path) -> Result<(), SyncError> {

@@ -12,6 +12,23 @@ fn reference(hex: &str) -> String {
     format!("stagex/pallet-rust:1.0@sha256:{hex}")
 }
 
+/// MAINTAINERS as `Ws::new` writes it.
+fn maintainers(people: &[(&str, &[&TestKey])]) -> String {
+    let mut text = String::new();
+    for (handle, keys) in people {
+        text.push_str(&format!(
+            "[people.{handle}]\nname = \"{handle}\"\nemail = \"{handle}@example.org\"\n"
+        ));
+        for (i, key) in keys.iter().enumerate() {
+            text.push_str(&format!(
+                "[keys.{handle}.key{i}]\nid = \"{}\"\n",
+                key.fingerprint()
+            ));
+        }
+    }
+    text
+}
+
 /// A workspace published to a bare remote, and clones of it.
 struct Net {
     _seed: Ws,
@@ -336,4 +353,82 @@ fn sync_refuses_a_replay_past_podmans_limit() {
     assert!(run.stdout.contains("signature-128"), "{run:?}");
     assert!(run.stdout.contains("2 commit(s) replayed"), "{run:?}");
     assert_agrees_with_head(&mine);
+}
+
+/// Finding 11: a remote commit that changes MAINTAINERS or the threshold is named, change by
+/// change, whether sync replays local commits on top of it or only fast-forwards.
+#[test]
+fn sync_names_every_change_a_remote_makes_to_the_trust_root() {
+    let alice = TestKey::new("alice");
+    let alice2 = TestKey::new("alice2");
+    let bob = TestKey::new("bob");
+    let carol = TestKey::new("carol");
+    let mallory = TestKey::new("mallory");
+    let net = Net::new(
+        &[
+            ("alice", &[&alice, &alice2]),
+            ("bob", &[&bob]),
+            ("carol", &[&carol]),
+        ],
+        |dir| std::fs::write(dir.join("quorate.toml"), "threshold = 2\n").unwrap(),
+    );
+    let admin = net.clone("admin");
+    let mine = net.clone("bob");
+    let idle = net.clone("idle");
+    // Someone with push access: mallory in, carol out, alice's second key gone, threshold 1.
+    std::fs::write(
+        admin.join("MAINTAINERS"),
+        maintainers(&[
+            ("alice", &[&alice]),
+            ("bob", &[&bob]),
+            ("mallory", &[&mallory]),
+        ]),
+    )
+    .unwrap();
+    std::fs::write(admin.join("keyring/mallory.asc"), mallory.public()).unwrap();
+    std::fs::write(admin.join("quorate.toml"), "threshold = 1\n").unwrap();
+    commit_all(&admin, "Tidy the maintainers");
+    git(&admin, &["push", "-q", "origin", "main"]);
+
+    let expected = [
+        format!("removed key {} from alice", alice2.fingerprint()),
+        format!("removed maintainer carol ({})", carol.fingerprint()),
+        format!("added maintainer mallory ({})", mallory.fingerprint()),
+        "threshold 2 -> 1".to_string(),
+    ];
+    let said = |run: &Run| -> Vec<String> {
+        run.stdout
+            .lines()
+            .filter_map(|l| l.strip_prefix("sync: the remote changed the trust root: "))
+            .map(str::to_string)
+            .collect()
+    };
+    // bob has a signature to replay on top of the change.
+    assert_eq!(sign_in(&mine, &bob, HEX_A).code, 0);
+    let run = run_in(&mine, &["sync"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(said(&run), expected, "{run:?}");
+    assert_agrees_with_head(&mine);
+    // Nothing new: nothing said.
+    let run = run_in(&mine, &["sync"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(said(&run), Vec::<String>::new(), "{run:?}");
+    // A clone with nothing of its own only fast-forwards, and is told the same.
+    let run = run_in(&idle, &["sync"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(said(&run), expected, "{run:?}");
+    assert_agrees_with_head(&idle);
+    // A trust root that no longer parses is said to be unreadable, naming the file, not skipped.
+    git(&admin, &["pull", "-q", "--ff-only", "origin", "main"]);
+    std::fs::write(admin.join("MAINTAINERS"), "[people.alice\n").unwrap();
+    commit_all(&admin, "Break the maintainers");
+    git(&admin, &["push", "-q", "origin", "main"]);
+    let run = run_in(&idle, &["sync"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let line = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("sync: the trust root could not be compared: "))
+        .unwrap_or_else(|| panic!("{run:?}"));
+    assert!(line.contains("MAINTAINERS: not valid TOML"), "{line}");
 }
