@@ -168,11 +168,15 @@ pub fn sync(
                 "the branch {current} moved"
             )));
         }
-        if let Err(SyncError::Dirty(_)) = ensure_clean(&repo, &prefix) {
-            return Err(SyncError::ChangedMeanwhile(format!(
-                "{} changed",
-                workspace.display_path(&workspace.signatures_dir)
-            )));
+        match ensure_clean(&repo, &prefix) {
+            Ok(()) => {}
+            Err(SyncError::Dirty(_)) => {
+                return Err(SyncError::ChangedMeanwhile(format!(
+                    "{} changed",
+                    workspace.display_path(&workspace.signatures_dir)
+                )))
+            }
+            Err(other) => return Err(other),
         }
         (synced.trust_changes, synced.trust_unreadable) =
             match trust_changes(&repo, local_tip, tip.id(), workspace) {
