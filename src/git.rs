@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use git2::{ErrorCode, Oid, Repository, RepositoryOpenFlags};
 
 /// How long a commit keeps retrying a locked index or a moved branch.
-const RETRY_FOR: Duration = Duration::from_secs(10);
+pub(crate) const RETRY_FOR: Duration = Duration::from_secs(10);
 
 /// A commit that failed.
 #[derive(Debug, thiserror::Error)]
@@ -154,13 +154,15 @@ pub fn commit_changes(
 }
 
 /// `.git/quorate.lock`, holding the owner's process id; removed when dropped. A lock whose owner
-/// is gone (killed mid-commit) is taken over.
-struct RepoLock {
+/// is gone (killed mid-commit) is taken over. Every quorate command that changes the branch,
+/// the index or the work tree's committed files holds it: `commit_changes` while it commits,
+/// `sync` for its whole run.
+pub(crate) struct RepoLock {
     path: PathBuf,
 }
 
 impl RepoLock {
-    fn acquire(repo: &Repository, deadline: Instant) -> Result<RepoLock, GitError> {
+    pub(crate) fn acquire(repo: &Repository, deadline: Instant) -> Result<RepoLock, GitError> {
         use std::io::Write;
         let path = repo.path().join("quorate.lock");
         loop {
@@ -185,7 +187,7 @@ impl RepoLock {
                     if Instant::now() >= deadline {
                         return Err(GitError {
                             message: format!(
-                                "another quorate is committing ({} is held)",
+                                "another quorate is committing or syncing ({} is held)",
                                 path.display()
                             ),
                         });

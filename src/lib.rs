@@ -27,6 +27,7 @@ pub mod sign;
 pub mod source;
 pub mod sync;
 pub mod tree;
+pub mod trust;
 pub mod verify;
 pub mod withdraw;
 pub mod workspace;
@@ -38,6 +39,27 @@ pub(crate) fn failpoint(name: &str) {
     #[cfg(feature = "failpoints")]
     if std::env::var("QUORATE_FAILPOINT").is_ok_and(|v| v == name) {
         std::process::abort();
+    }
+    let _ = name;
+}
+
+/// Holds the process at a named point so a test can run another command meanwhile. Compiled to
+/// nothing unless the `failpoints` feature is on; then `QUORATE_PAUSE=<name>` with
+/// `QUORATE_PAUSE_FILE=<path>` creates that file there and waits (at most two minutes) until
+/// the test removes it.
+#[inline]
+pub(crate) fn pause(name: &str) {
+    #[cfg(feature = "failpoints")]
+    if std::env::var("QUORATE_PAUSE").is_ok_and(|v| v == name) {
+        if let Some(file) = std::env::var_os("QUORATE_PAUSE_FILE") {
+            let file = std::path::PathBuf::from(file);
+            if std::fs::write(&file, std::process::id().to_string()).is_ok() {
+                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+                while file.exists() && std::time::Instant::now() < deadline {
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+            }
+        }
     }
     let _ = name;
 }

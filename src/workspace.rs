@@ -198,7 +198,7 @@ impl Workspace {
     }
 }
 
-fn load_config(source: &dyn Source, path: &Path) -> Result<Config, WorkspaceError> {
+pub(crate) fn load_config(source: &dyn Source, path: &Path) -> Result<Config, WorkspaceError> {
     let fail = |message: String| WorkspaceError::Config {
         path: path.to_path_buf(),
         message,

@@ -319,6 +319,18 @@ pub(crate) fn run_sync(options: &WorkspaceOptions, args: SyncArgs) -> Result<u8,
     for path in &synced.already_there {
         println!("already on the remote: {}", path.display());
     }
+    // Whoever can push can change who counts: such a change is named, never taken in silently.
+    for change in &synced.trust_changes {
+        println!("sync: the remote changed the trust root: {change}");
+    }
+    if let Some(why) = &synced.trust_unreadable {
+        println!("sync: the trust root could not be compared: {why}");
+    }
+    if let Some(why) = &synced.push_error {
+        return Err(Failure::refused(format!(
+            "{why}; your branch holds the synced commits: push them again with quorate sync or git push"
+        )));
+    }
     match &synced.pushed_to {
         Some(to) => println!("{} commit(s) replayed; pushed to {to}", synced.replayed),
         None => println!("up to date with the remote"),

@@ -48,4 +48,5 @@ fn the_threat_model_cites_existing_tests() {
         );
     }
 }
+mod adversarial_sync;
 mod fuzz_seeds;
