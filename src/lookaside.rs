@@ -99,7 +99,9 @@ impl Lookaside {
         let base = url.trim_end_matches('/').to_string();
         if let Some(path) = base.strip_prefix("file://") {
             if !path.starts_with('/') {
-                return Err(fail("a file:// URL needs an absolute path (file:///srv/signatures)"));
+                return Err(fail(
+                    "a file:// URL needs an absolute path (file:///srv/signatures)",
+                ));
             }
             return Ok(Lookaside {
                 location: Location::File,

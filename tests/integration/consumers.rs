@@ -580,3 +580,133 @@ fn policy_export_merges_refuses_and_warns() {
     assert_eq!(run.code, 2, "{run:?}");
     assert!(run.stderr.contains("mine.json"), "{run:?}");
 }
+
+/// A server that answers every request with `status`.
+fn failing_server(status: u16) -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let script = format!(
+        "import http.server\nclass H(http.server.BaseHTTPRequestHandler):\n  def do_GET(self):\n    self.send_response({status}); self.end_headers(); self.wfile.write(b'no')\n  def log_message(self, *a): pass\nhttp.server.HTTPServer(('127.0.0.1', {port}), H).serve_forever()\n"
+    );
+    let mut child = Command::new("python3")
+        .args(["-c", &script])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for(port, &mut child);
+    Server {
+        child,
+        port,
+        _dir: dir,
+    }
+}
+
+/// `--lookaside URL`: verify and gate read what is published, as podman reads it: file:// and
+/// HTTP give the working tree's answers; a file deleted from the server, a gap, an error status
+/// and an oversized file are seen as podman sees them.
+#[test]
+fn the_published_lookaside_is_read_as_podman_reads_it() {
+    let alice = TestKey::new("alice");
+    let bob = TestKey::new("bob");
+    let ws = Ws::new(&[("alice", &[&alice]), ("bob", &[&bob])]);
+    let reference = "docker.io/stagex/pallet-rust:1.0";
+    let asked = format!("stagex/pallet-rust:1.0@sha256:{HEX_A}");
+    ws.put(
+        "pallet-rust",
+        HEX_A,
+        1,
+        &sign(alice.primary_pair(), &payload(reference, HEX_A)),
+    );
+    ws.put(
+        "pallet-rust",
+        HEX_A,
+        2,
+        &sign(bob.primary_pair(), &payload(reference, HEX_A)),
+    );
+    let local = ws.verify_json(&asked);
+
+    // A published copy of the tree, served over HTTP and read through file://.
+    let published = tempfile::tempdir().unwrap();
+    let copy = |from: &Path, to: &Path| {
+        assert!(Command::new("cp")
+            .arg("-r")
+            .arg(from)
+            .arg(to)
+            .status()
+            .unwrap()
+            .success());
+    };
+    copy(&ws.path().join("signatures"), published.path());
+    let root = published.path().join("signatures");
+    let server = http_server(&root);
+    let http = format!("http://127.0.0.1:{}", server.port);
+    let file = format!("file://{}/", root.display());
+    let served_dir = root.join(format!("stagex/pallet-rust@sha256={HEX_A}"));
+    for url in [&http, &format!("{http}/"), &file] {
+        let run = ws.run(&["verify", "--json", "--lookaside", url, &asked]);
+        assert_eq!(run.code, 0, "{url}: {run:?}");
+        let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        assert_eq!(report["signers"], local["signers"], "{url}");
+        assert_eq!(report["files"].as_array().unwrap().len(), 2, "{url}");
+        assert!(
+            report["files"][1]["path"]
+                .as_str()
+                .unwrap()
+                .ends_with(&format!("pallet-rust@sha256={HEX_A}/signature-2")),
+            "{report}"
+        );
+        assert_eq!(
+            ws.run(&["gate", "--lookaside", url, &asked]).code,
+            0,
+            "{url}"
+        );
+    }
+
+    // bob's file deleted from the server: the working tree still passes, what is served does not.
+    std::fs::remove_file(served_dir.join("signature-2")).unwrap();
+    assert_eq!(ws.run(&["gate", &asked]).code, 0);
+    let run = ws.run(&["gate", "--lookaside", &http, &asked]);
+    assert_eq!(run.code, 1, "{run:?}");
+    // A gap hides what follows: podman stops at the first 404.
+    std::fs::copy(
+        ws.image_dir("pallet-rust", HEX_A).join("signature-2"),
+        served_dir.join("signature-3"),
+    )
+    .unwrap();
+    let run = ws.run(&["verify", "--json", "--lookaside", &http, &asked]);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(report["files"].as_array().unwrap().len(), 1, "{report}");
+    assert_eq!(ws.run(&["gate", "--lookaside", &file, &asked]).code, 1);
+
+    // An oversized file fails the image, as it fails podman's pull.
+    std::fs::write(served_dir.join("signature-2"), vec![0xa3; 5 * 1024 * 1024]).unwrap();
+    for url in [&http, &file] {
+        let run = ws.run(&["gate", "--lookaside", url, &asked]);
+        assert_eq!(run.code, 1, "{run:?}");
+        assert!(
+            run.stdout.contains("4 MiB") || run.stderr.contains("4 MiB"),
+            "{run:?}"
+        );
+    }
+    // Any status but 200 and 404 fails the image.
+    let broken = failing_server(500);
+    let url = format!("http://127.0.0.1:{}", broken.port);
+    let run = ws.run(&["verify", "--lookaside", &url, &asked]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        format!("{}{}", run.stdout, run.stderr).contains("HTTP status 500"),
+        "{run:?}"
+    );
+    // Nothing listening: an error, not a hang and not an empty image that "just has no
+    // signatures".
+    drop(broken);
+    let run = ws.run(&["gate", "--lookaside", &url, &asked]);
+    assert_eq!(run.code, 1, "{run:?}");
+    // Not a lookaside URL: bad usage.
+    for bad in ["ftp://example.org/x", "file://relative/path", "https://"] {
+        let run = ws.run(&["verify", "--lookaside", bad, &asked]);
+        assert_eq!(run.code, 2, "{bad}: {run:?}");
+        assert!(run.stderr.contains("--lookaside"), "{run:?}");
+    }
+}
