@@ -63,6 +63,15 @@ pub enum AuditCode {
     Renumbered,
     /// History: a maintainer withdrew a signature with `quorate withdraw`.
     Withdrawn,
+    /// `--published`: a signature in git that the lookaside does not serve.
+    PublishedMissing,
+    /// `--published`: a signature served that git does not hold.
+    PublishedExtra,
+    /// `--published`: a signature served with other bytes than git holds.
+    PublishedDiffers,
+    /// `--published`: the image's signatures cannot be read from the lookaside as podman reads
+    /// them (an HTTP status, a file over 4 MiB, 128 signatures or more, no connection).
+    PublishedUnreadable,
 }
 
 impl AuditCode {
@@ -82,6 +91,10 @@ impl AuditCode {
         AuditCode::Moved,
         AuditCode::Renumbered,
         AuditCode::Withdrawn,
+        AuditCode::PublishedMissing,
+        AuditCode::PublishedExtra,
+        AuditCode::PublishedDiffers,
+        AuditCode::PublishedUnreadable,
     ];
 
     /// The stable kebab-case code.
@@ -198,6 +211,8 @@ pub struct Options {
     pub threshold: u32,
     /// Whether legacy payloads count.
     pub accept_legacy: bool,
+    /// `--published URL`: compare what git holds with what this lookaside serves.
+    pub published: Option<crate::lookaside::Lookaside>,
 }
 
 /// An audit that cannot run. Input errors (exit 2).
@@ -294,6 +309,10 @@ pub fn audit(
         findings.extend(found);
     }
 
+    if let Some(lookaside) = &options.published {
+        findings.extend(published_findings(workspace, lookaside, &targets));
+    }
+
     if options.history {
         if let Some(git) = &git.repo {
             history_findings(workspace, verifier, git, &mut findings)?;
@@ -329,6 +348,62 @@ pub fn audit(
 enum Target {
     Image(Reference),
     Malformed(PathBuf),
+}
+
+/// `--published`: each image's files in git against those the lookaside serves.
+fn published_findings(
+    workspace: &Workspace,
+    lookaside: &crate::lookaside::Lookaside,
+    targets: &[Target],
+) -> Vec<Finding> {
+    use crate::published::{compare, Difference};
+    use rayon::prelude::*;
+    let per_image: Vec<Vec<Finding>> = targets
+        .par_iter()
+        .filter_map(|t| match t {
+            Target::Image(reference) => Some(reference),
+            Target::Malformed(_) => None,
+        })
+        .map(|reference| {
+            let finding = |code: AuditCode, path: String, detail: String| Finding {
+                severity: Severity::Error,
+                code: code.code(),
+                path,
+                detail,
+                commit: None,
+            };
+            compare(workspace, lookaside, reference)
+                .into_iter()
+                .map(|difference| match difference {
+                    Difference::Missing { number, path } => finding(
+                        AuditCode::PublishedMissing,
+                        workspace.display_path(&path),
+                        format!(
+                            "signature-{number} is in git but not served: podman never sees it"
+                        ),
+                    ),
+                    Difference::Extra { number, url } => finding(
+                        AuditCode::PublishedExtra,
+                        url,
+                        format!("signature-{number} is served but not in git: nobody committed it"),
+                    ),
+                    Difference::Differs { number, path, url } => finding(
+                        AuditCode::PublishedDiffers,
+                        workspace.display_path(&path),
+                        format!(
+                            "signature-{number} is served with other bytes than git holds ({url})"
+                        ),
+                    ),
+                    Difference::Unreadable(e) => finding(
+                        AuditCode::PublishedUnreadable,
+                        lookaside.image_url(reference),
+                        e.to_string(),
+                    ),
+                })
+                .collect()
+        })
+        .collect();
+    per_image.into_iter().flatten().collect()
 }
 
 /// The directories under signatures/: image directories, namespaces to descend into, and

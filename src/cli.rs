@@ -181,6 +181,10 @@ pub struct AuditArgs {
     /// Follow signature files through the git history: rollbacks, rewrites, moves, withdrawals.
     #[arg(long)]
     pub history: bool,
+    /// Compare the tree with what this lookaside (https://, http://, file://) serves: files
+    /// missing from it, served but not in git, or served with other bytes.
+    #[arg(long, value_name = "URL", conflicts_with = "lookaside")]
+    pub published: Option<String>,
     /// Distinct maintainers required; quorate.toml may raise it, never lower it.
     #[arg(long, value_name = "N", default_value_t = quorate::workspace::DEFAULT_THRESHOLD,
           value_parser = clap::value_parser!(u32).range(1..))]

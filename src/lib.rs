@@ -17,6 +17,7 @@ pub mod message;
 pub mod oci;
 pub mod payload;
 pub mod policy;
+pub mod published;
 pub mod quorum;
 pub mod reason;
 pub mod rebuild;

@@ -43,6 +43,12 @@ pub(crate) fn run_audit(options: &WorkspaceOptions, args: AuditArgs) -> Result<u
             history: args.history,
             threshold,
             accept_legacy: args.judge.accept_legacy,
+            published: args
+                .published
+                .as_deref()
+                .map(quorate::lookaside::Lookaside::new)
+                .transpose()
+                .map_err(Failure::input)?,
         },
         &|| {
             if let Some(bar) = &bar {

@@ -710,3 +710,86 @@ fn the_published_lookaside_is_read_as_podman_reads_it() {
         assert!(run.stderr.contains("--lookaside"), "{run:?}");
     }
 }
+
+/// `audit --published URL` compares git's tree with what the server serves.
+#[test]
+fn audit_published_finds_what_the_server_lost_added_or_changed() {
+    let alice = TestKey::new("alice");
+    let bob = TestKey::new("bob");
+    let ws = Ws::new(&[("alice", &[&alice]), ("bob", &[&bob])]);
+    let reference = "docker.io/stagex/pallet-rust:1.0";
+    ws.put(
+        "pallet-rust",
+        HEX_A,
+        1,
+        &sign(alice.primary_pair(), &payload(reference, HEX_A)),
+    );
+    ws.put(
+        "pallet-rust",
+        HEX_A,
+        2,
+        &sign(bob.primary_pair(), &payload(reference, HEX_A)),
+    );
+    git(ws.path(), &["add", "-A"]);
+    git(ws.path(), &["commit", "-q", "-m", "signatures"]);
+
+    let published = tempfile::tempdir().unwrap();
+    let root = published.path().join("signatures");
+    std::fs::create_dir_all(&root).unwrap();
+    assert!(Command::new("cp")
+        .args(["-r"])
+        .arg(ws.path().join("signatures/stagex"))
+        .arg(&root)
+        .status()
+        .unwrap()
+        .success());
+    let served = root.join(format!("stagex/pallet-rust@sha256={HEX_A}"));
+    let server = http_server(&root);
+    let url = format!("http://127.0.0.1:{}/", server.port);
+    let published_codes = || -> Vec<(String, String)> {
+        let run = ws.run(&["audit", "--json", "--published", &url]);
+        let ledger: serde_json::Value =
+            serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {run:?}"));
+        ledger["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["code"].as_str().unwrap().starts_with("published-"))
+            .map(|f| {
+                (
+                    f["code"].as_str().unwrap().to_string(),
+                    f["path"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(published_codes(), vec![]);
+
+    let saved = std::fs::read(served.join("signature-2")).unwrap();
+    std::fs::remove_file(served.join("signature-2")).unwrap();
+    let found = published_codes();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].0, "published-missing");
+    assert!(found[0].1.ends_with("signature-2"), "{found:?}");
+    let run = ws.run(&["audit", "--published", &url]);
+    assert_eq!(run.code, 1, "{run:?}");
+
+    std::fs::write(served.join("signature-2"), &saved).unwrap();
+    std::fs::write(served.join("signature-3"), &saved).unwrap();
+    let mut tampered = std::fs::read(served.join("signature-1")).unwrap();
+    let last = tampered.len() - 1;
+    tampered[last] ^= 1;
+    std::fs::write(served.join("signature-1"), tampered).unwrap();
+    let mut found = published_codes();
+    found.sort();
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert_eq!(found[0].0, "published-differs");
+    assert_eq!(found[1].0, "published-extra");
+    assert!(found[1].1.starts_with("http://127.0.0.1"), "{found:?}");
+
+    let broken = failing_server(503);
+    let url = format!("http://127.0.0.1:{}", broken.port);
+    let run = ws.run(&["audit", "--json", "--published", &url]);
+    assert!(run.stdout.contains("published-unreadable"), "{run:?}");
+    assert!(run.stdout.contains("HTTP status 503"), "{run:?}");
+}
