@@ -5,6 +5,7 @@
 //! The library knows nothing of the terminal; `src/main.rs` and `src/cli.rs` are the program.
 
 pub mod audit;
+pub mod confine;
 pub mod digests;
 pub mod fuzz_entry;
 pub mod git;

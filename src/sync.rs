@@ -33,6 +33,9 @@ pub enum SyncError {
         /// Its reasons.
         why: String,
     },
+    /// The checkout would write or delete through a link (exit 1).
+    #[error(transparent)]
+    Link(#[from] crate::confine::ConfineError),
     /// `git fetch` or `git push` failed (exit 1).
     #[error("{0}")]
     Git(String),
@@ -189,6 +192,15 @@ pub fn sync(
 
     // Move the branch and the work tree to the result (a fast-forward when nothing was local).
     let old = repo.find_commit(local_tip)?;
+    // Every file the checkout writes or deletes is reached without a link: refused first.
+    let moving = repo.diff_tree_to_tree(Some(&old.tree()?), Some(&tip.tree()?), None)?;
+    for delta in moving.deltas() {
+        for file in [delta.old_file(), delta.new_file()] {
+            if let Some(path) = file.path() {
+                crate::confine::check(&workdir, &workdir.join(path))?;
+            }
+        }
+    }
     let mut checkout = git2::build::CheckoutBuilder::new();
     checkout.safe();
     repo.checkout_tree(tip.as_object(), Some(&mut checkout))?;

@@ -1,6 +1,9 @@
 //! The one integration-test harness: every test runs the real `quorate` binary or library
 //! against real OpenPGP keys and real git repositories.
 
+// Fixtures are built with the standard library; quorate itself writes only through confine.
+#![allow(clippy::disallowed_methods)]
+
 mod common;
 mod gate;
 mod interop;
@@ -14,6 +17,7 @@ fn cli_cases() {
     trycmd::TestCases::new().case("tests/cmd/*.toml");
 }
 mod adversarial;
+mod adversarial_paths;
 mod audit;
 mod crash;
 mod realworld;

@@ -1,0 +1,257 @@
+//! Paths, links and history: `--at` reads the pinned commit and nothing else, no command creates,
+//! writes or deletes anything through a link, and history calls every removal a rollback unless
+//! its own maintainer signed a withdrawal, wherever the bytes went.
+
+use std::os::unix::fs::symlink;
+use std::path::{Path, PathBuf};
+
+use crate::common::*;
+
+const REF: &str = "docker.io/stagex/pallet-rust:1.0";
+
+fn asked(hex: &str) -> String {
+    format!("stagex/pallet-rust:1.0@sha256:{hex}")
+}
+
+fn commit_all(dir: &Path, message: &str) -> String {
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-qm", message]);
+    git(dir, &["rev-parse", "HEAD"]).trim().to_string()
+}
+
+fn two() -> (Ws, [TestKey; 2]) {
+    let keys = [TestKey::new("alice"), TestKey::new("bob")];
+    let ws = Ws::new(&[("alice", &[&keys[0]]), ("bob", &[&keys[1]])]);
+    (ws, keys)
+}
+
+fn by(key: &TestKey, hex: &str) -> Vec<u8> {
+    sign(key.primary_pair(), &payload(REF, hex))
+}
+
+/// Every file under `dir`, as (relative path, bytes), links listed as links: what a test
+/// compares before and after a command that must change nothing there.
+fn snapshot(dir: &Path) -> Vec<(PathBuf, Option<String>)> {
+    let mut out = Vec::new();
+    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        let entry = entry.unwrap();
+        let relative = entry.path().strip_prefix(dir).unwrap().to_path_buf();
+        if relative.starts_with(".git") {
+            continue;
+        }
+        let bytes = entry
+            .file_type()
+            .is_file()
+            .then(|| hex_sha256(&std::fs::read(entry.path()).unwrap()));
+        out.push((relative, bytes));
+    }
+    out
+}
+
+fn quorate_sign(ws: &Ws, key: &TestKey, hex: &str) {
+    let file = ws.key_file(key);
+    let run = ws.run(&["sign", &asked(hex), "--key", file.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{run:?}");
+}
+
+// --- 6. Nothing written or deleted through a link ---
+
+#[test]
+fn withdraw_writes_nothing_through_a_link() {
+    let (ws, keys) = two();
+    quorate_sign(&ws, &keys[0], HEX_A);
+    quorate_sign(&ws, &keys[1], HEX_A);
+    let outside = tempfile::tempdir().unwrap();
+    symlink(outside.path(), ws.path().join("signatures/.quorate")).unwrap();
+    let alice = ws.key_file(&keys[0]);
+    let before = snapshot(ws.path());
+    let run = ws.run(&["withdraw", &asked(HEX_A), "--key", alice.to_str().unwrap()]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains("signatures/.quorate") && run.stderr.contains("symlink"),
+        "{run:?}"
+    );
+    assert_eq!(snapshot(outside.path()).len(), 1, "nothing written outside");
+    assert_eq!(snapshot(ws.path()), before, "the tree is unchanged");
+    assert_eq!(ws.run(&["gate", &asked(HEX_A)]).code, 0);
+}
+
+#[test]
+fn sign_and_add_delete_nothing_through_a_link() {
+    let (ws, keys) = two();
+    let outside = tempfile::tempdir().unwrap();
+    let image = outside.path().join(format!("pallet-rust@sha256={HEX_A}"));
+    std::fs::create_dir_all(&image).unwrap();
+    // A temporary file of a process that is gone: stale, were it in the tree.
+    let stale = image.join(format!(".quorate-{}-1.tmp", i32::MAX));
+    std::fs::write(&stale, b"someone else's").unwrap();
+    std::fs::create_dir_all(ws.path().join("signatures")).unwrap();
+    symlink(outside.path(), ws.path().join("signatures/stagex")).unwrap();
+    let before = snapshot(outside.path());
+    let key = ws.key_file(&keys[0]);
+    let run = ws.run(&["sign", &asked(HEX_A), "--key", key.to_str().unwrap()]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("symlink"), "{run:?}");
+    let file = ws.path().join("alice.sig");
+    std::fs::write(&file, by(&keys[0], HEX_A)).unwrap();
+    let run = ws.run(&["add", file.to_str().unwrap(), &asked(HEX_A)]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(snapshot(outside.path()), before);
+}
+
+#[test]
+fn repair_changes_nothing_when_one_directory_is_behind_a_link() {
+    let (ws, keys) = two();
+    ws.put("pallet-rust", HEX_A, 2, &by(&keys[0], HEX_A));
+    let outside = tempfile::tempdir().unwrap();
+    let image = outside.path().join(format!("x@sha256={HEX_B}"));
+    std::fs::create_dir_all(&image).unwrap();
+    std::fs::write(image.join("signature-2"), b"theirs").unwrap();
+    symlink(outside.path(), ws.path().join("signatures/other")).unwrap();
+    commit_all(ws.path(), "gap");
+    let before = (snapshot(ws.path()), snapshot(outside.path()));
+    let run = ws.run(&[
+        "repair",
+        &format!("stagex/pallet-rust@sha256:{HEX_A}"),
+        &format!("other/x@sha256:{HEX_B}"),
+    ]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("symlink"), "{run:?}");
+    assert_eq!((snapshot(ws.path()), snapshot(outside.path())), before);
+}
+
+#[test]
+fn keyring_import_writes_nothing_through_a_link() {
+    let (ws, mut keys) = two();
+    let outside = tempfile::tempdir().unwrap();
+    let moved = outside.path().join("keyring");
+    std::fs::rename(ws.path().join("keyring"), &moved).unwrap();
+    symlink(&moved, ws.path().join("keyring")).unwrap();
+    let before = snapshot(outside.path());
+    keys[0].set_expiry(Some(days(800)), std::time::SystemTime::now());
+    let renewed = ws.path().join("renewed.asc");
+    std::fs::write(&renewed, keys[0].public()).unwrap();
+    let run = ws.run(&["keyring", "import", renewed.to_str().unwrap()]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("symlink"), "{run:?}");
+    assert_eq!(snapshot(outside.path()), before);
+    // Named by the caller, the directory is the caller's choice.
+    let run = ws.run(&[
+        "--keyring",
+        moved.to_str().unwrap(),
+        "keyring",
+        "import",
+        renewed.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+}
+
+/// A one-platform OCI layout of `package` in `out`; returns its manifest digest.
+fn layout(out: &Path, package: &str) -> String {
+    let dir = out.join(package);
+    let blobs = dir.join("blobs/sha256");
+    std::fs::create_dir_all(&blobs).unwrap();
+    let put = |bytes: &[u8]| {
+        let hex = hex_sha256(bytes);
+        std::fs::write(blobs.join(&hex), bytes).unwrap();
+        hex
+    };
+    let layer = put(package.as_bytes());
+    let config = put(br#"{"architecture":"amd64","os":"linux"}"#);
+    let manifest = format!(
+        r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:{config}","size":1}},"layers":[{{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"sha256:{layer}","size":1}}]}}"#
+    );
+    let hex = put(manifest.as_bytes());
+    std::fs::write(
+        dir.join("index.json"),
+        format!(
+            r#"{{"schemaVersion":2,"manifests":[{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:{hex}","size":{},"platform":{{"architecture":"amd64","os":"linux"}},"annotations":{{"org.opencontainers.image.ref.name":"1.0"}}}}]}}"#,
+            manifest.len()
+        ),
+    )
+    .unwrap();
+    std::fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+    hex
+}
+
+#[test]
+fn outputs_are_never_written_through_a_link() {
+    let (ws, _) = two();
+    layout(&ws.path().join("out"), "pallet-rust");
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("kept"), b"kept").unwrap();
+    // digests compute -o DIR, DIR a link.
+    symlink(outside.path(), ws.path().join("digests")).unwrap();
+    let before = snapshot(outside.path());
+    let run = ws.run(&["digests", "compute", "out", "-o", "digests"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("symlink"), "{run:?}");
+    // ... or a file it would replace a link.
+    std::fs::create_dir_all(ws.path().join("fresh")).unwrap();
+    symlink(
+        outside.path().join("kept"),
+        ws.path().join("fresh/pallet.txt"),
+    )
+    .unwrap();
+    let run = ws.run(&["digests", "compute", "out", "-o", "fresh"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("symlink"), "{run:?}");
+    assert!(ws.path().join("fresh/pallet.txt").is_symlink());
+    // keyring export -o FILE, FILE a link.
+    symlink(outside.path().join("kept"), ws.path().join("export.pgp")).unwrap();
+    let run = ws.run(&["keyring", "export", "-o", "export.pgp"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(ws.path().join("export.pgp").is_symlink());
+    assert_eq!(snapshot(outside.path()), before);
+    // Where nothing is a link, both write.
+    let run = ws.run(&["digests", "compute", "out", "-o", "new/digests"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(ws.path().join("new/digests/pallet.txt").is_file());
+}
+
+#[test]
+fn sync_writes_nothing_through_a_link() {
+    let (seed, keys) = two();
+    commit_all(seed.path(), "workspace");
+    let remote = tempfile::tempdir().unwrap();
+    git(remote.path(), &["init", "-q", "--bare", "-b", "main"]);
+    let url = remote.path().to_str().unwrap();
+    git(seed.path(), &["push", "-q", url, "main"]);
+    let parent = tempfile::tempdir().unwrap();
+    let clone = |name: &str| {
+        let path = parent.path().join(name);
+        git(parent.path(), &["clone", "-q", url, name]);
+        git(&path, &["config", "user.name", name]);
+        git(
+            &path,
+            &["config", "user.email", &format!("{name}@example.org")],
+        );
+        path
+    };
+    let bob = clone("bob");
+    let file = parent.path().join("bob.key");
+    std::fs::write(&file, keys[1].secret()).unwrap();
+    let run = run_in(
+        &bob,
+        &["sign", &asked(HEX_A), "--key", file.to_str().unwrap()],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run_in(&bob, &["sync"]).code, 0);
+    // alice's clone holds an ignored link where the remote's new signature will land.
+    let alice = clone("alice");
+    git(&alice, &["reset", "-q", "--hard", "HEAD~1"]);
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(alice.join("signatures")).unwrap();
+    symlink(outside.path(), alice.join("signatures/stagex")).unwrap();
+    std::fs::write(alice.join(".git/info/exclude"), "/signatures/stagex\n").unwrap();
+    let head = git(&alice, &["rev-parse", "HEAD"]);
+    let run = run_in(&alice, &["sync"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("symlink"), "{run:?}");
+    assert_eq!(snapshot(outside.path()).len(), 1, "nothing written outside");
+    assert_eq!(
+        git(&alice, &["rev-parse", "HEAD"]),
+        head,
+        "the branch did not move"
+    );
+}
