@@ -703,10 +703,8 @@ impl GitContext {
                 Err(_) => return Ok(GitContext { repo: None }),
             },
         };
-        let signatures = crate::source::absolute(&workspace.signatures_dir);
-        let prefix = signatures
-            .strip_prefix(&workdir)
-            .map(Path::to_path_buf)
+        let prefix = workspace
+            .repo_path(&workdir, &workspace.signatures_dir)
             .unwrap_or_default();
         let mut attribution = history::attribute(&repo, tip, &prefix).map_err(git_error)?;
         attribution.set_signers(&|id| {
@@ -729,14 +727,13 @@ impl GitContext {
     /// The commit that added the file's current bytes at its path.
     fn commit_of(&self, workspace: &Workspace, path: &Path) -> Option<CommitInfo> {
         let git = self.repo.as_ref()?;
-        let absolute = crate::source::absolute(path);
-        let inside = absolute.strip_prefix(&git.workdir).ok()?;
+        let inside = workspace.repo_path(&git.workdir, path)?;
         let bytes = workspace
             .source
             .read(path, crate::message::MAX_SIGNATURE_FILE)
             .ok()?;
         let blob = git2::Oid::hash_object(git2::ObjectType::Blob, &bytes).ok()?;
-        git.attribution.added(inside, blob).cloned()
+        git.attribution.added(&inside, blob).cloned()
     }
 }
 

@@ -85,9 +85,8 @@ pub fn sync(
         .ok_or_else(|| SyncError::Setup("HEAD is detached: check out a branch to sync".into()))?;
     let current = head_ref.trim_start_matches("refs/heads/").to_string();
     let branch = branch.map(str::to_string).unwrap_or(current);
-    let prefix = crate::source::absolute(&workspace.signatures_dir)
-        .strip_prefix(&workdir)
-        .map(Path::to_path_buf)
+    let prefix = workspace
+        .repo_path(&workdir, &workspace.signatures_dir)
         .unwrap_or_default();
     ensure_clean(&repo, &prefix)?;
 

@@ -5,6 +5,8 @@
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 
+use serde_json::Value;
+
 use crate::common::*;
 
 const REF: &str = "docker.io/stagex/pallet-rust:1.0";
@@ -51,6 +53,212 @@ fn snapshot(dir: &Path) -> Vec<(PathBuf, Option<String>)> {
 fn quorate_sign(ws: &Ws, key: &TestKey, hex: &str) {
     let file = ws.key_file(key);
     let run = ws.run(&["sign", &asked(hex), "--key", file.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{run:?}");
+}
+
+// --- 4. `--at REV` reads REV, never the checkout's links ---
+
+/// Each way a checkout's link could redirect what a gate pinned to REV reads: REV alone is
+/// one signature short; the link points at what would pass.
+#[test]
+fn at_reads_the_pinned_commit_never_the_checkouts_links() {
+    let outside = tempfile::tempdir().unwrap();
+    type Case = fn(&Ws, &[TestKey; 2], &Path);
+    let cases: [(&str, Case, Case); 4] = [
+        (
+            "quorate.toml -> docs/empty.toml",
+            |ws, keys, _| {
+                // REV asks for three; two signed.
+                std::fs::write(ws.path().join("quorate.toml"), "threshold = 3\n").unwrap();
+                ws.put("pallet-rust", HEX_A, 1, &by(&keys[0], HEX_A));
+                ws.put("pallet-rust", HEX_A, 2, &by(&keys[1], HEX_A));
+                std::fs::create_dir_all(ws.path().join("docs")).unwrap();
+                std::fs::write(ws.path().join("docs/empty.toml"), "").unwrap();
+            },
+            |ws, _, _| {
+                std::fs::remove_file(ws.path().join("quorate.toml")).unwrap();
+                symlink("docs/empty.toml", ws.path().join("quorate.toml")).unwrap();
+            },
+        ),
+        (
+            "signatures -> archive",
+            |ws, keys, _| {
+                ws.put("pallet-rust", HEX_A, 1, &by(&keys[0], HEX_A));
+                let archive = ws
+                    .path()
+                    .join(format!("archive/stagex/pallet-rust@sha256={HEX_A}"));
+                std::fs::create_dir_all(&archive).unwrap();
+                std::fs::write(archive.join("signature-1"), by(&keys[0], HEX_A)).unwrap();
+                std::fs::write(archive.join("signature-2"), by(&keys[1], HEX_A)).unwrap();
+            },
+            |ws, _, _| {
+                std::fs::rename(ws.path().join("signatures"), ws.path().join("old")).unwrap();
+                symlink("archive", ws.path().join("signatures")).unwrap();
+            },
+        ),
+        (
+            "keyring -> elsewhere",
+            |ws, keys, outside| {
+                // REV's keyring lacks bob's certificate; elsewhere holds both.
+                std::fs::remove_file(ws.path().join("keyring/bob.asc")).unwrap();
+                ws.put("pallet-rust", HEX_A, 1, &by(&keys[0], HEX_A));
+                ws.put("pallet-rust", HEX_A, 2, &by(&keys[1], HEX_A));
+                let elsewhere = outside.join("keyring");
+                std::fs::create_dir_all(&elsewhere).unwrap();
+                for key in keys {
+                    std::fs::write(elsewhere.join(format!("{}.asc", key.name)), key.public())
+                        .unwrap();
+                }
+            },
+            |ws, _, outside| {
+                std::fs::remove_dir_all(ws.path().join("keyring")).unwrap();
+                symlink(outside.join("keyring"), ws.path().join("keyring")).unwrap();
+            },
+        ),
+        (
+            "MAINTAINERS -> elsewhere",
+            |ws, keys, outside| {
+                // REV lists alice alone, so bob's signature is no maintainer's.
+                let text = std::fs::read_to_string(ws.path().join("MAINTAINERS")).unwrap();
+                std::fs::write(outside.join("MAINTAINERS"), &text).unwrap();
+                let alice_only: String = text.split("[people.bob]").next().unwrap().into();
+                std::fs::write(ws.path().join("MAINTAINERS"), alice_only).unwrap();
+                ws.put("pallet-rust", HEX_A, 1, &by(&keys[0], HEX_A));
+                ws.put("pallet-rust", HEX_A, 2, &by(&keys[1], HEX_A));
+            },
+            |ws, _, outside| {
+                std::fs::remove_file(ws.path().join("MAINTAINERS")).unwrap();
+                symlink(outside.join("MAINTAINERS"), ws.path().join("MAINTAINERS")).unwrap();
+            },
+        ),
+    ];
+    for (name, pin, tamper) in cases {
+        let (ws, keys) = two();
+        let outside = outside.path().join(name.split(' ').next().unwrap());
+        std::fs::create_dir_all(&outside).unwrap();
+        pin(&ws, &keys, &outside);
+        let rev = commit_all(ws.path(), "pinned");
+        let gate = |ws: &Ws| ws.run(&["gate", &asked(HEX_A), "--at", &rev]);
+        let run = gate(&ws);
+        assert_eq!(run.code, 1, "{name}: REV alone is short: {run:?}");
+        tamper(&ws, &keys, &outside);
+        let run = gate(&ws);
+        assert_eq!(
+            run.code, 1,
+            "{name}: the checkout's link was followed: {run:?}"
+        );
+        assert!(
+            run.stdout.contains("1 of 2") || run.stdout.contains("2 of 3"),
+            "{name}: {run:?}"
+        );
+        let run = ws.run(&["audit", "--json", "--at", &rev]);
+        let ledger: Value =
+            serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {run:?}"));
+        assert_eq!(ledger["images"][0]["quorate"], false, "{name}: {ledger}");
+    }
+    // A trust root the caller names stays the file the caller chose, with --at too.
+    let (ws, keys) = two();
+    std::fs::remove_file(ws.path().join("keyring/bob.asc")).unwrap();
+    ws.put("pallet-rust", HEX_A, 1, &by(&keys[0], HEX_A));
+    ws.put("pallet-rust", HEX_A, 2, &by(&keys[1], HEX_A));
+    let rev = commit_all(ws.path(), "pinned");
+    let chosen = outside.path().join("chosen");
+    std::fs::create_dir_all(&chosen).unwrap();
+    for key in &keys {
+        std::fs::write(chosen.join(format!("{}.asc", key.name)), key.public()).unwrap();
+    }
+    let chosen = chosen.to_str().unwrap();
+    let run = ws.run(&["--keyring", chosen, "gate", &asked(HEX_A), "--at", &rev]);
+    assert_eq!(run.code, 0, "{run:?}");
+}
+
+/// A link committed where quorate reads is an input error naming it, never followed.
+#[test]
+fn a_link_stored_in_the_pinned_commit_is_an_input_error() {
+    for part in [
+        "MAINTAINERS",
+        "keyring",
+        "quorate.toml",
+        "signatures",
+        "digests",
+    ] {
+        let (ws, keys) = two();
+        ws.put("pallet-rust", HEX_A, 1, &by(&keys[0], HEX_A));
+        ws.put("pallet-rust", HEX_A, 2, &by(&keys[1], HEX_A));
+        std::fs::create_dir_all(ws.path().join("digests")).unwrap();
+        std::fs::write(
+            ws.path().join("digests/pallet.txt"),
+            format!("{HEX_A} pallet-rust\n"),
+        )
+        .unwrap();
+        std::fs::write(ws.path().join("quorate.toml"), "threshold = 2\n").unwrap();
+        let real = ws.path().join(format!("real-{part}"));
+        std::fs::rename(ws.path().join(part), &real).unwrap();
+        symlink(format!("real-{part}"), ws.path().join(part)).unwrap();
+        let rev = commit_all(ws.path(), "links");
+        let run = ws.run(&["gate", "--release", "--at", &rev]);
+        assert_eq!(run.code, 2, "{part}: {run:?}");
+        assert!(
+            run.stderr.contains(part) && run.stderr.contains("symlink"),
+            "{part}: {run:?}"
+        );
+    }
+    // Below signatures/: never followed; that image is refused and named.
+    let (ws, keys) = two();
+    let real = ws.path().join(format!("real/pallet-rust@sha256={HEX_A}"));
+    std::fs::create_dir_all(&real).unwrap();
+    std::fs::write(real.join("signature-1"), by(&keys[0], HEX_A)).unwrap();
+    std::fs::write(real.join("signature-2"), by(&keys[1], HEX_A)).unwrap();
+    std::fs::create_dir_all(ws.path().join("signatures")).unwrap();
+    symlink("../real", ws.path().join("signatures/stagex")).unwrap();
+    let rev = commit_all(ws.path(), "namespace link");
+    let run = ws.run(&["gate", &asked(HEX_A), "--at", &rev]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stdout.contains("symlink"), "{run:?}");
+}
+
+/// Without --at, the workspace's own keyring/, MAINTAINERS, quorate.toml, signatures/ and
+/// digests/ are refused as links, the way a link inside signatures/ always was; a directory the
+/// caller names with --keyring is the caller's choice.
+#[test]
+fn the_workspaces_own_links_are_refused() {
+    for part in [
+        "MAINTAINERS",
+        "keyring",
+        "quorate.toml",
+        "signatures",
+        "digests",
+    ] {
+        let (ws, keys) = two();
+        ws.put("pallet-rust", HEX_A, 1, &by(&keys[0], HEX_A));
+        ws.put("pallet-rust", HEX_A, 2, &by(&keys[1], HEX_A));
+        std::fs::create_dir_all(ws.path().join("digests")).unwrap();
+        std::fs::write(
+            ws.path().join("digests/pallet.txt"),
+            format!("{HEX_A} pallet-rust\n"),
+        )
+        .unwrap();
+        std::fs::write(ws.path().join("quorate.toml"), "threshold = 2\n").unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        let target = elsewhere.path().join(part);
+        std::fs::rename(ws.path().join(part), &target).unwrap();
+        symlink(&target, ws.path().join(part)).unwrap();
+        for args in [vec!["gate", "--release"], vec!["audit"]] {
+            let run = ws.run(&args);
+            assert_eq!(run.code, 2, "{part} {args:?}: {run:?}");
+            assert!(
+                run.stderr.contains(part) && run.stderr.contains("is a symlink"),
+                "{part}: {run:?}"
+            );
+        }
+    }
+    let (ws, keys) = two();
+    ws.put("pallet-rust", HEX_A, 1, &by(&keys[0], HEX_A));
+    ws.put("pallet-rust", HEX_A, 2, &by(&keys[1], HEX_A));
+    let elsewhere = tempfile::tempdir().unwrap();
+    let link = elsewhere.path().join("link");
+    symlink(ws.path().join("keyring"), &link).unwrap();
+    let run = ws.run(&["--keyring", link.to_str().unwrap(), "gate", &asked(HEX_A)]);
     assert_eq!(run.code, 0, "{run:?}");
 }
 
