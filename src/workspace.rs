@@ -246,6 +246,15 @@ impl Workspace {
         crate::source::repo_path(&self.root, &self.real_root, workdir, path)
     }
 
+    /// The workspace path of `inside`, a path in the repository whose work tree is `workdir`
+    /// (canonical): the inverse of `repo_path`.
+    pub fn from_repo(&self, workdir: &Path, inside: &Path) -> PathBuf {
+        match workdir.strip_prefix(&self.real_root) {
+            Ok(below) => self.root.join(below).join(inside),
+            Err(_) => workdir.join(inside),
+        }
+    }
+
     /// A path shown to people: relative to the workspace when inside it.
     pub fn display_path(&self, path: &Path) -> String {
         path.strip_prefix(&self.root)

@@ -27,6 +27,20 @@ fn two() -> (Ws, [TestKey; 2]) {
     (ws, keys)
 }
 
+fn three() -> (Ws, [TestKey; 3]) {
+    let keys = [
+        TestKey::new("alice"),
+        TestKey::new("bob"),
+        TestKey::new("carol"),
+    ];
+    let ws = Ws::new(&[
+        ("alice", &[&keys[0]]),
+        ("bob", &[&keys[1]]),
+        ("carol", &[&keys[2]]),
+    ]);
+    (ws, keys)
+}
+
 fn by(key: &TestKey, hex: &str) -> Vec<u8> {
     sign(key.primary_pair(), &payload(REF, hex))
 }
@@ -260,6 +274,131 @@ fn the_workspaces_own_links_are_refused() {
     symlink(ws.path().join("keyring"), &link).unwrap();
     let run = ws.run(&["--keyring", link.to_str().unwrap(), "gate", &asked(HEX_A)]);
     assert_eq!(run.code, 0, "{run:?}");
+}
+
+// --- 5. A rollback disguised as a withdrawal or a move ---
+
+/// (severity, code, path, commit subject) of every history finding.
+fn history(ws: &Ws) -> Vec<(String, String, String, String)> {
+    let run = ws.run(&["audit", "--json", "--history"]);
+    let ledger: Value =
+        serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {run:?}"));
+    ledger["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["commit"].is_object())
+        .map(|f| {
+            let id = f["commit"]["id"].as_str().unwrap();
+            (
+                f["severity"].as_str().unwrap().to_string(),
+                f["code"].as_str().unwrap().to_string(),
+                f["path"].as_str().unwrap().to_string(),
+                git(ws.path(), &["log", "-1", "--format=%s", id])
+                    .trim()
+                    .to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_signature_moved_out_of_its_place_is_a_rollback() {
+    let (ws, keys) = three();
+    for key in &keys {
+        quorate_sign(&ws, key, HEX_A);
+    }
+    for key in &keys[..2] {
+        quorate_sign(&ws, key, HEX_B);
+    }
+    let hex_c = format!("{:064x}", 12);
+    let a = |n: u32| format!("signatures/stagex/pallet-rust@sha256={HEX_A}/signature-{n}");
+    let b = |n: u32| format!("signatures/stagex/pallet-rust@sha256={HEX_B}/signature-{n}");
+    let bob_a = std::fs::read(ws.path().join(a(2))).unwrap();
+    // bob's signature of A "withdrawn" by moving its bytes where statements are kept ...
+    let statements = ws.path().join("signatures/.quorate/withdrawals");
+    std::fs::create_dir_all(&statements).unwrap();
+    let hidden = format!(
+        "signatures/.quorate/withdrawals/{}.pgp",
+        quorate::withdraw::content_hash(&bob_a)
+    );
+    git(ws.path(), &["mv", &a(2), &hidden]);
+    commit_all(ws.path(), "hide");
+    // ... alice's beside it under a name podman never reads ...
+    git(
+        ws.path(),
+        &[
+            "mv",
+            &a(1),
+            &format!("signatures/stagex/pallet-rust@sha256={HEX_A}/backup"),
+        ],
+    );
+    commit_all(ws.path(), "stash");
+    // ... bob's signature of B into another image's directory, where it cannot count ...
+    let c_dir = ws
+        .path()
+        .join(format!("signatures/stagex/pallet-rust@sha256={hex_c}"));
+    std::fs::create_dir_all(&c_dir).unwrap();
+    git(
+        ws.path(),
+        &[
+            "mv",
+            &b(2),
+            &format!("signatures/stagex/pallet-rust@sha256={hex_c}/signature-1"),
+        ],
+    );
+    commit_all(ws.path(), "elsewhere");
+    // ... and alice's of B deleted, then its bytes brought back as a stray file.
+    let alice_b = std::fs::read(ws.path().join(b(1))).unwrap();
+    std::fs::remove_file(ws.path().join(b(1))).unwrap();
+    commit_all(ws.path(), "drop");
+    std::fs::write(ws.path().join("signatures/stray"), &alice_b).unwrap();
+    commit_all(ws.path(), "stray copy");
+    // A genuine renumber (repair closes A's gap) and a genuine withdrawal stay what they are.
+    let run = ws.run(&["repair"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let carol = ws.key_file(&keys[2]);
+    let run = ws.run(&["withdraw", &asked(HEX_A), "--key", carol.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{run:?}");
+
+    let found = history(&ws);
+    let has = |severity: &str, code: &str, path: &str, subject: &str| {
+        found
+            .iter()
+            .any(|(s, c, p, m)| s == severity && c == code && p == path && m == subject)
+    };
+    for (path, subject) in [
+        (a(2), "hide"),
+        (a(1), "stash"),
+        (b(2), "elsewhere"),
+        (b(1), "drop"),
+    ] {
+        assert!(
+            has("error", "rollback", &path, subject),
+            "{path}: {found:#?}"
+        );
+    }
+    assert!(
+        has(
+            "info",
+            "renumbered",
+            &a(3),
+            "Repair: renumber 1 signature(s) so podman sees them all"
+        ),
+        "{found:#?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|(s, c, p, _)| s == "info" && c == "withdrawn" && *p == a(1)),
+        "{found:#?}"
+    );
+    assert!(!found.iter().any(|(_, c, _, _)| c == "moved"), "{found:#?}");
+    assert_eq!(
+        found.iter().filter(|(s, _, _, _)| s == "error").count(),
+        4,
+        "{found:#?}"
+    );
 }
 
 // --- 6. Nothing written or deleted through a link ---
