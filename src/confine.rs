@@ -177,9 +177,12 @@ impl Dir {
                     // SAFETY: as above.
                     let made =
                         unsafe { libc::mkdirat(self.fd.as_raw_fd(), c_name.as_ptr(), 0o777) };
-                    // Made by someone else meanwhile: open whatever is there, never following it.
-                    if made < 0 && io::Error::last_os_error().raw_os_error() != Some(libc::EEXIST) {
-                        return Err(ConfineError::io(&path, io::Error::last_os_error()));
+                    if made < 0 {
+                        let error = io::Error::last_os_error();
+                        // Made by someone else meanwhile: open whatever is there, never following it.
+                        if error.raw_os_error() != Some(libc::EEXIST) {
+                            return Err(ConfineError::io(&path, error));
+                        }
                     }
                 }
                 Some(libc::ENOENT) => return Ok(None),
