@@ -57,7 +57,9 @@ pub enum AuditCode {
     Rollback,
     /// History: a path's bytes were replaced.
     Rewritten,
-    /// History: a signature moved to another path.
+    /// Retired, never reported any more: bytes that leave their image's `signature-N` files,
+    /// wherever they go, are a `rollback` (or `withdrawn`); a move within the directory is
+    /// `renumbered`. Kept so that tools matching on it still parse.
     Moved,
     /// History: a signature moved to another number in its directory.
     Renumbered,
@@ -778,10 +780,8 @@ impl GitContext {
                 Err(_) => return Ok(GitContext { repo: None }),
             },
         };
-        let signatures = crate::source::absolute(&workspace.signatures_dir);
-        let prefix = signatures
-            .strip_prefix(&workdir)
-            .map(Path::to_path_buf)
+        let prefix = workspace
+            .repo_path(&workdir, &workspace.signatures_dir)
             .unwrap_or_default();
         let mut attribution = history::attribute(&repo, tip, &prefix).map_err(git_error)?;
         attribution.set_signers(&|id| {
@@ -804,14 +804,13 @@ impl GitContext {
     /// The commit that added the file's current bytes at its path.
     fn commit_of(&self, workspace: &Workspace, path: &Path) -> Option<CommitInfo> {
         let git = self.repo.as_ref()?;
-        let absolute = crate::source::absolute(path);
-        let inside = absolute.strip_prefix(&git.workdir).ok()?;
+        let inside = workspace.repo_path(&git.workdir, path)?;
         let bytes = workspace
             .source
             .read(path, crate::message::MAX_SIGNATURE_FILE)
             .ok()?;
         let blob = git2::Oid::hash_object(git2::ObjectType::Blob, &bytes).ok()?;
-        git.attribution.added(inside, blob).cloned()
+        git.attribution.added(&inside, blob).cloned()
     }
 }
 
@@ -833,23 +832,25 @@ fn history_findings(
             EventKind::Rollback => (
                 Severity::Error,
                 AuditCode::Rollback,
-                "a signature's bytes left the tree in this commit and never came back".to_string(),
+                match &event.to {
+                    Some(to) => format!(
+                        "a signature's bytes left their image's signatures in this commit, to {} where they never count, and never came back",
+                        shown(workspace, git, Some(to))
+                    ),
+                    None => "a signature's bytes left the tree in this commit and never came back"
+                        .to_string(),
+                },
             ),
             EventKind::Rewritten => (
                 Severity::Error,
                 AuditCode::Rewritten,
-                "this path's bytes were replaced, and the old bytes are nowhere in the tree"
+                "this path's bytes were replaced, and the old bytes count nowhere in the image's directory"
                     .to_string(),
-            ),
-            EventKind::Moved => (
-                Severity::Info,
-                AuditCode::Moved,
-                format!("moved to {}", shown(event.to.as_deref())),
             ),
             EventKind::Renumbered => (
                 Severity::Info,
                 AuditCode::Renumbered,
-                format!("renumbered to {}", shown(event.to.as_deref())),
+                format!("renumbered to {}", shown(workspace, git, event.to.as_deref())),
             ),
             EventKind::Withdrawn => (
                 Severity::Info,
@@ -857,11 +858,10 @@ fn history_findings(
                 "withdrawn by its maintainer with a signed statement".to_string(),
             ),
         };
-        let path = git.workdir.join(&event.path);
         findings.push(Finding {
             severity,
             code: code.code(),
-            path: workspace.display_path(&path),
+            path: shown(workspace, git, Some(&event.path)),
             detail: format!(
                 "{detail} (commit {}, {})",
                 &event.commit.id[..12],
@@ -873,8 +873,10 @@ fn history_findings(
     Ok(())
 }
 
-fn shown(path: Option<&Path>) -> String {
-    path.map(|p| p.display().to_string()).unwrap_or_default()
+/// A repository path as the workspace names it.
+fn shown(workspace: &Workspace, git: &GitRepo, path: Option<&Path>) -> String {
+    path.map(|p| workspace.display_path(&workspace.from_repo(&git.workdir, p)))
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -27,10 +27,22 @@ impl From<git2::Error> for GitError {
 }
 
 /// Finds the repository whose work tree holds `start`, searching upward but not above
-/// `workspace`. None when there is none (the tree then works without git).
+/// `workspace`. None when there is none (the tree then works without git). The search starts
+/// from the deepest real directory on the way from the workspace to `start`: a link in the
+/// workspace never decides which repository is read or written.
 pub fn discover(start: &Path, workspace: &Path) -> Option<Repository> {
-    let start = existing_ancestor(start);
-    let workspace = workspace.canonicalize().ok()?;
+    let real_workspace = workspace.canonicalize().ok()?;
+    let mut from = real_workspace.clone();
+    let below = crate::confine::relative_to(workspace, start).unwrap_or_default();
+    for name in below.iter() {
+        let next = from.join(name);
+        match std::fs::symlink_metadata(&next) {
+            Ok(meta) if meta.is_dir() => from = next,
+            _ => break,
+        }
+    }
+    let start = from;
+    let workspace = real_workspace;
     let ceiling: Vec<PathBuf> = workspace
         .parent()
         .map(Path::to_path_buf)
@@ -40,18 +52,6 @@ pub fn discover(start: &Path, workspace: &Path) -> Option<Repository> {
     let workdir = repo.workdir()?.canonicalize().ok()?;
     // The work tree must be the workspace or inside it.
     workdir.starts_with(&workspace).then_some(repo)
-}
-
-fn existing_ancestor(path: &Path) -> PathBuf {
-    let mut current = path.to_path_buf();
-    loop {
-        if let Ok(canonical) = current.canonicalize() {
-            return canonical;
-        }
-        if !current.pop() {
-            return PathBuf::from(".");
-        }
-    }
 }
 
 /// The path of `file` relative to the repository's work tree, with `/` separators.
@@ -161,6 +161,8 @@ pub(crate) struct RepoLock {
     path: PathBuf,
 }
 
+// The lock lives in the repository's own git directory, not in the work tree quorate confines.
+#[allow(clippy::disallowed_methods)]
 impl RepoLock {
     pub(crate) fn acquire(repo: &Repository, deadline: Instant) -> Result<RepoLock, GitError> {
         use std::io::Write;
@@ -204,6 +206,7 @@ impl RepoLock {
     }
 }
 
+#[allow(clippy::disallowed_methods)]
 impl Drop for RepoLock {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.path);

@@ -167,16 +167,17 @@ fn changed(
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum EventKind {
-    /// A signature's bytes left the tree and never came back: whoever can push removed it.
+    /// A signature's bytes left the place where they count (`signature-N` of their image's
+    /// directory) and never came back, and no withdrawal by their maintainer explains it:
+    /// whoever can push removed it, wherever the bytes went.
     Rollback,
-    /// A path's bytes were replaced by other bytes, and the old bytes are nowhere in the tree.
+    /// A path's bytes were replaced by other bytes, and the old bytes count nowhere in their
+    /// image's directory any more.
     Rewritten,
-    /// The same bytes moved to another path (another image's directory, or another number).
-    Moved,
-    /// The same bytes moved to another number in the same directory (closing a gap).
+    /// The same bytes moved to another number in the same image directory (closing a gap).
     Renumbered,
-    /// The maintainer withdrew the signature with `quorate withdraw`: a signed statement in the
-    /// same commit names it.
+    /// The maintainer withdrew the signature with `quorate withdraw`: a statement signed by the
+    /// signature's own maintainer is in the same commit's tree.
     Withdrawn,
 }
 
@@ -187,7 +188,8 @@ pub struct Event {
     pub kind: EventKind,
     /// The path (relative to the repository) the bytes were at.
     pub path: PathBuf,
-    /// Where they went, for moves.
+    /// Where they went: the new number of a renumbering, or where the bytes of a rollback
+    /// landed (a place where they do not count).
     pub to: Option<PathBuf>,
     /// The git blob id of the bytes.
     pub blob: String,
@@ -195,9 +197,35 @@ pub struct Event {
     pub commit: CommitInfo,
 }
 
+/// The image directory of `path` when it is a place where a signature counts: `signature-N`
+/// directly in a directory named `<repository path>@sha256=<hex>` under `prefix`.
+fn counted_in(prefix: &Path, path: &Path) -> Option<PathBuf> {
+    crate::tree::signature_number(path.file_name()?.to_str()?)?;
+    let dir = path.parent()?;
+    crate::tree::parse_image_dir(dir.strip_prefix(prefix).ok()?.to_str()?)?;
+    Some(dir.to_path_buf())
+}
+
+/// True when `blob` is still at some `signature-N` of `dir` in `tree` (another copy counts).
+fn still_counted(repo: &Repository, tree: &Tree, dir: &Path, blob: Oid) -> bool {
+    let Some(sub) = tree
+        .get_path(dir)
+        .ok()
+        .and_then(|e| repo.find_tree(e.id()).ok())
+    else {
+        return false;
+    };
+    sub.iter()
+        .any(|e| e.id() == blob && e.name().and_then(crate::tree::signature_number).is_some())
+}
+
 /// Follows signature files by content along the first-parent history from the root commit to
-/// `tip`. `is_withdrawal(commit_tree, blob)` says whether that commit holds a valid withdrawal
-/// statement for those bytes.
+/// `tip`. Only places where a signature counts are followed: bytes that leave one are renumbered
+/// when they reach another number of the same image directory in the same commit, withdrawn when
+/// `is_withdrawal(commit_tree, bytes)` (a valid statement by their own maintainer), and otherwise
+/// a rollback (or a rewrite, when other bytes replaced them) until they come back to that image
+/// directory: a copy left under another name, another directory or beside the withdrawal
+/// statements does not count, so it does not excuse the removal.
 pub fn follow_content(
     repo: &Repository,
     tip: Oid,
@@ -211,42 +239,39 @@ pub fn follow_content(
         chain.push(commit);
     }
     chain.reverse();
-    let withdrawals = prefix.join(WITHDRAWALS_DIR);
     let mut events = Vec::new();
-    // Bytes that left the tree, by blob: the event that took them, until they come back.
-    let mut gone: BTreeMap<Oid, Event> = BTreeMap::new();
+    // Bytes that left their image directory, by (directory, blob): the event that took them,
+    // until they come back there.
+    let mut gone: BTreeMap<(PathBuf, Oid), Event> = BTreeMap::new();
     let mut previous: Option<Tree> = None;
     for commit in &chain {
         let tree = commit.tree()?;
         let changes = changed(repo, previous.as_ref(), &tree, prefix)?;
         let info = CommitInfo::of(repo, commit);
-        let arrived: HashMap<Oid, &PathBuf> = changes
-            .added_or_modified
-            .iter()
-            .filter(|(p, _)| !p.starts_with(&withdrawals))
-            .map(|(p, b)| (*b, p))
-            .collect();
-        for (_, blob) in &changes.added_or_modified {
-            gone.remove(blob);
+        // Where bytes arrived in this commit: where they count, and anywhere at all.
+        let mut counted: HashMap<(PathBuf, Oid), &PathBuf> = HashMap::new();
+        let mut landed: HashMap<Oid, &PathBuf> = HashMap::new();
+        for (path, blob) in &changes.added_or_modified {
+            landed.entry(*blob).or_insert(path);
+            if let Some(dir) = counted_in(prefix, path) {
+                counted.insert((dir, *blob), path);
+            }
+        }
+        for key in counted.keys() {
+            gone.remove(key);
         }
         let departures = changes
             .deleted
             .iter()
             .map(|(p, b)| (p, *b, false))
             .chain(changes.modified.iter().map(|(p, old, _)| (p, *old, true)));
-        let mut present = None;
         for (path, blob, overwritten) in departures {
-            if path.starts_with(&withdrawals) {
+            let Some(dir) = counted_in(prefix, path) else {
                 continue;
-            }
-            if let Some(to) = arrived.get(&blob) {
-                let kind = if to.parent() == path.parent() {
-                    EventKind::Renumbered
-                } else {
-                    EventKind::Moved
-                };
+            };
+            if let Some(to) = counted.get(&(dir.clone(), blob)) {
                 events.push(Event {
-                    kind,
+                    kind: EventKind::Renumbered,
                     path: path.clone(),
                     to: Some((*to).clone()),
                     blob: blob.to_string(),
@@ -254,8 +279,7 @@ pub fn follow_content(
                 });
                 continue;
             }
-            let present = present.get_or_insert_with(|| blobs_under(repo, &tree, prefix));
-            if present.contains(&blob) {
+            if still_counted(repo, &tree, &dir, blob) {
                 continue;
             }
             let bytes = repo
@@ -270,41 +294,22 @@ pub fn follow_content(
                 EventKind::Rollback
             };
             let event = Event {
-                kind: kind.clone(),
+                to: (kind != EventKind::Withdrawn)
+                    .then(|| landed.get(&blob).map(|p| (*p).clone()))
+                    .flatten(),
+                kind,
                 path: path.clone(),
-                to: None,
                 blob: blob.to_string(),
                 commit: info.clone(),
             };
-            if kind == EventKind::Withdrawn {
+            if event.kind == EventKind::Withdrawn {
                 events.push(event);
             } else {
-                gone.insert(blob, event);
+                gone.insert((dir, blob), event);
             }
         }
         previous = Some(tree);
     }
     events.extend(gone.into_values());
     Ok(events)
-}
-
-/// Every blob under `prefix` in a tree.
-fn blobs_under(repo: &Repository, tree: &Tree, prefix: &Path) -> std::collections::HashSet<Oid> {
-    let mut blobs = std::collections::HashSet::new();
-    let root = if prefix.as_os_str().is_empty() {
-        Some(tree.clone())
-    } else {
-        tree.get_path(prefix)
-            .ok()
-            .and_then(|e| repo.find_tree(e.id()).ok())
-    };
-    if let Some(root) = root {
-        let _ = root.walk(git2::TreeWalkMode::PreOrder, |_, entry| {
-            if entry.kind() == Some(git2::ObjectType::Blob) {
-                blobs.insert(entry.id());
-            }
-            git2::TreeWalkResult::Ok
-        });
-    }
-    blobs
 }

@@ -466,8 +466,11 @@ pub struct Imported {
 
 /// Merges updated copies of maintainers' certificates (a renewed expiry, a new subkey, a
 /// revocation) into the keyring directory: into the file that already holds each, or a new
-/// `<FINGERPRINT>.asc`. All or nothing: one certificate that is not a maintainer's refuses all.
+/// `<FINGERPRINT>.asc`. All or nothing: one certificate that is not a maintainer's refuses all,
+/// and so does a link on the way to any file it would write (checked from `root`, the workspace
+/// or the `--keyring` directory the caller named, before anything is written).
 pub fn import(
+    root: &Path,
     keyring_dir: &Path,
     keyring: &Keyring,
     maintainers: &crate::maintainers::Maintainers,
@@ -538,9 +541,14 @@ pub fn import(
             .source_of(&fingerprint)
             .map(Path::to_path_buf)
             .unwrap_or_else(|| keyring_dir.join(format!("{}.asc", fingerprint.to_hex())));
+        if !files_out.contains_key(&target) {
+            crate::confine::check(root, &target).map_err(|e| ImportError::Write {
+                path: target.clone(),
+                message: e.to_string(),
+            })?;
+        }
         let held = files_out.entry(target.clone()).or_insert_with(|| {
-            std::fs::read(&target)
-                .ok()
+            read_held(root, &target)
                 .and_then(|b| parse_certs(&b).ok())
                 .map(|certs| {
                     certs
@@ -576,12 +584,23 @@ pub fn import(
                 .serialize(&mut out)
                 .expect("serialize to memory");
         }
-        crate::tree::write_atomic(path, &out).map_err(|e| ImportError::Write {
+        let write = || -> Result<(), crate::confine::ConfineError> {
+            let parent = path.parent().unwrap_or(Path::new(""));
+            let dir = crate::confine::Dir::create(root, parent)?;
+            dir.write_atomic(path.file_name().unwrap_or_default(), &out)
+        };
+        write().map_err(|e| ImportError::Write {
             path: path.clone(),
             message: e.to_string(),
         })?;
     }
     Ok(imported)
+}
+
+/// The bytes a keyring file holds now, read without following a link; None when absent.
+fn read_held(root: &Path, file: &Path) -> Option<Vec<u8>> {
+    let dir = crate::confine::Dir::open(root, file.parent()?).ok()??;
+    dir.read(file.file_name()?, MAX_KEYRING_FILE).ok()
 }
 
 fn describe_change(before: Option<&Cert>, after: &Cert) -> String {

@@ -86,6 +86,12 @@ pub enum SignError {
     Tree(#[from] tree::TreeError),
 }
 
+impl From<crate::confine::ConfineError> for SignError {
+    fn from(e: crate::confine::ConfineError) -> SignError {
+        SignError::Tree(e.into())
+    }
+}
+
 impl SignError {
     /// The exit status: 2 for bad input, 1 for a refusal.
     pub fn exit_code(&self) -> i32 {
@@ -394,7 +400,11 @@ pub fn place(
     signer: &dyn PayloadSigner,
 ) -> Result<Placement, SignError> {
     // A signer killed before it linked its file left a temporary file here; it is nobody's now.
-    tree::remove_stale_temps(&tree::image_dir(&workspace.signatures_dir, reference));
+    // Behind a link nothing is removed: the link is refused before anything changes.
+    tree::remove_stale_temps(
+        &workspace.root,
+        &tree::image_dir(&workspace.signatures_dir, reference),
+    )?;
     // Known before signing: refuse a stranger and skip what is signed without asking for a PIN.
     let expected = match signer.expected_primary() {
         Some(primary) => {
@@ -510,7 +520,7 @@ fn write_new(
     judged: Judged,
 ) -> Result<Placement, SignError> {
     let directory = tree::image_dir(&workspace.signatures_dir, reference);
-    let (number, path) = tree::write_next(&workspace.signatures_dir, &directory, bytes)?;
+    let (number, path) = tree::write_next(&workspace.root, &directory, bytes)?;
     let signer = judged.verdict.signer;
     Ok(Placement::Written {
         number,

@@ -89,10 +89,17 @@ impl Source for WorkingTree {
 }
 
 /// A git revision: paths inside the repository's work tree are read from the commit's tree;
-/// paths outside it (a trust root pinned elsewhere) from the filesystem.
+/// paths outside it (a trust root pinned elsewhere) from the filesystem. Which is which is
+/// decided from the names below the workspace directory, never by resolving links the checkout
+/// holds, and a link stored in the revision is reported as a link, never followed.
 pub struct Revision {
     // libgit2 handles are not shareable between threads; reads take turns.
     repo: std::sync::Mutex<Repository>,
+    /// The workspace directory, as named.
+    root: PathBuf,
+    /// The workspace directory, canonical.
+    real_root: PathBuf,
+    /// The repository's work tree, canonical.
     workdir: PathBuf,
     commit: Oid,
     tree: Oid,
@@ -100,8 +107,10 @@ pub struct Revision {
 }
 
 impl Revision {
-    /// Opens `rev` (anything `git rev-parse` takes) in the repository.
-    pub fn open(repo: Repository, rev: &str) -> Result<Revision, git2::Error> {
+    /// Opens `rev` (anything `git rev-parse` takes) in the repository that holds the workspace
+    /// `root` (or a directory below it).
+    pub fn open(repo: Repository, rev: &str, root: &Path) -> Result<Revision, git2::Error> {
+        let as_git = |e: io::Error| git2::Error::from_str(&e.to_string());
         let (commit_id, tree) = {
             let commit = repo.revparse_single(rev)?.peel_to_commit()?;
             (commit.id(), commit.tree_id())
@@ -110,10 +119,13 @@ impl Revision {
             .workdir()
             .ok_or_else(|| git2::Error::from_str("the repository is bare"))?
             .canonicalize()
-            .map_err(|e| git2::Error::from_str(&e.to_string()))?;
+            .map_err(as_git)?;
+        let real_root = root.canonicalize().map_err(as_git)?;
         let label = format!("{rev} ({})", &commit_id.to_string()[..12]);
         Ok(Revision {
             repo: std::sync::Mutex::new(repo),
+            root: root.to_path_buf(),
+            real_root,
             workdir,
             commit: commit_id,
             tree,
@@ -123,25 +135,53 @@ impl Revision {
 
     /// The path inside the repository, when `path` is in its work tree.
     fn inside(&self, path: &Path) -> Option<PathBuf> {
-        let absolute = absolute(path);
-        absolute
-            .strip_prefix(&self.workdir)
-            .ok()
-            .map(Path::to_path_buf)
+        repo_path(&self.root, &self.real_root, &self.workdir, path)
     }
 
-    fn entry(&self, inside: &Path) -> Result<Option<(Oid, i32)>, git2::Error> {
+    /// The entry at `inside`, walked one name at a time: a link or a file on the way is an
+    /// error, never looked through.
+    fn entry(&self, inside: &Path) -> io::Result<Option<(Oid, i32)>> {
         let repo = self.repo.lock().unwrap_or_else(|e| e.into_inner());
-        let tree = repo.find_tree(self.tree)?;
-        if inside.as_os_str().is_empty() {
-            return Ok(Some((self.tree, 0o040000)));
+        let mut found = (self.tree, 0o040000);
+        let mut walked = PathBuf::new();
+        for name in inside.iter() {
+            if kind_of_mode(found.1) != Kind::Dir {
+                let what = match kind_of_mode(found.1) {
+                    Kind::Symlink => "is a symlink in this revision; never followed",
+                    _ => "is not a directory in this revision",
+                };
+                return Err(io::Error::new(
+                    io::ErrorKind::NotADirectory,
+                    format!("{} {what}", walked.display()),
+                ));
+            }
+            let tree = repo.find_tree(found.0).map_err(git_io)?;
+            match tree.get_path(Path::new(name)) {
+                Ok(entry) => found = (entry.id(), entry.filemode()),
+                Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(None),
+                Err(e) => return Err(git_io(e)),
+            }
+            walked.push(name);
         }
-        match tree.get_path(inside) {
-            Ok(entry) => Ok(Some((entry.id(), entry.filemode()))),
-            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
-            Err(e) => Err(e),
-        }
+        Ok(Some(found))
     }
+}
+
+/// Where `path` (below the workspace `root`, whose canonical form is `real_root`) lies in the
+/// work tree `workdir` (canonical): the workspace directory is resolved once, as the caller named
+/// it; the names below it are taken as they are, so a link in the checkout never moves a path.
+pub(crate) fn repo_path(
+    root: &Path,
+    real_root: &Path,
+    workdir: &Path,
+    path: &Path,
+) -> Option<PathBuf> {
+    let relative = crate::confine::relative_to(root, path)?;
+    real_root
+        .join(relative)
+        .strip_prefix(workdir)
+        .ok()
+        .map(Path::to_path_buf)
 }
 
 fn kind_of_mode(mode: i32) -> Kind {
@@ -196,10 +236,7 @@ impl Source for Revision {
     fn kind(&self, path: &Path) -> io::Result<Option<Kind>> {
         match self.inside(path) {
             None => WorkingTree.kind(path),
-            Some(inside) => Ok(self
-                .entry(&inside)
-                .map_err(git_io)?
-                .map(|(_, mode)| kind_of_mode(mode))),
+            Some(inside) => Ok(self.entry(&inside)?.map(|(_, mode)| kind_of_mode(mode))),
         }
     }
 
@@ -208,14 +245,22 @@ impl Source for Revision {
             return WorkingTree.list(dir);
         };
         let (oid, mode) = self
-            .entry(&inside)
-            .map_err(git_io)?
+            .entry(&inside)?
             .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "not in this revision"))?;
-        if kind_of_mode(mode) != Kind::Dir {
-            return Err(io::Error::new(
-                io::ErrorKind::NotADirectory,
-                "not a directory in this revision",
-            ));
+        match kind_of_mode(mode) {
+            Kind::Dir => {}
+            Kind::Symlink => {
+                return Err(io::Error::new(
+                    io::ErrorKind::NotADirectory,
+                    "a symlink in this revision; never followed",
+                ))
+            }
+            _ => {
+                return Err(io::Error::new(
+                    io::ErrorKind::NotADirectory,
+                    "not a directory in this revision",
+                ))
+            }
         }
         let repo = self.repo.lock().unwrap_or_else(|e| e.into_inner());
         let tree = repo.find_tree(oid).map_err(git_io)?;
@@ -236,14 +281,22 @@ impl Source for Revision {
             return WorkingTree.read(path, limit);
         };
         let (oid, mode) = self
-            .entry(&inside)
-            .map_err(git_io)?
+            .entry(&inside)?
             .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "not in this revision"))?;
-        if kind_of_mode(mode) != Kind::File {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "not a regular file in this revision",
-            ));
+        match kind_of_mode(mode) {
+            Kind::File => {}
+            Kind::Symlink => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "a symlink in this revision; never followed",
+                ))
+            }
+            _ => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "not a regular file in this revision",
+                ))
+            }
         }
         let repo = self.repo.lock().unwrap_or_else(|e| e.into_inner());
         let blob = repo

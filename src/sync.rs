@@ -48,6 +48,10 @@ pub enum SyncError {
     #[error("{0} while sync ran: nothing was moved or pushed; run sync again")]
     ChangedMeanwhile(String),
     /// `git fetch` failed, or the repository could not be read or updated (exit 1).
+    /// The checkout would write or delete through a link (exit 1).
+    #[error(transparent)]
+    Link(#[from] crate::confine::ConfineError),
+    /// `git fetch` or `git push` failed (exit 1).
     #[error("{0}")]
     Git(String),
 }
@@ -115,9 +119,8 @@ pub fn sync(
         .ok_or_else(|| SyncError::Setup("HEAD is detached: check out a branch to sync".into()))?;
     let current = head_ref.trim_start_matches("refs/heads/").to_string();
     let branch = branch.map(str::to_string).unwrap_or(current.clone());
-    let prefix = crate::source::absolute(&workspace.signatures_dir)
-        .strip_prefix(&workdir)
-        .map(Path::to_path_buf)
+    let prefix = workspace
+        .repo_path(&workdir, &workspace.signatures_dir)
         .unwrap_or_default();
     ensure_clean(&repo, &prefix)?;
 
@@ -183,6 +186,16 @@ pub fn sync(
                 Ok(changes) => (changes, None),
                 Err(why) => (Vec::new(), Some(why)),
             };
+        // Every file the checkout writes or deletes is reached without a link: refused first.
+        let old = repo.find_commit(local_tip)?;
+        let moving = repo.diff_tree_to_tree(Some(&old.tree()?), Some(&tip.tree()?), None)?;
+        for delta in moving.deltas() {
+            for file in [delta.old_file(), delta.new_file()] {
+                if let Some(path) = file.path() {
+                    crate::confine::check(&workdir, &workdir.join(path))?;
+                }
+            }
+        }
         // The work tree first, then the branch: stopped in between, the work tree holds every
         // signature of both the old and the new tip, none deleted. A safe checkout overwrites
         // nothing it did not write (a file written meanwhile is a conflict, not a loss).
@@ -368,8 +381,8 @@ fn trust_root_at(
     let short = &commit.to_string()[..12];
     let at = |e: String| format!("at {short}: {e}");
     let handle = Repository::open(repo.path()).map_err(|e| at(e.message().to_string()))?;
-    let revision =
-        Revision::open(handle, &commit.to_string()).map_err(|e| at(e.message().to_string()))?;
+    let revision = Revision::open(handle, &commit.to_string(), &workspace.root)
+        .map_err(|e| at(e.message().to_string()))?;
     let maintainers =
         Maintainers::load(&revision, &workspace.maintainers_path).map_err(|e| at(e.to_string()))?;
     let config = crate::workspace::load_config(&revision, &workspace.root.join("quorate.toml"))

@@ -2,10 +2,11 @@
 //! 1, read until the first missing number. Writes are atomic and exclusive: a signature file
 //! appears whole under a number no one else holds, or not at all.
 
-use std::fs;
+use std::ffi::{OsStr, OsString};
 use std::io::{self, Write};
 use std::path::{Component, Path, PathBuf};
 
+use crate::confine::{ConfineError, Dir};
 use crate::reference::{Digest, Reference};
 use crate::source::{Kind, Source, WorkingTree};
 
@@ -16,7 +17,7 @@ pub const MAX_SIGNATURES: u32 = 128;
 #[derive(Debug, thiserror::Error)]
 pub enum TreeError {
     /// A path inside the tree is a symlink: never followed, never written through.
-    #[error("{}: is a symlink; quorate never follows links inside the signatures tree", .0.display())]
+    #[error("{}: is a symlink; quorate never follows, writes or deletes through a link", .0.display())]
     Symlink(PathBuf),
     /// A path that must be a directory is something else.
     #[error("{}: is not a directory", .0.display())]
@@ -32,6 +33,20 @@ pub enum TreeError {
         /// The error.
         source: io::Error,
     },
+}
+
+impl From<ConfineError> for TreeError {
+    fn from(e: ConfineError) -> TreeError {
+        match e {
+            ConfineError::Symlink(path) => TreeError::Symlink(path),
+            ConfineError::NotADirectory(path) => TreeError::NotADirectory(path),
+            ConfineError::Outside { path, root } => TreeError::Io {
+                source: io::Error::other(format!("not inside {}", root.display())),
+                path,
+            },
+            ConfineError::Io { path, source } => TreeError::Io { path, source },
+        }
+    }
 }
 
 fn io_error(path: &Path) -> impl FnOnce(io::Error) -> TreeError + '_ {
@@ -95,30 +110,7 @@ pub fn list(source: &dyn Source, dir: &Path, root: &Path) -> Result<Listing, Tre
         }
         Err(e) => return Err(io_error(dir)(e)),
     };
-    let mut entries = Vec::new();
-    for (name, kind) in read {
-        let Some(number) = name.to_str().and_then(signature_number) else {
-            continue;
-        };
-        entries.push(Entry {
-            number,
-            path: dir.join(&name),
-            regular: kind == Kind::File,
-        });
-    }
-    entries.sort_by_key(|e| e.number);
-    let mut contiguous = 0;
-    for entry in &entries {
-        if entry.number == contiguous + 1 {
-            contiguous += 1;
-        } else {
-            break;
-        }
-    }
-    Ok(Listing {
-        entries,
-        contiguous,
-    })
+    Ok(listing_of(dir, read))
 }
 
 /// `signature-<N>` with N ≥ 1 written without leading zeros, as podman requests it.
@@ -155,66 +147,104 @@ pub fn check_no_symlinks(source: &dyn Source, root: &Path, path: &Path) -> Resul
 /// Writes `bytes` as the next free `signature-N` of `dir`, atomically and exclusively: the bytes
 /// go to a temporary file that is synced, then hard-linked under the lowest free number (a link
 /// fails rather than replace a file another signer placed first, and then the next number is
-/// tried). Returns N and the path.
+/// tried). `dir` is reached from `root` (the workspace) without following any link, and every
+/// file is made relative to that handle. Returns N and the path.
 pub fn write_next(root: &Path, dir: &Path, bytes: &[u8]) -> Result<(u32, PathBuf), TreeError> {
-    check_no_symlinks(&WorkingTree, root, dir)?;
-    fs::create_dir_all(dir).map_err(io_error(dir))?;
-    // Created above: check again so a link planted meanwhile is not written through.
-    check_no_symlinks(&WorkingTree, root, dir)?;
-    remove_stale_temps(dir);
-    let temp = dir.join(format!(".quorate-{}-{}.tmp", std::process::id(), unique()));
-    let result = link_into_place(root, dir, &temp, bytes);
-    let _ = fs::remove_file(&temp);
+    let handle = Dir::create(root, dir)?;
+    remove_stale_in(&handle);
+    let temp = OsString::from(format!(
+        ".quorate-{}-{}.tmp",
+        std::process::id(),
+        crate::confine::unique()
+    ));
+    let result = link_into_place(&handle, &temp, bytes);
+    let _ = handle.remove(&temp);
     result
 }
 
 /// Removes temporary files left by a signer that was killed before it linked its file into place
-/// (named `.quorate-<pid>-…tmp`; only those whose process is gone).
-pub fn remove_stale_temps(dir: &Path) {
-    let Ok(entries) = fs::read_dir(dir) else {
+/// (named `.quorate-<pid>-…tmp`; only those whose process is gone). `dir` is reached from
+/// `root` without following a link: behind one, nothing is removed and the link is the error.
+pub fn remove_stale_temps(root: &Path, dir: &Path) -> Result<(), TreeError> {
+    if let Some(handle) = Dir::open(root, dir)? {
+        remove_stale_in(&handle);
+    }
+    Ok(())
+}
+
+fn remove_stale_in(dir: &Dir) {
+    let Ok(entries) = dir.entries() else {
         return;
     };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
+    for (name, kind) in entries {
         let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(".quorate-")) else {
             continue;
         };
         let pid = rest.split('-').next().and_then(|p| p.parse::<i32>().ok());
         // Signal 0 checks that the process exists.
-        if pid.is_some_and(|pid| unsafe { libc::kill(pid, 0) } != 0) && rest.ends_with(".tmp") {
-            let _ = fs::remove_file(entry.path());
+        if kind == Kind::File
+            && rest.ends_with(".tmp")
+            && pid.is_some_and(|pid| unsafe { libc::kill(pid, 0) } != 0)
+        {
+            let _ = dir.remove(&name);
         }
     }
 }
 
-fn link_into_place(
-    root: &Path,
-    dir: &Path,
-    temp: &Path,
-    bytes: &[u8],
-) -> Result<(u32, PathBuf), TreeError> {
+/// The signature files among a directory's entries, and how many podman sees.
+fn listing_of(dir: &Path, read: Vec<(OsString, Kind)>) -> Listing {
+    let mut entries = Vec::new();
+    for (name, kind) in read {
+        let Some(number) = name.to_str().and_then(signature_number) else {
+            continue;
+        };
+        entries.push(Entry {
+            number,
+            path: dir.join(&name),
+            regular: kind == Kind::File,
+        });
+    }
+    entries.sort_by_key(|e| e.number);
+    let mut contiguous = 0;
+    for entry in &entries {
+        if entry.number == contiguous + 1 {
+            contiguous += 1;
+        } else {
+            break;
+        }
+    }
+    Listing {
+        entries,
+        contiguous,
+    }
+}
+
+fn listing_in(dir: &Dir) -> Result<Listing, TreeError> {
+    let read = dir.entries().map_err(io_error(dir.path()))?;
+    Ok(listing_of(dir.path(), read))
+}
+
+fn link_into_place(dir: &Dir, temp: &OsStr, bytes: &[u8]) -> Result<(u32, PathBuf), TreeError> {
+    let temp_path = dir.path().join(temp);
     {
-        let mut file = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(temp)
-            .map_err(io_error(temp))?;
-        file.write_all(bytes).map_err(io_error(temp))?;
+        let mut file = dir.create_new(temp).map_err(io_error(&temp_path))?;
+        file.write_all(bytes).map_err(io_error(&temp_path))?;
         crate::failpoint("tree-temp-written");
-        file.sync_all().map_err(io_error(temp))?;
+        file.sync_all().map_err(io_error(&temp_path))?;
     }
     crate::failpoint("tree-temp-synced");
     loop {
-        let listing = list(&WorkingTree, dir, root)?;
+        let listing = listing_in(dir)?;
         let number = listing.first_free();
         if number > MAX_SIGNATURES {
-            return Err(TreeError::Full(dir.to_path_buf()));
+            return Err(TreeError::Full(dir.path().to_path_buf()));
         }
-        let target = dir.join(format!("signature-{number}"));
-        match fs::hard_link(temp, &target) {
+        let name = OsString::from(format!("signature-{number}"));
+        let target = dir.path().join(&name);
+        match dir.link(temp, &name) {
             Ok(()) => {
                 crate::failpoint("tree-linked");
-                sync_dir(dir);
+                dir.sync();
                 return Ok((number, target));
             }
             // Another signer took this number between the listing and the link: look again.
@@ -226,9 +256,34 @@ fn link_into_place(
 
 /// Renumbers an image directory's signatures to 1..k, in their order, so podman sees them all.
 /// Each move is a hard link under the new number (which fails rather than replace a file) and
-/// then the removal of the old name, so no signature is ever lost. Returns the moves made.
+/// then the removal of the old name, so no signature is ever lost. `dir` is reached from `root`
+/// without following a link. Returns the moves made.
 pub fn close_gaps(root: &Path, dir: &Path) -> Result<Vec<(PathBuf, PathBuf)>, TreeError> {
-    let listing = list(&WorkingTree, dir, root)?;
+    match Dir::open(root, dir)? {
+        Some(handle) => close_gaps_in(&handle),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// Opens every directory to renumber and refuses a link among them or in them before anything
+/// moves, so a refusal leaves every directory as it was.
+pub fn open_for_renumbering(root: &Path, dirs: &[PathBuf]) -> Result<Vec<Dir>, TreeError> {
+    let mut handles = Vec::new();
+    for dir in dirs {
+        let Some(handle) = Dir::open(root, dir)? else {
+            continue;
+        };
+        if let Some(entry) = listing_in(&handle)?.entries.iter().find(|e| !e.regular) {
+            return Err(TreeError::Symlink(entry.path.clone()));
+        }
+        handles.push(handle);
+    }
+    Ok(handles)
+}
+
+/// `close_gaps` of a directory already opened.
+pub fn close_gaps_in(dir: &Dir) -> Result<Vec<(PathBuf, PathBuf)>, TreeError> {
+    let listing = listing_in(dir)?;
     if let Some(entry) = listing.entries.iter().find(|e| !e.regular) {
         return Err(TreeError::Symlink(entry.path.clone()));
     }
@@ -238,13 +293,15 @@ pub fn close_gaps(root: &Path, dir: &Path) -> Result<Vec<(PathBuf, PathBuf)>, Tr
         if entry.number == number {
             continue;
         }
-        let target = dir.join(format!("signature-{number}"));
-        fs::hard_link(&entry.path, &target).map_err(io_error(&target))?;
-        fs::remove_file(&entry.path).map_err(io_error(&entry.path))?;
+        let from = OsString::from(format!("signature-{}", entry.number));
+        let to = OsString::from(format!("signature-{number}"));
+        let target = dir.path().join(&to);
+        dir.link(&from, &to).map_err(io_error(&target))?;
+        dir.remove(&from).map_err(io_error(&entry.path))?;
         moves.push((entry.path.clone(), target));
     }
     if !moves.is_empty() {
-        sync_dir(dir);
+        dir.sync();
     }
     Ok(moves)
 }
@@ -280,56 +337,11 @@ pub fn image_dirs(root: &Path) -> Result<Vec<PathBuf>, TreeError> {
     Ok(found)
 }
 
-/// Writes a whole file atomically (temp file, sync, rename): for outputs such as an exported
-/// keyring, where replacing an older copy is intended.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temp = dir.join(format!(
-        ".{name}.quorate-{}-{}.tmp",
-        std::process::id(),
-        unique()
-    ));
-    let result = (|| {
-        let mut file = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&temp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        fs::rename(&temp, path)?;
-        sync_dir(&dir);
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&temp);
-    }
-    result
-}
-
-fn sync_dir(dir: &Path) {
-    // Best effort: makes the new name durable; not every filesystem lets a directory be synced.
-    if let Ok(d) = fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-}
-
-fn unique() -> u128 {
-    use std::time::{SystemTime, UNIX_EPOCH};
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos())
-}
-
 #[cfg(test)]
+#[allow(clippy::disallowed_methods)]
 mod tests {
     use super::*;
+    use std::fs;
 
     #[test]
     fn names_follow_podman() {

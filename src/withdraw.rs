@@ -136,37 +136,47 @@ pub fn withdraw(
             "{maintainer} has no signature of {reference}"
         )));
     }
+    // Every place this writes or deletes is reached without a link, checked before the signer is
+    // asked for anything and before anything changes: a refusal leaves the tree as it was.
+    let image =
+        crate::confine::Dir::open(&workspace.root, &report.directory)?.ok_or_else(|| {
+            SignError::NothingToWithdraw(format!("{maintainer} has no signature of {reference}"))
+        })?;
+    let statements_dir = workspace
+        .signatures_dir
+        .join(crate::history::WITHDRAWALS_DIR);
+    crate::confine::check(&workspace.root, &statements_dir)?;
     let mut withdrawal = Withdrawal::default();
     let mut statements = Vec::new();
     for path in &mine {
-        let bytes = std::fs::read(path)
+        let name = path.file_name().unwrap_or_default();
+        let bytes = image
+            .read(name, crate::message::MAX_SIGNATURE_FILE)
             .map_err(|e| SignError::Crypto(format!("{}: {e}", path.display())))?;
         let shown = workspace.display_path(path);
         let statement = signer.sign(&statement_payload(&bytes, &shown))?;
         if !statement_is_valid(&statement, &bytes, verifier) {
             return Err(SignError::NotAMaintainer(primary.to_hex()));
         }
-        let target = workspace
-            .signatures_dir
-            .join(crate::history::WITHDRAWALS_DIR)
-            .join(format!("{}.pgp", content_hash(&bytes)));
-        statements.push((target, statement));
+        let file = std::ffi::OsString::from(format!("{}.pgp", content_hash(&bytes)));
+        statements.push((file, statement));
     }
-    for (target, statement) in &statements {
-        if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| SignError::Crypto(format!("{}: {e}", parent.display())))?;
-        }
-        crate::tree::write_atomic(target, statement)
-            .map_err(|e| SignError::Crypto(format!("{}: {e}", target.display())))?;
-        withdrawal.statements.push(target.clone());
+    let statements_handle = crate::confine::Dir::create(&workspace.root, &statements_dir)?;
+    for (file, _) in &statements {
+        statements_handle.check_replaceable(file)?;
+    }
+    for (file, statement) in &statements {
+        statements_handle.write_atomic(file, statement)?;
+        withdrawal.statements.push(statements_dir.join(file));
     }
     for path in &mine {
-        std::fs::remove_file(path)
+        let name = path.file_name().unwrap_or_default();
+        image
+            .remove(name)
             .map_err(|e| SignError::Crypto(format!("{}: {e}", path.display())))?;
         withdrawal.removed.push(path.clone());
     }
-    withdrawal.moves = crate::tree::close_gaps(&workspace.signatures_dir, &report.directory)?;
+    withdrawal.moves = crate::tree::close_gaps_in(&image)?;
     if commit == Commit::Yes {
         let mut written = withdrawal.statements.clone();
         written.extend(withdrawal.moves.iter().map(|(_, to)| to.clone()));
@@ -194,9 +204,11 @@ pub fn repair(
     dirs: &[PathBuf],
     commit: Commit,
 ) -> Result<(Vec<(PathBuf, PathBuf)>, Committed), SignError> {
+    // Every directory is opened and checked before any moves: a link refuses the whole repair.
+    let handles = crate::tree::open_for_renumbering(&workspace.root, dirs)?;
     let mut moves = Vec::new();
-    for dir in dirs {
-        moves.extend(crate::tree::close_gaps(&workspace.signatures_dir, dir)?);
+    for handle in &handles {
+        moves.extend(crate::tree::close_gaps_in(handle)?);
     }
     let mut committed = Committed::default();
     if commit == Commit::Yes && !moves.is_empty() {

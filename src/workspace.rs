@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use crate::keyring::{Keyring, KeyringError};
 use crate::maintainers::{Maintainers, MaintainersError};
-use crate::source::{Revision, Source, WorkingTree};
+use crate::source::{Kind, Revision, Source, WorkingTree};
 
 /// The threshold when neither the caller nor quorate.toml asks for more.
 pub const DEFAULT_THRESHOLD: u32 = 2;
@@ -48,6 +48,15 @@ pub enum WorkspaceError {
         rev: String,
         /// What is wrong.
         message: String,
+    },
+    /// A part of the workspace quorate reads (MAINTAINERS, keyring/, quorate.toml, signatures/,
+    /// digests/) is a symbolic link: never followed, in the working tree or in a revision.
+    #[error("{}: is a symlink in {place}; quorate never follows links in the workspace", path.display())]
+    Symlink {
+        /// The link.
+        path: PathBuf,
+        /// `the working tree`, or the revision.
+        place: String,
     },
     /// quorate.toml is malformed.
     #[error("{}: {message}", path.display())]
@@ -95,7 +104,19 @@ pub struct Workspace {
     /// Where signatures are read from instead of signatures/ (`--lookaside URL`): what is
     /// published, read as podman reads it.
     pub lookaside: Option<crate::lookaside::Lookaside>,
+    /// The workspace directory with the links above and at it resolved (the caller chose it);
+    /// nothing below it is ever resolved.
+    real_root: PathBuf,
 }
+
+/// The parts of a workspace that are never links.
+const PARTS: [&str; 5] = [
+    "MAINTAINERS",
+    "keyring",
+    "quorate.toml",
+    "signatures",
+    "digests",
+];
 
 impl Workspace {
     /// Loads MAINTAINERS, the keyring and quorate.toml from the working tree.
@@ -114,10 +135,11 @@ impl Workspace {
                 message: format!("{} is not in a git repository", signatures.display()),
             }
         })?;
-        let revision = Revision::open(repo, rev).map_err(|e| WorkspaceError::Revision {
-            rev: rev.to_string(),
-            message: crate::maintainers::one_line(e.message()),
-        })?;
+        let revision =
+            Revision::open(repo, rev, &options.dir).map_err(|e| WorkspaceError::Revision {
+                rev: rev.to_string(),
+                message: crate::maintainers::one_line(e.message()),
+            })?;
         Workspace::load_from(options, Box::new(revision))
     }
 
@@ -141,6 +163,36 @@ impl Workspace {
                 })
             }
         }
+        let real_root = root
+            .canonicalize()
+            .map_err(|e| WorkspaceError::NotADirectory {
+                path: root.clone(),
+                reason: e.to_string(),
+            })?;
+        // Refused before anything is read: a link would let the checkout decide what is read.
+        for part in PARTS {
+            let path = root.join(part);
+            let chosen = match part {
+                "MAINTAINERS" => options.maintainers.is_some(),
+                "keyring" => options.keyring.is_some(),
+                _ => false,
+            };
+            if !chosen && source.kind(&path).ok().flatten() == Some(Kind::Symlink) {
+                return Err(WorkspaceError::Symlink {
+                    path,
+                    place: source.describe(),
+                });
+            }
+        }
+        // A trust root the caller names is the file the caller chose, read as it is on disk (with
+        // --at too); the workspace's own is read from the source.
+        let trust_root = |chosen: bool| -> &dyn Source {
+            if chosen {
+                &WorkingTree
+            } else {
+                source.as_ref()
+            }
+        };
         let maintainers_path = options
             .maintainers
             .clone()
@@ -149,10 +201,12 @@ impl Workspace {
             .keyring
             .clone()
             .unwrap_or_else(|| root.join("keyring"));
-        let maintainers = Maintainers::load(source.as_ref(), &maintainers_path)?;
-        let keyring = Keyring::load_dir(source.as_ref(), &keyring_dir)?;
+        let maintainers =
+            Maintainers::load(trust_root(options.maintainers.is_some()), &maintainers_path)?;
+        let keyring = Keyring::load_dir(trust_root(options.keyring.is_some()), &keyring_dir)?;
         let config = load_config(source.as_ref(), &root.join("quorate.toml"))?;
         Ok(Workspace {
+            real_root,
             source,
             signatures_dir: root.join("signatures"),
             digests_dir: root.join("digests"),
@@ -187,6 +241,22 @@ impl Workspace {
     ) -> Result<crate::reference::Reference, crate::reference::ReferenceError> {
         let name = format!("{}/{}", self.namespace(), package.name);
         crate::reference::Reference::with_parts(&name, None, Some(package.digest.clone()))
+    }
+
+    /// Where `path`, a workspace path, lies in the repository whose work tree is `workdir`
+    /// (canonical): computed from the names below the workspace, never by resolving a link the
+    /// workspace holds. None when it is not in that work tree.
+    pub fn repo_path(&self, workdir: &Path, path: &Path) -> Option<PathBuf> {
+        crate::source::repo_path(&self.root, &self.real_root, workdir, path)
+    }
+
+    /// The workspace path of `inside`, a path in the repository whose work tree is `workdir`
+    /// (canonical): the inverse of `repo_path`.
+    pub fn from_repo(&self, workdir: &Path, inside: &Path) -> PathBuf {
+        match workdir.strip_prefix(&self.real_root) {
+            Ok(below) => self.root.join(below).join(inside),
+            Err(_) => workdir.join(inside),
+        }
     }
 
     /// A path shown to people: relative to the workspace when inside it.

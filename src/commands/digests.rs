@@ -21,15 +21,17 @@ pub(crate) fn run_digests(command: DigestsCommand) -> Result<u8, Failure> {
                     }
                 }
                 Some(dir) => {
-                    std::fs::create_dir_all(&dir).map_err(|e| {
-                        Failure::input(format!("{}: cannot create: {e}", dir.display()))
-                    })?;
+                    let cannot = |e: quorate::confine::ConfineError| {
+                        Failure::input(format!("cannot write the digests: {e}"))
+                    };
+                    let out = quorate::confine::output_dir(&dir).map_err(cannot)?;
+                    // Every file is checked before the first is written: all or nothing.
+                    for name in files.keys() {
+                        out.check_replaceable(name.as_ref()).map_err(cannot)?;
+                    }
                     for (name, bytes) in &files {
-                        let path = dir.join(name);
-                        quorate::tree::write_atomic(&path, bytes).map_err(|e| {
-                            Failure::input(format!("{}: cannot write: {e}", path.display()))
-                        })?;
-                        println!("wrote {}", path.display());
+                        out.write_atomic(name.as_ref(), bytes).map_err(cannot)?;
+                        println!("wrote {}", dir.join(name).display());
                     }
                 }
             }

@@ -53,7 +53,14 @@ pub(crate) fn run_keyring_import(
     files: &[std::path::PathBuf],
 ) -> Result<u8, Failure> {
     let workspace = load(options)?;
+    // A --keyring directory the caller named is theirs; the workspace's own is reached from the
+    // workspace, never through a link.
+    let root = match &options.keyring {
+        Some(dir) => dir.clone(),
+        None => workspace.root.clone(),
+    };
     let imported = keyring::import(
+        &root,
         &workspace.keyring_dir,
         &workspace.keyring,
         &workspace.maintainers,
@@ -83,8 +90,8 @@ pub(crate) fn run_keyring_export(
 ) -> Result<u8, Failure> {
     let workspace = load(options)?;
     let (bytes, missing) = keyring::export(&workspace.keyring, &workspace.maintainers);
-    quorate::tree::write_atomic(output, &bytes)
-        .map_err(|e| Failure::input(format!("{}: cannot write: {e}", output.display())))?;
+    quorate::confine::write_output(output, &bytes)
+        .map_err(|e| Failure::input(format!("cannot write the keyring: {e}")))?;
     let exported = workspace.maintainers.fingerprints().count() - missing.len();
     println!(
         "wrote {exported} maintainer certificates to {}",

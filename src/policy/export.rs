@@ -223,20 +223,26 @@ pub fn export(workspace: &Workspace, options: &ExportOptions) -> Result<Exported
         docker.insert(scope.clone(), Value::Array(requirements));
     }
 
-    let write = |path: PathBuf, bytes: &[u8]| -> Result<PathBuf, ExportError> {
-        let fail = |e: std::io::Error| ExportError::Write {
+    // The output directory is the caller's; nothing below it is written through a link.
+    let write = |dir: PathBuf, name: &str, bytes: &[u8]| -> Result<PathBuf, ExportError> {
+        let path = dir.join(name);
+        let fail = |e: crate::confine::ConfineError| ExportError::Write {
             path: path.clone(),
             message: e.to_string(),
         };
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(fail)?;
-        }
-        crate::tree::write_atomic(&path, bytes).map_err(fail)?;
+        crate::confine::output_dir(&dir)
+            .map_err(fail)?
+            .write_atomic(std::ffi::OsStr::new(name), bytes)
+            .map_err(fail)?;
         Ok(path)
     };
     let mut text = serde_json::to_string_pretty(&policy).expect("a JSON value serializes");
     text.push('\n');
-    let mut files = vec![write(options.output.join("policy.json"), text.as_bytes())?];
+    let mut files = vec![write(
+        options.output.clone(),
+        "policy.json",
+        text.as_bytes(),
+    )?];
     if let Some(url) = &options.lookaside {
         let mut yaml = String::from(
             "# Written by `quorate policy export`: where podman, skopeo, buildah and CRI-O find the\n# signatures of these scopes (containers-registries.d(5)).\ndocker:\n",
@@ -249,7 +255,8 @@ pub fn export(workspace: &Workspace, options: &ExportOptions) -> Result<Exported
             ));
         }
         files.push(write(
-            options.output.join("registries.d").join("quorate.yaml"),
+            options.output.join("registries.d"),
+            "quorate.yaml",
             yaml.as_bytes(),
         )?);
     }

@@ -1,6 +1,9 @@
 //! The one integration-test harness: every test runs the real `quorate` binary or library
 //! against real OpenPGP keys and real git repositories.
 
+// Fixtures are built with the standard library; quorate itself writes only through confine.
+#![allow(clippy::disallowed_methods)]
+
 mod common;
 mod gate;
 mod interop;
@@ -15,6 +18,7 @@ fn cli_cases() {
 }
 mod adversarial;
 mod adversarial_keys;
+mod adversarial_paths;
 mod audit;
 mod consumers;
 mod crash;
