@@ -5,6 +5,7 @@
 #   QUICK=1 scripts/bench.sh    # the 10,000 tree only, gpg/sq loops on 1,000 files (a smoke run)
 #
 # Needs gpg and sq (Debian's sq) for the loops; each is skipped, and said so, when missing.
+# Then scripts/bench-podman.sh appends the pull-time figures (podman, skopeo, docker-registry).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -127,3 +128,6 @@ backend); parsing, key validity and the tree are the rest. The 100,000-signature
 prints of each image once judged, so its memory follows the output, not the tree.
 EOF
 cat docs/benchmarks.md
+
+# What the quorum costs at pull time (podman with the generated policy); skipped without podman.
+scripts/bench-podman.sh "$quorate" >> docs/benchmarks.md || echo "SKIPPED: the podman pull figures failed" >&2
