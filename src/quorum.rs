@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use crate::reason::{Problem, Reason};
 use crate::reference::Reference;
 use crate::source::Source;
-use crate::tree::{self, MAX_SIGNATURES};
+use crate::tree::{self, PODMAN_GIVES_UP_AT};
 use crate::verify::{Expected, Verdict, Verifier};
 use crate::workspace::Workspace;
 
@@ -120,8 +120,19 @@ pub fn check_image(
             return report;
         }
     };
+    // Current podman gives up on the whole image at 128 signatures: none of them counts.
+    let too_many = listing.contiguous >= PODMAN_GIVES_UP_AT;
     for entry in &listing.entries {
         let mut position = Vec::new();
+        if too_many {
+            position.push(Problem::new(
+                Reason::TooManySignatures,
+                format!(
+                    "the image holds {} signatures; podman refuses to pull an image with {PODMAN_GIVES_UP_AT} or more",
+                    listing.contiguous
+                ),
+            ));
+        }
         if entry.number > listing.contiguous {
             position.push(Problem::new(
                 Reason::AfterGap,
@@ -132,10 +143,10 @@ pub fn check_image(
                 ),
             ));
         }
-        if entry.number > MAX_SIGNATURES {
+        if entry.number > PODMAN_GIVES_UP_AT {
             position.push(Problem::new(
                 Reason::BeyondLimit,
-                format!("podman reads at most {MAX_SIGNATURES} signatures of an image"),
+                format!("podman reads at most {PODMAN_GIVES_UP_AT} signatures of an image"),
             ));
         }
         let mut verdict = if !entry.regular {
@@ -143,7 +154,7 @@ pub fn check_image(
                 Reason::NotARegularFile,
                 "a symlink or other non-regular file; never followed",
             ))
-        } else if entry.number > MAX_SIGNATURES {
+        } else if entry.number > PODMAN_GIVES_UP_AT {
             Verdict::failed(position.pop().expect("pushed above"))
         } else {
             match read_limited(source, &entry.path) {

@@ -14,6 +14,9 @@ pub enum Reason {
     AfterGap,
     /// The file is past the 128th signature of the image, which is all podman reads.
     BeyondLimit,
+    /// The image's directory holds 128 signatures or more from signature-1 on: current
+    /// containers/image refuses to pull such an image at all, so none of its signatures counts.
+    TooManySignatures,
     /// A symlink, directory or other non-regular file: never followed.
     NotARegularFile,
     /// The file could not be read.
@@ -128,6 +131,7 @@ impl Reason {
     pub const ALL: &'static [Reason] = &[
         Reason::AfterGap,
         Reason::BeyondLimit,
+        Reason::TooManySignatures,
         Reason::NotARegularFile,
         Reason::Unreadable,
         Reason::MalformedDirectory,
@@ -193,6 +197,7 @@ impl Reason {
 const CODES: &[&str] = &[
     "after-gap",
     "beyond-limit",
+    "too-many-signatures",
     "not-a-regular-file",
     "unreadable",
     "malformed-directory",

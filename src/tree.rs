@@ -10,8 +10,13 @@ use crate::confine::{ConfineError, Dir};
 use crate::reference::{Digest, Reference};
 use crate::source::{Kind, Source, WorkingTree};
 
-/// podman reads at most this many signatures of one image.
-pub const MAX_SIGNATURES: u32 = 128;
+/// Current containers/image gives up on an image whose lookaside serves this many signatures
+/// ("server provided 128 signatures, assuming that's unreasonable and a server error"): the
+/// pull fails, whatever the signatures are. (Debian 12's podman 4.3.1 still reads on.)
+pub const PODMAN_GIVES_UP_AT: u32 = 128;
+
+/// The most signatures quorate places for one image: one fewer than makes podman give up.
+pub const MAX_SIGNATURES: u32 = PODMAN_GIVES_UP_AT - 1;
 
 /// A tree operation that failed.
 #[derive(Debug, thiserror::Error)]
@@ -22,8 +27,8 @@ pub enum TreeError {
     /// A path that must be a directory is something else.
     #[error("{}: is not a directory", .0.display())]
     NotADirectory(PathBuf),
-    /// The image already holds all the signatures podman reads.
-    #[error("{}: already holds {MAX_SIGNATURES} signatures, all podman reads", .0.display())]
+    /// The image already holds the most signatures podman pulls.
+    #[error("{}: already holds {MAX_SIGNATURES} signatures; a {PODMAN_GIVES_UP_AT}th makes podman refuse to pull the image", .0.display())]
     Full(PathBuf),
     /// An I/O error on a named path.
     #[error("{}: {source}", path.display())]

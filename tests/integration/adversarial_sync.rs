@@ -295,9 +295,10 @@ fn a_commit_made_while_sync_runs_is_never_undone() {
     assert_eq!(signature_names(&image_dir(&fresh, HEX_B)), ["signature-1"]);
 }
 
-/// Finding 8: the remote already holds 128 signatures of the image, so a replay would land as
-/// signature-129, which podman never reads. sync refuses as sign does, before anything is
-/// written, moved or pushed; at 127 the replay lands as signature-128 and sync succeeds.
+/// Finding 8: the remote already holds 127 signatures of the image, so a replay would land as
+/// signature-128, which makes current podman refuse the whole image (and a 129th podman never
+/// reads). sync refuses as sign does, before anything is written, moved or pushed; at 126 the
+/// replay lands as signature-127 and sync succeeds.
 #[test]
 fn sync_refuses_a_replay_past_podmans_limit() {
     let alice = TestKey::new("alice");
@@ -307,16 +308,15 @@ fn sync_refuses_a_replay_past_podmans_limit() {
     let theirs = net.clone("bob");
     let dir = image_dir(&theirs, HEX_A);
     std::fs::create_dir_all(&dir).unwrap();
-    for n in 1..=128 {
+    for n in 1..=127 {
         std::fs::write(dir.join(format!("signature-{n}")), format!("filler {n}")).unwrap();
     }
-    commit_all(&theirs, "128 signatures");
+    commit_all(&theirs, "127 signatures");
     git(&theirs, &["push", "-q", "origin", "main"]);
-    // sign's own refusal at 128, to compare with.
+    // sign's own refusal at 127, to compare with.
     let refused = sign_in(&theirs, &bob, HEX_A);
     assert_eq!(refused.code, 1, "{refused:?}");
-    let limit =
-        format!("pallet-rust@sha256={HEX_A}: already holds 128 signatures, all podman reads");
+    let limit = format!("pallet-rust@sha256={HEX_A}: already holds 127 signatures");
     assert!(refused.stderr.contains(&limit), "{refused:?}");
 
     // Two local commits: B's replay is fine, A's is not; neither may be written.
@@ -341,16 +341,16 @@ fn sync_refuses_a_replay_past_podmans_limit() {
     }
     assert_eq!(signature_names(&image_dir(&mine, HEX_A)), ["signature-1"]);
 
-    // One fewer on the remote: the replay is the 128th, which podman reads.
+    // One fewer on the remote: the replay is the 127th, which every podman pulls.
     git(
         &theirs,
-        &["rm", "-q", &format!("{}/signature-128", dir.display())],
+        &["rm", "-q", &format!("{}/signature-127", dir.display())],
     );
-    git(&theirs, &["commit", "-qm", "127 signatures"]);
+    git(&theirs, &["commit", "-qm", "126 signatures"]);
     git(&theirs, &["push", "-q", "origin", "main"]);
     let run = run_in(&mine, &["sync"]);
     assert_eq!(run.code, 0, "{run:?}");
-    assert!(run.stdout.contains("signature-128"), "{run:?}");
+    assert!(run.stdout.contains("signature-127"), "{run:?}");
     assert!(run.stdout.contains("2 commit(s) replayed"), "{run:?}");
     assert_agrees_with_head(&mine);
 }

@@ -793,3 +793,77 @@ fn audit_published_finds_what_the_server_lost_added_or_changed() {
     assert!(run.stdout.contains("published-unreadable"), "{run:?}");
     assert!(run.stdout.contains("HTTP status 503"), "{run:?}");
 }
+
+/// Current containers/image gives up on an image whose lookaside holds 128 signatures ("server
+/// provided 128 signatures, assuming that's unreasonable and a server error"); Debian 12's
+/// podman 4.3.1 still reads on. quorate takes the stricter view: it never places a 128th
+/// signature, and an image padded to 128 (by anyone who can push) counts nobody, so the gate
+/// never passes what current consumers cannot pull. 127 pull with the real podman and count.
+#[test]
+fn an_image_holds_at_most_127_signatures() {
+    if !consumers_here() {
+        return;
+    }
+    let registry = registry();
+    let port = registry.port;
+    let digest = push_image(&registry, "stagex/img", "padded");
+    let reference = format!("127.0.0.1:{port}/stagex/img:1.0");
+    let image = format!("127.0.0.1:{port}/stagex/img@sha256:{digest}");
+    let alice = TestKey::new("alice");
+    let bob = TestKey::new("bob");
+    let carol = TestKey::new("carol");
+    let ws = Ws::new(&[("alice", &[&alice]), ("bob", &[&bob]), ("carol", &[&carol])]);
+    let scope = format!("127.0.0.1:{port}/stagex");
+    let file_url = format!("file://{}", ws.path().join("signatures").display());
+    let policy = export(
+        &ws,
+        &[
+            "--scope",
+            &scope,
+            "--lookaside",
+            &file_url,
+            "--threshold",
+            "1",
+        ],
+    );
+    let signature = sign(alice.primary_pair(), &payload(&reference, &digest));
+    for n in 1..=126 {
+        ws.put("img", &digest, n, &signature);
+    }
+    let asked = format!("{reference}@sha256:{digest}");
+    // The 127th is placed by sign; the 128th is refused before anything is written.
+    let key = ws.key_file(&bob);
+    let run = ws.run(&[
+        "sign",
+        "--no-commit",
+        "--key",
+        key.to_str().unwrap(),
+        &asked,
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("signature-127"), "{run:?}");
+    podman_pulls(&policy, &image).unwrap();
+    assert_eq!(ws.run(&["gate", "--threshold", "1", &asked]).code, 0);
+    let key = ws.key_file(&carol);
+    let run = ws.run(&[
+        "sign",
+        "--no-commit",
+        "--key",
+        key.to_str().unwrap(),
+        &asked,
+    ]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains("already holds 127 signatures"),
+        "{run:?}"
+    );
+    assert!(!ws.image_dir("img", &digest).join("signature-128").exists());
+    // Padded to 128 by hand: nobody counts, and --lookaside reads it as current podman does.
+    ws.put("img", &digest, 128, &signature);
+    let gate = ws.run(&["gate", "--threshold", "1", &asked]);
+    assert_eq!(gate.code, 1, "{gate:?}");
+    let report = ws.verify_json(&asked);
+    assert_eq!(codes(&report, 1), vec!["too-many-signatures"], "{report}");
+    let run = ws.run(&["gate", "--threshold", "1", "--lookaside", &file_url, &asked]);
+    assert_eq!(run.code, 1, "{run:?}");
+}

@@ -519,7 +519,18 @@ fn only_the_first_128_files_are_considered() {
     }
     ws.put("pallet-rust", HEX_A, 129, &good(&bob));
     assert_eq!(gate(&ws).code, 1);
-    assert_eq!(codes(&ws.verify_json(&asked()), 129), vec!["beyond-limit"]);
+    let report = ws.verify_json(&asked());
+    assert_eq!(
+        codes(&report, 129),
+        vec!["too-many-signatures", "beyond-limit"]
+    );
+    // 128 from signature-1 on: current podman refuses the whole image, so nothing counts.
+    assert_eq!(codes(&report, 1), vec!["too-many-signatures"]);
+    assert_eq!(report["signers"].as_array().unwrap().len(), 0);
+    // 127 is what every podman pulls: they count, once.
+    std::fs::remove_file(ws.image_dir("pallet-rust", HEX_A).join("signature-128")).unwrap();
+    let report = ws.verify_json(&asked());
+    assert_eq!(report["signers"], serde_json::json!(["alice"]));
 }
 
 #[test]
