@@ -192,6 +192,9 @@ pub struct AuditArgs {
     /// Print JSON (schema in docs/audit.md).
     #[arg(long)]
     pub json: bool,
+    /// Write the audit as one self-contained HTML page to FILE (the matrix, findings, timeline).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     #[command(flatten)]
     pub judge: JudgeArgs,
 }

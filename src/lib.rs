@@ -10,6 +10,7 @@ pub mod digests;
 pub mod fuzz_entry;
 pub mod git;
 pub mod history;
+pub mod html;
 pub mod keyring;
 pub mod keystate;
 pub mod lookaside;

@@ -60,9 +60,41 @@ pub(crate) fn run_audit(options: &WorkspaceOptions, args: AuditArgs) -> Result<u
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
+    if let Some(path) = &args.html {
+        let context = quorate::html::PageContext {
+            workspace: std::fs::canonicalize(&options.dir)
+                .unwrap_or_else(|_| options.dir.clone())
+                .display()
+                .to_string(),
+            maintainers: quorate::html::maintainers(&workspace, verifier.now()),
+            trust_root: vec![
+                format!(
+                    "{} maintainers and their primary keys, from {}; threshold {}.",
+                    workspace.maintainers.people().count(),
+                    workspace.display_path(&workspace.maintainers_path),
+                    threshold
+                ),
+                "No signed chain of maintainer sets protects them yet: whoever can change MAINTAINERS and keyring/ in the repository judged changes who counts (docs/threat-model.md).".into(),
+            ],
+        };
+        let page = quorate::html::render(&ledger, &context);
+        quorate::confine::write_output(path, page.as_bytes())
+            .map_err(|e| Failure::input(format!("{}: {e}", path.display())))?;
+        let quorate_images = ledger.images.iter().filter(|i| i.quorate).count();
+        eprintln!(
+            "wrote {}: {} image{}, {quorate_images} quorate; {} error{}, {} warning{}",
+            path.display(),
+            ledger.images.len(),
+            if ledger.images.len() == 1 { "" } else { "s" },
+            ledger.errors,
+            if ledger.errors == 1 { "" } else { "s" },
+            ledger.warnings,
+            if ledger.warnings == 1 { "" } else { "s" },
+        );
+    }
     if args.json {
         print_json(&ledger);
-    } else {
+    } else if args.html.is_none() {
         println!(
             "Audit of {}, judged at {}, threshold {}{}; git: {}",
             ledger.source,

@@ -6,6 +6,7 @@
 
 mod common;
 mod gate;
+mod html;
 mod interop;
 mod rules;
 mod sign;
