@@ -94,6 +94,10 @@ impl Lcg {
 fn two_hundred_signers_killed_at_random_moments_leave_a_sound_tree() {
     let alice = TestKey::new("alice");
     let ws = Ws::new(&[("alice", &[&alice])]);
+    // A first commit, so HEAD exists even when a loaded machine lets no signer finish in time.
+    std::fs::write(ws.path().join("README"), "x").unwrap();
+    git(ws.path(), &["add", "README"]);
+    git(ws.path(), &["commit", "-qm", "init"]);
     let key = ws.key_file(&alice);
     let mut rng = Lcg(0x5eed);
     let mut survived = 0;
