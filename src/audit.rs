@@ -65,6 +65,8 @@ pub enum AuditCode {
     Renumbered,
     /// History: a maintainer withdrew a signature with `quorate withdraw`.
     Withdrawn,
+    /// MAINTAINERS or quorate.toml differ from the trust root in force: an unapproved change.
+    TrustRootUnapproved,
     /// `--published`: a signature in git that the lookaside does not serve.
     PublishedMissing,
     /// `--published`: a signature served that git does not hold.
@@ -93,6 +95,7 @@ impl AuditCode {
         AuditCode::Moved,
         AuditCode::Renumbered,
         AuditCode::Withdrawn,
+        AuditCode::TrustRootUnapproved,
         AuditCode::PublishedMissing,
         AuditCode::PublishedExtra,
         AuditCode::PublishedDiffers,

@@ -26,6 +26,24 @@ pub struct Global {
     /// Read the maintainers from FILE instead of the workspace's MAINTAINERS.
     #[arg(long, global = true, value_name = "FILE")]
     pub maintainers: Option<PathBuf>,
+    /// The trust root version you already trust (its digest, pinned outside the repository): the
+    /// chain of maintainer sets must contain it and is verified from it forward.
+    #[arg(long, global = true, value_name = "sha256:HEX", env = "QUORATE_TRUST_ANCHOR",
+          value_parser = parse_anchor)]
+    pub trust_anchor: Option<String>,
+}
+
+fn parse_anchor(text: &str) -> Result<String, String> {
+    let hex = text.strip_prefix("sha256:").unwrap_or("");
+    if hex.len() == 64
+        && hex
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
+        Ok(text.to_string())
+    } else {
+        Err("expected sha256: and 64 lowercase hex digits (quorate trust status prints it)".into())
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -60,6 +78,26 @@ pub enum Command {
     /// Make podman need the quorum at pull time, or check how many maintainers a policy needs.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Change who may sign only with the quorum: a signed chain of maintainer sets.
+    #[command(subcommand)]
+    Trust(TrustCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TrustCommand {
+    /// Propose the next trust root from the working MAINTAINERS and quorate.toml, and commit it.
+    Propose,
+    /// Approve the pending proposal (prints what it changes) and commit the approval.
+    Sign {
+        #[command(flatten)]
+        signer: SignerArgs,
+    },
+    /// The chain: each version, who approved it, who is still needed, which is in force.
+    Status {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -10,7 +10,7 @@ use clap::Parser;
 
 use quorate::workspace::WorkspaceOptions;
 
-use cli::{Cli, Command, KeyringCommand, PolicyCommand};
+use cli::{Cli, Command, KeyringCommand, PolicyCommand, TrustCommand};
 use commands::*;
 
 fn main() -> ExitCode {
@@ -19,6 +19,7 @@ fn main() -> ExitCode {
         dir: cli.global.workspace.clone(),
         keyring: cli.global.keyring.clone(),
         maintainers: cli.global.maintainers.clone(),
+        trust_anchor: cli.global.trust_anchor.clone(),
     };
     let result = match cli.command {
         Command::Sign(args) => run_sign(&options, args),
@@ -38,6 +39,9 @@ fn main() -> ExitCode {
         }
         Command::Policy(PolicyCommand::Export(args)) => run_policy_export(&options, args),
         Command::Policy(PolicyCommand::Check(args)) => run_policy_check(&options, args),
+        Command::Trust(TrustCommand::Propose) => run_trust_propose(&options),
+        Command::Trust(TrustCommand::Sign { signer }) => run_trust_sign(&options, &signer),
+        Command::Trust(TrustCommand::Status { json }) => run_trust_status(&options, json),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -22,6 +22,9 @@ pub struct WorkspaceOptions {
     pub keyring: Option<PathBuf>,
     /// `--maintainers FILE`.
     pub maintainers: Option<PathBuf>,
+    /// `--trust-anchor sha256:HEX` (or QUORATE_TRUST_ANCHOR): the trust root version the caller
+    /// already trusts, pinned outside the repository.
+    pub trust_anchor: Option<String>,
 }
 
 /// A workspace that cannot be loaded. Always an input error (exit 2).

@@ -25,6 +25,8 @@ pub(crate) fn run_audit(options: &WorkspaceOptions, args: AuditArgs) -> Result<u
         Scope::References(references)
     };
     let verifier = judge(&workspace, &args.judge);
+    // An unapproved trust root is an error finding here (the audit still shows everything).
+    let standing = check_trust(options, &workspace, &verifier)?;
     let threshold = workspace.threshold(args.threshold);
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = indicatif::ProgressBar::new_spinner();
@@ -34,7 +36,7 @@ pub(crate) fn run_audit(options: &WorkspaceOptions, args: AuditArgs) -> Result<u
         );
         bar
     });
-    let ledger = audit::audit(
+    let mut ledger = audit::audit(
         &workspace,
         &verifier,
         &audit::Options {
@@ -57,6 +59,19 @@ pub(crate) fn run_audit(options: &WorkspaceOptions, args: AuditArgs) -> Result<u
         },
     )
     .map_err(Failure::input)?;
+    if let Some(why) = unapproved(&standing) {
+        ledger.findings.insert(
+            0,
+            audit::Finding {
+                severity: Severity::Error,
+                code: audit::AuditCode::TrustRootUnapproved.code(),
+                path: workspace.display_path(&workspace.maintainers_path),
+                detail: why,
+                commit: None,
+            },
+        );
+        ledger.errors += 1;
+    }
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
@@ -67,15 +82,7 @@ pub(crate) fn run_audit(options: &WorkspaceOptions, args: AuditArgs) -> Result<u
                 .display()
                 .to_string(),
             maintainers: quorate::html::maintainers(&workspace, verifier.now()),
-            trust_root: vec![
-                format!(
-                    "{} maintainers and their primary keys, from {}; threshold {}.",
-                    workspace.maintainers.people().count(),
-                    workspace.display_path(&workspace.maintainers_path),
-                    threshold
-                ),
-                "No signed chain of maintainer sets protects them yet: whoever can change MAINTAINERS and keyring/ in the repository judged changes who counts (docs/threat-model.md).".into(),
-            ],
+            trust_root: trust_paragraphs(&workspace, &standing, options, threshold),
         };
         let page = quorate::html::render(&ledger, &context);
         quorate::confine::write_output(path, page.as_bytes())
@@ -205,4 +212,50 @@ fn short_fpr(fpr: &str) -> String {
     } else {
         fpr.to_string()
     }
+}
+
+/// What the page says of the trust root: the chain, each version, who approved it.
+fn trust_paragraphs(
+    workspace: &Workspace,
+    standing: &quorate::trust::Standing,
+    options: &WorkspaceOptions,
+    threshold: u32,
+) -> Vec<String> {
+    let mut out = vec![format!(
+        "{} maintainers and their primary keys, from {}; threshold {threshold}.",
+        workspace.maintainers.people().count(),
+        workspace.display_path(&workspace.maintainers_path),
+    )];
+    let Some(chain) = standing.chain() else {
+        out.push("No signed chain of maintainer sets protects them: whoever can change MAINTAINERS in the repository judged changes who counts (docs/trust.md).".into());
+        return out;
+    };
+    out.push(match &options.trust_anchor {
+        Some(a) => format!("The chain is verified from the pinned anchor {a}."),
+        None => "No anchor pinned: the chain is trusted from version 1 as found.".into(),
+    });
+    for v in &chain.versions {
+        out.push(format!(
+            "Version {} ({}){}: maintainers {} (threshold {}), approved by {}{}.",
+            v.version,
+            v.digest,
+            if v.in_force {
+                ", in force"
+            } else {
+                ", not in force"
+            },
+            v.maintainers.join(", "),
+            v.threshold,
+            list_or(&v.approved_by, "no one"),
+            if v.missing.is_empty() {
+                String::new()
+            } else {
+                format!("; still needs {}", v.missing.join("; "))
+            }
+        ));
+    }
+    if let Some(why) = unapproved(standing) {
+        out.push(why);
+    }
+    out
 }

@@ -6,6 +6,7 @@ pub(crate) fn run_verify(options: &WorkspaceOptions, args: VerifyArgs) -> Result
     let reference = parse_reference(&args.reference)?;
     let workspace = load_judged(options, &args.judge)?;
     let verifier = judge(&workspace, &args.judge);
+    require_trust(options, &workspace, &verifier)?;
     let image = check_image(&workspace, &verifier, &reference);
     let threshold = workspace.threshold(quorate::workspace::DEFAULT_THRESHOLD);
     if args.json {
@@ -88,6 +89,7 @@ pub(crate) fn run_gate(options: &WorkspaceOptions, args: GateArgs) -> Result<u8,
     };
     let threshold = workspace.threshold(args.threshold);
     let verifier = judge(&workspace, &args.judge);
+    require_trust(options, &workspace, &verifier)?;
     let (labels, references): (Vec<String>, Vec<Reference>) = targets.into_iter().unzip();
     let bar = progress_bar(references.len());
     let tick = || {

@@ -6,6 +6,7 @@ mod gate;
 mod keys;
 mod policy;
 mod signing;
+mod trust;
 
 pub(crate) use audit::run_audit;
 pub(crate) use digests::run_digests;
@@ -13,6 +14,9 @@ pub(crate) use gate::{run_gate, run_verify};
 pub(crate) use keys::{run_keyring_check, run_keyring_export, run_keyring_import};
 pub(crate) use policy::{run_policy_check, run_policy_export};
 pub(crate) use signing::{run_add, run_payload, run_repair, run_sign, run_sync, run_withdraw};
+pub(crate) use trust::{
+    check_trust, require_trust, run_trust_propose, run_trust_sign, run_trust_status, unapproved,
+};
 
 use std::io::IsTerminal;
 use std::time::SystemTime;

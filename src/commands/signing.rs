@@ -66,7 +66,7 @@ fn report_placement(
     }
 }
 
-fn make_signer(
+pub(crate) fn make_signer(
     args: &SignerArgs,
     workspace: &Workspace,
     now: SystemTime,

@@ -10,6 +10,7 @@ mod html;
 mod interop;
 mod rules;
 mod sign;
+mod trust;
 
 /// The CLI pinned case by case on the example workspace at the repository root: args, expected
 /// output and exit status (tests/cmd/*.toml).

@@ -3,7 +3,7 @@
 //! repository can change both, so a change that arrives from elsewhere is shown, never taken in
 //! silently.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use serde::Serialize;
@@ -60,43 +60,53 @@ pub fn diff(
     new: &Maintainers,
     new_threshold: Option<u32>,
 ) -> Vec<TrustChange> {
-    let keys_of = |m: &Maintainers, handle: &str| -> BTreeSet<String> {
-        m.get(handle)
-            .map(|p| p.keys.iter().map(|k| k.fingerprint.clone()).collect())
-            .unwrap_or_default()
+    let people = |m: &Maintainers| -> BTreeMap<String, BTreeSet<String>> {
+        m.people()
+            .map(|p| {
+                (
+                    p.handle.clone(),
+                    p.keys.iter().map(|k| k.fingerprint.clone()).collect(),
+                )
+            })
+            .collect()
     };
-    let handles: BTreeSet<&str> = old
-        .people()
-        .chain(new.people())
-        .map(|p| p.handle.as_str())
-        .collect();
+    diff_people(&people(old), old_threshold, &people(new), new_threshold)
+}
+
+/// The same, between two maps of handle → primary fingerprints (two trust roots).
+pub fn diff_people(
+    old: &BTreeMap<String, BTreeSet<String>>,
+    old_threshold: Option<u32>,
+    new: &BTreeMap<String, BTreeSet<String>>,
+    new_threshold: Option<u32>,
+) -> Vec<TrustChange> {
+    let handles: BTreeSet<&String> = old.keys().chain(new.keys()).collect();
     let mut changes = Vec::new();
     for handle in handles {
-        let before = keys_of(old, handle);
-        let after = keys_of(new, handle);
-        match (old.get(handle).is_some(), new.get(handle).is_some()) {
-            (false, true) => changes.push(TrustChange::MaintainerAdded {
+        match (old.get(handle), new.get(handle)) {
+            (None, Some(after)) => changes.push(TrustChange::MaintainerAdded {
                 handle: handle.to_string(),
-                keys: after.into_iter().collect(),
+                keys: after.iter().cloned().collect(),
             }),
-            (true, false) => changes.push(TrustChange::MaintainerRemoved {
+            (Some(before), None) => changes.push(TrustChange::MaintainerRemoved {
                 handle: handle.to_string(),
-                keys: before.into_iter().collect(),
+                keys: before.iter().cloned().collect(),
             }),
-            _ => {
-                for fingerprint in before.difference(&after) {
+            (Some(before), Some(after)) => {
+                for fingerprint in before.difference(after) {
                     changes.push(TrustChange::KeyRemoved {
                         handle: handle.to_string(),
                         fingerprint: fingerprint.clone(),
                     });
                 }
-                for fingerprint in after.difference(&before) {
+                for fingerprint in after.difference(before) {
                     changes.push(TrustChange::KeyAdded {
                         handle: handle.to_string(),
                         fingerprint: fingerprint.clone(),
                     });
                 }
             }
+            (None, None) => {}
         }
     }
     if old_threshold != new_threshold {

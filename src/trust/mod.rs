@@ -1,0 +1,17 @@
+//! Who decides who counts. A **trust root** is the maintainers (handles and their primary
+//! fingerprints, from MAINTAINERS) and the threshold (quorate.toml). Trust roots form a chain of
+//! versions kept in the signatures tree, each naming its predecessor's digest and approved, as
+//! image signatures are, by people: version N+1 is in force only with the approval of
+//! threshold(N) maintainers of N, threshold(N+1) of N+1, and every key it adds. A caller pins a
+//! version it trusts (`--trust-anchor`), the way a TUF client ships its first root.
+//! (docs/trust.md)
+
+mod chain;
+mod diff;
+mod ops;
+mod root;
+
+pub use chain::{load_chain, Approval, Chain, ChainError, Version, TRUST_DIR};
+pub use diff::{diff, diff_people, TrustChange};
+pub use ops::{approve, propose, standing, working_root, Approved, Proposed, Standing, TrustError};
+pub use root::{RootError, TrustRoot};

@@ -1,0 +1,354 @@
+//! The chain of trust roots: the maintainer set and the threshold change only with the quorum
+//! of the set before, real keys and real git, the CLI end to end.
+
+use crate::common::*;
+
+const REF: &str = "docker.io/stagex/pallet-rust:1.0";
+
+fn asked() -> String {
+    format!("stagex/pallet-rust:1.0@sha256:{HEX_A}")
+}
+
+/// Three maintainers (threshold 2), a first commit, and the chain started: version 1 proposed
+/// and approved by alice and bob.
+fn chained() -> (Ws, Vec<TestKey>) {
+    let keys = vec![
+        TestKey::new("alice"),
+        TestKey::new("bob"),
+        TestKey::new("carol"),
+    ];
+    let ws = Ws::new(&[
+        ("alice", &[&keys[0]]),
+        ("bob", &[&keys[1]]),
+        ("carol", &[&keys[2]]),
+    ]);
+    git(ws.path(), &["add", "-A"]);
+    git(ws.path(), &["commit", "-qm", "workspace"]);
+    let run = ws.run(&["trust", "propose"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    approve(&ws, &keys[0]);
+    let run = approve(&ws, &keys[1]);
+    assert!(run.stdout.contains("version 1 is in force"), "{run:?}");
+    (ws, keys)
+}
+
+fn approve(ws: &Ws, key: &TestKey) -> Run {
+    let file = ws.key_file(key);
+    let run = ws.run(&["trust", "sign", "--key", file.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{run:?}");
+    run
+}
+
+fn status(ws: &Ws) -> serde_json::Value {
+    let run = ws.run(&["trust", "status", "--json"]);
+    serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {run:?}"))
+}
+
+fn signed_by(ws: &Ws, keys: &[&TestKey]) {
+    let _ = std::fs::remove_dir_all(ws.image_dir("pallet-rust", HEX_A));
+    for (i, key) in keys.iter().enumerate() {
+        ws.put(
+            "pallet-rust",
+            HEX_A,
+            i as u32 + 1,
+            &sign(key.primary_pair(), &payload(REF, HEX_A)),
+        );
+    }
+}
+
+/// Adds a maintainer (and their certificate) to the working MAINTAINERS.
+fn add_maintainer(ws: &Ws, key: &TestKey) {
+    let mut text = std::fs::read_to_string(ws.path().join("MAINTAINERS")).unwrap();
+    text.push_str(&format!(
+        "[people.{n}]\nname = \"{n}\"\n[keys.{n}.main]\nid = \"{}\"\n",
+        key.fingerprint(),
+        n = key.name
+    ));
+    std::fs::write(ws.path().join("MAINTAINERS"), text).unwrap();
+    ws.add_cert(key);
+}
+
+fn set_threshold(ws: &Ws, threshold: u32) {
+    std::fs::write(
+        ws.path().join("quorate.toml"),
+        format!("threshold = {threshold}\n"),
+    )
+    .unwrap();
+}
+
+/// Whoever can push adds two maintainers of their own and signs with both: refused, naming the
+/// change; proposing the change and approving it with only their own two keys changes nothing.
+#[test]
+fn a_pusher_cannot_make_maintainers_of_their_own() {
+    let (ws, keys) = chained();
+    let m1 = TestKey::new("mallory");
+    let m2 = TestKey::new("mallet");
+    signed_by(&ws, &[&keys[0]]);
+    assert_eq!(ws.run(&["gate", &asked()]).code, 1, "one of two");
+    add_maintainer(&ws, &m1);
+    add_maintainer(&ws, &m2);
+    signed_by(&ws, &[&keys[0], &m1, &m2]);
+    let gate = ws.run(&["gate", &asked()]);
+    assert_eq!(gate.code, 1, "{gate:?}");
+    assert!(
+        gate.stderr.contains("added maintainer mallory")
+            && gate.stderr.contains("added maintainer mallet"),
+        "{gate:?}"
+    );
+    assert_eq!(
+        gate.stderr
+            .trim()
+            .lines()
+            .last()
+            .unwrap()
+            .matches("quorate:")
+            .count(),
+        1
+    );
+    // The same after they propose and approve it with their own two new keys.
+    assert_eq!(ws.run(&["trust", "propose"]).code, 0);
+    approve(&ws, &m1);
+    approve(&ws, &m2);
+    let s = status(&ws);
+    assert_eq!(s["versions"][1]["in_force"], false, "{s}");
+    assert_eq!(
+        s["versions"][1]["approved_by"],
+        serde_json::json!(["mallet", "mallory"])
+    );
+    assert_eq!(ws.run(&["gate", &asked()]).code, 1);
+    assert_eq!(ws.run(&["trust", "status"]).code, 1);
+    // audit reports it as an error finding.
+    let audit = ws.run(&["audit", "--json"]);
+    assert!(audit.stdout.contains("trust-root-unapproved"), "{audit:?}");
+}
+
+/// Adding a maintainer takes threshold(N) of the old set, threshold(N+1) of the new, and the new
+/// maintainer's own approval (proof they hold the key); then their signature counts.
+#[test]
+fn adding_a_maintainer_needs_the_old_quorum_and_the_new_key() {
+    let (ws, keys) = chained();
+    let dave = TestKey::new("dave");
+    add_maintainer(&ws, &dave);
+    signed_by(&ws, &[&keys[0], &dave]);
+    assert_eq!(ws.run(&["gate", &asked()]).code, 1, "not approved yet");
+    let run = ws.run(&["trust", "propose"]);
+    assert!(run.stdout.contains("added maintainer dave"), "{run:?}");
+    approve(&ws, &keys[0]);
+    let run = approve(&ws, &keys[1]);
+    assert!(run.stdout.contains("not in force yet"), "{run:?}");
+    assert!(
+        run.stdout.contains(&format!(
+            "dave's approval with the added key {}",
+            dave.fingerprint()
+        )),
+        "{run:?}"
+    );
+    assert_eq!(
+        ws.run(&["gate", &asked()]).code,
+        1,
+        "without dave's own approval"
+    );
+    let run = approve(&ws, &dave);
+    assert!(run.stdout.contains("version 2 is in force"), "{run:?}");
+    let gate = ws.run(&["gate", &asked()]);
+    assert_eq!(gate.code, 0, "{gate:?}");
+    assert_eq!(ws.run(&["trust", "status"]).code, 0);
+    let s = status(&ws);
+    assert_eq!(
+        s["versions"][1]["approved_by"],
+        serde_json::json!(["alice", "bob", "dave"])
+    );
+    assert_eq!(s["versions"][1]["previous"], s["versions"][0]["digest"]);
+}
+
+/// Lowering the threshold from 3 to 2 (or removing a maintainer) with too few approvals of the
+/// old set is not in force; while the unapproved file is in the working tree the gate refuses
+/// naming the change; reverted, the gate judges under the old root again.
+#[test]
+fn lowering_the_threshold_needs_the_old_quorum() {
+    let keys = [
+        TestKey::new("alice"),
+        TestKey::new("bob"),
+        TestKey::new("carol"),
+    ];
+    let ws = Ws::new(&[
+        ("alice", &[&keys[0]]),
+        ("bob", &[&keys[1]]),
+        ("carol", &[&keys[2]]),
+    ]);
+    set_threshold(&ws, 3);
+    git(ws.path(), &["add", "-A"]);
+    git(ws.path(), &["commit", "-qm", "workspace"]);
+    assert_eq!(ws.run(&["trust", "propose"]).code, 0);
+    approve(&ws, &keys[0]);
+    approve(&ws, &keys[1]);
+    assert_eq!(status(&ws)["versions"][0]["in_force"], false, "3 needed");
+    approve(&ws, &keys[2]);
+    assert_eq!(status(&ws)["versions"][0]["in_force"], true);
+    signed_by(&ws, &[&keys[0], &keys[1]]);
+    assert_eq!(ws.run(&["gate", &asked()]).code, 1, "2 of 3");
+
+    set_threshold(&ws, 2);
+    let gate = ws.run(&["gate", &asked()]);
+    assert_eq!(gate.code, 1, "{gate:?}");
+    assert!(gate.stderr.contains("threshold 3 -> 2"), "{gate:?}");
+    assert_eq!(ws.run(&["trust", "propose"]).code, 0);
+    approve(&ws, &keys[0]);
+    approve(&ws, &keys[1]);
+    let s = status(&ws);
+    assert_eq!(s["versions"][1]["in_force"], false, "{s}");
+    assert!(
+        s["versions"][1]["missing"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("1 more of version 1"),
+        "{s}"
+    );
+    assert_eq!(ws.run(&["gate", &asked()]).code, 1);
+
+    // Reverted: judged under version 1 again (3 needed, so 3 signatures pass).
+    set_threshold(&ws, 3);
+    assert_eq!(ws.run(&["gate", &asked()]).code, 1);
+    signed_by(&ws, &[&keys[0], &keys[1], &keys[2]]);
+    assert_eq!(ws.run(&["gate", &asked()]).code, 0);
+
+    // Removing carol, approved by only two of the three the old threshold needs: not in force.
+    let text = std::fs::read_to_string(ws.path().join("MAINTAINERS")).unwrap();
+    let without: String = text
+        .split("[people.")
+        .filter(|part| !part.starts_with("carol]"))
+        .collect::<Vec<_>>()
+        .join("[people.");
+    std::fs::write(ws.path().join("MAINTAINERS"), without).unwrap();
+    set_threshold(&ws, 2);
+    let gate = ws.run(&["gate", &asked()]);
+    assert!(gate.stderr.contains("removed maintainer carol"), "{gate:?}");
+}
+
+/// Approvals count people: a stranger's approval file counts for no one, one person approving
+/// with two keys counts once, `trust sign` refuses a signer of neither set.
+#[test]
+fn approvals_count_people_not_keys_or_files() {
+    let alice = TestKey::new("alice");
+    let alice2 = TestKey::new("alice-second");
+    let bob = TestKey::new("bob");
+    let ws = Ws::new(&[("alice", &[&alice, &alice2]), ("bob", &[&bob])]);
+    git(ws.path(), &["add", "-A"]);
+    git(ws.path(), &["commit", "-qm", "workspace"]);
+    assert_eq!(ws.run(&["trust", "propose"]).code, 0);
+    approve(&ws, &alice);
+    approve(&ws, &alice2);
+    let s = status(&ws);
+    assert_eq!(
+        s["versions"][0]["approved_by"],
+        serde_json::json!(["alice"])
+    );
+    assert_eq!(
+        s["versions"][0]["in_force"], false,
+        "one person, two keys: {s}"
+    );
+    // A stranger: refused by trust sign; an approval file placed by hand counts for no one.
+    let stranger = TestKey::new("mallory");
+    ws.add_cert(&stranger);
+    let file = ws.key_file(&stranger);
+    let run = ws.run(&["trust", "sign", "--key", file.to_str().unwrap()]);
+    assert_ne!(run.code, 0, "{run:?}");
+    let root = std::fs::read(ws.path().join("signatures/.quorate/trust/1/root.json")).unwrap();
+    std::fs::write(
+        ws.path().join("signatures/.quorate/trust/1/signature-3"),
+        sign(stranger.primary_pair(), &root),
+    )
+    .unwrap();
+    // And a maintainer's signature over other bytes.
+    std::fs::write(
+        ws.path().join("signatures/.quorate/trust/1/signature-4"),
+        sign(bob.primary_pair(), &payload(REF, HEX_A)),
+    )
+    .unwrap();
+    let s = status(&ws);
+    assert_eq!(s["versions"][0]["in_force"], false, "{s}");
+    let problems: Vec<String> = s["versions"][0]["approvals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["problem"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(problems.len(), 2, "{s}");
+    approve(&ws, &bob);
+    assert_eq!(status(&ws)["versions"][0]["in_force"], true);
+}
+
+/// A caller who pinned version 2 refuses a history rewritten to drop it; the environment
+/// variable pins the same way; an anchor with no chain at all is refused.
+#[test]
+fn a_pinned_anchor_refuses_a_rewritten_history() {
+    let (ws, keys) = chained();
+    let dave = TestKey::new("dave");
+    add_maintainer(&ws, &dave);
+    assert_eq!(ws.run(&["trust", "propose"]).code, 0);
+    approve(&ws, &keys[0]);
+    approve(&ws, &keys[1]);
+    approve(&ws, &dave);
+    let s = status(&ws);
+    let v2 = s["versions"][1]["digest"].as_str().unwrap().to_string();
+    signed_by(&ws, &[&keys[0], &dave]);
+    let gate = ws.run(&["--trust-anchor", &v2, "gate", &asked()]);
+    assert_eq!(gate.code, 0, "{gate:?}");
+    assert!(!gate.stderr.contains("trust on first use"), "{gate:?}");
+    let unpinned = ws.run(&["gate", &asked()]);
+    assert!(
+        unpinned.stderr.contains(&format!("--trust-anchor {v2}")),
+        "{unpinned:?}"
+    );
+
+    // History rewritten: version 2 dropped, dave still in the working MAINTAINERS... and the
+    // pusher re-proposes a version 2 of their own making.
+    git(ws.path(), &["rm", "-rq", "signatures/.quorate/trust/2"]);
+    git(ws.path(), &["commit", "-qm", "rewrite"]);
+    let pinned = ws.run(&["--trust-anchor", &v2, "gate", &asked()]);
+    assert_eq!(pinned.code, 1, "{pinned:?}");
+    assert!(
+        pinned.stderr.contains("no version of the chain"),
+        "{pinned:?}"
+    );
+    let by_env = run_env_str(&ws, &["gate", &asked()], &[("QUORATE_TRUST_ANCHOR", &v2)]);
+    assert_eq!(by_env.code, 1, "{by_env:?}");
+    let audit = ws.run(&["--trust-anchor", &v2, "audit"]);
+    assert_eq!(audit.code, 1, "{audit:?}");
+
+    // No chain at all, with an anchor: refused; a malformed anchor: bad usage.
+    let bare = Ws::new(&[("alice", &[&keys[0]])]);
+    let run = bare.run(&["--trust-anchor", &v2, "gate", &asked()]);
+    assert_eq!(run.code, 1, "{run:?}");
+    let run = bare.run(&["--trust-anchor", "sha256:XYZ", "gate", &asked()]);
+    assert_eq!(run.code, 2, "{run:?}");
+}
+
+/// A maintainer renews their certificate with keyring import: no approval needed, nothing breaks.
+#[test]
+fn renewing_a_certificate_needs_no_approval() {
+    let (ws, mut keys) = chained();
+    let now = std::time::SystemTime::now();
+    keys[0].set_expiry(Some(days(400)), now - days(1));
+    std::fs::write(ws.path().join("alice-renewed.asc"), keys[0].public()).unwrap();
+    let run = ws.run(&["keyring", "import", "alice-renewed.asc"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    signed_by(&ws, &[&keys[0], &keys[1]]);
+    assert_eq!(ws.run(&["gate", &asked()]).code, 0);
+    assert_eq!(ws.run(&["trust", "status"]).code, 0);
+}
+
+fn run_env_str(ws: &Ws, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_quorate"))
+        .args(args)
+        .current_dir(ws.path())
+        .env_remove("GIT_DIR")
+        .envs(env.iter().map(|(k, v)| (*k, *v)))
+        .output()
+        .unwrap();
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
