@@ -49,6 +49,12 @@ pub enum Reason {
     NestedCompression,
     /// The literal data is larger than any payload could be.
     PayloadTooLarge,
+    /// Compressed data larger than 128 KiB (twice the payload cap), or decompressing to more:
+    /// more than any signed message that could count. Decompression stops there.
+    CompressedTooLarge,
+    /// The One-Pass Signature packet announces another hash, signature type, public-key
+    /// algorithm or key than the Signature packet has (gpg: "digest conflict"), or is not the last.
+    OnePassMismatch,
 
     // --- the signature and its key ---
     /// The signature names no issuing key.
@@ -141,6 +147,8 @@ impl Reason {
         Reason::NotASignedMessage,
         Reason::NestedCompression,
         Reason::PayloadTooLarge,
+        Reason::CompressedTooLarge,
+        Reason::OnePassMismatch,
         Reason::NoIssuer,
         Reason::UnknownIssuer,
         Reason::MaintainerCertificateMissing,
@@ -205,6 +213,8 @@ const CODES: &[&str] = &[
     "not-a-signed-message",
     "nested-compression",
     "payload-too-large",
+    "compressed-too-large",
+    "one-pass-mismatch",
     "no-issuer",
     "unknown-issuer",
     "maintainer-certificate-missing",

@@ -14,6 +14,7 @@ fn cli_cases() {
     trycmd::TestCases::new().case("tests/cmd/*.toml");
 }
 mod adversarial;
+mod adversarial_podman;
 mod audit;
 mod crash;
 mod realworld;
