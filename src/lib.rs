@@ -8,6 +8,7 @@ pub mod audit;
 pub mod digests;
 pub mod fuzz_entry;
 pub mod git;
+pub(crate) mod gojson;
 pub mod history;
 pub mod keyring;
 pub mod maintainers;

@@ -97,11 +97,13 @@ pub enum Reason {
     NotAMaintainer,
 
     // --- the payload ---
-    /// The payload is not a JSON document (or bytes follow it, or it is not UTF-8).
+    /// The payload is not JSON as Go's decoder reads it (a syntax error, bytes after the value,
+    /// nesting deeper than 10000, invalid UTF-8 outside a string).
     PayloadNotJson,
     /// A key appears twice in one JSON object.
     PayloadDuplicateKey,
-    /// A member is missing, unknown, or of the wrong JSON type.
+    /// A member is missing, unknown, or of the wrong JSON type; a number in `optional` beyond
+    /// float64; a `timestamp` Go's int64 conversion does not give back unchanged.
     PayloadSchema,
     /// `critical.type` is not `atomic container signature`.
     PayloadWrongType,

@@ -28,6 +28,16 @@ fn asked() -> String {
     format!("stagex/pallet-rust:1.0@sha256:{HEX_B}")
 }
 
+/// The payload with `optional` replaced by the given bytes (which need not be UTF-8).
+fn payload_with(optional: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8(payload(REF, HEX_B)).unwrap();
+    let (head, _) = text.rsplit_once(r#""optional":{}"#).unwrap();
+    let mut out = format!(r#"{head}"optional":"#).into_bytes();
+    out.extend_from_slice(optional);
+    out.push(b'}');
+    out
+}
+
 /// A packet with a new-format header and a definite length.
 fn frame(tag: u8, body: &[u8]) -> Vec<u8> {
     let mut out = vec![0xC0 | tag];
@@ -75,6 +85,10 @@ fn compressed_with(algo: u8, write: impl FnOnce(&mut dyn Write)) -> Vec<u8> {
 fn compressed(algo: u8, inner: &[u8]) -> Vec<u8> {
     compressed_with(algo, |w| w.write_all(inner).unwrap())
 }
+
+/// 2^1024 - 2^970: halfway between the largest float64 and the next power of two, so it rounds
+/// (to even) past the largest float64.
+const HALFWAY_PAST_MAX: &str = "179769313486231580793728971405303415079934132710037826936173778980444968292764750946649017977587207096330286416692887910946555547851940402630657488671505820681908902000708383676273854845817711531764475730270069855571366959622842914819860834936475292719074168444365510704342711559699508093042880177904174497792";
 
 /// The body of a packet `frame` made.
 fn split_header(packet: &[u8]) -> Vec<u8> {
@@ -165,7 +179,300 @@ fn table(key: &TestKey) -> Vec<Row> {
     let mut rows = Vec::new();
     let signed = |payload: &[u8]| sign(key.primary_pair(), payload);
 
+    // --- payloads: what containers/image reads in `optional` (and around it) ---
+    let optional: Vec<(&str, Vec<u8>, Expect)> = vec![
+        ("optional {}", b"{}".to_vec(), Counts),
+        (
+            "skopeo's own optional",
+            br#"{"creator":"atomic 5.23.1","timestamp":1795310654}"#.to_vec(),
+            Counts,
+        ),
+        ("timestamp 1.0", br#"{"timestamp":1.0}"#.to_vec(), Counts),
+        ("timestamp 17e8", br#"{"timestamp":17e8}"#.to_vec(), Counts),
+        ("timestamp 1E+3", br#"{"timestamp":1E+3}"#.to_vec(), Counts),
+        (
+            "timestamp 0.1e1",
+            br#"{"timestamp":0.1e1}"#.to_vec(),
+            Counts,
+        ),
+        ("timestamp -0", br#"{"timestamp":-0}"#.to_vec(), Counts),
+        (
+            "timestamp -0.0e5",
+            br#"{"timestamp":-0.0e5}"#.to_vec(),
+            Counts,
+        ),
+        ("timestamp -1", br#"{"timestamp":-1}"#.to_vec(), Counts),
+        ("timestamp null", br#"{"timestamp":null}"#.to_vec(), Counts),
+        (
+            "timestamp 1e-400 (underflows to 0)",
+            br#"{"timestamp":1e-400}"#.to_vec(),
+            Counts,
+        ),
+        (
+            "timestamp 2^53+1",
+            br#"{"timestamp":9007199254740993}"#.to_vec(),
+            Counts,
+        ),
+        (
+            "timestamp 9223372036854775295 (rounds below 2^63)",
+            br#"{"timestamp":9223372036854775295}"#.to_vec(),
+            Counts,
+        ),
+        (
+            "timestamp -2^63",
+            br#"{"timestamp":-9223372036854775808}"#.to_vec(),
+            Counts,
+        ),
+        (
+            "timestamp -2^63-1 (rounds to -2^63)",
+            br#"{"timestamp":-9223372036854775809}"#.to_vec(),
+            Counts,
+        ),
+        (
+            "timestamp 2^63-1 (rounds to 2^63)",
+            br#"{"timestamp":9223372036854775807}"#.to_vec(),
+            Refused("payload-schema"),
+        ),
+        (
+            "timestamp 9223372036854775296",
+            br#"{"timestamp":9223372036854775296}"#.to_vec(),
+            Refused("payload-schema"),
+        ),
+        (
+            "timestamp -9223372036854776833",
+            br#"{"timestamp":-9223372036854776833}"#.to_vec(),
+            Refused("payload-schema"),
+        ),
+        (
+            "timestamp -1e19",
+            br#"{"timestamp":-1e19}"#.to_vec(),
+            Refused("payload-schema"),
+        ),
+        (
+            "timestamp 1e400",
+            br#"{"timestamp":1e400}"#.to_vec(),
+            Refused("payload-schema"),
+        ),
+        (
+            "timestamp 1.5",
+            br#"{"timestamp":1.5}"#.to_vec(),
+            Refused("payload-schema"),
+        ),
+        (
+            "timestamp 5e-324",
+            br#"{"timestamp":5e-324}"#.to_vec(),
+            Refused("payload-schema"),
+        ),
+        (
+            "timestamp \"1\"",
+            br#"{"timestamp":"1"}"#.to_vec(),
+            Refused("payload-schema"),
+        ),
+        (
+            "timestamp true",
+            br#"{"timestamp":true}"#.to_vec(),
+            Refused("payload-schema"),
+        ),
+        (
+            "timestamp {}",
+            br#"{"timestamp":{}}"#.to_vec(),
+            Refused("payload-schema"),
+        ),
+        (
+            "timestamp 01",
+            br#"{"timestamp":01}"#.to_vec(),
+            Refused("payload-not-json"),
+        ),
+        ("creator null", br#"{"creator":null}"#.to_vec(), Counts),
+        (
+            "creator 1",
+            br#"{"creator":1}"#.to_vec(),
+            Refused("payload-schema"),
+        ),
+        (
+            "creator \\u00ff",
+            br#"{"creator":"\u00ff"}"#.to_vec(),
+            Counts,
+        ),
+        (
+            "creator with invalid UTF-8",
+            b"{\"creator\":\"a\xffb\"}".to_vec(),
+            Counts,
+        ),
+        (
+            "ignored string with invalid UTF-8",
+            b"{\"x\":\"\xff\xfe\"}".to_vec(),
+            Counts,
+        ),
+        (
+            "ignored key with invalid UTF-8",
+            b"{\"\xff\":1}".to_vec(),
+            Counts,
+        ),
+        (
+            "keys \\xff and \\xfe (both U+FFFD once decoded)",
+            b"{\"\xff\":1,\"\xfe\":2}".to_vec(),
+            Refused("payload-duplicate-key"),
+        ),
+        (
+            "ignored lone surrogate",
+            br#"{"x":"\ud800"}"#.to_vec(),
+            Counts,
+        ),
+        (
+            "ignored lone surrogate key",
+            br#"{"\ud800":1}"#.to_vec(),
+            Counts,
+        ),
+        (
+            "duplicate keys inside an ignored member",
+            br#"{"x":{"a":1,"a":2}}"#.to_vec(),
+            Counts,
+        ),
+        (
+            "duplicate ignored members",
+            br#"{"x":1,"x":2}"#.to_vec(),
+            Refused("payload-duplicate-key"),
+        ),
+        (
+            "creator twice, once escaped",
+            br#"{"creator":"a","\u0063reator":"b"}"#.to_vec(),
+            Refused("payload-duplicate-key"),
+        ),
+        (
+            "timestamp under an escaped key",
+            br#"{"\u0074imestamp":1.5}"#.to_vec(),
+            Refused("payload-schema"),
+        ),
+        (
+            "ignored integer beyond int64",
+            br#"{"x":123456789012345678901234567890}"#.to_vec(),
+            Counts,
+        ),
+        (
+            "ignored 1e400",
+            br#"{"x":1e400}"#.to_vec(),
+            Refused("payload-schema"),
+        ),
+        (
+            "ignored [1e400]",
+            br#"{"x":[1e400]}"#.to_vec(),
+            Refused("payload-schema"),
+        ),
+        (
+            "ignored string with a control character",
+            b"{\"x\":\"a\x01b\"}".to_vec(),
+            Refused("payload-not-json"),
+        ),
+        // Go's decoder nests at most 10000 deep; the payload object and optional are two levels.
+        (
+            "nesting 10000 deep",
+            [&b"{\"x\":"[..], &[b'['; 9998], &[b']'; 9998], b"}"].concat(),
+            Counts,
+        ),
+        (
+            "nesting 10001 deep",
+            [&b"{\"x\":"[..], &[b'['; 9999], &[b']'; 9999], b"}"].concat(),
+            Refused("payload-not-json"),
+        ),
+        ("optional null", b"null".to_vec(), Refused("payload-schema")),
+        // The largest float64, and the first decimal that rounds past it (Go: out of range).
+        (
+            "ignored 1.7976931348623157e308",
+            br#"{"x":1.7976931348623157e308}"#.to_vec(),
+            Counts,
+        ),
+        (
+            "ignored 2^1024 - 2^970 (halfway past the largest float64)",
+            format!(r#"{{"x":{}}}"#, HALFWAY_PAST_MAX).into_bytes(),
+            Refused("payload-schema"),
+        ),
+        (
+            "ignored 2^1024 - 2^970 - 1",
+            format!(
+                r#"{{"x":{}1}}"#,
+                &HALFWAY_PAST_MAX[..HALFWAY_PAST_MAX.len() - 1]
+            )
+            .into_bytes(),
+            Counts,
+        ),
+    ];
+    for (name, optional, expect) in optional {
+        rows.push(Row {
+            name: name.to_string(),
+            bytes: signed(&payload_with(&optional)),
+            expect,
+        });
+    }
     let good = payload(REF, HEX_B);
+    let text = String::from_utf8(good.clone()).unwrap();
+    let around: Vec<(&str, Vec<u8>, Expect)> = vec![
+        ("leading white space", [&b" \n"[..], &good].concat(), Counts),
+        (
+            "trailing white space",
+            [&good[..], b" \n\t\r"].concat(),
+            Counts,
+        ),
+        (
+            "byte order mark",
+            [&b"\xef\xbb\xbf"[..], &good].concat(),
+            Refused("payload-not-json"),
+        ),
+        (
+            "trailing NUL",
+            [&good[..], b"\x00"].concat(),
+            Refused("payload-not-json"),
+        ),
+        (
+            "invalid UTF-8 after the object",
+            payload_with(b"{\"x\":1}\xff"),
+            Refused("payload-not-json"),
+        ),
+        (
+            "invalid UTF-8 in critical.type",
+            {
+                let (head, tail) = text.split_once("atomic container").unwrap();
+                [head.as_bytes(), b"atomic\xffcontainer", tail.as_bytes()].concat()
+            },
+            Refused("payload-wrong-type"),
+        ),
+        (
+            "escaped key in critical",
+            text.replace(r#""type":"#, r#""\u0074ype":"#).into_bytes(),
+            Counts,
+        ),
+        (
+            "critical.type null (Go reads it as empty)",
+            text.replace(r#""atomic container signature""#, "null")
+                .into_bytes(),
+            Refused("payload-wrong-type"),
+        ),
+        (
+            "critical null",
+            text.replace(r#""critical":{"#, r#""critical":null,"x":{"#)
+                .into_bytes(),
+            Refused("payload-schema"),
+        ),
+        (
+            "escaped slashes in the reference",
+            text.replace("stagex/pallet-rust", r"stagex\/pallet-rust")
+                .into_bytes(),
+            Counts,
+        ),
+        (
+            "duplicate key in critical",
+            text.replace(r#""type":"#, r#""type":"x","type":"#)
+                .into_bytes(),
+            Refused("payload-duplicate-key"),
+        ),
+    ];
+    for (name, payload, expect) in around {
+        rows.push(Row {
+            name: name.to_string(),
+            bytes: signed(&payload),
+            expect,
+        });
+    }
 
     // --- OpenPGP layouts ---
     let message = signed(&good);
