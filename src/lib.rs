@@ -9,6 +9,7 @@ pub mod confine;
 pub mod digests;
 pub mod fuzz_entry;
 pub mod git;
+pub(crate) mod gojson;
 pub mod history;
 pub mod html;
 pub mod keyring;

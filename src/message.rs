@@ -6,7 +6,8 @@ use std::io::Read;
 
 use sequoia_openpgp as openpgp;
 
-use openpgp::packet::Signature;
+use openpgp::packet::header::BodyLength;
+use openpgp::packet::{OnePassSig, Signature};
 use openpgp::parse::{PacketParserBuilder, PacketParserResult, Parse};
 use openpgp::types::CompressionAlgorithm;
 use openpgp::Packet;
@@ -71,9 +72,61 @@ pub enum MessageError {
     /// The literal data is larger than any payload.
     #[error("the payload is larger than {MAX_PAYLOAD} bytes")]
     PayloadTooLarge,
+    /// Compressed data larger than the budget, or decompressing to more.
+    #[error("compressed data over the {MAX_COMPRESSED}-byte budget: {0}")]
+    CompressedTooLarge(String),
+    /// The One-Pass Signature packet disagrees with the Signature packet.
+    #[error("the one-pass signature disagrees with the signature: {0}")]
+    OnePassMismatch(String),
+}
+
+/// Compressed data is held to this many bytes in and this many out: twice the payload cap
+/// (128 KiB). The largest message that could count (a payload at its cap, a signature packet at
+/// `MAX_PACKET`, the headers) fits within it, compressed or not, since deflate and bzip2 never
+/// expand data by more than a few bytes per block. Past it nothing more is read, whatever packets
+/// the bytes would have been: a file of a few kilobytes cannot make quorate decompress gigabytes,
+/// and a file of megabytes of tiny or empty compressed blocks is refused before any is decoded.
+pub const MAX_COMPRESSED: usize = 2 * MAX_PAYLOAD;
+
+/// A packet other than literal or compressed data (signature, one-pass signature, anything else)
+/// larger than this is refused unparsed. A signature is a few hundred bytes (an RSA-16384 one
+/// with notations stays under 4 KiB); this keeps sequoia from parsing tens of thousands of
+/// subpackets a crafted one could hold.
+pub const MAX_PACKET: u32 = 8 * 1024;
+
+/// Packets read on one level (the file, or the compressed data) before giving up. A signed
+/// message has three; the cap keeps a file of thousands of small packets from costing more
+/// than a handful, while still telling two signatures apart from one.
+pub const MAX_PACKETS: usize = 8;
+
+/// One packet of a signed message, as read.
+enum Part {
+    /// Compressed data and its decompressed bytes (at most `MAX_COMPRESSED + 1` of them).
+    Compressed(CompressionAlgorithm, Vec<u8>),
+    OnePass(OnePassSig),
+    Literal(Vec<u8>),
+    Signature(Signature),
+}
+
+impl Part {
+    fn kind(&self) -> &'static str {
+        match self {
+            Part::Compressed(..) => "compressed data",
+            Part::OnePass(_) => "one-pass",
+            Part::Literal(_) => "literal",
+            Part::Signature(_) => "signature",
+        }
+    }
 }
 
 /// Reads a signed message from the bytes of a signature file.
+///
+/// Two layouts are accepted, the two gpg writes and GPGME reads: One-Pass Signature, Literal
+/// Data, Signature; or one Compressed Data packet holding exactly those three. Every other packet
+/// (Marker, Padding, unknown or private tags, which sequoia would skip silently) is refused on
+/// sight, so the work per file is bounded by the 4 MiB file, `MAX_COMPRESSED` bytes into and out
+/// of decompression, and `MAX_PACKETS` packets of at most `MAX_PACKET` bytes (or a literal read
+/// to the payload cap) per level, whatever the file holds.
 pub fn read_signed_message(bytes: &[u8]) -> Result<SignedMessage, MessageError> {
     let Some(&first) = bytes.first() else {
         return Err(MessageError::Empty);
@@ -92,43 +145,117 @@ pub fn read_signed_message(bytes: &[u8]) -> Result<SignedMessage, MessageError> 
         return Err(MessageError::NotOpenPgp(first));
     }
 
+    let top = read_packets(bytes, false)?;
+    let (parts, compression) = match top.as_slice() {
+        [Part::Compressed(_, inner)] if inner.len() > MAX_COMPRESSED => {
+            // Only the budget's worth was read: what it holds may be cut mid-packet. A packet
+            // refused for its kind or size, which no cut can cause, keeps its own reason;
+            // anything else is the budget's.
+            return Err(match read_packets(&inner[..MAX_COMPRESSED], true) {
+                Err(
+                    e @ (MessageError::PayloadTooLarge
+                    | MessageError::NestedCompression
+                    | MessageError::NotSignedMessage(_)),
+                ) => e,
+                _ => MessageError::CompressedTooLarge(format!(
+                    "it decompresses to more than {MAX_COMPRESSED} bytes"
+                )),
+            });
+        }
+        [Part::Compressed(algo, inner)] => (read_packets(inner, true)?, Some(*algo)),
+        _ => (top, None),
+    };
+    judge_layout(parts, compression)
+}
+
+/// The message's packets in order, each checked for its kind as it is met. `inside` is true for
+/// the bytes of compressed data, where compressed data is refused.
+fn read_packets(bytes: &[u8], inside: bool) -> Result<Vec<Part>, MessageError> {
     let mut ppr = PacketParserBuilder::from_bytes(bytes)
         .and_then(|b| {
+            // Never recurse: compressed data is read as bytes, under the budget, and parsed
+            // again as a level of its own.
             b.dearmor(openpgp::parse::Dearmor::Disabled)
-                .max_recursion_depth(1)
+                .max_recursion_depth(0)
+                .max_packet_size(MAX_PACKET)
                 .build()
         })
         .map_err(|e| classify(&e))?;
-
-    // The packets in order, flattened, with the depth each was found at.
-    let mut shape: Vec<(&'static str, isize)> = Vec::new();
-    let mut payload = None;
-    let mut signatures = Vec::new();
-    let mut compression = None;
+    let mut parts = Vec::new();
     while let PacketParserResult::Some(mut pp) = ppr {
-        let depth = pp.recursion_depth();
+        if parts.len() == MAX_PACKETS {
+            return Err(MessageError::NotSignedMessage(format!(
+                "more than {MAX_PACKETS} packets"
+            )));
+        }
+        if matches!(parts.first(), Some(Part::Compressed(..))) {
+            return Err(MessageError::NotSignedMessage(format!(
+                "a {} packet after the compressed data: it must hold the whole message",
+                pp.packet.tag()
+            )));
+        }
         match &pp.packet {
             Packet::CompressedData(c) => {
-                if depth > 0 {
+                if inside {
                     return Err(MessageError::NestedCompression);
                 }
-                compression = Some(c.algo());
-                shape.push(("compressed", depth));
+                if !parts.is_empty() {
+                    // GPGME finds no signature when compression holds only part of the message.
+                    return Err(MessageError::NotSignedMessage(format!(
+                        "compressed data after {}: it must hold the whole message",
+                        kinds(&parts)
+                    )));
+                }
+                let algo = c.algo();
+                if !matches!(
+                    algo,
+                    CompressionAlgorithm::Uncompressed
+                        | CompressionAlgorithm::Zip
+                        | CompressionAlgorithm::Zlib
+                        | CompressionAlgorithm::BZip2
+                ) {
+                    return Err(MessageError::Malformed(format!(
+                        "unsupported compression algorithm {algo}"
+                    )));
+                }
+                // What goes in: the declared length, or (for partial and indeterminate
+                // lengths, as gpg writes) the rest of the file.
+                let input = match pp.header().length() {
+                    BodyLength::Full(n) => *n as usize,
+                    _ => bytes.len(),
+                };
+                if input > MAX_COMPRESSED {
+                    return Err(MessageError::CompressedTooLarge(format!(
+                        "{input} bytes of compressed data"
+                    )));
+                }
+                // Reading the packet reads its decompressed stream: one byte past the budget
+                // tells a stream that goes on from one that ends there, and nothing past it is
+                // decompressed (moving on to the next packet would decompress the rest).
+                let mut inner = Vec::new();
+                (&mut pp)
+                    .take(MAX_COMPRESSED as u64 + 1)
+                    .read_to_end(&mut inner)
+                    .map_err(|e| read_error(&e))?;
+                let over = inner.len() > MAX_COMPRESSED;
+                parts.push(Part::Compressed(algo, inner));
+                if over {
+                    return Ok(parts);
+                }
             }
-            Packet::OnePassSig(_) => shape.push(("one-pass", depth)),
+            Packet::OnePassSig(ops) => parts.push(Part::OnePass(ops.clone())),
             Packet::Literal(_) => {
-                shape.push(("literal", depth));
                 let mut body = Vec::new();
                 (&mut pp)
                     .take(MAX_PAYLOAD as u64 + 1)
                     .read_to_end(&mut body)
-                    .map_err(|e| MessageError::Truncated(e.to_string()))?;
+                    .map_err(|e| read_error(&e))?;
                 if body.len() > MAX_PAYLOAD {
                     return Err(MessageError::PayloadTooLarge);
                 }
-                payload = Some(body);
+                parts.push(Part::Literal(body));
             }
-            Packet::Signature(_) => shape.push(("signature", depth)),
+            Packet::Signature(_) => {}
             Packet::Unknown(u) => {
                 let e = u.error();
                 return Err(if is_truncation(e) {
@@ -137,7 +264,6 @@ pub fn read_signed_message(bytes: &[u8]) -> Result<SignedMessage, MessageError> 
                     MessageError::Malformed(format!("{} packet: {}", u.tag(), error_line(e)))
                 });
             }
-            Packet::Marker(_) | Packet::Padding(_) => {}
             other => {
                 return Err(MessageError::NotSignedMessage(format!(
                     "unexpected {} packet",
@@ -145,59 +271,121 @@ pub fn read_signed_message(bytes: &[u8]) -> Result<SignedMessage, MessageError> 
                 )));
             }
         }
-        let (packet, next) = pp.recurse().map_err(|e| classify(&e))?;
+        let (packet, next) = pp.next().map_err(|e| classify(&e))?;
         if let Packet::Signature(sig) = packet {
-            signatures.push(sig);
+            parts.push(Part::Signature(sig));
         }
         ppr = next;
     }
-    if let PacketParserResult::EOF(eof) = &ppr {
-        if let Err(e) = eof.is_message() {
-            // A grammar error after the packets we accepted: a cut-off or spliced stream.
-            if payload.is_some() && signatures.is_empty() {
-                return Err(MessageError::Truncated(format!(
-                    "no signature after the data ({})",
-                    error_line(&e)
-                )));
-            }
-        }
-    }
+    Ok(parts)
+}
 
-    let kinds: Vec<&str> = shape
+/// Judges the packets of one level (the file's, or the compressed data's): exactly One-Pass
+/// Signature, Literal Data, Signature, the one-pass agreeing with the signature.
+fn judge_layout(
+    parts: Vec<Part>,
+    compression: Option<CompressionAlgorithm>,
+) -> Result<SignedMessage, MessageError> {
+    let literals = parts
         .iter()
-        .map(|(k, _)| *k)
-        .filter(|k| *k != "compressed")
-        .collect();
-    match (payload, signatures.len()) {
-        (None, 0) => Err(MessageError::NotSignedMessage(
-            "no data and no signature".into(),
-        )),
-        (None, _) => Err(MessageError::Detached),
-        (Some(_), 0) if kinds.contains(&"one-pass") => Err(MessageError::Truncated(
-            "a one-pass signature and data, but the signature packet is missing".into(),
-        )),
-        (Some(_), 0) => Err(MessageError::NoSignature),
-        (Some(_), n) if n > 1 => Err(MessageError::MultipleSignatures(n)),
-        (Some(payload), _) => {
-            if kinds != ["one-pass", "literal", "signature"] {
-                return Err(MessageError::NotSignedMessage(format!(
-                    "packets are {}",
-                    kinds.join(", ")
-                )));
-            }
-            if shape.first().map(|s| s.0) == Some("compressed")
-                && shape.iter().skip(1).any(|s| s.1 == 0)
-            {
-                return Err(MessageError::NotSignedMessage(
-                    "packets outside the compressed data".into(),
-                ));
-            }
-            Ok(SignedMessage {
-                payload,
-                signature: signatures.pop().expect("exactly one"),
-                compression,
-            })
+        .filter(|p| matches!(p, Part::Literal(_)))
+        .count();
+    let signatures = parts
+        .iter()
+        .filter(|p| matches!(p, Part::Signature(_)))
+        .count();
+    let one_pass = parts.iter().any(|p| matches!(p, Part::OnePass(_)));
+    match (literals, signatures) {
+        (0, 0) => {
+            return Err(MessageError::NotSignedMessage(
+                "no data and no signature".into(),
+            ))
         }
+        (0, _) => return Err(MessageError::Detached),
+        (_, 0) if one_pass => {
+            return Err(MessageError::Truncated(
+                "a one-pass signature and data, but the signature packet is missing".into(),
+            ))
+        }
+        (_, 0) => return Err(MessageError::NoSignature),
+        (_, n) if n > 1 => return Err(MessageError::MultipleSignatures(n)),
+        _ => {}
+    }
+    let text = kinds(&parts);
+    let [Part::OnePass(ops), Part::Literal(payload), Part::Signature(signature)] =
+        <[Part; 3]>::try_from(parts)
+            .map_err(|_| MessageError::NotSignedMessage(format!("packets are {text}")))?
+    else {
+        return Err(MessageError::NotSignedMessage(format!(
+            "packets are {text}"
+        )));
+    };
+    one_pass_agrees(&ops, &signature)?;
+    Ok(SignedMessage {
+        payload,
+        signature,
+        compression,
+    })
+}
+
+/// The One-Pass Signature announces what the signature will be, and gpg hashes the data as it
+/// announces: a different hash is a "digest conflict" GPGME refuses. The other fields gpg
+/// ignores today are held to the same rule, so the header never says one thing and the
+/// signature another.
+fn one_pass_agrees(ops: &OnePassSig, sig: &Signature) -> Result<(), MessageError> {
+    let mismatch = |what: String| Err(MessageError::OnePassMismatch(what));
+    if ops.hash_algo() != sig.hash_algo() {
+        return mismatch(format!(
+            "the one-pass announces {}, the signature uses {}",
+            ops.hash_algo(),
+            sig.hash_algo()
+        ));
+    }
+    if ops.typ() != sig.typ() {
+        return mismatch(format!(
+            "the one-pass announces a {} signature, the signature is {}",
+            ops.typ(),
+            sig.typ()
+        ));
+    }
+    if ops.pk_algo() != sig.pk_algo() {
+        return mismatch(format!(
+            "the one-pass announces {}, the signature is {}",
+            ops.pk_algo(),
+            sig.pk_algo()
+        ));
+    }
+    let issuers = sig.get_issuers();
+    let announced = ops.issuer();
+    if !issuers.is_empty() && !issuers.iter().any(|i| i.aliases(&announced)) {
+        return mismatch(format!(
+            "the one-pass announces key {}, the signature names {}",
+            announced.to_hex(),
+            issuers
+                .iter()
+                .map(|i| i.to_hex())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    if !ops.last() {
+        return mismatch(
+            "the one-pass is not marked last, so another signature should follow".into(),
+        );
+    }
+    Ok(())
+}
+
+fn kinds(parts: &[Part]) -> String {
+    parts.iter().map(Part::kind).collect::<Vec<_>>().join(", ")
+}
+
+fn read_error(e: &std::io::Error) -> MessageError {
+    let text = crate::maintainers::one_line(&e.to_string());
+    if e.kind() == std::io::ErrorKind::UnexpectedEof || text.to_lowercase().contains("eof") {
+        MessageError::Truncated(text)
+    } else {
+        MessageError::Malformed(text)
     }
 }
 

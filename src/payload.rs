@@ -1,11 +1,7 @@
 //! The signed payload: containers/image's "atomic container signature" JSON, written the way
-//! StageX and skopeo write it and read as strictly as containers/image reads it.
+//! StageX and skopeo write it and read exactly as containers/image reads it (with Go's JSON rules).
 
-use std::collections::BTreeMap;
-use std::fmt;
-
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
-
+use crate::gojson::{self, Cursor, Kind, ObjectError};
 use crate::reference::{Digest, Reference};
 
 /// The only `type` podman accepts.
@@ -33,7 +29,7 @@ pub const LEGACY_SIGNATURE_TYPE: &str = "pgp container image signature";
 /// Why a payload is refused. Each maps to one reason code.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PayloadError {
-    /// Not UTF-8 JSON, or bytes follow the object.
+    /// Not JSON as Go reads it: a syntax error, bytes after the value, nesting past 10000.
     #[error("not a JSON document: {0}")]
     NotJson(String),
     /// A key appears twice in one object.
@@ -69,41 +65,33 @@ impl Payload {
         serde_json::to_vec(&value).expect("a JSON value always serializes")
     }
 
-    /// Parses a payload as containers/image does: every object holds exactly its members, no
-    /// duplicate key at any level, nothing after the object.
+    /// Parses a payload as containers/image does (`json.Unmarshal` of its
+    /// `untrustedSignature`): the whole document must be JSON as Go reads it; the payload,
+    /// `critical`, `image` and `identity` objects hold exactly their members, no key twice;
+    /// `optional` may hold anything else, decoded but ignored, and its `creator` (a string or
+    /// null) and `timestamp` (a number or null that converts to int64 and back unchanged) are
+    /// read as Go reads them.
     pub fn parse(bytes: &[u8]) -> Result<Payload, PayloadError> {
-        let value = parse_strict_json(bytes)?;
-        if let StrictValue::Array(items) = &value {
-            return Payload::parse_legacy(items);
+        gojson::check(bytes).map_err(PayloadError::NotJson)?;
+        let mut cur = Cursor::new(bytes);
+        if cur.kind() == Kind::Array {
+            return Payload::parse_legacy(cur);
         }
-        let top = expect_object(&value, "the payload")?;
-        expect_members(top, "the payload", &["critical", "optional"])?;
+        let [critical, optional] =
+            exact_members(&mut cur, "the payload", ["critical", "optional"])?;
+        let (creator, timestamp) = read_optional(optional)?;
         let Critical {
             type_,
             digest_text,
             reference_text,
-        } = Critical::read(&top["critical"])?;
-        let optional = expect_object(&top["optional"], "optional")?;
-        let creator = match optional.get("creator") {
-            Some(v) => Some(expect_string(v, "optional.creator")?.to_string()),
-            None => None,
-        };
-        let timestamp = match optional.get("timestamp") {
-            Some(StrictValue::Integer(n)) => Some(*n),
-            Some(_) => {
-                return Err(PayloadError::Schema(
-                    "optional.timestamp is not an integer".into(),
-                ))
-            }
-            None => None,
-        };
+        } = Critical::read(critical)?;
         if type_ != SIGNATURE_TYPE {
-            return Err(PayloadError::WrongType(type_.to_string()));
+            return Err(PayloadError::WrongType(type_));
         }
-        let digest = Digest::parse(digest_text)
-            .map_err(|_| PayloadError::BadDigest(digest_text.to_string()))?;
-        let reference = Reference::parse(reference_text)
-            .map_err(|e| PayloadError::BadReference(reference_text.to_string(), e.to_string()))?;
+        let digest = Digest::parse(&digest_text)
+            .map_err(|_| PayloadError::BadDigest(digest_text.clone()))?;
+        let reference = Reference::parse(&reference_text)
+            .map_err(|e| PayloadError::BadReference(reference_text.clone(), e.to_string()))?;
         Ok(Payload {
             reference,
             digest,
@@ -115,16 +103,23 @@ impl Payload {
 
     /// StageX's legacy form, strictly in its own shape: exactly one object, the same members as
     /// the current form, `optional` null, a bare 64-hex digest and a reference without tag.
-    fn parse_legacy(items: &[StrictValue]) -> Result<Payload, PayloadError> {
-        let [item] = items else {
-            return Err(PayloadError::Schema(format!(
+    fn parse_legacy(mut cur: Cursor) -> Result<Payload, PayloadError> {
+        cur.enter();
+        let mut items = Vec::new();
+        while cur.next_item() {
+            items.push(cur.clone());
+            cur.skip_raw();
+        }
+        let [item] = <[Cursor; 1]>::try_from(items).map_err(|items| {
+            PayloadError::Schema(format!(
                 "a legacy payload is an array of exactly one object, not {}",
                 items.len()
-            )));
-        };
-        let top = expect_object(item, "the legacy payload")?;
-        expect_members(top, "the legacy payload", &["critical", "optional"])?;
-        if top["optional"] != StrictValue::Null {
+            ))
+        })?;
+        let mut item = item;
+        let [critical, mut optional] =
+            exact_members(&mut item, "the legacy payload", ["critical", "optional"])?;
+        if optional.kind() != Kind::Null {
             return Err(PayloadError::Schema(
                 "a legacy payload's optional is null".into(),
             ));
@@ -133,17 +128,17 @@ impl Payload {
             type_,
             digest_text,
             reference_text,
-        } = Critical::read(&top["critical"])?;
+        } = Critical::read(critical)?;
         if type_ != LEGACY_SIGNATURE_TYPE {
-            return Err(PayloadError::WrongType(type_.to_string()));
+            return Err(PayloadError::WrongType(type_));
         }
-        let digest = Digest::from_hex(digest_text)
-            .map_err(|_| PayloadError::BadDigest(digest_text.to_string()))?;
-        let reference = Reference::parse(reference_text)
-            .map_err(|e| PayloadError::BadReference(reference_text.to_string(), e.to_string()))?;
+        let digest = Digest::from_hex(&digest_text)
+            .map_err(|_| PayloadError::BadDigest(digest_text.clone()))?;
+        let reference = Reference::parse(&reference_text)
+            .map_err(|e| PayloadError::BadReference(reference_text.clone(), e.to_string()))?;
         if !reference.is_name_only() {
             return Err(PayloadError::BadReference(
-                reference_text.to_string(),
+                reference_text,
                 "a legacy payload names a repository without tag or digest".into(),
             ));
         }
@@ -157,173 +152,132 @@ impl Payload {
     }
 }
 
-/// The `critical` object, the same in both forms: exactly `type`, `image` (exactly
-/// `docker-manifest-digest`) and `identity` (exactly `docker-reference`), all strings.
-struct Critical<'a> {
-    type_: &'a str,
-    digest_text: &'a str,
-    reference_text: &'a str,
-}
-
-impl<'a> Critical<'a> {
-    fn read(value: &'a StrictValue) -> Result<Critical<'a>, PayloadError> {
-        let critical = expect_object(value, "critical")?;
-        expect_members(critical, "critical", &["identity", "image", "type"])?;
-        let image = expect_object(&critical["image"], "critical.image")?;
-        expect_members(image, "critical.image", &["docker-manifest-digest"])?;
-        let identity = expect_object(&critical["identity"], "critical.identity")?;
-        expect_members(identity, "critical.identity", &["docker-reference"])?;
-        Ok(Critical {
-            type_: expect_string(&critical["type"], "critical.type")?,
-            digest_text: expect_string(
-                &image["docker-manifest-digest"],
-                "critical.image.docker-manifest-digest",
-            )?,
-            reference_text: expect_string(
-                &identity["docker-reference"],
-                "critical.identity.docker-reference",
-            )?,
-        })
-    }
-}
-
-/// A JSON value whose objects were checked for duplicate keys while parsing.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum StrictValue {
-    Null,
-    Bool(bool),
-    Integer(i64),
-    Number(f64),
-    String(String),
-    Array(Vec<StrictValue>),
-    Object(BTreeMap<String, StrictValue>),
-}
-
-impl StrictValue {
-    fn kind(&self) -> &'static str {
-        match self {
-            StrictValue::Null => "null",
-            StrictValue::Bool(_) => "a boolean",
-            StrictValue::Integer(_) | StrictValue::Number(_) => "a number",
-            StrictValue::String(_) => "a string",
-            StrictValue::Array(_) => "an array",
-            StrictValue::Object(_) => "an object",
+/// `optional`, as containers/image reads it: an object (null is refused), no key twice;
+/// `creator` a string or null (then empty), `timestamp` a number or null (then 0) that Go's
+/// int64 conversion keeps unchanged; every other member decoded as Go decodes an ignored value
+/// (so a number beyond float64 is refused) and otherwise ignored.
+fn read_optional(mut cur: Cursor) -> Result<(Option<String>, Option<i64>), PayloadError> {
+    let mut creator = None;
+    let mut timestamp = None;
+    gojson::paranoid_object(&mut cur, |key, value| {
+        match key {
+            "creator" => creator = Some(go_string(value, "optional.creator")?),
+            "timestamp" => {
+                let number = match value.kind() {
+                    Kind::Null => {
+                        value.skip_raw();
+                        0.0
+                    }
+                    Kind::Number => value.number().map_err(|text| {
+                        PayloadError::Schema(format!(
+                            "optional.timestamp {text} is beyond the range of a float64"
+                        ))
+                    })?,
+                    other => {
+                        return Err(PayloadError::Schema(format!(
+                            "optional.timestamp is {}, not a number",
+                            other.name()
+                        )))
+                    }
+                };
+                let Some(seconds) = gojson::go_int64(number) else {
+                    return Err(PayloadError::Schema(format!(
+                        "optional.timestamp {number} is not an integer containers/image can read"
+                    )));
+                };
+                timestamp = Some(seconds);
+            }
+            other => value.skip_decoded().map_err(|text| {
+                PayloadError::Schema(format!(
+                    "optional.{other} holds {text}, beyond the range of a float64"
+                ))
+            })?,
         }
-    }
-}
-
-/// Parses JSON, refusing duplicate keys at any depth and anything after the value.
-pub(crate) fn parse_strict_json(bytes: &[u8]) -> Result<StrictValue, PayloadError> {
-    serde_json::from_slice::<StrictValue>(bytes).map_err(|e| {
-        let text = e.to_string();
-        match text.strip_prefix(DUPLICATE_PREFIX) {
-            Some(rest) => PayloadError::DuplicateKey(
-                rest.split(" at line").next().unwrap_or(rest).to_string(),
-            ),
-            None => PayloadError::NotJson(text),
-        }
+        Ok(true)
     })
+    .map_err(|e| object_error(e, "optional"))?;
+    Ok((creator, timestamp))
 }
 
-const DUPLICATE_PREFIX: &str = "duplicate key ";
-
-pub(crate) fn expect_object<'a>(
-    value: &'a StrictValue,
-    what: &str,
-) -> Result<&'a BTreeMap<String, StrictValue>, PayloadError> {
-    match value {
-        StrictValue::Object(map) => Ok(map),
-        other => Err(PayloadError::Schema(format!(
-            "{what} is {}, not an object",
-            other.kind()
-        ))),
-    }
-}
-
-pub(crate) fn expect_string<'a>(
-    value: &'a StrictValue,
-    what: &str,
-) -> Result<&'a str, PayloadError> {
-    match value {
-        StrictValue::String(s) => Ok(s),
+/// A string member as Go decodes it into a string: a string, or null (which leaves it empty).
+fn go_string(cur: &mut Cursor, what: &str) -> Result<String, PayloadError> {
+    match cur.kind() {
+        Kind::String => Ok(cur.string()),
+        Kind::Null => {
+            cur.skip_raw();
+            Ok(String::new())
+        }
         other => Err(PayloadError::Schema(format!(
             "{what} is {}, not a string",
-            other.kind()
+            other.name()
         ))),
     }
 }
 
-/// The object must hold exactly these members.
-pub(crate) fn expect_members(
-    map: &BTreeMap<String, StrictValue>,
+/// The object holds exactly these members, each once: their values' positions, in this order.
+fn exact_members<'a, const N: usize>(
+    cur: &mut Cursor<'a>,
     what: &str,
-    members: &[&str],
-) -> Result<(), PayloadError> {
-    if let Some(unknown) = map.keys().find(|k| !members.contains(&k.as_str())) {
-        return Err(PayloadError::Schema(format!(
-            "{what} has an unknown member {unknown:?}"
-        )));
+    names: [&str; N],
+) -> Result<[Cursor<'a>; N], PayloadError> {
+    let mut found: [Option<Cursor<'a>>; N] = std::array::from_fn(|_| None);
+    gojson::paranoid_object(cur, |key, value| {
+        let Some(at) = names.iter().position(|n| *n == key) else {
+            return Ok::<bool, PayloadError>(false);
+        };
+        found[at] = Some(value.clone());
+        value.skip_raw();
+        Ok(true)
+    })
+    .map_err(|e| object_error(e, what))?;
+    let mut out = Vec::with_capacity(N);
+    for (slot, name) in found.into_iter().zip(names) {
+        out.push(
+            slot.ok_or_else(|| PayloadError::Schema(format!("{what} has no member {name:?}")))?,
+        );
     }
-    if let Some(missing) = members.iter().find(|m| !map.contains_key(**m)) {
-        return Err(PayloadError::Schema(format!(
-            "{what} has no member {missing:?}"
-        )));
-    }
-    Ok(())
+    Ok(out
+        .try_into()
+        .unwrap_or_else(|_| unreachable!("one per name")))
 }
 
-impl<'de> Deserialize<'de> for StrictValue {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(StrictVisitor)
+fn object_error(e: ObjectError<PayloadError>, what: &str) -> PayloadError {
+    match e {
+        ObjectError::NotObject(kind) => {
+            PayloadError::Schema(format!("{what} is {}, not an object", kind.name()))
+        }
+        ObjectError::Duplicate(key) => PayloadError::DuplicateKey(format!("{key:?}")),
+        ObjectError::Unknown(key) => {
+            PayloadError::Schema(format!("{what} has an unknown member {key:?}"))
+        }
+        ObjectError::Member(e) => e,
     }
 }
 
-struct StrictVisitor;
+/// The `critical` object, the same in both forms: exactly `type`, `image` (exactly
+/// `docker-manifest-digest`) and `identity` (exactly `docker-reference`), strings as Go decodes
+/// them (null reads as empty, and is refused as such later).
+struct Critical {
+    type_: String,
+    digest_text: String,
+    reference_text: String,
+}
 
-impl<'de> Visitor<'de> for StrictVisitor {
-    type Value = StrictValue;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-    fn visit_unit<E>(self) -> Result<StrictValue, E> {
-        Ok(StrictValue::Null)
-    }
-    fn visit_bool<E>(self, v: bool) -> Result<StrictValue, E> {
-        Ok(StrictValue::Bool(v))
-    }
-    fn visit_i64<E>(self, v: i64) -> Result<StrictValue, E> {
-        Ok(StrictValue::Integer(v))
-    }
-    fn visit_u64<E>(self, v: u64) -> Result<StrictValue, E> {
-        Ok(i64::try_from(v).map_or(StrictValue::Number(v as f64), StrictValue::Integer))
-    }
-    fn visit_f64<E>(self, v: f64) -> Result<StrictValue, E> {
-        Ok(StrictValue::Number(v))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<StrictValue, E> {
-        Ok(StrictValue::String(v.to_string()))
-    }
-    fn visit_string<E>(self, v: String) -> Result<StrictValue, E> {
-        Ok(StrictValue::String(v))
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<StrictValue, A::Error> {
-        let mut items = Vec::new();
-        while let Some(item) = seq.next_element()? {
-            items.push(item);
-        }
-        Ok(StrictValue::Array(items))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<StrictValue, A::Error> {
-        let mut out = BTreeMap::new();
-        while let Some(key) = map.next_key::<String>()? {
-            if out.contains_key(&key) {
-                return Err(de::Error::custom(format!("{DUPLICATE_PREFIX}{key:?}")));
-            }
-            let value = map.next_value()?;
-            out.insert(key, value);
-        }
-        Ok(StrictValue::Object(out))
+impl Critical {
+    fn read(mut cur: Cursor) -> Result<Critical, PayloadError> {
+        let [mut type_, mut image, mut identity] =
+            exact_members(&mut cur, "critical", ["type", "image", "identity"])?;
+        let type_ = go_string(&mut type_, "critical.type")?;
+        let [mut digest] = exact_members(&mut image, "critical.image", ["docker-manifest-digest"])?;
+        let digest_text = go_string(&mut digest, "critical.image.docker-manifest-digest")?;
+        let [mut reference] =
+            exact_members(&mut identity, "critical.identity", ["docker-reference"])?;
+        let reference_text = go_string(&mut reference, "critical.identity.docker-reference")?;
+        Ok(Critical {
+            type_,
+            digest_text,
+            reference_text,
+        })
     }
 }
 
@@ -479,11 +433,62 @@ mod tests {
             refused(&g.replace("stagex/pallet-rust:1.0", "Stagex")),
             PayloadError::BadReference(..)
         ));
-        let mut invalid_utf8 = g.into_bytes();
+        // Invalid UTF-8 inside a string decodes to U+FFFD, as in Go (here the reference then
+        // fails); outside a string it is not JSON.
+        let mut invalid_utf8 = g.clone().into_bytes();
+        assert_eq!(invalid_utf8[60], b'u');
         invalid_utf8[60] = 0xff;
         assert!(matches!(
             Payload::parse(&invalid_utf8),
+            Err(PayloadError::BadReference(r, _)) if r.contains('\u{FFFD}')
+        ));
+        let mut invalid_utf8 = g.into_bytes();
+        invalid_utf8[1] = 0xff;
+        assert!(matches!(
+            Payload::parse(&invalid_utf8),
             Err(PayloadError::NotJson(_))
+        ));
+    }
+
+    /// The values containers/image reads from `optional`, as it reads them.
+    #[test]
+    fn optional_values_are_read_as_go_reads_them() {
+        let read = |optional: &str| {
+            Payload::parse(
+                good()
+                    .replace(r#""optional":{}"#, &format!(r#""optional":{optional}"#))
+                    .as_bytes(),
+            )
+        };
+        let p = read(r#"{"timestamp":17e8,"creator":null}"#).unwrap();
+        assert_eq!(
+            (p.timestamp, p.creator.as_deref()),
+            (Some(1_700_000_000), Some(""))
+        );
+        assert_eq!(read(r#"{"timestamp":null}"#).unwrap().timestamp, Some(0));
+        assert_eq!(read(r#"{"timestamp":1.0}"#).unwrap().timestamp, Some(1));
+        assert_eq!(
+            read(r#"{"timestamp":-9223372036854775809}"#)
+                .unwrap()
+                .timestamp,
+            Some(i64::MIN)
+        );
+        assert_eq!(
+            read(r#"{"timestamp":9007199254740993}"#).unwrap().timestamp,
+            Some(9_007_199_254_740_992)
+        );
+        assert_eq!(
+            read("{\"creator\":\"a\\ud800b\"}")
+                .unwrap()
+                .creator
+                .as_deref(),
+            Some("a\u{FFFD}b")
+        );
+        assert!(read(r#"{"timestamp":9223372036854775807}"#).is_err());
+        assert!(read(r#"{"x":{"a":1,"a":2}}"#).is_ok());
+        assert!(matches!(
+            read(r#"{"x":1,"x":2}"#),
+            Err(PayloadError::DuplicateKey(_))
         ));
     }
 }

@@ -52,6 +52,12 @@ pub enum Reason {
     NestedCompression,
     /// The literal data is larger than any payload could be.
     PayloadTooLarge,
+    /// Compressed data larger than 128 KiB (twice the payload cap), or decompressing to more:
+    /// more than any signed message that could count. Decompression stops there.
+    CompressedTooLarge,
+    /// The One-Pass Signature packet announces another hash, signature type, public-key
+    /// algorithm or key than the Signature packet has (gpg: "digest conflict"), or is not the last.
+    OnePassMismatch,
 
     // --- the signature and its key ---
     /// The signature names no issuing key.
@@ -97,11 +103,13 @@ pub enum Reason {
     KeyInSeveralCertificates,
 
     // --- the payload ---
-    /// The payload is not a JSON document (or bytes follow it, or it is not UTF-8).
+    /// The payload is not JSON as Go's decoder reads it (a syntax error, bytes after the value,
+    /// nesting deeper than 10000, invalid UTF-8 outside a string).
     PayloadNotJson,
     /// A key appears twice in one JSON object.
     PayloadDuplicateKey,
-    /// A member is missing, unknown, or of the wrong JSON type.
+    /// A member is missing, unknown, or of the wrong JSON type; a number in `optional` beyond
+    /// float64; a `timestamp` Go's int64 conversion does not give back unchanged.
     PayloadSchema,
     /// `critical.type` is not `atomic container signature`.
     PayloadWrongType,
@@ -148,6 +156,8 @@ impl Reason {
         Reason::NotASignedMessage,
         Reason::NestedCompression,
         Reason::PayloadTooLarge,
+        Reason::CompressedTooLarge,
+        Reason::OnePassMismatch,
         Reason::NoIssuer,
         Reason::UnknownIssuer,
         Reason::MaintainerCertificateMissing,
@@ -214,6 +224,8 @@ const CODES: &[&str] = &[
     "not-a-signed-message",
     "nested-compression",
     "payload-too-large",
+    "compressed-too-large",
+    "one-pass-mismatch",
     "no-issuer",
     "unknown-issuer",
     "maintainer-certificate-missing",

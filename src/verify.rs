@@ -591,6 +591,8 @@ pub fn message_problem(e: MessageError) -> Problem {
         MessageError::NotSignedMessage(_) => Reason::NotASignedMessage,
         MessageError::NestedCompression => Reason::NestedCompression,
         MessageError::PayloadTooLarge => Reason::PayloadTooLarge,
+        MessageError::CompressedTooLarge(_) => Reason::CompressedTooLarge,
+        MessageError::OnePassMismatch(_) => Reason::OnePassMismatch,
     };
     Problem::new(reason, e.to_string())
 }

@@ -21,6 +21,7 @@ fn cli_cases() {
 mod adversarial;
 mod adversarial_keys;
 mod adversarial_paths;
+mod adversarial_podman;
 mod audit;
 mod consumers;
 mod crash;
