@@ -481,6 +481,14 @@ fn a_force_pushed_remote_is_refused_naming_what_disappeared() {
         assert_eq!(net.tip("main"), start);
         assert_eq!(self::head(&mine), head);
     }
+    // A branch deleted on the remote is a rewrite too, not an empty remote to publish to.
+    let tip = net.tip("main");
+    git(net.remote.path(), &["update-ref", "-d", "refs/heads/main"]);
+    let run = run_in(&mine, &["sync"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("origin main was rewritten"), "{run:?}");
+    assert!(run.stderr.contains(&sig_path(HEX_A, 1)), "{run:?}");
+    git(net.remote.path(), &["update-ref", "refs/heads/main", &tip]);
     // The user follows the rewrite deliberately: sync then publishes on top of it.
     git(&mine, &["fetch", "-q", "origin", "main"]);
     git(&mine, &["reset", "-q", "--keep", "FETCH_HEAD"]);
@@ -605,4 +613,42 @@ fn a_rebase_or_merge_in_progress_is_named() {
         let abort = if how == "--rebase" { "rebase" } else { "merge" };
         git(&mine, &[abort, "--abort"]);
     }
+}
+
+/// sync never publishes a rollback: a local commit that removes a signature without its
+/// maintainer's signed withdrawal statement is refused, whether it would be pushed as made or
+/// replayed, and nothing is moved or pushed.
+#[test]
+fn sync_never_publishes_a_rollback() {
+    let alice = TestKey::new("alice");
+    let bob = TestKey::new("bob");
+    let net = Net::new(&[("alice", &[&alice]), ("bob", &[&bob])], |_| {});
+    let theirs = net.clone("bob");
+    assert_eq!(sign_in(&theirs, &bob, HEX_A).code, 0);
+    assert_eq!(run_in(&theirs, &["sync"]).code, 0);
+    let mine = net.clone("alice");
+    git(&mine, &["rm", "-q", &sig_path(HEX_A, 1)]);
+    git(&mine, &["commit", "-qm", "Drop bob's signature"]);
+    let head = head(&mine);
+    let tip = net.tip("main");
+    let refused = |run: &Run| {
+        assert_eq!(run.code, 1, "{run:?}");
+        assert!(
+            run.stderr.contains(&format!(
+                "removes {} without a signed withdrawal statement",
+                sig_path(HEX_A, 1)
+            )),
+            "{run:?}"
+        );
+    };
+    refused(&run_in(&mine, &["sync"]));
+    assert_eq!(net.tip("main"), tip);
+    // The same once the remote has moved (a replay).
+    assert_eq!(sign_in(&theirs, &bob, HEX_B).code, 0);
+    assert_eq!(run_in(&theirs, &["sync"]).code, 0);
+    let tip = net.tip("main");
+    refused(&run_in(&mine, &["sync"]));
+    assert_eq!(net.tip("main"), tip);
+    assert_eq!(self::head(&mine), head);
+    assert_agrees_with_head(&mine);
 }
