@@ -127,6 +127,9 @@ pub struct Synced {
     pub withdrawn_absent: Vec<PathBuf>,
     /// Renumberings redone on top of the remote: (from, to).
     pub moved: Vec<(PathBuf, PathBuf)>,
+    /// Signed local commits whose replay is not signed (git is not configured to sign
+    /// commits): (original, replay).
+    pub unsigned_replays: Vec<(Oid, Oid)>,
     /// Pushes that lost a race to another push and were redone.
     pub retries: usize,
     /// How the trust root (MAINTAINERS' people and keys, quorate.toml's threshold) of the new
@@ -312,6 +315,13 @@ impl Context<'_> {
                     for replay in &plan {
                         tip = replay_commit(repo, &tip, replay)?;
                         synced.replayed += 1;
+                        // A commit signature cannot survive a replay; one git was not asked to
+                        // make again is said to be lost, never dropped silently.
+                        if repo.extract_signature(&replay.commit, None).is_ok()
+                            && repo.extract_signature(&tip.id(), None).is_err()
+                        {
+                            synced.unsigned_replays.push((replay.commit, tip.id()));
+                        }
                     }
                     tip.id()
                 }

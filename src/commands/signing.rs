@@ -342,6 +342,13 @@ pub(crate) fn run_sync(options: &WorkspaceOptions, args: SyncArgs) -> Result<u8,
     for (from, to) in &synced.moved {
         println!("renumbered {} as {}", from.display(), to.display());
     }
+    for (original, replay) in &synced.unsigned_replays {
+        println!(
+            "sync: commit {} was signed but its replay {} is not: set git's commit.gpgsign for quorate to sign the commits it replays",
+            &original.to_string()[..12],
+            &replay.to_string()[..12]
+        );
+    }
     if synced.retries > 0 {
         println!(
             "the remote moved while pushing: fetched and replayed again ({} time(s))",

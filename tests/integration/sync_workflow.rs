@@ -161,6 +161,42 @@ fn sync_fast_forwards_what_needs_no_renumbering() {
     assert_eq!(run.code, 0, "{run:?}");
     assert_eq!(team.net.tip("main"), signed, "{run:?}");
     assert!(run.stdout.contains("0 commit(s) replayed"), "{run:?}");
+
+    // When the remote did move, a `git commit -S` commit must be replayed: git is not set to
+    // sign commits here, so its replay is unsigned, and sync says so rather than drop it
+    // silently.
+    git(&other, &["pull", "-q", "--ff-only", "origin", "main"]);
+    let key = key_beside(&other, &team.bob);
+    let run = run_in(
+        &other,
+        &["sign", &reference(HEX_C), "--key", key.to_str().unwrap()],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run_in(&other, &["sync"]).code, 0);
+    let run = team.alice_signs(&mine, HEX_A_TOO, &["--no-commit"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    git(&mine, &["add", "signatures"]);
+    team.git_as_alice(
+        &mine,
+        &[
+            "-c",
+            &format!("user.signingkey={}", team.alice),
+            "commit",
+            "-S",
+            "-qm",
+            "Sign again",
+        ],
+    );
+    let signed = head(&mine);
+    let run = run_in(&mine, &["sync"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout.contains(&format!(
+            "sync: commit {} was signed but its replay",
+            &signed[..12]
+        )),
+        "{run:?}"
+    );
 }
 
 /// Findings (severity, code) of `audit --json --history` in a clone.
@@ -203,6 +239,10 @@ fn blob_at(clone: &Path, path: &str) -> String {
         .trim()
         .to_string()
 }
+
+/// Two more digests.
+const HEX_C: &str = "c0ffee0000000000000000000000000000000000000000000000000000000001";
+const HEX_A_TOO: &str = "c0ffee0000000000000000000000000000000000000000000000000000000002";
 
 fn sig_path(hex: &str, n: u32) -> String {
     format!("signatures/stagex/pallet-rust@sha256={hex}/signature-{n}")
