@@ -692,3 +692,54 @@ fn sync_never_publishes_a_rollback() {
     assert_eq!(self::head(&mine), head);
     assert_agrees_with_head(&mine);
 }
+
+/// A signature signed and withdrawn before it was ever published: both commits replay on top of
+/// a remote that moved, the signature lands and leaves again, the statement stays, and the
+/// remote's own signature is untouched.
+#[test]
+fn a_signature_signed_and_withdrawn_unpublished_replays_as_nothing_but_its_statement() {
+    let alice = TestKey::new("alice");
+    let bob = TestKey::new("bob");
+    let net = Net::new(&[("alice", &[&alice]), ("bob", &[&bob])], |_| {});
+    let a = net.clone("alice");
+    let b = net.clone("bob");
+    assert_eq!(sign_in(&a, &alice, HEX_B).code, 0);
+    let key = key_beside(&a, &alice);
+    let run = run_in(
+        &a,
+        &[
+            "withdraw",
+            &reference(HEX_B),
+            "--key",
+            key.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(sign_in(&b, &bob, HEX_B).code, 0);
+    assert_eq!(run_in(&b, &["sync"]).code, 0);
+    let bobs = blob_at(&b, &sig_path(HEX_B, 1));
+    let run = run_in(&a, &["sync"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        remote_signatures(&net, HEX_B),
+        [("signature-1".to_string(), bobs)]
+    );
+    let statements = git(
+        net.remote.path(),
+        &[
+            "ls-tree",
+            "--name-only",
+            "main",
+            "signatures/.quorate/withdrawals/",
+        ],
+    );
+    assert_eq!(statements.lines().count(), 1, "{statements}");
+    assert_agrees_with_head(&a);
+    let fresh = net.clone("fresh");
+    let found = history_codes(&fresh);
+    assert!(!found.iter().any(|(s, _, _)| s == "error"), "{found:#?}");
+    assert_eq!(
+        run_in(&fresh, &["gate", "--threshold", "1", &reference(HEX_B)]).code,
+        0
+    );
+}
