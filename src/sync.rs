@@ -22,7 +22,7 @@ use crate::trust::TrustChange;
 use crate::verify::{Expected, Verifier};
 use crate::workspace::Workspace;
 
-/// How many times a push that lost a race is retried (fetch, replay, push again).
+/// How many pushes sync attempts in all when each loses a race (fetch, replay, push again).
 pub const PUSH_ATTEMPTS: usize = 3;
 
 /// Why `sync` stopped.
