@@ -58,10 +58,12 @@ pub enum Command {
     Audit(AuditArgs),
     /// Withdraw your own signature of an image: remove it, close the gap, keep a signed statement.
     Withdraw(WithdrawArgs),
-    /// Publish your signatures: replay them on the remote branch, renumbered, verified, pushed.
+    /// Publish your signatures: fast-forward, or replay on the remote branch, verified, pushed.
     ///
-    /// Fetches the branch, replays your unpublished signature commits on top of it with the files
-    /// renumbered to the next free numbers, verifies every replayed file, and pushes with git.
+    /// Fetches the branch; pushes your commits as made when the remote is below them, otherwise
+    /// replays your unpublished signature, withdrawal and repair commits on top of it (files
+    /// renumbered to the next free numbers), verifies every replayed file, and pushes with git.
+    /// A remote rewritten since this clone last saw it is refused.
     Sync(SyncArgs),
     /// Close every gap in the numbering by renumbering (podman stops at the first gap).
     Repair(RepairArgs),

@@ -265,7 +265,7 @@ fn try_commit(
     }
     let tree = repo.find_tree(update.create_updated(repo, &baseline)?)?;
     let parents: Vec<&git2::Commit> = parent.iter().collect();
-    let oid = repo.commit(None, signature, signature, message, &tree, &parents)?;
+    let oid = write_commit(repo, signature, signature, message, &tree, &parents)?;
     let log = format!("commit: {}", message.lines().next().unwrap_or(""));
     match &parent {
         // Compare-and-swap: fails with Modified if another process moved the branch.
@@ -273,6 +273,87 @@ fn try_commit(
         None => repo.reference(branch, oid, false, &log)?,
     };
     Ok(oid)
+}
+
+/// Writes a commit object (moving no reference) as `git commit` would: signed when the user's
+/// configuration asks for it (`commit.gpgsign`). Signing is left to git itself (`git
+/// commit-tree`), so `user.signingkey`, `gpg.program`, `gpg.format` and the rest mean what they
+/// mean to git; a signature git cannot make fails the commit, as it fails `git commit`.
+pub(crate) fn write_commit(
+    repo: &Repository,
+    author: &git2::Signature,
+    committer: &git2::Signature,
+    message: &str,
+    tree: &git2::Tree,
+    parents: &[&git2::Commit],
+) -> Result<Oid, git2::Error> {
+    let sign = repo
+        .config()
+        .and_then(|c| c.get_bool("commit.gpgsign"))
+        .unwrap_or(false);
+    if !sign {
+        return repo.commit(None, author, committer, message, tree, parents);
+    }
+    // Class Callback marks it as no contention: retrying would only ask gpg (or a pinentry)
+    // again.
+    let fail = |what: String| {
+        git2::Error::new(
+            ErrorCode::User,
+            git2::ErrorClass::Callback,
+            format!("the signed commit failed: {what}"),
+        )
+    };
+    let mut command = std::process::Command::new("git");
+    command
+        .arg("--git-dir")
+        .arg(repo.path())
+        .args(["commit-tree", "-S", "-F", "-"])
+        .arg(tree.id().to_string());
+    for parent in parents {
+        command.arg("-p").arg(parent.id().to_string());
+    }
+    for (role, who) in [("AUTHOR", author), ("COMMITTER", committer)] {
+        let when = who.when();
+        let offset = when.offset_minutes();
+        let sign = if offset < 0 { '-' } else { '+' };
+        command
+            .env(format!("GIT_{role}_NAME"), who.name().unwrap_or(""))
+            .env(format!("GIT_{role}_EMAIL"), who.email().unwrap_or(""))
+            .env(
+                format!("GIT_{role}_DATE"),
+                format!(
+                    "{} {sign}{:02}{:02}",
+                    when.seconds(),
+                    offset.abs() / 60,
+                    offset.abs() % 60
+                ),
+            );
+    }
+    let mut child = command
+        .env_remove("GIT_INDEX_FILE")
+        .env_remove("GIT_WORK_TREE")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| fail(format!("cannot run git: {e}")))?;
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().expect("piped");
+        stdin
+            .write_all(message.as_bytes())
+            .map_err(|e| fail(format!("git commit-tree: {e}")))?;
+    }
+    let output = child
+        .wait_with_output()
+        .map_err(|e| fail(format!("git commit-tree: {e}")))?;
+    if !output.status.success() {
+        return Err(fail(crate::maintainers::one_line(
+            &String::from_utf8_lossy(&output.stderr),
+        )));
+    }
+    Oid::from_str(String::from_utf8_lossy(&output.stdout).trim())
+        .map_err(|_| fail("git commit-tree printed no commit id".into()))
 }
 
 fn stage(repo: &Repository, files: &[PathBuf], removed: &[PathBuf]) -> Result<(), git2::Error> {
@@ -296,6 +377,9 @@ fn path_for_git(path: &Path) -> String {
 }
 
 fn is_transient(e: &git2::Error) -> bool {
+    if e.class() == git2::ErrorClass::Callback {
+        return false;
+    }
     matches!(
         e.code(),
         ErrorCode::Locked | ErrorCode::Modified | ErrorCode::Exists

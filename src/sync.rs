@@ -1,15 +1,18 @@
 //! Signing at the same time: two maintainers who sign the same digest on their own clones both
-//! write `signature-2`. `sync` fetches, replays the local unpublished signature commits on top of
-//! the remote branch with the files renumbered to the next free numbers, verifies the result and
-//! pushes. Local work uses git2; fetching and pushing call the user's `git`, so credentials and
-//! remotes just work.
+//! write `signature-2`. `sync` fetches; when the remote is below the local commits it pushes them
+//! as made (their ids and commit signatures intact); otherwise it replays the local unpublished
+//! commits on top of the remote branch (signatures renumbered to the next free numbers,
+//! withdrawals by content, repairs on the remote's numbering), verifies the result and pushes.
+//! A remote rewritten since this clone last saw it is refused. Local work uses git2; fetching,
+//! pushing and signed commits call the user's `git`, so credentials, remotes and signing
+//! configuration just work.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use git2::{Delta, DiffOptions, Oid, Repository, Sort};
+use git2::{Delta, Oid, Repository, Sort};
 
 use crate::maintainers::Maintainers;
 use crate::reference::Reference;
@@ -19,18 +22,36 @@ use crate::trust::TrustChange;
 use crate::verify::{Expected, Verifier};
 use crate::workspace::Workspace;
 
+/// How many pushes sync attempts in all when each loses a race (fetch, replay, push again).
+pub const PUSH_ATTEMPTS: usize = 3;
+
 /// Why `sync` stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
     /// The tree is not in a git repository, or HEAD is not a branch (exit 2).
     #[error("{0}")]
     Setup(String),
+    /// A rebase, merge, cherry-pick, revert or bisect is in progress (exit 1).
+    #[error("{0} is in progress: finish or abort it first (nothing was fetched, moved or pushed)")]
+    InProgress(&'static str),
     /// Local changes under signatures/ are not committed (exit 1).
     #[error("uncommitted changes under {0}: commit or remove them first")]
     Dirty(String),
-    /// A local commit changes more than adding signature files (exit 1).
+    /// A local commit changes more than adding signatures, withdrawing or renumbering them
+    /// (exit 1).
     #[error("commit {0} changes more than adding signatures; rebase it by hand")]
     NotASignatureCommit(String),
+    /// A local commit removes or overwrites a signature without the signed statement a
+    /// withdrawal keeps (exit 1).
+    #[error(
+        "commit {commit} removes {path} without a signed withdrawal statement; rebase it by hand"
+    )]
+    Unwithdrawn {
+        /// The commit, short.
+        commit: String,
+        /// The signature file it removes.
+        path: String,
+    },
     /// A replayed signature does not count (exit 1).
     #[error("{path}: the replayed signature would not count: {why}")]
     WouldNotCount {
@@ -39,21 +60,45 @@ pub enum SyncError {
         /// Its reasons.
         why: String,
     },
-    /// A replayed signature would land past the 128 podman reads: refused as `sign` refuses it
-    /// (exit 1).
+    /// A replay that would land past the 127 signatures podman pulls: refused as `sign`
+    /// refuses it (exit 1).
     #[error(transparent)]
     Tree(#[from] TreeError),
+    /// The remote branch no longer holds the commit this clone last saw on it: someone rewrote
+    /// (force-pushed) or deleted it. Nothing is followed or pushed (exit 1).
+    #[error("{remote} {branch} was rewritten: it no longer holds {seen}, which this clone last saw there{}; nothing was moved or pushed. If the rewrite is intended, put your branch on the remote's (git fetch {remote} {branch} && git reset --keep FETCH_HEAD) and sync again", lost(.disappeared))]
+    RemoteRewritten {
+        /// The remote.
+        remote: String,
+        /// The branch.
+        branch: String,
+        /// The commit last seen, short.
+        seen: String,
+        /// Signature files (repository-relative) of the last-seen commit whose bytes the
+        /// remote no longer holds in their image.
+        disappeared: Vec<String>,
+    },
     /// The branch or the signatures tree changed after sync read them (someone committed or
     /// wrote meanwhile): nothing was moved or pushed (exit 1).
     #[error("{0} while sync ran: nothing was moved or pushed; run sync again")]
     ChangedMeanwhile(String),
-    /// `git fetch` failed, or the repository could not be read or updated (exit 1).
     /// The checkout would write or delete through a link (exit 1).
     #[error(transparent)]
     Link(#[from] crate::confine::ConfineError),
-    /// `git fetch` or `git push` failed (exit 1).
+    /// `git fetch` or `git push` failed, or the repository could not be read or updated (exit 1).
     #[error("{0}")]
     Git(String),
+}
+
+fn lost(files: &[String]) -> String {
+    if files.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; signatures that disappeared from it: {}",
+            files.join(", ")
+        )
+    }
 }
 
 impl From<git2::Error> for SyncError {
@@ -65,12 +110,28 @@ impl From<git2::Error> for SyncError {
 /// What `sync` did.
 #[derive(Debug, Default)]
 pub struct Synced {
-    /// Local commits replayed.
+    /// Local commits replayed (0 when the local commits were pushed as they are).
     pub replayed: usize,
+    /// Local commits pushed as they were made, ids and signatures intact (a fast-forward).
+    pub fast_forwarded: usize,
     /// Signature files placed: (original path, new path), repository-relative.
     pub placed: Vec<(PathBuf, PathBuf)>,
     /// Signatures already on the remote (the same bytes in the same directory): dropped.
     pub already_there: Vec<PathBuf>,
+    /// Signatures dropped because their maintainer already has a valid signature of the same
+    /// reference on the remote: (file, maintainer, the remote's file).
+    pub duplicates: Vec<(PathBuf, String, PathBuf)>,
+    /// Withdrawals replayed: (the withdrawn file on the remote, its statement).
+    pub withdrawn: Vec<(PathBuf, PathBuf)>,
+    /// Withdrawals whose signature the remote no longer held: (statement), kept as a record.
+    pub withdrawn_absent: Vec<PathBuf>,
+    /// Renumberings redone on top of the remote: (from, to).
+    pub moved: Vec<(PathBuf, PathBuf)>,
+    /// Signed local commits whose replay is not signed (git is not configured to sign
+    /// commits): (original, replay).
+    pub unsigned_replays: Vec<(Oid, Oid)>,
+    /// Pushes that lost a race to another push and were redone.
+    pub retries: usize,
     /// How the trust root (MAINTAINERS' people and keys, quorate.toml's threshold) of the new
     /// tip differs from the old local tip's.
     pub trust_changes: Vec<TrustChange>,
@@ -84,11 +145,25 @@ pub struct Synced {
     pub push_error: Option<String>,
 }
 
-/// One local commit to replay, and where each of its files lands.
+/// One change a replayed commit makes to the tree.
+enum Op {
+    Put(PathBuf, Oid),
+    Remove(PathBuf),
+}
+
+/// One local commit to replay, and what it does on top of the remote.
 struct Replay {
     commit: Oid,
-    /// (original path, new path, blob).
-    placed: Vec<(PathBuf, PathBuf, Oid)>,
+    ops: Vec<Op>,
+    /// What the message notes: renumberings and withdrawals redone.
+    notes: Vec<String>,
+}
+
+/// What one fetch-replay-push round came to.
+enum Round {
+    Done(Box<Synced>),
+    /// The push was refused because the remote moved meanwhile: fetch and replay again.
+    Raced(Box<Synced>, String),
 }
 
 /// Fetches `branch` from `remote`, replays, verifies, and pushes to `push_to` (default: the
@@ -112,6 +187,10 @@ pub fn sync(
     // would otherwise undo their commit in the work tree).
     let _turn = crate::git::RepoLock::acquire(&repo, Instant::now() + crate::git::RETRY_FOR)
         .map_err(|e| SyncError::Git(e.message))?;
+    // Replaying on top of a half-done rebase or merge would publish whatever state it left.
+    if let Some(what) = in_progress(repo.state()) {
+        return Err(SyncError::InProgress(what));
+    }
     let head_ref = repo
         .find_reference("HEAD")?
         .symbolic_target()
@@ -123,76 +202,337 @@ pub fn sync(
         .repo_path(&workdir, &workspace.signatures_dir)
         .unwrap_or_default();
     ensure_clean(&repo, &prefix)?;
-
-    run_git(&workdir, &["fetch", "--quiet", remote, &branch])?;
-    let remote_tip = repo.revparse_single("FETCH_HEAD")?.peel_to_commit()?.id();
-    let local_tip = repo.find_reference(&head_ref)?.peel_to_commit()?.id();
-
-    // The local commits the remote does not have, oldest first.
-    let mut walk = repo.revwalk()?;
-    walk.push(local_tip)?;
-    walk.hide(remote_tip)?;
-    walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)?;
-    let local: Vec<Oid> = walk.collect::<Result<_, _>>()?;
-
-    let mut synced = Synced::default();
-    // Every refusal is decided here, before any object is written or anything moves.
-    let plan = plan_replay(
-        &repo,
-        &local,
-        remote_tip,
-        &prefix,
+    let context = Context {
+        repo: &repo,
+        workdir: &workdir,
         workspace,
         verifier,
-        &mut synced,
-    )?;
-    let mut tip = repo.find_commit(remote_tip)?;
-    for replay in &plan {
-        tip = replay_commit(&repo, &tip, replay)?;
-        synced.replayed += 1;
-        synced.placed.extend(
-            replay
-                .placed
-                .iter()
-                .map(|(from, to, _)| (from.clone(), to.clone())),
-        );
+        remote,
+        branch: &branch,
+        head_ref: &head_ref,
+        current: &current,
+        prefix: &prefix,
+        push_to,
+        started_at: repo.find_reference(&head_ref)?.peel_to_commit()?.id(),
+    };
+    let mut retries = 0;
+    loop {
+        match context.round(retries)? {
+            Round::Done(mut synced) => {
+                synced.retries = retries;
+                return Ok(*synced);
+            }
+            Round::Raced(mut synced, why) => {
+                retries += 1;
+                if retries >= PUSH_ATTEMPTS {
+                    synced.retries = retries - 1;
+                    synced.push_error = Some(format!(
+                        "{why} (the remote kept moving: {PUSH_ATTEMPTS} attempts)"
+                    ));
+                    return Ok(*synced);
+                }
+            }
+        }
     }
-    crate::pause("sync-replayed");
+}
 
-    if tip.id() != local_tip {
+fn in_progress(state: git2::RepositoryState) -> Option<&'static str> {
+    use git2::RepositoryState as S;
+    match state {
+        S::Clean => None,
+        S::Merge => Some("a merge"),
+        S::Rebase | S::RebaseInteractive | S::RebaseMerge | S::ApplyMailboxOrRebase => {
+            Some("a rebase")
+        }
+        S::ApplyMailbox => Some("a git am"),
+        S::CherryPick | S::CherryPickSequence => Some("a cherry-pick"),
+        S::Revert | S::RevertSequence => Some("a revert"),
+        S::Bisect => Some("a bisect"),
+    }
+}
+
+/// What every round of one sync shares.
+struct Context<'a> {
+    repo: &'a Repository,
+    workdir: &'a Path,
+    workspace: &'a Workspace,
+    verifier: &'a Verifier<'a>,
+    remote: &'a str,
+    branch: &'a str,
+    head_ref: &'a str,
+    current: &'a str,
+    prefix: &'a Path,
+    push_to: Option<&'a str>,
+    /// The local tip when sync started: trust-root changes are told against it.
+    started_at: Oid,
+}
+
+impl Context<'_> {
+    /// Fetch, refuse a rewritten remote, replay (or fast-forward), move the branch, push.
+    fn round(&self, retry: usize) -> Result<Round, SyncError> {
+        let repo = self.repo;
+        let seen = self.last_seen();
+        let remote_tip = self.fetch()?;
+        self.refuse_rewrite(seen, remote_tip)?;
+        if let Some(tip) = remote_tip {
+            self.record_seen(tip);
+        }
+        let local_tip = repo.find_reference(self.head_ref)?.peel_to_commit()?.id();
+
+        let mut synced = Synced::default();
+        let tip = match remote_tip {
+            // The first push to an empty remote: the whole history, as it is.
+            None => local_tip,
+            Some(remote_tip) => {
+                // The local commits the remote does not have, oldest first.
+                let mut walk = repo.revwalk()?;
+                walk.push(local_tip)?;
+                walk.hide(remote_tip)?;
+                walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)?;
+                let local: Vec<Oid> = walk.collect::<Result<_, _>>()?;
+                // Every refusal is decided here, before any object is written or anything moves.
+                let mut planned = Synced::default();
+                let plan = plan_replay(
+                    repo,
+                    &local,
+                    remote_tip,
+                    self.prefix,
+                    self.workspace,
+                    self.verifier,
+                    &mut planned,
+                )?;
+                let fast_forward = !local.is_empty()
+                    && (remote_tip == local_tip
+                        || repo.graph_descendant_of(local_tip, remote_tip)?);
+                if fast_forward {
+                    // The remote is below the local commits: they apply unchanged, so they are
+                    // pushed as made (their ids, their signatures), never rewritten.
+                    synced.fast_forwarded = local.len();
+                    local_tip
+                } else {
+                    synced = planned;
+                    let mut tip = repo.find_commit(remote_tip)?;
+                    for replay in &plan {
+                        tip = replay_commit(repo, &tip, replay)?;
+                        synced.replayed += 1;
+                        // A commit signature cannot survive a replay; one git was not asked to
+                        // make again is said to be lost, never dropped silently.
+                        if repo.extract_signature(&replay.commit, None).is_ok()
+                            && repo.extract_signature(&tip.id(), None).is_err()
+                        {
+                            synced.unsigned_replays.push((replay.commit, tip.id()));
+                        }
+                    }
+                    tip.id()
+                }
+            }
+        };
+        if retry == 0 {
+            crate::pause("sync-replayed");
+        }
+        if tip != local_tip {
+            self.move_branch(local_tip, tip, &mut synced)?;
+        } else if self.started_at != tip {
+            (synced.trust_changes, synced.trust_unreadable) = self.trust(tip);
+        }
+        synced.tip = Some(tip);
+
+        let destination = self.push_to.unwrap_or(self.branch);
+        if Some(tip) != remote_tip || self.push_to.is_some() {
+            if retry == 0 {
+                crate::pause("sync-pushing");
+            }
+            // The tip sync verified, not whatever HEAD is by the time git runs.
+            let refspec = format!("{tip}:refs/heads/{destination}");
+            match run_git(self.workdir, &["push", "--quiet", self.remote, &refspec]) {
+                Ok(()) => {
+                    synced.pushed_to = Some(format!("{} {destination}", self.remote));
+                    if destination == self.branch {
+                        self.record_seen(tip);
+                    }
+                }
+                Err(e) => {
+                    // A push refused because someone pushed first is a race to run again; any
+                    // other failure (no access, no network) is reported as it is.
+                    let moved = match self.fetch() {
+                        Ok(now) => destination == self.branch && now != remote_tip,
+                        Err(_) => false,
+                    };
+                    if moved {
+                        return Ok(Round::Raced(Box::new(synced), e.to_string()));
+                    }
+                    synced.push_error = Some(e.to_string());
+                }
+            }
+        }
+        Ok(Round::Done(Box::new(synced)))
+    }
+
+    /// Fetches the branch: its tip, or None when the remote does not have it (an empty remote).
+    fn fetch(&self) -> Result<Option<Oid>, SyncError> {
+        match run_git(
+            self.workdir,
+            &["fetch", "--quiet", self.remote, self.branch],
+        ) {
+            Ok(()) => Ok(Some(
+                self.repo
+                    .revparse_single("FETCH_HEAD")?
+                    .peel_to_commit()?
+                    .id(),
+            )),
+            Err(fetch_error) => {
+                // ls-remote exits 2 when the remote answers but has no such branch.
+                let status = Command::new("git")
+                    .args(["ls-remote", "--exit-code", "--heads", self.remote])
+                    .arg(format!("refs/heads/{}", self.branch))
+                    .current_dir(self.workdir)
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::null())
+                    .status();
+                match status.map(|s| s.code()) {
+                    Ok(Some(2)) => Ok(None),
+                    _ => Err(fetch_error),
+                }
+            }
+        }
+    }
+
+    /// The file that records the remote tip this clone last saw (fetched or pushed).
+    fn seen_file(&self) -> (PathBuf, std::ffi::OsString) {
+        let key =
+            crate::withdraw::content_hash(format!("{}\n{}", self.remote, self.branch).as_bytes());
+        (
+            self.repo.path().join("quorate/seen"),
+            std::ffi::OsString::from(key),
+        )
+    }
+
+    /// The remote tip this clone last saw: recorded by an earlier sync, else the remote-tracking
+    /// branch as the last clone, fetch or pull left it (read before this run fetches).
+    fn last_seen(&self) -> Option<Oid> {
+        let (dir, name) = self.seen_file();
+        let recorded = crate::confine::Dir::open(self.repo.path(), &dir)
+            .ok()
+            .flatten()
+            .and_then(|d| d.read(&name, 4096).ok())
+            .and_then(|bytes| {
+                let text = String::from_utf8_lossy(&bytes).into_owned();
+                Oid::from_str(text.lines().next()?.trim()).ok()
+            });
+        recorded.or_else(|| {
+            self.repo
+                .refname_to_id(&format!("refs/remotes/{}/{}", self.remote, self.branch))
+                .ok()
+        })
+    }
+
+    /// Records the remote tip seen. Best effort: without the record, the next run falls back
+    /// to the remote-tracking branch.
+    fn record_seen(&self, tip: Oid) {
+        let (dir, name) = self.seen_file();
+        if let Ok(handle) = crate::confine::Dir::create(self.repo.path(), &dir) {
+            let text = format!("{tip}\n{}\n{}\n", self.remote, self.branch);
+            let _ = handle.write_atomic(&name, text.as_bytes());
+        }
+    }
+
+    /// Refuses a remote that no longer holds what this clone last saw there, while the local
+    /// branch still stands on it (replaying from there would publish the vanished commits
+    /// again). A branch the user deliberately put on the rewritten remote is followed.
+    fn refuse_rewrite(&self, seen: Option<Oid>, remote_tip: Option<Oid>) -> Result<(), SyncError> {
+        let repo = self.repo;
+        let Some(seen) = seen else {
+            return Ok(());
+        };
+        if let Some(tip) = remote_tip {
+            if tip == seen || repo.graph_descendant_of(tip, seen).unwrap_or(false) {
+                return Ok(());
+            }
+        }
+        let local_tip = repo.find_reference(self.head_ref)?.peel_to_commit()?.id();
+        if seen != local_tip && !repo.graph_descendant_of(local_tip, seen).unwrap_or(false) {
+            return Ok(());
+        }
+        let mut disappeared = Vec::new();
+        if let Ok(old) = repo.find_commit(seen).and_then(|c| c.tree()) {
+            let new = match remote_tip {
+                Some(tip) => Some(repo.find_commit(tip)?.tree()?),
+                None => None,
+            };
+            old.walk(git2::TreeWalkMode::PreOrder, |root, entry| {
+                let Some(name) = entry.name() else {
+                    return git2::TreeWalkResult::Ok;
+                };
+                if crate::tree::signature_number(name).is_none()
+                    || entry.kind() != Some(git2::ObjectType::Blob)
+                {
+                    return git2::TreeWalkResult::Ok;
+                }
+                let dir = Path::new(root);
+                if !dir.starts_with(self.prefix) {
+                    return git2::TreeWalkResult::Ok;
+                }
+                let still = new.as_ref().is_some_and(|tree| {
+                    numbers_in(repo, tree, dir)
+                        .map(|n| n.values().any(|b| *b == entry.id()))
+                        .unwrap_or(false)
+                });
+                if !still {
+                    disappeared.push(format!("{root}{name}"));
+                }
+                git2::TreeWalkResult::Ok
+            })?;
+        }
+        Err(SyncError::RemoteRewritten {
+            remote: self.remote.to_string(),
+            branch: self.branch.to_string(),
+            seen: seen.to_string()[..12].to_string(),
+            disappeared,
+        })
+    }
+
+    fn trust(&self, tip: Oid) -> (Vec<TrustChange>, Option<String>) {
+        match trust_changes(self.repo, self.started_at, tip, self.workspace) {
+            Ok(changes) => (changes, None),
+            Err(why) => (Vec::new(), Some(why)),
+        }
+    }
+
+    /// Moves the work tree, then the branch, from `local_tip` to `tip`, refusing if anything
+    /// moved meanwhile.
+    fn move_branch(&self, local_tip: Oid, tip: Oid, synced: &mut Synced) -> Result<(), SyncError> {
+        let repo = self.repo;
+        let (head_ref, current) = (self.head_ref, self.current);
+        let tip = repo.find_commit(tip)?;
         // git's own lock on the branch, held from the check to the move, so not even a plain
         // `git commit` can slip in between.
         let mut transaction = repo.transaction()?;
-        transaction.lock_ref(&head_ref).map_err(|_| {
+        transaction.lock_ref(head_ref).map_err(|_| {
             SyncError::ChangedMeanwhile(format!("the branch {current} is being updated"))
         })?;
-        if repo.find_reference(&head_ref)?.peel_to_commit()?.id() != local_tip {
+        if repo.find_reference(head_ref)?.peel_to_commit()?.id() != local_tip {
             return Err(SyncError::ChangedMeanwhile(format!(
                 "the branch {current} moved"
             )));
         }
-        match ensure_clean(&repo, &prefix) {
+        match ensure_clean(repo, self.prefix) {
             Ok(()) => {}
             Err(SyncError::Dirty(_)) => {
                 return Err(SyncError::ChangedMeanwhile(format!(
                     "{} changed",
-                    workspace.display_path(&workspace.signatures_dir)
+                    self.workspace.display_path(&self.workspace.signatures_dir)
                 )))
             }
             Err(other) => return Err(other),
         }
-        (synced.trust_changes, synced.trust_unreadable) =
-            match trust_changes(&repo, local_tip, tip.id(), workspace) {
-                Ok(changes) => (changes, None),
-                Err(why) => (Vec::new(), Some(why)),
-            };
+        (synced.trust_changes, synced.trust_unreadable) = self.trust(tip.id());
         // Every file the checkout writes or deletes is reached without a link: refused first.
         let old = repo.find_commit(local_tip)?;
         let moving = repo.diff_tree_to_tree(Some(&old.tree()?), Some(&tip.tree()?), None)?;
         for delta in moving.deltas() {
             for file in [delta.old_file(), delta.new_file()] {
                 if let Some(path) = file.path() {
-                    crate::confine::check(&workdir, &workdir.join(path))?;
+                    crate::confine::check(self.workdir, &self.workdir.join(path))?;
                 }
             }
         }
@@ -208,7 +548,7 @@ pub fn sync(
                     crate::maintainers::one_line(e.message())
                 ))
             })?;
-        transaction.set_target(&head_ref, tip.id(), None, "quorate sync")?;
+        transaction.set_target(head_ref, tip.id(), None, "quorate sync")?;
         transaction.commit().map_err(|e| {
             SyncError::Git(format!(
                 "the work tree holds {} but {current} could not be moved to it ({}): run git reset --soft {}",
@@ -217,23 +557,116 @@ pub fn sync(
                 tip.id()
             ))
         })?;
+        Ok(())
     }
-    synced.tip = Some(tip.id());
-
-    let destination = push_to.unwrap_or(&branch);
-    if tip.id() != remote_tip || push_to.is_some() {
-        // The tip sync verified, not whatever HEAD is by the time git runs.
-        let refspec = format!("{}:refs/heads/{destination}", tip.id());
-        match run_git(&workdir, &["push", "--quiet", remote, &refspec]) {
-            Ok(()) => synced.pushed_to = Some(format!("{remote} {destination}")),
-            Err(e) => synced.push_error = Some(e.to_string()),
-        }
-    }
-    Ok(synced)
 }
 
-/// Decides where each file of each local commit lands on top of the remote tip, and checks
-/// each would count there: every refusal happens here, before anything is written.
+/// The planned state of the image directories touched so far: the remote's, then each replay's.
+struct State<'r> {
+    repo: &'r Repository,
+    remote_tree: git2::Tree<'r>,
+    dirs: BTreeMap<PathBuf, BTreeMap<u32, Oid>>,
+}
+
+impl State<'_> {
+    fn dir(&mut self, dir: &Path) -> Result<&mut BTreeMap<u32, Oid>, SyncError> {
+        if !self.dirs.contains_key(dir) {
+            let numbers = numbers_in(self.repo, &self.remote_tree, dir)?;
+            self.dirs.insert(dir.to_path_buf(), numbers);
+        }
+        Ok(self.dirs.get_mut(dir).expect("inserted above"))
+    }
+}
+
+/// What one local commit changes under the signatures root.
+#[derive(Default)]
+struct Changes {
+    /// Per image directory: signature files added (path, blob) and removed (path, blob).
+    added: BTreeMap<PathBuf, Vec<(PathBuf, Oid)>>,
+    removed: BTreeMap<PathBuf, Vec<(PathBuf, Oid)>>,
+    /// Withdrawal statements added: (path, blob).
+    statements: Vec<(PathBuf, Oid)>,
+    /// Other files added under the root, replayed as they are.
+    others: Vec<(PathBuf, Oid)>,
+}
+
+fn changes_of(
+    repo: &Repository,
+    commit: &git2::Commit,
+    prefix: &Path,
+) -> Result<Changes, SyncError> {
+    let short = || commit.id().to_string()[..12].to_string();
+    let parent_tree = commit.parent(0).ok().map(|p| p.tree()).transpose()?;
+    let diff = repo.diff_tree_to_tree(parent_tree.as_ref(), Some(&commit.tree()?), None)?;
+    let withdrawals = prefix.join(crate::history::WITHDRAWALS_DIR);
+    // The chain of trust roots: a replaced proposal rewrites its root.json.
+    let trust = prefix.join(crate::trust::TRUST_DIR);
+    let mut changes = Changes::default();
+    for delta in diff.deltas() {
+        let old = delta.old_file();
+        let new = delta.new_file();
+        let path = new
+            .path()
+            .or(old.path())
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        if !path.starts_with(prefix) {
+            return Err(SyncError::NotASignatureCommit(short()));
+        }
+        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let signature = crate::tree::signature_number(name).is_some();
+        match delta.status() {
+            Delta::Added if path.starts_with(&withdrawals) => {
+                changes.statements.push((path, new.id()))
+            }
+            Delta::Added if signature => {
+                changes.added.entry(dir).or_default().push((path, new.id()))
+            }
+            Delta::Added => changes.others.push((path, new.id())),
+            Delta::Modified if !signature && path.starts_with(&trust) => {
+                changes.others.push((path, new.id()))
+            }
+            Delta::Deleted if signature && !path.starts_with(&withdrawals) => changes
+                .removed
+                .entry(dir)
+                .or_default()
+                .push((path, old.id())),
+            Delta::Modified if signature && !path.starts_with(&withdrawals) => {
+                changes
+                    .removed
+                    .entry(dir.clone())
+                    .or_default()
+                    .push((path.clone(), old.id()));
+                changes.added.entry(dir).or_default().push((path, new.id()));
+            }
+            _ => return Err(SyncError::NotASignatureCommit(short())),
+        }
+    }
+    Ok(changes)
+}
+
+/// Takes from `from` one entry per entry of `other` with the same blob: what is left is what
+/// the commit really added (or removed), not what it only renumbered.
+fn net(from: &[(PathBuf, Oid)], other: &[(PathBuf, Oid)]) -> Vec<(PathBuf, Oid)> {
+    let mut left: Vec<Oid> = other.iter().map(|(_, b)| *b).collect();
+    from.iter()
+        .filter(|(_, blob)| match left.iter().position(|b| b == blob) {
+            Some(i) => {
+                left.swap_remove(i);
+                false
+            }
+            None => true,
+        })
+        .cloned()
+        .collect()
+}
+
+/// Decides what each local commit does on top of the remote tip, and checks each replayed
+/// signature would count there: every refusal happens here, before anything is written. A
+/// signature lands at the next free number; a withdrawal removes the withdrawn bytes wherever
+/// the remote numbered them and keeps its statement; a renumbering is redone on the remote's
+/// numbering.
 fn plan_replay(
     repo: &Repository,
     local: &[Oid],
@@ -243,77 +676,203 @@ fn plan_replay(
     verifier: &Verifier,
     synced: &mut Synced,
 ) -> Result<Vec<Replay>, SyncError> {
-    let remote_tree = repo.find_commit(remote_tip)?.tree()?;
-    // Per image directory: the numbers taken so far, on the remote and by earlier replays.
-    let mut taken: BTreeMap<PathBuf, BTreeMap<u32, Oid>> = BTreeMap::new();
+    let mut state = State {
+        repo,
+        remote_tree: repo.find_commit(remote_tip)?.tree()?,
+        dirs: BTreeMap::new(),
+    };
+    // Files other than signatures already placed by earlier replays (statements, others).
+    let mut put_elsewhere: BTreeMap<PathBuf, Oid> = BTreeMap::new();
     let mut plan = Vec::new();
     for id in local {
         let commit = repo.find_commit(*id)?;
-        let parent_tree = commit.parent(0).ok().map(|p| p.tree()).transpose()?;
-        let mut options = DiffOptions::new();
-        let diff = repo.diff_tree_to_tree(
-            parent_tree.as_ref(),
-            Some(&commit.tree()?),
-            Some(&mut options),
-        )?;
-        let mut added = Vec::new();
-        for delta in diff.deltas() {
-            let path = delta
-                .new_file()
-                .path()
-                .map(Path::to_path_buf)
-                .unwrap_or_default();
-            if delta.status() != Delta::Added || !path.starts_with(prefix) {
+        let changes = changes_of(repo, &commit, prefix)?;
+        if commit.parent_count() > 1 {
+            // A merge brings nothing of its own here: what it merged is replayed on its own.
+            if !changes.removed.is_empty() {
                 return Err(SyncError::NotASignatureCommit(
                     id.to_string()[..12].to_string(),
                 ));
             }
-            added.push((path, delta.new_file().id()));
-        }
-        if commit.parent_count() > 1 {
-            // A merge brings nothing of its own here: what it merged is replayed on its own.
             continue;
         }
-        let mut placed = Vec::new();
-        for (path, blob) in added {
-            let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            let target = if crate::tree::signature_number(name).is_some() {
-                let numbers = match taken.entry(dir.clone()) {
-                    std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
-                    std::collections::btree_map::Entry::Vacant(e) => {
-                        e.insert(numbers_in(repo, &remote_tree, &dir)?)
+        let mut replay = Replay {
+            commit: *id,
+            ops: Vec::new(),
+            notes: Vec::new(),
+        };
+        let dirs: std::collections::BTreeSet<PathBuf> = changes
+            .added
+            .keys()
+            .chain(changes.removed.keys())
+            .cloned()
+            .collect();
+        for dir in dirs {
+            let added = changes.added.get(&dir).map(Vec::as_slice).unwrap_or(&[]);
+            let removed = changes.removed.get(&dir).map(Vec::as_slice).unwrap_or(&[]);
+            let before = state.dir(&dir)?.clone();
+            let mut numbers = before.clone();
+            // Approvals of the chain of trust roots are judged when the chain is read (one that
+            // does not count changes nothing); they are renumbered like signatures, and those of a
+            // replaced proposal leave with it.
+            let in_trust = dir.starts_with(prefix.join(crate::trust::TRUST_DIR));
+            // What leaves the image must leave with its maintainer's signed statement: else it
+            // is a rollback, which sync never publishes.
+            for (path, blob) in net(removed, added) {
+                if in_trust {
+                    if let Some(n) = numbers.iter().find(|(_, b)| **b == blob).map(|(n, _)| *n) {
+                        numbers.remove(&n);
                     }
+                    continue;
+                }
+                let bytes = repo.find_blob(blob)?;
+                let statement = changes.statements.iter().find(|(_, s)| {
+                    repo.find_blob(*s).is_ok_and(|s| {
+                        crate::withdraw::statement_is_valid(s.content(), bytes.content(), verifier)
+                    })
+                });
+                let Some((statement, _)) = statement else {
+                    return Err(SyncError::Unwithdrawn {
+                        commit: id.to_string()[..12].to_string(),
+                        path: path.display().to_string(),
+                    });
                 };
+                match numbers.iter().find(|(_, b)| **b == blob).map(|(n, _)| *n) {
+                    Some(n) => {
+                        numbers.remove(&n);
+                        let at = dir.join(format!("signature-{n}"));
+                        replay
+                            .notes
+                            .push(format!("Withdrawn by quorate sync: {}", at.display()));
+                        synced.withdrawn.push((at, statement.clone()));
+                    }
+                    None => synced.withdrawn_absent.push(statement.clone()),
+                }
+            }
+            if !removed.is_empty() {
+                // A withdrawal or a repair closes the gaps, on the remote's numbering.
+                let renumbered: BTreeMap<u32, Oid> = numbers
+                    .values()
+                    .enumerate()
+                    .map(|(i, b)| (i as u32 + 1, *b))
+                    .collect();
+                for (n, blob) in &numbers {
+                    if let Some((m, _)) = renumbered.iter().find(|(m, b)| *b == blob && *m != n) {
+                        let from = dir.join(format!("signature-{n}"));
+                        let to = dir.join(format!("signature-{m}"));
+                        replay.notes.push(format!(
+                            "Renumbered by quorate sync: {} -> {}",
+                            from.display(),
+                            to.display()
+                        ));
+                        synced.moved.push((from, to));
+                    }
+                }
+                numbers = renumbered;
+            }
+            for (path, blob) in net(added, removed) {
                 if numbers.values().any(|b| *b == blob) {
                     synced.already_there.push(path.clone());
                     continue;
                 }
-                // The lowest free number, never past what podman reads: signature-129 would
-                // be pushed and never seen, so it is refused exactly as sign refuses it.
+                // The lowest free number, never past what podman pulls: refused exactly as
+                // sign refuses it.
                 let Some(free) = (1..=MAX_SIGNATURES).find(|n| !numbers.contains_key(n)) else {
                     return Err(TreeError::Full(dir).into());
                 };
+                let target = dir.join(format!("signature-{free}"));
+                if in_trust {
+                    numbers.insert(free, blob);
+                    synced.placed.push((path.clone(), target));
+                    continue;
+                }
+                let verdict = check_replayed(repo, blob, prefix, &target, workspace, verifier)?;
+                if let Some((maintainer, theirs)) =
+                    same_maintainer(repo, &numbers, &dir, &verdict, prefix, workspace, verifier)?
+                {
+                    // A second signature of one person counts once and audit reports it:
+                    // the remote's stands, this one is dropped and said so.
+                    synced.duplicates.push((path.clone(), maintainer, theirs));
+                    continue;
+                }
                 numbers.insert(free, blob);
-                dir.join(format!("signature-{free}"))
-            } else {
-                path.clone()
-            };
-            check_replayed(repo, blob, prefix, &target, workspace, verifier)?;
-            placed.push((path, target, blob));
+                if target != path {
+                    replay.notes.push(format!(
+                        "Renumbered by quorate sync: {} -> {}",
+                        path.display(),
+                        target.display()
+                    ));
+                }
+                synced.placed.push((path.clone(), target));
+            }
+            for (n, blob) in &numbers {
+                if before.get(n) != Some(blob) {
+                    replay
+                        .ops
+                        .push(Op::Put(dir.join(format!("signature-{n}")), *blob));
+                }
+            }
+            for n in before.keys() {
+                if !numbers.contains_key(n) {
+                    replay
+                        .ops
+                        .push(Op::Remove(dir.join(format!("signature-{n}"))));
+                }
+            }
+            state.dirs.insert(dir, numbers);
         }
-        if !placed.is_empty() {
-            plan.push(Replay {
-                commit: *id,
-                placed,
-            });
+        for (path, blob) in changes.statements.iter().chain(&changes.others) {
+            let there = put_elsewhere
+                .get(path)
+                .copied()
+                .or_else(|| state.remote_tree.get_path(path).ok().map(|e| e.id()));
+            // A statement names the bytes it withdraws, so one already there withdraws the same
+            // bytes: the remote's copy stands, never overwritten.
+            let statement = path.starts_with(prefix.join(crate::history::WITHDRAWALS_DIR));
+            if there != Some(*blob) && !(statement && there.is_some()) {
+                put_elsewhere.insert(path.clone(), *blob);
+                replay.ops.push(Op::Put(path.clone(), *blob));
+            }
+        }
+        if !replay.ops.is_empty() {
+            plan.push(replay);
         }
     }
     Ok(plan)
 }
 
-/// Writes one planned commit on top of `tip`, with the original's author and message and the
-/// renumbering noted.
+/// The maintainer of a new signature, and the remote's file, when that maintainer already has
+/// a signature of the same reference among `numbers` that counts.
+fn same_maintainer(
+    repo: &Repository,
+    numbers: &BTreeMap<u32, Oid>,
+    dir: &Path,
+    verdict: &crate::verify::Verdict,
+    prefix: &Path,
+    workspace: &Workspace,
+    verifier: &Verifier,
+) -> Result<Option<(String, PathBuf)>, SyncError> {
+    let (Some(maintainer), Some(payload)) = (&verdict.signer.maintainer, &verdict.payload) else {
+        return Ok(None);
+    };
+    for (n, blob) in numbers {
+        let theirs = dir.join(format!("signature-{n}"));
+        let other = check_replayed(repo, *blob, prefix, &theirs, workspace, verifier);
+        let Ok(other) = other else { continue };
+        if other.signer.maintainer.as_ref() == Some(maintainer)
+            && other
+                .payload
+                .as_ref()
+                .is_some_and(|p| p.reference == payload.reference && p.digest == payload.digest)
+        {
+            return Ok(Some((maintainer.clone(), theirs)));
+        }
+    }
+    Ok(None)
+}
+
+/// Writes one planned commit on top of `tip`, with the original's author and message and what
+/// sync changed noted.
 fn replay_commit<'r>(
     repo: &'r Repository,
     tip: &git2::Commit<'r>,
@@ -321,36 +880,28 @@ fn replay_commit<'r>(
 ) -> Result<git2::Commit<'r>, SyncError> {
     let commit = repo.find_commit(replay.commit)?;
     let mut update = git2::build::TreeUpdateBuilder::new();
-    for (_, target, blob) in &replay.placed {
-        update.upsert(
-            target.to_string_lossy().as_ref(),
-            *blob,
-            git2::FileMode::Blob,
-        );
+    for op in &replay.ops {
+        match op {
+            Op::Put(path, blob) => {
+                update.upsert(path.to_string_lossy().as_ref(), *blob, git2::FileMode::Blob);
+            }
+            Op::Remove(path) => {
+                update.remove(path.to_string_lossy().as_ref());
+            }
+        }
     }
     let tree = repo.find_tree(update.create_updated(repo, &tip.tree()?)?)?;
     let mut message = commit.message().unwrap_or("").trim_end().to_string();
-    let renamed: Vec<String> = replay
-        .placed
-        .iter()
-        .filter(|(from, to, _)| from != to)
-        .map(|(from, to, _)| {
-            format!(
-                "Renumbered by quorate sync: {} -> {}",
-                from.display(),
-                to.display()
-            )
-        })
-        .collect();
-    if !renamed.is_empty() {
+    if !replay.notes.is_empty() {
         message.push_str("\n\n");
-        message.push_str(&renamed.join("\n"));
+        message.push_str(&replay.notes.join("\n"));
     }
     message.push('\n');
     let committer = repo
         .signature()
         .unwrap_or_else(|_| commit.committer().to_owned());
-    let new = repo.commit(None, &commit.author(), &committer, &message, &tree, &[tip])?;
+    let new =
+        crate::git::write_commit(repo, &commit.author(), &committer, &message, &tree, &[tip])?;
     Ok(repo.find_commit(new)?)
 }
 
@@ -433,7 +984,7 @@ fn check_replayed(
     target: &Path,
     workspace: &Workspace,
     verifier: &Verifier,
-) -> Result<(), SyncError> {
+) -> Result<crate::verify::Verdict, SyncError> {
     let shown = target.display().to_string();
     let fail = |why: String| SyncError::WouldNotCount {
         path: shown.clone(),
@@ -463,7 +1014,7 @@ fn check_replayed(
         let why: Vec<String> = verdict.problems.iter().map(|p| p.to_string()).collect();
         return Err(fail(why.join("; ")));
     }
-    Ok(())
+    Ok(verdict)
 }
 
 fn run_git(dir: &Path, args: &[&str]) -> Result<(), SyncError> {

@@ -319,6 +319,42 @@ pub(crate) fn run_sync(options: &WorkspaceOptions, args: SyncArgs) -> Result<u8,
     for path in &synced.already_there {
         println!("already on the remote: {}", path.display());
     }
+    for (path, maintainer, theirs) in &synced.duplicates {
+        println!(
+            "dropped {}: {maintainer} already has a valid signature of it on the remote ({})",
+            path.display(),
+            theirs.display()
+        );
+    }
+    for (withdrawn, statement) in &synced.withdrawn {
+        println!(
+            "replayed the withdrawal of {} (statement {})",
+            withdrawn.display(),
+            statement.display()
+        );
+    }
+    for statement in &synced.withdrawn_absent {
+        println!(
+            "replayed a withdrawal whose signature the remote no longer holds: {}",
+            statement.display()
+        );
+    }
+    for (from, to) in &synced.moved {
+        println!("renumbered {} as {}", from.display(), to.display());
+    }
+    for (original, replay) in &synced.unsigned_replays {
+        println!(
+            "sync: commit {} was signed but its replay {} is not: set git's commit.gpgsign for quorate to sign the commits it replays",
+            &original.to_string()[..12],
+            &replay.to_string()[..12]
+        );
+    }
+    if synced.retries > 0 {
+        println!(
+            "the remote moved while pushing: fetched and replayed again ({} time(s))",
+            synced.retries
+        );
+    }
     // Whoever can push can change who counts: such a change is named, never taken in silently.
     for change in &synced.trust_changes {
         println!("sync: the remote changed the trust root: {change}");
@@ -332,6 +368,10 @@ pub(crate) fn run_sync(options: &WorkspaceOptions, args: SyncArgs) -> Result<u8,
         )));
     }
     match &synced.pushed_to {
+        Some(to) if synced.fast_forwarded > 0 => println!(
+            "{} commit(s) pushed as made, 0 commit(s) replayed; pushed to {to}",
+            synced.fast_forwarded
+        ),
         Some(to) => println!("{} commit(s) replayed; pushed to {to}", synced.replayed),
         None => println!("up to date with the remote"),
     }

@@ -8,12 +8,12 @@ use std::time::{Duration, Instant};
 
 use crate::common::*;
 
-fn reference(hex: &str) -> String {
+pub(crate) fn reference(hex: &str) -> String {
     format!("stagex/pallet-rust:1.0@sha256:{hex}")
 }
 
 /// MAINTAINERS as `Ws::new` writes it.
-fn maintainers(people: &[(&str, &[&TestKey])]) -> String {
+pub(crate) fn maintainers(people: &[(&str, &[&TestKey])]) -> String {
     let mut text = String::new();
     for (handle, keys) in people {
         text.push_str(&format!(
@@ -30,14 +30,14 @@ fn maintainers(people: &[(&str, &[&TestKey])]) -> String {
 }
 
 /// A workspace published to a bare remote, and clones of it.
-struct Net {
+pub(crate) struct Net {
     _seed: Ws,
-    remote: tempfile::TempDir,
+    pub(crate) remote: tempfile::TempDir,
     clones: tempfile::TempDir,
 }
 
 impl Net {
-    fn new(people: &[(&str, &[&TestKey])], extra: impl FnOnce(&Path)) -> Net {
+    pub(crate) fn new(people: &[(&str, &[&TestKey])], extra: impl FnOnce(&Path)) -> Net {
         let seed = Ws::new(people);
         extra(seed.path());
         commit_all(seed.path(), "workspace");
@@ -51,12 +51,12 @@ impl Net {
         }
     }
 
-    fn url(&self) -> &str {
+    pub(crate) fn url(&self) -> &str {
         self_url(&self.remote)
     }
 
     /// A clone in `<clones>/<name>`, its git identity set; keys are kept beside it, outside.
-    fn clone(&self, name: &str) -> PathBuf {
+    pub(crate) fn clone(&self, name: &str) -> PathBuf {
         git(self.clones.path(), &["clone", "-q", self.url(), name]);
         let path = self.clones.path().join(name);
         git(&path, &["config", "user.name", name]);
@@ -68,7 +68,7 @@ impl Net {
     }
 
     /// The remote's tip of a branch.
-    fn tip(&self, branch: &str) -> String {
+    pub(crate) fn tip(&self, branch: &str) -> String {
         git(self.remote.path(), &["rev-parse", branch])
             .trim()
             .to_string()
@@ -79,19 +79,19 @@ fn self_url(dir: &tempfile::TempDir) -> &str {
     dir.path().to_str().unwrap()
 }
 
-fn commit_all(dir: &Path, message: &str) {
+pub(crate) fn commit_all(dir: &Path, message: &str) {
     git(dir, &["add", "-A"]);
     git(dir, &["commit", "-qm", message]);
 }
 
 /// The key's secret beside the clone (outside its work tree).
-fn key_beside(clone: &Path, key: &TestKey) -> PathBuf {
+pub(crate) fn key_beside(clone: &Path, key: &TestKey) -> PathBuf {
     let path = clone.with_extension(format!("{}.key", key.name));
     std::fs::write(&path, key.secret()).unwrap();
     path
 }
 
-fn sign_in(clone: &Path, key: &TestKey, hex: &str) -> Run {
+pub(crate) fn sign_in(clone: &Path, key: &TestKey, hex: &str) -> Run {
     let file = key_beside(clone, key);
     run_in(
         clone,
@@ -99,11 +99,11 @@ fn sign_in(clone: &Path, key: &TestKey, hex: &str) -> Run {
     )
 }
 
-fn image_dir(clone: &Path, hex: &str) -> PathBuf {
+pub(crate) fn image_dir(clone: &Path, hex: &str) -> PathBuf {
     clone.join(format!("signatures/stagex/pallet-rust@sha256={hex}"))
 }
 
-fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
+pub(crate) fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
     let end = Instant::now() + limit;
     while Instant::now() < end {
         if done() {
@@ -116,7 +116,7 @@ fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
 
 /// Work tree, index and HEAD agree: nothing staged, deleted, modified or left over, and every
 /// signature HEAD holds is in the work tree with HEAD's bytes.
-fn assert_agrees_with_head(clone: &Path) {
+pub(crate) fn assert_agrees_with_head(clone: &Path) {
     let status = git(clone, &["status", "--porcelain", "--untracked-files=all"]);
     assert_eq!(
         status,
@@ -141,7 +141,7 @@ fn assert_agrees_with_head(clone: &Path) {
     }
 }
 
-fn signature_names(dir: &Path) -> Vec<String> {
+pub(crate) fn signature_names(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())

@@ -352,3 +352,47 @@ fn run_env_str(ws: &Ws, args: &[&str], env: &[(&str, &str)]) -> Run {
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
     }
 }
+
+/// sync carries proposals and approvals: two maintainers approving the same proposal at once on
+/// two clones both land, renumbered, and the version comes into force for everyone.
+#[test]
+fn sync_carries_proposals_and_approvals() {
+    use crate::adversarial_sync::{key_beside, Net};
+    let keys = [
+        TestKey::new("alice"),
+        TestKey::new("bob"),
+        TestKey::new("carol"),
+    ];
+    let net = Net::new(
+        &[
+            ("alice", &[&keys[0]]),
+            ("bob", &[&keys[1]]),
+            ("carol", &[&keys[2]]),
+        ],
+        |_| {},
+    );
+    let first = net.clone("alice");
+    let run = run_in(&first, &["trust", "propose"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let run = run_in(&first, &["sync"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let second = net.clone("bob");
+    // Both approve before either syncs: both write signature-1.
+    for (clone, key) in [(&first, &keys[0]), (&second, &keys[1])] {
+        let file = key_beside(clone, key);
+        let run = run_in(clone, &["trust", "sign", "--key", file.to_str().unwrap()]);
+        assert_eq!(run.code, 0, "{run:?}");
+    }
+    assert_eq!(run_in(&first, &["sync"]).code, 0);
+    let run = run_in(&second, &["sync"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let fresh = net.clone("carol");
+    let run = run_in(&fresh, &["trust", "status", "--json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let s: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(
+        s["versions"][0]["approved_by"],
+        serde_json::json!(["alice", "bob"])
+    );
+    assert_eq!(s["versions"][0]["in_force"], true);
+}
