@@ -3,7 +3,11 @@
 use quorate::policy::{self, ExportError, ExportOptions, Mirror};
 use quorate::workspace::WorkspaceOptions;
 
-use super::{load, print_json, Failure};
+use std::time::SystemTime;
+
+use quorate::verify::Verifier;
+
+use super::{load, print_json, require_trust, Failure};
 use crate::cli::{PolicyCheckArgs, PolicyExportArgs};
 
 pub(crate) fn run_policy_export(
@@ -11,6 +15,13 @@ pub(crate) fn run_policy_export(
     args: PolicyExportArgs,
 ) -> Result<u8, Failure> {
     let workspace = load(options)?;
+    // The policy is made from the trust root in force: an unapproved MAINTAINERS is refused.
+    let verifier = Verifier::new(
+        &workspace.keyring,
+        &workspace.maintainers,
+        SystemTime::now(),
+    );
+    require_trust(options, &workspace, &verifier)?;
     let mut mirrors = Vec::new();
     for text in &args.mirror {
         let Some((scope, signed_prefix)) = text.split_once('=') else {

@@ -396,3 +396,19 @@ fn sync_carries_proposals_and_approvals() {
     );
     assert_eq!(s["versions"][0]["in_force"], true);
 }
+
+/// The podman policy is made from the trust root in force: an unapproved MAINTAINERS is refused.
+#[test]
+fn policy_export_follows_the_root_in_force() {
+    let (ws, _) = chained();
+    let out = ws.path().join("policy");
+    assert_eq!(
+        ws.run(&["policy", "export", "-o", out.to_str().unwrap()])
+            .code,
+        0
+    );
+    add_maintainer(&ws, &TestKey::new("mallory"));
+    let run = ws.run(&["policy", "export", "-o", out.to_str().unwrap()]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("added maintainer mallory"), "{run:?}");
+}
