@@ -190,6 +190,9 @@ pub struct Ledger {
     pub errors: usize,
     /// How many are warnings.
     pub warnings: usize,
+    /// The chain of trust roots the signatures were judged under (docs/trust.md), when there
+    /// is one: the anchor, each version, who approved it, which is in force.
+    pub trust: Option<crate::trust::Chain>,
 }
 
 /// What to audit.
@@ -347,6 +350,7 @@ pub fn audit(
         findings,
         errors,
         warnings,
+        trust: None,
     })
 }
 

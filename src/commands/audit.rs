@@ -59,6 +59,7 @@ pub(crate) fn run_audit(options: &WorkspaceOptions, args: AuditArgs) -> Result<u
         },
     )
     .map_err(Failure::input)?;
+    ledger.trust = standing.chain().cloned();
     if let Some(why) = unapproved(&standing) {
         ledger.findings.insert(
             0,
@@ -117,6 +118,21 @@ pub(crate) fn run_audit(options: &WorkspaceOptions, args: AuditArgs) -> Result<u
                 .as_deref()
                 .unwrap_or("none (commits unknown)")
         );
+        match ledger.trust.as_ref().and_then(|c| c.in_force()) {
+            Some(v) => println!(
+                "Trust root: version {} ({}) in force, approved by {}{}",
+                v.version,
+                v.digest,
+                list_or(&v.approved_by, "no one"),
+                match &options.trust_anchor {
+                    Some(a) => format!("; verified from the anchor {a}"),
+                    None => "; no anchor pinned (trust on first use)".into(),
+                }
+            ),
+            None => println!(
+                "Trust root: MAINTAINERS as found; no signed chain in force (docs/trust.md)"
+            ),
+        }
         for image in &ledger.images {
             let name = match (&image.repository, &image.digest) {
                 (Some(r), Some(d)) => format!("{r}@{d}"),
