@@ -163,10 +163,10 @@ pub(crate) fn run_audit(options: &WorkspaceOptions, args: AuditArgs) -> Result<u
         }
         println!();
         println!(
-            "{} images; {} errors, {} warnings",
-            ledger.images.len(),
-            ledger.errors,
-            ledger.warnings
+            "{}; {}, {}",
+            plural(ledger.images.len(), "image"),
+            plural(ledger.errors, "error"),
+            plural(ledger.warnings, "warning")
         );
     }
     Ok(if ledger.errors > 0 { 1 } else { 0 })

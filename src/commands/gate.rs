@@ -163,9 +163,9 @@ pub(crate) fn run_gate(options: &WorkspaceOptions, args: GateArgs) -> Result<u8,
         let verdict = if passed { "passed" } else { "FAILED" };
         let _ = writeln!(
             out,
-            "gate {verdict}: {} of {} images signed by at least {threshold} distinct maintainers",
+            "gate {verdict}: {} of {} signed by at least {threshold} distinct maintainers",
             rows.iter().filter(|r| r.quorate).count(),
-            rows.len()
+            plural(rows.len(), "image")
         );
     }
     drop(out);

@@ -461,9 +461,12 @@ pub(crate) fn run_repair(options: &WorkspaceOptions, args: RepairArgs) -> Result
         );
     }
     println!(
-        "{} signature(s) renumbered in {} image directories",
-        moves.len(),
-        dirs.len()
+        "{} renumbered in {}",
+        plural(moves.len(), "signature"),
+        match dirs.len() {
+            1 => "1 image directory".to_string(),
+            n => format!("{n} image directories"),
+        }
     );
     let files: Vec<String> = moves
         .iter()

@@ -13,15 +13,6 @@ fn team_failure(e: TeamError) -> Failure {
     }
 }
 
-/// Plural of a count: "1 maintainer", "2 maintainers".
-fn count(n: usize, what: &str) -> String {
-    if n == 1 {
-        format!("{n} {what}")
-    } else {
-        format!("{n} {what}s")
-    }
-}
-
 pub(crate) fn run_init(dir: &Path) -> Result<u8, Failure> {
     let done = team::init(dir).map_err(team_failure)?;
     let shown = dir.display();
@@ -129,8 +120,8 @@ pub(crate) fn run_maintainers_list(options: &WorkspaceOptions, json: bool) -> Re
     let keys: usize = people.iter().map(|p| p.keys.len()).sum();
     println!(
         "{}, {}",
-        count(people.len(), "maintainer"),
-        count(keys, "key")
+        plural(people.len(), "maintainer"),
+        plural(keys, "key")
     );
     Ok(0)
 }
