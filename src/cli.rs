@@ -37,6 +37,18 @@ pub enum Command {
         #[arg(value_name = "DIR", default_value = ".")]
         dir: PathBuf,
     },
+    /// Print shell completions for bash, zsh or fish on stdout.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: Shell,
+    },
+    /// Write a man page per command (quorate.1, quorate-sign.1, ...) into DIR.
+    Man {
+        /// The directory to write into; made when missing.
+        #[arg(short, long, value_name = "DIR")]
+        output: PathBuf,
+    },
     /// List, add or remove maintainers: MAINTAINERS and keyring/ edited together.
     #[command(subcommand)]
     Maintainers(MaintainersCommand),
@@ -70,6 +82,17 @@ pub enum Command {
     /// Make podman need the quorum at pull time, or check how many maintainers a policy needs.
     #[command(subcommand)]
     Policy(PolicyCommand),
+}
+
+/// The shells `quorate completions` writes for.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Shell {
+    /// bash.
+    Bash,
+    /// zsh.
+    Zsh,
+    /// fish.
+    Fish,
 }
 
 #[derive(Debug, Subcommand)]

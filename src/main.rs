@@ -27,6 +27,8 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Init { dir } => run_init(&dir),
+        Command::Completions { shell } => run_completions(shell),
+        Command::Man { output } => run_man(&output),
         Command::Maintainers(MaintainersCommand::List { json }) => {
             run_maintainers_list(&options, json)
         }

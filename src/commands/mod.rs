@@ -2,6 +2,7 @@
 
 mod audit;
 mod digests;
+mod docs;
 mod gate;
 mod keys;
 mod policy;
@@ -10,6 +11,7 @@ mod team;
 
 pub(crate) use audit::run_audit;
 pub(crate) use digests::run_digests;
+pub(crate) use docs::{run_completions, run_man};
 pub(crate) use gate::{run_gate, run_verify};
 pub(crate) use keys::{run_keyring_check, run_keyring_export, run_keyring_import};
 pub(crate) use policy::{run_policy_check, run_policy_export};

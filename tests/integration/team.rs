@@ -548,3 +548,37 @@ fn digests_compute_writes_exactly_the_release() {
     names.sort();
     assert_eq!(names, [".gitkeep", "pallet.txt"]);
 }
+
+#[test]
+fn completions_and_man_pages_are_generated() {
+    let dir = tempfile::tempdir().unwrap();
+    for (shell, marker) in [
+        ("bash", "complete -F"),
+        ("zsh", "#compdef quorate"),
+        ("fish", "complete -c quorate"),
+    ] {
+        let run = run_in(dir.path(), &["completions", shell]);
+        assert_eq!(run.code, 0, "{run:?}");
+        assert!(run.stdout.contains(marker), "{shell}: {}", run.stdout);
+        assert!(run.stdout.contains("maintainers"), "{shell}");
+    }
+    let run = run_in(dir.path(), &["completions", "tcsh"]);
+    assert_eq!(run.code, 2, "{run:?}");
+
+    let run = run_in(dir.path(), &["man", "-o", "man"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    for page in [
+        "quorate.1",
+        "quorate-sign.1",
+        "quorate-maintainers-add.1",
+        "quorate-keyring-check.1",
+    ] {
+        let text = read(&dir.path().join("man").join(page));
+        assert!(
+            text.starts_with(".ie") || text.contains(".TH"),
+            "{page}: {text}"
+        );
+    }
+    let sign = read(&dir.path().join("man/quorate-sign.1"));
+    assert!(sign.contains("not\\-in\\-release"), "{sign}");
+}
