@@ -418,6 +418,22 @@ fn a_digest_outside_the_release_is_signed_only_when_meant() {
         "{}",
         run.stderr
     );
+    let run = ws.run(&[
+        "sign",
+        "--release",
+        "--rebuilt",
+        "digests",
+        "--tag",
+        "1.0",
+        "--key",
+        key,
+    ]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains("that is the release, not your rebuild"),
+        "{}",
+        run.stderr
+    );
     let copy = ws.path().join("digests/../digests/pallet.txt");
     let run = ws.run(&[
         "sign",
