@@ -138,6 +138,21 @@ pub(crate) fn run_maintainers_add(
     for fingerprint in &added.fingerprints {
         println!("added {handle}: key {fingerprint}");
     }
+    // What keyring check would say of the new keys, said now: a revoked, expired or
+    // sign-incapable key is listed as asked, but nothing it signs will count.
+    if let Ok(after) = Workspace::load_for_editing(options) {
+        let findings =
+            quorate::keyring::check(&after.keyring, &after.maintainers, SystemTime::now());
+        for finding in findings
+            .iter()
+            .filter(|f| f.maintainer.as_deref() == Some(handle) && f.severity != Severity::Ok)
+        {
+            eprintln!(
+                "quorate: warning: {handle} {}: {}",
+                finding.fingerprint, finding.message
+            );
+        }
+    }
     let maintainers = workspace.display_path(&workspace.maintainers_path);
     let keyring = workspace.display_path(&added.keyring_file);
     println!("wrote {maintainers} and {keyring}; review and commit them: git add {maintainers} {keyring} && git commit");

@@ -598,3 +598,37 @@ fn completions_and_man_pages_are_generated() {
     let sign = read(&dir.path().join("man/quorate-sign.1"));
     assert!(sign.contains("not\\-in\\-release"), "{sign}");
 }
+
+#[test]
+fn adding_a_maintainer_whose_key_cannot_sign_says_so() {
+    let top = tempfile::tempdir().unwrap();
+    assert_eq!(run_in(top.path(), &["init", "ws"]).code, 0);
+    let ws = top.path().join("ws");
+    let mut dave = TestKey::new("dave");
+    dave.revoke(openpgp_reason());
+    write(&top.path().join("dave.asc"), dave.public());
+    let run = run_in(
+        &ws,
+        &[
+            "maintainers",
+            "add",
+            "dave",
+            "--name",
+            "Dave",
+            "--email",
+            "dave@example.org",
+            top.path().join("dave.asc").to_str().unwrap(),
+        ],
+    );
+    // Listed as asked (a revoked key keeps the history readable), and told at once.
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stderr.contains("quorate: warning: dave") && run.stderr.contains("revoked"),
+        "{}",
+        run.stderr
+    );
+}
+
+fn openpgp_reason() -> sequoia_openpgp::types::ReasonForRevocation {
+    sequoia_openpgp::types::ReasonForRevocation::KeyRetired
+}
