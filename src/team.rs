@@ -157,13 +157,28 @@ pub fn init(dir: &Path) -> Result<Initialized, TeamError> {
     })
 }
 
+/// Creates `name` whole or not at all, never replacing anything: the bytes go to a temporary
+/// file first, which is then linked into place (a link fails when the name exists).
 fn create_new(dir: &Dir, name: &OsStr, bytes: &[u8]) -> Result<(), TeamError> {
     use std::io::Write;
     let path = dir.path().join(name);
     let fail = |e: std::io::Error| TeamError::Refused(format!("{}: {e}", path.display()));
-    let mut file = dir.create_new(name).map_err(fail)?;
-    file.write_all(bytes).map_err(fail)?;
-    file.sync_all().map_err(fail)
+    let mut temp = std::ffi::OsString::from(".");
+    temp.push(name);
+    temp.push(format!(
+        ".quorate-{}-{}.tmp",
+        std::process::id(),
+        confine::unique()
+    ));
+    let result = (|| {
+        let mut file = dir.create_new(&temp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        dir.link(&temp, name)
+    })();
+    let _ = dir.remove(&temp);
+    dir.sync();
+    result.map_err(fail)
 }
 
 /// What `maintainers add` did.
