@@ -17,9 +17,10 @@ pub struct Cli {
 /// Options every command takes.
 #[derive(Debug, Args)]
 pub struct Global {
-    /// The workspace directory (MAINTAINERS, keyring/, signatures/, digests/).
-    #[arg(long, global = true, value_name = "DIR", default_value = ".")]
-    pub workspace: PathBuf,
+    /// The workspace directory (MAINTAINERS, keyring/, signatures/, digests/); default: the
+    /// nearest directory holding MAINTAINERS or quorate.toml, from here upward.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub workspace: Option<PathBuf>,
     /// Read the certificates from DIR instead of the workspace's keyring/.
     #[arg(long, global = true, value_name = "DIR")]
     pub keyring: Option<PathBuf>,
@@ -48,6 +49,27 @@ fn parse_anchor(text: &str) -> Result<String, String> {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Create a workspace: MAINTAINERS, keyring/, digests/, signatures/ and quorate.toml, in git.
+    Init {
+        /// Where (default: the current directory); made when missing.
+        #[arg(value_name = "DIR", default_value = ".")]
+        dir: PathBuf,
+    },
+    /// Print shell completions for bash, zsh or fish on stdout.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: Shell,
+    },
+    /// Write a man page per command (quorate.1, quorate-sign.1, ...) into DIR.
+    Man {
+        /// The directory to write into; made when missing.
+        #[arg(short, long, value_name = "DIR")]
+        output: PathBuf,
+    },
+    /// List, add or remove maintainers: MAINTAINERS and keyring/ edited together.
+    #[command(subcommand)]
+    Maintainers(MaintainersCommand),
     /// Sign an image digest as a maintainer and commit the signature.
     Sign(SignArgs),
     /// Judge every signature of one image, file by file.
@@ -99,6 +121,48 @@ pub enum TrustCommand {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+    },
+}
+
+/// The shells `quorate completions` writes for.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Shell {
+    /// bash.
+    Bash,
+    /// zsh.
+    Zsh,
+    /// fish.
+    Fish,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MaintainersCommand {
+    /// Everyone in MAINTAINERS, their keys and where each key's certificate is.
+    List {
+        /// Print JSON (schema in docs/json.md).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add a person with their certificates: MAINTAINERS gains them, keyring/ their certificates.
+    Add {
+        /// The handle, as in [people.HANDLE].
+        #[arg(value_name = "HANDLE")]
+        handle: String,
+        /// Their name.
+        #[arg(long, value_name = "NAME")]
+        name: String,
+        /// Their email (repeat for several).
+        #[arg(long, value_name = "EMAIL", required = true)]
+        email: Vec<String>,
+        /// Their public certificates (armored or binary); each primary key is listed.
+        #[arg(value_name = "CERT_FILE", required = true)]
+        certs: Vec<PathBuf>,
+    },
+    /// Remove a person: their MAINTAINERS entries and the keyring files holding only their keys.
+    Remove {
+        /// The handle, as in [people.HANDLE].
+        #[arg(value_name = "HANDLE")]
+        handle: String,
     },
 }
 
@@ -169,6 +233,9 @@ pub struct SignArgs {
     /// directory or file.
     #[arg(long, value_name = "PATH")]
     pub rebuilt: Option<PathBuf>,
+    /// Sign a digest the release's digests/ does not hold (without --rebuilt): you mean it.
+    #[arg(long, conflicts_with_all = ["release", "rebuilt"])]
+    pub not_in_release: bool,
     /// Sign every package of the release that --rebuilt reproduces.
     #[arg(long, requires = "rebuilt")]
     pub release: bool,

@@ -30,6 +30,7 @@ pub mod report;
 pub mod sign;
 pub mod source;
 pub mod sync;
+pub mod team;
 pub mod tree;
 pub mod trust;
 pub mod verify;

@@ -10,18 +10,38 @@ use clap::Parser;
 
 use quorate::workspace::WorkspaceOptions;
 
-use cli::{Cli, Command, KeyringCommand, PolicyCommand, TrustCommand};
+use cli::{Cli, Command, KeyringCommand, MaintainersCommand, PolicyCommand, TrustCommand};
 use commands::*;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let options = WorkspaceOptions {
-        dir: cli.global.workspace.clone(),
+        // As git finds .git: the nearest directory upward that holds a workspace.
+        dir: cli
+            .global
+            .workspace
+            .clone()
+            .unwrap_or_else(quorate::workspace::find_from_current_dir),
         keyring: cli.global.keyring.clone(),
         maintainers: cli.global.maintainers.clone(),
         trust_anchor: cli.global.trust_anchor.clone(),
     };
     let result = match cli.command {
+        Command::Init { dir } => run_init(&dir),
+        Command::Completions { shell } => run_completions(shell),
+        Command::Man { output } => run_man(&output),
+        Command::Maintainers(MaintainersCommand::List { json }) => {
+            run_maintainers_list(&options, json)
+        }
+        Command::Maintainers(MaintainersCommand::Add {
+            handle,
+            name,
+            email,
+            certs,
+        }) => run_maintainers_add(&options, &handle, &name, &email, &certs),
+        Command::Maintainers(MaintainersCommand::Remove { handle }) => {
+            run_maintainers_remove(&options, &handle)
+        }
         Command::Sign(args) => run_sign(&options, args),
         Command::Verify(args) => run_verify(&options, args),
         Command::Gate(args) => run_gate(&options, args),
@@ -29,7 +49,7 @@ fn main() -> ExitCode {
         Command::Withdraw(args) => run_withdraw(&options, args),
         Command::Repair(args) => run_repair(&options, args),
         Command::Sync(args) => run_sync(&options, args),
-        Command::Payload(args) => run_payload(args),
+        Command::Payload(args) => run_payload(&options, args),
         Command::Add(args) => run_add(&options, args),
         Command::Digests(command) => run_digests(command),
         Command::Keyring(KeyringCommand::Check) => run_keyring_check(&options),

@@ -6,10 +6,12 @@ use std::path::{Path, PathBuf};
 
 /// A MAINTAINERS file that cannot be used. Always an input error (exit 2).
 #[derive(Debug, thiserror::Error)]
-#[error("{}: {message}", path.display())]
+#[error("{}{}: {message}", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default())]
 pub struct MaintainersError {
     /// The file.
     pub path: PathBuf,
+    /// The line, when the problem has one.
+    pub line: Option<usize>,
     /// What is wrong, in one line.
     pub message: String,
 }
@@ -34,6 +36,8 @@ pub struct MaintainerKey {
     pub label: String,
     /// The primary key fingerprint, 40 uppercase hex digits.
     pub fingerprint: String,
+    /// The line of its `id` in MAINTAINERS.
+    pub line: Option<usize>,
 }
 
 /// Everyone in MAINTAINERS, and which person each primary fingerprint belongs to.
@@ -41,6 +45,46 @@ pub struct MaintainerKey {
 pub struct Maintainers {
     people: BTreeMap<String, Maintainer>,
     by_fingerprint: BTreeMap<String, String>,
+    /// What is odd but harmless, `FILE:LINE: message` each: a typo'd table, a person with no key.
+    pub warnings: Vec<String>,
+}
+
+/// The fields StageX's MAINTAINERS uses: known, so never warned about.
+const PERSON_FIELDS: [&str; 7] = [
+    "name",
+    "email",
+    "location",
+    "matrix",
+    "fediverse",
+    "keyoxide",
+    "website",
+];
+const KEY_FIELDS: [&str; 7] = [
+    "id",
+    "algorithm",
+    "servers",
+    "devices",
+    "offline-ca",
+    "backup",
+    "interaction",
+];
+
+/// The line (1-based) of a byte offset.
+fn line_at(text: &str, span: Option<std::ops::Range<usize>>) -> Option<usize> {
+    let start = span?.start.min(text.len());
+    Some(
+        text.as_bytes()[..start]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1,
+    )
+}
+
+/// The line of an entry of a table: its key, else its value.
+fn entry_line(text: &str, table: &dyn toml_edit::TableLike, key: &str) -> Option<usize> {
+    let (k, item) = table.get_key_value(key)?;
+    line_at(text, k.span().or_else(|| item.span()))
 }
 
 impl Maintainers {
@@ -53,58 +97,104 @@ impl Maintainers {
             .read(path, 16 * 1024 * 1024)
             .map_err(|e| MaintainersError {
                 path: path.to_path_buf(),
+                line: None,
                 message: format!("cannot read: {e}"),
             })?;
         Maintainers::parse(path, &text)
     }
 
-    /// Parses MAINTAINERS text; `path` only names the file in errors.
+    /// Parses MAINTAINERS text; `path` only names the file in errors and warnings.
     pub fn parse(path: &Path, bytes: &[u8]) -> Result<Maintainers, MaintainersError> {
-        let fail = |message: String| MaintainersError {
+        let fail = |line: Option<usize>, message: String| MaintainersError {
             path: path.to_path_buf(),
+            line,
             message,
         };
-        let text = std::str::from_utf8(bytes).map_err(|_| fail("not UTF-8 text".into()))?;
-        let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
-            fail(format!("not valid TOML: {}", one_line(&e.to_string())))
+        let text = std::str::from_utf8(bytes).map_err(|_| fail(None, "not UTF-8 text".into()))?;
+        let doc = toml_edit::ImDocument::parse(text).map_err(|e| {
+            fail(
+                line_at(text, e.span()),
+                format!("not valid TOML: {}", one_line(e.message())),
+            )
         })?;
+        let root = doc.as_table();
+        let mut warnings = Vec::new();
+        let mut warn = |line: Option<usize>, message: String| {
+            let at = line.map(|l| format!(":{l}")).unwrap_or_default();
+            warnings.push(format!("{}{at}: {message}", path.display()));
+        };
+        for (name, item) in root.iter() {
+            let line = entry_line(text, root, name);
+            match (name, item.is_table_like()) {
+                ("people" | "keys" | "machines", true) => {}
+                (_, true) => warn(
+                    line,
+                    format!("unknown table `{name}` (quorate reads [people.<handle>] and [keys.<handle>.<label>])"),
+                ),
+                _ => warn(line, format!("unknown key `{name}`")),
+            }
+        }
 
         let mut people = BTreeMap::new();
-        if let Some(value) = table.get("people") {
-            let people_table = value
-                .as_table()
-                .ok_or_else(|| fail("`people` is not a table".into()))?;
-            for (handle, entry) in people_table {
+        let mut people_lines = BTreeMap::new();
+        if let Some(value) = root.get("people") {
+            let people_table = value.as_table_like().ok_or_else(|| {
+                fail(
+                    entry_line(text, root, "people"),
+                    "`people` is not a table".into(),
+                )
+            })?;
+            for (handle, entry) in people_table.iter() {
+                let line = entry_line(text, people_table, handle);
                 let entry = entry
-                    .as_table()
-                    .ok_or_else(|| fail(format!("`people.{handle}` is not a table")))?;
+                    .as_table_like()
+                    .ok_or_else(|| fail(line, format!("`people.{handle}` is not a table")))?;
+                let at = |key: &str| entry_line(text, entry, key).or(line);
                 let name = match entry.get("name") {
                     None => None,
-                    Some(toml::Value::String(s)) => Some(s.clone()),
-                    Some(_) => return Err(fail(format!("`people.{handle}.name` is not a string"))),
+                    Some(item) => Some(
+                        item.as_str()
+                            .ok_or_else(|| {
+                                fail(
+                                    at("name"),
+                                    format!("`people.{handle}.name` is not a string"),
+                                )
+                            })?
+                            .to_string(),
+                    ),
                 };
                 let emails = match entry.get("email") {
                     None => Vec::new(),
-                    Some(toml::Value::String(s)) => vec![s.clone()],
-                    Some(toml::Value::Array(items)) => items
-                        .iter()
-                        .map(|item| item.as_str().map(str::to_string))
-                        .collect::<Option<Vec<_>>>()
-                        .ok_or_else(|| {
-                            fail(format!(
-                                "`people.{handle}.email` holds something other than strings"
+                    Some(item) => match (item.as_str(), item.as_array()) {
+                        (Some(s), _) => vec![s.to_string()],
+                        (None, Some(items)) => items
+                            .iter()
+                            .map(|item| item.as_str().map(str::to_string))
+                            .collect::<Option<Vec<_>>>()
+                            .ok_or_else(|| {
+                                fail(
+                                    at("email"),
+                                    format!("`people.{handle}.email` holds something other than strings"),
+                                )
+                            })?,
+                        _ => {
+                            return Err(fail(
+                                at("email"),
+                                format!("`people.{handle}.email` is not a string or an array"),
                             ))
-                        })?,
-                    Some(_) => {
-                        return Err(fail(format!(
-                            "`people.{handle}.email` is not a string or an array"
-                        )))
-                    }
+                        }
+                    },
                 };
+                for (field, _) in entry.iter() {
+                    if !PERSON_FIELDS.contains(&field) {
+                        warn(at(field), format!("unknown key `people.{handle}.{field}`"));
+                    }
+                }
+                people_lines.insert(handle.to_string(), line);
                 people.insert(
-                    handle.clone(),
+                    handle.to_string(),
                     Maintainer {
-                        handle: handle.clone(),
+                        handle: handle.to_string(),
                         name,
                         emails,
                         keys: Vec::new(),
@@ -114,55 +204,102 @@ impl Maintainers {
         }
 
         let mut by_fingerprint: BTreeMap<String, String> = BTreeMap::new();
-        if let Some(value) = table.get("keys") {
-            let keys_table = value
-                .as_table()
-                .ok_or_else(|| fail("`keys` is not a table".into()))?;
-            for (handle, labels) in keys_table {
+        if let Some(value) = root.get("keys") {
+            let keys_table = value.as_table_like().ok_or_else(|| {
+                fail(
+                    entry_line(text, root, "keys"),
+                    "`keys` is not a table".into(),
+                )
+            })?;
+            for (handle, labels) in keys_table.iter() {
+                let line = entry_line(text, keys_table, handle);
                 let labels = labels
-                    .as_table()
-                    .ok_or_else(|| fail(format!("`keys.{handle}` is not a table")))?;
+                    .as_table_like()
+                    .ok_or_else(|| fail(line, format!("`keys.{handle}` is not a table")))?;
                 let person = people.get_mut(handle).ok_or_else(|| {
-                    fail(format!(
-                        "`keys.{handle}` names no one: there is no [people.{handle}]"
-                    ))
+                    fail(
+                        line,
+                        format!("`keys.{handle}` names no one: there is no [people.{handle}]"),
+                    )
                 })?;
-                for (label, entry) in labels {
+                for (label, entry) in labels.iter() {
+                    let line = entry_line(text, labels, label).or(line);
+                    let entry = entry.as_table_like().ok_or_else(|| {
+                        fail(line, format!("`keys.{handle}.{label}` has no `id`"))
+                    })?;
+                    let id_line = entry_line(text, entry, "id").or(line);
                     let id = entry
-                        .as_table()
-                        .and_then(|t| t.get("id"))
-                        .ok_or_else(|| fail(format!("`keys.{handle}.{label}` has no `id`")))?
+                        .get("id")
+                        .ok_or_else(|| fail(line, format!("`keys.{handle}.{label}` has no `id`")))?
                         .as_str()
                         .ok_or_else(|| {
-                            fail(format!("`keys.{handle}.{label}.id` is not a string"))
+                            fail(
+                                id_line,
+                                format!("`keys.{handle}.{label}.id` is not a string"),
+                            )
                         })?;
-                    let fingerprint = normalize_fingerprint(id).ok_or_else(|| {
-                        fail(format!(
-                            "`keys.{handle}.{label}.id` is {id:?}, not a 40-hex-digit primary key fingerprint"
-                        ))
-                    })?;
+                    for (field, _) in entry.iter() {
+                        if !KEY_FIELDS.contains(&field) {
+                            let at = entry_line(text, entry, field).or(line);
+                            warn(at, format!("unknown key `keys.{handle}.{label}.{field}`"));
+                        }
+                    }
+                    let Some(fingerprint) = normalize_fingerprint(id) else {
+                        // Copied from `gpg --fingerprint`, which groups the digits: say what to paste.
+                        let compact: String = id.chars().filter(|c| !c.is_whitespace()).collect();
+                        let compact = compact.trim_start_matches("0x");
+                        let message = match normalize_fingerprint(compact) {
+                            Some(f) => format!(
+                                "`keys.{handle}.{label}.id` holds spaces; write it as id = \"{f}\""
+                            ),
+                            None => format!(
+                                "`keys.{handle}.{label}.id` is {id:?}, not a 40-hex-digit primary key fingerprint"
+                            ),
+                        };
+                        return Err(fail(id_line, message));
+                    };
                     if let Some(other) = by_fingerprint.get(&fingerprint) {
                         if other != handle {
-                            return Err(fail(format!(
+                            return Err(fail(
+                                id_line,
+                                format!(
                                 "key {fingerprint} is listed under two people, {other} and {handle}"
-                            )));
+                            ),
+                            ));
                         }
-                        return Err(fail(format!(
-                            "key {fingerprint} is listed twice under {handle}"
-                        )));
+                        return Err(fail(
+                            id_line,
+                            format!("key {fingerprint} is listed twice under {handle}"),
+                        ));
                     }
-                    by_fingerprint.insert(fingerprint.clone(), handle.clone());
+                    by_fingerprint.insert(fingerprint.clone(), handle.to_string());
                     person.keys.push(MaintainerKey {
-                        label: label.clone(),
+                        label: label.to_string(),
                         fingerprint,
+                        line: id_line,
                     });
                 }
             }
         }
+        for person in people.values().filter(|p| p.keys.is_empty()) {
+            warn(
+                people_lines.get(&person.handle).copied().flatten(),
+                format!(
+                    "{} has no key: nothing they sign can count (add [keys.{}.<label>] id = \"<fingerprint>\")",
+                    person.handle, person.handle
+                ),
+            );
+        }
         Ok(Maintainers {
             people,
             by_fingerprint,
+            warnings,
         })
+    }
+
+    /// How many people hold at least one key: the most distinct maintainers that can ever sign.
+    pub fn signers(&self) -> usize {
+        self.people.values().filter(|p| !p.keys.is_empty()).count()
     }
 
     /// The person who holds this primary fingerprint (any case).
@@ -234,7 +371,7 @@ mod tests {
         ))
         .unwrap_err();
         assert!(err.to_string().contains("listed under two people"), "{err}");
-        assert!(err.to_string().starts_with("MAINTAINERS: "));
+        assert!(err.to_string().starts_with("MAINTAINERS:6: "), "{err}");
     }
 
     #[test]

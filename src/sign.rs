@@ -63,7 +63,7 @@ pub enum SignError {
     #[error("signing failed: {0}")]
     Crypto(String),
     /// The gpg program could not be run or made no signature (exit 1).
-    #[error("gpg: {0}")]
+    #[error("{0}")]
     Gpg(String),
     /// The signer's rebuild does not show this digest (exit 1).
     #[error("not signed: {0}")]
@@ -326,7 +326,7 @@ impl PayloadSigner for GpgSigner {
             .args(["--sign", "--no-armor", "--local-user", &self.key])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::piped())
             .spawn()
             .map_err(|e| SignError::Gpg(format!("cannot run {program}: {e}")))?;
         let mut stdin = child.stdin.take().expect("piped");
@@ -335,14 +335,25 @@ impl PayloadSigner for GpgSigner {
         let output = child
             .wait_with_output()
             .map_err(|e| SignError::Gpg(format!("{program}: {e}")))?;
-        written.map_err(|e| SignError::Gpg(format!("{program}: cannot write the payload: {e}")))?;
-        // The exit status is not trusted either way: what it printed is verified in-process.
-        if output.stdout.is_empty() {
+        // What gpg said is the user's to read, whatever happens next.
+        let said = String::from_utf8_lossy(&output.stderr);
+        eprint!("{said}");
+        // gpg writes the literal data before it signs, so a failed signing (no PIN, no card)
+        // leaves a truncated message on stdout: its failure is reported as gpg's, never parsed.
+        // A success status, on the other hand, is not trusted: the output is verified below.
+        let why = said
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .map(|l| format!("{}; ", l.trim()))
+            .unwrap_or_default();
+        if !output.status.success() || output.stdout.is_empty() {
             return Err(SignError::Gpg(format!(
-                "{program} made no signature ({})",
+                "{program} made no signature: {why}{}",
                 output.status
             )));
         }
+        written.map_err(|e| SignError::Gpg(format!("{program}: cannot write the payload: {e}")))?;
         Ok(output.stdout)
     }
 }
@@ -390,6 +401,9 @@ pub struct Committed {
     pub commit: Option<git2::Oid>,
     /// Why the commit failed, when it did: the files are still written and valid.
     pub error: Option<String>,
+    /// True when no git repository holds signatures/ (at or below the workspace): the files are
+    /// written and nothing could commit them.
+    pub outside_git: bool,
 }
 
 /// Signs `reference` (with a tag and a digest) and places the signature in the tree.
@@ -554,7 +568,10 @@ pub fn commit_changes_placed(
         return Committed::default();
     }
     let Some(repo) = git::discover(&workspace.signatures_dir, &workspace.root) else {
-        return Committed::default();
+        return Committed {
+            outside_git: true,
+            ..Committed::default()
+        };
     };
     let person = workspace.maintainers.get(by);
     let fallback = FallbackIdentity {
@@ -568,11 +585,11 @@ pub fn commit_changes_placed(
     match git::commit_changes(&repo, written, removed, message, &fallback) {
         Ok(oid) => Committed {
             commit: Some(oid),
-            error: None,
+            ..Committed::default()
         },
         Err(e) => Committed {
-            commit: None,
             error: Some(e.message),
+            ..Committed::default()
         },
     }
 }
@@ -633,6 +650,22 @@ pub fn sign(
         ) => {
             let message = commit_message(workspace, reference, &placement);
             commit_placed(workspace, std::slice::from_ref(path), &message, maintainer)
+        }
+        // Written by an earlier sign whose commit failed (a detached HEAD, a locked index) or
+        // that was told not to commit: this sign of the same image commits it, as --release does.
+        (Placement::AlreadySigned { path, maintainer }, Commit::Yes) => {
+            let leftover = git::discover(&workspace.signatures_dir, &workspace.root)
+                .map(|repo| git::uncommitted(&repo, std::slice::from_ref(path)))
+                .unwrap_or_default();
+            if leftover.is_empty() {
+                Committed::default()
+            } else {
+                let message = format!(
+                    "Sign {reference}\n\nPlaced by an earlier run that did not commit it: {}\nMaintainer: {maintainer}\n",
+                    workspace.display_path(path)
+                );
+                commit_placed(workspace, &leftover, &message, maintainer)
+            }
         }
         _ => Committed::default(),
     };

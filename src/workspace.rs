@@ -61,6 +61,20 @@ pub enum WorkspaceError {
         /// `the working tree`, or the revision.
         place: String,
     },
+    /// quorate.toml asks for more distinct maintainers than MAINTAINERS lists people with a key.
+    #[error("{}{}: threshold {threshold} can never pass: {} lists {signers} maintainer{} with a key", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default(), maintainers.display(), if *signers == 1 { "" } else { "s" })]
+    Unreachable {
+        /// quorate.toml.
+        path: PathBuf,
+        /// The line of `threshold`.
+        line: Option<usize>,
+        /// The threshold it asks for.
+        threshold: u32,
+        /// MAINTAINERS.
+        maintainers: PathBuf,
+        /// How many people hold a key.
+        signers: usize,
+    },
     /// quorate.toml is malformed.
     #[error("{}: {message}", path.display())]
     Config {
@@ -79,6 +93,9 @@ pub struct Config {
     pub threshold: Option<u32>,
     /// Where a release's images live: `<namespace>/<package>`. Default `docker.io/stagex`.
     pub namespace: Option<String>,
+    /// The line of `threshold`, for errors.
+    #[serde(skip)]
+    pub threshold_line: Option<usize>,
 }
 
 /// The namespace when quorate.toml names none, as StageX publishes.
@@ -107,6 +124,8 @@ pub struct Workspace {
     /// Where signatures are read from instead of signatures/ (`--lookaside URL`): what is
     /// published, read as podman reads it.
     pub lookaside: Option<crate::lookaside::Lookaside>,
+    /// Odd but harmless things found while loading, `FILE:LINE: message` each.
+    pub warnings: Vec<String>,
     /// The workspace directory with the links above and at it resolved (the caller chose it);
     /// nothing below it is ever resolved.
     real_root: PathBuf,
@@ -124,7 +143,31 @@ const PARTS: [&str; 5] = [
 impl Workspace {
     /// Loads MAINTAINERS, the keyring and quorate.toml from the working tree.
     pub fn load(options: &WorkspaceOptions) -> Result<Workspace, WorkspaceError> {
+        let workspace = Workspace::load_from(options, Box::new(WorkingTree))?;
+        workspace.check_threshold()?;
+        Ok(workspace)
+    }
+
+    /// Loads the workspace to change who the maintainers are: a threshold the team cannot reach
+    /// yet (a new workspace has nobody) is what `maintainers add` is for, not an error.
+    pub fn load_for_editing(options: &WorkspaceOptions) -> Result<Workspace, WorkspaceError> {
         Workspace::load_from(options, Box::new(WorkingTree))
+    }
+
+    /// quorate.toml's threshold must be reachable: more than the people holding a key can never
+    /// pass, so it is an error when the workspace loads rather than a gate that always fails.
+    pub fn check_threshold(&self) -> Result<(), WorkspaceError> {
+        let signers = self.maintainers.signers();
+        match self.config.threshold {
+            Some(threshold) if threshold as usize > signers => Err(WorkspaceError::Unreachable {
+                path: PathBuf::from("quorate.toml"),
+                line: self.config.threshold_line,
+                threshold,
+                maintainers: PathBuf::from(self.display_path(&self.maintainers_path)),
+                signers,
+            }),
+            _ => Ok(()),
+        }
     }
 
     /// Loads the workspace as git revision `rev` of the repository holding signatures/ has it:
@@ -143,7 +186,9 @@ impl Workspace {
                 rev: rev.to_string(),
                 message: crate::maintainers::one_line(e.message()),
             })?;
-        Workspace::load_from(options, Box::new(revision))
+        let workspace = Workspace::load_from(options, Box::new(revision))?;
+        workspace.check_threshold()?;
+        Ok(workspace)
     }
 
     fn load_from(
@@ -204,11 +249,25 @@ impl Workspace {
             .keyring
             .clone()
             .unwrap_or_else(|| root.join("keyring"));
-        let maintainers =
-            Maintainers::load(trust_root(options.maintainers.is_some()), &maintainers_path)?;
+        // Shown relative to the workspace, wherever quorate was run from.
+        let shown = |path: &Path| path.strip_prefix(&root).unwrap_or(path).to_path_buf();
+        let mut maintainers =
+            Maintainers::load(trust_root(options.maintainers.is_some()), &maintainers_path)
+                .map_err(|mut e| {
+                    e.path = shown(&e.path);
+                    e
+                })?;
+        let full = maintainers_path.display().to_string();
+        let short = shown(&maintainers_path).display().to_string();
+        for warning in &mut maintainers.warnings {
+            *warning = warning.replacen(&full, &short, 1);
+        }
         let keyring = Keyring::load_dir(trust_root(options.keyring.is_some()), &keyring_dir)?;
         let config = load_config(source.as_ref(), &root.join("quorate.toml"))?;
+        check_subkeys(&maintainers, &keyring, &shown(&maintainers_path))?;
+        let warnings = maintainers.warnings.clone();
         Ok(Workspace {
+            warnings,
             real_root,
             source,
             signatures_dir: root.join("signatures"),
@@ -271,6 +330,15 @@ impl Workspace {
     }
 }
 
+/// The namespace quorate.toml in `dir` names (the default without one), with no other part of
+/// the workspace read: what `payload` needs on a machine that holds nothing else.
+pub fn namespace_in(dir: &Path) -> Result<String, WorkspaceError> {
+    let config = load_config(&WorkingTree, &dir.join("quorate.toml"))?;
+    Ok(config
+        .namespace
+        .unwrap_or_else(|| DEFAULT_NAMESPACE.to_string()))
+}
+
 pub(crate) fn load_config(source: &dyn Source, path: &Path) -> Result<Config, WorkspaceError> {
     let fail = |message: String| WorkspaceError::Config {
         path: path.to_path_buf(),
@@ -281,8 +349,12 @@ pub(crate) fn load_config(source: &dyn Source, path: &Path) -> Result<Config, Wo
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
         Err(e) => return Err(fail(format!("cannot read: {e}"))),
     };
-    let config: Config =
+    let mut config: Config =
         toml::from_str(&text).map_err(|e| fail(crate::maintainers::one_line(&e.to_string())))?;
+    config.threshold_line = text
+        .lines()
+        .position(|l| l.trim_start().starts_with("threshold"))
+        .map(|i| i + 1);
     if config.threshold == Some(0) {
         return Err(fail("threshold must be at least 1".into()));
     }
@@ -295,4 +367,61 @@ pub(crate) fn load_config(source: &dyn Source, path: &Path) -> Result<Config, Wo
         }
     }
     Ok(config)
+}
+
+/// A fingerprint MAINTAINERS lists that is a subkey of a certificate in the keyring never matches
+/// (signatures are attributed by primary key): an error naming the primary to list instead.
+fn check_subkeys(
+    maintainers: &Maintainers,
+    keyring: &Keyring,
+    path: &Path,
+) -> Result<(), MaintainersError> {
+    for person in maintainers.people() {
+        for key in &person.keys {
+            let Ok(fingerprint) = key.fingerprint.parse::<sequoia_openpgp::Fingerprint>() else {
+                continue;
+            };
+            if keyring.by_primary(&fingerprint).is_some() {
+                continue;
+            }
+            let handle = sequoia_openpgp::KeyHandle::from(fingerprint);
+            if let Some(cert) = keyring.certs_for(&handle).first() {
+                let primary = cert.fingerprint().to_hex();
+                return Err(MaintainersError {
+                    path: path.to_path_buf(),
+                    line: key.line,
+                    message: format!(
+                        "`keys.{}.{}.id` is {}, a subkey of {primary}; list the primary key: id = \"{primary}\"",
+                        person.handle, key.label, key.fingerprint
+                    ),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The workspace for a command run without --workspace: the nearest directory, from the current
+/// one upward, holding MAINTAINERS or quorate.toml (as git finds .git), named relatively (`.`,
+/// `..`, ...) so what quorate prints stays short. `.` when there is none: the errors then name
+/// what is missing here.
+pub fn find_from_current_dir() -> PathBuf {
+    let Ok(cwd) = std::env::current_dir() else {
+        return PathBuf::from(".");
+    };
+    let mut relative = PathBuf::from(".");
+    for (depth, dir) in cwd.ancestors().enumerate() {
+        let holds = ["MAINTAINERS", "quorate.toml"]
+            .iter()
+            .any(|part| dir.join(part).symlink_metadata().is_ok());
+        if holds {
+            return relative;
+        }
+        relative = if depth == 0 {
+            PathBuf::from("..")
+        } else {
+            relative.join("..")
+        };
+    }
+    PathBuf::from(".")
 }

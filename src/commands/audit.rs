@@ -10,6 +10,12 @@ pub(crate) fn run_audit(options: &WorkspaceOptions, args: AuditArgs) -> Result<u
         .map(|text| parse_reference(text))
         .collect::<Result<Vec<_>, _>>()?;
     let workspace = load_judged(options, &args.judge)?;
+    let references = args
+        .references
+        .iter()
+        .zip(references)
+        .map(|(text, r)| in_namespace(&workspace, text, r))
+        .collect::<Result<Vec<_>, _>>()?;
     let scope = if args.release {
         let dir = args
             .digests
@@ -212,10 +218,10 @@ pub(crate) fn run_audit(options: &WorkspaceOptions, args: AuditArgs) -> Result<u
         }
         println!();
         println!(
-            "{} images; {} errors, {} warnings",
-            ledger.images.len(),
-            ledger.errors,
-            ledger.warnings
+            "{}; {}, {}",
+            plural(ledger.images.len(), "image"),
+            plural(ledger.errors, "error"),
+            plural(ledger.warnings, "warning")
         );
     }
     Ok(if ledger.errors > 0 { 1 } else { 0 })

@@ -25,6 +25,23 @@ pub(crate) fn run_digests(command: DigestsCommand) -> Result<u8, Failure> {
                         Failure::input(format!("cannot write the digests: {e}"))
                     };
                     let out = quorate::confine::output_dir(&dir).map_err(cannot)?;
+                    // The directory then holds exactly this release: a digests file of an
+                    // earlier run that this build no longer produces would still be read as
+                    // part of the release.
+                    let stale: Vec<std::ffi::OsString> = out
+                        .entries()
+                        .map_err(|e| Failure::input(format!("{}: {e}", dir.display())))?
+                        .into_iter()
+                        .filter(|(name, kind)| {
+                            let path = std::path::Path::new(name);
+                            *kind == quorate::source::Kind::File
+                                && path
+                                    .extension()
+                                    .is_some_and(|e| e == "txt" || e == "platforms")
+                                && !files.contains_key(name.to_string_lossy().as_ref())
+                        })
+                        .map(|(name, _)| name)
+                        .collect();
                     // Every file is checked before the first is written: all or nothing.
                     for name in files.keys() {
                         out.check_replaceable(name.as_ref()).map_err(cannot)?;
@@ -32,6 +49,12 @@ pub(crate) fn run_digests(command: DigestsCommand) -> Result<u8, Failure> {
                     for (name, bytes) in &files {
                         out.write_atomic(name.as_ref(), bytes).map_err(cannot)?;
                         println!("wrote {}", dir.join(name).display());
+                    }
+                    for name in &stale {
+                        let path = dir.join(name);
+                        out.remove(name)
+                            .map_err(|e| Failure::input(format!("{}: {e}", path.display())))?;
+                        println!("removed {} (not in this build)", path.display());
                     }
                 }
             }

@@ -5,6 +5,7 @@ use super::*;
 pub(crate) fn run_verify(options: &WorkspaceOptions, args: VerifyArgs) -> Result<u8, Failure> {
     let reference = parse_reference(&args.reference)?;
     let workspace = load_judged(options, &args.judge)?;
+    let reference = in_namespace(&workspace, &args.reference, reference)?;
     let verifier = judge(&workspace, &args.judge);
     require_trust(options, &workspace, &verifier)?;
     let image = check_image(&workspace, &verifier, &reference);
@@ -68,6 +69,10 @@ pub(crate) fn run_gate(options: &WorkspaceOptions, args: GateArgs) -> Result<u8,
         .map(|text| parse_reference(text).map(|r| (text.clone(), r)))
         .collect::<Result<Vec<_>, _>>()?;
     let workspace = load_judged(options, &args.judge)?;
+    let explicit = explicit
+        .into_iter()
+        .map(|(text, r)| in_namespace(&workspace, &text, r).map(|r| (text, r)))
+        .collect::<Result<Vec<_>, _>>()?;
     let mut mismatches = Vec::new();
     let targets = if args.release {
         let dir = args
@@ -160,9 +165,9 @@ pub(crate) fn run_gate(options: &WorkspaceOptions, args: GateArgs) -> Result<u8,
         let verdict = if passed { "passed" } else { "FAILED" };
         let _ = writeln!(
             out,
-            "gate {verdict}: {} of {} images signed by at least {threshold} distinct maintainers",
+            "gate {verdict}: {} of {} signed by at least {threshold} distinct maintainers",
             rows.iter().filter(|r| r.quorate).count(),
-            rows.len()
+            plural(rows.len(), "image")
         );
     }
     drop(out);

@@ -40,9 +40,14 @@ pub(crate) fn run_keyring_check(options: &WorkspaceOptions) -> Result<u8, Failur
         .filter(|f| f.severity == Severity::Warning)
         .count();
     println!(
-        "{} maintainer keys, {} certificates: {errors} errors, {warnings} warnings (checked at {})",
-        workspace.maintainers.fingerprints().count(),
-        workspace.keyring.len(),
+        "{}, {}: {}, {} (checked at {})",
+        plural(
+            workspace.maintainers.fingerprints().count(),
+            "maintainer key"
+        ),
+        plural(workspace.keyring.len(), "certificate"),
+        plural(errors, "error"),
+        plural(warnings, "warning"),
         fmt_time(SystemTime::now())
     );
     Ok(if errors > 0 { 1 } else { 0 })

@@ -2,18 +2,24 @@
 
 mod audit;
 mod digests;
+mod docs;
 mod gate;
 mod keys;
 mod policy;
 mod signing;
+mod team;
 mod trust;
 
 pub(crate) use audit::run_audit;
 pub(crate) use digests::run_digests;
+pub(crate) use docs::{run_completions, run_man};
 pub(crate) use gate::{run_gate, run_verify};
 pub(crate) use keys::{run_keyring_check, run_keyring_export, run_keyring_import};
 pub(crate) use policy::{run_policy_check, run_policy_export};
 pub(crate) use signing::{run_add, run_payload, run_repair, run_sign, run_sync, run_withdraw};
+pub(crate) use team::{
+    run_init, run_maintainers_add, run_maintainers_list, run_maintainers_remove,
+};
 pub(crate) use trust::{
     check_trust, require_trust, run_trust_propose, run_trust_sign, run_trust_status, unapproved,
 };
@@ -60,13 +66,26 @@ impl Failure {
 }
 
 fn load(options: &WorkspaceOptions) -> Result<Workspace, Failure> {
-    Workspace::load(options).map_err(Failure::input)
+    let workspace = Workspace::load(options).map_err(Failure::input)?;
+    print_warnings(&workspace);
+    Ok(workspace)
+}
+
+/// What loading found odd but harmless, on stderr so JSON on stdout stays clean.
+fn print_warnings(workspace: &Workspace) {
+    for warning in &workspace.warnings {
+        eprintln!("quorate: warning: {warning}");
+    }
 }
 
 /// The workspace as the judging options ask for it: the working tree, or `--at REV`.
 fn load_judged(options: &WorkspaceOptions, args: &JudgeArgs) -> Result<Workspace, Failure> {
     let mut workspace = match &args.at {
-        Some(rev) => Workspace::load_at(options, rev).map_err(Failure::input)?,
+        Some(rev) => {
+            let workspace = Workspace::load_at(options, rev).map_err(Failure::input)?;
+            print_warnings(&workspace);
+            workspace
+        }
         None => load(options)?,
     };
     if let Some(url) = &args.lookaside {
@@ -88,6 +107,22 @@ fn judge<'a>(workspace: &'a Workspace, args: &JudgeArgs) -> Verifier<'a> {
 
 fn parse_reference(text: &str) -> Result<Reference, Failure> {
     Reference::parse_with_digest(text).map_err(|e| Failure::input(format!("{text}: {e}")))
+}
+
+/// A short reference (a name with no `/`, such as `core-busybox:1.36@sha256:…`) names a
+/// package of this workspace: it lies under quorate.toml's namespace, as `--release` has it,
+/// never under docker.io/library. `reference` is `text` already parsed (so syntax errors come
+/// first, before the workspace is read).
+fn in_namespace(
+    workspace: &Workspace,
+    text: &str,
+    reference: Reference,
+) -> Result<Reference, Failure> {
+    let name = text.split('@').next().unwrap_or(text);
+    if name.contains('/') {
+        return Ok(reference);
+    }
+    parse_reference(&format!("{}/{text}", workspace.namespace()))
 }
 
 /// A reference that must carry a tag: what a signature's identity is.
@@ -119,6 +154,13 @@ fn report_commit(committed: &Committed, files: &[String], subject: &str) -> Resu
             files.join(", "),
             files.join(" ")
         ))),
+        (None, None) if committed.outside_git => {
+            println!(
+                "not committed: the workspace is not in a git repository (quorate uses one at or below the workspace); {} written",
+                files.join(", ")
+            );
+            Ok(0)
+        }
         (None, None) => Ok(0),
     }
 }
@@ -133,6 +175,15 @@ fn progress_bar(total: usize) -> Option<indicatif::ProgressBar> {
         );
         bar
     })
+}
+
+/// A count and its noun: "1 image", "2 images".
+pub(crate) fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("{n} {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }
 
 fn print_json<T: serde::Serialize>(value: &T) {

@@ -5,6 +5,10 @@ use super::*;
 pub(crate) fn run_sign(options: &WorkspaceOptions, args: SignArgs) -> Result<u8, Failure> {
     let reference = args.reference.as_deref().map(parse_tagged).transpose()?;
     let workspace = load(options)?;
+    let reference = match (reference, args.reference.as_deref()) {
+        (Some(r), Some(text)) => Some(in_namespace(&workspace, text, r)?),
+        _ => None,
+    };
     let now = SystemTime::now();
     let rebuild = args
         .rebuilt
@@ -16,6 +20,10 @@ pub(crate) fn run_sign(options: &WorkspaceOptions, args: SignArgs) -> Result<u8,
             })
         })
         .transpose()?;
+    if let Some(path) = &args.rebuilt {
+        let release_dir = args.digests.as_deref().unwrap_or(&workspace.digests_dir);
+        refuse_the_release_as_rebuild(path, release_dir)?;
+    }
     let signer = make_signer(&args.signer, &workspace, now)?;
     let commit = if args.no_commit {
         Commit::No
@@ -26,16 +34,82 @@ pub(crate) fn run_sign(options: &WorkspaceOptions, args: SignArgs) -> Result<u8,
         let rebuild = rebuild.expect("clap requires --rebuilt with --release");
         return run_sign_release(&workspace, &args, &rebuild, signer.as_ref(), commit, now);
     };
-    if let Some(rebuild) = &rebuild {
-        let digest = reference.digest().expect("parsed with a digest");
-        if let Some(why) = release::not_reproduced(rebuild, release::package_of(&reference), digest)
-        {
-            return Err(Failure::refused(format!("not signed: {why}")));
+    let digest = reference.digest().expect("parsed with a digest");
+    match &rebuild {
+        Some(rebuild) => {
+            if let Some(why) =
+                release::not_reproduced(rebuild, release::package_of(&reference), digest)
+            {
+                return Err(Failure::refused(format!("not signed: {why}")));
+            }
         }
+        None if !args.not_in_release => {
+            refuse_outside_release(&workspace, release::package_of(&reference), digest)?
+        }
+        None => {}
     }
     let (placement, committed) =
         sign::sign(&workspace, &reference, signer.as_ref(), commit, now).map_err(sign_failure)?;
     report_placement(&workspace, &reference, &placement, &committed)
+}
+
+/// Without --rebuilt, only the release's own digests are signed unless --not-in-release says a
+/// digest outside it is meant: a pasted digest from the wrong build is caught here. A workspace
+/// with no digests/ directory has no release to hold the digest against.
+fn refuse_outside_release(
+    workspace: &Workspace,
+    package: &str,
+    digest: &quorate::reference::Digest,
+) -> Result<(), Failure> {
+    let dir = &workspace.digests_dir;
+    if workspace.source.kind(dir).ok().flatten().is_none() {
+        return Ok(());
+    }
+    let release =
+        quorate::digests::read_release(workspace.source.as_ref(), dir).map_err(Failure::input)?;
+    let packages: Vec<&str> = release
+        .packages
+        .iter()
+        .filter(|p| &p.digest == digest)
+        .map(|p| p.name.as_str())
+        .chain(
+            release
+                .others
+                .iter()
+                .filter(|o| &o.digest == digest)
+                .map(|o| o.package.as_str()),
+        )
+        .collect();
+    if packages.contains(&package) {
+        return Ok(());
+    }
+    if let Some(other) = packages.first() {
+        return Err(Failure::refused(format!(
+            "not signed: {digest} is {other}'s in the release, not {package}'s; give --not-in-release if you mean to sign it as {package}"
+        )));
+    }
+    Err(Failure::refused(format!(
+        "not signed: {digest} is not in the release ({}/); check the digest, or give --not-in-release if you mean to sign it",
+        workspace.display_path(dir)
+    )))
+}
+
+/// `--rebuilt` must be the signer's own rebuild: the release's digests/ (or a file in it) only
+/// ever agrees with itself.
+fn refuse_the_release_as_rebuild(
+    path: &std::path::Path,
+    release_dir: &std::path::Path,
+) -> Result<(), Failure> {
+    let (Ok(rebuilt), Ok(release)) = (path.canonicalize(), release_dir.canonicalize()) else {
+        return Ok(());
+    };
+    if rebuilt == release || rebuilt.parent() == Some(release.as_path()) {
+        return Err(Failure::refused(format!(
+            "not signed: --rebuilt {}: that is the release, not your rebuild; give the OUT_DIR or digests your own build produced",
+            path.display()
+        )));
+    }
+    Ok(())
 }
 
 /// Prints what placing a signature did; a failed commit is exit 1 with how to commit by hand.
@@ -47,10 +121,12 @@ fn report_placement(
 ) -> Result<u8, Failure> {
     match placement {
         Placement::AlreadySigned { maintainer, path } => {
-            println!(
-                "{maintainer} already signed {reference} in {}; nothing written",
-                workspace.display_path(path)
-            );
+            let shown = workspace.display_path(path);
+            println!("{maintainer} already signed {reference} in {shown}; nothing written");
+            if committed.commit.is_some() || committed.error.is_some() {
+                println!("{shown} was written by an earlier run but not committed: committing it");
+                return report_commit(committed, &[shown], &format!("Sign {reference}"));
+            }
             Ok(0)
         }
         Placement::Written {
@@ -213,8 +289,17 @@ pub(crate) fn run_sign_release(
     })
 }
 
-pub(crate) fn run_payload(args: PayloadArgs) -> Result<u8, Failure> {
+pub(crate) fn run_payload(options: &WorkspaceOptions, args: PayloadArgs) -> Result<u8, Failure> {
     let reference = parse_tagged(&args.reference)?;
+    // On an air-gapped machine there may be no workspace: only quorate.toml's namespace matters,
+    // so a short reference means here what `add` will take it to mean.
+    let name = args.reference.split('@').next().unwrap_or_default();
+    let reference = if name.contains('/') {
+        reference
+    } else {
+        let namespace = quorate::workspace::namespace_in(&options.dir).map_err(Failure::input)?;
+        parse_reference(&format!("{namespace}/{}", args.reference))?
+    };
     let digest = reference.digest().expect("parsed with a digest");
     let bytes = quorate::payload::Payload::to_bytes(&reference, digest);
     use std::io::Write;
@@ -227,6 +312,7 @@ pub(crate) fn run_payload(args: PayloadArgs) -> Result<u8, Failure> {
 pub(crate) fn run_add(options: &WorkspaceOptions, args: AddArgs) -> Result<u8, Failure> {
     let reference = parse_tagged(&args.reference)?;
     let workspace = load(options)?;
+    let reference = in_namespace(&workspace, &args.reference, reference)?;
     let bytes = std::fs::read(&args.file)
         .map_err(|e| Failure::input(format!("{}: cannot read: {e}", args.file.display())))?;
     let now = SystemTime::now();
@@ -254,6 +340,7 @@ pub(crate) fn run_add(options: &WorkspaceOptions, args: AddArgs) -> Result<u8, F
 pub(crate) fn run_withdraw(options: &WorkspaceOptions, args: WithdrawArgs) -> Result<u8, Failure> {
     let reference = parse_reference(&args.reference)?;
     let workspace = load(options)?;
+    let reference = in_namespace(&workspace, &args.reference, reference)?;
     let now = SystemTime::now();
     let signer = make_signer(&args.signer, &workspace, now)?;
     let verifier = Verifier::new(&workspace.keyring, &workspace.maintainers, now);
@@ -385,6 +472,12 @@ pub(crate) fn run_repair(options: &WorkspaceOptions, args: RepairArgs) -> Result
         .map(|text| parse_reference(text))
         .collect::<Result<Vec<_>, _>>()?;
     let workspace = load(options)?;
+    let references = args
+        .references
+        .iter()
+        .zip(references)
+        .map(|(text, r)| in_namespace(&workspace, text, r))
+        .collect::<Result<Vec<_>, _>>()?;
     let dirs = if references.is_empty() {
         quorate::tree::image_dirs(&workspace.signatures_dir).map_err(Failure::input)?
     } else {
@@ -408,9 +501,12 @@ pub(crate) fn run_repair(options: &WorkspaceOptions, args: RepairArgs) -> Result
         );
     }
     println!(
-        "{} signature(s) renumbered in {} image directories",
-        moves.len(),
-        dirs.len()
+        "{} renumbered in {}",
+        plural(moves.len(), "signature"),
+        match dirs.len() {
+            1 => "1 image directory".to_string(),
+            n => format!("{n} image directories"),
+        }
     );
     let files: Vec<String> = moves
         .iter()

@@ -82,7 +82,17 @@ fn at_reads_the_pinned_commit_never_the_checkouts_links() {
         (
             "quorate.toml -> docs/empty.toml",
             |ws, keys, _| {
-                // REV asks for three; two signed.
+                // REV asks for three of three maintainers (a threshold the team can reach);
+                // two signed.
+                let carol = TestKey::new("carol");
+                ws.add_cert(&carol);
+                let mut maintainers =
+                    std::fs::read_to_string(ws.path().join("MAINTAINERS")).unwrap();
+                maintainers.push_str(&format!(
+                    "[people.carol]\n[keys.carol.k]\nid = \"{}\"\n",
+                    carol.fingerprint()
+                ));
+                std::fs::write(ws.path().join("MAINTAINERS"), maintainers).unwrap();
                 std::fs::write(ws.path().join("quorate.toml"), "threshold = 3\n").unwrap();
                 ws.put("pallet-rust", HEX_A, 1, &by(&keys[0], HEX_A));
                 ws.put("pallet-rust", HEX_A, 2, &by(&keys[1], HEX_A));

@@ -337,7 +337,7 @@ fn history_tells_rollbacks_and_rewrites_from_moves_and_withdrawals() {
     let run = ws.run(&["repair"]);
     assert_eq!(run.code, 0, "{run:?}");
     assert!(
-        run.stdout.contains("1 signature(s) renumbered"),
+        run.stdout.contains("1 signature renumbered"),
         "{}",
         run.stdout
     );

@@ -182,7 +182,7 @@ fn malformed_inputs_are_named_on_one_line_with_exit_2() {
         (
             "MAINTAINERS",
             "[people.x\n".into(),
-            "MAINTAINERS: not valid TOML",
+            "MAINTAINERS:1: not valid TOML",
         ),
         (
             "MAINTAINERS",

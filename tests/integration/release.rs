@@ -19,7 +19,12 @@ fn blob(layout: &Path, bytes: &[u8]) -> String {
 /// A layout as `docker buildx --output type=oci` leaves it: index.json → image index →
 /// one image manifest per platform. `content` decides the layers, so equal content gives equal
 /// digests. Returns (index digest, platform manifest digests).
-fn layout(out: &Path, package: &str, content: &str, platforms: &[&str]) -> (String, Vec<String>) {
+pub(crate) fn layout(
+    out: &Path,
+    package: &str,
+    content: &str,
+    platforms: &[&str],
+) -> (String, Vec<String>) {
     let dir = out.join(package);
     let mut manifests = Vec::new();
     let mut descriptors = Vec::new();
@@ -56,7 +61,11 @@ fn layout(out: &Path, package: &str, content: &str, platforms: &[&str]) -> (Stri
 
 /// A maintainer's OUT_DIR: core-busybox (two platforms) and pallet-rust; `rust` varies
 /// pallet-rust's content, so a different value is an unreproducible build.
-fn out_dir(parent: &Path, name: &str, rust: &str) -> (PathBuf, Vec<String>, Vec<String>) {
+pub(crate) fn out_dir(
+    parent: &Path,
+    name: &str,
+    rust: &str,
+) -> (PathBuf, Vec<String>, Vec<String>) {
     let out = parent.join(name);
     let (_, busybox) = layout(
         &out,
@@ -66,6 +75,15 @@ fn out_dir(parent: &Path, name: &str, rust: &str) -> (PathBuf, Vec<String>, Vec<
     );
     let (_, pallet) = layout(&out, "pallet-rust", rust, &["linux/amd64"]);
     (out, busybox, pallet)
+}
+
+/// A copy of the release's digests/ as a maintainer's own rebuild digests (no tags in them).
+fn copy_digests(ws: &Ws, to: &str) {
+    std::fs::create_dir_all(ws.path().join(to)).unwrap();
+    for entry in std::fs::read_dir(ws.path().join("digests")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), ws.path().join(to).join(entry.file_name())).unwrap();
+    }
 }
 
 fn ws3() -> (Ws, [TestKey; 3]) {
@@ -355,12 +373,14 @@ fn a_release_is_signed_where_reproduced_and_gated_until_two_maintainers_sign() {
     );
 
     let alice = ws.key_file(&keys[0]);
+    // alice's rebuild, as a digests directory of her own (the release's is refused).
+    copy_digests(&ws, "alice-digests");
     assert_eq!(
         ws.run(&[
             "sign",
             "--release",
             "--rebuilt",
-            "digests",
+            "alice-digests",
             "--tag",
             TAG,
             "--key",
@@ -400,11 +420,12 @@ fn a_release_is_signed_where_reproduced_and_gated_until_two_maintainers_sign() {
 fn a_release_without_tags_needs_tag() {
     let (ws, keys, _, _) = release_workspace();
     let alice = ws.key_file(&keys[0]);
+    copy_digests(&ws, "alice-digests");
     let run = ws.run(&[
         "sign",
         "--release",
         "--rebuilt",
-        "digests",
+        "alice-digests",
         "--key",
         alice.to_str().unwrap(),
     ]);

@@ -370,7 +370,14 @@ fn no_repository_above_the_workspace_is_used() {
         &["sign", &reference(), "--key", key.to_str().unwrap()],
     );
     assert_eq!(run.code, 0, "{run:?}");
-    assert!(!run.stdout.contains("committed"), "{}", run.stdout);
+    // Said plainly: written, and not committed.
+    assert!(
+        run.stdout
+            .contains("not committed: the workspace is not in a git repository"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("\ncommitted "), "{}", run.stdout);
     let head = std::process::Command::new("git")
         .args(["rev-parse", "HEAD"])
         .current_dir(outer.path())

@@ -1,0 +1,186 @@
+//! Setting up and changing the team: init, maintainers list/add/remove.
+
+use std::path::{Path, PathBuf};
+
+use super::*;
+
+use quorate::team::{self, TeamError};
+
+fn team_failure(e: TeamError) -> Failure {
+    Failure {
+        code: e.exit_code(),
+        message: e.to_string(),
+    }
+}
+
+pub(crate) fn run_init(dir: &Path) -> Result<u8, Failure> {
+    let done = team::init(dir).map_err(team_failure)?;
+    let shown = dir.display();
+    println!("created a quorate workspace in {shown}: MAINTAINERS, quorate.toml (threshold = 2), keyring/, digests/, signatures/");
+    if done.new_repository {
+        println!("made a git repository in {shown}");
+    }
+    match &done.committed {
+        Ok(oid) => println!("committed {oid}"),
+        Err(why) => println!("not committed: {why}; commit the new files with git"),
+    }
+    println!("next: quorate maintainers add HANDLE --name NAME --email EMAIL CERT_FILE (for each maintainer)");
+    Ok(0)
+}
+
+fn load_for_editing(options: &WorkspaceOptions) -> Result<Workspace, Failure> {
+    let workspace = Workspace::load_for_editing(options).map_err(Failure::input)?;
+    print_warnings(&workspace);
+    Ok(workspace)
+}
+
+#[derive(serde::Serialize)]
+struct MaintainerJson {
+    handle: String,
+    name: Option<String>,
+    emails: Vec<String>,
+    keys: Vec<KeyJson>,
+}
+
+#[derive(serde::Serialize)]
+struct KeyJson {
+    label: String,
+    fingerprint: String,
+    certificate: Option<String>,
+}
+
+pub(crate) fn run_maintainers_list(options: &WorkspaceOptions, json: bool) -> Result<u8, Failure> {
+    let workspace = load_for_editing(options)?;
+    let people: Vec<MaintainerJson> = workspace
+        .maintainers
+        .people()
+        .map(|person| MaintainerJson {
+            handle: person.handle.clone(),
+            name: person.name.clone(),
+            emails: person.emails.clone(),
+            keys: person
+                .keys
+                .iter()
+                .map(|key| KeyJson {
+                    label: key.label.clone(),
+                    fingerprint: key.fingerprint.clone(),
+                    certificate: key
+                        .fingerprint
+                        .parse()
+                        .ok()
+                        .and_then(|f| workspace.keyring.source_of(&f))
+                        .map(|p| workspace.display_path(p)),
+                })
+                .collect(),
+        })
+        .collect();
+    if json {
+        print_json(&people);
+        return Ok(0);
+    }
+    let mut rows: Vec<[String; 5]> = Vec::new();
+    for person in &people {
+        let who = [
+            person.handle.clone(),
+            person.name.clone().unwrap_or_default(),
+            person.emails.join(", "),
+        ];
+        if person.keys.is_empty() {
+            rows.push([
+                who[0].clone(),
+                who[1].clone(),
+                who[2].clone(),
+                "(no key)".into(),
+                String::new(),
+            ]);
+        }
+        for key in &person.keys {
+            rows.push([
+                who[0].clone(),
+                who[1].clone(),
+                who[2].clone(),
+                key.fingerprint.clone(),
+                key.certificate
+                    .clone()
+                    .unwrap_or_else(|| "(no certificate)".into()),
+            ]);
+        }
+    }
+    let widths: Vec<usize> = (0..5)
+        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+        .collect();
+    for row in &rows {
+        let line: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect();
+        println!("{}", line.join("  ").trim_end());
+    }
+    let keys: usize = people.iter().map(|p| p.keys.len()).sum();
+    println!(
+        "{}, {}",
+        plural(people.len(), "maintainer"),
+        plural(keys, "key")
+    );
+    Ok(0)
+}
+
+pub(crate) fn run_maintainers_add(
+    options: &WorkspaceOptions,
+    handle: &str,
+    name: &str,
+    emails: &[String],
+    certs: &[PathBuf],
+) -> Result<u8, Failure> {
+    let workspace = load_for_editing(options)?;
+    let added = team::add(&workspace, handle, name, emails, certs).map_err(team_failure)?;
+    for fingerprint in &added.fingerprints {
+        println!("added {handle}: key {fingerprint}");
+    }
+    // What keyring check would say of the new keys, said now: a revoked, expired or
+    // sign-incapable key is listed as asked, but nothing it signs will count.
+    if let Ok(after) = Workspace::load_for_editing(options) {
+        let findings =
+            quorate::keyring::check(&after.keyring, &after.maintainers, SystemTime::now());
+        for finding in findings
+            .iter()
+            .filter(|f| f.maintainer.as_deref() == Some(handle) && f.severity != Severity::Ok)
+        {
+            eprintln!(
+                "quorate: warning: {handle} {}: {}",
+                finding.fingerprint, finding.message
+            );
+        }
+    }
+    let maintainers = workspace.display_path(&workspace.maintainers_path);
+    let keyring = workspace.display_path(&added.keyring_file);
+    println!("wrote {maintainers} and {keyring}; review and commit them: git add {maintainers} {keyring} && git commit");
+    Ok(0)
+}
+
+pub(crate) fn run_maintainers_remove(
+    options: &WorkspaceOptions,
+    handle: &str,
+) -> Result<u8, Failure> {
+    let workspace = load_for_editing(options)?;
+    let removed = team::remove(&workspace, handle).map_err(team_failure)?;
+    let maintainers = workspace.display_path(&workspace.maintainers_path);
+    println!("removed {handle} from {maintainers}; their signatures no longer count");
+    for path in &removed.deleted {
+        println!("deleted {}", workspace.display_path(path));
+    }
+    for path in &removed.shared {
+        eprintln!(
+            "quorate: warning: {} also holds other certificates: left as it is, {handle}'s certificate still in it",
+            workspace.display_path(path)
+        );
+    }
+    // The team as it is now: a threshold it can no longer reach is said at once.
+    if let Ok(after) = Workspace::load_for_editing(options) {
+        if let Err(e) = after.check_threshold() {
+            eprintln!("quorate: warning: {e}");
+        }
+    }
+    Ok(0)
+}

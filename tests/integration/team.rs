@@ -1,0 +1,646 @@
+//! A team's daily work: setting up a workspace, changing who the maintainers are, finding the
+//! workspace from anywhere inside it, and signing only what is meant.
+
+use std::path::Path;
+
+use crate::common::*;
+
+fn write(path: &Path, text: impl AsRef<[u8]>) {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).unwrap();
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap()
+}
+
+/// Every file below `dir` (outside .git) with its bytes: to show nothing changed.
+fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| {
+            e.file_type().is_file() && !e.path().components().any(|c| c.as_os_str() == ".git")
+        })
+        .map(|e| {
+            (
+                e.path().strip_prefix(dir).unwrap().display().to_string(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn init_makes_a_workspace_in_git_and_refuses_to_overwrite() {
+    let top = tempfile::tempdir().unwrap();
+    let run = run_in(top.path(), &["init", "team"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let ws = top.path().join("team");
+    let maintainers = read(&ws.join("MAINTAINERS"));
+    assert!(maintainers.contains("# [people.alice]"), "{maintainers}");
+    assert!(read(&ws.join("quorate.toml")).contains("threshold = 2"));
+    for dir in ["keyring", "digests", "signatures"] {
+        assert!(ws.join(dir).is_dir(), "{dir}");
+    }
+    // A new repository, and the empty directories are kept in it.
+    assert!(ws.join(".git").is_dir());
+    let tracked = git(&ws, &["ls-files"]);
+    for dir in ["keyring/", "digests/", "signatures/"] {
+        assert!(
+            tracked.lines().any(|l| l.starts_with(dir)),
+            "{dir}: {tracked}"
+        );
+    }
+    for file in ["MAINTAINERS", "quorate.toml"] {
+        assert!(tracked.lines().any(|l| l == file), "{file}: {tracked}");
+    }
+    // The new workspace loads and is clean; its threshold cannot pass with nobody.
+    let run = run_in(&ws, &["audit"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("can never pass"), "{}", run.stderr);
+
+    // A second init changes nothing and names what is in the way.
+    let before = snapshot(&ws);
+    let run = run_in(top.path(), &["init", "team"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("MAINTAINERS"), "{}", run.stderr);
+    assert_eq!(snapshot(&ws), before);
+
+    // At the root of an existing repository, that repository holds the workspace.
+    let repo = tempfile::tempdir().unwrap();
+    git(repo.path(), &["init", "-q", "-b", "main"]);
+    write(&repo.path().join("README"), "a project\n");
+    let run = run_in(repo.path(), &["init"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let tracked = git(repo.path(), &["ls-files"]);
+    assert!(tracked.contains("MAINTAINERS"), "{tracked}");
+    // The user's own untracked file stays out of init's commit.
+    assert!(!tracked.contains("README"), "{tracked}");
+}
+
+#[test]
+fn maintainers_add_list_and_remove_edit_maintainers_and_keyring_together() {
+    let top = tempfile::tempdir().unwrap();
+    assert_eq!(run_in(top.path(), &["init", "ws"]).code, 0);
+    let ws = top.path().join("ws");
+    let alice = TestKey::new("alice");
+    let bob = TestKey::new("bob");
+    write(&top.path().join("alice.asc"), alice.public());
+    write(&top.path().join("bob.asc"), bob.public());
+    let alice_file = top.path().join("alice.asc");
+    let bob_file = top.path().join("bob.asc");
+    let add = |handle: &str, name: &str, file: &Path| {
+        run_in(
+            &ws,
+            &[
+                "maintainers",
+                "add",
+                handle,
+                "--name",
+                name,
+                "--email",
+                &format!("{handle}@example.org"),
+                file.to_str().unwrap(),
+            ],
+        )
+    };
+    // A comment of the user's own survives every edit.
+    let mut text = read(&ws.join("MAINTAINERS"));
+    text.push_str("\n# Reviewed by the release team.\n");
+    write(&ws.join("MAINTAINERS"), &text);
+
+    let run = add("alice", "Alice Example", &alice_file);
+    assert_eq!(run.code, 0, "{run:?}");
+    let run = add("bob", "Bob Example", &bob_file);
+    assert_eq!(run.code, 0, "{run:?}");
+    let text = read(&ws.join("MAINTAINERS"));
+    assert!(text.contains("# Reviewed by the release team."), "{text}");
+    assert!(text.contains("# [people.alice]"), "{text}");
+    assert!(
+        text.contains("[people.alice]\nname = \"Alice Example\""),
+        "{text}"
+    );
+    assert!(text.contains(&alice.fingerprint()), "{text}");
+    assert!(ws.join("keyring/alice.asc").is_file());
+    assert!(ws.join("keyring/bob.asc").is_file());
+    let run = run_in(&ws, &["keyring", "check"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    // The workspace init made audits clean: its keep files are nobody's signatures.
+    let run = run_in(&ws, &["audit"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    // Nothing but the note that no signed chain protects the new team yet (docs/trust.md).
+    assert!(
+        run.stderr
+            .lines()
+            .all(|l| l.contains("maintainer set is unprotected")),
+        "{run:?}"
+    );
+
+    let run = run_in(&ws, &["maintainers", "list"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout.contains("alice") && run.stdout.contains(&bob.fingerprint()),
+        "{}",
+        run.stdout
+    );
+    let run = run_in(&ws, &["maintainers", "list", "--json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(json[0]["handle"], "alice");
+    assert_eq!(json[0]["keys"][0]["fingerprint"], alice.fingerprint());
+    assert_eq!(json[0]["keys"][0]["certificate"], "keyring/alice.asc");
+    assert_eq!(json[1]["emails"][0], "bob@example.org");
+
+    // Refusals change nothing: a handle taken, a key already listed, a secret key file.
+    let before = snapshot(&ws);
+    let run = add("alice", "Alice Again", &bob_file);
+    assert_eq!(run.code, 1, "{run:?}");
+    let run = add("mallory", "Mallory", &alice_file);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("alice"), "{}", run.stderr);
+    let carol = TestKey::new("carol");
+    write(&top.path().join("carol.key"), carol.secret());
+    let run = add("carol", "Carol", &top.path().join("carol.key"));
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("secret"), "{}", run.stderr);
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    assert_eq!(snapshot(&ws), before);
+
+    let run = run_in(&ws, &["maintainers", "remove", "alice"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let text = read(&ws.join("MAINTAINERS"));
+    assert!(!text.contains("\n[people.alice]"), "{text}");
+    assert!(!text.contains(&alice.fingerprint()), "{text}");
+    assert!(text.contains("# Reviewed by the release team."), "{text}");
+    assert!(!ws.join("keyring/alice.asc").exists());
+    assert!(ws.join("keyring/bob.asc").exists());
+    // One maintainer left under a threshold of two: said at once.
+    assert!(run.stderr.contains("can never pass"), "{}", run.stderr);
+    let run = run_in(&ws, &["maintainers", "remove", "alice"]);
+    assert_eq!(run.code, 1, "{run:?}");
+}
+
+/// The example workspace's MAINTAINERS with one line changed, in a copy.
+fn team_with(maintainers: &str) -> (Ws, TestKey, TestKey) {
+    let alice = TestKey::with_signing_subkey("alice");
+    let bob = TestKey::new("bob");
+    let ws = Ws::new(&[("alice", &[&alice]), ("bob", &[&bob])]);
+    let text = maintainers
+        .replace("ALICE", &alice.fingerprint())
+        .replace("BOB", &bob.fingerprint());
+    write(&ws.path().join("MAINTAINERS"), text);
+    (ws, alice, bob)
+}
+
+const TEAM: &str =
+    "# The team.\n[people.alice]\nname = \"Alice\"\n\n[people.bob]\nname = \"Bob\"\n\n\
+                    [keys.alice.main]\nid = \"ALICE\"\n\n[keys.bob.main]\nid = \"BOB\"\n";
+
+#[test]
+fn a_workspace_is_checked_as_it_loads_with_file_and_line() {
+    let reference = format!("stagex/pallet-rust:1.0@sha256:{HEX_A}");
+    // The team as written loads without a word.
+    let (ws, _, _) = team_with(TEAM);
+    let run = ws.run(&["verify", &reference]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr
+            .lines()
+            .all(|l| !l.contains("warning") || l.contains("maintainer set is unprotected")),
+        "{}",
+        run.stderr
+    );
+
+    // A typo'd table is a warning with its line; the rest still works.
+    let (ws, _, _) = team_with(&format!("{TEAM}\n[key.bob.laptop]\nid = \"BOB\"\n"));
+    let run = ws.run(&["keyring", "check"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("quorate: warning: MAINTAINERS:14: unknown table `key`"),
+        "{}",
+        run.stderr
+    );
+
+    // A person with no key: a warning naming them.
+    let (ws, _, _) = team_with(&format!("{TEAM}\n[people.carol]\nname = \"Carol\"\n"));
+    let run = ws.run(&["keyring", "check"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("warning: MAINTAINERS:14: carol has no key"),
+        "{}",
+        run.stderr
+    );
+
+    // A fingerprint pasted with spaces: an error that prints what to paste.
+    let (ws, alice, _) = team_with(TEAM);
+    let spaced: String = alice
+        .fingerprint()
+        .as_bytes()
+        .chunks(4)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect::<Vec<_>>()
+        .join(" ");
+    write(
+        &ws.path().join("MAINTAINERS"),
+        read(&ws.path().join("MAINTAINERS")).replace(&alice.fingerprint(), &spaced),
+    );
+    let run = ws.run(&["keyring", "check"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("MAINTAINERS:9:"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains(&format!("id = \"{}\"", alice.fingerprint())),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+
+    // A subkey's fingerprint: an error naming the primary to list instead.
+    let (ws, alice, _) = team_with(TEAM);
+    let subkey = alice
+        .cert
+        .keys()
+        .subkeys()
+        .next()
+        .unwrap()
+        .key()
+        .fingerprint()
+        .to_hex();
+    write(
+        &ws.path().join("MAINTAINERS"),
+        read(&ws.path().join("MAINTAINERS")).replace(&alice.fingerprint(), &subkey),
+    );
+    let run = ws.run(&["verify", &reference]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("MAINTAINERS:9:"), "{}", run.stderr);
+    assert!(run.stderr.contains("subkey"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains(&format!("id = \"{}\"", alice.fingerprint())),
+        "{}",
+        run.stderr
+    );
+
+    // A threshold two people can never reach.
+    let (ws, _, _) = team_with(TEAM);
+    write(
+        &ws.path().join("quorate.toml"),
+        "# Raised for 2.0.\nthreshold = 3\n",
+    );
+    let run = ws.run(&["gate", &reference]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("quorate.toml:2: threshold 3 can never pass"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn the_workspace_is_found_upward_from_inside_it() {
+    let alice = TestKey::new("alice");
+    let bob = TestKey::new("bob");
+    let ws = Ws::new(&[("alice", &[&alice]), ("bob", &[&bob])]);
+    let reference = format!("stagex/pallet-rust:1.0@sha256:{HEX_A}");
+    let key = ws.key_file(&alice);
+    let deep = ws.path().join("notes/2026");
+    std::fs::create_dir_all(&deep).unwrap();
+    let run = run_in(
+        &deep,
+        &[
+            "sign",
+            &reference,
+            "--key",
+            key.to_str().unwrap(),
+            "--not-in-release",
+        ],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    // Paths are the workspace's, wherever quorate was run from.
+    assert!(
+        run.stdout
+            .contains("wrote signatures/stagex/pallet-rust@sha256="),
+        "{}",
+        run.stdout
+    );
+    let dir = ws.image_dir("pallet-rust", HEX_A);
+    let run = run_in(&dir, &["verify", &reference]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("alice"), "{}", run.stdout);
+    // Outside any workspace, the error names the directory looked in.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let run = run_in(elsewhere.path(), &["verify", &reference]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("MAINTAINERS"), "{}", run.stderr);
+}
+
+/// A workspace with a release of one package (pallet-rust at HEX_A) and alice and bob.
+fn release_team() -> (Ws, TestKey, TestKey) {
+    let alice = TestKey::new("alice");
+    let bob = TestKey::new("bob");
+    let ws = Ws::new(&[("alice", &[&alice]), ("bob", &[&bob])]);
+    write(
+        &ws.path().join("digests/pallet.txt"),
+        format!("{HEX_A} pallet-rust\n"),
+    );
+    (ws, alice, bob)
+}
+
+#[test]
+fn a_short_reference_uses_the_workspaces_namespace() {
+    let (ws, alice, _) = release_team();
+    write(
+        &ws.path().join("quorate.toml"),
+        "namespace = \"quay.io/core\"\n",
+    );
+    let key = ws.key_file(&alice);
+    let run = ws.run(&[
+        "sign",
+        &format!("pallet-rust:1.0@sha256:{HEX_A}"),
+        "--key",
+        key.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout.contains("quay.io/core/pallet-rust:1.0"),
+        "{}",
+        run.stdout
+    );
+    assert!(ws
+        .path()
+        .join(format!(
+            "signatures/core/pallet-rust@sha256={HEX_A}/signature-1"
+        ))
+        .is_file());
+    // verify and gate read the short name the same way.
+    let run = ws.run(&["verify", &format!("pallet-rust:1.0@sha256:{HEX_A}")]);
+    assert_eq!(run.code, 0, "{run:?}");
+    // payload, for signing elsewhere, means the same image.
+    let run = ws.run(&["payload", &format!("pallet-rust:1.0@sha256:{HEX_A}")]);
+    assert!(
+        run.stdout.contains("quay.io/core/pallet-rust:1.0"),
+        "{run:?}"
+    );
+}
+
+#[test]
+fn a_digest_outside_the_release_is_signed_only_when_meant() {
+    let (ws, alice, _) = release_team();
+    let key = ws.key_file(&alice);
+    let key = key.to_str().unwrap();
+    let outside = format!("stagex/pallet-rust:1.0@sha256:{HEX_B}");
+    let run = ws.run(&["sign", &outside, "--key", key]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains("digests/") && run.stderr.contains("--not-in-release"),
+        "{}",
+        run.stderr
+    );
+    assert!(!ws.path().join("signatures").exists());
+    let run = ws.run(&["sign", &outside, "--key", key, "--not-in-release"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    // The release's own digest needs nothing more.
+    let run = ws.run(&[
+        "sign",
+        &format!("stagex/pallet-rust:1.0@sha256:{HEX_A}"),
+        "--key",
+        key,
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+    // --rebuilt naming the release itself proves nothing.
+    let run = ws.run(&[
+        "sign",
+        &format!("stagex/pallet-rust:2.0@sha256:{HEX_A}"),
+        "--key",
+        key,
+        "--rebuilt",
+        "digests",
+    ]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains("that is the release, not your rebuild"),
+        "{}",
+        run.stderr
+    );
+    let run = ws.run(&[
+        "sign",
+        "--release",
+        "--rebuilt",
+        "digests",
+        "--tag",
+        "1.0",
+        "--key",
+        key,
+    ]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains("that is the release, not your rebuild"),
+        "{}",
+        run.stderr
+    );
+    let copy = ws.path().join("digests/../digests/pallet.txt");
+    let run = ws.run(&[
+        "sign",
+        &format!("stagex/pallet-rust:2.0@sha256:{HEX_A}"),
+        "--key",
+        key,
+        "--rebuilt",
+        copy.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains("that is the release, not your rebuild"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_signature_left_uncommitted_is_committed_by_the_next_sign() {
+    let (ws, alice, _) = release_team();
+    let key = ws.key_file(&alice);
+    let key = key.to_str().unwrap();
+    let reference = format!("stagex/pallet-rust:1.0@sha256:{HEX_A}");
+    let run = ws.run(&["sign", &reference, "--key", key, "--no-commit"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let status = git(ws.path(), &["status", "--porcelain", "signatures"]);
+    assert_eq!(status.lines().count(), 1, "{status}");
+    // Signing the same image again writes nothing and commits what was left.
+    let run = ws.run(&["sign", &reference, "--key", key]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("committed"), "{}", run.stdout);
+    assert_eq!(git(ws.path(), &["status", "--porcelain", "signatures"]), "");
+    let files = git(ws.path(), &["show", "--name-only", "--format=", "HEAD"]);
+    assert!(files.contains("signature-1"), "{files}");
+}
+
+#[test]
+fn outside_git_sign_says_it_wrote_and_did_not_commit() {
+    let (ws, alice, _) = release_team();
+    std::fs::remove_dir_all(ws.path().join(".git")).unwrap();
+    let key = ws.key_file(&alice);
+    let run = ws.run(&[
+        "sign",
+        &format!("stagex/pallet-rust:1.0@sha256:{HEX_A}"),
+        "--key",
+        key.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout
+            .contains("not committed: the workspace is not in a git repository"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn a_gpg_failure_shows_gpgs_message() {
+    if !have("gpg") {
+        return;
+    }
+    let gnupg = Gnupg::new();
+    // A key whose passphrase gpg cannot ask for in batch mode: gpg fails at the signature.
+    gnupg.gpg(&[
+        "--passphrase",
+        "secret",
+        "--pinentry-mode",
+        "loopback",
+        "--quick-gen-key",
+        "alice <alice@example.org>",
+        "ed25519",
+        "sign,cert",
+        "never",
+    ]);
+    let fpr = gnupg.fingerprint("alice");
+    let ws = Ws::new(&[]);
+    write(
+        &ws.path().join("keyring/alice.pgp"),
+        gnupg.gpg(&["--export", &fpr]),
+    );
+    write(
+        &ws.path().join("MAINTAINERS"),
+        format!("[people.alice]\n[keys.alice.card]\nid = \"{fpr}\"\n"),
+    );
+    let run = run_env(
+        ws.path(),
+        &[
+            "sign",
+            &format!("stagex/pallet-rust:1.0@sha256:{HEX_A}"),
+            "--not-in-release",
+            "--gpg",
+            "--signer",
+            &fpr,
+            "--gpg-program",
+            "gpg --batch --pinentry-mode error",
+        ],
+        &[("GNUPGHOME", gnupg.home.path())],
+    );
+    assert_eq!(run.code, 1, "{run:?}");
+    let last = run.stderr.lines().last().unwrap_or_default();
+    assert!(last.contains("gpg made no signature"), "{}", run.stderr);
+    assert!(last.contains("signing failed"), "{}", run.stderr);
+    assert!(!run.stderr.contains("would not count"), "{}", run.stderr);
+    assert!(!ws.path().join("signatures").exists());
+}
+
+#[test]
+fn digests_compute_writes_exactly_the_release() {
+    let (ws, _, _) = release_team();
+    crate::release::out_dir(ws.path(), "out", "v1");
+    write(&ws.path().join("digests/.gitkeep"), "");
+    let run = ws.run(&["digests", "compute", "out", "-o", "digests"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(ws.path().join("digests/core.txt").is_file());
+    // A package gone from the build is gone from the release: nothing stale is left behind.
+    std::fs::remove_dir_all(ws.path().join("out/core-busybox")).unwrap();
+    let run = ws.run(&["digests", "compute", "out", "-o", "digests"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout.contains("removed digests/core.txt"),
+        "{}",
+        run.stdout
+    );
+    let mut names: Vec<String> = std::fs::read_dir(ws.path().join("digests"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, [".gitkeep", "pallet.txt"]);
+}
+
+#[test]
+fn completions_and_man_pages_are_generated() {
+    let dir = tempfile::tempdir().unwrap();
+    for (shell, marker) in [
+        ("bash", "complete -F"),
+        ("zsh", "#compdef quorate"),
+        ("fish", "complete -c quorate"),
+    ] {
+        let run = run_in(dir.path(), &["completions", shell]);
+        assert_eq!(run.code, 0, "{run:?}");
+        assert!(run.stdout.contains(marker), "{shell}: {}", run.stdout);
+        assert!(run.stdout.contains("maintainers"), "{shell}");
+    }
+    let run = run_in(dir.path(), &["completions", "tcsh"]);
+    assert_eq!(run.code, 2, "{run:?}");
+
+    let run = run_in(dir.path(), &["man", "-o", "man"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    for page in [
+        "quorate.1",
+        "quorate-sign.1",
+        "quorate-maintainers-add.1",
+        "quorate-keyring-check.1",
+    ] {
+        let text = read(&dir.path().join("man").join(page));
+        assert!(
+            text.starts_with(".ie") || text.contains(".TH"),
+            "{page}: {text}"
+        );
+    }
+    let sign = read(&dir.path().join("man/quorate-sign.1"));
+    assert!(sign.contains("not\\-in\\-release"), "{sign}");
+}
+
+#[test]
+fn adding_a_maintainer_whose_key_cannot_sign_says_so() {
+    let top = tempfile::tempdir().unwrap();
+    assert_eq!(run_in(top.path(), &["init", "ws"]).code, 0);
+    let ws = top.path().join("ws");
+    let mut dave = TestKey::new("dave");
+    dave.revoke(openpgp_reason());
+    write(&top.path().join("dave.asc"), dave.public());
+    let run = run_in(
+        &ws,
+        &[
+            "maintainers",
+            "add",
+            "dave",
+            "--name",
+            "Dave",
+            "--email",
+            "dave@example.org",
+            top.path().join("dave.asc").to_str().unwrap(),
+        ],
+    );
+    // Listed as asked (a revoked key keeps the history readable), and told at once.
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stderr.contains("quorate: warning: dave") && run.stderr.contains("revoked"),
+        "{}",
+        run.stderr
+    );
+}
+
+fn openpgp_reason() -> sequoia_openpgp::types::ReasonForRevocation {
+    sequoia_openpgp::types::ReasonForRevocation::KeyRetired
+}
