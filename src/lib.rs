@@ -3,6 +3,23 @@
 //! distinct maintainers have validly signed the same digest.
 //!
 //! The library knows nothing of the terminal; `src/main.rs` and `src/cli.rs` are the program.
+//!
+//! The modules, by layer (each rule lives in one obvious place):
+//!
+//! - **formats**: `reference` (docker references), `payload` and `gojson` (the signed JSON, read as
+//!   containers/image reads it), `message` (the signed-message file), `digests` and `oci`
+//!   (releases and rebuilt layouts), `maintainers` (MAINTAINERS), `report` (JSON output), `html`
+//!   (the audit page).
+//! - **trust**: `keyring` (certificates), `keystate` (is a key good at a moment: bindings,
+//!   expiry, revocations, designated revokers), `verify` (one signature's verdict), `reason`
+//!   (why a signature does not count), `quorum` (people, not files), `trust` (the signed chain of
+//!   trust roots: who may sign), `policy` (podman policy.json that needs k of M).
+//! - **store**: `confine` (every write, never through a link), `source` (the working tree or a git
+//!   revision), `tree` (the lookaside layout), `lookaside` and `published` (what a server serves),
+//!   `git` (commits and locks), `workspace` and `team` (loading and setting up a workspace).
+//! - **release**: `sign`, `rebuild`, `release`, `withdraw`, `sync` (the team's daily work).
+//! - **ledger**: `audit` and `history` (who signed what, when, in which commit; what history
+//!   shows), `fuzz_entry` (every input, for the fuzzers).
 
 pub mod audit;
 pub mod confine;
