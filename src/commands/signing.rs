@@ -385,6 +385,11 @@ pub(crate) fn run_sync(options: &WorkspaceOptions, args: SyncArgs) -> Result<u8,
         &workspace.maintainers,
         SystemTime::now(),
     );
+    // The chain's versions before, to say which ones sync brings in.
+    let versions_before = quorate::trust::load_chain(&workspace, &verifier, None)
+        .ok()
+        .flatten()
+        .map_or(0, |c| c.versions.len() as u32);
     let synced = quorate::sync::sync(
         &workspace,
         &verifier,
@@ -448,6 +453,32 @@ pub(crate) fn run_sync(options: &WorkspaceOptions, args: SyncArgs) -> Result<u8,
     }
     if let Some(why) = &synced.trust_unreadable {
         println!("sync: the trust root could not be compared: {why}");
+    }
+    // New versions of the chain of trust roots, in force or not, as the work tree now holds them.
+    if let Ok(after) = load(options) {
+        let verifier = Verifier::new(&after.keyring, &after.maintainers, SystemTime::now());
+        let chain = quorate::trust::load_chain(&after, &verifier, options.trust_anchor.as_deref());
+        if let Ok(Some(chain)) = chain {
+            for v in chain
+                .versions
+                .iter()
+                .filter(|v| v.version > versions_before)
+            {
+                if v.in_force {
+                    println!(
+                        "sync: brought in trust root version {} ({}), in force",
+                        v.version, v.digest
+                    );
+                } else {
+                    println!(
+                        "sync: brought in trust root version {} ({}), not in force: it needs {}",
+                        v.version,
+                        v.digest,
+                        v.missing.join("; ")
+                    );
+                }
+            }
+        }
     }
     if let Some(why) = &synced.push_error {
         return Err(Failure::refused(format!(

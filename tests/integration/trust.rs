@@ -372,6 +372,8 @@ fn sync_carries_proposals_and_approvals() {
         |_| {},
     );
     let first = net.clone("alice");
+    // A clone that had no chain hears of version 1 when it syncs.
+    let third = net.clone("carol-early");
     let run = run_in(&first, &["trust", "propose"]);
     assert_eq!(run.code, 0, "{run:?}");
     let run = run_in(&first, &["sync"]);
@@ -386,6 +388,12 @@ fn sync_carries_proposals_and_approvals() {
     assert_eq!(run_in(&first, &["sync"]).code, 0);
     let run = run_in(&second, &["sync"]);
     assert_eq!(run.code, 0, "{run:?}");
+    let run = run_in(&third, &["sync"]);
+    assert!(
+        run.stdout.contains("sync: brought in trust root version 1")
+            && run.stdout.contains("in force"),
+        "{run:?}"
+    );
     let fresh = net.clone("carol");
     let run = run_in(&fresh, &["trust", "status", "--json"]);
     assert_eq!(run.code, 0, "{run:?}");
