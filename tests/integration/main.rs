@@ -54,3 +54,4 @@ fn the_threat_model_cites_existing_tests() {
 }
 mod adversarial_sync;
 mod fuzz_seeds;
+mod perf;
