@@ -37,7 +37,7 @@ gen() {
 }
 
 # Commits the tree in DIR once, as a release's signatures repository holds it.
-commit_tree() { (cd "$1" && git init -q && git add -A && git -c user.name=bench -c user.email=bench@invalid commit -qm tree); }
+commit_tree() { (cd "$1" && git init -q && git add -A && git -c gc.auto=0 -c user.name=bench -c user.email=bench@invalid commit -qm tree); }
 
 echo "== the 10,000-signature tree (seed $seed)"
 gen t10k 10000
@@ -184,6 +184,11 @@ once and kept parsed (libgit2 caches no tree over 4 KiB, and before that the dir
 image directories was inflated and SHA-1-checked again for every lookup: 85 s for the 10,000 gate),
 and each signature's blob is inflated and hash-checked once per read. audit reads each file a second
 time to attribute it (the blob id of its bytes), and \`--at\` pays one more inflate for that read.
+audit's history walk (attribution, \`--history\`) diffs each commit against its parent over trees kept
+parsed for two commits, so a tree a commit shares with its parent is read once; each commit's own
+new trees (the image directories' directory is a new object in every commit that signs) are read
+once each, which is git's storage, not quorate's: the walk costs about one inflate of that directory
+per commit (the trees here hold one commit).
 
 \`RUST_BACKTRACE=1\` costs nothing measurable any more: sequoia builds and drops an error when asked for
 the revocation status of a certificate without a direct-key signature (every gpg-made one), and
