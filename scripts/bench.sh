@@ -36,8 +36,9 @@ gen() {
   fi
 }
 
-# Commits the tree in DIR once, as a release's signatures repository holds it.
-commit_tree() { (cd "$1" && git init -q && git add -A && git -c gc.auto=0 -c user.name=bench -c user.email=bench@invalid commit -qm tree); }
+# Commits the tree in DIR once and packs it, as a clone holds it (and so no background gc runs
+# while the figures are taken).
+commit_tree() { (cd "$1" && git init -q && git add -A && git -c gc.auto=0 -c user.name=bench -c user.email=bench@invalid commit -qm tree && git repack -adq); }
 
 echo "== the 10,000-signature tree (seed $seed)"
 gen t10k 10000
