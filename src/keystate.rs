@@ -116,7 +116,9 @@ impl KeyJudge<'_> {
         at: SystemTime,
     ) -> Option<RevocationType> {
         let of_cert = self.cert_revocation(vc, at);
-        let of_key = if ka.primary() {
+        // No self-revocation, no revocation: asked anyway, sequoia builds and drops an error on
+        // the way (costly when RUST_BACKTRACE captures one), for every signature judged.
+        let of_key = if ka.primary() || ka.self_revocations().next().is_none() {
             None
         } else {
             self_revocation(ka.revocation_status(), at)
@@ -133,7 +135,14 @@ impl KeyJudge<'_> {
     /// the certificate names in a Revocation Key subpacket) whose certificate is in the keyring,
     /// as gpg and GPGME honour it.
     pub fn cert_revocation(&self, vc: &ValidCert, at: SystemTime) -> Option<RevocationType> {
-        let own = self_revocation(vc.revocation_status(), at);
+        // Asking sequoia for the status of a certificate without a direct-key signature (every
+        // gpg-made one) builds and drops an error on the way, costly when RUST_BACKTRACE
+        // captures one; without a self-revocation the answer is known: none.
+        let own = if vc.primary_key().self_revocations().next().is_none() {
+            None
+        } else {
+            self_revocation(vc.revocation_status(), at)
+        };
         if own == Some(RevocationType::Hard) {
             return own;
         }

@@ -1,9 +1,11 @@
 //! Where the workspace's files are read from: the working tree, or a git revision (`--at REV`),
 //! so CI gates the exact commit it pins rather than whatever a checkout happens to hold.
 
+use std::collections::HashMap;
 use std::ffi::OsString;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use git2::{ObjectType, Oid, Repository};
 
@@ -104,7 +106,16 @@ pub struct Revision {
     commit: Oid,
     tree: Oid,
     label: String,
+    /// Every tree object read so far, by id, parsed: libgit2 keeps no tree larger than 4 KiB in
+    /// its cache, so without this the directory of thousands of image directories would be
+    /// inflated and hashed again for every lookup below it.
+    trees: std::sync::Mutex<HashMap<Oid, Arc<Entries>>>,
+    /// Tree objects read from git's object database so far.
+    trees_read: std::sync::atomic::AtomicUsize,
 }
+
+/// A tree's entries by name: (object id, file mode).
+type Entries = HashMap<Box<[u8]>, (Oid, i32)>;
 
 impl Revision {
     /// Opens `rev` (anything `git rev-parse` takes) in the repository that holds the workspace
@@ -130,7 +141,16 @@ impl Revision {
             commit: commit_id,
             tree,
             label,
+            trees: Default::default(),
+            trees_read: Default::default(),
         })
+    }
+
+    /// How many tree objects have been read from git's object database: each at most once,
+    /// however many lookups pass through it (a tree of thousands of image directories costs an
+    /// inflate and a hash each time libgit2 reads it).
+    pub fn trees_read(&self) -> usize {
+        self.trees_read.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The path inside the repository, when `path` is in its work tree.
@@ -141,7 +161,7 @@ impl Revision {
     /// The entry at `inside`, walked one name at a time: a link or a file on the way is an
     /// error, never looked through.
     fn entry(&self, inside: &Path) -> io::Result<Option<(Oid, i32)>> {
-        let repo = self.repo.lock().unwrap_or_else(|e| e.into_inner());
+        use std::os::unix::ffi::OsStrExt;
         let mut found = (self.tree, 0o040000);
         let mut walked = PathBuf::new();
         for name in inside.iter() {
@@ -155,15 +175,33 @@ impl Revision {
                     format!("{} {what}", walked.display()),
                 ));
             }
-            let tree = repo.find_tree(found.0).map_err(git_io)?;
-            match tree.get_path(Path::new(name)) {
-                Ok(entry) => found = (entry.id(), entry.filemode()),
-                Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(None),
-                Err(e) => return Err(git_io(e)),
+            // A missing name is an answer (None), not an error.
+            match self.tree_entries(found.0)?.get(name.as_bytes()) {
+                Some(entry) => found = *entry,
+                None => return Ok(None),
             }
             walked.push(name);
         }
         Ok(Some(found))
+    }
+
+    /// The entries of the tree `id`, read from git the first time only.
+    fn tree_entries(&self, id: Oid) -> io::Result<Arc<Entries>> {
+        let mut trees = self.trees.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(entries) = trees.get(&id) {
+            return Ok(Arc::clone(entries));
+        }
+        let repo = self.repo.lock().unwrap_or_else(|e| e.into_inner());
+        let tree = repo.find_tree(id).map_err(git_io)?;
+        self.trees_read
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let entries: Arc<Entries> = Arc::new(
+            tree.iter()
+                .map(|e| (Box::from(e.name_bytes()), (e.id(), e.filemode())))
+                .collect(),
+        );
+        trees.insert(id, Arc::clone(&entries));
+        Ok(entries)
     }
 }
 
@@ -262,15 +300,14 @@ impl Source for Revision {
                 ))
             }
         }
-        let repo = self.repo.lock().unwrap_or_else(|e| e.into_inner());
-        let tree = repo.find_tree(oid).map_err(git_io)?;
-        Ok(tree
+        Ok(self
+            .tree_entries(oid)?
             .iter()
-            .map(|e| {
+            .map(|(name, (_, mode))| {
                 use std::os::unix::ffi::OsStrExt;
                 (
-                    std::ffi::OsStr::from_bytes(e.name_bytes()).to_os_string(),
-                    kind_of_mode(e.filemode()),
+                    std::ffi::OsStr::from_bytes(name).to_os_string(),
+                    kind_of_mode(*mode),
                 )
             })
             .collect())

@@ -106,7 +106,10 @@ impl Listing {
 /// Lists an image directory; a missing directory holds nothing. Names other than
 /// `signature-<N>` (N without leading zeros) are not signatures to podman and are left out.
 pub fn list(source: &dyn Source, dir: &Path, root: &Path) -> Result<Listing, TreeError> {
-    check_no_symlinks(source, root, dir)?;
+    // An image nobody signed yet is the common answer: known from the walk, not from an error.
+    if !check_no_symlinks(source, root, dir)? {
+        return Ok(Listing::default());
+    }
     let read = match source.list(dir) {
         Ok(read) => read,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Listing::default()),
@@ -127,8 +130,9 @@ pub fn signature_number(name: &str) -> Option<u32> {
     digits.parse().ok()
 }
 
-/// Refuses a symlink anywhere between `root` (itself included) and `path`.
-pub fn check_no_symlinks(source: &dyn Source, root: &Path, path: &Path) -> Result<(), TreeError> {
+/// Refuses a symlink anywhere between `root` (itself included) and `path`; true when `path`
+/// exists.
+pub fn check_no_symlinks(source: &dyn Source, root: &Path, path: &Path) -> Result<bool, TreeError> {
     let mut current = root.to_path_buf();
     let relative = path.strip_prefix(root).unwrap_or(Path::new(""));
     let mut to_check = vec![current.clone()];
@@ -142,11 +146,11 @@ pub fn check_no_symlinks(source: &dyn Source, root: &Path, path: &Path) -> Resul
         match source.kind(&p) {
             Ok(Some(Kind::Symlink)) => return Err(TreeError::Symlink(p)),
             Ok(Some(_)) => {}
-            Ok(None) => return Ok(()),
+            Ok(None) => return Ok(false),
             Err(e) => return Err(io_error(&p)(e)),
         }
     }
-    Ok(())
+    Ok(true)
 }
 
 /// Writes `bytes` as the next free `signature-N` of `dir`, atomically and exclusively: the bytes

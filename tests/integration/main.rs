@@ -59,3 +59,4 @@ mod adversarial_sync;
 mod fuzz_seeds;
 mod sync_workflow;
 mod team;
+mod perf;

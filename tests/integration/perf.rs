@@ -1,0 +1,154 @@
+//! What makes `--at` cost what the working tree costs: a revision's tree objects are read from
+//! git once each, however many lookups pass through them, and the answers are the working tree's.
+//! No test here times anything; they count what is done.
+
+use std::path::Path;
+
+use crate::common::*;
+
+fn commit_all(dir: &Path, message: &str) {
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-qm", message]);
+}
+
+fn hex(i: usize) -> String {
+    hex_sha256(format!("perf/{i}").as_bytes())
+}
+
+/// Five images, two signatures each, alice and bob, committed.
+fn five_images() -> (Ws, [TestKey; 2]) {
+    let keys = [TestKey::new("alice"), TestKey::new("bob")];
+    let ws = Ws::new(&[("alice", &[&keys[0]]), ("bob", &[&keys[1]])]);
+    for i in 0..5 {
+        let name = format!("pkg{i}");
+        let reference = format!("docker.io/stagex/{name}:1.0");
+        for (n, key) in keys.iter().enumerate() {
+            let bytes = sign(key.primary_pair(), &payload(&reference, &hex(i)));
+            ws.put(&name, &hex(i), n as u32 + 1, &bytes);
+        }
+    }
+    commit_all(ws.path(), "five images");
+    (ws, keys)
+}
+
+#[test]
+fn at_reads_each_tree_of_the_revision_once() {
+    use quorate::source::{Revision, Source};
+    let (ws, _keys) = five_images();
+    let repo = git2::Repository::open(ws.path()).unwrap();
+    let revision = Revision::open(repo, "HEAD", ws.path()).unwrap();
+    let signatures = ws.path().join("signatures");
+    // As gate reads it: each image's directory checked for links from the workspace down,
+    // listed, and every file read; then a missing image and a missing signature-3.
+    for i in 0..5 {
+        let dir = ws.image_dir(&format!("pkg{i}"), &hex(i));
+        let listing = quorate::tree::list(&revision, &dir, &signatures).unwrap();
+        assert_eq!(listing.contiguous, 2);
+        for entry in &listing.entries {
+            let bytes = revision.read(&entry.path, 4 << 20).unwrap();
+            assert_eq!(bytes, std::fs::read(&entry.path).unwrap());
+        }
+        assert_eq!(revision.kind(&dir.join("signature-3")).unwrap(), None);
+    }
+    let absent = ws.image_dir("absent", &hex(9));
+    assert!(quorate::tree::list(&revision, &absent, &signatures)
+        .unwrap()
+        .entries
+        .is_empty());
+    // The root, signatures/, signatures/stagex/ and five image directories: eight trees.
+    assert_eq!(revision.trees_read(), 8);
+}
+
+/// A gpg-made certificate binds its key with user ID self-signatures only (no direct-key
+/// signature): asking sequoia for its revocation status builds an error on the way, so quorate
+/// asks only when a self-revocation is there. The shortcut must not lose a revocation: a gpg
+/// revocation of the certificate (its openpgp-revocs.d certificate) or of a signing subkey still
+/// voids the signatures, and without one they count.
+#[test]
+fn gpg_made_certificates_count_until_gpg_revokes_them() {
+    if !have("gpg") {
+        eprintln!("SKIPPED: gpg is not installed");
+        return;
+    }
+    let gnupg = Gnupg::new();
+    let alice = gnupg.generate("alice", false);
+    let bob = gnupg.generate("bob", true);
+    let ws = Ws::new(&[]);
+    let export = |fpr: &str, name: &str| {
+        std::fs::write(
+            ws.path().join(format!("keyring/{name}.asc")),
+            gnupg.gpg(&["--armor", "--export", fpr]),
+        )
+        .unwrap();
+    };
+    export(&alice, "alice");
+    export(&bob, "bob");
+    std::fs::write(
+        ws.path().join("MAINTAINERS"),
+        format!(
+            "[people.alice]\nname = \"alice\"\n[keys.alice.k]\nid = \"{alice}\"\n\
+             [people.bob]\nname = \"bob\"\n[keys.bob.k]\nid = \"{bob}\"\n"
+        ),
+    )
+    .unwrap();
+    let hex = hex(0);
+    let reference = "docker.io/stagex/pkg0:1.0";
+    for (n, fpr) in [&alice, &bob].into_iter().enumerate() {
+        ws.put(
+            "pkg0",
+            &hex,
+            n as u32 + 1,
+            &gnupg.stagex_sign(fpr, &payload(reference, &hex)),
+        );
+    }
+    let asked = format!("stagex/pkg0:1.0@sha256:{hex}");
+    let run = ws.run(&["gate", &asked, "--threshold", "2"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+
+    // bob's signing subkey revoked by gpg (--edit-key, revkey, no reason given: hard).
+    let mut child = gnupg
+        .cmd("gpg")
+        .args([
+            "--batch",
+            "--command-fd",
+            "0",
+            "--pinentry-mode",
+            "loopback",
+            "--passphrase",
+            "",
+            "--edit-key",
+            &bob,
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    use std::io::Write as _;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"key 1\nrevkey\ny\n0\n\ny\nsave\n")
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    export(&bob, "bob");
+    let report = ws.verify_json(&asked);
+    assert_eq!(codes(&report, 2), ["key-revoked"], "{report}");
+
+    // alice's certificate revoked with the revocation certificate gpg made for it.
+    let revocation = std::fs::read_to_string(
+        gnupg
+            .home
+            .path()
+            .join(format!("openpgp-revocs.d/{alice}.rev")),
+    )
+    .unwrap()
+    .replace(":-----BEGIN", "-----BEGIN");
+    let rev_file = ws.path().join("alice.rev");
+    std::fs::write(&rev_file, revocation).unwrap();
+    gnupg.gpg(&["--import", rev_file.to_str().unwrap()]);
+    export(&alice, "alice");
+    let report = ws.verify_json(&asked);
+    assert_eq!(codes(&report, 1), ["key-revoked"], "{report}");
+}
