@@ -257,6 +257,22 @@ fn trust_paragraphs(
         None => "No anchor pinned: the chain is trusted from version 1 as found.".into(),
     });
     for v in &chain.versions {
+        // Who approved, and when.
+        let approvals: Vec<String> = v
+            .approvals
+            .iter()
+            .filter(|a| a.valid)
+            .map(|a| {
+                format!(
+                    "{} on {}",
+                    a.in_this
+                        .as_deref()
+                        .or(a.in_previous.as_deref())
+                        .unwrap_or("?"),
+                    a.made.as_deref().unwrap_or("?")
+                )
+            })
+            .collect();
         out.push(format!(
             "Version {} ({}){}: maintainers {} (threshold {}), approved by {}{}.",
             v.version,
@@ -268,7 +284,7 @@ fn trust_paragraphs(
             },
             v.maintainers.join(", "),
             v.threshold,
-            list_or(&v.approved_by, "no one"),
+            list_or(&approvals, "no one"),
             if v.missing.is_empty() {
                 String::new()
             } else {

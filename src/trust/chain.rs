@@ -62,6 +62,8 @@ pub struct Approval {
     pub in_previous: Option<String>,
     /// The handle in this version that holds that key, if any.
     pub in_this: Option<String>,
+    /// When it was made (its signature's creation time), when known.
+    pub made: Option<String>,
     /// True when it verified, signs this version's exact bytes, and was valid when made.
     pub valid: bool,
     /// Why it does not count, when it does not.
@@ -282,6 +284,7 @@ fn approvals(
             primary: None,
             in_previous: None,
             in_this: None,
+            made: None,
             valid: false,
             problem: None,
         };
@@ -309,6 +312,7 @@ fn approvals(
         // Valid when made: judged at its own time, so a key that expired since still approved;
         // a hard revocation voids it whenever it was made.
         let made = message.signature.signature_creation_time();
+        approval.made = made.map(crate::verify::fmt_time);
         let verdict = match made {
             Some(t) if t <= verifier.now() => verifier.at(t).verify_message(&message),
             _ => {

@@ -159,6 +159,7 @@ fn adding_a_maintainer_needs_the_old_quorum_and_the_new_key() {
         serde_json::json!(["alice", "bob", "dave"])
     );
     assert_eq!(s["versions"][1]["previous"], s["versions"][0]["digest"]);
+    assert!(s["versions"][1]["approvals"][0]["made"].is_string(), "{s}");
 }
 
 /// Lowering the threshold from 3 to 2 (or removing a maintainer) with too few approvals of the
