@@ -116,8 +116,9 @@ pub(crate) fn run_gate(options: &WorkspaceOptions, args: GateArgs) -> Result<u8,
     }
     let passed = mismatches.is_empty() && rows.iter().all(|r| r.quorate);
 
-    // With a command to run, the gate's report goes to stderr so CMD owns stdout.
-    let mut out: Box<dyn std::io::Write> = if args.command.is_empty() {
+    // With a command to run, the text report goes to stderr so CMD owns stdout; with --json the
+    // JSON owns stdout and CMD's output goes to stderr, so the two never mix.
+    let mut out: Box<dyn std::io::Write> = if args.command.is_empty() || args.json {
         Box::new(std::io::stdout())
     } else {
         Box::new(std::io::stderr())
@@ -176,7 +177,8 @@ pub(crate) fn run_gate(options: &WorkspaceOptions, args: GateArgs) -> Result<u8,
     }
     match args.command.split_first() {
         None => Ok(0),
-        Some((program, rest)) => Ok(run_command(program, rest)),
+        // With --json, stdout holds the JSON alone: the command's output goes to stderr.
+        Some((program, rest)) => Ok(run_command(program, rest, args.json)),
     }
 }
 
@@ -292,9 +294,14 @@ impl GateRow {
 
 /// Runs CMD and returns its status as env(1) does: 126 when it cannot be run, 127 when it is
 /// not found, 128+N when a signal ended it.
-pub(crate) fn run_command(program: &str, args: &[String]) -> u8 {
+pub(crate) fn run_command(program: &str, args: &[String], stdout_to_stderr: bool) -> u8 {
     use std::os::unix::process::ExitStatusExt;
-    match std::process::Command::new(program).args(args).status() {
+    let mut command = std::process::Command::new(program);
+    command.args(args);
+    if stdout_to_stderr {
+        command.stdout(std::io::stderr());
+    }
+    match command.status() {
         Ok(status) => match (status.code(), status.signal()) {
             (Some(code), _) => code as u8,
             (None, Some(signal)) => (128 + signal) as u8,
