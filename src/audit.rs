@@ -323,7 +323,26 @@ pub fn audit(
 
     if options.history {
         if let Some(git) = &git.repo {
-            history_findings(workspace, verifier, git, &mut findings)?;
+            let mut found = Vec::new();
+            history_findings(workspace, verifier, git, &mut found)?;
+            // Asked about some images, the history of those images only.
+            if !matches!(options.scope, Scope::Tree) {
+                let dirs: Vec<String> =
+                    targets
+                        .iter()
+                        .filter_map(|t| match t {
+                            Target::Image(reference) => Some(workspace.display_path(
+                                &tree::image_dir(&workspace.signatures_dir, reference),
+                            )),
+                            Target::Malformed(_) => None,
+                        })
+                        .collect();
+                found.retain(|f| {
+                    dirs.iter()
+                        .any(|d| f.path == *d || f.path.starts_with(&format!("{d}/")))
+                });
+            }
+            findings.extend(found);
         }
     }
 

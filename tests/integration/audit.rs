@@ -417,6 +417,29 @@ fn history_tells_rollbacks_and_rewrites_from_moves_and_withdrawals() {
         ],
     );
     assert_eq!(subject.trim(), "drop one");
+
+    // Asked about image B only, the history of B only: A's rollback is not reported.
+    let only_b = ws.run(&["audit", "--json", "--history", &r(HEX_B)]);
+    let only_b: Value = serde_json::from_str(&only_b.stdout).unwrap();
+    let found = findings(&only_b);
+    assert!(
+        has(
+            &found,
+            "error",
+            "rewritten",
+            &format!("pallet-rust@sha256={HEX_B}/signature-3")
+        ),
+        "{found:#?}"
+    );
+    assert!(
+        !has(
+            &found,
+            "error",
+            "rollback",
+            &format!("pallet-rust@sha256={HEX_A}/signature-2")
+        ),
+        "{found:#?}"
+    );
 }
 
 #[test]
