@@ -67,6 +67,8 @@ pub enum AuditCode {
     Withdrawn,
     /// MAINTAINERS or quorate.toml differ from the trust root in force: an unapproved change.
     TrustRootUnapproved,
+    /// The repository is a shallow clone: attribution stops at the graft.
+    ShallowClone,
     /// `--published`: a signature in git that the lookaside does not serve.
     PublishedMissing,
     /// `--published`: a signature served that git does not hold.
@@ -96,6 +98,7 @@ impl AuditCode {
         AuditCode::Renumbered,
         AuditCode::Withdrawn,
         AuditCode::TrustRootUnapproved,
+        AuditCode::ShallowClone,
         AuditCode::PublishedMissing,
         AuditCode::PublishedExtra,
         AuditCode::PublishedDiffers,
@@ -256,6 +259,15 @@ pub fn audit(
     }
     let mut findings = Vec::new();
     let git = GitContext::open(workspace, verifier)?;
+    if let Some(repo) = git.repo.as_ref().filter(|r| !r.shallow.is_empty()) {
+        findings.push(Finding {
+            severity: Severity::Warning,
+            code: AuditCode::ShallowClone.code(),
+            path: repo.label.clone(),
+            detail: "a shallow clone: who added a file before the graft is unknown, and those files are credited to no commit (git fetch --unshallow)".into(),
+            commit: None,
+        });
+    }
 
     let mut targets: Vec<Target> = Vec::new();
     match &options.scope {
@@ -781,6 +793,9 @@ struct GitContext {
 struct GitRepo {
     // libgit2 handles are not shareable between threads; only the history walk uses it.
     repo: std::sync::Mutex<git2::Repository>,
+    /// In a shallow clone, the boundary commits: what they hold came from history this clone
+    /// does not have, so they are credited with nothing.
+    shallow: Vec<String>,
     workdir: PathBuf,
     tip: git2::Oid,
     prefix: PathBuf,
@@ -815,8 +830,16 @@ impl GitContext {
             let (signature, signed) = repo.extract_signature(&oid, None).ok()?;
             verifier.commit_signer(&signature, &signed)
         });
+        let shallow = if repo.is_shallow() {
+            std::fs::read_to_string(repo.path().join("shallow"))
+                .map(|t| t.lines().map(|l| l.trim().to_string()).collect())
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        };
         Ok(GitContext {
             repo: Some(GitRepo {
+                shallow,
                 label: workdir.display().to_string(),
                 repo: std::sync::Mutex::new(repo),
                 workdir,
@@ -836,7 +859,10 @@ impl GitContext {
             .read(path, crate::message::MAX_SIGNATURE_FILE)
             .ok()?;
         let blob = git2::Oid::hash_object(git2::ObjectType::Blob, &bytes).ok()?;
-        git.attribution.added(&inside, blob).cloned()
+        git.attribution
+            .added(&inside, blob)
+            .filter(|c| !git.shallow.contains(&c.id))
+            .cloned()
     }
 }
 

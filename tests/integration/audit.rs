@@ -629,3 +629,60 @@ fn a_commit_signed_by_a_maintainer_is_named() {
         Value::Null
     );
 }
+
+/// In a shallow clone the audit says attribution stops at the graft, and credits the files it
+/// cannot trace to no commit, never to the graft commit itself.
+#[test]
+fn a_shallow_clone_credits_nothing_to_the_graft() {
+    let keys = keys();
+    let ws = Ws::new(&[("alice", &[&keys[0]]), ("bob", &[&keys[1]])]);
+    ws.put(
+        "pallet-rust",
+        HEX_A,
+        1,
+        &sign(keys[0].primary_pair(), &payload(REF, HEX_A)),
+    );
+    commit_all(ws.path(), "alice signs", None);
+    ws.put(
+        "pallet-rust",
+        HEX_A,
+        2,
+        &sign(keys[1].primary_pair(), &payload(REF, HEX_A)),
+    );
+    commit_all(ws.path(), "bob signs", None);
+    let clones = tempfile::tempdir().unwrap();
+    git(
+        clones.path(),
+        &[
+            "clone",
+            "-q",
+            "--depth",
+            "1",
+            &format!("file://{}", ws.path().display()),
+            "shallow",
+        ],
+    );
+    let clone = clones.path().join("shallow");
+    let run = run_in(&clone, &["audit", "--json"]);
+    let ledger: Value =
+        serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {run:?}"));
+    let found = findings(&ledger);
+    assert!(has(&found, "warning", "shallow-clone", ""), "{found:#?}");
+    for s in ledger["images"][0]["signatures"].as_array().unwrap() {
+        assert!(s["commit"].is_null(), "credited to the graft: {s}");
+    }
+    // The full clone credits each file to its own commit.
+    let (_, full) = ledger_of(&ws);
+    let subjects: Vec<&str> = full["images"][0]["signatures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["commit"]["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(subjects.len(), 2);
+    assert_ne!(subjects[0], subjects[1]);
+}
+
+fn ledger_of(ws: &Ws) -> (Run, Value) {
+    ledger(ws, &[])
+}
