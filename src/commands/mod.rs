@@ -95,6 +95,15 @@ fn load_judged(options: &WorkspaceOptions, args: &JudgeArgs) -> Result<Workspace
     Ok(workspace)
 }
 
+/// A verifier judging now, for the commands that write (sign, sync, trust, policy).
+pub(crate) fn now_verifier(workspace: &Workspace) -> Verifier<'_> {
+    Verifier::new(
+        &workspace.keyring,
+        &workspace.maintainers,
+        SystemTime::now(),
+    )
+}
+
 /// The verifier the judging options ask for.
 fn judge<'a>(workspace: &'a Workspace, args: &JudgeArgs) -> Verifier<'a> {
     Verifier::new(

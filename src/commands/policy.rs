@@ -3,11 +3,7 @@
 use quorate::policy::{self, ExportError, ExportOptions, Mirror};
 use quorate::workspace::WorkspaceOptions;
 
-use std::time::SystemTime;
-
-use quorate::verify::Verifier;
-
-use super::{load, print_json, require_trust, Failure};
+use super::{load, now_verifier, print_json, require_trust, Failure};
 use crate::cli::{PolicyCheckArgs, PolicyExportArgs};
 
 pub(crate) fn run_policy_export(
@@ -16,11 +12,7 @@ pub(crate) fn run_policy_export(
 ) -> Result<u8, Failure> {
     let workspace = load(options)?;
     // The policy is made from the trust root in force: an unapproved MAINTAINERS is refused.
-    let verifier = Verifier::new(
-        &workspace.keyring,
-        &workspace.maintainers,
-        SystemTime::now(),
-    );
+    let verifier = now_verifier(&workspace);
     require_trust(options, &workspace, &verifier)?;
     let mut mirrors = Vec::new();
     for text in &args.mirror {

@@ -380,11 +380,7 @@ pub(crate) fn run_withdraw(options: &WorkspaceOptions, args: WithdrawArgs) -> Re
 pub(crate) fn run_sync(options: &WorkspaceOptions, args: SyncArgs) -> Result<u8, Failure> {
     use quorate::sync::SyncError;
     let workspace = load(options)?;
-    let verifier = Verifier::new(
-        &workspace.keyring,
-        &workspace.maintainers,
-        SystemTime::now(),
-    );
+    let verifier = now_verifier(&workspace);
     // The chain's versions before, to say which ones sync brings in.
     let versions_before = quorate::trust::load_chain(&workspace, &verifier, None)
         .ok()
@@ -456,7 +452,7 @@ pub(crate) fn run_sync(options: &WorkspaceOptions, args: SyncArgs) -> Result<u8,
     }
     // New versions of the chain of trust roots, in force or not, as the work tree now holds them.
     if let Ok(after) = load(options) {
-        let verifier = Verifier::new(&after.keyring, &after.maintainers, SystemTime::now());
+        let verifier = now_verifier(&after);
         let chain = quorate::trust::load_chain(&after, &verifier, options.trust_anchor.as_deref());
         if let Ok(Some(chain)) = chain {
             for v in chain

@@ -77,14 +77,6 @@ fn pending_needs(chain: &Chain) -> String {
     }
 }
 
-fn now_verifier(workspace: &Workspace) -> Verifier<'_> {
-    Verifier::new(
-        &workspace.keyring,
-        &workspace.maintainers,
-        SystemTime::now(),
-    )
-}
-
 fn trust_failure(e: trust::TrustError) -> Failure {
     match e {
         trust::TrustError::Sign(e) => sign_failure(e),
