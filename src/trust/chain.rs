@@ -15,6 +15,7 @@ use super::root::TrustRoot;
 use crate::message::{read_signed_message, MAX_SIGNATURE_FILE};
 use crate::reason::Reason;
 use crate::source::Kind;
+use crate::tree::MAX_SIGNATURES;
 use crate::verify::Verifier;
 use crate::workspace::Workspace;
 
@@ -277,7 +278,13 @@ fn approvals(
         .map_err(|e| e.to_string())?;
     let canonical = root.canonical();
     let mut out = Vec::new();
-    for entry in &listing.entries {
+    // Only the numbers quorate ever writes are judged: a pusher's thousands of files cost a
+    // listing, never thousands of signature checks.
+    let (judged, past): (Vec<_>, Vec<_>) = listing
+        .entries
+        .iter()
+        .partition(|e| e.number <= MAX_SIGNATURES);
+    for entry in judged {
         let path = workspace.display_path(&entry.path);
         let mut approval = Approval {
             path,
@@ -341,6 +348,20 @@ fn approvals(
             None => approval.valid = true,
         }
         out.push(approval);
+    }
+    if let Some(first) = past.first() {
+        out.push(Approval {
+            path: workspace.display_path(&first.path),
+            primary: None,
+            in_previous: None,
+            in_this: None,
+            made: None,
+            valid: false,
+            problem: Some(format!(
+                "{} more files past signature-{MAX_SIGNATURES}, not judged: a version holds at most {MAX_SIGNATURES} approvals",
+                past.len()
+            )),
+        });
     }
     Ok(out)
 }

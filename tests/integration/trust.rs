@@ -421,3 +421,29 @@ fn policy_export_follows_the_root_in_force() {
     assert_eq!(run.code, 1, "{run:?}");
     assert!(run.stderr.contains("added maintainer mallory"), "{run:?}");
 }
+
+/// Whoever can push may fill a version's directory with thousands of approval files: quorate
+/// judges only signature-1 to signature-127 (never more is written), says how many it left
+/// unjudged, and the version stays in force on the approvals that count.
+#[test]
+fn a_flood_of_approval_files_is_not_judged_past_127() {
+    let (ws, _keys) = chained();
+    let dir = ws.path().join("signatures/.quorate/trust/1");
+    for n in 3..=2000 {
+        std::fs::write(dir.join(format!("signature-{n}")), b"not an approval").unwrap();
+    }
+    let s = status(&ws);
+    assert_eq!(s["versions"][0]["in_force"], true, "{s}");
+    let approvals = s["versions"][0]["approvals"].as_array().unwrap();
+    assert_eq!(approvals.len(), 128, "127 judged and one line for the rest");
+    let last = approvals.last().unwrap();
+    assert_eq!(last["valid"], false);
+    assert!(
+        last["problem"]
+            .as_str()
+            .unwrap()
+            .contains("1873 more files past signature-127"),
+        "{last}"
+    );
+    assert_eq!(ws.run(&["trust", "status"]).code, 0);
+}
