@@ -60,11 +60,7 @@ pub fn compare(
             }
             let bytes = entry
                 .regular
-                .then(|| {
-                    source
-                        .read(&entry.path, crate::message::MAX_SIGNATURE_FILE)
-                        .ok()
-                })
+                .then(|| crate::quorum::read_limited(source, &entry.path).ok())
                 .flatten();
             local.push((entry.number, entry.path, bytes));
         }

@@ -213,7 +213,10 @@ fn holders(workspace: &Workspace) -> Vec<String> {
 
 /// Reads a signature file without following a symlink and without reading past the 4 MiB
 /// podman reads.
-fn read_limited(source: &dyn Source, path: &std::path::Path) -> Result<Vec<u8>, Problem> {
+pub(crate) fn read_limited(
+    source: &dyn Source,
+    path: &std::path::Path,
+) -> Result<Vec<u8>, Problem> {
     let bytes = source
         .read(path, crate::message::MAX_SIGNATURE_FILE)
         .map_err(|e| Problem::new(Reason::Unreadable, format!("cannot read: {e}")))?;
