@@ -45,7 +45,7 @@ pub enum AuditCode {
     SymlinkInTree,
     /// A file where podman would never look (outside an image directory, or not `signature-N`).
     StrayFile,
-    /// A signature made by a subkey: podman before 5.37 rejects it.
+    /// A signature made by a subkey: containers/image before 5.37 rejects it.
     SignedBySubkey,
     /// A signature dated after the commit that added it.
     SignatureAfterCommit,
@@ -669,7 +669,7 @@ fn ledger_image(
                 code: AuditCode::SignedBySubkey.code(),
                 path: path.clone(),
                 detail: format!(
-                    "made by subkey {}: podman before 5.37 rejects subkey signatures",
+                    "made by subkey {}: containers/image before 5.37 (Debian 12's podman 4.3.1 among them) rejects subkey signatures",
                     json.signing_key.as_deref().unwrap_or("?")
                 ),
                 commit: None,

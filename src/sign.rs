@@ -117,7 +117,7 @@ pub struct KeyFileSigner {
 
 impl KeyFileSigner {
     /// Reads the key file and unlocks the key that will sign: the primary key when it holds its
-    /// secret and may sign (podman before 5.37 rejects subkey signatures), else a signing subkey.
+    /// secret and may sign (containers/image before 5.37 rejects subkey signatures), else a signing subkey.
     pub fn load(
         path: &Path,
         passphrase: Option<&Password>,

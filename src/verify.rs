@@ -30,7 +30,7 @@ pub struct Signer {
     pub primary: Option<Fingerprint>,
     /// The key that made the signature (the issuer, when it could not be verified).
     pub signing_key: Option<KeyHandle>,
-    /// True when the signing key is a subkey (podman before 5.37 rejects these).
+    /// True when the signing key is a subkey (containers/image before 5.37 rejects these).
     pub by_subkey: bool,
 }
 

@@ -185,7 +185,7 @@ pub(crate) fn make_signer(
     if signer.by_subkey() {
         eprintln!(
             "quorate: warning: signing with subkey {}: the primary key's secret is absent or cannot sign; \
-             podman before 5.37 rejects signatures made by a subkey",
+             containers/image before 5.37 (Debian 12's podman 4.3.1 among them) rejects signatures made by a subkey",
             signer.signing_key().to_hex()
         );
     }

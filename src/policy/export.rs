@@ -79,7 +79,7 @@ pub enum Warning {
         usable: Vec<String>,
         /// The threshold.
         threshold: u32,
-        /// Whether this is for podman before 5.37 (subkey signers lost too).
+        /// Whether this is for podman built with containers/image before 5.37 (subkey signers lost too).
         old_podman: bool,
     },
 }
@@ -106,7 +106,7 @@ impl std::fmt::Display for Warning {
             } => write!(
                 f,
                 "the quorum is not reachable{}: only {} maintainer(s) podman accepts ({}), {threshold} needed",
-                if *old_podman { " on podman before 5.37" } else { "" },
+                if *old_podman { " on podman built with containers/image before 5.37" } else { "" },
                 usable.len(),
                 if usable.is_empty() { "none".to_string() } else { usable.join(", ") }
             ),

@@ -531,7 +531,8 @@ fn policy_export_merges_refuses_and_warns() {
         "{run:?}"
     );
     assert!(
-        run.stderr.contains("not reachable on podman before 5.37"),
+        run.stderr
+            .contains("not reachable on podman built with containers/image before 5.37"),
         "{run:?}"
     );
     let written: serde_json::Value =
