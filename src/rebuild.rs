@@ -246,6 +246,9 @@ pub struct Group {
     pub first: Digest,
     /// True when the group differs from another only in other platforms.
     pub others_differ: bool,
+    /// Every platform's digest, platform where known, first first: what to show when only other
+    /// platforms differ, so the row quotes the digests that differ.
+    pub platforms: Vec<(Option<String>, Digest)>,
     /// The rebuilds' labels.
     pub members: Vec<String>,
 }
@@ -283,6 +286,10 @@ pub fn compare(rebuilds: &[Rebuild]) -> Vec<Row> {
                 .into_iter()
                 .map(|(built, members)| Group {
                     others_differ: firsts.iter().filter(|f| **f == built.first).count() > 1,
+                    platforms: built
+                        .platforms()
+                        .map(|(p, d)| (p.map(str::to_string), d.clone()))
+                        .collect(),
                     first: built.first,
                     members,
                 })

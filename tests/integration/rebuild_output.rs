@@ -481,3 +481,23 @@ fn signing_an_image_index_is_refused_naming_each_platform() {
     }
     assert!(!ws.path().join("signatures").exists());
 }
+
+#[test]
+fn compare_quotes_the_platform_that_differs() {
+    let (ws, _, busybox, _) = release_workspace();
+    copy_digests(&ws, "carol-digests");
+    std::fs::write(
+        ws.path().join("carol-digests/core.platforms"),
+        format!("{HEX_A} core-busybox linux/arm64\n"),
+    )
+    .unwrap();
+    let run = ws.run(&["digests", "compare", "alice-out", "carol-digests"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(
+        line_of(&run.stdout, "core-busybox"),
+        format!(
+            "core-busybox  differ   alice-out: sha256:{} (linux/amd64), sha256:{} (linux/arm64) | carol-digests: sha256:{}, sha256:{HEX_A} (linux/arm64)",
+            busybox[0], busybox[1], busybox[0]
+        )
+    );
+}
