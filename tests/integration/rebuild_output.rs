@@ -219,7 +219,7 @@ fn a_package_the_rebuild_lacks_is_refused_alone() {
 
 #[test]
 fn an_unreadable_layout_is_refused_for_its_package_alone() {
-    let (ws, keys, _, _) = release_workspace();
+    let (ws, keys, busybox, pallet) = release_workspace();
     let bob = ws.key_file(&keys[1]);
     let bob = bob.to_str().unwrap();
     std::fs::write(
@@ -239,6 +239,31 @@ fn an_unreadable_layout_is_refused_for_its_package_alone() {
         "{}",
         run.stdout
     );
+    // Signing one image: refused for that package, while another package's is signed.
+    let run = ws.run(&[
+        "sign",
+        &format!("stagex/pallet-rust:{TAG}@sha256:{}", pallet[0]),
+        "--key",
+        bob,
+        "--rebuilt",
+        "bob-out",
+        "--no-commit",
+    ]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains("cannot be read for pallet-rust"),
+        "{run:?}"
+    );
+    let run = ws.run(&[
+        "sign",
+        &format!("stagex/core-busybox:{TAG}@sha256:{}", busybox[0]),
+        "--key",
+        bob,
+        "--rebuilt",
+        "bob-out",
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("already signed"), "{run:?}");
     // The digests of such a rebuild are not computed, nor does the gate take it.
     assert_eq!(ws.run(&["digests", "compute", "bob-out"]).code, 2);
     let run = ws.run(&["gate", "--release", "--rebuilt", "bob-out"]);
@@ -381,6 +406,25 @@ fn a_layout_holding_two_images_under_two_names_is_two_images() {
     assert_eq!(run.code, 2, "{run:?}");
     assert!(
         run.stderr.contains("package core-bar is also built in"),
+        "{run:?}"
+    );
+
+    // Two builds of one package for one platform under two tags are not two platforms.
+    let out = ws.path().join("out2");
+    std::fs::create_dir_all(&out).unwrap();
+    let other = source_layout(&ws.path().join("src2"), "core-foo", "w", &["linux/amd64"]);
+    for (from, tag) in [(&foo, "1"), (&other, "2")] {
+        skopeo_copy(
+            &["--override-arch", "amd64"],
+            from,
+            &format!("oci:{}:stagex/core-foo:{tag}", out.join("foo").display()),
+        );
+    }
+    let run = ws.run(&["digests", "compute", "out2"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("holds two images of core-foo for linux/amd64"),
         "{run:?}"
     );
 }
