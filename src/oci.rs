@@ -12,7 +12,7 @@ use sha2::{Digest as _, Sha256};
 use crate::reference::{Digest, Reference};
 
 /// A layout that cannot be read or does not hold together.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[error("{}: {message}", path.display())]
 pub struct LayoutError {
     /// The file at fault.
@@ -29,11 +29,11 @@ pub struct LayoutError {
 pub struct PlatformManifest {
     /// The manifest's digest: what is signed.
     pub digest: Digest,
-    /// `os/architecture[/variant]`, or `unknown` when the descriptor names none.
+    /// `os/architecture[/variant]`, from the descriptor or else the manifest's config.
     pub platform: String,
 }
 
-/// What one layout holds.
+/// One image a layout holds: a layout directory holds one per name its index.json gives.
 #[derive(Debug, Clone)]
 pub struct Layout {
     /// The layout directory.
@@ -49,6 +49,26 @@ pub struct Layout {
     pub indexes: Vec<Digest>,
 }
 
+/// An image of a layout that could not be read: the package it was meant to be (the
+/// directory's name when even that is unknown) and why.
+#[derive(Debug)]
+pub struct Unreadable {
+    /// The package, as far as it is known.
+    pub package: String,
+    /// What is wrong.
+    pub error: LayoutError,
+}
+
+/// Every image under an OUT_DIR: those read, and those that could not be (each refused on its
+/// own by whoever uses them).
+#[derive(Debug, Default)]
+pub struct Found {
+    /// The images read, sorted by package.
+    pub layouts: Vec<Layout>,
+    /// The images that could not be read.
+    pub unreadable: Vec<Unreadable>,
+}
+
 const INDEX_TYPES: &[&str] = &[
     "application/vnd.oci.image.index.v1+json",
     "application/vnd.docker.distribution.manifest.list.v2+json",
@@ -62,14 +82,17 @@ const MAX_DEPTH: usize = 4;
 /// An index or manifest is small JSON; refuse to read more than this of one.
 const MAX_JSON: u64 = 4 * 1024 * 1024;
 
-/// Every layout under `out_dir` (a layout is a directory holding `index.json` and `blobs/`),
-/// sorted by package name. Blobs are checked against their names.
-pub fn find_layouts(out_dir: &Path) -> Result<Vec<Layout>, LayoutError> {
-    let mut layouts = Vec::new();
+/// Every image in the layouts under `out_dir` (a layout is a directory holding `index.json` and
+/// `blobs/`), sorted by package name. Blobs are checked against their names: one that does not
+/// match is an error for the whole rebuild (it is tampered), while an image that cannot be read
+/// is listed in `unreadable`. Two images of the same package, in one layout or two, are an error.
+pub fn find_layouts(out_dir: &Path) -> Result<Found, LayoutError> {
+    let mut found = Found::default();
     let walker = walkdir::WalkDir::new(out_dir)
         .follow_links(false)
         .sort_by_file_name();
     let mut it = walker.into_iter();
+    let mut any = false;
     while let Some(entry) = it.next() {
         let entry = entry.map_err(|e| LayoutError {
             path: e
@@ -83,57 +106,182 @@ pub fn find_layouts(out_dir: &Path) -> Result<Vec<Layout>, LayoutError> {
         }
         let dir = entry.path();
         if dir.join("index.json").is_file() && dir.join("blobs").is_dir() {
-            layouts.push(read_layout(dir)?);
+            any = true;
+            read_layout_into(dir, &mut found)?;
             it.skip_current_dir();
         }
     }
-    if layouts.is_empty() {
+    if !any {
         return Err(LayoutError {
             path: out_dir.to_path_buf(),
             message: "holds no OCI image layout (a directory with index.json and blobs/)".into(),
             corrupt: false,
         });
     }
-    layouts.sort_by(|a, b| a.package.cmp(&b.package));
-    if let Some(pair) = layouts.windows(2).find(|w| w[0].package == w[1].package) {
+    found.layouts.sort_by(|a, b| a.package.cmp(&b.package));
+    // Where each package is built, readable or not: a package built twice is never settled by
+    // picking one.
+    let mut built: Vec<(&str, &Path)> = found
+        .layouts
+        .iter()
+        .map(|l| (l.package.as_str(), l.dir.as_path()))
+        .chain(
+            found
+                .unreadable
+                .iter()
+                .map(|u| (u.package.as_str(), u.error.path.as_path())),
+        )
+        .collect();
+    built.sort();
+    if let Some(pair) = built.windows(2).find(|w| w[0].0 == w[1].0) {
         return Err(LayoutError {
-            path: pair[1].dir.clone(),
+            path: pair[1].1.to_path_buf(),
             message: format!(
                 "package {} is also built in {}",
-                pair[1].package,
-                pair[0].dir.display()
+                pair[1].0,
+                pair[0].1.display()
             ),
             corrupt: false,
         });
     }
-    Ok(layouts)
+    Ok(found)
 }
 
-/// Reads one layout: follows index.json through image indexes to the platform manifests and
-/// checks every blob's sha256 against its name.
-pub fn read_layout(dir: &Path) -> Result<Layout, LayoutError> {
-    check_blobs(dir)?;
-    let index_path = dir.join("index.json");
-    let index = read_json(&index_path)?;
-    let descriptors = manifests_of(&index, &index_path)?;
-    let first = descriptors.first().ok_or_else(|| LayoutError {
-        path: index_path.clone(),
-        message: "lists no manifest".into(),
-        corrupt: false,
-    })?;
-    let (package, tag) = name_and_tag(dir, first);
-    let mut layout = Layout {
-        dir: dir.to_path_buf(),
-        package,
-        tag,
-        manifests: Vec::new(),
-        indexes: Vec::new(),
-    };
-    let mut seen = BTreeSet::new();
-    for descriptor in &descriptors {
-        follow(dir, descriptor, &index_path, 0, &mut seen, &mut layout)?;
+/// Reads one layout directory: every image it holds, or the first error (a corrupt blob or an
+/// unreadable image alike).
+pub fn read_layout(dir: &Path) -> Result<Vec<Layout>, LayoutError> {
+    let mut found = Found::default();
+    read_layout_into(dir, &mut found)?;
+    match found.unreadable.into_iter().next() {
+        Some(u) => Err(u.error),
+        None => Ok(found.layouts),
     }
-    Ok(layout)
+}
+
+/// Reads one layout directory into `found`: groups index.json's descriptors by the image they
+/// name, follows each through image indexes to its platform manifests, and checks every blob's
+/// sha256 against its name (a mismatch is the only error returned).
+fn read_layout_into(dir: &Path, found: &mut Found) -> Result<(), LayoutError> {
+    let dir_name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut unreadable = |package: &str, error: LayoutError| {
+        found.unreadable.push(Unreadable {
+            package: package.to_string(),
+            error,
+        })
+    };
+    let mut read = Vec::new();
+    match check_blobs(dir) {
+        Ok(()) => {}
+        Err(e) if e.corrupt => return Err(e),
+        Err(e) => {
+            unreadable(&dir_name, e);
+            return Ok(());
+        }
+    }
+    let index_path = dir.join("index.json");
+    let descriptors = match read_json(&index_path).and_then(|i| manifests_of(&i, &index_path)) {
+        Ok(descriptors) => descriptors,
+        Err(e) => {
+            unreadable(&dir_name, e);
+            return Ok(());
+        }
+    };
+    if descriptors.is_empty() {
+        unreadable(
+            &dir_name,
+            LayoutError {
+                path: index_path,
+                message: "lists no manifest".into(),
+                corrupt: false,
+            },
+        );
+        return Ok(());
+    }
+    // One group per package, in index order: skopeo's oci:DIR:name1 and oci:DIR:name2 are two
+    // images, while descriptors naming one package (bare tags, or none) are its platforms.
+    let mut groups: Vec<(String, Option<String>, Vec<&Value>)> = Vec::new();
+    for descriptor in &descriptors {
+        let (package, tag) = match name_and_tag(&dir_name, descriptor) {
+            Ok(named) => named,
+            Err(message) => {
+                unreadable(
+                    &dir_name,
+                    LayoutError {
+                        path: index_path,
+                        message,
+                        corrupt: false,
+                    },
+                );
+                return Ok(());
+            }
+        };
+        match groups.iter_mut().find(|(p, _, _)| *p == package) {
+            Some((_, first_tag, members)) => {
+                if first_tag.is_none() {
+                    *first_tag = tag;
+                }
+                // The same image under a second tag is the same image, not another platform.
+                let same = members.iter().any(|m| {
+                    m.get("digest") == descriptor.get("digest")
+                        && m.get("annotations") != descriptor.get("annotations")
+                });
+                if !same {
+                    members.push(descriptor);
+                }
+            }
+            None => groups.push((package, tag, vec![descriptor])),
+        }
+    }
+    for (package, tag, members) in groups {
+        let mut layout = Layout {
+            dir: dir.to_path_buf(),
+            package,
+            tag,
+            manifests: Vec::new(),
+            indexes: Vec::new(),
+        };
+        let mut seen = BTreeSet::new();
+        let outcome = members
+            .iter()
+            .try_for_each(|d| follow(dir, d, &index_path, 0, &mut seen, &mut layout))
+            .and_then(|()| one_per_platform(&layout, &index_path));
+        match outcome {
+            Ok(()) => read.push(layout),
+            Err(e) => unreadable(&layout.package, e),
+        }
+    }
+    found.layouts.extend(read);
+    Ok(())
+}
+
+/// An image has one manifest per platform: two for one platform are two builds under one name.
+fn one_per_platform(layout: &Layout, index_path: &Path) -> Result<(), LayoutError> {
+    if layout.manifests.is_empty() {
+        return Err(LayoutError {
+            path: index_path.to_path_buf(),
+            message: format!("holds no image manifest of {}", layout.package),
+            corrupt: false,
+        });
+    }
+    for (i, a) in layout.manifests.iter().enumerate() {
+        if let Some(b) = layout.manifests[i + 1..]
+            .iter()
+            .find(|b| b.platform == a.platform && b.digest != a.digest)
+        {
+            return Err(LayoutError {
+                path: index_path.to_path_buf(),
+                message: format!(
+                    "holds two images of {} for {}: {} and {}",
+                    layout.package, a.platform, a.digest, b.digest
+                ),
+                corrupt: false,
+            });
+        }
+    }
+    Ok(())
 }
 
 fn follow(
@@ -176,16 +324,50 @@ fn follow(
             follow(dir, &child, &blob_path, depth + 1, seen, layout)?;
         }
     } else if MANIFEST_TYPES.contains(&media_type) {
-        layout.manifests.push(PlatformManifest {
-            digest,
-            platform: platform_of(descriptor),
-        });
+        let platform = match platform_of(descriptor) {
+            Some(platform) => platform,
+            None => platform_of_config(dir, &blob, &blob_path, &digest)?,
+        };
+        layout.manifests.push(PlatformManifest { digest, platform });
     } else {
         return Err(fail(format!(
             "{digest} has media type {media_type:?}, neither an index nor an image manifest"
         )));
     }
     Ok(())
+}
+
+/// The platform an image's config names: skopeo and podman write index.json descriptors with
+/// no `platform`, and the config is where the image says what it runs on.
+fn platform_of_config(
+    dir: &Path,
+    manifest: &Value,
+    manifest_path: &Path,
+    digest: &Digest,
+) -> Result<String, LayoutError> {
+    let config = manifest
+        .get("config")
+        .and_then(|c| c.get("digest"))
+        .and_then(Value::as_str)
+        .ok_or_else(|| LayoutError {
+            path: manifest_path.to_path_buf(),
+            message: format!("{digest} has no config and its descriptor names no platform"),
+            corrupt: false,
+        })?;
+    let config = Digest::parse(config).map_err(|e| LayoutError {
+        path: manifest_path.to_path_buf(),
+        message: format!("config digest: {e}"),
+        corrupt: false,
+    })?;
+    let config_path = blob_path(dir, &config);
+    let value = read_json(&config_path)?;
+    platform_of(&value).ok_or_else(|| LayoutError {
+        path: config_path,
+        message: format!(
+            "names no platform (no os and architecture), nor does the descriptor of {digest}"
+        ),
+        corrupt: false,
+    })
 }
 
 fn manifests_of(index: &Value, path: &Path) -> Result<Vec<Value>, LayoutError> {
@@ -200,64 +382,53 @@ fn manifests_of(index: &Value, path: &Path) -> Result<Vec<Value>, LayoutError> {
         })
 }
 
-fn platform_of(descriptor: &Value) -> String {
-    let Some(platform) = descriptor.get("platform") else {
-        return "unknown".into();
-    };
+/// `os/architecture[/variant]` from a descriptor's `platform`, or from an image config (whose
+/// `os` and `architecture` sit at the top).
+fn platform_of(value: &Value) -> Option<String> {
+    let platform = value.get("platform").unwrap_or(value);
     let part = |key: &str| {
         platform
             .get(key)
             .and_then(Value::as_str)
-            .map(str::to_string)
+            .filter(|v| !v.is_empty())
     };
-    match (part("os"), part("architecture")) {
-        (Some(os), Some(arch)) => match part("variant") {
-            Some(variant) => format!("{os}/{arch}/{variant}"),
-            None => format!("{os}/{arch}"),
-        },
-        _ => "unknown".into(),
-    }
+    let (os, arch) = (part("os")?, part("architecture")?);
+    Some(match part("variant") {
+        Some(variant) => format!("{os}/{arch}/{variant}"),
+        None => format!("{os}/{arch}"),
+    })
 }
 
-/// The package from `io.containerd.image.name` or a full `org.opencontainers.image.ref.name`,
-/// else the directory's name; the tag from the same annotations.
-fn name_and_tag(dir: &Path, descriptor: &Value) -> (String, Option<String>) {
+/// The package from `io.containerd.image.name` or a full `org.opencontainers.image.ref.name`
+/// (one holding `/` or `:`, as `oci:DIR:stagex/core-x:tag` writes), else the directory's name;
+/// the tag from the same annotations, or a bare `ref.name` (as `oci:DIR:tag` writes), which
+/// tags the directory's package.
+fn name_and_tag(dir_name: &str, descriptor: &Value) -> Result<(String, Option<String>), String> {
     let annotation = |key: &str| {
         descriptor
             .get("annotations")
             .and_then(|a| a.get(key))
             .and_then(Value::as_str)
-            .map(str::to_string)
     };
-    let dir_name = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let full = [
-        annotation("io.containerd.image.name"),
-        annotation("org.opencontainers.image.ref.name"),
-    ]
-    .into_iter()
-    .flatten()
-    .find(|v| v.contains('/') || v.contains(':'))
-    .and_then(|v| Reference::parse(&v).ok());
-    if let Some(reference) = full {
-        let package = reference
-            .path()
-            .rsplit('/')
-            .next()
-            .unwrap_or(&dir_name)
-            .to_string();
-        let tag = reference
-            .tag()
-            .map(str::to_string)
-            .or_else(|| annotation("org.opencontainers.image.ref.name").filter(|t| is_tag(t)));
-        return (package, tag);
-    }
-    (
-        dir_name,
-        annotation("org.opencontainers.image.ref.name").filter(|t| is_tag(t)),
-    )
+    let ref_name = annotation("org.opencontainers.image.ref.name");
+    let bare_tag = ref_name.filter(|t| is_tag(t)).map(str::to_string);
+    let full = [annotation("io.containerd.image.name"), ref_name]
+        .into_iter()
+        .flatten()
+        .find(|v| v.contains('/') || v.contains(':'));
+    let Some(full) = full else {
+        return Ok((dir_name.to_string(), bare_tag));
+    };
+    let reference = Reference::parse(full)
+        .map_err(|e| format!("names {full:?}, which is not an image reference: {e}"))?;
+    let package = reference
+        .path()
+        .rsplit('/')
+        .next()
+        .unwrap_or(reference.path())
+        .to_string();
+    let tag = reference.tag().map(str::to_string).or(bare_tag);
+    Ok((package, tag))
 }
 
 fn is_tag(text: &str) -> bool {

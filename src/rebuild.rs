@@ -59,6 +59,19 @@ impl Built {
         std::iter::once(&self.first).chain(self.others.values())
     }
 
+    /// Every manifest digest with its platform where known, first platform first.
+    pub fn platforms(&self) -> impl Iterator<Item = (Option<&str>, &Digest)> {
+        std::iter::once((self.first_platform.as_deref(), &self.first))
+            .chain(self.others.iter().map(|(p, d)| (Some(p.as_str()), d)))
+    }
+
+    /// What the rebuild got for `platform`, if it built it.
+    pub fn platform(&self, platform: &str) -> Option<&Digest> {
+        self.platforms()
+            .find(|(p, _)| *p == Some(platform))
+            .map(|(_, d)| d)
+    }
+
     /// True when `digest` is one of this package's platform manifests.
     pub fn has_manifest(&self, digest: &Digest) -> bool {
         self.manifests().any(|d| d == digest)
@@ -72,17 +85,33 @@ pub struct Rebuild {
     pub label: String,
     /// By package name.
     pub packages: BTreeMap<String, Built>,
+    /// Packages whose layout could not be read, with why: they vouch for nothing.
+    pub unreadable: BTreeMap<String, LayoutError>,
 }
 
 impl Rebuild {
     /// Reads an OUT_DIR of layouts, a digests directory (it holds `*.txt`), or a digests file.
+    /// Any layout that cannot be read is an error: what the rebuild is must be known whole.
     pub fn load(path: &Path) -> Result<Rebuild, RebuildError> {
+        let mut rebuild = Rebuild::load_per_package(path)?;
+        match std::mem::take(&mut rebuild.unreadable).into_values().next() {
+            Some(error) => Err(RebuildError::Layout(error)),
+            None => Ok(rebuild),
+        }
+    }
+
+    /// As [`Rebuild::load`], but a layout that cannot be read leaves its package in
+    /// `unreadable` rather than failing the whole rebuild, so signing refuses that package
+    /// alone. A blob that does not hash to its name still fails the whole rebuild: it is
+    /// tampered, and nothing of it is vouched for.
+    pub fn load_per_package(path: &Path) -> Result<Rebuild, RebuildError> {
         let label = path.display().to_string();
         let meta = std::fs::metadata(path).map_err(|e| RebuildError::Path {
             path: path.to_path_buf(),
             message: format!("cannot read: {e}"),
         })?;
         let mut packages = BTreeMap::new();
+        let mut unreadable = BTreeMap::new();
         if meta.is_file() {
             let bytes = std::fs::read(path).map_err(|e| RebuildError::Path {
                 path: path.to_path_buf(),
@@ -109,13 +138,15 @@ impl Rebuild {
                 built.others.insert(other.platform, other.digest);
             }
         } else {
-            for layout in oci::find_layouts(path)? {
+            let found = oci::find_layouts(path)?;
+            for image in found.unreadable {
+                unreadable.insert(image.package, image.error);
+            }
+            for layout in found.layouts {
                 let mut manifests = layout.manifests.into_iter();
                 let Some(first) = manifests.next() else {
-                    return Err(RebuildError::Path {
-                        path: layout.dir,
-                        message: "holds no image manifest".into(),
-                    });
+                    // find_layouts lists an image with no manifest as unreadable.
+                    continue;
                 };
                 packages.insert(
                     layout.package,
@@ -129,7 +160,11 @@ impl Rebuild {
                 );
             }
         }
-        Ok(Rebuild { label, packages })
+        Ok(Rebuild {
+            label,
+            packages,
+            unreadable,
+        })
     }
 
     /// The rebuild as digests files: `<stage>.txt` (StageX's, first platform) and, where there
@@ -211,6 +246,9 @@ pub struct Group {
     pub first: Digest,
     /// True when the group differs from another only in other platforms.
     pub others_differ: bool,
+    /// Every platform's digest, platform where known, first first: what to show when only other
+    /// platforms differ, so the row quotes the digests that differ.
+    pub platforms: Vec<(Option<String>, Digest)>,
     /// The rebuilds' labels.
     pub members: Vec<String>,
 }
@@ -248,6 +286,10 @@ pub fn compare(rebuilds: &[Rebuild]) -> Vec<Row> {
                 .into_iter()
                 .map(|(built, members)| Group {
                     others_differ: firsts.iter().filter(|f| **f == built.first).count() > 1,
+                    platforms: built
+                        .platforms()
+                        .map(|(p, d)| (p.map(str::to_string), d.clone()))
+                        .collect(),
                     first: built.first,
                     members,
                 })

@@ -62,34 +62,103 @@ pub fn items(release: &Release) -> Vec<Item> {
     items
 }
 
-/// Why the rebuild does not vouch for a digest, or None when it does.
-pub fn not_reproduced(rebuild: &Rebuild, package: &str, digest: &Digest) -> Option<String> {
+/// Which of a package's platform manifests a digest is meant to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wanted<'a> {
+    /// The one StageX's `<stage>.txt` records.
+    First,
+    /// This platform's, from `<stage>.platforms`.
+    Platform(&'a str),
+    /// Any of them: a single reference given on the command line says no platform.
+    Any,
+}
+
+impl Item {
+    /// Which platform manifest of its package the item is.
+    pub fn wanted(&self) -> Wanted<'_> {
+        match &self.platform {
+            None => Wanted::First,
+            Some(platform) => Wanted::Platform(platform),
+        }
+    }
+}
+
+/// `sha256:… (os/arch)`, or the digest alone where the rebuild does not know its platform (a
+/// digests file records none for the first).
+fn with_platform(digest: &Digest, platform: Option<&str>) -> String {
+    match platform {
+        Some(platform) => format!("{digest} ({platform})"),
+        None => digest.to_string(),
+    }
+}
+
+/// Why the rebuild does not vouch for a digest of `package`, or None when it does. What it says
+/// the rebuild got is what it got for the platform wanted, never another platform's digest.
+pub fn not_reproduced(
+    rebuild: &Rebuild,
+    package: &str,
+    wanted: Wanted,
+    digest: &Digest,
+) -> Option<String> {
     for (name, built) in &rebuild.packages {
         if built.indexes.contains(digest) {
-            let platforms: Vec<String> = std::iter::once((
-                built.first_platform.clone().unwrap_or_default(),
-                &built.first,
-            ))
-            .chain(built.others.iter().map(|(p, d)| (p.clone(), d)))
-            .map(|(p, d)| format!("{d} ({p})"))
-            .collect();
+            let platforms: Vec<String> = built
+                .platforms()
+                .map(|(p, d)| with_platform(d, p))
+                .collect();
             return Some(format!(
                 "{digest} is the image index of {name}; podman checks platform manifests, so sign those instead: {}",
                 platforms.join(", ")
             ));
         }
     }
-    match rebuild.packages.get(package) {
-        None => Some(format!(
+    if let Some(error) = rebuild.unreadable.get(package) {
+        return Some(format!(
+            "the rebuild in {} cannot be read for {package}: {error}",
+            rebuild.label
+        ));
+    }
+    let Some(built) = rebuild.packages.get(package) else {
+        return Some(format!(
             "the rebuild in {} has no package {package}",
             rebuild.label
-        )),
-        Some(built) if built.has_manifest(digest) => None,
-        Some(built) => Some(format!(
-            "the rebuild in {} got {} for {package}, not {digest}",
-            rebuild.label, built.first
-        )),
+        ));
+    };
+    if built.has_manifest(digest) {
+        return None;
     }
+    let label = rebuild.label.as_str();
+    Some(match wanted {
+        Wanted::First => format!(
+            "the rebuild in {label} got {} for {package}, not {digest}",
+            built.first
+        ),
+        Wanted::Platform(platform) => match built.platform(platform) {
+            Some(got) => {
+                format!("the rebuild in {label} got {got} for {package} ({platform}), not {digest}")
+            }
+            None => {
+                let has: Vec<&str> = built
+                    .platforms()
+                    .map(|(p, _)| p.unwrap_or("an unnamed first platform"))
+                    .collect();
+                format!(
+                    "the rebuild in {label} has no {platform} image of {package} (it has {})",
+                    has.join(", ")
+                )
+            }
+        },
+        Wanted::Any => {
+            let got: Vec<String> = built
+                .platforms()
+                .map(|(p, d)| with_platform(d, p))
+                .collect();
+            format!(
+                "the rebuild in {label} got {} for {package}, not {digest}",
+                got.join(", ")
+            )
+        }
+    })
 }
 
 /// The package a reference names: its repository's last path component.
@@ -151,10 +220,20 @@ pub fn sign_release(
         tag,
     } = *plan;
     let all = items(release);
+    // What the rebuild does not reproduce is refused item by item: a package it lacks (so has
+    // no tag from its layout either) is refused, and the rest still signed.
+    let mut outcome = SignedRelease::default();
+    let mut reproduced = Vec::new();
+    for item in all {
+        match not_reproduced(rebuild, &item.package, item.wanted(), &item.digest) {
+            Some(why) => outcome.refused.push((item, why)),
+            None => reproduced.push(item),
+        }
+    }
     // Every reference is settled before anything is signed: a missing tag is bad input, not a
     // half-signed release.
     let mut planned = Vec::new();
-    for item in &all {
+    for item in reproduced {
         let chosen = rebuild
             .packages
             .get(&item.package)
@@ -164,18 +243,15 @@ pub fn sign_release(
         let name = format!("{}/{}", workspace.namespace(), item.package);
         let reference = Reference::with_parts(&name, Some(&chosen), Some(item.digest.clone()))
             .map_err(|e| SignError::BadReference(format!("{name}:{chosen}: {e}")))?;
-        planned.push((item.clone(), reference));
+        planned.push((item, reference));
     }
     let verifier = Verifier::new(&workspace.keyring, &workspace.maintainers, now);
-    let mut outcome = SignedRelease::default();
     let mut signer_handle: Option<String> = None;
-    progress(Step::Start(planned.len()));
+    progress(Step::Start(planned.len() + outcome.refused.len()));
+    for (item, _) in &outcome.refused {
+        progress(Step::Done(item, "refused"));
+    }
     for (item, reference) in planned {
-        if let Some(why) = not_reproduced(rebuild, &item.package, &item.digest) {
-            progress(Step::Done(&item, "refused"));
-            outcome.refused.push((item, why));
-            continue;
-        }
         match sign::place(workspace, &verifier, &reference, signer)? {
             Placement::AlreadySigned { path, maintainer } => {
                 signer_handle.get_or_insert(maintainer);
@@ -234,6 +310,18 @@ pub struct Mismatch {
     pub package: String,
     /// What differs.
     pub message: String,
+    /// Which way it differs.
+    #[serde(skip)]
+    pub kind: MismatchKind,
+}
+
+/// Which way the images about to be pushed differ from the release.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MismatchKind {
+    /// A release image that is not among them.
+    NotPushed,
+    /// An image among them that the release does not list.
+    NotInRelease,
 }
 
 /// The images about to be pushed must be exactly the release's: every release digest is in the
@@ -242,25 +330,31 @@ pub fn push_mismatches(release: &Release, rebuild: &Rebuild) -> Vec<Mismatch> {
     let all = items(release);
     let mut out = Vec::new();
     for item in &all {
-        if let Some(why) = not_reproduced(rebuild, &item.package, &item.digest) {
+        if let Some(why) = not_reproduced(rebuild, &item.package, item.wanted(), &item.digest) {
             out.push(Mismatch {
                 package: item.package.clone(),
                 message: why,
+                kind: MismatchKind::NotPushed,
             });
         }
     }
     for (name, built) in &rebuild.packages {
-        for digest in built.manifests() {
+        for (platform, digest) in built.platforms() {
             if !all
                 .iter()
                 .any(|i| &i.package == name && &i.digest == digest)
             {
+                let label = match platform {
+                    Some(platform) => format!("{name} ({platform})"),
+                    None => name.clone(),
+                };
                 out.push(Mismatch {
                     package: name.clone(),
                     message: format!(
-                        "{} would push {digest} for {name}, which the release does not list",
+                        "{} would push {digest} for {label}, which the release does not list",
                         rebuild.label
                     ),
+                    kind: MismatchKind::NotInRelease,
                 });
             }
         }

@@ -81,12 +81,21 @@ fn print_comparison(rows: &[rebuild::Row]) {
         groups
             .iter()
             .map(|g| {
-                let note = if g.others_differ {
-                    " (other platforms differ)"
+                // Where only other platforms differ, the first digest is the same in every
+                // group: quote every platform's, so the one that differs is shown.
+                let got = if g.others_differ {
+                    g.platforms
+                        .iter()
+                        .map(|(p, d)| match p {
+                            Some(p) => format!("{d} ({p})"),
+                            None => d.to_string(),
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 } else {
-                    ""
+                    g.first.to_string()
                 };
-                format!("{}: {}{note}", g.members.join(", "), g.first)
+                format!("{}: {got}", g.members.join(", "))
             })
             .collect::<Vec<_>>()
             .join(" | ")

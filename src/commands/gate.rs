@@ -166,9 +166,10 @@ pub(crate) fn run_gate(options: &WorkspaceOptions, args: GateArgs) -> Result<u8,
         let verdict = if passed { "passed" } else { "FAILED" };
         let _ = writeln!(
             out,
-            "gate {verdict}: {} of {} signed by at least {threshold} distinct maintainers",
+            "gate {verdict}: {} of {} signed by at least {threshold} distinct maintainers{}",
             rows.iter().filter(|r| r.quorate).count(),
-            plural(rows.len(), "image")
+            plural(rows.len(), "image"),
+            push_summary(&mismatches)
         );
     }
     drop(out);
@@ -179,6 +180,35 @@ pub(crate) fn run_gate(options: &WorkspaceOptions, args: GateArgs) -> Result<u8,
         None => Ok(0),
         // With --json, stdout holds the JSON alone: the command's output goes to stderr.
         Some((program, rest)) => Ok(run_command(program, rest, args.json)),
+    }
+}
+
+/// Why the images about to be pushed fail the gate, after the quorum count: without it, "3 of 3
+/// images signed" over a FAILED verdict reads as a contradiction.
+fn push_summary(mismatches: &[release::Mismatch]) -> String {
+    let count = |kind| mismatches.iter().filter(|m| m.kind == kind).count();
+    let is_are = |n: usize| if n == 1 { "is" } else { "are" };
+    let mut parts = Vec::new();
+    let extra = count(release::MismatchKind::NotInRelease);
+    if extra > 0 {
+        parts.push(format!(
+            "{} about to be pushed {} not the release's",
+            plural(extra, "image"),
+            is_are(extra)
+        ));
+    }
+    let missing = count(release::MismatchKind::NotPushed);
+    if missing > 0 {
+        parts.push(format!(
+            "{} {} not about to be pushed",
+            plural(missing, "release image"),
+            is_are(missing)
+        ));
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(", but {}", parts.join(" and "))
     }
 }
 

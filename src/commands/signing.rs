@@ -14,7 +14,8 @@ pub(crate) fn run_sign(options: &WorkspaceOptions, args: SignArgs) -> Result<u8,
         .rebuilt
         .as_deref()
         .map(|path| {
-            Rebuild::load(path).map_err(|e| Failure {
+            // A layout that cannot be read refuses its own package, not the whole signing.
+            Rebuild::load_per_package(path).map_err(|e| Failure {
                 code: e.exit_code(),
                 message: e.to_string(),
             })
@@ -37,9 +38,12 @@ pub(crate) fn run_sign(options: &WorkspaceOptions, args: SignArgs) -> Result<u8,
     let digest = reference.digest().expect("parsed with a digest");
     match &rebuild {
         Some(rebuild) => {
-            if let Some(why) =
-                release::not_reproduced(rebuild, release::package_of(&reference), digest)
-            {
+            if let Some(why) = release::not_reproduced(
+                rebuild,
+                release::package_of(&reference),
+                release::Wanted::Any,
+                digest,
+            ) {
                 return Err(Failure::refused(format!("not signed: {why}")));
             }
         }

@@ -26,6 +26,7 @@ mod audit;
 mod consumers;
 mod crash;
 mod realworld;
+mod rebuild_output;
 mod release;
 
 /// Every test the threat model cites exists, so a guarantee never points at nothing.

@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 
 use crate::common::*;
 
-const TAG: &str = "sx2026.11.0";
+pub(crate) const TAG: &str = "sx2026.11.0";
 
 /// Writes a blob into a layout and returns its digest hex.
-fn blob(layout: &Path, bytes: &[u8]) -> String {
+pub(crate) fn blob(layout: &Path, bytes: &[u8]) -> String {
     let hex = hex_sha256(bytes);
     let dir = layout.join("blobs/sha256");
     std::fs::create_dir_all(&dir).unwrap();
@@ -78,7 +78,7 @@ pub(crate) fn out_dir(
 }
 
 /// A copy of the release's digests/ as a maintainer's own rebuild digests (no tags in them).
-fn copy_digests(ws: &Ws, to: &str) {
+pub(crate) fn copy_digests(ws: &Ws, to: &str) {
     std::fs::create_dir_all(ws.path().join(to)).unwrap();
     for entry in std::fs::read_dir(ws.path().join("digests")).unwrap() {
         let entry = entry.unwrap();
@@ -86,7 +86,7 @@ fn copy_digests(ws: &Ws, to: &str) {
     }
 }
 
-fn ws3() -> (Ws, [TestKey; 3]) {
+pub(crate) fn ws3() -> (Ws, [TestKey; 3]) {
     let keys = [
         TestKey::new("alice"),
         TestKey::new("bob"),
@@ -276,7 +276,7 @@ fn sign_rebuilt_refuses_what_the_rebuild_does_not_show() {
 }
 
 /// The release is alice's rebuild; bob reproduces it, carol's pallet-rust differs.
-fn release_workspace() -> (Ws, [TestKey; 3], Vec<String>, Vec<String>) {
+pub(crate) fn release_workspace() -> (Ws, [TestKey; 3], Vec<String>, Vec<String>) {
     let (ws, keys) = ws3();
     let (_, busybox, pallet) = out_dir(ws.path(), "alice-out", "v1");
     out_dir(ws.path(), "bob-out", "v1");
