@@ -307,6 +307,16 @@ fn follow(
             "{digest} is reached again or nests too deep: the layout loops"
         )));
     }
+    // BuildKit lists an attestation beside each image (platform unknown/unknown): no one pulls
+    // it and podman never asks for its signature, so it is no platform of the package.
+    if descriptor
+        .get("annotations")
+        .and_then(|a| a.get("vnd.docker.reference.type"))
+        .and_then(Value::as_str)
+        == Some("attestation-manifest")
+    {
+        return Ok(());
+    }
     let blob_path = blob_path(dir, &digest);
     let blob = read_json(&blob_path)?;
     let media_type = descriptor

@@ -34,7 +34,14 @@ fn source_layout(parent: &Path, package: &str, content: &str, platforms: &[&str]
         r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{}]}}"#,
         descriptors.join(",")
     );
-    let index_hex = blob(&dir, index.as_bytes());
+    point_at_index(&dir, &index);
+    std::fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+    format!("oci:{}", dir.display())
+}
+
+/// Stores `index` (an image index) as a blob and writes the layout's index.json naming it.
+fn point_at_index(dir: &Path, index: &str) {
+    let index_hex = blob(dir, index.as_bytes());
     std::fs::write(
         dir.join("index.json"),
         format!(
@@ -43,8 +50,6 @@ fn source_layout(parent: &Path, package: &str, content: &str, platforms: &[&str]
         ),
     )
     .unwrap();
-    std::fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
-    format!("oci:{}", dir.display())
 }
 
 /// `skopeo copy ARGS… FROM TO`, which must succeed.
@@ -544,4 +549,43 @@ fn compare_quotes_the_platform_that_differs() {
             busybox[0], busybox[1], busybox[0]
         )
     );
+}
+
+/// BuildKit's image indexes list an attestation manifest beside each image (platform
+/// `unknown/unknown`, annotation `vnd.docker.reference.type: attestation-manifest`): nobody pulls
+/// it, podman never asks for its signature, so a rebuild records and signs only the images.
+#[test]
+fn buildkit_attestation_manifests_are_not_images() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("out/core-busybox");
+    let config = r#"{"architecture":"amd64","os":"linux"}"#;
+    let config_hex = blob(&dir, config.as_bytes());
+    let image = format!(
+        r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:{config_hex}","size":{}}},"layers":[]}}"#,
+        config.len()
+    );
+    let image_hex = blob(&dir, image.as_bytes());
+    let statement = r#"{"_type":"https://in-toto.io/Statement/v0.1"}"#;
+    let statement_hex = blob(&dir, statement.as_bytes());
+    let attestation = format!(
+        r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:{statement_hex}","size":{}}},"layers":[]}}"#,
+        statement.len()
+    );
+    let attestation_hex = blob(&dir, attestation.as_bytes());
+    let index = format!(
+        r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:{image_hex}","size":{},"platform":{{"architecture":"amd64","os":"linux"}}}},{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:{attestation_hex}","size":{},"annotations":{{"vnd.docker.reference.digest":"sha256:{image_hex}","vnd.docker.reference.type":"attestation-manifest"}},"platform":{{"architecture":"unknown","os":"unknown"}}}}]}}"#,
+        image.len(),
+        attestation.len()
+    );
+    point_at_index(&dir, &index);
+    let out = Command::new(env!("CARGO_BIN_EXE_quorate"))
+        .current_dir(tmp.path())
+        .args(["digests", "compute", "out"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{out:?}");
+    assert!(stdout.contains(&image_hex), "{stdout}");
+    assert!(!stdout.contains(&attestation_hex), "{stdout}");
+    assert!(!stdout.contains("unknown"), "{stdout}");
 }
