@@ -26,6 +26,19 @@ impl From<git2::Error> for GitError {
     }
 }
 
+/// libgit2 maps pack files in windows of up to 1 GiB and keeps up to 8 GiB of them mapped, and
+/// every page it reads stays resident: reading a large history with `--at` would grow with the
+/// pack. Windows of 8 MiB, at most 32 MiB mapped, keep that bounded. Global libgit2 settings:
+/// call once at start, before any thread uses git.
+pub fn limit_mapped_packs() {
+    // SAFETY: libgit2's global options are plain stores; the program calls this first thing,
+    // from its only thread, before any repository is opened.
+    unsafe {
+        let _ = git2::opts::set_mwindow_size(8 << 20);
+        let _ = git2::opts::set_mwindow_mapped_limit(32 << 20);
+    }
+}
+
 /// Finds the repository whose work tree holds `start`, searching upward but not above
 /// `workspace`. None when there is none (the tree then works without git). The search starts
 /// from the deepest real directory on the way from the workspace to `start`: a link in the

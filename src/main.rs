@@ -14,6 +14,7 @@ use cli::{Cli, Command, KeyringCommand, MaintainersCommand, PolicyCommand, Trust
 use commands::*;
 
 fn main() -> ExitCode {
+    quorate::git::limit_mapped_packs();
     let cli = Cli::parse();
     let options = WorkspaceOptions {
         // As git finds .git: the nearest directory upward that holds a workspace.
