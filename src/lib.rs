@@ -48,6 +48,7 @@ pub mod sign;
 pub mod source;
 pub mod sync;
 pub mod team;
+pub mod toml_error;
 pub mod tree;
 pub mod trust;
 pub mod verify;

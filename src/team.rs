@@ -252,11 +252,8 @@ pub fn add(
 
     let text = read_text(&workspace.maintainers_path)?;
     let mut doc: toml_edit::DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
-        TeamError::Input(format!(
-            "{}: not valid TOML: {}",
-            workspace.maintainers_path.display(),
-            crate::maintainers::one_line(e.message())
-        ))
+        let shown = PathBuf::from(workspace.display_path(&workspace.maintainers_path));
+        TeamError::Input(crate::maintainers::toml_syntax(&shown, &text, &e).to_string())
     })?;
     let mut person = toml_edit::Table::new();
     person.insert("name", toml_edit::value(name));
@@ -343,11 +340,8 @@ pub fn remove(workspace: &Workspace, handle: &str) -> Result<Removed, TeamError>
     let theirs: Vec<&str> = person.keys.iter().map(|k| k.fingerprint.as_str()).collect();
     let text = read_text(&workspace.maintainers_path)?;
     let mut doc: toml_edit::DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
-        TeamError::Input(format!(
-            "{}: not valid TOML: {}",
-            workspace.maintainers_path.display(),
-            crate::maintainers::one_line(e.message())
-        ))
+        let shown = PathBuf::from(workspace.display_path(&workspace.maintainers_path));
+        TeamError::Input(crate::maintainers::toml_syntax(&shown, &text, &e).to_string())
     })?;
     for table in ["people", "keys", "machines"] {
         if let Some(t) = doc.get_mut(table).and_then(|t| t.as_table_like_mut()) {
