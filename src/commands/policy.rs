@@ -83,6 +83,10 @@ pub(crate) fn run_policy_check(
     args: PolicyCheckArgs,
 ) -> Result<u8, Failure> {
     let workspace = load(options)?;
+    // Judged against the trust root in force, as export makes it: a policy is never said to
+    // hold (or fall short) against a MAINTAINERS or threshold nobody approved.
+    let verifier = now_verifier(&workspace);
+    require_trust(options, &workspace, &verifier)?;
     let threshold = workspace.threshold(args.threshold);
     let scopes = policy::check(&args.policy, &workspace.maintainers, args.scope.as_deref())
         .map_err(Failure::input)?;
