@@ -322,18 +322,12 @@ pub(crate) fn run_add(options: &WorkspaceOptions, args: AddArgs) -> Result<u8, F
             code: e.exit_code() as u8,
             message: format!("{}: {e}", args.file.display()),
         })?;
-    let committed = match (&placement, args.no_commit) {
-        (
-            Placement::Written {
-                path, maintainer, ..
-            },
-            false,
-        ) => {
-            let message = sign::commit_message(&workspace, &reference, &placement);
-            sign::commit_placed(&workspace, std::slice::from_ref(path), &message, maintainer)
-        }
-        _ => Committed::default(),
+    let commit = if args.no_commit {
+        Commit::No
+    } else {
+        Commit::Yes
     };
+    let committed = sign::commit_placement(&workspace, &reference, &placement, commit);
     report_placement(&workspace, &reference, &placement, &committed)
 }
 

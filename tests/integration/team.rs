@@ -644,3 +644,58 @@ fn adding_a_maintainer_whose_key_cannot_sign_says_so() {
 fn openpgp_reason() -> sequoia_openpgp::types::ReasonForRevocation {
     sequoia_openpgp::types::ReasonForRevocation::KeyRetired
 }
+
+/// `add` of a signature already in the tree but never committed (its commit failed: a detached
+/// HEAD) commits it, as `sign` does, and says so; outside git it says it wrote and did not commit.
+#[test]
+fn add_commits_a_signature_an_earlier_run_left_uncommitted() {
+    let (ws, alice, _) = release_team();
+    git(ws.path(), &["add", "-A"]);
+    git(ws.path(), &["commit", "-qm", "workspace"]);
+    let reference = format!("stagex/pallet-rust:1.0@sha256:{HEX_A}");
+    let file = ws.path().join("alice.sig");
+    write(
+        &file,
+        sign(
+            alice.primary_pair(),
+            &payload("docker.io/stagex/pallet-rust:1.0", HEX_A),
+        ),
+    );
+    let file = file.to_str().unwrap();
+    git(ws.path(), &["checkout", "-q", "--detach"]);
+    let run = ws.run(&["add", file, &reference]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("not committed"), "{run:?}");
+    git(ws.path(), &["checkout", "-q", "main"]);
+    let status = git(ws.path(), &["status", "--porcelain", "signatures"]);
+    assert_eq!(status.lines().count(), 1, "{status}");
+    // Adding it again writes nothing and commits what the failed run left.
+    let run = ws.run(&["add", file, &reference]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout
+            .contains("written by an earlier run but not committed: committing it")
+            && run.stdout.contains("committed "),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(git(ws.path(), &["status", "--porcelain", "signatures"]), "");
+    let files = git(ws.path(), &["show", "--name-only", "--format=", "HEAD"]);
+    assert!(files.contains("signature-1"), "{files}");
+    // Once committed, adding it again is only "already signed".
+    let run = ws.run(&["add", file, &reference]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(!run.stdout.contains("committing"), "{}", run.stdout);
+
+    std::fs::remove_dir_all(ws.path().join(".git")).unwrap();
+    std::fs::remove_dir_all(ws.path().join("signatures")).unwrap();
+    let run = ws.run(&["add", file, &reference]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout
+            .contains("not committed: the workspace is not in a git repository")
+            && run.stdout.contains("signature-1 written"),
+        "{}",
+        run.stdout
+    );
+}
