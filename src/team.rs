@@ -184,10 +184,14 @@ fn create_new(dir: &Dir, name: &OsStr, bytes: &[u8]) -> Result<(), TeamError> {
 /// What `maintainers add` did.
 #[derive(Debug)]
 pub struct Added {
-    /// The primary fingerprints listed.
+    /// The primary fingerprints newly listed.
     pub fingerprints: Vec<String>,
-    /// The keyring file written.
-    pub keyring_file: PathBuf,
+    /// The primary fingerprints given that the person already held: nothing done for them.
+    pub already: Vec<String>,
+    /// The keyring file written, when a key was added.
+    pub keyring_file: Option<PathBuf>,
+    /// True when the handle was new: a person was added, not only keys.
+    pub new_person: bool,
 }
 
 /// A handle is a bare TOML key, as StageX writes them.
@@ -199,11 +203,14 @@ fn valid_handle(handle: &str) -> bool {
 }
 
 /// Adds a person with their certificates: `[people.HANDLE]`, one `[keys.HANDLE.<key id>]` per
-/// certificate, and `keyring/HANDLE.asc`, the rest of MAINTAINERS kept as it was.
+/// certificate, and `keyring/HANDLE.asc`, the rest of MAINTAINERS kept as it was. For a handle
+/// already listed, adds the keys to that person (a second key: a new smartcard), their name and
+/// emails kept: a `--name` or `--email` that differs from what is listed is refused rather than
+/// silently overwritten, since a rename is an edit of its own.
 pub fn add(
     workspace: &Workspace,
     handle: &str,
-    name: &str,
+    name: Option<&str>,
     emails: &[String],
     cert_files: &[PathBuf],
 ) -> Result<Added, TeamError> {
@@ -213,11 +220,29 @@ pub fn add(
         )));
     }
     let listed = &workspace.maintainers;
-    if listed.get(handle).is_some() {
-        return Err(TeamError::Refused(format!(
-            "{handle} is already a maintainer in {}; renewed certificates go in with quorate keyring import",
-            workspace.display_path(&workspace.maintainers_path)
-        )));
+    let shown_maintainers = workspace.display_path(&workspace.maintainers_path);
+    let existing = listed.get(handle);
+    match existing {
+        None if name.is_none() || emails.is_empty() => {
+            return Err(TeamError::Input(format!(
+                "{handle} is not a maintainer in {shown_maintainers}: adding a person needs --name and --email"
+            )));
+        }
+        None => {}
+        Some(person) => {
+            if let Some(name) = name.filter(|n| person.name.as_deref() != Some(*n)) {
+                return Err(TeamError::Refused(format!(
+                    "{handle} is named {:?} in {shown_maintainers}, not {name:?}: leave out --name to add a key to them, or edit MAINTAINERS to rename them",
+                    person.name.as_deref().unwrap_or("")
+                )));
+            }
+            if let Some(email) = emails.iter().find(|e| !person.emails.contains(e)) {
+                return Err(TeamError::Refused(format!(
+                    "{email} is not among {handle}'s emails in {shown_maintainers} ({}): leave out --email to add a key to them, or edit MAINTAINERS",
+                    if person.emails.is_empty() { "none".to_string() } else { person.emails.join(", ") }
+                )));
+            }
+        }
     }
     let mut certs: Vec<openpgp::Cert> = Vec::new();
     for file in cert_files {
@@ -239,15 +264,31 @@ pub fn add(
         }
     }
     let mut fingerprints = Vec::new();
-    for cert in &certs {
+    let mut already = Vec::new();
+    let mut new_certs = Vec::new();
+    for cert in certs {
         let fingerprint = cert.fingerprint().to_hex();
-        if let Some(other) = listed.by_fingerprint(&fingerprint) {
-            return Err(TeamError::Refused(format!(
-                "key {fingerprint} is already listed under {}",
-                other.handle
-            )));
+        match listed.by_fingerprint(&fingerprint) {
+            Some(other) if other.handle == handle => already.push(fingerprint),
+            Some(other) => {
+                return Err(TeamError::Refused(format!(
+                    "key {fingerprint} is already listed under {}",
+                    other.handle
+                )))
+            }
+            None => {
+                fingerprints.push(fingerprint);
+                new_certs.push(cert);
+            }
         }
-        fingerprints.push(fingerprint);
+    }
+    if new_certs.is_empty() {
+        return Ok(Added {
+            fingerprints,
+            already,
+            keyring_file: None,
+            new_person: false,
+        });
     }
 
     let text = read_text(&workspace.maintainers_path)?;
@@ -255,28 +296,52 @@ pub fn add(
         let shown = PathBuf::from(workspace.display_path(&workspace.maintainers_path));
         TeamError::Input(crate::maintainers::toml_syntax(&shown, &text, &e).to_string())
     })?;
-    let mut person = toml_edit::Table::new();
-    person.insert("name", toml_edit::value(name));
-    person.insert(
-        "email",
-        match emails {
-            [one] => toml_edit::value(one.as_str()),
-            many => toml_edit::value(
-                many.iter()
-                    .map(String::as_str)
-                    .collect::<toml_edit::Array>(),
-            ),
-        },
-    );
-    section(&mut doc, "people")?.insert(handle, toml_edit::Item::Table(person));
-    let mut keys = toml_edit::Table::new();
-    keys.set_implicit(true);
-    for (cert, fingerprint) in certs.iter().zip(&fingerprints) {
+    if existing.is_none() {
+        let mut person = toml_edit::Table::new();
+        person.insert("name", toml_edit::value(name.unwrap_or_default()));
+        person.insert(
+            "email",
+            match emails {
+                [one] => toml_edit::value(one.as_str()),
+                many => toml_edit::value(
+                    many.iter()
+                        .map(String::as_str)
+                        .collect::<toml_edit::Array>(),
+                ),
+            },
+        );
+        section(&mut doc, "people")?.insert(handle, toml_edit::Item::Table(person));
+    }
+    let keys = section(&mut doc, "keys")?
+        .entry(handle)
+        .or_insert_with(|| {
+            let mut keys = toml_edit::Table::new();
+            keys.set_implicit(true);
+            toml_edit::Item::Table(keys)
+        })
+        .as_table_like_mut()
+        .ok_or_else(|| {
+            TeamError::Input(format!(
+                "`keys.{handle}` in {shown_maintainers} is not a table"
+            ))
+        })?;
+    for (cert, fingerprint) in new_certs.iter().zip(&fingerprints) {
         let mut key = toml_edit::Table::new();
         key.insert("id", toml_edit::value(fingerprint.as_str()));
-        keys.insert(&cert.keyid().to_hex(), toml_edit::Item::Table(key));
+        // The key id names the entry; a label the person already uses gets a suffix.
+        let base = cert.keyid().to_hex();
+        let label = (1..)
+            .map(|n| {
+                if n == 1 {
+                    base.clone()
+                } else {
+                    format!("{base}-{n}")
+                }
+            })
+            .find(|l| !keys.contains_key(l))
+            .expect("some suffix is free");
+        keys.insert(&label, toml_edit::Item::Table(key));
     }
-    section(&mut doc, "keys")?.insert(handle, toml_edit::Item::Table(keys));
     let new_text = doc.to_string();
     // What is written must load: never leave a MAINTAINERS quorate itself cannot read.
     Maintainers::parse(&workspace.maintainers_path, new_text.as_bytes())
@@ -286,7 +351,7 @@ pub fn add(
     {
         let mut writer = openpgp::armor::Writer::new(&mut armored, openpgp::armor::Kind::PublicKey)
             .map_err(|e| TeamError::Refused(e.to_string()))?;
-        for cert in &certs {
+        for cert in &new_certs {
             cert.serialize(&mut writer)
                 .map_err(|e| TeamError::Refused(crate::keyring::error_chain(&e)))?;
         }
@@ -294,7 +359,19 @@ pub fn add(
             .finalize()
             .map_err(|e| TeamError::Refused(e.to_string()))?;
     }
-    let name_in_keyring = format!("{handle}.asc");
+    // A new person's certificates go in HANDLE.asc; another key of someone listed goes in a file
+    // of its own beside theirs, so the files already reviewed stay as they were.
+    let name_in_keyring = if existing.is_none()
+        || workspace
+            .keyring_dir
+            .join(format!("{handle}.asc"))
+            .symlink_metadata()
+            .is_err()
+    {
+        format!("{handle}.asc")
+    } else {
+        format!("{handle}-{}.asc", new_certs[0].keyid().to_hex())
+    };
     let keyring_file = workspace.keyring_dir.join(&name_in_keyring);
     let (keyring_root, maintainers_target) = targets(workspace);
     // Checked before the first write: a link or a file in the way changes nothing.
@@ -315,7 +392,9 @@ pub fn add(
     }
     Ok(Added {
         fingerprints,
-        keyring_file,
+        already,
+        keyring_file: Some(keyring_file),
+        new_person: existing.is_none(),
     })
 }
 

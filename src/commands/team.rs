@@ -129,12 +129,22 @@ pub(crate) fn run_maintainers_list(options: &WorkspaceOptions, json: bool) -> Re
 pub(crate) fn run_maintainers_add(
     options: &WorkspaceOptions,
     handle: &str,
-    name: &str,
+    name: Option<&str>,
     emails: &[String],
     certs: &[PathBuf],
 ) -> Result<u8, Failure> {
     let workspace = load_for_editing(options)?;
     let added = team::add(&workspace, handle, name, emails, certs).map_err(team_failure)?;
+    for fingerprint in &added.already {
+        println!("{handle} already holds key {fingerprint}");
+    }
+    let Some(keyring_file) = &added.keyring_file else {
+        println!(
+            "nothing changed: {} and keyring/ already list every key given for {handle}",
+            workspace.display_path(&workspace.maintainers_path)
+        );
+        return Ok(0);
+    };
     for fingerprint in &added.fingerprints {
         println!("added {handle}: key {fingerprint}");
     }
@@ -143,10 +153,11 @@ pub(crate) fn run_maintainers_add(
     if let Ok(after) = Workspace::load_for_editing(options) {
         let findings =
             quorate::keyring::check(&after.keyring, &after.maintainers, SystemTime::now());
-        for finding in findings
-            .iter()
-            .filter(|f| f.maintainer.as_deref() == Some(handle) && f.severity != Severity::Ok)
-        {
+        for finding in findings.iter().filter(|f| {
+            f.maintainer.as_deref() == Some(handle)
+                && f.severity != Severity::Ok
+                && added.fingerprints.contains(&f.fingerprint)
+        }) {
             eprintln!(
                 "quorate: warning: {handle} {}: {}",
                 finding.fingerprint, finding.message
@@ -154,9 +165,30 @@ pub(crate) fn run_maintainers_add(
         }
     }
     let maintainers = workspace.display_path(&workspace.maintainers_path);
-    let keyring = workspace.display_path(&added.keyring_file);
+    let keyring = workspace.display_path(keyring_file);
     println!("wrote {maintainers} and {keyring}; review and commit them: git add {maintainers} {keyring} && git commit");
+    say_if_unapproved(options);
     Ok(0)
+}
+
+/// MAINTAINERS is part of the trust root (docs/trust.md): with a chain in force, an edit counts
+/// only once the quorum approves it. Said right after the edit, so nobody is surprised when the
+/// gate refuses it.
+fn say_if_unapproved(options: &WorkspaceOptions) {
+    let Ok(after) = Workspace::load_for_editing(options) else {
+        return;
+    };
+    let verifier = now_verifier(&after);
+    if let Ok(quorate::trust::Standing::Unapproved(chain, changes)) =
+        quorate::trust::standing(&after, &verifier, options.trust_anchor.as_deref())
+    {
+        let changes: Vec<String> = changes.iter().map(ToString::to_string).collect();
+        println!(
+            "the trust root now differs from version {} in force ({}): verify and gate refuse it until the quorum approves it: quorate trust propose, then quorate trust sign by the maintainers (docs/trust.md)",
+            chain.in_force().map_or(0, |v| v.version),
+            changes.join("; ")
+        );
+    }
 }
 
 pub(crate) fn run_maintainers_remove(
@@ -182,5 +214,6 @@ pub(crate) fn run_maintainers_remove(
             eprintln!("quorate: warning: {e}");
         }
     }
+    say_if_unapproved(options);
     Ok(0)
 }

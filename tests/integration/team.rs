@@ -699,3 +699,106 @@ fn add_commits_a_signature_an_earlier_run_left_uncommitted() {
         run.stdout
     );
 }
+
+/// `maintainers add` of a handle already listed gives that person another key (a new
+/// smartcard): a `[keys.HANDLE.<label>]` entry and the certificate in keyring/, their name and
+/// email kept. A conflicting --name or --email is refused, a key listed for someone else is
+/// refused naming them, a key already theirs changes nothing, and with a chain of trust roots in
+/// force the change is said to need the quorum's approval.
+#[test]
+fn maintainers_add_gives_an_existing_person_another_key() {
+    let (ws, alice, bob) = release_team();
+    let mut text = read(&ws.path().join("MAINTAINERS"));
+    text.insert_str(0, "# The team.\n");
+    write(&ws.path().join("MAINTAINERS"), &text);
+    git(ws.path(), &["add", "-A"]);
+    git(ws.path(), &["commit", "-qm", "workspace"]);
+    // The chain of trust roots, version 1 approved by alice and bob.
+    assert_eq!(ws.run(&["trust", "propose"]).code, 0);
+    for key in [&alice, &bob] {
+        let file = ws.key_file(key);
+        let run = ws.run(&["trust", "sign", "--key", file.to_str().unwrap()]);
+        assert_eq!(run.code, 0, "{run:?}");
+    }
+    let card = TestKey::new("card");
+    let card_file = ws.path().join("card.asc");
+    write(&card_file, card.public());
+    let card_file = card_file.to_str().unwrap();
+
+    let before = snapshot(ws.path());
+    let add = |args: &[&str]| {
+        let mut all = vec!["maintainers", "add"];
+        all.extend_from_slice(args);
+        ws.run(&all)
+    };
+    // Another person's key, a name or an email that is not theirs: refused, nothing changed.
+    let run = add(&["bob", &ws.key_file(&alice).to_string_lossy()]);
+    assert_eq!(run.code, 2, "a secret key file: {run:?}");
+    write(&ws.path().join("alice.asc"), alice.public());
+    let run = add(&["bob", &ws.path().join("alice.asc").to_string_lossy()]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("already listed under alice"), "{run:?}");
+    let run = add(&["alice", "--name", "Alicia", card_file]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("\"Alicia\""), "{run:?}");
+    let run = add(&["alice", "--email", "alicia@example.org", card_file]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("alicia@example.org"), "{run:?}");
+    std::fs::remove_file(ws.path().join("alice.asc")).unwrap();
+    assert_eq!(snapshot(ws.path()), before);
+    // A new person still needs a name and an email.
+    let run = add(&["carol", card_file]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("--name"), "{run:?}");
+
+    // The same name and email as listed are no conflict.
+    let run = add(&[
+        "alice",
+        "--name",
+        "alice",
+        "--email",
+        "alice@example.org",
+        card_file,
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout
+            .contains(&format!("added alice: key {}", card.fingerprint())),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("quorate trust propose"),
+        "the trust root changed: {}",
+        run.stdout
+    );
+    let text = read(&ws.path().join("MAINTAINERS"));
+    assert!(text.starts_with("# The team.\n"), "{text}");
+    assert!(text.contains(&card.fingerprint()), "{text}");
+    let json: serde_json::Value =
+        serde_json::from_str(&ws.run(&["maintainers", "list", "--json"]).stdout).unwrap();
+    assert_eq!(json[0]["handle"], "alice");
+    assert_eq!(json[0]["name"], "alice");
+    assert_eq!(json[0]["emails"][0], "alice@example.org");
+    assert_eq!(json[0]["keys"].as_array().unwrap().len(), 2, "{json}");
+    assert_eq!(json[0]["keys"][1]["fingerprint"], card.fingerprint());
+    let certificate = json[0]["keys"][1]["certificate"].as_str().unwrap();
+    assert!(certificate.starts_with("keyring/"), "{json}");
+    // The first key's certificate file is left as it was.
+    assert_eq!(json[0]["keys"][0]["certificate"], "keyring/alice.asc");
+
+    // Adding it again changes nothing, and says so.
+    let before = snapshot(ws.path());
+    let run = add(&["alice", card_file]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("nothing changed"), "{}", run.stdout);
+    assert_eq!(snapshot(ws.path()), before);
+    let run = add(&["bob", card_file]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("already listed under alice"), "{run:?}");
+
+    // Until the quorum approves it, the new key counts for nothing: the gate refuses the edit.
+    let run = ws.run(&["gate", &format!("stagex/pallet-rust:1.0@sha256:{HEX_A}")]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("added key"), "{run:?}");
+}
