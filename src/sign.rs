@@ -86,6 +86,27 @@ pub enum SignError {
     Tree(#[from] tree::TreeError),
 }
 
+impl SignError {
+    /// The same error with its paths shown as quorate shows every path: from the workspace.
+    pub fn shown_in(self, workspace: &Workspace) -> SignError {
+        let show = |path: PathBuf| PathBuf::from(workspace.display_path(&path));
+        match self {
+            SignError::KeyFile { path, message } => SignError::KeyFile {
+                path: show(path),
+                message,
+            },
+            SignError::NeedsPassphrase(path) => SignError::NeedsPassphrase(show(path)),
+            SignError::WrongPassphrase(path) => SignError::WrongPassphrase(show(path)),
+            SignError::NoSigningKey { path, message } => SignError::NoSigningKey {
+                path: show(path),
+                message,
+            },
+            SignError::Tree(e) => SignError::Tree(e.shown_in(workspace)),
+            other => other,
+        }
+    }
+}
+
 impl From<crate::confine::ConfineError> for SignError {
     fn from(e: crate::confine::ConfineError) -> SignError {
         SignError::Tree(e.into())

@@ -246,16 +246,16 @@ pub fn add(
     }
     let mut certs: Vec<openpgp::Cert> = Vec::new();
     for file in cert_files {
+        let shown = workspace.display_path(file);
         let bytes = std::fs::read(file)
-            .map_err(|e| TeamError::Input(format!("{}: cannot read: {e}", file.display())))?;
+            .map_err(|e| TeamError::Input(format!("{shown}: cannot read: {e}")))?;
         let parsed = crate::keyring::parse_certs(&bytes)
-            .map_err(|e| TeamError::Input(format!("{}: {e}", file.display())))?;
+            .map_err(|e| TeamError::Input(format!("{shown}: {e}")))?;
         for cert in parsed {
             // A secret key in a file meant for the repository is a mistake worth stopping for.
             if cert.is_tsk() {
                 return Err(TeamError::Input(format!(
-                    "{}: holds secret key material; give the public certificate (gpg --export)",
-                    file.display()
+                    "{shown}: holds secret key material; give the public certificate (gpg --export)"
                 )));
             }
             if !certs.iter().any(|c| c.fingerprint() == cert.fingerprint()) {
@@ -291,7 +291,7 @@ pub fn add(
         });
     }
 
-    let text = read_text(&workspace.maintainers_path)?;
+    let text = read_text(workspace, &workspace.maintainers_path)?;
     let mut doc: toml_edit::DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
         let shown = PathBuf::from(workspace.display_path(&workspace.maintainers_path));
         TeamError::Input(crate::maintainers::toml_syntax(&shown, &text, &e).to_string())
@@ -417,7 +417,7 @@ pub fn remove(workspace: &Workspace, handle: &str) -> Result<Removed, TeamError>
         )));
     };
     let theirs: Vec<&str> = person.keys.iter().map(|k| k.fingerprint.as_str()).collect();
-    let text = read_text(&workspace.maintainers_path)?;
+    let text = read_text(workspace, &workspace.maintainers_path)?;
     let mut doc: toml_edit::DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
         let shown = PathBuf::from(workspace.display_path(&workspace.maintainers_path));
         TeamError::Input(crate::maintainers::toml_syntax(&shown, &text, &e).to_string())
@@ -436,9 +436,9 @@ pub fn remove(workspace: &Workspace, handle: &str) -> Result<Removed, TeamError>
     let mut shared = Vec::new();
     let keyring_dir = Dir::open(&keyring_root, &workspace.keyring_dir)?;
     if let Some(dir) = &keyring_dir {
-        let entries = dir
-            .entries()
-            .map_err(|e| TeamError::Refused(format!("{}: {e}", dir.path().display())))?;
+        let entries = dir.entries().map_err(|e| {
+            TeamError::Refused(format!("{}: {e}", workspace.display_path(dir.path())))
+        })?;
         for (name, kind) in entries {
             let path = workspace.keyring_dir.join(&name);
             if kind != crate::source::Kind::File || !crate::keyring::is_keyring_file(&path) {
@@ -465,8 +465,9 @@ pub fn remove(workspace: &Workspace, handle: &str) -> Result<Removed, TeamError>
     maintainers_target.write(new_text.as_bytes())?;
     if let Some(dir) = &keyring_dir {
         for (name, path) in &deleted {
-            dir.remove(name)
-                .map_err(|e| TeamError::Refused(format!("{}: {e}", path.display())))?;
+            dir.remove(name).map_err(|e| {
+                TeamError::Refused(format!("{}: {e}", workspace.display_path(path)))
+            })?;
         }
     }
     Ok(Removed {
@@ -489,11 +490,11 @@ fn section<'a>(
         .ok_or_else(|| TeamError::Input(format!("`{name}` in MAINTAINERS is not a table")))
 }
 
-fn read_text(path: &Path) -> Result<String, TeamError> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| TeamError::Input(format!("{}: cannot read: {e}", path.display())))?;
-    String::from_utf8(bytes)
-        .map_err(|_| TeamError::Input(format!("{}: not UTF-8 text", path.display())))
+fn read_text(workspace: &Workspace, path: &Path) -> Result<String, TeamError> {
+    let shown = workspace.display_path(path);
+    let bytes =
+        std::fs::read(path).map_err(|e| TeamError::Input(format!("{shown}: cannot read: {e}")))?;
+    String::from_utf8(bytes).map_err(|_| TeamError::Input(format!("{shown}: not UTF-8 text")))
 }
 
 /// Where MAINTAINERS is written: the workspace's own (below the workspace, never through a

@@ -233,7 +233,7 @@ impl Workspace {
             };
             if !chosen && source.kind(&path).ok().flatten() == Some(Kind::Symlink) {
                 return Err(WorkspaceError::Symlink {
-                    path,
+                    path: PathBuf::from(part),
                     place: source.describe(),
                 });
             }

@@ -71,11 +71,33 @@ pub(crate) fn run_keyring_import(
         &workspace.maintainers,
         files,
     )
-    .map_err(|e| match e {
-        keyring::ImportError::NotAMaintainer { .. } | keyring::ImportError::SharedKey { .. } => {
-            Failure::refused(e)
+    .map_err(|e| {
+        // Named from the workspace, as every path quorate prints.
+        let show = |path: std::path::PathBuf| workspace.display_path(&path).into();
+        match e {
+            keyring::ImportError::NotAMaintainer { file, fingerprint } => {
+                Failure::refused(keyring::ImportError::NotAMaintainer {
+                    file: show(file),
+                    fingerprint,
+                })
+            }
+            keyring::ImportError::SharedKey { file, message } => {
+                Failure::refused(keyring::ImportError::SharedKey {
+                    file: show(file),
+                    message,
+                })
+            }
+            keyring::ImportError::Input(mut e) => {
+                e.path = show(e.path);
+                Failure::input(e)
+            }
+            keyring::ImportError::Write { path, message } => {
+                Failure::input(keyring::ImportError::Write {
+                    path: show(path),
+                    message,
+                })
+            }
         }
-        _ => Failure::input(e),
     })?;
     for i in &imported {
         println!(
@@ -100,7 +122,7 @@ pub(crate) fn run_keyring_export(
     let exported = workspace.maintainers.fingerprints().count() - missing.len();
     println!(
         "wrote {exported} maintainer certificates to {}",
-        output.display()
+        workspace.display_path(output)
     );
     for fingerprint in &missing {
         eprintln!(

@@ -57,7 +57,7 @@ pub(crate) fn run_policy_export(
     let files: Vec<String> = exported
         .files
         .iter()
-        .map(|f| f.display().to_string())
+        .map(|f| workspace.display_path(f))
         .collect();
     println!(
         "wrote {}: {} signedBy requirement{} for each of {} (any {} of {} maintainers: {})",
@@ -98,7 +98,7 @@ pub(crate) fn run_policy_check(
         });
     } else {
         if scopes.is_empty() {
-            println!("{}: no docker scope", args.policy.display());
+            println!("{}: no docker scope", workspace.display_path(&args.policy));
         }
         for scope in &scopes {
             let verdict = if scope.holds(threshold) {

@@ -802,3 +802,142 @@ fn maintainers_add_gives_an_existing_person_another_key() {
     assert_eq!(run.code, 1, "{run:?}");
     assert!(run.stderr.contains("added key"), "{run:?}");
 }
+
+/// sync names files relative to the workspace, however the workspace was found: `--workspace .`
+/// and upward from a subdirectory print `MAINTAINERS:1:…`, never `./MAINTAINERS` or
+/// `../MAINTAINERS`.
+#[test]
+fn sync_prints_paths_relative_to_the_workspace() {
+    use crate::adversarial_sync::{commit_all, Net};
+    let alice = TestKey::new("alice");
+    let net = Net::new(&[("alice", &[&alice])], |_| {});
+    let admin = net.clone("admin");
+    let dot = net.clone("dot");
+    let below = net.clone("below");
+    write(&admin.join("MAINTAINERS"), "[people.alice\n");
+    commit_all(&admin, "Break the maintainers");
+    git(&admin, &["push", "-q", "origin", "main"]);
+    let said = |run: &Run| -> String {
+        run.stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("sync: the trust root could not be compared: "))
+            .unwrap_or_else(|| panic!("{run:?}"))
+            .to_string()
+    };
+    let run = run_in(&dot, &["--workspace", ".", "sync"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let line = said(&run);
+    assert!(line.contains(": MAINTAINERS:1:14: "), "{line}");
+    let inside = below.join("signatures");
+    std::fs::create_dir_all(&inside).unwrap();
+    let run = run_in(&inside, &["sync"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let line = said(&run);
+    assert!(line.contains(": MAINTAINERS:1:14: "), "{line}");
+}
+
+/// Every path quorate prints (errors, warnings, listings) is relative to the workspace, with no
+/// leading `./`, whether the workspace is given as `--workspace .` or found upward from a
+/// subdirectory; a path outside the workspace is printed as the user gave it.
+#[test]
+fn every_path_is_shown_relative_to_the_workspace() {
+    let (ws, alice, _) = release_team();
+    let reference = format!("stagex/pallet-rust:1.0@sha256:{HEX_A}");
+    let key = ws.key_file(&alice);
+    let key = key.to_str().unwrap().to_string();
+    let sub = ws.path().join("notes");
+    std::fs::create_dir_all(&sub).unwrap();
+    // Each way of finding the workspace, and how a file in it is named from there.
+    let ways: [(&Path, &[&str], &str); 2] =
+        [(ws.path(), &["--workspace", "."], "./"), (&sub, &[], "../")];
+    let run_as = |dir: &Path, how: &[&str], args: &[&str]| -> Run {
+        let mut all: Vec<&str> = how.to_vec();
+        all.extend_from_slice(args);
+        run_in(dir, &all)
+    };
+    let clean = |run: &Run, expected: &str| {
+        let out = format!("{}{}", run.stdout, run.stderr);
+        assert!(out.contains(expected), "{expected}: {run:?}");
+        assert!(
+            !out.contains("./") && !out.contains(ws.path().to_str().unwrap()),
+            "{run:?}"
+        );
+    };
+    let mut typo = read(&ws.path().join("MAINTAINERS"));
+    typo.push_str("[key.carol.x]\n");
+    write(&ws.path().join("MAINTAINERS"), &typo);
+    for (dir, how, up) in ways {
+        let run = run_as(dir, how, &["maintainers", "list"]);
+        clean(&run, "MAINTAINERS:11: unknown table `key`");
+        clean(&run, "keyring/alice.asc");
+        clean(
+            &run_as(dir, how, &["keyring", "check"]),
+            "(keyring/alice.asc)",
+        );
+
+        // A signature file given by the user inside the workspace: named from the workspace.
+        write(&ws.path().join("bad.sig"), b"not a signature");
+        let file = format!("{up}bad.sig");
+        let run = run_as(dir, how, &["add", &file, &reference]);
+        assert_eq!(run.code, 1, "{run:?}");
+        clean(&run, "bad.sig: ");
+
+        // A link where an image directory should be.
+        let image = ws.image_dir("pallet-rust", HEX_A);
+        std::fs::create_dir_all(image.parent().unwrap()).unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(elsewhere.path(), &image).unwrap();
+        let shown = format!("signatures/stagex/pallet-rust@sha256={HEX_A}: is a symlink");
+        clean(&run_as(dir, how, &["verify", &reference]), &shown);
+        let run = run_as(dir, how, &["sign", &reference, "--key", &key]);
+        assert_eq!(run.code, 1, "{run:?}");
+        clean(&run, &shown);
+        std::fs::remove_file(&image).unwrap();
+
+        // A keyring file that does not parse, and a quorate.toml that does not.
+        write(
+            &ws.path().join("keyring/broken.asc"),
+            "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nnonsense\n",
+        );
+        clean(
+            &run_as(dir, how, &["keyring", "check"]),
+            "keyring/broken.asc: ",
+        );
+        std::fs::remove_file(ws.path().join("keyring/broken.asc")).unwrap();
+        write(&ws.path().join("quorate.toml"), "threshold = \n");
+        clean(
+            &run_as(dir, how, &["verify", &reference]),
+            "quorate.toml:1:13: ",
+        );
+        std::fs::remove_file(ws.path().join("quorate.toml")).unwrap();
+
+        // A release file that does not parse.
+        write(&ws.path().join("digests/bad.txt"), "garbage\n");
+        clean(
+            &run_as(dir, how, &["sign", &reference, "--key", &key]),
+            "digests/bad.txt:1: ",
+        );
+        clean(
+            &run_as(dir, how, &["audit", "--release"]),
+            "digests/bad.txt:1: ",
+        );
+        std::fs::remove_file(ws.path().join("digests/bad.txt")).unwrap();
+
+        // MAINTAINERS itself a link.
+        std::fs::rename(ws.path().join("MAINTAINERS"), ws.path().join("M")).unwrap();
+        std::os::unix::fs::symlink("M", ws.path().join("MAINTAINERS")).unwrap();
+        clean(
+            &run_as(dir, how, &["keyring", "check"]),
+            "MAINTAINERS: is a symlink",
+        );
+        std::fs::remove_file(ws.path().join("MAINTAINERS")).unwrap();
+        std::fs::rename(ws.path().join("M"), ws.path().join("MAINTAINERS")).unwrap();
+    }
+    // A file outside the workspace is named as given.
+    let outside = tempfile::tempdir().unwrap();
+    let bad = outside.path().join("bad.sig");
+    write(&bad, b"not a signature");
+    let run = ws.run(&["add", bad.to_str().unwrap(), &reference]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains(bad.to_str().unwrap()), "{run:?}");
+}
