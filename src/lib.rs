@@ -22,6 +22,7 @@
 //!   shows), `fuzz_entry` (every input, for the fuzzers).
 
 pub mod audit;
+pub mod columns;
 pub mod confine;
 pub mod digests;
 pub mod fuzz_entry;

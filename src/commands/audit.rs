@@ -195,8 +195,9 @@ pub(crate) fn run_audit(options: &WorkspaceOptions, args: AuditArgs) -> Result<u
                     _ => "",
                 };
                 println!(
-                    "  signature-{:<3} {who:<12} {key}{role}  signed {}  {commit}{legacy}{then}\n                 {verdict}",
+                    "  signature-{:<3} {} {key}{role}  signed {}  {commit}{legacy}{then}\n                 {verdict}",
                     f.number,
+                    quorate::columns::pad(who, 12),
                     f.created.as_deref().unwrap_or("?")
                 );
             }

@@ -11,7 +11,7 @@ pub(crate) fn run_keyring_check(options: &WorkspaceOptions) -> Result<u8, Failur
     );
     let width = findings
         .iter()
-        .map(|f| f.maintainer.as_deref().unwrap_or("-").len())
+        .map(|f| quorate::columns::width(f.maintainer.as_deref().unwrap_or("-")))
         .max()
         .unwrap_or(0);
     for f in &findings {
@@ -27,8 +27,10 @@ pub(crate) fn run_keyring_check(options: &WorkspaceOptions) -> Result<u8, Failur
             .map(|p| format!(" ({})", workspace.display_path(p)))
             .unwrap_or_default();
         println!(
-            "{label}  {who:<width$}  {}  {}{source}",
-            f.fingerprint, f.message
+            "{label}  {}  {}  {}{source}",
+            quorate::columns::pad(who, width),
+            f.fingerprint,
+            f.message
         );
     }
     let errors = findings

@@ -106,16 +106,8 @@ pub(crate) fn run_maintainers_list(options: &WorkspaceOptions, json: bool) -> Re
             ]);
         }
     }
-    let widths: Vec<usize> = (0..5)
-        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
-        .collect();
-    for row in &rows {
-        let line: Vec<String> = row
-            .iter()
-            .zip(&widths)
-            .map(|(cell, width)| format!("{cell:<width$}"))
-            .collect();
-        println!("{}", line.join("  ").trim_end());
+    for line in quorate::columns::render(&rows) {
+        println!("{line}");
     }
     let keys: usize = people.iter().map(|p| p.keys.len()).sum();
     println!(
