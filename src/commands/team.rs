@@ -132,7 +132,7 @@ pub(crate) fn run_maintainers_add(
     }
     let Some(keyring_file) = &added.keyring_file else {
         println!(
-            "nothing changed: {} and keyring/ already list every key given for {handle}",
+            "nothing changed: {} already lists every key given under {handle}",
             workspace.display_path(&workspace.maintainers_path)
         );
         return Ok(0);
@@ -188,6 +188,7 @@ pub(crate) fn run_maintainers_remove(
     handle: &str,
 ) -> Result<u8, Failure> {
     let workspace = load_for_editing(options)?;
+    let was_in_force = in_force(&workspace, options);
     let removed = team::remove(&workspace, handle).map_err(team_failure)?;
     let maintainers = workspace.display_path(&workspace.maintainers_path);
     println!("removed {handle} from {maintainers}; their signatures no longer count");
@@ -206,6 +207,27 @@ pub(crate) fn run_maintainers_remove(
             eprintln!("quorate: warning: {e}");
         }
     }
+    // The chain's approvals are verified with keyring/: deleting the certificate of someone who
+    // approved a version can leave no version in force, and the maintainer set unprotected.
+    let now_in_force = Workspace::load_for_editing(options)
+        .ok()
+        .and_then(|after| in_force(&after, options));
+    if let (Some(before), None) = (was_in_force, now_in_force) {
+        eprintln!(
+            "quorate: warning: trust root version {before} is no longer in force: {handle}'s approvals of it were verified with the certificates just deleted, and the maintainer set is now unprotected; restore them (git checkout -- {}) until a version approved without {handle} is in force",
+            workspace.display_path(&workspace.keyring_dir)
+        );
+    }
     say_if_unapproved(options);
     Ok(0)
+}
+
+/// The version of the chain of trust roots in force, when there is one.
+fn in_force(workspace: &Workspace, options: &WorkspaceOptions) -> Option<u32> {
+    let verifier = now_verifier(workspace);
+    quorate::trust::standing(workspace, &verifier, options.trust_anchor.as_deref())
+        .ok()?
+        .chain()?
+        .in_force()
+        .map(|v| v.version)
 }

@@ -801,6 +801,18 @@ fn maintainers_add_gives_an_existing_person_another_key() {
     let run = ws.run(&["gate", &format!("stagex/pallet-rust:1.0@sha256:{HEX_A}")]);
     assert_eq!(run.code, 1, "{run:?}");
     assert!(run.stderr.contains("added key"), "{run:?}");
+
+    // Removing the person takes both their keyring files; as alice approved version 1, the
+    // chain can no longer verify it, and remove says so rather than leave that to be found.
+    let run = ws.run(&["maintainers", "remove", "alice"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(!ws.path().join(certificate).exists(), "{run:?}");
+    assert!(!ws.path().join("keyring/alice.asc").exists(), "{run:?}");
+    assert!(
+        run.stderr
+            .contains("trust root version 1 is no longer in force: alice's approvals"),
+        "{run:?}"
+    );
 }
 
 /// sync names files relative to the workspace, however the workspace was found: `--workspace .`
