@@ -349,7 +349,32 @@ impl Workspace {
 
     /// A path shown to people: relative to the workspace when inside it, as given otherwise.
     pub fn display_path(&self, path: &Path) -> String {
-        shown_path(&self.root, path)
+        if is_url(path) || crate::confine::relative_to(&self.root, path).is_some() {
+            return shown_path(&self.root, path);
+        }
+        // A path the user gave relative to a directory below the workspace (quorate run in a
+        // subdirectory, the workspace found upward): made absolute by its names, for display
+        // only, and compared with the workspace's real root.
+        let inside = std::env::current_dir().ok().and_then(|cwd| {
+            let mut absolute = PathBuf::new();
+            for component in cwd.join(path).components() {
+                match component {
+                    std::path::Component::CurDir => {}
+                    std::path::Component::ParentDir => {
+                        absolute.pop();
+                    }
+                    other => absolute.push(other),
+                }
+            }
+            absolute
+                .strip_prefix(&self.real_root)
+                .ok()
+                .map(Path::to_path_buf)
+        });
+        match inside {
+            Some(inside) if !inside.as_os_str().is_empty() => inside.to_string_lossy().into_owned(),
+            _ => path.to_string_lossy().into_owned(),
+        }
     }
 }
 
@@ -357,11 +382,20 @@ impl Workspace {
 /// when it lies inside it (`MAINTAINERS`, `keyring/alice.asc`, `.` for the root itself), and as
 /// the user gave it when it lies outside. Computed from the names alone, never through links.
 pub fn shown_path(root: &Path, path: &Path) -> String {
+    if is_url(path) {
+        return path.to_string_lossy().into_owned();
+    }
     match crate::confine::relative_to(root, path) {
         Some(inside) if inside.as_os_str().is_empty() => ".".to_string(),
         Some(inside) => inside.to_string_lossy().into_owned(),
         None => path.to_string_lossy().into_owned(),
     }
+}
+
+/// A published lookaside's files are named by URL where the tree's are named by path: never
+/// taken apart as a path (its `//` would be folded).
+fn is_url(path: &Path) -> bool {
+    path.to_str().is_some_and(|p| p.contains("://"))
 }
 
 /// The namespace quorate.toml in `dir` names (the default without one), with no other part of

@@ -893,6 +893,16 @@ fn every_path_is_shown_relative_to_the_workspace() {
         let run = run_as(dir, how, &["add", &file, &reference]);
         assert_eq!(run.code, 1, "{run:?}");
         clean(&run, "bad.sig: ");
+        // One in the subdirectory quorate runs in is named from the workspace too.
+        write(&sub.join("here.sig"), b"not a signature");
+        let file = if up == "../" {
+            "here.sig"
+        } else {
+            "notes/here.sig"
+        };
+        let run = run_as(dir, how, &["add", file, &reference]);
+        assert_eq!(run.code, 1, "{run:?}");
+        clean(&run, "quorate: notes/here.sig: ");
 
         // A link where an image directory should be.
         let image = ws.image_dir("pallet-rust", HEX_A);
@@ -952,4 +962,35 @@ fn every_path_is_shown_relative_to_the_workspace() {
     let run = ws.run(&["add", bad.to_str().unwrap(), &reference]);
     assert_eq!(run.code, 1, "{run:?}");
     assert!(run.stderr.contains(bad.to_str().unwrap()), "{run:?}");
+}
+
+/// What a published lookaside serves is named by its URL, untouched by the workspace-relative
+/// naming of paths (a URL is not a path below the workspace, even run from inside it).
+#[test]
+fn a_lookaside_url_is_printed_as_given() {
+    let (ws, alice, _) = release_team();
+    let key = ws.key_file(&alice);
+    let reference = format!("stagex/pallet-rust:1.0@sha256:{HEX_A}");
+    let run = ws.run(&["sign", &reference, "--key", key.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let url = format!("file://{}", ws.path().join("signatures").display());
+    for how in [vec![], vec!["--workspace", "."]] {
+        let mut args = how.clone();
+        args.extend(["gate", "--json", "--lookaside", &url, &reference]);
+        let run = ws.run(&args);
+        let json: serde_json::Value =
+            serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {run:?}"));
+        let image = &json["images"][0];
+        assert!(
+            image["directory"].as_str().unwrap().starts_with(&url),
+            "{image}"
+        );
+        assert!(
+            image["files"][0]["path"]
+                .as_str()
+                .unwrap()
+                .starts_with(&url),
+            "{image}"
+        );
+    }
 }
