@@ -268,11 +268,12 @@ impl Workspace {
         for warning in &mut maintainers.warnings {
             *warning = warning.replacen(&full, &short, 1);
         }
-        let keyring = Keyring::load_dir(trust_root(options.keyring.is_some()), &keyring_dir)
+        let mut keyring = Keyring::load_dir(trust_root(options.keyring.is_some()), &keyring_dir)
             .map_err(|mut e| {
                 e.path = shown(&e.path);
                 e
             })?;
+        keyring.show_paths_from(&root);
         let config =
             load_config(source.as_ref(), &root.join("quorate.toml")).map_err(|e| match e {
                 WorkspaceError::Config {

@@ -853,7 +853,7 @@ fn sync_prints_paths_relative_to_the_workspace() {
 /// subdirectory; a path outside the workspace is printed as the user gave it.
 #[test]
 fn every_path_is_shown_relative_to_the_workspace() {
-    let (ws, alice, _) = release_team();
+    let (ws, alice, bob) = release_team();
     let reference = format!("stagex/pallet-rust:1.0@sha256:{HEX_A}");
     let key = ws.key_file(&alice);
     let key = key.to_str().unwrap().to_string();
@@ -955,6 +955,16 @@ fn every_path_is_shown_relative_to_the_workspace() {
         std::fs::remove_file(ws.path().join("MAINTAINERS")).unwrap();
         std::fs::rename(ws.path().join("M"), ws.path().join("MAINTAINERS")).unwrap();
     }
+    // A certificate carrying another's key: keyring check names both files from the workspace.
+    let crafted = crate::adversarial_keys::carrying(&alice, &bob, None);
+    ws.add_cert(&crafted);
+    for (dir, how, _) in ways {
+        let run = run_as(dir, how, &["keyring", "check"]);
+        assert_eq!(run.code, 1, "{run:?}");
+        clean(&run, "(keyring/bob.asc) as its primary key");
+    }
+    ws.add_cert(&alice);
+
     // A file outside the workspace is named as given.
     let outside = tempfile::tempdir().unwrap();
     let bad = outside.path().join("bad.sig");
