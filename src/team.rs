@@ -343,9 +343,18 @@ pub fn add(
         keys.insert(&label, toml_edit::Item::Table(key));
     }
     let new_text = doc.to_string();
-    // What is written must load: never leave a MAINTAINERS quorate itself cannot read.
-    Maintainers::parse(&workspace.maintainers_path, new_text.as_bytes())
+    // What is written must load, and list what was added under this person: never leave a
+    // MAINTAINERS quorate itself cannot read, nor say "added" of a key the edit did not list.
+    let edited = Maintainers::parse(&workspace.maintainers_path, new_text.as_bytes())
         .map_err(|e| TeamError::Refused(format!("the edit would not load: {e}")))?;
+    if let Some(missing) = fingerprints
+        .iter()
+        .find(|f| edited.by_fingerprint(f).map(|m| m.handle.as_str()) != Some(handle))
+    {
+        return Err(TeamError::Refused(format!(
+            "{shown_maintainers}: the edit would not list key {missing} under {handle}; nothing changed (add [keys.{handle}.<label>] by hand)"
+        )));
+    }
 
     let mut armored = Vec::new();
     {
