@@ -461,7 +461,7 @@ fn walk(
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && depth == 0 => return Ok(()),
         Err(e) => {
             return Err(AuditError::Tree {
-                path: dir.to_path_buf(),
+                path: PathBuf::from(workspace.display_path(dir)),
                 message: e.to_string(),
             })
         }

@@ -148,11 +148,13 @@ pub enum MaintainersCommand {
         /// The handle, as in [people.HANDLE].
         #[arg(value_name = "HANDLE")]
         handle: String,
-        /// Their name.
+        /// Their name: required for a new person; for one already listed, it must be the name
+        /// listed (a rename is an edit of MAINTAINERS, never a side effect of adding a key).
         #[arg(long, value_name = "NAME")]
-        name: String,
-        /// Their email (repeat for several).
-        #[arg(long, value_name = "EMAIL", required = true)]
+        name: Option<String>,
+        /// Their email (repeat for several): required for a new person; for one already
+        /// listed, each must be among their emails.
+        #[arg(long, value_name = "EMAIL")]
         email: Vec<String>,
         /// Their public certificates (armored or binary); each primary key is listed.
         #[arg(value_name = "CERT_FILE", required = true)]

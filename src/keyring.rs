@@ -31,6 +31,8 @@ pub struct Keyring {
     sources: Vec<PathBuf>,
     by_primary: BTreeMap<Fingerprint, usize>,
     by_keyid: HashMap<KeyID, Vec<usize>>,
+    /// The workspace the source files are named from in messages (empty: as read).
+    display_root: PathBuf,
 }
 
 /// A keyring file larger than this is refused rather than read.
@@ -45,6 +47,12 @@ pub fn is_keyring_file(path: &Path) -> bool {
 }
 
 impl Keyring {
+    /// Names the source files in messages from the workspace at `root`, as quorate names every
+    /// path; where they are read from is unchanged.
+    pub fn show_paths_from(&mut self, root: &Path) {
+        self.display_root = root.to_path_buf();
+    }
+
     /// Reads every certificate file in `dir` (not recursive), sorted by name.
     pub fn load_dir(source: &dyn Source, dir: &Path) -> Result<Keyring, KeyringError> {
         let fail = |path: &Path, message: String| KeyringError {
@@ -361,7 +369,11 @@ impl SharedKey {
                     "as a subkey"
                 };
                 match keyring.source_of(h) {
-                    Some(file) => format!("certificate {} ({}) {role}", h.to_hex(), file.display()),
+                    Some(file) => format!(
+                        "certificate {} ({}) {role}",
+                        h.to_hex(),
+                        crate::workspace::shown_path(&keyring.display_root, file)
+                    ),
                     None => format!("certificate {} {role}", h.to_hex()),
                 }
             })
@@ -503,6 +515,7 @@ pub fn import(
     // One key, one certificate: what the keyring would hold after the import must not share a key
     // between two certificates, whether the clash is with the keyring or within the import.
     let mut after = Keyring::default();
+    after.show_paths_from(&keyring.display_root);
     for cert in keyring.certs() {
         after.insert(
             cert.clone(),

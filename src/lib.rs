@@ -22,6 +22,7 @@
 //!   shows), `fuzz_entry` (every input, for the fuzzers).
 
 pub mod audit;
+pub mod columns;
 pub mod confine;
 pub mod digests;
 pub mod fuzz_entry;
@@ -48,6 +49,7 @@ pub mod sign;
 pub mod source;
 pub mod sync;
 pub mod team;
+pub mod toml_error;
 pub mod tree;
 pub mod trust;
 pub mod verify;

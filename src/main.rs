@@ -39,7 +39,7 @@ fn main() -> ExitCode {
             name,
             email,
             certs,
-        }) => run_maintainers_add(&options, &handle, &name, &email, &certs),
+        }) => run_maintainers_add(&options, &handle, name.as_deref(), &email, &certs),
         Command::Maintainers(MaintainersCommand::Remove { handle }) => {
             run_maintainers_remove(&options, &handle)
         }

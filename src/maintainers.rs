@@ -6,14 +6,19 @@ use std::path::{Path, PathBuf};
 
 /// A MAINTAINERS file that cannot be used. Always an input error (exit 2).
 #[derive(Debug, thiserror::Error)]
-#[error("{}{}: {message}", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default())]
+#[error("{}{}{}: {message}{excerpt}", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default(), column.map(|c| format!(":{c}")).unwrap_or_default())]
 pub struct MaintainersError {
     /// The file.
     pub path: PathBuf,
     /// The line, when the problem has one.
     pub line: Option<usize>,
+    /// The column, for a TOML syntax error.
+    pub column: Option<usize>,
     /// What is wrong, in one line.
     pub message: String,
+    /// For a TOML syntax error, the offending line and a caret under the column (see
+    /// `toml_error`); empty otherwise.
+    pub excerpt: String,
 }
 
 /// One person.
@@ -98,7 +103,9 @@ impl Maintainers {
             .map_err(|e| MaintainersError {
                 path: path.to_path_buf(),
                 line: None,
+                column: None,
                 message: format!("cannot read: {e}"),
+                excerpt: String::new(),
             })?;
         Maintainers::parse(path, &text)
     }
@@ -108,15 +115,12 @@ impl Maintainers {
         let fail = |line: Option<usize>, message: String| MaintainersError {
             path: path.to_path_buf(),
             line,
+            column: None,
             message,
+            excerpt: String::new(),
         };
         let text = std::str::from_utf8(bytes).map_err(|_| fail(None, "not UTF-8 text".into()))?;
-        let doc = toml_edit::ImDocument::parse(text).map_err(|e| {
-            fail(
-                line_at(text, e.span()),
-                format!("not valid TOML: {}", one_line(e.message())),
-            )
-        })?;
+        let doc = toml_edit::ImDocument::parse(text).map_err(|e| toml_syntax(path, text, &e))?;
         let root = doc.as_table();
         let mut warnings = Vec::new();
         let mut warn = |line: Option<usize>, message: String| {
@@ -328,6 +332,18 @@ impl Maintainers {
     }
 }
 
+/// A TOML syntax error in MAINTAINERS, with its line, column and caret.
+pub(crate) fn toml_syntax(path: &Path, text: &str, e: &toml_edit::TomlError) -> MaintainersError {
+    let at = crate::toml_error::locate(text, e.span().map_or(0, |s| s.start));
+    MaintainersError {
+        path: path.to_path_buf(),
+        line: Some(at.line),
+        column: Some(at.column),
+        message: crate::toml_error::message(e.message()),
+        excerpt: at.excerpt,
+    }
+}
+
 /// 40 hex digits in any case, returned uppercase; anything else is not a v4 fingerprint.
 pub fn normalize_fingerprint(id: &str) -> Option<String> {
     (id.len() == 40 && id.bytes().all(|b| b.is_ascii_hexdigit())).then(|| id.to_ascii_uppercase())
@@ -379,7 +395,7 @@ mod tests {
         assert!(parse("[people.a\n")
             .unwrap_err()
             .to_string()
-            .contains("not valid TOML"));
+            .starts_with("MAINTAINERS:1:10: "));
         assert!(parse("[people.a]\n[keys.a.k]\nid = \"ABC\"\n")
             .unwrap_err()
             .to_string()

@@ -115,7 +115,7 @@ pub fn check_image(
     let listing = match tree::list(source, &directory, &workspace.signatures_dir) {
         Ok(listing) => listing,
         Err(e) => {
-            report.directory_error = Some(e.to_string());
+            report.directory_error = Some(e.shown_in(workspace).to_string());
             report.missing = holders(workspace);
             return report;
         }

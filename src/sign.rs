@@ -86,6 +86,27 @@ pub enum SignError {
     Tree(#[from] tree::TreeError),
 }
 
+impl SignError {
+    /// The same error with its paths shown as quorate shows every path: from the workspace.
+    pub fn shown_in(self, workspace: &Workspace) -> SignError {
+        let show = |path: PathBuf| PathBuf::from(workspace.display_path(&path));
+        match self {
+            SignError::KeyFile { path, message } => SignError::KeyFile {
+                path: show(path),
+                message,
+            },
+            SignError::NeedsPassphrase(path) => SignError::NeedsPassphrase(show(path)),
+            SignError::WrongPassphrase(path) => SignError::WrongPassphrase(show(path)),
+            SignError::NoSigningKey { path, message } => SignError::NoSigningKey {
+                path: show(path),
+                message,
+            },
+            SignError::Tree(e) => SignError::Tree(e.shown_in(workspace)),
+            other => other,
+        }
+    }
+}
+
 impl From<crate::confine::ConfineError> for SignError {
     fn from(e: crate::confine::ConfineError) -> SignError {
         SignError::Tree(e.into())
@@ -641,18 +662,32 @@ pub fn sign(
 ) -> Result<(Placement, Committed), SignError> {
     let verifier = Verifier::new(&workspace.keyring, &workspace.maintainers, now);
     let placement = place(workspace, &verifier, reference, signer)?;
-    let committed = match (&placement, commit) {
+    let committed = commit_placement(workspace, reference, &placement, commit);
+    Ok((placement, committed))
+}
+
+/// Commits what a placement wrote (`sign`, `add`). A signature this maintainer already has that
+/// an earlier run wrote but never committed (its commit failed: a detached HEAD, a locked index;
+/// or it was told not to commit) is committed now, so signing or adding the same image again is
+/// how such a leftover gets into history.
+pub fn commit_placement(
+    workspace: &Workspace,
+    reference: &Reference,
+    placement: &Placement,
+    commit: Commit,
+) -> Committed {
+    match (placement, commit) {
         (
             Placement::Written {
                 path, maintainer, ..
             },
             Commit::Yes,
         ) => {
-            let message = commit_message(workspace, reference, &placement);
+            let message = commit_message(workspace, reference, placement);
             commit_placed(workspace, std::slice::from_ref(path), &message, maintainer)
         }
-        // Written by an earlier sign whose commit failed (a detached HEAD, a locked index) or
-        // that was told not to commit: this sign of the same image commits it, as --release does.
+        // Written by an earlier run whose commit failed or that was told not to commit: this
+        // sign or add of the same image commits it, as --release does.
         (Placement::AlreadySigned { path, maintainer }, Commit::Yes) => {
             let leftover = git::discover(&workspace.signatures_dir, &workspace.root)
                 .map(|repo| git::uncommitted(&repo, std::slice::from_ref(path)))
@@ -661,15 +696,14 @@ pub fn sign(
                 Committed::default()
             } else {
                 let message = format!(
-                    "Sign {reference}\n\nPlaced by an earlier run that did not commit it: {}\nMaintainer: {maintainer}\n",
-                    workspace.display_path(path)
-                );
+                "Sign {reference}\n\nPlaced by an earlier run that did not commit it: {}\nMaintainer: {maintainer}\n",
+                workspace.display_path(path)
+            );
                 commit_placed(workspace, &leftover, &message, maintainer)
             }
         }
         _ => Committed::default(),
-    };
-    Ok((placement, committed))
+    }
 }
 
 /// The file holding a counting signature of this maintainer for this exact reference and digest.

@@ -143,6 +143,9 @@ pub struct Synced {
     pub pushed_to: Option<String>,
     /// Why the push failed, when it did: the branch has moved to the new tip all the same.
     pub push_error: Option<String>,
+    /// The work tree of the repository the paths above are relative to (canonical), so they
+    /// can be shown relative to the workspace (`Workspace::from_repo`).
+    pub workdir: PathBuf,
 }
 
 /// One change a replayed commit makes to the tree.
@@ -220,12 +223,14 @@ pub fn sync(
         match context.round(retries)? {
             Round::Done(mut synced) => {
                 synced.retries = retries;
+                synced.workdir = workdir.clone();
                 return Ok(*synced);
             }
             Round::Raced(mut synced, why) => {
                 retries += 1;
                 if retries >= PUSH_ATTEMPTS {
                     synced.retries = retries - 1;
+                    synced.workdir = workdir.clone();
                     synced.push_error = Some(format!(
                         "{why} (the remote kept moving: {PUSH_ATTEMPTS} attempts)"
                     ));
@@ -934,9 +939,29 @@ fn trust_root_at(
     let handle = Repository::open(repo.path()).map_err(|e| at(e.message().to_string()))?;
     let revision = Revision::open(handle, &commit.to_string(), &workspace.root)
         .map_err(|e| at(e.message().to_string()))?;
+    // Named as every path quorate prints: relative to the workspace.
     let maintainers =
-        Maintainers::load(&revision, &workspace.maintainers_path).map_err(|e| at(e.to_string()))?;
+        Maintainers::load(&revision, &workspace.maintainers_path).map_err(|mut e| {
+            e.path = PathBuf::from(workspace.display_path(&e.path));
+            at(e.to_string())
+        })?;
     let config = crate::workspace::load_config(&revision, &workspace.root.join("quorate.toml"))
+        .map_err(|e| match e {
+            crate::workspace::WorkspaceError::Config {
+                path,
+                line,
+                column,
+                message,
+                excerpt,
+            } => crate::workspace::WorkspaceError::Config {
+                path: PathBuf::from(workspace.display_path(&path)),
+                line,
+                column,
+                message,
+                excerpt,
+            },
+            other => other,
+        })
         .map_err(|e| at(e.to_string()))?;
     Ok((maintainers, config.threshold))
 }

@@ -184,10 +184,14 @@ fn create_new(dir: &Dir, name: &OsStr, bytes: &[u8]) -> Result<(), TeamError> {
 /// What `maintainers add` did.
 #[derive(Debug)]
 pub struct Added {
-    /// The primary fingerprints listed.
+    /// The primary fingerprints newly listed.
     pub fingerprints: Vec<String>,
-    /// The keyring file written.
-    pub keyring_file: PathBuf,
+    /// The primary fingerprints given that the person already held: nothing done for them.
+    pub already: Vec<String>,
+    /// The keyring file written, when a key was added.
+    pub keyring_file: Option<PathBuf>,
+    /// True when the handle was new: a person was added, not only keys.
+    pub new_person: bool,
 }
 
 /// A handle is a bare TOML key, as StageX writes them.
@@ -199,11 +203,14 @@ fn valid_handle(handle: &str) -> bool {
 }
 
 /// Adds a person with their certificates: `[people.HANDLE]`, one `[keys.HANDLE.<key id>]` per
-/// certificate, and `keyring/HANDLE.asc`, the rest of MAINTAINERS kept as it was.
+/// certificate, and `keyring/HANDLE.asc`, the rest of MAINTAINERS kept as it was. For a handle
+/// already listed, adds the keys to that person (a second key: a new smartcard), their name and
+/// emails kept: a `--name` or `--email` that differs from what is listed is refused rather than
+/// silently overwritten, since a rename is an edit of its own.
 pub fn add(
     workspace: &Workspace,
     handle: &str,
-    name: &str,
+    name: Option<&str>,
     emails: &[String],
     cert_files: &[PathBuf],
 ) -> Result<Added, TeamError> {
@@ -213,24 +220,42 @@ pub fn add(
         )));
     }
     let listed = &workspace.maintainers;
-    if listed.get(handle).is_some() {
-        return Err(TeamError::Refused(format!(
-            "{handle} is already a maintainer in {}; renewed certificates go in with quorate keyring import",
-            workspace.display_path(&workspace.maintainers_path)
-        )));
+    let shown_maintainers = workspace.display_path(&workspace.maintainers_path);
+    let existing = listed.get(handle);
+    match existing {
+        None if name.is_none() || emails.is_empty() => {
+            return Err(TeamError::Input(format!(
+                "{handle} is not a maintainer in {shown_maintainers}: adding a person needs --name and --email"
+            )));
+        }
+        None => {}
+        Some(person) => {
+            if let Some(name) = name.filter(|n| person.name.as_deref() != Some(*n)) {
+                return Err(TeamError::Refused(format!(
+                    "{handle} is named {:?} in {shown_maintainers}, not {name:?}: leave out --name to add a key to them, or edit MAINTAINERS to rename them",
+                    person.name.as_deref().unwrap_or("")
+                )));
+            }
+            if let Some(email) = emails.iter().find(|e| !person.emails.contains(e)) {
+                return Err(TeamError::Refused(format!(
+                    "{email} is not among {handle}'s emails in {shown_maintainers} ({}): leave out --email to add a key to them, or edit MAINTAINERS",
+                    if person.emails.is_empty() { "none".to_string() } else { person.emails.join(", ") }
+                )));
+            }
+        }
     }
     let mut certs: Vec<openpgp::Cert> = Vec::new();
     for file in cert_files {
+        let shown = workspace.display_path(file);
         let bytes = std::fs::read(file)
-            .map_err(|e| TeamError::Input(format!("{}: cannot read: {e}", file.display())))?;
+            .map_err(|e| TeamError::Input(format!("{shown}: cannot read: {e}")))?;
         let parsed = crate::keyring::parse_certs(&bytes)
-            .map_err(|e| TeamError::Input(format!("{}: {e}", file.display())))?;
+            .map_err(|e| TeamError::Input(format!("{shown}: {e}")))?;
         for cert in parsed {
             // A secret key in a file meant for the repository is a mistake worth stopping for.
             if cert.is_tsk() {
                 return Err(TeamError::Input(format!(
-                    "{}: holds secret key material; give the public certificate (gpg --export)",
-                    file.display()
+                    "{shown}: holds secret key material; give the public certificate (gpg --export)"
                 )));
             }
             if !certs.iter().any(|c| c.fingerprint() == cert.fingerprint()) {
@@ -239,57 +264,103 @@ pub fn add(
         }
     }
     let mut fingerprints = Vec::new();
-    for cert in &certs {
+    let mut already = Vec::new();
+    let mut new_certs = Vec::new();
+    for cert in certs {
         let fingerprint = cert.fingerprint().to_hex();
-        if let Some(other) = listed.by_fingerprint(&fingerprint) {
-            return Err(TeamError::Refused(format!(
-                "key {fingerprint} is already listed under {}",
-                other.handle
-            )));
+        match listed.by_fingerprint(&fingerprint) {
+            Some(other) if other.handle == handle => already.push(fingerprint),
+            Some(other) => {
+                return Err(TeamError::Refused(format!(
+                    "key {fingerprint} is already listed under {}",
+                    other.handle
+                )))
+            }
+            None => {
+                fingerprints.push(fingerprint);
+                new_certs.push(cert);
+            }
         }
-        fingerprints.push(fingerprint);
+    }
+    if new_certs.is_empty() {
+        return Ok(Added {
+            fingerprints,
+            already,
+            keyring_file: None,
+            new_person: false,
+        });
     }
 
-    let text = read_text(&workspace.maintainers_path)?;
+    let text = read_text(workspace, &workspace.maintainers_path)?;
     let mut doc: toml_edit::DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
-        TeamError::Input(format!(
-            "{}: not valid TOML: {}",
-            workspace.maintainers_path.display(),
-            crate::maintainers::one_line(e.message())
-        ))
+        let shown = PathBuf::from(workspace.display_path(&workspace.maintainers_path));
+        TeamError::Input(crate::maintainers::toml_syntax(&shown, &text, &e).to_string())
     })?;
-    let mut person = toml_edit::Table::new();
-    person.insert("name", toml_edit::value(name));
-    person.insert(
-        "email",
-        match emails {
-            [one] => toml_edit::value(one.as_str()),
-            many => toml_edit::value(
-                many.iter()
-                    .map(String::as_str)
-                    .collect::<toml_edit::Array>(),
-            ),
-        },
-    );
-    section(&mut doc, "people")?.insert(handle, toml_edit::Item::Table(person));
-    let mut keys = toml_edit::Table::new();
-    keys.set_implicit(true);
-    for (cert, fingerprint) in certs.iter().zip(&fingerprints) {
+    if existing.is_none() {
+        let mut person = toml_edit::Table::new();
+        person.insert("name", toml_edit::value(name.unwrap_or_default()));
+        person.insert(
+            "email",
+            match emails {
+                [one] => toml_edit::value(one.as_str()),
+                many => toml_edit::value(
+                    many.iter()
+                        .map(String::as_str)
+                        .collect::<toml_edit::Array>(),
+                ),
+            },
+        );
+        section(&mut doc, "people")?.insert(handle, toml_edit::Item::Table(person));
+    }
+    let keys = section(&mut doc, "keys")?
+        .entry(handle)
+        .or_insert_with(|| {
+            let mut keys = toml_edit::Table::new();
+            keys.set_implicit(true);
+            toml_edit::Item::Table(keys)
+        })
+        .as_table_like_mut()
+        .ok_or_else(|| {
+            TeamError::Input(format!(
+                "`keys.{handle}` in {shown_maintainers} is not a table"
+            ))
+        })?;
+    for (cert, fingerprint) in new_certs.iter().zip(&fingerprints) {
         let mut key = toml_edit::Table::new();
         key.insert("id", toml_edit::value(fingerprint.as_str()));
-        keys.insert(&cert.keyid().to_hex(), toml_edit::Item::Table(key));
+        // The key id names the entry; a label the person already uses gets a suffix.
+        let base = cert.keyid().to_hex();
+        let label = (1..)
+            .map(|n| {
+                if n == 1 {
+                    base.clone()
+                } else {
+                    format!("{base}-{n}")
+                }
+            })
+            .find(|l| !keys.contains_key(l))
+            .expect("some suffix is free");
+        keys.insert(&label, toml_edit::Item::Table(key));
     }
-    section(&mut doc, "keys")?.insert(handle, toml_edit::Item::Table(keys));
     let new_text = doc.to_string();
-    // What is written must load: never leave a MAINTAINERS quorate itself cannot read.
-    Maintainers::parse(&workspace.maintainers_path, new_text.as_bytes())
+    // What is written must load, and list what was added under this person: never leave a
+    // MAINTAINERS quorate itself cannot read, nor say "added" of a key the edit did not list.
+    let edited = Maintainers::parse(&workspace.maintainers_path, new_text.as_bytes())
         .map_err(|e| TeamError::Refused(format!("the edit would not load: {e}")))?;
+    if let Some(missing) = fingerprints
+        .iter()
+        .find(|f| edited.by_fingerprint(f).map(|m| m.handle.as_str()) != Some(handle))
+    {
+        return Err(TeamError::Refused(format!(
+            "{shown_maintainers}: the edit would not list key {missing} under {handle}; nothing changed (add [keys.{handle}.<label>] by hand)"
+        )));
+    }
 
     let mut armored = Vec::new();
     {
         let mut writer = openpgp::armor::Writer::new(&mut armored, openpgp::armor::Kind::PublicKey)
             .map_err(|e| TeamError::Refused(e.to_string()))?;
-        for cert in &certs {
+        for cert in &new_certs {
             cert.serialize(&mut writer)
                 .map_err(|e| TeamError::Refused(crate::keyring::error_chain(&e)))?;
         }
@@ -297,7 +368,19 @@ pub fn add(
             .finalize()
             .map_err(|e| TeamError::Refused(e.to_string()))?;
     }
-    let name_in_keyring = format!("{handle}.asc");
+    // A new person's certificates go in HANDLE.asc; another key of someone listed goes in a file
+    // of its own beside theirs, so the files already reviewed stay as they were.
+    let name_in_keyring = if existing.is_none()
+        || workspace
+            .keyring_dir
+            .join(format!("{handle}.asc"))
+            .symlink_metadata()
+            .is_err()
+    {
+        format!("{handle}.asc")
+    } else {
+        format!("{handle}-{}.asc", new_certs[0].keyid().to_hex())
+    };
     let keyring_file = workspace.keyring_dir.join(&name_in_keyring);
     let (keyring_root, maintainers_target) = targets(workspace);
     // Checked before the first write: a link or a file in the way changes nothing.
@@ -318,7 +401,9 @@ pub fn add(
     }
     Ok(Added {
         fingerprints,
-        keyring_file,
+        already,
+        keyring_file: Some(keyring_file),
+        new_person: existing.is_none(),
     })
 }
 
@@ -341,13 +426,10 @@ pub fn remove(workspace: &Workspace, handle: &str) -> Result<Removed, TeamError>
         )));
     };
     let theirs: Vec<&str> = person.keys.iter().map(|k| k.fingerprint.as_str()).collect();
-    let text = read_text(&workspace.maintainers_path)?;
+    let text = read_text(workspace, &workspace.maintainers_path)?;
     let mut doc: toml_edit::DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
-        TeamError::Input(format!(
-            "{}: not valid TOML: {}",
-            workspace.maintainers_path.display(),
-            crate::maintainers::one_line(e.message())
-        ))
+        let shown = PathBuf::from(workspace.display_path(&workspace.maintainers_path));
+        TeamError::Input(crate::maintainers::toml_syntax(&shown, &text, &e).to_string())
     })?;
     for table in ["people", "keys", "machines"] {
         if let Some(t) = doc.get_mut(table).and_then(|t| t.as_table_like_mut()) {
@@ -363,9 +445,9 @@ pub fn remove(workspace: &Workspace, handle: &str) -> Result<Removed, TeamError>
     let mut shared = Vec::new();
     let keyring_dir = Dir::open(&keyring_root, &workspace.keyring_dir)?;
     if let Some(dir) = &keyring_dir {
-        let entries = dir
-            .entries()
-            .map_err(|e| TeamError::Refused(format!("{}: {e}", dir.path().display())))?;
+        let entries = dir.entries().map_err(|e| {
+            TeamError::Refused(format!("{}: {e}", workspace.display_path(dir.path())))
+        })?;
         for (name, kind) in entries {
             let path = workspace.keyring_dir.join(&name);
             if kind != crate::source::Kind::File || !crate::keyring::is_keyring_file(&path) {
@@ -392,8 +474,9 @@ pub fn remove(workspace: &Workspace, handle: &str) -> Result<Removed, TeamError>
     maintainers_target.write(new_text.as_bytes())?;
     if let Some(dir) = &keyring_dir {
         for (name, path) in &deleted {
-            dir.remove(name)
-                .map_err(|e| TeamError::Refused(format!("{}: {e}", path.display())))?;
+            dir.remove(name).map_err(|e| {
+                TeamError::Refused(format!("{}: {e}", workspace.display_path(path)))
+            })?;
         }
     }
     Ok(Removed {
@@ -416,11 +499,11 @@ fn section<'a>(
         .ok_or_else(|| TeamError::Input(format!("`{name}` in MAINTAINERS is not a table")))
 }
 
-fn read_text(path: &Path) -> Result<String, TeamError> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| TeamError::Input(format!("{}: cannot read: {e}", path.display())))?;
-    String::from_utf8(bytes)
-        .map_err(|_| TeamError::Input(format!("{}: not UTF-8 text", path.display())))
+fn read_text(workspace: &Workspace, path: &Path) -> Result<String, TeamError> {
+    let shown = workspace.display_path(path);
+    let bytes =
+        std::fs::read(path).map_err(|e| TeamError::Input(format!("{shown}: cannot read: {e}")))?;
+    String::from_utf8(bytes).map_err(|_| TeamError::Input(format!("{shown}: not UTF-8 text")))
 }
 
 /// Where MAINTAINERS is written: the workspace's own (below the workspace, never through a

@@ -40,6 +40,22 @@ pub enum TreeError {
     },
 }
 
+impl TreeError {
+    /// The same error with its path shown as quorate shows every path: from the workspace.
+    pub fn shown_in(self, workspace: &crate::workspace::Workspace) -> TreeError {
+        let show = |path: PathBuf| PathBuf::from(workspace.display_path(&path));
+        match self {
+            TreeError::Symlink(path) => TreeError::Symlink(show(path)),
+            TreeError::NotADirectory(path) => TreeError::NotADirectory(show(path)),
+            TreeError::Full(path) => TreeError::Full(show(path)),
+            TreeError::Io { path, source } => TreeError::Io {
+                path: show(path),
+                source,
+            },
+        }
+    }
+}
+
 impl From<ConfineError> for TreeError {
     fn from(e: ConfineError) -> TreeError {
         match e {

@@ -76,12 +76,18 @@ pub enum WorkspaceError {
         signers: usize,
     },
     /// quorate.toml is malformed.
-    #[error("{}: {message}", path.display())]
+    #[error("{}{}{}: {message}{excerpt}", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default(), column.map(|c| format!(":{c}")).unwrap_or_default())]
     Config {
         /// The file.
         path: PathBuf,
+        /// The line, when the problem has one.
+        line: Option<usize>,
+        /// The column, for a TOML error.
+        column: Option<usize>,
         /// What is wrong.
         message: String,
+        /// For a TOML error, the offending line and a caret under the column; else empty.
+        excerpt: String,
     },
 }
 
@@ -227,7 +233,7 @@ impl Workspace {
             };
             if !chosen && source.kind(&path).ok().flatten() == Some(Kind::Symlink) {
                 return Err(WorkspaceError::Symlink {
-                    path,
+                    path: PathBuf::from(part),
                     place: source.describe(),
                 });
             }
@@ -250,7 +256,7 @@ impl Workspace {
             .clone()
             .unwrap_or_else(|| root.join("keyring"));
         // Shown relative to the workspace, wherever quorate was run from.
-        let shown = |path: &Path| path.strip_prefix(&root).unwrap_or(path).to_path_buf();
+        let shown = |path: &Path| PathBuf::from(shown_path(&root, path));
         let mut maintainers =
             Maintainers::load(trust_root(options.maintainers.is_some()), &maintainers_path)
                 .map_err(|mut e| {
@@ -262,8 +268,29 @@ impl Workspace {
         for warning in &mut maintainers.warnings {
             *warning = warning.replacen(&full, &short, 1);
         }
-        let keyring = Keyring::load_dir(trust_root(options.keyring.is_some()), &keyring_dir)?;
-        let config = load_config(source.as_ref(), &root.join("quorate.toml"))?;
+        let mut keyring = Keyring::load_dir(trust_root(options.keyring.is_some()), &keyring_dir)
+            .map_err(|mut e| {
+                e.path = shown(&e.path);
+                e
+            })?;
+        keyring.show_paths_from(&root);
+        let config =
+            load_config(source.as_ref(), &root.join("quorate.toml")).map_err(|e| match e {
+                WorkspaceError::Config {
+                    path,
+                    line,
+                    column,
+                    message,
+                    excerpt,
+                } => WorkspaceError::Config {
+                    path: shown(&path),
+                    line,
+                    column,
+                    message,
+                    excerpt,
+                },
+                other => other,
+            })?;
         check_subkeys(&maintainers, &keyring, &shown(&maintainers_path))?;
         let warnings = maintainers.warnings.clone();
         Ok(Workspace {
@@ -321,13 +348,55 @@ impl Workspace {
         }
     }
 
-    /// A path shown to people: relative to the workspace when inside it.
+    /// A path shown to people: relative to the workspace when inside it, as given otherwise.
     pub fn display_path(&self, path: &Path) -> String {
-        path.strip_prefix(&self.root)
-            .unwrap_or(path)
-            .to_string_lossy()
-            .into_owned()
+        if is_url(path) || crate::confine::relative_to(&self.root, path).is_some() {
+            return shown_path(&self.root, path);
+        }
+        // A path the user gave relative to a directory below the workspace (quorate run in a
+        // subdirectory, the workspace found upward): made absolute by its names, for display
+        // only, and compared with the workspace's real root.
+        let inside = std::env::current_dir().ok().and_then(|cwd| {
+            let mut absolute = PathBuf::new();
+            for component in cwd.join(path).components() {
+                match component {
+                    std::path::Component::CurDir => {}
+                    std::path::Component::ParentDir => {
+                        absolute.pop();
+                    }
+                    other => absolute.push(other),
+                }
+            }
+            absolute
+                .strip_prefix(&self.real_root)
+                .ok()
+                .map(Path::to_path_buf)
+        });
+        match inside {
+            Some(inside) if !inside.as_os_str().is_empty() => inside.to_string_lossy().into_owned(),
+            _ => path.to_string_lossy().into_owned(),
+        }
     }
+}
+
+/// The one way quorate shows a path: relative to the workspace `root` without a leading `./`
+/// when it lies inside it (`MAINTAINERS`, `keyring/alice.asc`, `.` for the root itself), and as
+/// the user gave it when it lies outside. Computed from the names alone, never through links.
+pub fn shown_path(root: &Path, path: &Path) -> String {
+    if is_url(path) {
+        return path.to_string_lossy().into_owned();
+    }
+    match crate::confine::relative_to(root, path) {
+        Some(inside) if inside.as_os_str().is_empty() => ".".to_string(),
+        Some(inside) => inside.to_string_lossy().into_owned(),
+        None => path.to_string_lossy().into_owned(),
+    }
+}
+
+/// A published lookaside's files are named by URL where the tree's are named by path: never
+/// taken apart as a path (its `//` would be folded).
+fn is_url(path: &Path) -> bool {
+    path.to_str().is_some_and(|p| p.contains("://"))
 }
 
 /// The namespace quorate.toml in `dir` names (the default without one), with no other part of
@@ -342,15 +411,26 @@ pub fn namespace_in(dir: &Path) -> Result<String, WorkspaceError> {
 pub(crate) fn load_config(source: &dyn Source, path: &Path) -> Result<Config, WorkspaceError> {
     let fail = |message: String| WorkspaceError::Config {
         path: path.to_path_buf(),
+        line: None,
+        column: None,
         message,
+        excerpt: String::new(),
     };
     let text = match source.read(path, 1024 * 1024) {
         Ok(bytes) => String::from_utf8(bytes).map_err(|_| fail("not UTF-8 text".into()))?,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
         Err(e) => return Err(fail(format!("cannot read: {e}"))),
     };
-    let mut config: Config =
-        toml::from_str(&text).map_err(|e| fail(crate::maintainers::one_line(&e.to_string())))?;
+    let mut config: Config = toml::from_str(&text).map_err(|e| {
+        let at = crate::toml_error::locate(&text, e.span().map_or(0, |s| s.start));
+        WorkspaceError::Config {
+            path: path.to_path_buf(),
+            line: Some(at.line),
+            column: Some(at.column),
+            message: crate::toml_error::message(e.message()),
+            excerpt: at.excerpt,
+        }
+    })?;
     config.threshold_line = text
         .lines()
         .position(|l| l.trim_start().starts_with("threshold"))
@@ -390,6 +470,8 @@ fn check_subkeys(
                 return Err(MaintainersError {
                     path: path.to_path_buf(),
                     line: key.line,
+                    column: None,
+                    excerpt: String::new(),
                     message: format!(
                         "`keys.{}.{}.id` is {}, a subkey of {primary}; list the primary key: id = \"{primary}\"",
                         person.handle, key.label, key.fingerprint

@@ -23,7 +23,7 @@ pub(crate) fn run_audit(options: &WorkspaceOptions, args: AuditArgs) -> Result<u
             .unwrap_or_else(|| workspace.digests_dir.clone());
         Scope::Release(
             quorate::digests::read_release(workspace.source.as_ref(), &dir)
-                .map_err(Failure::input)?,
+                .map_err(digests_failure(&workspace))?,
         )
     } else if references.is_empty() {
         Scope::Tree
@@ -93,11 +93,11 @@ pub(crate) fn run_audit(options: &WorkspaceOptions, args: AuditArgs) -> Result<u
         };
         let page = quorate::html::render(&ledger, &context);
         quorate::confine::write_output(path, page.as_bytes())
-            .map_err(|e| Failure::input(format!("{}: {e}", path.display())))?;
+            .map_err(|e| Failure::input(format!("{}: {e}", workspace.display_path(path))))?;
         let quorate_images = ledger.images.iter().filter(|i| i.quorate).count();
         eprintln!(
             "wrote {}: {} image{}, {quorate_images} quorate; {} error{}, {} warning{}",
-            path.display(),
+            workspace.display_path(path),
             ledger.images.len(),
             if ledger.images.len() == 1 { "" } else { "s" },
             ledger.errors,
@@ -195,8 +195,9 @@ pub(crate) fn run_audit(options: &WorkspaceOptions, args: AuditArgs) -> Result<u
                     _ => "",
                 };
                 println!(
-                    "  signature-{:<3} {who:<12} {key}{role}  signed {}  {commit}{legacy}{then}\n                 {verdict}",
+                    "  signature-{:<3} {} {key}{role}  signed {}  {commit}{legacy}{then}\n                 {verdict}",
                     f.number,
+                    quorate::columns::pad(who, 12),
                     f.created.as_deref().unwrap_or("?")
                 );
             }

@@ -102,7 +102,7 @@ fn print_comparison(rows: &[rebuild::Row]) {
     };
     let width = rows
         .iter()
-        .map(|r| r.package.len())
+        .map(|r| quorate::columns::width(&r.package))
         .max()
         .unwrap_or(0)
         .max("PACKAGE".len());
@@ -118,7 +118,11 @@ fn print_comparison(rows: &[rebuild::Row]) {
         };
         println!(
             "{}",
-            format!("{:<width$}  {result:<7}  {detail}", row.package).trim_end()
+            format!(
+                "{}  {result:<7}  {detail}",
+                quorate::columns::pad(&row.package, width)
+            )
+            .trim_end()
         );
     }
     let count = |f: fn(&Agreement) -> bool| rows.iter().filter(|r| f(&r.agreement)).count();

@@ -11,7 +11,7 @@ pub(crate) fn run_keyring_check(options: &WorkspaceOptions) -> Result<u8, Failur
     );
     let width = findings
         .iter()
-        .map(|f| f.maintainer.as_deref().unwrap_or("-").len())
+        .map(|f| quorate::columns::width(f.maintainer.as_deref().unwrap_or("-")))
         .max()
         .unwrap_or(0);
     for f in &findings {
@@ -27,8 +27,10 @@ pub(crate) fn run_keyring_check(options: &WorkspaceOptions) -> Result<u8, Failur
             .map(|p| format!(" ({})", workspace.display_path(p)))
             .unwrap_or_default();
         println!(
-            "{label}  {who:<width$}  {}  {}{source}",
-            f.fingerprint, f.message
+            "{label}  {}  {}  {}{source}",
+            quorate::columns::pad(who, width),
+            f.fingerprint,
+            f.message
         );
     }
     let errors = findings
@@ -71,11 +73,33 @@ pub(crate) fn run_keyring_import(
         &workspace.maintainers,
         files,
     )
-    .map_err(|e| match e {
-        keyring::ImportError::NotAMaintainer { .. } | keyring::ImportError::SharedKey { .. } => {
-            Failure::refused(e)
+    .map_err(|e| {
+        // Named from the workspace, as every path quorate prints.
+        let show = |path: std::path::PathBuf| workspace.display_path(&path).into();
+        match e {
+            keyring::ImportError::NotAMaintainer { file, fingerprint } => {
+                Failure::refused(keyring::ImportError::NotAMaintainer {
+                    file: show(file),
+                    fingerprint,
+                })
+            }
+            keyring::ImportError::SharedKey { file, message } => {
+                Failure::refused(keyring::ImportError::SharedKey {
+                    file: show(file),
+                    message,
+                })
+            }
+            keyring::ImportError::Input(mut e) => {
+                e.path = show(e.path);
+                Failure::input(e)
+            }
+            keyring::ImportError::Write { path, message } => {
+                Failure::input(keyring::ImportError::Write {
+                    path: show(path),
+                    message,
+                })
+            }
         }
-        _ => Failure::input(e),
     })?;
     for i in &imported {
         println!(
@@ -100,7 +124,7 @@ pub(crate) fn run_keyring_export(
     let exported = workspace.maintainers.fingerprints().count() - missing.len();
     println!(
         "wrote {exported} maintainer certificates to {}",
-        output.display()
+        workspace.display_path(output)
     );
     for fingerprint in &missing {
         eprintln!(

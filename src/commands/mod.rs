@@ -152,6 +152,21 @@ fn sign_failure(e: SignError) -> Failure {
     }
 }
 
+/// A release's digests that cannot be read: bad input, the file named from the workspace.
+fn digests_failure(
+    workspace: &Workspace,
+) -> impl Fn(quorate::digests::DigestsError) -> Failure + '_ {
+    move |mut e| {
+        e.path = std::path::PathBuf::from(workspace.display_path(&e.path));
+        Failure::input(e)
+    }
+}
+
+/// `sign_failure`, its paths shown from the workspace.
+fn sign_failure_in(workspace: &Workspace) -> impl Fn(SignError) -> Failure + '_ {
+    move |e| sign_failure(e.shown_in(workspace))
+}
+
 fn report_commit(committed: &Committed, files: &[String], subject: &str) -> Result<u8, Failure> {
     match (&committed.commit, &committed.error) {
         (Some(oid), _) => {

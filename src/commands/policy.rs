@@ -57,7 +57,7 @@ pub(crate) fn run_policy_export(
     let files: Vec<String> = exported
         .files
         .iter()
-        .map(|f| f.display().to_string())
+        .map(|f| workspace.display_path(f))
         .collect();
     println!(
         "wrote {}: {} signedBy requirement{} for each of {} (any {} of {} maintainers: {})",
@@ -83,6 +83,10 @@ pub(crate) fn run_policy_check(
     args: PolicyCheckArgs,
 ) -> Result<u8, Failure> {
     let workspace = load(options)?;
+    // Judged against the trust root in force, as export makes it: a policy is never said to
+    // hold (or fall short) against a MAINTAINERS or threshold nobody approved.
+    let verifier = now_verifier(&workspace);
+    require_trust(options, &workspace, &verifier)?;
     let threshold = workspace.threshold(args.threshold);
     let scopes = policy::check(&args.policy, &workspace.maintainers, args.scope.as_deref())
         .map_err(Failure::input)?;
@@ -94,7 +98,7 @@ pub(crate) fn run_policy_check(
         });
     } else {
         if scopes.is_empty() {
-            println!("{}: no docker scope", args.policy.display());
+            println!("{}: no docker scope", workspace.display_path(&args.policy));
         }
         for scope in &scopes {
             let verdict = if scope.holds(threshold) {

@@ -23,7 +23,7 @@ pub(crate) fn run_sign(options: &WorkspaceOptions, args: SignArgs) -> Result<u8,
         .transpose()?;
     if let Some(path) = &args.rebuilt {
         let release_dir = args.digests.as_deref().unwrap_or(&workspace.digests_dir);
-        refuse_the_release_as_rebuild(path, release_dir)?;
+        refuse_the_release_as_rebuild(&workspace, path, release_dir)?;
     }
     let signer = make_signer(&args.signer, &workspace, now)?;
     let commit = if args.no_commit {
@@ -52,8 +52,8 @@ pub(crate) fn run_sign(options: &WorkspaceOptions, args: SignArgs) -> Result<u8,
         }
         None => {}
     }
-    let (placement, committed) =
-        sign::sign(&workspace, &reference, signer.as_ref(), commit, now).map_err(sign_failure)?;
+    let (placement, committed) = sign::sign(&workspace, &reference, signer.as_ref(), commit, now)
+        .map_err(sign_failure_in(&workspace))?;
     report_placement(&workspace, &reference, &placement, &committed)
 }
 
@@ -69,8 +69,8 @@ fn refuse_outside_release(
     if workspace.source.kind(dir).ok().flatten().is_none() {
         return Ok(());
     }
-    let release =
-        quorate::digests::read_release(workspace.source.as_ref(), dir).map_err(Failure::input)?;
+    let release = quorate::digests::read_release(workspace.source.as_ref(), dir)
+        .map_err(digests_failure(workspace))?;
     let packages: Vec<&str> = release
         .packages
         .iter()
@@ -101,6 +101,7 @@ fn refuse_outside_release(
 /// `--rebuilt` must be the signer's own rebuild: the release's digests/ (or a file in it) only
 /// ever agrees with itself.
 fn refuse_the_release_as_rebuild(
+    workspace: &Workspace,
     path: &std::path::Path,
     release_dir: &std::path::Path,
 ) -> Result<(), Failure> {
@@ -110,7 +111,7 @@ fn refuse_the_release_as_rebuild(
     if rebuilt == release || rebuilt.parent() == Some(release.as_path()) {
         return Err(Failure::refused(format!(
             "not signed: --rebuilt {}: that is the release, not your rebuild; give the OUT_DIR or digests your own build produced",
-            path.display()
+            workspace.display_path(path)
         )));
     }
     Ok(())
@@ -170,22 +171,26 @@ pub(crate) fn make_signer(
     let path = args.key.as_deref().expect("clap requires --key or --gpg");
     let passphrase = match &args.passphrase_file {
         Some(file) => {
-            let text = std::fs::read_to_string(file)
-                .map_err(|e| Failure::input(format!("{}: cannot read: {e}", file.display())))?;
+            let text = std::fs::read_to_string(file).map_err(|e| {
+                Failure::input(format!(
+                    "{}: cannot read: {e}",
+                    workspace.display_path(file)
+                ))
+            })?;
             Some(text.lines().next().unwrap_or("").to_string().into())
         }
         None => None,
     };
     let signer = match KeyFileSigner::load(path, passphrase.as_ref(), now) {
         Err(SignError::NeedsPassphrase(path)) if std::io::stdin().is_terminal() => {
-            let prompt = format!("Passphrase for {}: ", path.display());
+            let prompt = format!("Passphrase for {}: ", workspace.display_path(&path));
             let typed = rpassword::prompt_password(prompt)
                 .map_err(|e| Failure::input(format!("cannot read a passphrase: {e}")))?;
             KeyFileSigner::load(&path, Some(&typed.into()), now)
         }
         other => other,
     }
-    .map_err(sign_failure)?;
+    .map_err(sign_failure_in(workspace))?;
     if signer.by_subkey() {
         eprintln!(
             "quorate: warning: signing with subkey {}: the primary key's secret is absent or cannot sign; \
@@ -217,8 +222,8 @@ pub(crate) fn run_sign_release(
         .digests
         .clone()
         .unwrap_or_else(|| workspace.digests_dir.clone());
-    let release_digests =
-        quorate::digests::read_release(workspace.source.as_ref(), &dir).map_err(Failure::input)?;
+    let release_digests = quorate::digests::read_release(workspace.source.as_ref(), &dir)
+        .map_err(digests_failure(workspace))?;
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = indicatif::ProgressBar::new(0);
         bar.set_style(
@@ -248,7 +253,7 @@ pub(crate) fn run_sign_release(
         now,
         &mut progress,
     )
-    .map_err(sign_failure)?;
+    .map_err(sign_failure_in(workspace))?;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
@@ -317,27 +322,22 @@ pub(crate) fn run_add(options: &WorkspaceOptions, args: AddArgs) -> Result<u8, F
     let reference = parse_tagged(&args.reference)?;
     let workspace = load(options)?;
     let reference = in_namespace(&workspace, &args.reference, reference)?;
+    let file = workspace.display_path(&args.file);
     let bytes = std::fs::read(&args.file)
-        .map_err(|e| Failure::input(format!("{}: cannot read: {e}", args.file.display())))?;
+        .map_err(|e| Failure::input(format!("{file}: cannot read: {e}")))?;
     let now = SystemTime::now();
     let verifier = Verifier::new(&workspace.keyring, &workspace.maintainers, now);
     let placement =
         sign::place_bytes(&workspace, &verifier, &reference, &bytes).map_err(|e| Failure {
             code: e.exit_code() as u8,
-            message: format!("{}: {e}", args.file.display()),
+            message: format!("{file}: {}", e.shown_in(&workspace)),
         })?;
-    let committed = match (&placement, args.no_commit) {
-        (
-            Placement::Written {
-                path, maintainer, ..
-            },
-            false,
-        ) => {
-            let message = sign::commit_message(&workspace, &reference, &placement);
-            sign::commit_placed(&workspace, std::slice::from_ref(path), &message, maintainer)
-        }
-        _ => Committed::default(),
+    let commit = if args.no_commit {
+        Commit::No
+    } else {
+        Commit::Yes
     };
+    let committed = sign::commit_placement(&workspace, &reference, &placement, commit);
     report_placement(&workspace, &reference, &placement, &committed)
 }
 
@@ -355,7 +355,7 @@ pub(crate) fn run_withdraw(options: &WorkspaceOptions, args: WithdrawArgs) -> Re
     };
     let done =
         quorate::withdraw::withdraw(&workspace, &verifier, &reference, signer.as_ref(), commit)
-            .map_err(sign_failure)?;
+            .map_err(sign_failure_in(&workspace))?;
     for path in &done.removed {
         println!("withdrew {}", workspace.display_path(path));
     }
@@ -401,38 +401,41 @@ pub(crate) fn run_sync(options: &WorkspaceOptions, args: SyncArgs) -> Result<u8,
         SyncError::Setup(_) => Failure::input(e),
         _ => Failure::refused(e),
     })?;
+    // The paths sync reports are the repository's; shown as every path is, from the workspace.
+    let shown =
+        |p: &std::path::Path| workspace.display_path(&workspace.from_repo(&synced.workdir, p));
     for (from, to) in &synced.placed {
         if from == to {
-            println!("replayed {}", to.display());
+            println!("replayed {}", shown(to));
         } else {
-            println!("replayed {} as {}", from.display(), to.display());
+            println!("replayed {} as {}", shown(from), shown(to));
         }
     }
     for path in &synced.already_there {
-        println!("already on the remote: {}", path.display());
+        println!("already on the remote: {}", shown(path));
     }
     for (path, maintainer, theirs) in &synced.duplicates {
         println!(
             "dropped {}: {maintainer} already has a valid signature of it on the remote ({})",
-            path.display(),
-            theirs.display()
+            shown(path),
+            shown(theirs)
         );
     }
     for (withdrawn, statement) in &synced.withdrawn {
         println!(
             "replayed the withdrawal of {} (statement {})",
-            withdrawn.display(),
-            statement.display()
+            shown(withdrawn),
+            shown(statement)
         );
     }
     for statement in &synced.withdrawn_absent {
         println!(
             "replayed a withdrawal whose signature the remote no longer holds: {}",
-            statement.display()
+            shown(statement)
         );
     }
     for (from, to) in &synced.moved {
-        println!("renumbered {} as {}", from.display(), to.display());
+        println!("renumbered {} as {}", shown(from), shown(to));
     }
     for (original, replay) in &synced.unsigned_replays {
         println!(
@@ -522,8 +525,8 @@ pub(crate) fn run_repair(options: &WorkspaceOptions, args: RepairArgs) -> Result
     } else {
         Commit::Yes
     };
-    let (moves, committed) =
-        quorate::withdraw::repair(&workspace, &dirs, commit).map_err(sign_failure)?;
+    let (moves, committed) = quorate::withdraw::repair(&workspace, &dirs, commit)
+        .map_err(sign_failure_in(&workspace))?;
     for (from, to) in &moves {
         println!(
             "renumbered {} -> {}",

@@ -106,16 +106,8 @@ pub(crate) fn run_maintainers_list(options: &WorkspaceOptions, json: bool) -> Re
             ]);
         }
     }
-    let widths: Vec<usize> = (0..5)
-        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
-        .collect();
-    for row in &rows {
-        let line: Vec<String> = row
-            .iter()
-            .zip(&widths)
-            .map(|(cell, width)| format!("{cell:<width$}"))
-            .collect();
-        println!("{}", line.join("  ").trim_end());
+    for line in quorate::columns::render(&rows) {
+        println!("{line}");
     }
     let keys: usize = people.iter().map(|p| p.keys.len()).sum();
     println!(
@@ -129,12 +121,22 @@ pub(crate) fn run_maintainers_list(options: &WorkspaceOptions, json: bool) -> Re
 pub(crate) fn run_maintainers_add(
     options: &WorkspaceOptions,
     handle: &str,
-    name: &str,
+    name: Option<&str>,
     emails: &[String],
     certs: &[PathBuf],
 ) -> Result<u8, Failure> {
     let workspace = load_for_editing(options)?;
     let added = team::add(&workspace, handle, name, emails, certs).map_err(team_failure)?;
+    for fingerprint in &added.already {
+        println!("{handle} already holds key {fingerprint}");
+    }
+    let Some(keyring_file) = &added.keyring_file else {
+        println!(
+            "nothing changed: {} already lists every key given under {handle}",
+            workspace.display_path(&workspace.maintainers_path)
+        );
+        return Ok(0);
+    };
     for fingerprint in &added.fingerprints {
         println!("added {handle}: key {fingerprint}");
     }
@@ -143,10 +145,11 @@ pub(crate) fn run_maintainers_add(
     if let Ok(after) = Workspace::load_for_editing(options) {
         let findings =
             quorate::keyring::check(&after.keyring, &after.maintainers, SystemTime::now());
-        for finding in findings
-            .iter()
-            .filter(|f| f.maintainer.as_deref() == Some(handle) && f.severity != Severity::Ok)
-        {
+        for finding in findings.iter().filter(|f| {
+            f.maintainer.as_deref() == Some(handle)
+                && f.severity != Severity::Ok
+                && added.fingerprints.contains(&f.fingerprint)
+        }) {
             eprintln!(
                 "quorate: warning: {handle} {}: {}",
                 finding.fingerprint, finding.message
@@ -154,9 +157,30 @@ pub(crate) fn run_maintainers_add(
         }
     }
     let maintainers = workspace.display_path(&workspace.maintainers_path);
-    let keyring = workspace.display_path(&added.keyring_file);
+    let keyring = workspace.display_path(keyring_file);
     println!("wrote {maintainers} and {keyring}; review and commit them: git add {maintainers} {keyring} && git commit");
+    say_if_unapproved(options);
     Ok(0)
+}
+
+/// MAINTAINERS is part of the trust root (docs/trust.md): with a chain in force, an edit counts
+/// only once the quorum approves it. Said right after the edit, so nobody is surprised when the
+/// gate refuses it.
+fn say_if_unapproved(options: &WorkspaceOptions) {
+    let Ok(after) = Workspace::load_for_editing(options) else {
+        return;
+    };
+    let verifier = now_verifier(&after);
+    if let Ok(quorate::trust::Standing::Unapproved(chain, changes)) =
+        quorate::trust::standing(&after, &verifier, options.trust_anchor.as_deref())
+    {
+        let changes: Vec<String> = changes.iter().map(ToString::to_string).collect();
+        println!(
+            "the trust root now differs from version {} in force ({}): verify and gate refuse it until the quorum approves it: quorate trust propose, then quorate trust sign by the maintainers (docs/trust.md)",
+            chain.in_force().map_or(0, |v| v.version),
+            changes.join("; ")
+        );
+    }
 }
 
 pub(crate) fn run_maintainers_remove(
@@ -164,6 +188,7 @@ pub(crate) fn run_maintainers_remove(
     handle: &str,
 ) -> Result<u8, Failure> {
     let workspace = load_for_editing(options)?;
+    let was_in_force = in_force(&workspace, options);
     let removed = team::remove(&workspace, handle).map_err(team_failure)?;
     let maintainers = workspace.display_path(&workspace.maintainers_path);
     println!("removed {handle} from {maintainers}; their signatures no longer count");
@@ -182,5 +207,27 @@ pub(crate) fn run_maintainers_remove(
             eprintln!("quorate: warning: {e}");
         }
     }
+    // The chain's approvals are verified with keyring/: deleting the certificate of someone who
+    // approved a version can leave no version in force, and the maintainer set unprotected.
+    let now_in_force = Workspace::load_for_editing(options)
+        .ok()
+        .and_then(|after| in_force(&after, options));
+    if let (Some(before), None) = (was_in_force, now_in_force) {
+        eprintln!(
+            "quorate: warning: trust root version {before} is no longer in force: {handle}'s approvals of it were verified with the certificates just deleted, and the maintainer set is now unprotected; restore them (git checkout -- {}) until a version approved without {handle} is in force",
+            workspace.display_path(&workspace.keyring_dir)
+        );
+    }
+    say_if_unapproved(options);
     Ok(0)
+}
+
+/// The version of the chain of trust roots in force, when there is one.
+fn in_force(workspace: &Workspace, options: &WorkspaceOptions) -> Option<u32> {
+    let verifier = now_verifier(workspace);
+    quorate::trust::standing(workspace, &verifier, options.trust_anchor.as_deref())
+        .ok()?
+        .chain()?
+        .in_force()
+        .map(|v| v.version)
 }

@@ -30,7 +30,7 @@ fn as_subkey(key: &TestKey) -> Key<PublicParts, SubordinateRole> {
 
 /// `holder`'s certificate carrying `other`'s primary key as a subkey: unbound, or bound by the
 /// holder's own valid binding with `flags` (no back-signature: the holder has no secret of it).
-fn carrying(holder: &TestKey, other: &TestKey, flags: Option<KeyFlags>) -> TestKey {
+pub(crate) fn carrying(holder: &TestKey, other: &TestKey, flags: Option<KeyFlags>) -> TestKey {
     let subkey = as_subkey(other);
     let mut packets: Vec<Packet> = vec![subkey.clone().into()];
     if let Some(flags) = flags {

@@ -644,3 +644,363 @@ fn adding_a_maintainer_whose_key_cannot_sign_says_so() {
 fn openpgp_reason() -> sequoia_openpgp::types::ReasonForRevocation {
     sequoia_openpgp::types::ReasonForRevocation::KeyRetired
 }
+
+/// `add` of a signature already in the tree but never committed (its commit failed: a detached
+/// HEAD) commits it, as `sign` does, and says so; outside git it says it wrote and did not commit.
+#[test]
+fn add_commits_a_signature_an_earlier_run_left_uncommitted() {
+    let (ws, alice, _) = release_team();
+    git(ws.path(), &["add", "-A"]);
+    git(ws.path(), &["commit", "-qm", "workspace"]);
+    let reference = format!("stagex/pallet-rust:1.0@sha256:{HEX_A}");
+    let file = ws.path().join("alice.sig");
+    write(
+        &file,
+        sign(
+            alice.primary_pair(),
+            &payload("docker.io/stagex/pallet-rust:1.0", HEX_A),
+        ),
+    );
+    let file = file.to_str().unwrap();
+    git(ws.path(), &["checkout", "-q", "--detach"]);
+    let run = ws.run(&["add", file, &reference]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("not committed"), "{run:?}");
+    git(ws.path(), &["checkout", "-q", "main"]);
+    let status = git(ws.path(), &["status", "--porcelain", "signatures"]);
+    assert_eq!(status.lines().count(), 1, "{status}");
+    // Adding it again writes nothing and commits what the failed run left.
+    let run = ws.run(&["add", file, &reference]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout
+            .contains("written by an earlier run but not committed: committing it")
+            && run.stdout.contains("committed "),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(git(ws.path(), &["status", "--porcelain", "signatures"]), "");
+    let files = git(ws.path(), &["show", "--name-only", "--format=", "HEAD"]);
+    assert!(files.contains("signature-1"), "{files}");
+    // Once committed, adding it again is only "already signed".
+    let run = ws.run(&["add", file, &reference]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(!run.stdout.contains("committing"), "{}", run.stdout);
+
+    std::fs::remove_dir_all(ws.path().join(".git")).unwrap();
+    std::fs::remove_dir_all(ws.path().join("signatures")).unwrap();
+    let run = ws.run(&["add", file, &reference]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout
+            .contains("not committed: the workspace is not in a git repository")
+            && run.stdout.contains("signature-1 written"),
+        "{}",
+        run.stdout
+    );
+}
+
+/// `maintainers add` of a handle already listed gives that person another key (a new
+/// smartcard): a `[keys.HANDLE.<label>]` entry and the certificate in keyring/, their name and
+/// email kept. A conflicting --name or --email is refused, a key listed for someone else is
+/// refused naming them, a key already theirs changes nothing, and with a chain of trust roots in
+/// force the change is said to need the quorum's approval.
+#[test]
+fn maintainers_add_gives_an_existing_person_another_key() {
+    let (ws, alice, bob) = release_team();
+    let mut text = read(&ws.path().join("MAINTAINERS"));
+    text.insert_str(0, "# The team.\n");
+    write(&ws.path().join("MAINTAINERS"), &text);
+    git(ws.path(), &["add", "-A"]);
+    git(ws.path(), &["commit", "-qm", "workspace"]);
+    // The chain of trust roots, version 1 approved by alice and bob.
+    assert_eq!(ws.run(&["trust", "propose"]).code, 0);
+    for key in [&alice, &bob] {
+        let file = ws.key_file(key);
+        let run = ws.run(&["trust", "sign", "--key", file.to_str().unwrap()]);
+        assert_eq!(run.code, 0, "{run:?}");
+    }
+    let card = TestKey::new("card");
+    let card_file = ws.path().join("card.asc");
+    write(&card_file, card.public());
+    let card_file = card_file.to_str().unwrap();
+
+    let before = snapshot(ws.path());
+    let add = |args: &[&str]| {
+        let mut all = vec!["maintainers", "add"];
+        all.extend_from_slice(args);
+        ws.run(&all)
+    };
+    // Another person's key, a name or an email that is not theirs: refused, nothing changed.
+    let run = add(&["bob", &ws.key_file(&alice).to_string_lossy()]);
+    assert_eq!(run.code, 2, "a secret key file: {run:?}");
+    write(&ws.path().join("alice.asc"), alice.public());
+    let run = add(&["bob", &ws.path().join("alice.asc").to_string_lossy()]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("already listed under alice"), "{run:?}");
+    let run = add(&["alice", "--name", "Alicia", card_file]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("\"Alicia\""), "{run:?}");
+    let run = add(&["alice", "--email", "alicia@example.org", card_file]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("alicia@example.org"), "{run:?}");
+    std::fs::remove_file(ws.path().join("alice.asc")).unwrap();
+    assert_eq!(snapshot(ws.path()), before);
+    // A new person still needs a name and an email.
+    let run = add(&["carol", card_file]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("--name"), "{run:?}");
+
+    // The same name and email as listed are no conflict.
+    let run = add(&[
+        "alice",
+        "--name",
+        "alice",
+        "--email",
+        "alice@example.org",
+        card_file,
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout
+            .contains(&format!("added alice: key {}", card.fingerprint())),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("quorate trust propose"),
+        "the trust root changed: {}",
+        run.stdout
+    );
+    let text = read(&ws.path().join("MAINTAINERS"));
+    assert!(text.starts_with("# The team.\n"), "{text}");
+    assert!(text.contains(&card.fingerprint()), "{text}");
+    let json: serde_json::Value =
+        serde_json::from_str(&ws.run(&["maintainers", "list", "--json"]).stdout).unwrap();
+    assert_eq!(json[0]["handle"], "alice");
+    assert_eq!(json[0]["name"], "alice");
+    assert_eq!(json[0]["emails"][0], "alice@example.org");
+    assert_eq!(json[0]["keys"].as_array().unwrap().len(), 2, "{json}");
+    assert_eq!(json[0]["keys"][1]["fingerprint"], card.fingerprint());
+    let certificate = json[0]["keys"][1]["certificate"].as_str().unwrap();
+    assert!(certificate.starts_with("keyring/"), "{json}");
+    // The first key's certificate file is left as it was.
+    assert_eq!(json[0]["keys"][0]["certificate"], "keyring/alice.asc");
+
+    // Adding it again changes nothing, and says so.
+    let before = snapshot(ws.path());
+    let run = add(&["alice", card_file]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("nothing changed"), "{}", run.stdout);
+    assert_eq!(snapshot(ws.path()), before);
+    let run = add(&["bob", card_file]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("already listed under alice"), "{run:?}");
+
+    // Until the quorum approves it, the new key counts for nothing: the gate refuses the edit.
+    let run = ws.run(&["gate", &format!("stagex/pallet-rust:1.0@sha256:{HEX_A}")]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("added key"), "{run:?}");
+
+    // Removing the person takes both their keyring files; as alice approved version 1, the
+    // chain can no longer verify it, and remove says so rather than leave that to be found.
+    let run = ws.run(&["maintainers", "remove", "alice"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(!ws.path().join(certificate).exists(), "{run:?}");
+    assert!(!ws.path().join("keyring/alice.asc").exists(), "{run:?}");
+    assert!(
+        run.stderr
+            .contains("trust root version 1 is no longer in force: alice's approvals"),
+        "{run:?}"
+    );
+}
+
+/// sync names files relative to the workspace, however the workspace was found: `--workspace .`
+/// and upward from a subdirectory print `MAINTAINERS:1:…`, never `./MAINTAINERS` or
+/// `../MAINTAINERS`.
+#[test]
+fn sync_prints_paths_relative_to_the_workspace() {
+    use crate::adversarial_sync::{commit_all, Net};
+    let alice = TestKey::new("alice");
+    let net = Net::new(&[("alice", &[&alice])], |_| {});
+    let admin = net.clone("admin");
+    let dot = net.clone("dot");
+    let below = net.clone("below");
+    write(&admin.join("MAINTAINERS"), "[people.alice\n");
+    commit_all(&admin, "Break the maintainers");
+    git(&admin, &["push", "-q", "origin", "main"]);
+    let said = |run: &Run| -> String {
+        run.stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("sync: the trust root could not be compared: "))
+            .unwrap_or_else(|| panic!("{run:?}"))
+            .to_string()
+    };
+    let run = run_in(&dot, &["--workspace", ".", "sync"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let line = said(&run);
+    assert!(line.contains(": MAINTAINERS:1:14: "), "{line}");
+    let inside = below.join("signatures");
+    std::fs::create_dir_all(&inside).unwrap();
+    let run = run_in(&inside, &["sync"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let line = said(&run);
+    assert!(line.contains(": MAINTAINERS:1:14: "), "{line}");
+}
+
+/// Every path quorate prints (errors, warnings, listings) is relative to the workspace, with no
+/// leading `./`, whether the workspace is given as `--workspace .` or found upward from a
+/// subdirectory; a path outside the workspace is printed as the user gave it.
+#[test]
+fn every_path_is_shown_relative_to_the_workspace() {
+    let (ws, alice, bob) = release_team();
+    let reference = format!("stagex/pallet-rust:1.0@sha256:{HEX_A}");
+    let key = ws.key_file(&alice);
+    let key = key.to_str().unwrap().to_string();
+    let sub = ws.path().join("notes");
+    std::fs::create_dir_all(&sub).unwrap();
+    // Each way of finding the workspace, and how a file in it is named from there.
+    let ways: [(&Path, &[&str], &str); 2] =
+        [(ws.path(), &["--workspace", "."], "./"), (&sub, &[], "../")];
+    let run_as = |dir: &Path, how: &[&str], args: &[&str]| -> Run {
+        let mut all: Vec<&str> = how.to_vec();
+        all.extend_from_slice(args);
+        run_in(dir, &all)
+    };
+    let clean = |run: &Run, expected: &str| {
+        let out = format!("{}{}", run.stdout, run.stderr);
+        assert!(out.contains(expected), "{expected}: {run:?}");
+        assert!(
+            !out.contains("./") && !out.contains(ws.path().to_str().unwrap()),
+            "{run:?}"
+        );
+    };
+    let mut typo = read(&ws.path().join("MAINTAINERS"));
+    typo.push_str("[key.carol.x]\n");
+    write(&ws.path().join("MAINTAINERS"), &typo);
+    for (dir, how, up) in ways {
+        let run = run_as(dir, how, &["maintainers", "list"]);
+        clean(&run, "MAINTAINERS:11: unknown table `key`");
+        clean(&run, "keyring/alice.asc");
+        clean(
+            &run_as(dir, how, &["keyring", "check"]),
+            "(keyring/alice.asc)",
+        );
+
+        // A signature file given by the user inside the workspace: named from the workspace.
+        write(&ws.path().join("bad.sig"), b"not a signature");
+        let file = format!("{up}bad.sig");
+        let run = run_as(dir, how, &["add", &file, &reference]);
+        assert_eq!(run.code, 1, "{run:?}");
+        clean(&run, "bad.sig: ");
+        // One in the subdirectory quorate runs in is named from the workspace too.
+        write(&sub.join("here.sig"), b"not a signature");
+        let file = if up == "../" {
+            "here.sig"
+        } else {
+            "notes/here.sig"
+        };
+        let run = run_as(dir, how, &["add", file, &reference]);
+        assert_eq!(run.code, 1, "{run:?}");
+        clean(&run, "quorate: notes/here.sig: ");
+
+        // A link where an image directory should be.
+        let image = ws.image_dir("pallet-rust", HEX_A);
+        std::fs::create_dir_all(image.parent().unwrap()).unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(elsewhere.path(), &image).unwrap();
+        let shown = format!("signatures/stagex/pallet-rust@sha256={HEX_A}: is a symlink");
+        clean(&run_as(dir, how, &["verify", &reference]), &shown);
+        let run = run_as(dir, how, &["sign", &reference, "--key", &key]);
+        assert_eq!(run.code, 1, "{run:?}");
+        clean(&run, &shown);
+        std::fs::remove_file(&image).unwrap();
+
+        // A keyring file that does not parse, and a quorate.toml that does not.
+        write(
+            &ws.path().join("keyring/broken.asc"),
+            "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nnonsense\n",
+        );
+        clean(
+            &run_as(dir, how, &["keyring", "check"]),
+            "keyring/broken.asc: ",
+        );
+        std::fs::remove_file(ws.path().join("keyring/broken.asc")).unwrap();
+        write(&ws.path().join("quorate.toml"), "threshold = \n");
+        clean(
+            &run_as(dir, how, &["verify", &reference]),
+            "quorate.toml:1:13: ",
+        );
+        std::fs::remove_file(ws.path().join("quorate.toml")).unwrap();
+
+        // A release file that does not parse.
+        write(&ws.path().join("digests/bad.txt"), "garbage\n");
+        clean(
+            &run_as(dir, how, &["sign", &reference, "--key", &key]),
+            "digests/bad.txt:1: ",
+        );
+        clean(
+            &run_as(dir, how, &["audit", "--release"]),
+            "digests/bad.txt:1: ",
+        );
+        std::fs::remove_file(ws.path().join("digests/bad.txt")).unwrap();
+
+        // MAINTAINERS itself a link.
+        std::fs::rename(ws.path().join("MAINTAINERS"), ws.path().join("M")).unwrap();
+        std::os::unix::fs::symlink("M", ws.path().join("MAINTAINERS")).unwrap();
+        clean(
+            &run_as(dir, how, &["keyring", "check"]),
+            "MAINTAINERS: is a symlink",
+        );
+        std::fs::remove_file(ws.path().join("MAINTAINERS")).unwrap();
+        std::fs::rename(ws.path().join("M"), ws.path().join("MAINTAINERS")).unwrap();
+    }
+    // A certificate carrying another's key: keyring check names both files from the workspace.
+    let crafted = crate::adversarial_keys::carrying(&alice, &bob, None);
+    ws.add_cert(&crafted);
+    for (dir, how, _) in ways {
+        let run = run_as(dir, how, &["keyring", "check"]);
+        assert_eq!(run.code, 1, "{run:?}");
+        clean(&run, "(keyring/bob.asc) as its primary key");
+    }
+    ws.add_cert(&alice);
+
+    // A file outside the workspace is named as given.
+    let outside = tempfile::tempdir().unwrap();
+    let bad = outside.path().join("bad.sig");
+    write(&bad, b"not a signature");
+    let run = ws.run(&["add", bad.to_str().unwrap(), &reference]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains(bad.to_str().unwrap()), "{run:?}");
+}
+
+/// What a published lookaside serves is named by its URL, untouched by the workspace-relative
+/// naming of paths (a URL is not a path below the workspace, even run from inside it).
+#[test]
+fn a_lookaside_url_is_printed_as_given() {
+    let (ws, alice, _) = release_team();
+    let key = ws.key_file(&alice);
+    let reference = format!("stagex/pallet-rust:1.0@sha256:{HEX_A}");
+    let run = ws.run(&["sign", &reference, "--key", key.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let url = format!("file://{}", ws.path().join("signatures").display());
+    for how in [vec![], vec!["--workspace", "."]] {
+        let mut args = how.clone();
+        args.extend(["gate", "--json", "--lookaside", &url, &reference]);
+        let run = ws.run(&args);
+        let json: serde_json::Value =
+            serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {run:?}"));
+        let image = &json["images"][0];
+        assert!(
+            image["directory"].as_str().unwrap().starts_with(&url),
+            "{image}"
+        );
+        assert!(
+            image["files"][0]["path"]
+                .as_str()
+                .unwrap()
+                .starts_with(&url),
+            "{image}"
+        );
+    }
+}

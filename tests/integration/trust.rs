@@ -447,3 +447,27 @@ fn a_flood_of_approval_files_is_not_judged_past_127() {
     );
     assert_eq!(ws.run(&["trust", "status"]).code, 0);
 }
+
+/// A consumer's policy is judged against the trust root in force, as export makes it: an
+/// unapproved MAINTAINERS or threshold is refused, naming the change, never judged against.
+#[test]
+fn policy_check_follows_the_root_in_force() {
+    let (ws, _) = chained();
+    let out = ws.path().join("policy");
+    let run = ws.run(&["policy", "export", "-o", out.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let policy = out.join("policy.json");
+    let policy = policy.to_str().unwrap();
+    let run = ws.run(&["policy", "check", policy]);
+    assert_eq!(run.code, 0, "{run:?}");
+    add_maintainer(&ws, &TestKey::new("mallory"));
+    for args in [
+        vec!["policy", "check", policy],
+        vec!["policy", "check", "--json", policy],
+    ] {
+        let run = ws.run(&args);
+        assert_eq!(run.code, 1, "{run:?}");
+        assert!(run.stderr.contains("added maintainer mallory"), "{run:?}");
+        assert_eq!(run.stdout, "", "{run:?}");
+    }
+}
