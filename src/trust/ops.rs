@@ -251,6 +251,8 @@ pub fn approve(
         }
     }
     let bytes = signer.sign(&pending.root.canonical())?;
+    // Judged as of now, not as of the start: the signature's time may be a second later.
+    let verifier = &verifier.at(std::time::SystemTime::now().max(verifier.now()));
     let dir = workspace
         .signatures_dir
         .join(TRUST_DIR)
