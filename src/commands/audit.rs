@@ -126,14 +126,11 @@ pub(crate) fn run_audit(options: &WorkspaceOptions, args: AuditArgs) -> Result<u
         );
         match ledger.trust.as_ref().and_then(|c| c.in_force()) {
             Some(v) => println!(
-                "Trust root: version {} ({}) in force, approved by {}{}",
+                "Trust root: version {} ({}) in force, approved by {}; verified from {}",
                 v.version,
                 v.digest,
                 list_or(&v.approved_by, "no one"),
-                match &options.trust_anchor {
-                    Some(a) => format!("; verified from the anchor {a}"),
-                    None => "; no anchor pinned (trust on first use)".into(),
-                }
+                Anchor::of(options, &workspace).describe()
             ),
             None => println!(
                 "Trust root: MAINTAINERS as found; no signed chain in force (docs/trust.md)"
@@ -253,10 +250,10 @@ fn trust_paragraphs(
         out.push("No signed chain of maintainer sets protects them: whoever can change MAINTAINERS in the repository judged changes who counts (docs/trust.md).".into());
         return out;
     };
-    out.push(match &options.trust_anchor {
-        Some(a) => format!("The chain is verified from the pinned anchor {a}."),
-        None => "No anchor pinned: the chain is trusted from version 1 as found.".into(),
-    });
+    out.push(format!(
+        "The chain is verified from {}.",
+        Anchor::of(options, workspace).describe()
+    ));
     for v in &chain.versions {
         // Who approved, and when.
         let approvals: Vec<String> = v

@@ -22,6 +22,7 @@ pub(crate) use team::{
 };
 pub(crate) use trust::{
     check_trust, require_trust, run_trust_propose, run_trust_sign, run_trust_status, unapproved,
+    Anchor,
 };
 
 use std::io::IsTerminal;

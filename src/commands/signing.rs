@@ -460,7 +460,8 @@ pub(crate) fn run_sync(options: &WorkspaceOptions, args: SyncArgs) -> Result<u8,
     // New versions of the chain of trust roots, in force or not, as the work tree now holds them.
     if let Ok(after) = load(options) {
         let verifier = now_verifier(&after);
-        let chain = quorate::trust::load_chain(&after, &verifier, options.trust_anchor.as_deref());
+        let chain =
+            quorate::trust::load_chain(&after, &verifier, Anchor::of(options, &after).digest());
         if let Ok(Some(chain)) = chain {
             for v in chain
                 .versions

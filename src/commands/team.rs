@@ -172,7 +172,7 @@ fn say_if_unapproved(options: &WorkspaceOptions) {
     };
     let verifier = now_verifier(&after);
     if let Ok(quorate::trust::Standing::Unapproved(chain, changes)) =
-        quorate::trust::standing(&after, &verifier, options.trust_anchor.as_deref())
+        quorate::trust::standing(&after, &verifier, Anchor::of(options, &after).digest())
     {
         let changes: Vec<String> = changes.iter().map(ToString::to_string).collect();
         println!(
@@ -225,9 +225,13 @@ pub(crate) fn run_maintainers_remove(
 /// The version of the chain of trust roots in force, when there is one.
 fn in_force(workspace: &Workspace, options: &WorkspaceOptions) -> Option<u32> {
     let verifier = now_verifier(workspace);
-    quorate::trust::standing(workspace, &verifier, options.trust_anchor.as_deref())
-        .ok()?
-        .chain()?
-        .in_force()
-        .map(|v| v.version)
+    quorate::trust::standing(
+        workspace,
+        &verifier,
+        Anchor::of(options, workspace).digest(),
+    )
+    .ok()?
+    .chain()?
+    .in_force()
+    .map(|v| v.version)
 }

@@ -5,17 +5,81 @@ use quorate::trust::{self, Chain, Standing};
 use super::signing::make_signer;
 use super::*;
 
+/// The anchor a command judges from: the one pinned (`--trust-anchor`, `QUORATE_TRUST_ANCHOR`),
+/// else the version this clone remembers seeing in force (trust on first use, remembered;
+/// docs/trust.md), else none: the chain as found.
+pub(crate) struct Anchor {
+    pinned: Option<String>,
+    remembered: Option<trust::Remembered>,
+}
+
+impl Anchor {
+    pub(crate) fn of(options: &WorkspaceOptions, workspace: &Workspace) -> Anchor {
+        let pinned = options.trust_anchor.clone();
+        let remembered = pinned.is_none().then(|| trust::recall(workspace)).flatten();
+        Anchor { pinned, remembered }
+    }
+
+    /// The digest to verify the chain from.
+    pub(crate) fn digest(&self) -> Option<&str> {
+        self.pinned
+            .as_deref()
+            .or(self.remembered.as_ref().map(|r| r.digest.as_str()))
+    }
+
+    /// How the anchor came, for people.
+    pub(crate) fn describe(&self) -> String {
+        match (&self.pinned, &self.remembered) {
+            (Some(a), _) => format!("the pinned anchor {a}"),
+            (None, Some(r)) => format!(
+                "version {} ({}), which this clone saw in force ({})",
+                r.version, r.digest, r.file
+            ),
+            (None, None) => "version 1 as found (trust on first use)".into(),
+        }
+    }
+
+    /// A chain that lost what this clone remembered says so, and how to forget on purpose.
+    pub(crate) fn failure(&self, e: trust::ChainError) -> Failure {
+        match (&self.remembered, &e) {
+            (
+                Some(r),
+                trust::ChainError::AnchorMissing { .. } | trust::ChainError::NoChain { .. },
+            ) => Failure::refused(format!(
+                "this clone saw trust root version {} ({}) in force at commit {}, and {}: a push deleted or rewrote the chain of trust roots. Pin the version you trust with --trust-anchor; if the chain was restarted on purpose, delete {}",
+                r.version,
+                r.digest,
+                &r.commit.to_string()[..12],
+                match e {
+                    trust::ChainError::NoChain { .. } => "the tree holds no chain now",
+                    _ => "the chain no longer holds it",
+                },
+                r.file
+            )),
+            _ => Failure::refused(e),
+        }
+    }
+
+    /// Remembers the newest version in force of a committed chain, when nothing is pinned.
+    pub(crate) fn remember(&self, workspace: &Workspace, standing: &Standing) {
+        if let (None, Some(chain)) = (&self.pinned, standing.chain()) {
+            trust::remember(workspace, chain, self.remembered.as_ref());
+        }
+    }
+}
+
 /// Before judging signatures: how the working trust root stands against the chain. With no
-/// chain, one warning line (the maintainer set is unprotected); without an anchor, one line that
-/// the chain was trusted on first use and the digest to pin. A chain that cannot be trusted (a
-/// malformed version, a missing anchor) is refused (exit 1).
+/// chain, one warning line (the maintainer set is unprotected); without a pinned anchor, one line
+/// saying where the chain was verified from and the digest to pin. A chain that cannot be
+/// trusted (a malformed version, an anchor it lost) is refused (exit 1).
 pub(crate) fn check_trust(
     options: &WorkspaceOptions,
     workspace: &Workspace,
     verifier: &Verifier,
 ) -> Result<Standing, Failure> {
-    let anchor = options.trust_anchor.as_deref();
-    let standing = trust::standing(workspace, verifier, anchor).map_err(Failure::refused)?;
+    let anchor = Anchor::of(options, workspace);
+    let standing =
+        trust::standing(workspace, verifier, anchor.digest()).map_err(|e| anchor.failure(e))?;
     match &standing {
         Standing::NoChain => eprintln!(
             "warning: the maintainer set is unprotected: anyone who can push can change MAINTAINERS; start the chain with `quorate trust propose` and `quorate trust sign` (docs/trust.md)"
@@ -25,16 +89,19 @@ pub(crate) fn check_trust(
             pending_needs(chain)
         ),
         Standing::InForce(chain) | Standing::Unapproved(chain, _) => {
-            if anchor.is_none() {
+            if anchor.pinned.is_none() {
                 if let Some(v) = chain.in_force() {
                     eprintln!(
-                        "trust: verified from version 1 as found (trust on first use); pin it with --trust-anchor {} (version {})",
-                        v.digest, v.version
+                        "trust: verified from {}; pin it with --trust-anchor {} (version {})",
+                        anchor.describe(),
+                        v.digest,
+                        v.version
                     );
                 }
             }
         }
     }
+    anchor.remember(workspace, &standing);
     Ok(standing)
 }
 
@@ -77,9 +144,10 @@ fn pending_needs(chain: &Chain) -> String {
     }
 }
 
-fn trust_failure(e: trust::TrustError) -> Failure {
+fn trust_failure(e: trust::TrustError, anchor: &Anchor) -> Failure {
     match e {
         trust::TrustError::Sign(e) => sign_failure(e),
+        trust::TrustError::Chain(e) => anchor.failure(e),
         other => Failure::refused(other),
     }
 }
@@ -87,8 +155,9 @@ fn trust_failure(e: trust::TrustError) -> Failure {
 pub(crate) fn run_trust_propose(options: &WorkspaceOptions) -> Result<u8, Failure> {
     let workspace = load(options)?;
     let verifier = now_verifier(&workspace);
-    let proposed = trust::propose(&workspace, &verifier, options.trust_anchor.as_deref())
-        .map_err(trust_failure)?;
+    let anchor = Anchor::of(options, &workspace);
+    let proposed = trust::propose(&workspace, &verifier, anchor.digest())
+        .map_err(|e| trust_failure(e, &anchor))?;
     println!(
         "proposed trust root version {} ({}){}: {}",
         proposed.root.version,
@@ -124,13 +193,9 @@ pub(crate) fn run_trust_sign(options: &WorkspaceOptions, args: &SignerArgs) -> R
     let now = SystemTime::now();
     let signer = make_signer(args, &workspace, now)?;
     let verifier = now_verifier(&workspace);
-    let approved = trust::approve(
-        &workspace,
-        &verifier,
-        options.trust_anchor.as_deref(),
-        signer.as_ref(),
-    )
-    .map_err(trust_failure)?;
+    let anchor = Anchor::of(options, &workspace);
+    let approved = trust::approve(&workspace, &verifier, anchor.digest(), signer.as_ref())
+        .map_err(|e| trust_failure(e, &anchor))?;
     println!(
         "approved trust root version {} ({}) as {}: {}",
         approved.version,
@@ -160,6 +225,7 @@ pub(crate) fn run_trust_sign(options: &WorkspaceOptions, args: &SignerArgs) -> R
 #[derive(serde::Serialize)]
 struct StatusJson<'a> {
     anchor: Option<&'a str>,
+    remembered: bool,
     versions: &'a [trust::Version],
     working_in_force: bool,
 }
@@ -167,21 +233,25 @@ struct StatusJson<'a> {
 pub(crate) fn run_trust_status(options: &WorkspaceOptions, json: bool) -> Result<u8, Failure> {
     let workspace = load(options)?;
     let verifier = now_verifier(&workspace);
-    let standing = trust::standing(&workspace, &verifier, options.trust_anchor.as_deref())
-        .map_err(Failure::refused)?;
+    let anchor = Anchor::of(options, &workspace);
+    let standing =
+        trust::standing(&workspace, &verifier, anchor.digest()).map_err(|e| anchor.failure(e))?;
+    anchor.remember(&workspace, &standing);
     let ok = matches!(standing, Standing::InForce(_));
     let versions: &[trust::Version] = standing.chain().map_or(&[], |c| c.versions.as_slice());
     if json {
         print_json(&StatusJson {
-            anchor: options.trust_anchor.as_deref(),
+            anchor: anchor.digest(),
+            remembered: anchor.pinned.is_none() && anchor.remembered.is_some(),
             versions,
             working_in_force: ok,
         });
         return Ok(if ok { 0 } else { 1 });
     }
-    match options.trust_anchor.as_deref() {
-        Some(a) => println!("anchor: {a}"),
-        None => println!("anchor: none (the chain is trusted from version 1 as found)"),
+    match (&anchor.pinned, &anchor.remembered) {
+        (Some(a), _) => println!("anchor: {a}"),
+        (None, Some(_)) => println!("anchor: {}", anchor.describe()),
+        (None, None) => println!("anchor: none (the chain is trusted from version 1 as found)"),
     }
     if versions.is_empty() {
         println!(

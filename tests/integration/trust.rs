@@ -471,3 +471,65 @@ fn policy_check_follows_the_root_in_force() {
         assert_eq!(run.stdout, "", "{run:?}");
     }
 }
+
+/// Trust on first use, remembered: once a clone has seen a version of the chain in force
+/// (committed), later states must keep it, as if pinned. A pusher who deletes one approver's
+/// certificate (so version 1 no longer verifies) or the whole chain, then adds maintainers of
+/// their own, is refused by that clone; a revision older than what it saw is judged as found.
+#[test]
+fn a_clone_remembers_the_chain_it_trusted() {
+    let (ws, keys) = chained();
+    git(ws.path(), &["add", "-A"]);
+    git(ws.path(), &["commit", "-qm", "chain", "--allow-empty"]);
+    let before_chain = String::from_utf8(
+        std::process::Command::new("git")
+            .args(["rev-list", "--max-parents=0", "HEAD"])
+            .current_dir(ws.path())
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap()
+    .trim()
+    .to_string();
+    signed_by(&ws, &[&keys[0], &keys[1]]);
+    let gate = ws.run(&["gate", &asked()]);
+    assert_eq!(gate.code, 0, "{gate:?}");
+    let remembered = ws.path().join(".git/quorate/trust-anchor");
+    assert!(remembered.is_file(), "the clone records what it trusted");
+
+    // The pusher: alice's certificate gone (version 1's approvals no longer verify), two
+    // maintainers of their own, both signing.
+    let m1 = TestKey::new("mallory");
+    let m2 = TestKey::new("mallet");
+    std::fs::remove_file(ws.path().join("keyring/alice.asc")).unwrap();
+    add_maintainer(&ws, &m1);
+    add_maintainer(&ws, &m2);
+    signed_by(&ws, &[&m1, &m2]);
+    git(ws.path(), &["add", "-A"]);
+    git(ws.path(), &["commit", "-qm", "pushed"]);
+    let gate = ws.run(&["gate", &asked()]);
+    assert_eq!(gate.code, 1, "{gate:?}");
+    assert!(gate.stderr.contains("added maintainer mallory"), "{gate:?}");
+
+    // The whole chain deleted too.
+    git(ws.path(), &["rm", "-rq", "signatures/.quorate"]);
+    git(ws.path(), &["commit", "-qm", "no chain"]);
+    let gate = ws.run(&["gate", &asked()]);
+    assert_eq!(gate.code, 1, "{gate:?}");
+    assert!(gate.stderr.contains("this clone saw"), "{gate:?}");
+    assert!(
+        gate.stderr.contains(".git/quorate/trust-anchor"),
+        "{gate:?}"
+    );
+
+    // A revision from before the chain is judged as found, not against the memory.
+    let old = ws.run(&["gate", "--at", &before_chain, &asked()]);
+    assert!(!old.stderr.contains("this clone saw"), "{old:?}");
+
+    // Forgetting is deliberate: with the record removed, the clone trusts as found again.
+    std::fs::remove_file(&remembered).unwrap();
+    let gate = ws.run(&["gate", &asked()]);
+    assert_eq!(gate.code, 0, "{gate:?}");
+    assert!(gate.stderr.contains("unprotected"), "{gate:?}");
+}
