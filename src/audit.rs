@@ -840,7 +840,7 @@ impl GitContext {
         Ok(GitContext {
             repo: Some(GitRepo {
                 shallow,
-                label: workdir.display().to_string(),
+                label: workspace.display_path(&workdir),
                 repo: std::sync::Mutex::new(repo),
                 workdir,
                 tip,

@@ -8,8 +8,8 @@
 //!
 //! - **formats**: `reference` (docker references), `payload` and `gojson` (the signed JSON, read as
 //!   containers/image reads it), `message` (the signed-message file), `digests` and `oci`
-//!   (releases and rebuilt layouts), `maintainers` (MAINTAINERS), `report` (JSON output), `html`
-//!   (the audit page).
+//!   (releases and rebuilt layouts), `maintainers` (MAINTAINERS), `toml_error` (a TOML error's
+//!   line, column and caret), `report` (JSON output), `html` (the audit page).
 //! - **trust**: `keyring` (certificates), `keystate` (is a key good at a moment: bindings,
 //!   expiry, revocations, designated revokers), `verify` (one signature's verdict), `reason`
 //!   (why a signature does not count), `quorum` (people, not files), `trust` (the signed chain of
@@ -22,7 +22,6 @@
 //!   shows), `fuzz_entry` (every input, for the fuzzers).
 
 pub mod audit;
-pub mod columns;
 pub mod confine;
 pub mod digests;
 pub mod fuzz_entry;

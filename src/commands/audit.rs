@@ -155,6 +155,8 @@ pub(crate) fn run_audit(options: &WorkspaceOptions, args: AuditArgs) -> Result<u
                 list_or(&image.missing, "no one"),
                 list_or(&image.references, "none")
             );
+            // One row per signature, its columns lined up across the image.
+            let mut rows: Vec<[String; 6]> = Vec::new();
             for sig in &image.signatures {
                 let f = &sig.file;
                 let codes: Vec<&str> = f.problems.iter().map(|p| p.reason.code()).collect();
@@ -191,12 +193,17 @@ pub(crate) fn run_audit(options: &WorkspaceOptions, args: AuditArgs) -> Result<u
                     }
                     _ => "",
                 };
-                println!(
-                    "  signature-{:<3} {} {key}{role}  signed {}  {commit}{legacy}{then}\n                 {verdict}",
-                    f.number,
-                    quorate::columns::pad(who, 12),
-                    f.created.as_deref().unwrap_or("?")
-                );
+                rows.push([
+                    format!("signature-{}", f.number),
+                    verdict,
+                    who.to_string(),
+                    format!("{key}{role}"),
+                    format!("signed {}", f.created.as_deref().unwrap_or("?")),
+                    format!("{commit}{legacy}{then}"),
+                ]);
+            }
+            for line in columns::render(&rows) {
+                println!("  {line}");
             }
         }
         if !ledger.findings.is_empty() {

@@ -102,7 +102,7 @@ fn print_comparison(rows: &[rebuild::Row]) {
     };
     let width = rows
         .iter()
-        .map(|r| quorate::columns::width(&r.package))
+        .map(|r| columns::width(&r.package))
         .max()
         .unwrap_or(0)
         .max("PACKAGE".len());
@@ -120,7 +120,7 @@ fn print_comparison(rows: &[rebuild::Row]) {
             "{}",
             format!(
                 "{}  {result:<7}  {detail}",
-                quorate::columns::pad(&row.package, width)
+                columns::pad(&row.package, width)
             )
             .trim_end()
         );

@@ -258,23 +258,9 @@ fn print_release_table(
         })
         .collect();
     let header = ["PACKAGE", "DIGEST", "SIGNED BY", "STATUS"].map(String::from);
-    let widths: Vec<usize> = (0..4)
-        .map(|i| {
-            table
-                .iter()
-                .chain(std::iter::once(&header))
-                .map(|r| r[i].chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    for row in std::iter::once(&header).chain(table.iter()) {
-        let line: Vec<String> = row
-            .iter()
-            .zip(&widths)
-            .map(|(cell, w)| format!("{cell:<w$}"))
-            .collect();
-        let _ = writeln!(out, "{}", line.join("  ").trim_end());
+    let all: Vec<[String; 4]> = std::iter::once(header).chain(table).collect();
+    for line in columns::render(&all) {
+        let _ = writeln!(out, "{line}");
     }
 }
 

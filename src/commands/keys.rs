@@ -11,7 +11,7 @@ pub(crate) fn run_keyring_check(options: &WorkspaceOptions) -> Result<u8, Failur
     );
     let width = findings
         .iter()
-        .map(|f| quorate::columns::width(f.maintainer.as_deref().unwrap_or("-")))
+        .map(|f| columns::width(f.maintainer.as_deref().unwrap_or("-")))
         .max()
         .unwrap_or(0);
     for f in &findings {
@@ -28,7 +28,7 @@ pub(crate) fn run_keyring_check(options: &WorkspaceOptions) -> Result<u8, Failur
             .unwrap_or_default();
         println!(
             "{label}  {}  {}  {}{source}",
-            quorate::columns::pad(who, width),
+            columns::pad(who, width),
             f.fingerprint,
             f.message
         );

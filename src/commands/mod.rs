@@ -1,6 +1,7 @@
 //! The commands: each takes the settings cli.rs parsed, calls the library, and prints what it found.
 
 mod audit;
+mod columns;
 mod digests;
 mod docs;
 mod gate;

@@ -106,7 +106,7 @@ pub(crate) fn run_maintainers_list(options: &WorkspaceOptions, json: bool) -> Re
             ]);
         }
     }
-    for line in quorate::columns::render(&rows) {
+    for line in columns::render(&rows) {
         println!("{line}");
     }
     let keys: usize = people.iter().map(|p| p.keys.len()).sum();

@@ -32,8 +32,8 @@ impl Anchor {
         match (&self.pinned, &self.remembered) {
             (Some(a), _) => format!("the pinned anchor {a}"),
             (None, Some(r)) => format!(
-                "version {} ({}), which this clone saw in force ({})",
-                r.version, r.digest, r.file
+                "version {}, which this clone saw in force ({})",
+                r.version, r.file
             ),
             (None, None) => "version 1 as found (trust on first use)".into(),
         }

@@ -1,4 +1,4 @@
-//! Text columns that line up on a terminal. A column's width is counted in terminal cells
+//! Text columns that line up on a terminal (the program's concern, not the library's). A column's width is counted in terminal cells
 //! (unicode-width), not in bytes or characters: a handle such as `山田` takes four cells, and
 //! `Zoë` (an `e` with a combining diaeresis) three, so padding by `len()` or `chars()` misaligns
 //! every row after one.
