@@ -80,7 +80,7 @@ pub(crate) fn run_gate(options: &WorkspaceOptions, args: GateArgs) -> Result<u8,
             .clone()
             .unwrap_or_else(|| workspace.digests_dir.clone());
         let release_digests = quorate::digests::read_release(workspace.source.as_ref(), &dir)
-            .map_err(Failure::input)?;
+            .map_err(digests_failure(&workspace))?;
         if let Some(path) = &args.rebuilt {
             let rebuild = Rebuild::load(path).map_err(|e| Failure {
                 code: e.exit_code(),

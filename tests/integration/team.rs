@@ -946,6 +946,10 @@ fn every_path_is_shown_relative_to_the_workspace() {
             &run_as(dir, how, &["audit", "--release"]),
             "digests/bad.txt:1: ",
         );
+        clean(
+            &run_as(dir, how, &["gate", "--release"]),
+            "digests/bad.txt:1: ",
+        );
         std::fs::remove_file(ws.path().join("digests/bad.txt")).unwrap();
 
         // MAINTAINERS itself a link.
