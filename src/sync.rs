@@ -52,6 +52,15 @@ pub enum SyncError {
         /// The signature file it removes.
         path: String,
     },
+    /// A local commit proposes a version of the chain of trust roots the remote already holds
+    /// with other bytes (exit 1).
+    #[error("commit {commit} proposes {path}, but the remote already holds a different version there (proposed and published first); nothing was moved or pushed. Drop your proposal's commits (git rebase -i), sync, then propose again on top of the remote's chain")]
+    TrustConflict {
+        /// The commit, short.
+        commit: String,
+        /// The root.json, repository-relative.
+        path: String,
+    },
     /// A replayed signature does not count (exit 1).
     #[error("{path}: the replayed signature would not count: {why}")]
     WouldNotCount {
@@ -593,6 +602,9 @@ struct Changes {
     statements: Vec<(PathBuf, Oid)>,
     /// Other files added under the root, replayed as they are.
     others: Vec<(PathBuf, Oid)>,
+    /// For a file of the chain of trust roots the commit rewrote (a replaced proposal): the
+    /// bytes it replaced.
+    replaced: BTreeMap<PathBuf, Oid>,
 }
 
 fn changes_of(
@@ -630,6 +642,7 @@ fn changes_of(
             }
             Delta::Added => changes.others.push((path, new.id())),
             Delta::Modified if !signature && path.starts_with(&trust) => {
+                changes.replaced.insert(path.clone(), old.id());
                 changes.others.push((path, new.id()))
             }
             Delta::Deleted if signature && !path.starts_with(&withdrawals) => changes
@@ -834,6 +847,20 @@ fn plan_replay(
             // A statement names the bytes it withdraws, so one already there withdraws the same
             // bytes: the remote's copy stands, never overwritten.
             let statement = path.starts_with(prefix.join(crate::history::WITHDRAWALS_DIR));
+            // A version of the chain the remote holds with other bytes than the ones this commit
+            // started from was proposed there meanwhile: writing ours over it would void its
+            // approvals (and roll back a version in force). The first to publish keeps it.
+            let trust_root = path.starts_with(prefix.join(crate::trust::TRUST_DIR))
+                && path.file_name().is_some_and(|n| n == "root.json");
+            if trust_root
+                && there
+                    .is_some_and(|t| t != *blob && Some(t) != changes.replaced.get(path).copied())
+            {
+                return Err(SyncError::TrustConflict {
+                    commit: id.to_string()[..12].to_string(),
+                    path: path.display().to_string(),
+                });
+            }
             if there != Some(*blob) && !(statement && there.is_some()) {
                 put_elsewhere.insert(path.clone(), *blob);
                 replay.ops.push(Op::Put(path.clone(), *blob));

@@ -533,3 +533,67 @@ fn a_clone_remembers_the_chain_it_trusted() {
     assert_eq!(gate.code, 0, "{gate:?}");
     assert!(gate.stderr.contains("unprotected"), "{gate:?}");
 }
+
+/// Two clones propose different versions 2 on the same chain: the first to sync publishes its
+/// own; the second's sync is refused naming the version, never replaying its root.json over the
+/// remote's (which would void the approvals the remote's version already has).
+#[test]
+fn sync_refuses_a_second_different_version_of_the_chain() {
+    use crate::adversarial_sync::{key_beside, Net};
+    let keys = [
+        TestKey::new("alice"),
+        TestKey::new("bob"),
+        TestKey::new("carol"),
+    ];
+    let net = Net::new(
+        &[
+            ("alice", &[&keys[0]]),
+            ("bob", &[&keys[1]]),
+            ("carol", &[&keys[2]]),
+        ],
+        |_| {},
+    );
+    let a = net.clone("alice");
+    assert_eq!(run_in(&a, &["trust", "propose"]).code, 0);
+    let approve_in = |clone: &std::path::Path, key: &TestKey| {
+        let file = key_beside(clone, key);
+        let run = run_in(clone, &["trust", "sign", "--key", file.to_str().unwrap()]);
+        assert_eq!(run.code, 0, "{run:?}");
+    };
+    approve_in(&a, &keys[0]);
+    approve_in(&a, &keys[1]);
+    assert_eq!(run_in(&a, &["sync"]).code, 0);
+    let b = net.clone("bob");
+    // Each proposes a version 2 of its own: a raises the threshold, b lowers it.
+    std::fs::write(a.join("quorate.toml"), "threshold = 3\n").unwrap();
+    assert_eq!(run_in(&a, &["trust", "propose"]).code, 0);
+    std::fs::write(b.join("quorate.toml"), "threshold = 1\n").unwrap();
+    assert_eq!(run_in(&b, &["trust", "propose"]).code, 0);
+    approve_in(&a, &keys[0]);
+    approve_in(&a, &keys[1]);
+    let run = run_in(&a, &["sync"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let theirs = std::fs::read(a.join("signatures/.quorate/trust/2/root.json")).unwrap();
+    let run = run_in(&b, &["sync"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains("signatures/.quorate/trust/2/root.json"),
+        "{run:?}"
+    );
+    // The remote still holds a's version 2, with its approvals.
+    let fresh = net.clone("carol");
+    assert_eq!(
+        std::fs::read(fresh.join("signatures/.quorate/trust/2/root.json")).unwrap(),
+        theirs
+    );
+    // a's version 2 is not in force (threshold 3 needs three of its people): a replaces its own
+    // pending proposal, and that sync goes through, for it rewrites exactly the remote's bytes.
+    std::fs::write(a.join("quorate.toml"), "threshold = 1\n").unwrap();
+    let run = run_in(&a, &["trust", "propose"]);
+    assert!(
+        run.stdout.contains("replacing the pending proposal"),
+        "{run:?}"
+    );
+    let run = run_in(&a, &["sync"]);
+    assert_eq!(run.code, 0, "{run:?}");
+}
