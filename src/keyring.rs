@@ -628,11 +628,11 @@ fn describe_change(before: Option<&Cert>, after: &Cert) -> String {
     }
     let mut parts = Vec::new();
     if subkeys_after > subkeys_before {
-        parts.push(format!("{} new subkey(s)", subkeys_after - subkeys_before));
+        parts.push(crate::plural(subkeys_after - subkeys_before, "new subkey"));
     }
     parts.push(format!(
-        "{} new packet(s) (signatures: expiry, revocation, bindings)",
-        packets_after - packets_before
+        "{} (signatures: expiry, revocation, bindings)",
+        crate::plural(packets_after - packets_before, "new packet")
     ));
     parts.join(", ")
 }

@@ -219,8 +219,8 @@ pub fn repair(
             .filter(|p| !written.contains(p))
             .collect();
         let message = format!(
-            "Repair: renumber {} signature(s) so podman sees them all\n\n{}\n",
-            moves.len(),
+            "Repair: renumber {} so podman sees them all\n\n{}\n",
+            crate::plural(moves.len(), "signature"),
             moves
                 .iter()
                 .map(|(from, to)| format!(

@@ -203,14 +203,7 @@ fn progress_bar(total: usize) -> Option<indicatif::ProgressBar> {
     })
 }
 
-/// A count and its noun: "1 image", "2 images".
-pub(crate) fn plural(n: usize, noun: &str) -> String {
-    if n == 1 {
-        format!("{n} {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
-}
+pub(crate) use quorate::plural;
 
 fn print_json<T: serde::Serialize>(value: &T) {
     println!(

@@ -446,8 +446,8 @@ pub(crate) fn run_sync(options: &WorkspaceOptions, args: SyncArgs) -> Result<u8,
     }
     if synced.retries > 0 {
         println!(
-            "the remote moved while pushing: fetched and replayed again ({} time(s))",
-            synced.retries
+            "the remote moved while pushing: fetched and replayed again ({})",
+            plural(synced.retries as usize, "time")
         );
     }
     // Whoever can push can change who counts: such a change is named, never taken in silently.
@@ -491,10 +491,13 @@ pub(crate) fn run_sync(options: &WorkspaceOptions, args: SyncArgs) -> Result<u8,
     }
     match &synced.pushed_to {
         Some(to) if synced.fast_forwarded > 0 => println!(
-            "{} commit(s) pushed as made, 0 commit(s) replayed; pushed to {to}",
-            synced.fast_forwarded
+            "{} pushed as made, 0 commits replayed; pushed to {to}",
+            plural(synced.fast_forwarded as usize, "commit")
         ),
-        Some(to) => println!("{} commit(s) replayed; pushed to {to}", synced.replayed),
+        Some(to) => println!(
+            "{} replayed; pushed to {to}",
+            plural(synced.replayed as usize, "commit")
+        ),
         None => println!("up to date with the remote"),
     }
     Ok(0)

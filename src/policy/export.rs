@@ -105,9 +105,9 @@ impl std::fmt::Display for Warning {
                 old_podman,
             } => write!(
                 f,
-                "the quorum is not reachable{}: only {} maintainer(s) podman accepts ({}), {threshold} needed",
+                "the quorum is not reachable{}: only {} podman accepts ({}), {threshold} needed",
                 if *old_podman { " on podman built with containers/image before 5.37" } else { "" },
-                usable.len(),
+                crate::plural(usable.len(), "maintainer"),
                 if usable.is_empty() { "none".to_string() } else { usable.join(", ") }
             ),
         }
@@ -172,7 +172,8 @@ pub fn export(workspace: &Workspace, options: &ExportOptions) -> Result<Exported
     let m = people.len();
     if threshold as usize > m {
         return Err(ExportError::Refused(format!(
-            "a threshold of {threshold} can never pass: the keyring holds certificates of {m} maintainer(s)"
+            "a threshold of {threshold} can never pass: the keyring holds certificates of {}",
+            crate::plural(m, "maintainer")
         )));
     }
     let count = binomial(m as u64, threshold as u64 - 1);

@@ -393,7 +393,7 @@ fn a_signature_moved_out_of_its_place_is_a_rollback() {
             "info",
             "renumbered",
             &a(3),
-            "Repair: renumber 1 signature(s) so podman sees them all"
+            "Repair: renumber 1 signature so podman sees them all"
         ),
         "{found:#?}"
     );

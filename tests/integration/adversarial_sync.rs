@@ -351,7 +351,7 @@ fn sync_refuses_a_replay_past_podmans_limit() {
     let run = run_in(&mine, &["sync"]);
     assert_eq!(run.code, 0, "{run:?}");
     assert!(run.stdout.contains("signature-127"), "{run:?}");
-    assert!(run.stdout.contains("2 commit(s) replayed"), "{run:?}");
+    assert!(run.stdout.contains("2 commits replayed"), "{run:?}");
     assert_agrees_with_head(&mine);
 }
 

@@ -160,7 +160,7 @@ fn sync_fast_forwards_what_needs_no_renumbering() {
     let run = run_in(&mine, &["sync"]);
     assert_eq!(run.code, 0, "{run:?}");
     assert_eq!(team.net.tip("main"), signed, "{run:?}");
-    assert!(run.stdout.contains("0 commit(s) replayed"), "{run:?}");
+    assert!(run.stdout.contains("0 commits replayed"), "{run:?}");
 
     // When the remote did move, a `git commit -S` commit must be replayed: git is not set to
     // sign commits here, so its replay is unsigned, and sync says so rather than drop it
@@ -276,7 +276,7 @@ fn quorates_commits_are_signed_as_git_is_configured() {
     assert_eq!(run_in(&theirs, &["sync"]).code, 0);
     let run = team.as_alice(&mine, &["sync"]);
     assert_eq!(run.code, 0, "{run:?}");
-    assert!(run.stdout.contains("1 commit(s) replayed"), "{run:?}");
+    assert!(run.stdout.contains("1 commit replayed"), "{run:?}");
     assert_eq!(signed("-1"), ["G"], "the replayed commit is not signed");
     let fresh = team.net.clone("fresh");
     assert_eq!(
@@ -365,7 +365,7 @@ fn a_replayed_second_signature_of_one_maintainer_is_dropped() {
     assert_eq!(sign_in(&other, &bob, HEX_A).code, 0);
     let run = run_in(&other, &["sync"]);
     assert_eq!(run.code, 0, "{run:?}");
-    assert!(run.stdout.contains("1 commit(s) replayed"), "{run:?}");
+    assert!(run.stdout.contains("1 commit replayed"), "{run:?}");
     assert_eq!(remote_signatures(&net, HEX_A).len(), 2);
 }
 
