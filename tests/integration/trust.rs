@@ -68,6 +68,24 @@ fn add_maintainer(ws: &Ws, key: &TestKey) {
     ws.add_cert(key);
 }
 
+/// alice, bob and carol (threshold 2), sharing a bare remote.
+fn three_on_a_remote() -> ([TestKey; 3], crate::adversarial_sync::Net) {
+    let keys = [
+        TestKey::new("alice"),
+        TestKey::new("bob"),
+        TestKey::new("carol"),
+    ];
+    let net = crate::adversarial_sync::Net::new(
+        &[
+            ("alice", &[&keys[0]]),
+            ("bob", &[&keys[1]]),
+            ("carol", &[&keys[2]]),
+        ],
+        |_| {},
+    );
+    (keys, net)
+}
+
 fn set_threshold(ws: &Ws, threshold: u32) {
     std::fs::write(
         ws.path().join("quorate.toml"),
@@ -358,20 +376,8 @@ fn run_env_str(ws: &Ws, args: &[&str], env: &[(&str, &str)]) -> Run {
 /// two clones both land, renumbered, and the version comes into force for everyone.
 #[test]
 fn sync_carries_proposals_and_approvals() {
-    use crate::adversarial_sync::{key_beside, Net};
-    let keys = [
-        TestKey::new("alice"),
-        TestKey::new("bob"),
-        TestKey::new("carol"),
-    ];
-    let net = Net::new(
-        &[
-            ("alice", &[&keys[0]]),
-            ("bob", &[&keys[1]]),
-            ("carol", &[&keys[2]]),
-        ],
-        |_| {},
-    );
+    use crate::adversarial_sync::key_beside;
+    let (keys, net) = three_on_a_remote();
     let first = net.clone("alice");
     // A clone that had no chain hears of version 1 when it syncs.
     let third = net.clone("carol-early");
@@ -539,20 +545,8 @@ fn a_clone_remembers_the_chain_it_trusted() {
 /// remote's (which would void the approvals the remote's version already has).
 #[test]
 fn sync_refuses_a_second_different_version_of_the_chain() {
-    use crate::adversarial_sync::{key_beside, Net};
-    let keys = [
-        TestKey::new("alice"),
-        TestKey::new("bob"),
-        TestKey::new("carol"),
-    ];
-    let net = Net::new(
-        &[
-            ("alice", &[&keys[0]]),
-            ("bob", &[&keys[1]]),
-            ("carol", &[&keys[2]]),
-        ],
-        |_| {},
-    );
+    use crate::adversarial_sync::key_beside;
+    let (keys, net) = three_on_a_remote();
     let a = net.clone("alice");
     assert_eq!(run_in(&a, &["trust", "propose"]).code, 0);
     let approve_in = |clone: &std::path::Path, key: &TestKey| {
