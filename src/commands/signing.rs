@@ -460,8 +460,16 @@ pub(crate) fn run_sync(options: &WorkspaceOptions, args: SyncArgs) -> Result<u8,
     // New versions of the chain of trust roots, in force or not, as the work tree now holds them.
     if let Ok(after) = load(options) {
         let verifier = now_verifier(&after);
-        let chain =
-            quorate::trust::load_chain(&after, &verifier, Anchor::of(options, &after).digest());
+        let anchor = Anchor::of(options, &after);
+        let chain = quorate::trust::load_chain(&after, &verifier, anchor.digest());
+        // What arrived may be a chain this clone can no longer trust (deleted, rewritten): said
+        // now, not first at the next gate.
+        if let Err(e) = &chain {
+            println!(
+                "sync: the chain of trust roots as it now stands is refused: {}",
+                anchor.failure(e.clone()).message
+            );
+        }
         if let Ok(Some(chain)) = chain {
             for v in chain
                 .versions

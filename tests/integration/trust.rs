@@ -591,3 +591,34 @@ fn sync_refuses_a_second_different_version_of_the_chain() {
     let run = run_in(&a, &["sync"]);
     assert_eq!(run.code, 0, "{run:?}");
 }
+
+/// A push that deletes the chain reaches a clone that had seen it in force: sync says at once
+/// that the chain as it now stands is refused, and the gate refuses it.
+#[test]
+fn sync_says_when_the_chain_this_clone_trusted_is_gone() {
+    use crate::adversarial_sync::key_beside;
+    let (keys, net) = three_on_a_remote();
+    let a = net.clone("alice");
+    assert_eq!(run_in(&a, &["trust", "propose"]).code, 0);
+    for key in &keys[..2] {
+        let file = key_beside(&a, key);
+        let run = run_in(&a, &["trust", "sign", "--key", file.to_str().unwrap()]);
+        assert_eq!(run.code, 0, "{run:?}");
+    }
+    assert_eq!(run_in(&a, &["sync"]).code, 0);
+    let b = net.clone("bob");
+    // b judges once: it now remembers version 1.
+    assert_eq!(run_in(&b, &["trust", "status"]).code, 0);
+    // Whoever can push deletes the chain.
+    git(&a, &["rm", "-rq", "signatures/.quorate"]);
+    git(&a, &["commit", "-qm", "no chain"]);
+    git(&a, &["push", "-q", "origin", "main"]);
+    let run = run_in(&b, &["sync"]);
+    assert!(
+        run.stdout
+            .contains("sync: the chain of trust roots as it now stands is refused: this clone saw trust root version 1"),
+        "{run:?}"
+    );
+    let run = run_in(&b, &["gate", &asked()]);
+    assert_eq!(run.code, 1, "{run:?}");
+}
