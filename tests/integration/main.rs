@@ -8,6 +8,7 @@ mod common;
 mod gate;
 mod html;
 mod interop;
+mod json_docs;
 mod rules;
 mod sign;
 mod trust;
