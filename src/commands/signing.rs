@@ -471,6 +471,7 @@ pub(crate) fn run_sync(options: &WorkspaceOptions, args: SyncArgs) -> Result<u8,
             );
         }
         if let Ok(Some(chain)) = chain {
+            anchor.remember_chain(&after, &chain);
             for v in chain
                 .versions
                 .iter()

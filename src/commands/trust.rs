@@ -62,7 +62,14 @@ impl Anchor {
 
     /// Remembers the newest version in force of a committed chain, when nothing is pinned.
     pub(crate) fn remember(&self, workspace: &Workspace, standing: &Standing) {
-        if let (None, Some(chain)) = (&self.pinned, standing.chain()) {
+        if let Some(chain) = standing.chain() {
+            self.remember_chain(workspace, chain);
+        }
+    }
+
+    /// As `remember`, for a chain read on its own (sync's report).
+    pub(crate) fn remember_chain(&self, workspace: &Workspace, chain: &Chain) {
+        if self.pinned.is_none() {
             trust::remember(workspace, chain, self.remembered.as_ref());
         }
     }

@@ -607,18 +607,22 @@ fn sync_says_when_the_chain_this_clone_trusted_is_gone() {
     }
     assert_eq!(run_in(&a, &["sync"]).code, 0);
     let b = net.clone("bob");
-    // b judges once: it now remembers version 1.
+    // b judges once: it now remembers version 1; c only syncs, which remembers too.
     assert_eq!(run_in(&b, &["trust", "status"]).code, 0);
+    let c = net.clone("carol");
+    assert_eq!(run_in(&c, &["sync"]).code, 0);
     // Whoever can push deletes the chain.
     git(&a, &["rm", "-rq", "signatures/.quorate"]);
     git(&a, &["commit", "-qm", "no chain"]);
     git(&a, &["push", "-q", "origin", "main"]);
-    let run = run_in(&b, &["sync"]);
-    assert!(
-        run.stdout
-            .contains("sync: the chain of trust roots as it now stands is refused: this clone saw trust root version 1"),
-        "{run:?}"
-    );
+    for clone in [&b, &c] {
+        let run = run_in(clone, &["sync"]);
+        assert!(
+            run.stdout
+                .contains("sync: the chain of trust roots as it now stands is refused: this clone saw trust root version 1"),
+            "{run:?}"
+        );
+    }
     let run = run_in(&b, &["gate", &asked()]);
     assert_eq!(run.code, 1, "{run:?}");
 }
