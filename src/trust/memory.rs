@@ -75,7 +75,8 @@ pub fn recall(workspace: &Workspace) -> Option<Remembered> {
 
 /// Records the newest version in force, when the working tree's chain is the one committed at
 /// HEAD (an uncommitted approval is not yet something the clone has seen) and it is newer than
-/// what is remembered. Best effort: without a record the clone trusts as found, as before.
+/// what is remembered, or the same one seen on a line of history the record no longer names.
+/// Best effort: without a record the clone trusts as found, as before.
 pub fn remember(workspace: &Workspace, chain: &Chain, known: Option<&Remembered>) {
     if workspace.source.revision().is_some() {
         return;
@@ -83,7 +84,7 @@ pub fn remember(workspace: &Workspace, chain: &Chain, known: Option<&Remembered>
     let Some(in_force) = chain.versions.iter().rev().find(|v| v.in_force) else {
         return;
     };
-    if known.is_some_and(|k| k.version >= in_force.version) {
+    if known.is_some_and(|k| k.version > in_force.version) {
         return;
     }
     let Some(repo) = repository(workspace) else {
@@ -92,6 +93,15 @@ pub fn remember(workspace: &Workspace, chain: &Chain, known: Option<&Remembered>
     let Some(head) = repo.head().ok().and_then(|h| h.target()) else {
         return;
     };
+    // The same version seen again is recorded again only when HEAD left the commit it was seen
+    // at (sync replayed it under a new id, or history was amended): `--at` follows descendants
+    // of the commit recorded, so it must stay on HEAD's line.
+    if known.is_some_and(|k| {
+        k.version == in_force.version
+            && (k.commit == head || repo.graph_descendant_of(head, k.commit).unwrap_or(false))
+    }) {
+        return;
+    }
     let trust_dir = workspace.signatures_dir.join(super::TRUST_DIR);
     let Ok(relative) = crate::git::relative_path(&repo, &trust_dir) else {
         return;

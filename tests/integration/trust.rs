@@ -503,6 +503,20 @@ fn a_clone_remembers_the_chain_it_trusted() {
     assert_eq!(gate.code, 0, "{gate:?}");
     let remembered = ws.path().join(".git/quorate/trust-anchor");
     assert!(remembered.is_file(), "the clone records what it trusted");
+    // The commit it was seen at is rewritten (as sync's replay does): the next command moves the
+    // record onto HEAD's line, so `--at` below still follows it.
+    git(
+        ws.path(),
+        &[
+            "commit",
+            "-q",
+            "--amend",
+            "-m",
+            "chain, amended",
+            "--allow-empty",
+        ],
+    );
+    assert_eq!(ws.run(&["gate", &asked()]).code, 0);
 
     // The pusher: alice's certificate gone (version 1's approvals no longer verify), two
     // maintainers of their own, both signing.
@@ -515,6 +529,9 @@ fn a_clone_remembers_the_chain_it_trusted() {
     git(ws.path(), &["add", "-A"]);
     git(ws.path(), &["commit", "-qm", "pushed"]);
     let gate = ws.run(&["gate", &asked()]);
+    assert_eq!(gate.code, 1, "{gate:?}");
+    assert!(gate.stderr.contains("added maintainer mallory"), "{gate:?}");
+    let gate = ws.run(&["gate", "--at", "HEAD", &asked()]);
     assert_eq!(gate.code, 1, "{gate:?}");
     assert!(gate.stderr.contains("added maintainer mallory"), "{gate:?}");
 
