@@ -54,6 +54,10 @@ pub enum Command {
         /// Where (default: the current directory); made when missing.
         #[arg(value_name = "DIR", default_value = ".")]
         dir: PathBuf,
+        /// Where the release's images are published, as `<namespace>/<package>` (written to
+        /// quorate.toml; without it, StageX's docker.io/stagex).
+        #[arg(long, value_name = "NAMESPACE")]
+        namespace: Option<String>,
     },
     /// Print shell completions for bash, zsh or fish on stdout.
     Completions {

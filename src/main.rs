@@ -28,7 +28,7 @@ fn main() -> ExitCode {
         trust_anchor: cli.global.trust_anchor.clone(),
     };
     let result = match cli.command {
-        Command::Init { dir } => run_init(&dir),
+        Command::Init { dir, namespace } => run_init(&dir, namespace.as_deref()),
         Command::Completions { shell } => run_completions(shell),
         Command::Man { output } => run_man(&output),
         Command::Maintainers(MaintainersCommand::List { json }) => {

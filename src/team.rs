@@ -66,7 +66,7 @@ pub const CONFIG_TEMPLATE: &str = "\
 # never less.
 threshold = 2
 
-# Where the release's images are published: <namespace>/<package>.
+# Where the release's images are published: <namespace>/<package> (without it, StageX's).
 # namespace = \"docker.io/stagex\"
 ";
 
@@ -96,7 +96,19 @@ pub struct Initialized {
 /// Makes a workspace in `dir` (made when missing): MAINTAINERS with a commented example,
 /// quorate.toml (`threshold = 2`), keyring/, digests/ and signatures/ kept in git, committed in
 /// the repository whose work tree is `dir`, or a new one. Nothing existing is overwritten.
-pub fn init(dir: &Path) -> Result<Initialized, TeamError> {
+pub fn init(dir: &Path, namespace: Option<&str>) -> Result<Initialized, TeamError> {
+    if let Some(ns) = namespace.filter(|ns| !crate::workspace::is_namespace(ns)) {
+        return Err(TeamError::Input(format!(
+            "--namespace {ns:?} is not a repository name such as ghcr.io/example"
+        )));
+    }
+    let config = match namespace {
+        Some(ns) => CONFIG_TEMPLATE.replace(
+            "# namespace = \"docker.io/stagex\"",
+            &format!("namespace = \"{ns}\""),
+        ),
+        None => CONFIG_TEMPLATE.to_string(),
+    };
     let present: Vec<&str> = PARTS
         .iter()
         .copied()
@@ -113,7 +125,7 @@ pub fn init(dir: &Path) -> Result<Initialized, TeamError> {
     let mut files = Vec::new();
     for (name, bytes) in [
         ("MAINTAINERS", MAINTAINERS_TEMPLATE),
-        ("quorate.toml", CONFIG_TEMPLATE),
+        ("quorate.toml", config.as_str()),
     ] {
         create_new(&root, OsStr::new(name), bytes.as_bytes())?;
         files.push(dir.join(name));

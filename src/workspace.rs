@@ -107,6 +107,12 @@ pub struct Config {
 /// The namespace when quorate.toml names none, as StageX publishes.
 pub const DEFAULT_NAMESPACE: &str = "docker.io/stagex";
 
+/// True when `text` can be a namespace: a repository name with no tag or digest, such as
+/// `docker.io/stagex` or `ghcr.io/example`.
+pub fn is_namespace(text: &str) -> bool {
+    crate::reference::Reference::parse(text).is_ok_and(|r| r.is_name_only())
+}
+
 /// A loaded workspace.
 pub struct Workspace {
     /// Where its files are read from: the working tree, or a git revision.
@@ -439,8 +445,7 @@ pub(crate) fn load_config(source: &dyn Source, path: &Path) -> Result<Config, Wo
         return Err(fail("threshold must be at least 1".into()));
     }
     if let Some(namespace) = &config.namespace {
-        let valid = crate::reference::Reference::parse(namespace).is_ok_and(|r| r.is_name_only());
-        if !valid {
+        if !is_namespace(namespace) {
             return Err(fail(format!(
                 "namespace {namespace:?} is not a repository name such as docker.io/stagex"
             )));

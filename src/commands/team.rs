@@ -13,8 +13,8 @@ fn team_failure(e: TeamError) -> Failure {
     }
 }
 
-pub(crate) fn run_init(dir: &Path) -> Result<u8, Failure> {
-    let done = team::init(dir).map_err(team_failure)?;
+pub(crate) fn run_init(dir: &Path, namespace: Option<&str>) -> Result<u8, Failure> {
+    let done = team::init(dir, namespace).map_err(team_failure)?;
     let shown = dir.display();
     println!("created a quorate workspace in {shown}: MAINTAINERS, quorate.toml (threshold = 2), keyring/, digests/, signatures/");
     if done.new_repository {
@@ -23,6 +23,13 @@ pub(crate) fn run_init(dir: &Path) -> Result<u8, Failure> {
     match &done.committed {
         Ok(oid) => println!("committed {oid}"),
         Err(why) => println!("not committed: {why}; commit the new files with git"),
+    }
+    match namespace {
+        Some(ns) => println!("images are published as {ns}/<package>"),
+        None => println!(
+            "images are published as {}/<package>, StageX's: give init --namespace, or set namespace in quorate.toml, for yours",
+            quorate::workspace::DEFAULT_NAMESPACE
+        ),
     }
     println!("next: quorate maintainers add HANDLE --name NAME --email EMAIL CERT_FILE (for each maintainer)");
     Ok(0)

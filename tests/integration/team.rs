@@ -35,6 +35,42 @@ fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
     files
 }
 
+/// A new project says where its images live: `init --namespace` writes it to quorate.toml, and
+/// short references point there (never at StageX's namespace, the default); a namespace that is
+/// no repository name is bad input, and nothing is made.
+#[test]
+fn init_namespace_is_where_short_references_point() {
+    let top = tempfile::tempdir().unwrap();
+    let run = run_in(
+        top.path(),
+        &["init", "team", "--namespace", "ghcr.io/example"],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout
+            .contains("images are published as ghcr.io/example/<package>"),
+        "{run:?}"
+    );
+    let ws = top.path().join("team");
+    assert!(read(&ws.join("quorate.toml")).contains("\nnamespace = \"ghcr.io/example\"\n"));
+    let run = run_in(&ws, &["payload", &format!("core-x:1@sha256:{HEX_A}")]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout
+            .contains("\"docker-reference\":\"ghcr.io/example/core-x:1\""),
+        "{run:?}"
+    );
+    // Without it, init says whose namespace the default is.
+    let run = run_in(top.path(), &["init", "other"]);
+    assert!(
+        run.stdout.contains("docker.io/stagex/<package>, StageX's"),
+        "{run:?}"
+    );
+    let run = run_in(top.path(), &["init", "bad", "--namespace", "Not A Name"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(!top.path().join("bad").exists());
+}
+
 #[test]
 fn init_makes_a_workspace_in_git_and_refuses_to_overwrite() {
     let top = tempfile::tempdir().unwrap();
