@@ -296,7 +296,12 @@ impl Context<'_> {
         let mut synced = Synced::default();
         let tip = match remote_tip {
             // The first push to an empty remote: the whole history, as it is.
-            None => local_tip,
+            None => {
+                let mut walk = repo.revwalk()?;
+                walk.push(local_tip)?;
+                synced.fast_forwarded = walk.count();
+                local_tip
+            }
             Some(remote_tip) => {
                 // The local commits the remote does not have, oldest first.
                 let mut walk = repo.revwalk()?;

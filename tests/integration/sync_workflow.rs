@@ -563,6 +563,11 @@ fn the_first_push_to_an_empty_remote_works() {
     assert_eq!(run.code, 0, "{run:?}");
     let run = ws.run(&["sync"]);
     assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout
+            .contains("3 commits pushed as made, 0 commits replayed"),
+        "{run:?}"
+    );
     assert_eq!(
         git(remote.path(), &["rev-parse", "main"]),
         git(ws.path(), &["rev-parse", "HEAD"])
