@@ -308,11 +308,27 @@ pub fn sign_release(
 pub struct Mismatch {
     /// The package.
     pub package: String,
+    /// The platform (`os/arch[/variant]`); None for a release item of the first platform, which
+    /// `<stage>.txt` records without one.
+    pub platform: Option<String>,
+    /// The digest at stake: the release's, for a release image not about to be pushed; the
+    /// rebuild's, for an image about to be pushed that the release does not list.
+    pub digest: String,
     /// What differs.
     pub message: String,
     /// Which way it differs.
     #[serde(skip)]
     pub kind: MismatchKind,
+}
+
+impl Mismatch {
+    /// The package, and the platform when known: how output names it.
+    pub fn label(&self) -> String {
+        match &self.platform {
+            Some(platform) => format!("{} ({platform})", self.package),
+            None => self.package.clone(),
+        }
+    }
 }
 
 /// Which way the images about to be pushed differ from the release.
@@ -333,6 +349,8 @@ pub fn push_mismatches(release: &Release, rebuild: &Rebuild) -> Vec<Mismatch> {
         if let Some(why) = not_reproduced(rebuild, &item.package, item.wanted(), &item.digest) {
             out.push(Mismatch {
                 package: item.package.clone(),
+                platform: item.platform.clone(),
+                digest: item.digest.to_string(),
                 message: why,
                 kind: MismatchKind::NotPushed,
             });
@@ -350,6 +368,8 @@ pub fn push_mismatches(release: &Release, rebuild: &Rebuild) -> Vec<Mismatch> {
                 };
                 out.push(Mismatch {
                     package: name.clone(),
+                    platform: platform.map(str::to_string),
+                    digest: digest.to_string(),
                     message: format!(
                         "{} would push {digest} for {label}, which the release does not list",
                         rebuild.label

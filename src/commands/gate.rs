@@ -161,7 +161,7 @@ pub(crate) fn run_gate(options: &WorkspaceOptions, args: GateArgs) -> Result<u8,
             }
         }
         for mismatch in &mismatches {
-            let _ = writeln!(out, "Refused: {}: {}", mismatch.package, mismatch.message);
+            let _ = writeln!(out, "Refused: {}: {}", mismatch.label(), mismatch.message);
         }
         let verdict = if passed { "passed" } else { "FAILED" };
         let _ = writeln!(

@@ -335,6 +335,28 @@ fn gate_says_why_it_failed_when_other_images_would_be_pushed() {
         run.stdout.lines().last().unwrap(),
         "gate FAILED: 3 of 3 images signed by at least 2 distinct maintainers, but 1 image about to be pushed is not the release's and 1 release image is not about to be pushed"
     );
+    // Each refusal in JSON carries the platform and the digest at stake.
+    let run = ws.run(&["gate", "--release", "--rebuilt", "bob-out", "--json"]);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let refused = json["refused"].as_array().unwrap();
+    let extra = refused
+        .iter()
+        .find(|r| r["package"] == "core-extra")
+        .unwrap();
+    assert_eq!(extra["platform"], "linux/amd64", "{extra}");
+    assert!(
+        extra["digest"].as_str().unwrap().starts_with("sha256:"),
+        "{extra}"
+    );
+    let lacking = refused
+        .iter()
+        .find(|r| r["package"] == "pallet-rust")
+        .unwrap();
+    assert_eq!(lacking["platform"], serde_json::Value::Null, "{lacking}");
+    assert!(
+        lacking["digest"].as_str().unwrap().starts_with("sha256:"),
+        "{lacking}"
+    );
 }
 
 #[test]
