@@ -80,7 +80,8 @@ const PARTS: [&str; 5] = [
 ];
 
 /// The file that keeps an empty directory in git (git records files, not directories).
-const KEEP: &str = ".gitkeep";
+/// The empty file that keeps a new workspace's empty directories in git.
+pub const KEEP: &str = ".gitkeep";
 
 /// What `init` made.
 #[derive(Debug)]

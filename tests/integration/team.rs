@@ -169,6 +169,7 @@ fn maintainers_add_list_and_remove_edit_maintainers_and_keyring_together() {
     // The workspace init made audits clean: its keep files are nobody's signatures.
     let run = run_in(&ws, &["audit"]);
     assert_eq!(run.code, 0, "{run:?}");
+    assert!(!run.stdout.contains("stray-file"), "{run:?}");
     // Nothing but the note that no signed chain protects the new team yet (docs/trust.md).
     assert!(
         run.stderr
