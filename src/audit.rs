@@ -472,9 +472,7 @@ fn walk(
         let name = name.to_string_lossy().into_owned();
         let shown = workspace.display_path(&path);
         // quorate's own: the chain of trust roots, and the file init keeps signatures/ in git with.
-        if depth == 0
-            && (name == ".quorate" || (name == crate::team::KEEP && kind == Kind::File))
-        {
+        if depth == 0 && (name == ".quorate" || (name == crate::team::KEEP && kind == Kind::File)) {
             continue;
         }
         let finding = |severity, code: AuditCode, detail: String| Finding {

@@ -123,6 +123,8 @@ pub struct Synced {
     pub replayed: usize,
     /// Local commits pushed as they were made, ids and signatures intact (a fast-forward).
     pub fast_forwarded: usize,
+    /// Commits the remote had that this clone did not, now in the branch.
+    pub brought_in: usize,
     /// Signature files placed: (original path, new path), repository-relative.
     pub placed: Vec<(PathBuf, PathBuf)>,
     /// Signatures already on the remote (the same bytes in the same directory): dropped.
@@ -346,6 +348,13 @@ impl Context<'_> {
                 }
             }
         };
+        // What the remote had that this clone did not: said, so a pull is never silent.
+        if let Some(remote_tip) = remote_tip {
+            let mut walk = repo.revwalk()?;
+            walk.push(remote_tip)?;
+            walk.hide(self.started_at)?;
+            synced.brought_in = walk.count();
+        }
         if retry == 0 {
             crate::pause("sync-replayed");
         }

@@ -498,6 +498,12 @@ pub(crate) fn run_sync(options: &WorkspaceOptions, args: SyncArgs) -> Result<u8,
             "{why}; your branch holds the synced commits: push them again with quorate sync or git push"
         )));
     }
+    if synced.brought_in > 0 {
+        println!(
+            "brought in {} from the remote",
+            plural(synced.brought_in, "commit")
+        );
+    }
     match &synced.pushed_to {
         Some(to) if synced.fast_forwarded > 0 => println!(
             "{} pushed as made, 0 commits replayed; pushed to {to}",

@@ -197,6 +197,18 @@ fn sync_fast_forwards_what_needs_no_renumbering() {
         )),
         "{run:?}"
     );
+    assert!(
+        run.stdout.contains("brought in 1 commit from the remote"),
+        "{run:?}"
+    );
+    // A clone with nothing to push still says what it brought in: a pull is never silent.
+    let run = run_in(&other, &["sync"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout
+            .contains("brought in 1 commit from the remote\nup to date with the remote"),
+        "{run:?}"
+    );
 }
 
 /// Findings (severity, code) of `audit --json --history` in a clone.
