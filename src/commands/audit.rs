@@ -32,7 +32,8 @@ pub(crate) fn run_audit(options: &WorkspaceOptions, args: AuditArgs) -> Result<u
     };
     let verifier = judge(&workspace, &args.judge);
     // An unapproved trust root is an error finding here (the audit still shows everything).
-    let standing = check_trust(options, &workspace, &verifier)?;
+    let anchor = Anchor::of(options, &workspace);
+    let standing = check_trust_from(&anchor, &workspace, &verifier)?;
     let threshold = workspace.threshold(args.threshold);
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = indicatif::ProgressBar::new_spinner();
@@ -89,7 +90,7 @@ pub(crate) fn run_audit(options: &WorkspaceOptions, args: AuditArgs) -> Result<u
                 .display()
                 .to_string(),
             maintainers: quorate::html::maintainers(&workspace, verifier.now()),
-            trust_root: trust_paragraphs(&workspace, &standing, options, threshold),
+            trust_root: trust_paragraphs(&workspace, &standing, &anchor, threshold),
         };
         let page = quorate::html::render(&ledger, &context);
         quorate::confine::write_output(path, page.as_bytes())
@@ -130,7 +131,7 @@ pub(crate) fn run_audit(options: &WorkspaceOptions, args: AuditArgs) -> Result<u
                 v.version,
                 v.digest,
                 list_or(&v.approved_by, "no one"),
-                Anchor::of(options, &workspace).describe()
+                anchor.describe()
             ),
             None => println!(
                 "Trust root: MAINTAINERS as found; no signed chain in force (docs/trust.md)"
@@ -245,7 +246,7 @@ fn short_fpr(fpr: &str) -> String {
 fn trust_paragraphs(
     workspace: &Workspace,
     standing: &quorate::trust::Standing,
-    options: &WorkspaceOptions,
+    anchor: &Anchor,
     threshold: u32,
 ) -> Vec<String> {
     let mut out = vec![format!(
@@ -257,10 +258,7 @@ fn trust_paragraphs(
         out.push("No signed chain of maintainer sets protects them: whoever can change MAINTAINERS in the repository judged changes who counts (docs/trust.md).".into());
         return out;
     };
-    out.push(format!(
-        "The chain is verified from {}.",
-        Anchor::of(options, workspace).describe()
-    ));
+    out.push(format!("The chain is verified from {}.", anchor.describe()));
     for v in &chain.versions {
         // Who approved, and when.
         let approvals: Vec<String> = v

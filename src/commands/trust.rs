@@ -79,12 +79,21 @@ impl Anchor {
 /// chain, one warning line (the maintainer set is unprotected); without a pinned anchor, one line
 /// saying where the chain was verified from and the digest to pin. A chain that cannot be
 /// trusted (a malformed version, an anchor it lost) is refused (exit 1).
-pub(crate) fn check_trust(
+fn check_trust(
     options: &WorkspaceOptions,
     workspace: &Workspace,
     verifier: &Verifier,
 ) -> Result<Standing, Failure> {
-    let anchor = Anchor::of(options, workspace);
+    check_trust_from(&Anchor::of(options, workspace), workspace, verifier)
+}
+
+/// `check_trust` from an anchor the caller keeps, to say afterwards where the chain was
+/// verified from as it stood before this run remembered anything.
+pub(crate) fn check_trust_from(
+    anchor: &Anchor,
+    workspace: &Workspace,
+    verifier: &Verifier,
+) -> Result<Standing, Failure> {
     let standing =
         trust::standing(workspace, verifier, anchor.digest()).map_err(|e| anchor.failure(e))?;
     match &standing {
