@@ -3,12 +3,7 @@
 use super::*;
 
 pub(crate) fn run_digests(command: DigestsCommand) -> Result<u8, Failure> {
-    let load_rebuild = |path: &std::path::Path| {
-        Rebuild::load(path).map_err(|e| Failure {
-            code: e.exit_code(),
-            message: e.to_string(),
-        })
-    };
+    let load_rebuild = |path: &std::path::Path| Rebuild::load(path).map_err(rebuild_failure);
     match command {
         DigestsCommand::Compute { out_dir, output } => {
             let rebuild = load_rebuild(&out_dir)?;

@@ -82,10 +82,7 @@ pub(crate) fn run_gate(options: &WorkspaceOptions, args: GateArgs) -> Result<u8,
         let release_digests = quorate::digests::read_release(workspace.source.as_ref(), &dir)
             .map_err(digests_failure(&workspace))?;
         if let Some(path) = &args.rebuilt {
-            let rebuild = Rebuild::load(path).map_err(|e| Failure {
-                code: e.exit_code(),
-                message: e.to_string(),
-            })?;
+            let rebuild = Rebuild::load(path).map_err(rebuild_failure)?;
             mismatches = release::push_mismatches(&release_digests, &rebuild);
         }
         release_targets(&workspace, &release_digests)?

@@ -154,6 +154,14 @@ fn sign_failure(e: SignError) -> Failure {
     }
 }
 
+/// A rebuild that cannot be read: a corrupt blob refuses (1), unreadable input is bad input (2).
+fn rebuild_failure(e: quorate::rebuild::RebuildError) -> Failure {
+    Failure {
+        code: e.exit_code(),
+        message: e.to_string(),
+    }
+}
+
 /// A release's digests that cannot be read: bad input, the file named from the workspace.
 fn digests_failure(
     workspace: &Workspace,

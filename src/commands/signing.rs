@@ -15,10 +15,7 @@ pub(crate) fn run_sign(options: &WorkspaceOptions, args: SignArgs) -> Result<u8,
         .as_deref()
         .map(|path| {
             // A layout that cannot be read refuses its own package, not the whole signing.
-            Rebuild::load_per_package(path).map_err(|e| Failure {
-                code: e.exit_code(),
-                message: e.to_string(),
-            })
+            Rebuild::load_per_package(path).map_err(rebuild_failure)
         })
         .transpose()?;
     if let Some(path) = &args.rebuilt {
