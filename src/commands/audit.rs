@@ -97,14 +97,11 @@ pub(crate) fn run_audit(options: &WorkspaceOptions, args: AuditArgs) -> Result<u
             .map_err(|e| Failure::input(format!("{}: {e}", workspace.display_path(path))))?;
         let quorate_images = ledger.images.iter().filter(|i| i.quorate).count();
         eprintln!(
-            "wrote {}: {} image{}, {quorate_images} quorate; {} error{}, {} warning{}",
+            "wrote {}: {}, {quorate_images} quorate; {}, {}",
             workspace.display_path(path),
-            ledger.images.len(),
-            if ledger.images.len() == 1 { "" } else { "s" },
-            ledger.errors,
-            if ledger.errors == 1 { "" } else { "s" },
-            ledger.warnings,
-            if ledger.warnings == 1 { "" } else { "s" },
+            plural(ledger.images.len(), "image"),
+            plural(ledger.errors, "error"),
+            plural(ledger.warnings, "warning"),
         );
     }
     if args.json {

@@ -3,7 +3,7 @@
 use quorate::policy::{self, ExportError, ExportOptions, Mirror};
 use quorate::workspace::WorkspaceOptions;
 
-use super::{load, now_verifier, print_json, require_trust, Failure};
+use super::{load, now_verifier, plural, print_json, require_trust, Failure};
 use crate::cli::{PolicyCheckArgs, PolicyExportArgs};
 
 pub(crate) fn run_policy_export(
@@ -60,10 +60,9 @@ pub(crate) fn run_policy_export(
         .map(|f| workspace.display_path(f))
         .collect();
     println!(
-        "wrote {}: {} signedBy requirement{} for each of {} (any {} of {} maintainers: {})",
+        "wrote {}: {} for each of {} (any {} of {} maintainers: {})",
         files.join(" and "),
-        exported.requirements,
-        if exported.requirements == 1 { "" } else { "s" },
+        plural(exported.requirements, "signedBy requirement"),
         exported.scopes.join(", "),
         exported.threshold,
         exported.maintainers.len(),
@@ -110,8 +109,8 @@ pub(crate) fn run_policy_check(
                 None => "accepts no image".to_string(),
                 Some(0) => "accepts images without any maintainer's signature".to_string(),
                 Some(n) => format!(
-                    "needs {n} maintainer{} (e.g. {})",
-                    if n == 1 { "" } else { "s" },
+                    "needs {} (e.g. {})",
+                    plural(n, "maintainer"),
                     scope.example.join(", ")
                 ),
             };
