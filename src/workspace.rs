@@ -281,21 +281,11 @@ impl Workspace {
             })?;
         keyring.show_paths_from(&root);
         let config =
-            load_config(source.as_ref(), &root.join("quorate.toml")).map_err(|e| match e {
-                WorkspaceError::Config {
-                    path,
-                    line,
-                    column,
-                    message,
-                    excerpt,
-                } => WorkspaceError::Config {
-                    path: shown(&path),
-                    line,
-                    column,
-                    message,
-                    excerpt,
-                },
-                other => other,
+            load_config(source.as_ref(), &root.join("quorate.toml")).map_err(|mut e| {
+                if let WorkspaceError::Config { path, .. } = &mut e {
+                    *path = shown(path);
+                }
+                e
             })?;
         check_subkeys(&maintainers, &keyring, &shown(&maintainers_path))?;
         let warnings = maintainers.warnings.clone();
