@@ -986,24 +986,8 @@ fn trust_root_at(
             e.path = PathBuf::from(workspace.display_path(&e.path));
             at(e.to_string())
         })?;
-    let config = crate::workspace::load_config(&revision, &workspace.root.join("quorate.toml"))
-        .map_err(|e| match e {
-            crate::workspace::WorkspaceError::Config {
-                path,
-                line,
-                column,
-                message,
-                excerpt,
-            } => crate::workspace::WorkspaceError::Config {
-                path: PathBuf::from(workspace.display_path(&path)),
-                line,
-                column,
-                message,
-                excerpt,
-            },
-            other => other,
-        })
-        .map_err(|e| at(e.to_string()))?;
+    let config =
+        crate::workspace::load_config(&revision, &workspace.root).map_err(|e| at(e.to_string()))?;
     Ok((maintainers, config.threshold))
 }
 

@@ -280,13 +280,7 @@ impl Workspace {
                 e
             })?;
         keyring.show_paths_from(&root);
-        let config =
-            load_config(source.as_ref(), &root.join("quorate.toml")).map_err(|mut e| {
-                if let WorkspaceError::Config { path, .. } = &mut e {
-                    *path = shown(path);
-                }
-                e
-            })?;
+        let config = load_config(source.as_ref(), &root)?;
         check_subkeys(&maintainers, &keyring, &shown(&maintainers_path))?;
         let warnings = maintainers.warnings.clone();
         Ok(Workspace {
@@ -398,15 +392,19 @@ fn is_url(path: &Path) -> bool {
 /// The namespace quorate.toml in `dir` names (the default without one), with no other part of
 /// the workspace read: what `payload` needs on a machine that holds nothing else.
 pub fn namespace_in(dir: &Path) -> Result<String, WorkspaceError> {
-    let config = load_config(&WorkingTree, &dir.join("quorate.toml"))?;
+    let config = load_config(&WorkingTree, dir)?;
     Ok(config
         .namespace
         .unwrap_or_else(|| DEFAULT_NAMESPACE.to_string()))
 }
 
-pub(crate) fn load_config(source: &dyn Source, path: &Path) -> Result<Config, WorkspaceError> {
+/// Reads `root`'s quorate.toml (defaults when there is none); errors name it as every path is
+/// shown, from the workspace.
+pub(crate) fn load_config(source: &dyn Source, root: &Path) -> Result<Config, WorkspaceError> {
+    let path = &root.join("quorate.toml");
+    let shown = PathBuf::from(shown_path(root, path));
     let fail = |message: String| WorkspaceError::Config {
-        path: path.to_path_buf(),
+        path: shown.clone(),
         line: None,
         column: None,
         message,
@@ -420,7 +418,7 @@ pub(crate) fn load_config(source: &dyn Source, path: &Path) -> Result<Config, Wo
     let mut config: Config = toml::from_str(&text).map_err(|e| {
         let at = crate::toml_error::locate(&text, e.span().map_or(0, |s| s.start));
         WorkspaceError::Config {
-            path: path.to_path_buf(),
+            path: shown.clone(),
             line: Some(at.line),
             column: Some(at.column),
             message: crate::toml_error::message(e.message()),
