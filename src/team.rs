@@ -304,11 +304,7 @@ pub fn add(
         });
     }
 
-    let text = read_text(workspace, &workspace.maintainers_path)?;
-    let mut doc: toml_edit::DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
-        let shown = PathBuf::from(workspace.display_path(&workspace.maintainers_path));
-        TeamError::Input(crate::maintainers::toml_syntax(&shown, &text, &e).to_string())
-    })?;
+    let mut doc = maintainers_document(workspace)?;
     if existing.is_none() {
         let mut person = toml_edit::Table::new();
         person.insert("name", toml_edit::value(name.unwrap_or_default()));
@@ -439,11 +435,7 @@ pub fn remove(workspace: &Workspace, handle: &str) -> Result<Removed, TeamError>
         )));
     };
     let theirs: Vec<&str> = person.keys.iter().map(|k| k.fingerprint.as_str()).collect();
-    let text = read_text(workspace, &workspace.maintainers_path)?;
-    let mut doc: toml_edit::DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
-        let shown = PathBuf::from(workspace.display_path(&workspace.maintainers_path));
-        TeamError::Input(crate::maintainers::toml_syntax(&shown, &text, &e).to_string())
-    })?;
+    let mut doc = maintainers_document(workspace)?;
     for table in ["people", "keys", "machines"] {
         if let Some(t) = doc.get_mut(table).and_then(|t| t.as_table_like_mut()) {
             t.remove(handle);
@@ -510,6 +502,15 @@ fn section<'a>(
     });
     item.as_table_like_mut()
         .ok_or_else(|| TeamError::Input(format!("`{name}` in MAINTAINERS is not a table")))
+}
+
+/// MAINTAINERS as an editable document, comments and layout kept.
+fn maintainers_document(workspace: &Workspace) -> Result<toml_edit::DocumentMut, TeamError> {
+    let text = read_text(workspace, &workspace.maintainers_path)?;
+    text.parse().map_err(|e: toml_edit::TomlError| {
+        let shown = PathBuf::from(workspace.display_path(&workspace.maintainers_path));
+        TeamError::Input(crate::maintainers::toml_syntax(&shown, &text, &e).to_string())
+    })
 }
 
 fn read_text(workspace: &Workspace, path: &Path) -> Result<String, TeamError> {
