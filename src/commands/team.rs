@@ -147,9 +147,11 @@ pub(crate) fn run_maintainers_add(
     for fingerprint in &added.fingerprints {
         println!("added {handle}: key {fingerprint}");
     }
-    // What keyring check would say of the new keys, said now: a revoked, expired or
-    // sign-incapable key is listed as asked, but nothing it signs will count.
-    if let Ok(after) = Workspace::load_for_editing(options) {
+    // The workspace as edited, loaded once for what is said of it below. First what keyring
+    // check would say of the new keys: a revoked, expired or sign-incapable key is listed as
+    // asked, but nothing it signs will count.
+    let after = Workspace::load_for_editing(options).ok();
+    if let Some(after) = &after {
         let findings =
             quorate::keyring::check(&after.keyring, &after.maintainers, SystemTime::now());
         for finding in findings.iter().filter(|f| {
@@ -166,21 +168,17 @@ pub(crate) fn run_maintainers_add(
     let maintainers = workspace.display_path(&workspace.maintainers_path);
     let keyring = workspace.display_path(keyring_file);
     println!("wrote {maintainers} and {keyring}; review and commit them: git add {maintainers} {keyring} && git commit");
-    say_if_unapproved(options);
+    if let Some(after) = &after {
+        say_if_unapproved(standing_of(after, options).as_ref());
+    }
     Ok(0)
 }
 
 /// MAINTAINERS is part of the trust root (docs/trust.md): with a chain in force, an edit counts
 /// only once the quorum approves it. Said right after the edit, so nobody is surprised when the
 /// gate refuses it.
-fn say_if_unapproved(options: &WorkspaceOptions) {
-    let Ok(after) = Workspace::load_for_editing(options) else {
-        return;
-    };
-    let verifier = now_verifier(&after);
-    if let Ok(quorate::trust::Standing::Unapproved(chain, changes)) =
-        quorate::trust::standing(&after, &verifier, Anchor::of(options, &after).digest())
-    {
+fn say_if_unapproved(standing: Option<&quorate::trust::Standing>) {
+    if let Some(quorate::trust::Standing::Unapproved(chain, changes)) = standing {
         let changes: Vec<String> = changes.iter().map(ToString::to_string).collect();
         println!(
             "the trust root now differs from version {} in force ({}): verify and gate refuse it until the quorum approves it: quorate trust propose, then quorate trust sign by the maintainers (docs/trust.md)",
@@ -195,7 +193,7 @@ pub(crate) fn run_maintainers_remove(
     handle: &str,
 ) -> Result<u8, Failure> {
     let workspace = load_for_editing(options)?;
-    let was_in_force = in_force(&workspace, options);
+    let was_in_force = standing_of(&workspace, options).as_ref().and_then(in_force);
     let removed = team::remove(&workspace, handle).map_err(team_failure)?;
     let maintainers = workspace.display_path(&workspace.maintainers_path);
     println!("removed {handle} from {maintainers}; their signatures no longer count");
@@ -208,37 +206,40 @@ pub(crate) fn run_maintainers_remove(
             workspace.display_path(path)
         );
     }
-    // The team as it is now: a threshold it can no longer reach is said at once.
-    if let Ok(after) = Workspace::load_for_editing(options) {
-        if let Err(e) = after.check_threshold() {
-            eprintln!("quorate: warning: {e}");
-        }
+    // The team as it is now, loaded once: a threshold it can no longer reach is said at once.
+    let after = Workspace::load_for_editing(options).ok();
+    if let Some(Err(e)) = after.as_ref().map(Workspace::check_threshold) {
+        eprintln!("quorate: warning: {e}");
     }
+    let standing = after.as_ref().and_then(|after| standing_of(after, options));
     // The chain's approvals are verified with keyring/: deleting the certificate of someone who
     // approved a version can leave no version in force, and the maintainer set unprotected.
-    let now_in_force = Workspace::load_for_editing(options)
-        .ok()
-        .and_then(|after| in_force(&after, options));
-    if let (Some(before), None) = (was_in_force, now_in_force) {
+    if let (Some(before), None) = (was_in_force, standing.as_ref().and_then(in_force)) {
         eprintln!(
             "quorate: warning: trust root version {before} is no longer in force: {handle}'s approvals of it were verified with the certificates just deleted, and the maintainer set is now unprotected; restore them (git checkout -- {}) until a version approved without {handle} is in force",
             workspace.display_path(&workspace.keyring_dir)
         );
     }
-    say_if_unapproved(options);
+    say_if_unapproved(standing.as_ref());
     Ok(0)
 }
 
-/// The version of the chain of trust roots in force, when there is one.
-fn in_force(workspace: &Workspace, options: &WorkspaceOptions) -> Option<u32> {
+/// How the workspace's trust root stands against the chain, judged now; None when the chain
+/// cannot be read (the judging commands say why).
+fn standing_of(
+    workspace: &Workspace,
+    options: &WorkspaceOptions,
+) -> Option<quorate::trust::Standing> {
     let verifier = now_verifier(workspace);
     quorate::trust::standing(
         workspace,
         &verifier,
         Anchor::of(options, workspace).digest(),
     )
-    .ok()?
-    .chain()?
-    .in_force()
-    .map(|v| v.version)
+    .ok()
+}
+
+/// The version of the chain of trust roots in force, when there is one.
+fn in_force(standing: &quorate::trust::Standing) -> Option<u32> {
+    standing.chain()?.in_force().map(|v| v.version)
 }
