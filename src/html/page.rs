@@ -129,14 +129,11 @@ pub fn render(ledger: &Ledger, context: &PageContext) -> String {
     );
     let _ = write!(
         out,
-        "<p class=\"totals\" id=\"totals\"><span class=\"quorate\">✓ {quorate} quorate</span> · <span class=\"short\">✗ {} short of quorum</span> · <span class=\"errors\">⚠ {error_images} with errors</span> · {} {} · {} error finding{}, {} warning{}</p>\n</header>\n",
+        "<p class=\"totals\" id=\"totals\"><span class=\"quorate\">✓ {quorate} quorate</span> · <span class=\"short\">✗ {} short of quorum</span> · <span class=\"errors\">⚠ {error_images} with errors</span> · {} · {}, {}</p>\n</header>\n",
         ledger.images.len() - quorate,
-        ledger.images.len(),
-        plural(ledger.images.len(), "image", "images"),
-        ledger.errors,
-        if ledger.errors == 1 { "" } else { "s" },
-        ledger.warnings,
-        if ledger.warnings == 1 { "" } else { "s" },
+        crate::plural(ledger.images.len(), "image"),
+        crate::plural(ledger.errors, "error finding"),
+        crate::plural(ledger.warnings, "warning"),
     );
     out.push_str("<nav><a href=\"#matrix\">Matrix</a> · <a href=\"#findings\">Findings</a> · <a href=\"#maintainers\">Maintainers</a> · <a href=\"#timeline\">Timeline</a> · <a href=\"#trust\">Trust root</a> · <a href=\"#codes\">Codes</a></nav>\n");
 
@@ -413,10 +410,9 @@ fn row(
             .collect();
         let _ = write!(
             out,
-            "<td class=\"invalid\" data-state=\"others\" title=\"{}\">✗ {} {}: {}{}</td>",
+            "<td class=\"invalid\" data-state=\"others\" title=\"{}\">✗ {}: {}{}</td>",
             esc(&codes.join(", ")),
-            others.len(),
-            plural(others.len(), "file", "files"),
+            crate::plural(others.len(), "file"),
             shown.join(", "),
             if codes.len() > 2 { ", …" } else { "" }
         );
@@ -456,14 +452,6 @@ fn belongs(path: &str, directory: &str) -> bool {
 fn note_code(codes: &mut Vec<String>, code: &str) {
     if !codes.iter().any(|c| c == code) {
         codes.push(code.to_string());
-    }
-}
-
-fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
-    if n == 1 {
-        one
-    } else {
-        many
     }
 }
 
