@@ -62,7 +62,7 @@ pub enum WorkspaceError {
         place: String,
     },
     /// quorate.toml asks for more distinct maintainers than MAINTAINERS lists people with a key.
-    #[error("{}{}: threshold {threshold} can never pass: {} lists {signers} maintainer{} with a key", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default(), maintainers.display(), if *signers == 1 { "" } else { "s" })]
+    #[error("{}{}: threshold {threshold} can never pass: {} lists {} with a key", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default(), maintainers.display(), crate::plural(*signers, "maintainer"))]
     Unreachable {
         /// quorate.toml.
         path: PathBuf,
