@@ -9,11 +9,11 @@ use sequoia_openpgp as openpgp;
 use openpgp::cert::prelude::*;
 use openpgp::types::KeyFlags;
 
-use quorate::keyring::Keyring;
-use quorate::maintainers::Maintainers;
-use quorate::payload::Payload;
-use quorate::reference::Reference;
-use quorate::verify::{Expected, Verifier};
+use quorate::format::maintainers::Maintainers;
+use quorate::format::payload::Payload;
+use quorate::format::reference::Reference;
+use quorate::keys::keyring::Keyring;
+use quorate::keys::verify::{Expected, Verifier};
 
 fn main() {
     let reference = Reference::parse(
@@ -55,7 +55,7 @@ fn main() {
         // Distinct signatures, each verified once: nothing is served from a cache.
         let iterations = 500;
         let signatures: Vec<Vec<u8>> = (0..iterations)
-            .map(|_| quorate::sign::signed_message(pair.clone(), &payload).unwrap())
+            .map(|_| quorate::ops::sign::signed_message(pair.clone(), &payload).unwrap())
             .collect();
         let verifier = Verifier::new(&keyring, &maintainers, SystemTime::now());
         let expected = Expected {

@@ -112,16 +112,17 @@ fn generate(dir: &Path, signatures: usize, seed: &str) {
         })
         .collect();
     hexes.par_iter().enumerate().for_each(|(i, hex)| {
-        let reference = quorate::reference::Reference::parse(&format!(
+        let reference = quorate::format::reference::Reference::parse(&format!(
             "stagex/user-pkg{i:06}:bench@sha256:{hex}"
         ))
         .unwrap();
-        let payload = quorate::payload::Payload::to_bytes(&reference, reference.digest().unwrap());
+        let payload =
+            quorate::format::payload::Payload::to_bytes(&reference, reference.digest().unwrap());
         let image = dir.join(format!("signatures/stagex/user-pkg{i:06}@sha256={hex}"));
         std::fs::create_dir_all(&image).unwrap();
         // Every digest: one RSA-4096 and one Ed25519 maintainer.
         for (n, signer) in [&pairs[i % 2], &pairs[2 + i % 2]].into_iter().enumerate() {
-            let bytes = quorate::sign::signed_message(signer.clone(), &payload).unwrap();
+            let bytes = quorate::ops::sign::signed_message(signer.clone(), &payload).unwrap();
             std::fs::File::create(image.join(format!("signature-{}", n + 1)))
                 .unwrap()
                 .write_all(&bytes)
@@ -157,7 +158,7 @@ fn floor(dir: &Path, threads: usize) {
             .par_iter()
             .map(|path| {
                 let bytes = std::fs::read(path).unwrap();
-                let message = quorate::message::read_signed_message(&bytes).unwrap();
+                let message = quorate::format::message::read_signed_message(&bytes).unwrap();
                 let issuer = message.signature.get_issuers()[0].clone();
                 let cert = certs
                     .iter()
@@ -198,24 +199,28 @@ fn worst(dir: &Path) {
         .unwrap()
         .into_keypair()
         .unwrap();
-    let mut keyring = quorate::keyring::Keyring::default();
+    let mut keyring = quorate::keys::keyring::Keyring::default();
     keyring.insert(cert.clone(), &dir.join("keyring/ed1.asc"));
-    let maintainers =
-        quorate::maintainers::Maintainers::parse(&dir.join("MAINTAINERS"), maintainers.as_bytes())
-            .unwrap();
+    let maintainers = quorate::format::maintainers::Maintainers::parse(
+        &dir.join("MAINTAINERS"),
+        maintainers.as_bytes(),
+    )
+    .unwrap();
 
     let hex: String = sha2::Sha256::digest(b"worst")
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
     let message = |name: &str| {
-        let reference =
-            quorate::reference::Reference::parse(&format!("stagex/{name}:bench@sha256:{hex}"))
-                .unwrap();
-        let payload = quorate::payload::Payload::to_bytes(&reference, reference.digest().unwrap());
+        let reference = quorate::format::reference::Reference::parse(&format!(
+            "stagex/{name}:bench@sha256:{hex}"
+        ))
+        .unwrap();
+        let payload =
+            quorate::format::payload::Payload::to_bytes(&reference, reference.digest().unwrap());
         (
             reference,
-            quorate::sign::signed_message(pair.clone(), &payload).unwrap(),
+            quorate::ops::sign::signed_message(pair.clone(), &payload).unwrap(),
         )
     };
 
@@ -243,7 +248,11 @@ fn worst(dir: &Path) {
     // compressed data (the worst it decodes).
     for (limit, label, suffix) in [
         (FILE_CAP, "4 MiB", "4mib"),
-        (quorate::message::MAX_COMPRESSED, "128 KiB", "128kib"),
+        (
+            quorate::format::message::MAX_COMPRESSED,
+            "128 KiB",
+            "128kib",
+        ),
     ] {
         let room = (limit - 1024) * 8;
         let blocks = room / padding_block.0.len();
@@ -343,14 +352,14 @@ fn worst(dir: &Path) {
     );
 
     let verifier =
-        quorate::verify::Verifier::new(&keyring, &maintainers, std::time::SystemTime::now());
+        quorate::keys::verify::Verifier::new(&keyring, &maintainers, std::time::SystemTime::now());
     let mut results = Vec::new();
     for (name, what, bytes) in &cases {
         let (reference, _) = message(name);
         let image = dir.join(format!("signatures/stagex/{name}@sha256={hex}"));
         std::fs::create_dir_all(&image).unwrap();
         std::fs::write(image.join("signature-1"), bytes).unwrap();
-        let expected = quorate::verify::Expected {
+        let expected = quorate::keys::verify::Expected {
             reference: Some(&reference),
             directory: None,
         };

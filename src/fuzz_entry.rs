@@ -7,31 +7,33 @@ use std::path::Path;
 /// A `signature-N` file: the signed-message reader, then full verification against an empty
 /// keyring (so every path past parsing runs too).
 pub fn signature_file(data: &[u8]) {
-    if let Ok(message) = crate::message::read_signed_message(data) {
-        let _ = crate::payload::Payload::parse(&message.payload);
-        let keyring = crate::keyring::Keyring::default();
-        let maintainers = crate::maintainers::Maintainers::default();
-        let verifier =
-            crate::verify::Verifier::new(&keyring, &maintainers, std::time::SystemTime::now());
+    if let Ok(message) = crate::format::message::read_signed_message(data) {
+        let _ = crate::format::payload::Payload::parse(&message.payload);
+        let keyring = crate::keys::keyring::Keyring::default();
+        let maintainers = crate::format::maintainers::Maintainers::default();
+        let verifier = crate::keys::verify::Verifier::new(
+            &keyring,
+            &maintainers,
+            std::time::SystemTime::now(),
+        );
         let _ = verifier.verify_message(&message);
     }
 }
 
 /// A payload, in both forms.
 pub fn payload(data: &[u8]) {
-    if let Ok(payload) = crate::payload::Payload::parse(data) {
+    if let Ok(payload) = crate::format::payload::Payload::parse(data) {
         // What parses must serialize back to a payload that parses to the same thing.
         if !payload.legacy {
-            if let Ok(reference) = crate::reference::Reference::with_parts(
+            if let Ok(reference) = crate::format::reference::Reference::with_parts(
                 &payload.reference.name(),
                 payload.reference.tag(),
                 Some(payload.digest.clone()),
             ) {
                 if payload.reference.tag().is_some() && payload.reference.digest().is_none() {
-                    let again = crate::payload::Payload::parse(&crate::payload::Payload::to_bytes(
-                        &reference,
-                        &payload.digest,
-                    ))
+                    let again = crate::format::payload::Payload::parse(
+                        &crate::format::payload::Payload::to_bytes(&reference, &payload.digest),
+                    )
                     .expect("quorate's own payload parses");
                     assert_eq!(again.reference, payload.reference);
                 }
@@ -43,32 +45,32 @@ pub fn payload(data: &[u8]) {
 /// A docker reference.
 pub fn reference(data: &[u8]) {
     if let Ok(text) = std::str::from_utf8(data) {
-        if let Ok(reference) = crate::reference::Reference::parse(text) {
+        if let Ok(reference) = crate::format::reference::Reference::parse(text) {
             // Normalization is idempotent.
-            let again = crate::reference::Reference::parse(&reference.to_string())
+            let again = crate::format::reference::Reference::parse(&reference.to_string())
                 .expect("a normalized reference parses");
             assert_eq!(again, reference);
         }
-        let _ = crate::tree::parse_image_dir(text);
+        let _ = crate::workspace::tree::parse_image_dir(text);
     }
 }
 
 /// A MAINTAINERS file.
 pub fn maintainers(data: &[u8]) {
-    let _ = crate::maintainers::Maintainers::parse(Path::new("MAINTAINERS"), data);
+    let _ = crate::format::maintainers::Maintainers::parse(Path::new("MAINTAINERS"), data);
 }
 
 /// A digests file, in StageX's form and quorate's platforms form.
 pub fn digests(data: &[u8]) {
-    if let Ok(packages) = crate::digests::parse_file(Path::new("digests/core.txt"), data) {
+    if let Ok(packages) = crate::format::digests::parse_file(Path::new("digests/core.txt"), data) {
         // What parses renders back byte for byte.
         let pairs: Vec<_> = packages
             .iter()
             .map(|p| (p.name.clone(), p.digest.clone()))
             .collect();
-        assert_eq!(crate::digests::render(&pairs), data);
+        assert_eq!(crate::format::digests::render(&pairs), data);
     }
-    let _ = crate::digests::parse_platforms(Path::new("digests/core.platforms"), data);
+    let _ = crate::format::digests::parse_platforms(Path::new("digests/core.platforms"), data);
 }
 
 // The fuzz harness builds its own scratch layout in a fresh temporary directory.
@@ -94,7 +96,7 @@ pub fn oci_layout(data: &[u8]) {
         .collect();
     let _ = std::fs::write(blobs.join(hex), blob);
     let _ = std::fs::write(dir.join("index.json"), index);
-    let _ = crate::oci::read_layout(&dir);
+    let _ = crate::format::oci::read_layout(&dir);
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -21,38 +21,13 @@
 //! - **ledger**: `audit` and `history` (who signed what, when, in which commit; what history
 //!   shows), `fuzz_entry` (every input, for the fuzzers).
 
-pub mod audit;
-pub mod confine;
-pub mod digests;
+pub mod format;
+pub mod fs;
 pub mod fuzz_entry;
-pub mod git;
-pub(crate) mod gojson;
-pub mod history;
-pub mod html;
-pub mod keyring;
-pub mod keystate;
-pub mod lookaside;
-pub mod maintainers;
-pub mod message;
-pub mod oci;
-pub mod payload;
-pub mod policy;
-pub mod published;
-pub mod quorum;
-pub mod reason;
-pub mod rebuild;
-pub mod reference;
-pub mod release;
-pub mod report;
-pub mod sign;
-pub mod source;
-pub mod sync;
-pub mod team;
-pub mod toml_error;
-pub mod tree;
-pub mod trust;
-pub mod verify;
-pub mod withdraw;
+pub mod judge;
+pub mod keys;
+pub mod ledger;
+pub mod ops;
 pub mod workspace;
 
 /// A count and its noun, as every message says it: "1 image", "2 images".

@@ -496,8 +496,8 @@ fn crafted_names_and_links_are_never_followed() {
     ] {
         assert_eq!(ws.run(&["verify", &bad]).code, 2, "{bad}");
     }
-    assert!(quorate::reference::Reference::parse("stagex/a\0b:1").is_err());
-    assert!(quorate::tree::parse_image_dir(&format!("a\0b@sha256={HEX_A}")).is_none());
+    assert!(quorate::format::reference::Reference::parse("stagex/a\0b:1").is_err());
+    assert!(quorate::workspace::tree::parse_image_dir(&format!("a\0b@sha256={HEX_A}")).is_none());
 }
 
 #[test]

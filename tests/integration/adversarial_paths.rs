@@ -330,7 +330,7 @@ fn a_signature_moved_out_of_its_place_is_a_rollback() {
     std::fs::create_dir_all(&statements).unwrap();
     let hidden = format!(
         "signatures/.quorate/withdrawals/{}.pgp",
-        quorate::withdraw::content_hash(&bob_a)
+        quorate::ops::withdraw::content_hash(&bob_a)
     );
     git(ws.path(), &["mv", &a(2), &hidden]);
     commit_all(ws.path(), "hide");

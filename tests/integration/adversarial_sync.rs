@@ -146,7 +146,7 @@ pub(crate) fn signature_names(dir: &Path) -> Vec<String> {
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
-    names.sort_by_key(|n| quorate::tree::signature_number(n));
+    names.sort_by_key(|n| quorate::workspace::tree::signature_number(n));
     names
 }
 

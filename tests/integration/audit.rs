@@ -463,12 +463,15 @@ fn a_withdrawal_statement_by_someone_else_is_a_rollback() {
     let sig = std::fs::read(ws.image_dir("pallet-rust", HEX_A).join("signature-1")).unwrap();
     let statement = sign(
         keys[2].primary_pair(),
-        &quorate::withdraw::statement_payload(&sig, "signatures/x/signature-1"),
+        &quorate::ops::withdraw::statement_payload(&sig, "signatures/x/signature-1"),
     );
     let dir = ws.path().join("signatures/.quorate/withdrawals");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(
-        dir.join(format!("{}.pgp", quorate::withdraw::content_hash(&sig))),
+        dir.join(format!(
+            "{}.pgp",
+            quorate::ops::withdraw::content_hash(&sig)
+        )),
         statement,
     )
     .unwrap();

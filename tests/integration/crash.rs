@@ -19,7 +19,9 @@ fn assert_tree_sound(ws: &Ws, hex: &str) -> usize {
         return 0;
     };
     let mut numbers: Vec<u32> = entries
-        .filter_map(|e| quorate::tree::signature_number(e.unwrap().file_name().to_str().unwrap()))
+        .filter_map(|e| {
+            quorate::workspace::tree::signature_number(e.unwrap().file_name().to_str().unwrap())
+        })
         .collect();
     numbers.sort();
     assert_eq!(

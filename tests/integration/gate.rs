@@ -331,7 +331,7 @@ fn keyring_export_holds_only_maintainers_public_certificates() {
     let run = ws.run(&["keyring", "export", "-o", "out.pgp"]);
     assert_eq!(run.code, 0, "{run:?}");
     let bytes = std::fs::read(ws.path().join("out.pgp")).unwrap();
-    let certs = quorate::keyring::parse_certs(&bytes).unwrap();
+    let certs = quorate::keys::keyring::parse_certs(&bytes).unwrap();
     let mut fingerprints: Vec<String> = certs.iter().map(|c| c.fingerprint().to_hex()).collect();
     fingerprints.sort();
     let mut expected: Vec<String> = keys.iter().map(TestKey::fingerprint).collect();

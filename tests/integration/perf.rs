@@ -33,7 +33,7 @@ fn five_images() -> (Ws, [TestKey; 2]) {
 
 #[test]
 fn at_reads_each_tree_of_the_revision_once() {
-    use quorate::source::{Revision, Source};
+    use quorate::fs::source::{Revision, Source};
     let (ws, _keys) = five_images();
     let repo = git2::Repository::open(ws.path()).unwrap();
     let revision = Revision::open(repo, "HEAD", ws.path()).unwrap();
@@ -42,7 +42,7 @@ fn at_reads_each_tree_of_the_revision_once() {
     // listed, and every file read; then a missing image and a missing signature-3.
     for i in 0..5 {
         let dir = ws.image_dir(&format!("pkg{i}"), &hex(i));
-        let listing = quorate::tree::list(&revision, &dir, &signatures).unwrap();
+        let listing = quorate::workspace::tree::list(&revision, &dir, &signatures).unwrap();
         assert_eq!(listing.contiguous, 2);
         for entry in &listing.entries {
             let bytes = revision.read(&entry.path, 4 << 20).unwrap();
@@ -51,10 +51,12 @@ fn at_reads_each_tree_of_the_revision_once() {
         assert_eq!(revision.kind(&dir.join("signature-3")).unwrap(), None);
     }
     let absent = ws.image_dir("absent", &hex(9));
-    assert!(quorate::tree::list(&revision, &absent, &signatures)
-        .unwrap()
-        .entries
-        .is_empty());
+    assert!(
+        quorate::workspace::tree::list(&revision, &absent, &signatures)
+            .unwrap()
+            .entries
+            .is_empty()
+    );
     // The root, signatures/, signatures/stagex/ and five image directories: eight trees.
     assert_eq!(revision.trees_read(), 8);
 }

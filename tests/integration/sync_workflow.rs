@@ -242,7 +242,7 @@ fn remote_signatures(net: &Net, hex: &str) -> Vec<(String, String)> {
             Some((path.rsplit('/').next()?.to_string(), blob))
         })
         .collect();
-    out.sort_by_key(|(name, _)| quorate::tree::signature_number(name));
+    out.sort_by_key(|(name, _)| quorate::workspace::tree::signature_number(name));
     out
 }
 

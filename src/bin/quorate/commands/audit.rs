@@ -1,0 +1,299 @@
+//! audit: the ledger as a person reads it.
+
+use super::*;
+
+pub(crate) fn run_audit(options: &WorkspaceOptions, args: AuditArgs) -> Result<u8, Failure> {
+    use quorate::ledger::audit::{self, Scope, Severity};
+    let references = args
+        .references
+        .iter()
+        .map(|text| parse_reference(text))
+        .collect::<Result<Vec<_>, _>>()?;
+    let workspace = load_judged(options, &args.judge)?;
+    let references = args
+        .references
+        .iter()
+        .zip(references)
+        .map(|(text, r)| in_namespace(&workspace, text, r))
+        .collect::<Result<Vec<_>, _>>()?;
+    let scope = if args.release {
+        let dir = args
+            .digests
+            .clone()
+            .unwrap_or_else(|| workspace.digests_dir.clone());
+        Scope::Release(
+            quorate::format::digests::read_release(workspace.source.as_ref(), &dir)
+                .map_err(digests_failure(&workspace))?,
+        )
+    } else if references.is_empty() {
+        Scope::Tree
+    } else {
+        Scope::References(references)
+    };
+    let verifier = judge(&workspace, &args.judge);
+    // An unapproved trust root is an error finding here (the audit still shows everything).
+    let anchor = Anchor::of(options, &workspace);
+    let standing = check_trust_from(&anchor, &workspace, &verifier)?;
+    let threshold = workspace.threshold(args.threshold);
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {pos} images {elapsed}")
+                .expect("a valid template"),
+        );
+        bar
+    });
+    let mut ledger = audit::audit(
+        &workspace,
+        &verifier,
+        &audit::Options {
+            scope,
+            maintainer: args.maintainer.clone(),
+            history: args.history,
+            threshold,
+            accept_legacy: args.judge.accept_legacy,
+            published: args
+                .published
+                .as_deref()
+                .map(quorate::workspace::lookaside::Lookaside::new)
+                .transpose()
+                .map_err(Failure::input)?,
+        },
+        &|| {
+            if let Some(bar) = &bar {
+                bar.inc(1);
+            }
+        },
+    )
+    .map_err(Failure::input)?;
+    ledger.trust = standing.chain().cloned();
+    if let Some(why) = unapproved(&standing) {
+        ledger.findings.insert(
+            0,
+            audit::Finding {
+                severity: Severity::Error,
+                code: audit::AuditCode::TrustRootUnapproved.code(),
+                path: workspace.display_path(&workspace.maintainers_path),
+                detail: why,
+                commit: None,
+            },
+        );
+        ledger.errors += 1;
+    }
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    if let Some(path) = &args.html {
+        let context = quorate::ledger::html::PageContext {
+            workspace: std::fs::canonicalize(&options.dir)
+                .unwrap_or_else(|_| options.dir.clone())
+                .display()
+                .to_string(),
+            maintainers: quorate::ledger::html::maintainers(&workspace, verifier.now()),
+            trust_root: trust_paragraphs(&workspace, &standing, &anchor, threshold),
+        };
+        let page = quorate::ledger::html::render(&ledger, &context);
+        quorate::fs::confine::write_output(path, page.as_bytes())
+            .map_err(|e| Failure::input(format!("{}: {e}", workspace.display_path(path))))?;
+        let quorate_images = ledger.images.iter().filter(|i| i.quorate).count();
+        eprintln!(
+            "wrote {}: {}, {quorate_images} quorate; {}, {}",
+            workspace.display_path(path),
+            plural(ledger.images.len(), "image"),
+            plural(ledger.errors, "error"),
+            plural(ledger.warnings, "warning"),
+        );
+    }
+    if args.json {
+        print_json(&ledger);
+    } else if args.html.is_none() {
+        println!(
+            "Audit of {}, judged at {}, threshold {}{}; git: {}",
+            ledger.source,
+            ledger.judged_at,
+            ledger.threshold,
+            if ledger.accept_legacy {
+                ", legacy payloads accepted"
+            } else {
+                ""
+            },
+            ledger
+                .repository
+                .as_deref()
+                .unwrap_or("none (commits unknown)")
+        );
+        match ledger.trust.as_ref().and_then(|c| c.in_force()) {
+            Some(v) => println!(
+                "Trust root: version {} ({}) in force, approved by {}; verified from {}",
+                v.version,
+                v.digest,
+                list_or(&v.approved_by, "no one"),
+                anchor.describe()
+            ),
+            None => println!(
+                "Trust root: MAINTAINERS as found; no signed chain in force (docs/trust.md)"
+            ),
+        }
+        for image in &ledger.images {
+            let name = match (&image.repository, &image.digest) {
+                (Some(r), Some(d)) => format!("{r}@{d}"),
+                _ => image.directory.clone(),
+            };
+            let status = if image.quorate {
+                "quorate"
+            } else {
+                "SHORT OF QUORUM"
+            };
+            println!();
+            println!(
+                "{name}\n  {status}: {} of {}; signed by: {}; not yet: {}; tags: {}",
+                image.signers.len(),
+                ledger.threshold,
+                list_or(&image.signers, "none"),
+                list_or(&image.missing, "no one"),
+                list_or(&image.references, "none")
+            );
+            // One row per signature, its columns lined up across the image.
+            let mut rows: Vec<[String; 6]> = Vec::new();
+            for sig in &image.signatures {
+                let f = &sig.file;
+                let codes: Vec<&str> = f.problems.iter().map(|p| p.reason.code()).collect();
+                let verdict = if f.counts {
+                    "valid".to_string()
+                } else {
+                    format!("INVALID [{}]", codes.join(", "))
+                };
+                let who = f.maintainer.as_deref().unwrap_or("?");
+                let key = f
+                    .signing_key
+                    .as_deref()
+                    .map(short_fpr)
+                    .unwrap_or_else(|| "?".into());
+                let role = if f.by_subkey { " (subkey)" } else { "" };
+                let legacy = if f.legacy { " legacy" } else { "" };
+                let commit = match &sig.commit {
+                    Some(c) => format!(
+                        "{} {} {}{}",
+                        &c.id[..8],
+                        c.date,
+                        c.author,
+                        if c.signed { " signed" } else { "" }
+                    ),
+                    None => "commit unknown".into(),
+                };
+                let then = match &sig.at_commit {
+                    Some(a) if a.counts != f.counts => {
+                        if a.counts {
+                            "; valid when committed"
+                        } else {
+                            "; invalid when committed"
+                        }
+                    }
+                    _ => "",
+                };
+                rows.push([
+                    format!("signature-{}", f.number),
+                    verdict,
+                    who.to_string(),
+                    format!("{key}{role}"),
+                    format!("signed {}", f.created.as_deref().unwrap_or("?")),
+                    format!("{commit}{legacy}{then}"),
+                ]);
+            }
+            for line in columns::render(&rows) {
+                println!("  {line}");
+            }
+        }
+        if !ledger.findings.is_empty() {
+            println!();
+            println!("Findings:");
+        }
+        for finding in &ledger.findings {
+            let label = match finding.severity {
+                Severity::Error => "error  ",
+                Severity::Warning => "warning",
+                Severity::Info => "info   ",
+            };
+            println!(
+                "  {label} [{}] {}: {}",
+                finding.code, finding.path, finding.detail
+            );
+        }
+        println!();
+        println!(
+            "{}; {}, {}",
+            plural(ledger.images.len(), "image"),
+            plural(ledger.errors, "error"),
+            plural(ledger.warnings, "warning")
+        );
+    }
+    Ok(if ledger.errors > 0 { 1 } else { 0 })
+}
+
+/// The first and last 8 hex digits of a fingerprint.
+fn short_fpr(fpr: &str) -> String {
+    if fpr.len() > 16 {
+        format!("{}…{}", &fpr[..8], &fpr[fpr.len() - 8..])
+    } else {
+        fpr.to_string()
+    }
+}
+
+/// What the page says of the trust root: the chain, each version, who approved it.
+fn trust_paragraphs(
+    workspace: &Workspace,
+    standing: &quorate::judge::trust::Standing,
+    anchor: &Anchor,
+    threshold: u32,
+) -> Vec<String> {
+    let mut out = vec![format!(
+        "{} maintainers and their primary keys, from {}; threshold {threshold}.",
+        workspace.maintainers.people().count(),
+        workspace.display_path(&workspace.maintainers_path),
+    )];
+    let Some(chain) = standing.chain() else {
+        out.push("No signed chain of maintainer sets protects them: whoever can change MAINTAINERS in the repository judged changes who counts (docs/trust.md).".into());
+        return out;
+    };
+    out.push(format!("The chain is verified from {}.", anchor.describe()));
+    for v in &chain.versions {
+        // Who approved, and when.
+        let approvals: Vec<String> = v
+            .approvals
+            .iter()
+            .filter(|a| a.valid)
+            .map(|a| {
+                format!(
+                    "{} on {}",
+                    a.in_this
+                        .as_deref()
+                        .or(a.in_previous.as_deref())
+                        .unwrap_or("?"),
+                    a.made.as_deref().unwrap_or("?")
+                )
+            })
+            .collect();
+        out.push(format!(
+            "Version {} ({}){}: maintainers {} (threshold {}), approved by {}{}.",
+            v.version,
+            v.digest,
+            if v.in_force {
+                ", in force"
+            } else {
+                ", not in force"
+            },
+            v.maintainers.join(", "),
+            v.threshold,
+            list_or(&approvals, "no one"),
+            if v.missing.is_empty() {
+                String::new()
+            } else {
+                format!("; still needs {}", v.missing.join("; "))
+            }
+        ));
+    }
+    if let Some(why) = unapproved(standing) {
+        out.push(why);
+    }
+    out
+}

@@ -1,0 +1,333 @@
+//! verify and gate: the verdicts, and the gate that runs the publish step.
+
+use super::*;
+
+pub(crate) fn run_verify(options: &WorkspaceOptions, args: VerifyArgs) -> Result<u8, Failure> {
+    let reference = parse_reference(&args.reference)?;
+    let workspace = load_judged(options, &args.judge)?;
+    let reference = in_namespace(&workspace, &args.reference, reference)?;
+    let verifier = judge(&workspace, &args.judge);
+    require_trust(options, &workspace, &verifier)?;
+    let image = check_image(&workspace, &verifier, &reference);
+    let threshold = workspace.threshold(quorate::workspace::DEFAULT_THRESHOLD);
+    if args.json {
+        print_json(&ImageJson::new(&workspace, &image, threshold));
+    } else {
+        println!(
+            "{} in {}",
+            image.reference,
+            workspace.display_path(&image.directory)
+        );
+        if let Some(e) = &image.directory_error {
+            println!("  {e}");
+        }
+        for file in &image.files {
+            print_file(&FileJson::new(&workspace, file));
+        }
+        let valid = image.files.iter().filter(|f| f.verdict.counts()).count();
+        if image.files.is_empty() {
+            println!("no signatures");
+        } else {
+            println!(
+                "{valid} of {} files valid; distinct maintainers: {}",
+                image.files.len(),
+                list_or(&image.signers, "none")
+            );
+        }
+    }
+    Ok(if image.all_valid() { 0 } else { 1 })
+}
+
+fn print_file(file: &FileJson) {
+    let name = format!("signature-{}", file.number);
+    if file.counts {
+        let maintainer = file.maintainer.as_deref().unwrap_or("?");
+        let primary = file.primary_fingerprint.as_deref().unwrap_or("?");
+        let key = match (&file.signing_key, file.by_subkey) {
+            (Some(k), true) => format!("subkey {k}"),
+            _ => "primary key".to_string(),
+        };
+        let created = file.created.as_deref().unwrap_or("?");
+        let legacy = if file.legacy {
+            "  (legacy payload)"
+        } else {
+            ""
+        };
+        println!("  {name}  valid    {maintainer}  {primary}  by {key}  at {created}{legacy}");
+    } else {
+        println!("  {name}  INVALID");
+    }
+    for problem in &file.problems {
+        println!("      {problem}");
+    }
+}
+
+pub(crate) fn run_gate(options: &WorkspaceOptions, args: GateArgs) -> Result<u8, Failure> {
+    let explicit = args
+        .references
+        .iter()
+        .map(|text| parse_reference(text).map(|r| (text.clone(), r)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let workspace = load_judged(options, &args.judge)?;
+    let explicit = explicit
+        .into_iter()
+        .map(|(text, r)| in_namespace(&workspace, &text, r).map(|r| (text, r)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut mismatches = Vec::new();
+    let targets = if args.release {
+        let dir = args
+            .digests
+            .clone()
+            .unwrap_or_else(|| workspace.digests_dir.clone());
+        let release_digests =
+            quorate::format::digests::read_release(workspace.source.as_ref(), &dir)
+                .map_err(digests_failure(&workspace))?;
+        if let Some(path) = &args.rebuilt {
+            let rebuild = Rebuild::load(path).map_err(rebuild_failure)?;
+            mismatches = release::push_mismatches(&release_digests, &rebuild);
+        }
+        release_targets(&workspace, &release_digests)?
+    } else {
+        explicit
+    };
+    let threshold = workspace.threshold(args.threshold);
+    let verifier = judge(&workspace, &args.judge);
+    require_trust(options, &workspace, &verifier)?;
+    let (labels, references): (Vec<String>, Vec<Reference>) = targets.into_iter().unzip();
+    let bar = progress_bar(references.len());
+    let tick = || {
+        if let Some(bar) = &bar {
+            bar.inc(1);
+        }
+    };
+    // Each image's report is boiled down as soon as it is judged, so memory follows what is
+    // printed, not the whole tree.
+    let rows: Vec<GateRow> = quorate::judge::quorum::check_images(
+        &workspace,
+        &verifier,
+        &references,
+        &|image| GateRow::new(&workspace, &image, threshold, args.json),
+        &tick,
+    );
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let passed = mismatches.is_empty() && rows.iter().all(|r| r.quorate);
+
+    // With a command to run, the text report goes to stderr so CMD owns stdout; with --json the
+    // JSON owns stdout and CMD's output goes to stderr, so the two never mix.
+    let mut out: Box<dyn std::io::Write> = if args.command.is_empty() || args.json {
+        Box::new(std::io::stdout())
+    } else {
+        Box::new(std::io::stderr())
+    };
+    if args.json {
+        let json = GateJson {
+            passed,
+            threshold,
+            images: rows.into_iter().filter_map(|r| r.json).collect(),
+            refused: mismatches.clone(),
+        };
+        let _ = writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&json).expect("serializable")
+        );
+    } else {
+        if args.release {
+            print_release_table(&mut out, &labels, &rows, threshold);
+        }
+        for (label, row) in labels.iter().zip(&rows) {
+            let count = row.signers.len();
+            let signers = list_or(&row.signers, "none");
+            if row.quorate {
+                if !args.release {
+                    let _ = writeln!(out, "Quorate: {label}: {count} of {threshold} ({signers})");
+                }
+            } else {
+                let missing = list_or(&row.missing, "no one else");
+                let _ = writeln!(
+                    out,
+                    "Minimum signatures not met: {label}: {count} of {threshold} ({signers}); not yet signed by: {missing}"
+                );
+            }
+            if let Some(e) = &row.directory_error {
+                let _ = writeln!(out, "  {e}");
+            }
+            for line in &row.not_counting {
+                let _ = writeln!(out, "  {line}");
+            }
+        }
+        for mismatch in &mismatches {
+            let _ = writeln!(out, "Refused: {}: {}", mismatch.label(), mismatch.message);
+        }
+        let verdict = if passed { "passed" } else { "FAILED" };
+        let _ = writeln!(
+            out,
+            "gate {verdict}: {} of {} signed by at least {threshold} distinct maintainers{}",
+            rows.iter().filter(|r| r.quorate).count(),
+            plural(rows.len(), "image"),
+            push_summary(&mismatches)
+        );
+    }
+    drop(out);
+    if !passed {
+        return Ok(1);
+    }
+    match args.command.split_first() {
+        None => Ok(0),
+        // With --json, stdout holds the JSON alone: the command's output goes to stderr.
+        Some((program, rest)) => Ok(run_command(program, rest, args.json)),
+    }
+}
+
+/// Why the images about to be pushed fail the gate, after the quorum count: without it, "3 of 3
+/// images signed" over a FAILED verdict reads as a contradiction.
+fn push_summary(mismatches: &[release::Mismatch]) -> String {
+    let count = |kind| mismatches.iter().filter(|m| m.kind == kind).count();
+    let is_are = |n: usize| if n == 1 { "is" } else { "are" };
+    let mut parts = Vec::new();
+    let extra = count(release::MismatchKind::NotInRelease);
+    if extra > 0 {
+        parts.push(format!(
+            "{} about to be pushed {} not the release's",
+            plural(extra, "image"),
+            is_are(extra)
+        ));
+    }
+    let missing = count(release::MismatchKind::NotPushed);
+    if missing > 0 {
+        parts.push(format!(
+            "{} {} not about to be pushed",
+            plural(missing, "release image"),
+            is_are(missing)
+        ));
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(", but {}", parts.join(" and "))
+    }
+}
+
+/// Every platform manifest of the release, labelled by package (and platform, past the first),
+/// gated by repository and digest.
+fn release_targets(
+    workspace: &Workspace,
+    release_digests: &quorate::format::digests::Release,
+) -> Result<Vec<(String, Reference)>, Failure> {
+    release::items(release_digests)
+        .into_iter()
+        .map(|item| {
+            let name = format!("{}/{}", workspace.namespace(), item.package);
+            let label = item.label();
+            Reference::with_parts(&name, None, Some(item.digest))
+                .map(|r| (label, r))
+                .map_err(|e| Failure::input(format!("{name}: {e}")))
+        })
+        .collect()
+}
+
+fn print_release_table(
+    out: &mut dyn std::io::Write,
+    labels: &[String],
+    rows: &[GateRow],
+    threshold: u32,
+) {
+    let table: Vec<[String; 4]> = labels
+        .iter()
+        .zip(rows)
+        .map(|(label, row)| {
+            let status = if row.quorate {
+                "quorate".to_string()
+            } else {
+                format!(
+                    "{} of {threshold}; missing: {}",
+                    row.signers.len(),
+                    list_or(&row.missing, "no one else")
+                )
+            };
+            [
+                label.clone(),
+                row.digest[..19.min(row.digest.len())].to_string() + "…",
+                list_or(&row.signers, "-"),
+                status,
+            ]
+        })
+        .collect();
+    let header = ["PACKAGE", "DIGEST", "SIGNED BY", "STATUS"].map(String::from);
+    let all: Vec<[String; 4]> = std::iter::once(header).chain(table).collect();
+    for line in columns::render(&all) {
+        let _ = writeln!(out, "{line}");
+    }
+}
+
+/// What gate prints of one image.
+struct GateRow {
+    digest: String,
+    quorate: bool,
+    signers: Vec<String>,
+    missing: Vec<String>,
+    directory_error: Option<String>,
+    /// `signature-N does not count: …` for each file that does not.
+    not_counting: Vec<String>,
+    /// The whole image, only when JSON was asked for.
+    json: Option<ImageJson>,
+}
+
+impl GateRow {
+    fn new(workspace: &Workspace, image: &ImageReport, threshold: u32, json: bool) -> GateRow {
+        GateRow {
+            digest: image
+                .reference
+                .digest()
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
+            quorate: image.is_quorate(threshold),
+            signers: image.signers.clone(),
+            missing: image.missing.clone(),
+            directory_error: image.directory_error.clone(),
+            not_counting: image
+                .files
+                .iter()
+                .filter(|f| !f.verdict.counts())
+                .map(|f| {
+                    let codes: Vec<String> =
+                        f.verdict.problems.iter().map(|p| p.to_string()).collect();
+                    format!(
+                        "signature-{} does not count: {}",
+                        f.number,
+                        codes.join("; ")
+                    )
+                })
+                .collect(),
+            json: json.then(|| ImageJson::new(workspace, image, threshold)),
+        }
+    }
+}
+
+/// Runs CMD and returns its status as env(1) does: 126 when it cannot be run, 127 when it is
+/// not found, 128+N when a signal ended it.
+pub(crate) fn run_command(program: &str, args: &[String], stdout_to_stderr: bool) -> u8 {
+    use std::os::unix::process::ExitStatusExt;
+    let mut command = std::process::Command::new(program);
+    command.args(args);
+    if stdout_to_stderr {
+        command.stdout(std::io::stderr());
+    }
+    match command.status() {
+        Ok(status) => match (status.code(), status.signal()) {
+            (Some(code), _) => code as u8,
+            (None, Some(signal)) => (128 + signal) as u8,
+            (None, None) => 1,
+        },
+        Err(e) => {
+            eprintln!("quorate: {program}: {e}");
+            if e.kind() == std::io::ErrorKind::NotFound {
+                127
+            } else {
+                126
+            }
+        }
+    }
+}

@@ -1,0 +1,135 @@
+//! keyring check, import and export.
+
+use super::*;
+
+pub(crate) fn run_keyring_check(options: &WorkspaceOptions) -> Result<u8, Failure> {
+    let workspace = load(options)?;
+    let findings = keyring::check(
+        &workspace.keyring,
+        &workspace.maintainers,
+        SystemTime::now(),
+    );
+    let width = findings
+        .iter()
+        .map(|f| columns::width(f.maintainer.as_deref().unwrap_or("-")))
+        .max()
+        .unwrap_or(0);
+    for f in &findings {
+        let label = match f.severity {
+            Severity::Ok => "ok     ",
+            Severity::Warning => "warning",
+            Severity::Error => "error  ",
+        };
+        let who = f.maintainer.as_deref().unwrap_or("-");
+        let source = f
+            .source
+            .as_ref()
+            .map(|p| format!(" ({})", workspace.display_path(p)))
+            .unwrap_or_default();
+        println!(
+            "{label}  {}  {}  {}{source}",
+            columns::pad(who, width),
+            f.fingerprint,
+            f.message
+        );
+    }
+    let errors = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .count();
+    let warnings = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Warning)
+        .count();
+    println!(
+        "{}, {}: {}, {} (checked at {})",
+        plural(
+            workspace.maintainers.fingerprints().count(),
+            "maintainer key"
+        ),
+        plural(workspace.keyring.len(), "certificate"),
+        plural(errors, "error"),
+        plural(warnings, "warning"),
+        fmt_time(SystemTime::now())
+    );
+    Ok(if errors > 0 { 1 } else { 0 })
+}
+
+pub(crate) fn run_keyring_import(
+    options: &WorkspaceOptions,
+    files: &[std::path::PathBuf],
+) -> Result<u8, Failure> {
+    let workspace = load(options)?;
+    // A --keyring directory the caller named is theirs; the workspace's own is reached from the
+    // workspace, never through a link.
+    let root = match &options.keyring {
+        Some(dir) => dir.clone(),
+        None => workspace.root.clone(),
+    };
+    let imported = keyring::import(
+        &root,
+        &workspace.keyring_dir,
+        &workspace.keyring,
+        &workspace.maintainers,
+        files,
+    )
+    .map_err(|e| {
+        // Named from the workspace, as every path quorate prints.
+        let show = |path: std::path::PathBuf| workspace.display_path(&path).into();
+        match e {
+            keyring::ImportError::NotAMaintainer { file, fingerprint } => {
+                Failure::refused(keyring::ImportError::NotAMaintainer {
+                    file: show(file),
+                    fingerprint,
+                })
+            }
+            keyring::ImportError::SharedKey { file, message } => {
+                Failure::refused(keyring::ImportError::SharedKey {
+                    file: show(file),
+                    message,
+                })
+            }
+            keyring::ImportError::Input(mut e) => {
+                e.path = show(e.path);
+                Failure::input(e)
+            }
+            keyring::ImportError::Write { path, message } => {
+                Failure::input(keyring::ImportError::Write {
+                    path: show(path),
+                    message,
+                })
+            }
+        }
+    })?;
+    for i in &imported {
+        println!(
+            "{}  {}  {}: {}",
+            i.maintainer,
+            i.fingerprint,
+            workspace.display_path(&i.file),
+            i.change
+        );
+    }
+    Ok(0)
+}
+
+pub(crate) fn run_keyring_export(
+    options: &WorkspaceOptions,
+    output: &std::path::Path,
+) -> Result<u8, Failure> {
+    let workspace = load(options)?;
+    let (bytes, missing) = keyring::export(&workspace.keyring, &workspace.maintainers);
+    quorate::fs::confine::write_output(output, &bytes)
+        .map_err(|e| Failure::input(format!("cannot write the keyring: {e}")))?;
+    let exported = workspace.maintainers.fingerprints().count() - missing.len();
+    println!(
+        "wrote {exported} maintainer certificates to {}",
+        workspace.display_path(output)
+    );
+    for fingerprint in &missing {
+        eprintln!(
+            "quorate: warning: no certificate for maintainer key {fingerprint}: not exported"
+        );
+    }
+    Ok(0)
+}

@@ -1,0 +1,221 @@
+//! The commands: each takes the settings cli.rs parsed, calls the library, and prints what it found.
+
+mod audit;
+mod columns;
+mod digests;
+mod docs;
+mod gate;
+mod keys;
+mod policy;
+mod signing;
+mod team;
+mod trust;
+
+pub(crate) use audit::run_audit;
+pub(crate) use digests::run_digests;
+pub(crate) use docs::{run_completions, run_man};
+pub(crate) use gate::{run_gate, run_verify};
+pub(crate) use keys::{run_keyring_check, run_keyring_export, run_keyring_import};
+pub(crate) use policy::{run_policy_check, run_policy_export};
+pub(crate) use signing::{run_add, run_payload, run_repair, run_sign, run_sync, run_withdraw};
+pub(crate) use team::{
+    run_init, run_maintainers_add, run_maintainers_list, run_maintainers_remove,
+};
+pub(crate) use trust::{
+    check_trust_from, require_trust, run_trust_propose, run_trust_sign, run_trust_status,
+    unapproved, Anchor,
+};
+
+use std::io::IsTerminal;
+use std::time::SystemTime;
+
+use quorate::format::reference::Reference;
+use quorate::judge::quorum::{check_image, ImageReport};
+use quorate::keys::keyring::{self, Severity};
+use quorate::keys::verify::{fmt_time, Verifier};
+use quorate::ledger::report::{list_or, FileJson, GateJson, ImageJson};
+use quorate::ops::rebuild::{self, Agreement, Rebuild};
+use quorate::ops::release;
+use quorate::ops::sign::{
+    self, Commit, Committed, GpgSigner, KeyFileSigner, PayloadSigner, Placement, SignError,
+};
+use quorate::workspace::{Workspace, WorkspaceOptions};
+
+use crate::cli::{
+    AddArgs, AuditArgs, DigestsCommand, GateArgs, JudgeArgs, PayloadArgs, RepairArgs, SignArgs,
+    SignerArgs, SyncArgs, VerifyArgs, WithdrawArgs,
+};
+
+/// A failure that ends the program: the exit status and one line for stderr.
+pub(crate) struct Failure {
+    pub(crate) code: u8,
+    pub(crate) message: String,
+}
+
+impl Failure {
+    fn input(message: impl ToString) -> Failure {
+        Failure {
+            code: 2,
+            message: message.to_string(),
+        }
+    }
+    fn refused(message: impl ToString) -> Failure {
+        Failure {
+            code: 1,
+            message: message.to_string(),
+        }
+    }
+}
+
+fn load(options: &WorkspaceOptions) -> Result<Workspace, Failure> {
+    let workspace = Workspace::load(options).map_err(Failure::input)?;
+    print_warnings(&workspace);
+    Ok(workspace)
+}
+
+/// What loading found odd but harmless, on stderr so JSON on stdout stays clean.
+fn print_warnings(workspace: &Workspace) {
+    for warning in &workspace.warnings {
+        eprintln!("quorate: warning: {warning}");
+    }
+}
+
+/// The workspace as the judging options ask for it: the working tree, or `--at REV`.
+fn load_judged(options: &WorkspaceOptions, args: &JudgeArgs) -> Result<Workspace, Failure> {
+    let mut workspace = match &args.at {
+        Some(rev) => {
+            let workspace = Workspace::load_at(options, rev).map_err(Failure::input)?;
+            print_warnings(&workspace);
+            workspace
+        }
+        None => load(options)?,
+    };
+    if let Some(url) = &args.lookaside {
+        workspace.lookaside =
+            Some(quorate::workspace::lookaside::Lookaside::new(url).map_err(Failure::input)?);
+    }
+    Ok(workspace)
+}
+
+/// A verifier judging now, for the commands that write (sign, sync, trust, policy).
+pub(crate) fn now_verifier(workspace: &Workspace) -> Verifier<'_> {
+    Verifier::new(
+        &workspace.keyring,
+        &workspace.maintainers,
+        SystemTime::now(),
+    )
+}
+
+/// The verifier the judging options ask for.
+fn judge<'a>(workspace: &'a Workspace, args: &JudgeArgs) -> Verifier<'a> {
+    Verifier::new(
+        &workspace.keyring,
+        &workspace.maintainers,
+        args.as_of.unwrap_or_else(SystemTime::now),
+    )
+    .accept_legacy(args.accept_legacy)
+}
+
+fn parse_reference(text: &str) -> Result<Reference, Failure> {
+    Reference::parse_with_digest(text).map_err(|e| Failure::input(format!("{text}: {e}")))
+}
+
+/// A short reference (a name with no `/`, such as `core-busybox:1.36@sha256:…`) names a
+/// package of this workspace: it lies under quorate.toml's namespace, as `--release` has it,
+/// never under docker.io/library. `reference` is `text` already parsed (so syntax errors come
+/// first, before the workspace is read).
+fn in_namespace(
+    workspace: &Workspace,
+    text: &str,
+    reference: Reference,
+) -> Result<Reference, Failure> {
+    let name = text.split('@').next().unwrap_or(text);
+    if name.contains('/') {
+        return Ok(reference);
+    }
+    parse_reference(&format!("{}/{text}", workspace.namespace()))
+}
+
+/// A reference that must carry a tag: what a signature's identity is.
+fn parse_tagged(text: &str) -> Result<Reference, Failure> {
+    let reference = parse_reference(text)?;
+    if reference.tag().is_none() {
+        return Err(Failure::input(format!(
+            "{text}: a tag is required to sign (podman matches the signed name and tag exactly)"
+        )));
+    }
+    Ok(reference)
+}
+
+fn sign_failure(e: SignError) -> Failure {
+    Failure {
+        code: e.exit_code() as u8,
+        message: e.to_string(),
+    }
+}
+
+/// A rebuild that cannot be read: a corrupt blob refuses (1), unreadable input is bad input (2).
+fn rebuild_failure(e: quorate::ops::rebuild::RebuildError) -> Failure {
+    Failure {
+        code: e.exit_code(),
+        message: e.to_string(),
+    }
+}
+
+/// A release's digests that cannot be read: bad input, the file named from the workspace.
+fn digests_failure(
+    workspace: &Workspace,
+) -> impl Fn(quorate::format::digests::DigestsError) -> Failure + '_ {
+    move |mut e| {
+        e.path = std::path::PathBuf::from(workspace.display_path(&e.path));
+        Failure::input(e)
+    }
+}
+
+/// `sign_failure`, its paths shown from the workspace.
+fn sign_failure_in(workspace: &Workspace) -> impl Fn(SignError) -> Failure + '_ {
+    move |e| sign_failure(e.shown_in(workspace))
+}
+
+fn report_commit(committed: &Committed, files: &[String], subject: &str) -> Result<u8, Failure> {
+    match (&committed.commit, &committed.error) {
+        (Some(oid), _) => {
+            println!("committed {oid}");
+            Ok(0)
+        }
+        (None, Some(why)) => Err(Failure::refused(format!(
+            "the signatures in {} are written and valid but not committed: {why}; commit them with: git add {} && git commit -m '{subject}'",
+            files.join(", "),
+            files.join(" ")
+        ))),
+        (None, None) if committed.outside_git => {
+            println!(
+                "not committed: the workspace is not in a git repository (quorate uses one at or below the workspace); {} written",
+                files.join(", ")
+            );
+            Ok(0)
+        }
+        (None, None) => Ok(0),
+    }
+}
+
+/// A progress bar on stderr when it is a terminal and the work is large enough to wait for.
+fn progress_bar(total: usize) -> Option<indicatif::ProgressBar> {
+    (std::io::stderr().is_terminal() && total >= 200).then(|| {
+        let bar = indicatif::ProgressBar::new(total as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} images {elapsed}")
+                .expect("a valid template"),
+        );
+        bar
+    })
+}
+
+pub(crate) use quorate::plural;
+
+fn print_json<T: serde::Serialize>(value: &T) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).expect("serializable")
+    );
+}

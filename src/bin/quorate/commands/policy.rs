@@ -1,0 +1,132 @@
+//! `quorate policy export` and `quorate policy check`.
+
+use quorate::judge::policy::{self, ExportError, ExportOptions, Mirror};
+use quorate::workspace::WorkspaceOptions;
+
+use super::{load, now_verifier, plural, print_json, require_trust, Failure};
+use crate::cli::{PolicyCheckArgs, PolicyExportArgs};
+
+pub(crate) fn run_policy_export(
+    options: &WorkspaceOptions,
+    args: PolicyExportArgs,
+) -> Result<u8, Failure> {
+    let workspace = load(options)?;
+    // The policy is made from the trust root in force: an unapproved MAINTAINERS is refused.
+    let verifier = now_verifier(&workspace);
+    require_trust(options, &workspace, &verifier)?;
+    let mut mirrors = Vec::new();
+    for text in &args.mirror {
+        let Some((scope, signed_prefix)) = text.split_once('=') else {
+            return Err(Failure::input(format!(
+                "--mirror {text}: expected SCOPE=SIGNED_PREFIX, e.g. quay.io/stagex=docker.io/stagex"
+            )));
+        };
+        mirrors.push(Mirror {
+            scope: scope.to_string(),
+            signed_prefix: signed_prefix.to_string(),
+        });
+    }
+    if let Some(url) = &args.lookaside {
+        if !["https://", "http://", "file://"]
+            .iter()
+            .any(|scheme| url.starts_with(scheme))
+        {
+            return Err(Failure::input(format!(
+                "--lookaside {url}: expected an https://, http:// or file:// URL"
+            )));
+        }
+    }
+    let exported = policy::export(
+        &workspace,
+        &ExportOptions {
+            output: args.output,
+            scopes: args.scope,
+            mirrors,
+            lookaside: args.lookaside,
+            merge: args.merge,
+            threshold: args.threshold,
+        },
+    )
+    .map_err(|e| match e {
+        ExportError::Refused(_) => Failure::refused(e),
+        _ => Failure::input(e),
+    })?;
+    for warning in &exported.warnings {
+        eprintln!("warning: {warning}");
+    }
+    let files: Vec<String> = exported
+        .files
+        .iter()
+        .map(|f| workspace.display_path(f))
+        .collect();
+    println!(
+        "wrote {}: {} for each of {} (any {} of {} maintainers: {})",
+        files.join(" and "),
+        plural(exported.requirements, "signedBy requirement"),
+        exported.scopes.join(", "),
+        exported.threshold,
+        exported.maintainers.len(),
+        exported.maintainers.join(", ")
+    );
+    Ok(0)
+}
+
+#[derive(serde::Serialize)]
+struct CheckJson<'a> {
+    threshold: u32,
+    scopes: &'a [policy::ScopeCheck],
+}
+
+pub(crate) fn run_policy_check(
+    options: &WorkspaceOptions,
+    args: PolicyCheckArgs,
+) -> Result<u8, Failure> {
+    let workspace = load(options)?;
+    // Judged against the trust root in force, as export makes it: a policy is never said to
+    // hold (or fall short) against a MAINTAINERS or threshold nobody approved.
+    let verifier = now_verifier(&workspace);
+    require_trust(options, &workspace, &verifier)?;
+    let threshold = workspace.threshold(args.threshold);
+    let scopes = policy::check(&args.policy, &workspace.maintainers, args.scope.as_deref())
+        .map_err(Failure::input)?;
+    let holds = scopes.iter().all(|s| s.holds(threshold));
+    if args.json {
+        print_json(&CheckJson {
+            threshold,
+            scopes: &scopes,
+        });
+    } else {
+        if scopes.is_empty() {
+            println!("{}: no docker scope", workspace.display_path(&args.policy));
+        }
+        for scope in &scopes {
+            let verdict = if scope.holds(threshold) {
+                "ok"
+            } else {
+                "TOO WEAK"
+            };
+            let needs = match scope.min_maintainers {
+                None => "accepts no image".to_string(),
+                Some(0) => "accepts images without any maintainer's signature".to_string(),
+                Some(n) => format!(
+                    "needs {} (e.g. {})",
+                    plural(n, "maintainer"),
+                    scope.example.join(", ")
+                ),
+            };
+            let shown = if scope.scope.is_empty() {
+                "docker default"
+            } else {
+                &scope.scope
+            };
+            println!(
+                "{verdict:8} {shown}: {needs}; threshold {threshold} [{}]",
+                scope.decided_by
+            );
+            for other in &scope.also_satisfied_by {
+                println!("         also satisfied by {other}");
+            }
+        }
+    }
+    Ok(if holds { 0 } else { 1 })
+}

@@ -1,0 +1,571 @@
+//! Signing and the tree's upkeep: sign, payload, add, withdraw, repair, sync.
+
+use super::*;
+
+pub(crate) fn run_sign(options: &WorkspaceOptions, args: SignArgs) -> Result<u8, Failure> {
+    let reference = args.reference.as_deref().map(parse_tagged).transpose()?;
+    let workspace = load(options)?;
+    let reference = match (reference, args.reference.as_deref()) {
+        (Some(r), Some(text)) => Some(in_namespace(&workspace, text, r)?),
+        _ => None,
+    };
+    let now = SystemTime::now();
+    let rebuild = args
+        .rebuilt
+        .as_deref()
+        .map(|path| {
+            // A layout that cannot be read refuses its own package, not the whole signing.
+            Rebuild::load_per_package(path).map_err(rebuild_failure)
+        })
+        .transpose()?;
+    if let Some(path) = &args.rebuilt {
+        let release_dir = args.digests.as_deref().unwrap_or(&workspace.digests_dir);
+        refuse_the_release_as_rebuild(&workspace, path, release_dir)?;
+    }
+    let signer = make_signer(&args.signer, &workspace, now)?;
+    let commit = if args.no_commit {
+        Commit::No
+    } else {
+        Commit::Yes
+    };
+    let Some(reference) = reference else {
+        let rebuild = rebuild.expect("clap requires --rebuilt with --release");
+        return run_sign_release(&workspace, &args, &rebuild, signer.as_ref(), commit, now);
+    };
+    let digest = reference.digest().expect("parsed with a digest");
+    match &rebuild {
+        Some(rebuild) => {
+            if let Some(why) = release::not_reproduced(
+                rebuild,
+                release::package_of(&reference),
+                release::Wanted::Any,
+                digest,
+            ) {
+                return Err(Failure::refused(format!("not signed: {why}")));
+            }
+        }
+        None if !args.not_in_release => {
+            refuse_outside_release(&workspace, release::package_of(&reference), digest)?
+        }
+        None => {}
+    }
+    let (placement, committed) = sign::sign(&workspace, &reference, signer.as_ref(), commit, now)
+        .map_err(sign_failure_in(&workspace))?;
+    report_placement(&workspace, &reference, &placement, &committed)
+}
+
+/// Without --rebuilt, only the release's own digests are signed unless --not-in-release says a
+/// digest outside it is meant: a pasted digest from the wrong build is caught here. A workspace
+/// with no digests/ directory has no release to hold the digest against.
+fn refuse_outside_release(
+    workspace: &Workspace,
+    package: &str,
+    digest: &quorate::format::reference::Digest,
+) -> Result<(), Failure> {
+    let dir = &workspace.digests_dir;
+    if workspace.source.kind(dir).ok().flatten().is_none() {
+        return Ok(());
+    }
+    let release = quorate::format::digests::read_release(workspace.source.as_ref(), dir)
+        .map_err(digests_failure(workspace))?;
+    let packages: Vec<&str> = release
+        .packages
+        .iter()
+        .filter(|p| &p.digest == digest)
+        .map(|p| p.name.as_str())
+        .chain(
+            release
+                .others
+                .iter()
+                .filter(|o| &o.digest == digest)
+                .map(|o| o.package.as_str()),
+        )
+        .collect();
+    if packages.contains(&package) {
+        return Ok(());
+    }
+    if let Some(other) = packages.first() {
+        return Err(Failure::refused(format!(
+            "not signed: {digest} is {other}'s in the release, not {package}'s; give --not-in-release if you mean to sign it as {package}"
+        )));
+    }
+    Err(Failure::refused(format!(
+        "not signed: {digest} is not in the release ({}/); check the digest, or give --not-in-release if you mean to sign it",
+        workspace.display_path(dir)
+    )))
+}
+
+/// `--rebuilt` must be the signer's own rebuild: the release's digests/ (or a file in it) only
+/// ever agrees with itself.
+fn refuse_the_release_as_rebuild(
+    workspace: &Workspace,
+    path: &std::path::Path,
+    release_dir: &std::path::Path,
+) -> Result<(), Failure> {
+    let (Ok(rebuilt), Ok(release)) = (path.canonicalize(), release_dir.canonicalize()) else {
+        return Ok(());
+    };
+    if rebuilt == release || rebuilt.parent() == Some(release.as_path()) {
+        return Err(Failure::refused(format!(
+            "not signed: --rebuilt {}: that is the release, not your rebuild; give the OUT_DIR or digests your own build produced",
+            workspace.display_path(path)
+        )));
+    }
+    Ok(())
+}
+
+/// Prints what placing a signature did; a failed commit is exit 1 with how to commit by hand.
+fn report_placement(
+    workspace: &Workspace,
+    reference: &Reference,
+    placement: &Placement,
+    committed: &Committed,
+) -> Result<u8, Failure> {
+    match placement {
+        Placement::AlreadySigned { maintainer, path } => {
+            let shown = workspace.display_path(path);
+            println!("{maintainer} already signed {reference} in {shown}; nothing written");
+            if committed.commit.is_some() || committed.error.is_some() {
+                println!("{shown} was written by an earlier run but not committed: committing it");
+                return report_commit(committed, &[shown], &format!("Sign {reference}"));
+            }
+            Ok(0)
+        }
+        Placement::Written {
+            number,
+            path,
+            maintainer,
+            ..
+        } => {
+            let shown = workspace.display_path(path);
+            println!("signed {reference} as {maintainer}: wrote {shown} (signature-{number})");
+            report_commit(committed, &[shown], &format!("Sign {reference}"))
+        }
+    }
+}
+
+pub(crate) fn make_signer(
+    args: &SignerArgs,
+    workspace: &Workspace,
+    now: SystemTime,
+) -> Result<Box<dyn PayloadSigner>, Failure> {
+    if args.gpg {
+        let program: Vec<String> = match &args.gpg_program {
+            Some(cmd) => cmd.split_whitespace().map(str::to_string).collect(),
+            None => vec!["gpg".to_string()],
+        };
+        if program.is_empty() {
+            return Err(Failure::input("--gpg-program is empty"));
+        }
+        let key = match &args.signer {
+            Some(key) => key.clone(),
+            None => git_signing_key(workspace).ok_or_else(|| {
+                Failure::input("no --signer given and git config user.signingkey is not set")
+            })?,
+        };
+        return Ok(Box::new(GpgSigner::new(program, key, &workspace.keyring)));
+    }
+    let path = args.key.as_deref().expect("clap requires --key or --gpg");
+    let passphrase = match &args.passphrase_file {
+        Some(file) => {
+            let text = std::fs::read_to_string(file).map_err(|e| {
+                Failure::input(format!(
+                    "{}: cannot read: {e}",
+                    workspace.display_path(file)
+                ))
+            })?;
+            Some(text.lines().next().unwrap_or("").to_string().into())
+        }
+        None => None,
+    };
+    let signer = match KeyFileSigner::load(path, passphrase.as_ref(), now) {
+        Err(SignError::NeedsPassphrase(path)) if std::io::stdin().is_terminal() => {
+            let prompt = format!("Passphrase for {}: ", workspace.display_path(&path));
+            let typed = rpassword::prompt_password(prompt)
+                .map_err(|e| Failure::input(format!("cannot read a passphrase: {e}")))?;
+            KeyFileSigner::load(&path, Some(&typed.into()), now)
+        }
+        other => other,
+    }
+    .map_err(sign_failure_in(workspace))?;
+    if signer.by_subkey() {
+        eprintln!(
+            "quorate: warning: signing with subkey {}: the primary key's secret is absent or cannot sign; \
+             containers/image before 5.37 (Debian 12's podman 4.3.1 among them) rejects signatures made by a subkey",
+            signer.signing_key().to_hex()
+        );
+    }
+    Ok(Box::new(signer))
+}
+
+/// `git config user.signingkey`, as StageX's scripts read it: the workspace's repository's
+/// configuration (which includes the global one), else the global one.
+fn git_signing_key(workspace: &Workspace) -> Option<String> {
+    let config = quorate::fs::git::discover(&workspace.root, &workspace.root)
+        .and_then(|repo| repo.config().ok())
+        .or_else(|| git2::Config::open_default().ok())?;
+    config.get_string("user.signingkey").ok()
+}
+
+pub(crate) fn run_sign_release(
+    workspace: &Workspace,
+    args: &SignArgs,
+    rebuild: &Rebuild,
+    signer: &dyn PayloadSigner,
+    commit: Commit,
+    now: SystemTime,
+) -> Result<u8, Failure> {
+    let dir = args
+        .digests
+        .clone()
+        .unwrap_or_else(|| workspace.digests_dir.clone());
+    let release_digests = quorate::format::digests::read_release(workspace.source.as_ref(), &dir)
+        .map_err(digests_failure(workspace))?;
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
+                .expect("a valid template"),
+        );
+        bar
+    });
+    let mut progress = |step: release::Step| match (step, &bar) {
+        (release::Step::Start(n), Some(bar)) => bar.set_length(n as u64),
+        (release::Step::Done(item, what), Some(bar)) => {
+            bar.set_message(format!("{} {what}", item.label()));
+            bar.inc(1);
+        }
+        (release::Step::Start(n), None) => eprintln!("signing {n} platform manifests"),
+        (release::Step::Done(item, what), None) => eprintln!("{what}: {}", item.label()),
+    };
+    let outcome = release::sign_release(
+        workspace,
+        &release::ReleasePlan {
+            release: &release_digests,
+            rebuild,
+            tag: args.tag.as_deref(),
+        },
+        signer,
+        commit,
+        now,
+        &mut progress,
+    )
+    .map_err(sign_failure_in(workspace))?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    for (item, reference, placement) in &outcome.signed {
+        if let Placement::Written { path, .. } = placement {
+            println!(
+                "signed   {}: {reference} in {}",
+                item.label(),
+                workspace.display_path(path)
+            );
+        }
+    }
+    for (item, path) in &outcome.skipped {
+        println!(
+            "skipped  {}: already signed in {}",
+            item.label(),
+            workspace.display_path(path)
+        );
+    }
+    for (item, why) in &outcome.refused {
+        println!("refused  {}: {why}", item.label());
+    }
+    println!(
+        "{} signed, {} already signed, {} refused",
+        outcome.signed.len(),
+        outcome.skipped.len(),
+        outcome.refused.len()
+    );
+    let files: Vec<String> = outcome
+        .signed
+        .iter()
+        .filter_map(|(_, _, p)| match p {
+            Placement::Written { path, .. } => Some(workspace.display_path(path)),
+            Placement::AlreadySigned { .. } => None,
+        })
+        .collect();
+    let committed = report_commit(&outcome.committed, &files, "Sign the release")?;
+    Ok(if outcome.refused.is_empty() {
+        committed
+    } else {
+        1
+    })
+}
+
+pub(crate) fn run_payload(options: &WorkspaceOptions, args: PayloadArgs) -> Result<u8, Failure> {
+    let reference = parse_tagged(&args.reference)?;
+    // On an air-gapped machine there may be no workspace: only quorate.toml's namespace matters,
+    // so a short reference means here what `add` will take it to mean.
+    let name = args.reference.split('@').next().unwrap_or_default();
+    let reference = if name.contains('/') {
+        reference
+    } else {
+        let namespace = quorate::workspace::namespace_in(&options.dir).map_err(Failure::input)?;
+        parse_reference(&format!("{namespace}/{}", args.reference))?
+    };
+    let digest = reference.digest().expect("parsed with a digest");
+    let bytes = quorate::format::payload::Payload::to_bytes(&reference, digest);
+    use std::io::Write;
+    std::io::stdout()
+        .write_all(&bytes)
+        .map_err(|e| Failure::input(format!("cannot write: {e}")))?;
+    Ok(0)
+}
+
+pub(crate) fn run_add(options: &WorkspaceOptions, args: AddArgs) -> Result<u8, Failure> {
+    let reference = parse_tagged(&args.reference)?;
+    let workspace = load(options)?;
+    let reference = in_namespace(&workspace, &args.reference, reference)?;
+    let file = workspace.display_path(&args.file);
+    let bytes = std::fs::read(&args.file)
+        .map_err(|e| Failure::input(format!("{file}: cannot read: {e}")))?;
+    let now = SystemTime::now();
+    let verifier = Verifier::new(&workspace.keyring, &workspace.maintainers, now);
+    let placement =
+        sign::place_bytes(&workspace, &verifier, &reference, &bytes).map_err(|e| Failure {
+            code: e.exit_code() as u8,
+            message: format!("{file}: {}", e.shown_in(&workspace)),
+        })?;
+    let commit = if args.no_commit {
+        Commit::No
+    } else {
+        Commit::Yes
+    };
+    let committed = sign::commit_placement(&workspace, &reference, &placement, commit);
+    report_placement(&workspace, &reference, &placement, &committed)
+}
+
+pub(crate) fn run_withdraw(options: &WorkspaceOptions, args: WithdrawArgs) -> Result<u8, Failure> {
+    let reference = parse_reference(&args.reference)?;
+    let workspace = load(options)?;
+    let reference = in_namespace(&workspace, &args.reference, reference)?;
+    let now = SystemTime::now();
+    let signer = make_signer(&args.signer, &workspace, now)?;
+    let verifier = Verifier::new(&workspace.keyring, &workspace.maintainers, now);
+    let commit = if args.no_commit {
+        Commit::No
+    } else {
+        Commit::Yes
+    };
+    let done = quorate::ops::withdraw::withdraw(
+        &workspace,
+        &verifier,
+        &reference,
+        signer.as_ref(),
+        commit,
+    )
+    .map_err(sign_failure_in(&workspace))?;
+    for path in &done.removed {
+        println!("withdrew {}", workspace.display_path(path));
+    }
+    for path in &done.statements {
+        println!("kept the signed statement {}", workspace.display_path(path));
+    }
+    for (from, to) in &done.moves {
+        println!(
+            "renumbered {} -> {}",
+            workspace.display_path(from),
+            workspace.display_path(to)
+        );
+    }
+    let files: Vec<String> = done
+        .statements
+        .iter()
+        .map(|p| workspace.display_path(p))
+        .collect();
+    report_commit(
+        &done.committed,
+        &files,
+        &format!("Withdraw a signature of {reference}"),
+    )
+}
+
+pub(crate) fn run_sync(options: &WorkspaceOptions, args: SyncArgs) -> Result<u8, Failure> {
+    use quorate::ops::sync::SyncError;
+    let workspace = load(options)?;
+    let verifier = now_verifier(&workspace);
+    // The chain's versions before, to say which ones sync brings in.
+    let versions_before = quorate::judge::trust::load_chain(&workspace, &verifier, None)
+        .ok()
+        .flatten()
+        .map_or(0, |c| c.versions.len() as u32);
+    let synced = quorate::ops::sync::sync(
+        &workspace,
+        &verifier,
+        &args.remote,
+        args.branch.as_deref(),
+        args.push_to.as_deref(),
+    )
+    .map_err(|e| match e {
+        SyncError::Setup(_) => Failure::input(e),
+        _ => Failure::refused(e),
+    })?;
+    // The paths sync reports are the repository's; shown as every path is, from the workspace.
+    let shown =
+        |p: &std::path::Path| workspace.display_path(&workspace.from_repo(&synced.workdir, p));
+    for (from, to) in &synced.placed {
+        if from == to {
+            println!("replayed {}", shown(to));
+        } else {
+            println!("replayed {} as {}", shown(from), shown(to));
+        }
+    }
+    for path in &synced.already_there {
+        println!("already on the remote: {}", shown(path));
+    }
+    for (path, maintainer, theirs) in &synced.duplicates {
+        println!(
+            "dropped {}: {maintainer} already has a valid signature of it on the remote ({})",
+            shown(path),
+            shown(theirs)
+        );
+    }
+    for (withdrawn, statement) in &synced.withdrawn {
+        println!(
+            "replayed the withdrawal of {} (statement {})",
+            shown(withdrawn),
+            shown(statement)
+        );
+    }
+    for statement in &synced.withdrawn_absent {
+        println!(
+            "replayed a withdrawal whose signature the remote no longer holds: {}",
+            shown(statement)
+        );
+    }
+    for (from, to) in &synced.moved {
+        println!("renumbered {} as {}", shown(from), shown(to));
+    }
+    for (original, replay) in &synced.unsigned_replays {
+        println!(
+            "sync: commit {} was signed but its replay {} is not: set git's commit.gpgsign for quorate to sign the commits it replays",
+            &original.to_string()[..12],
+            &replay.to_string()[..12]
+        );
+    }
+    if synced.retries > 0 {
+        println!(
+            "the remote moved while pushing: fetched and replayed again ({})",
+            plural(synced.retries as usize, "time")
+        );
+    }
+    // Whoever can push can change who counts: such a change is named, never taken in silently.
+    for change in &synced.trust_changes {
+        println!("sync: the remote changed the trust root: {change}");
+    }
+    if let Some(why) = &synced.trust_unreadable {
+        println!("sync: the trust root could not be compared: {why}");
+    }
+    // New versions of the chain of trust roots, in force or not, as the work tree now holds them.
+    if let Ok(after) = load(options) {
+        let verifier = now_verifier(&after);
+        let anchor = Anchor::of(options, &after);
+        let chain = quorate::judge::trust::load_chain(&after, &verifier, anchor.digest());
+        // What arrived may be a chain this clone can no longer trust (deleted, rewritten): said
+        // now, not first at the next gate.
+        if let Err(e) = &chain {
+            println!(
+                "sync: the chain of trust roots as it now stands is refused: {}",
+                anchor.failure(e.clone()).message
+            );
+        }
+        if let Ok(Some(chain)) = chain {
+            anchor.remember_chain(&after, &chain);
+            for v in chain
+                .versions
+                .iter()
+                .filter(|v| v.version > versions_before)
+            {
+                if v.in_force {
+                    println!(
+                        "sync: brought in trust root version {} ({}), in force",
+                        v.version, v.digest
+                    );
+                } else {
+                    println!(
+                        "sync: brought in trust root version {} ({}), not in force: it needs {}",
+                        v.version,
+                        v.digest,
+                        v.missing.join("; ")
+                    );
+                }
+            }
+        }
+    }
+    if let Some(why) = &synced.push_error {
+        return Err(Failure::refused(format!(
+            "{why}; your branch holds the synced commits: push them again with quorate sync or git push"
+        )));
+    }
+    if synced.brought_in > 0 {
+        println!(
+            "brought in {} from the remote",
+            plural(synced.brought_in, "commit")
+        );
+    }
+    match &synced.pushed_to {
+        Some(to) if synced.fast_forwarded > 0 => println!(
+            "{} pushed as made, 0 commits replayed; pushed to {to}",
+            plural(synced.fast_forwarded as usize, "commit")
+        ),
+        Some(to) => println!(
+            "{} replayed; pushed to {to}",
+            plural(synced.replayed as usize, "commit")
+        ),
+        None => println!("up to date with the remote"),
+    }
+    Ok(0)
+}
+
+pub(crate) fn run_repair(options: &WorkspaceOptions, args: RepairArgs) -> Result<u8, Failure> {
+    let references = args
+        .references
+        .iter()
+        .map(|text| parse_reference(text))
+        .collect::<Result<Vec<_>, _>>()?;
+    let workspace = load(options)?;
+    let references = args
+        .references
+        .iter()
+        .zip(references)
+        .map(|(text, r)| in_namespace(&workspace, text, r))
+        .collect::<Result<Vec<_>, _>>()?;
+    let dirs = if references.is_empty() {
+        quorate::workspace::tree::image_dirs(&workspace.signatures_dir).map_err(Failure::input)?
+    } else {
+        references
+            .iter()
+            .map(|r| quorate::workspace::tree::image_dir(&workspace.signatures_dir, r))
+            .collect()
+    };
+    let commit = if args.no_commit {
+        Commit::No
+    } else {
+        Commit::Yes
+    };
+    let (moves, committed) = quorate::ops::withdraw::repair(&workspace, &dirs, commit)
+        .map_err(sign_failure_in(&workspace))?;
+    for (from, to) in &moves {
+        println!(
+            "renumbered {} -> {}",
+            workspace.display_path(from),
+            workspace.display_path(to)
+        );
+    }
+    println!(
+        "{} renumbered in {}",
+        plural(moves.len(), "signature"),
+        match dirs.len() {
+            1 => "1 image directory".to_string(),
+            n => format!("{n} image directories"),
+        }
+    );
+    let files: Vec<String> = moves
+        .iter()
+        .map(|(_, to)| workspace.display_path(to))
+        .collect();
+    report_commit(&committed, &files, "Repair the numbering")
+}

@@ -1,0 +1,245 @@
+//! Setting up and changing the team: init, maintainers list/add/remove.
+
+use std::path::{Path, PathBuf};
+
+use super::*;
+
+use quorate::ops::team::{self, TeamError};
+
+fn team_failure(e: TeamError) -> Failure {
+    Failure {
+        code: e.exit_code(),
+        message: e.to_string(),
+    }
+}
+
+pub(crate) fn run_init(dir: &Path, namespace: Option<&str>) -> Result<u8, Failure> {
+    let done = team::init(dir, namespace).map_err(team_failure)?;
+    let shown = dir.display();
+    println!("created a quorate workspace in {shown}: MAINTAINERS, quorate.toml (threshold = 2), keyring/, digests/, signatures/");
+    if done.new_repository {
+        println!("made a git repository in {shown}");
+    }
+    match &done.committed {
+        Ok(oid) => println!("committed {oid}"),
+        Err(why) => println!("not committed: {why}; commit the new files with git"),
+    }
+    match namespace {
+        Some(ns) => println!("images are published as {ns}/<package>"),
+        None => println!(
+            "images are published as {}/<package>, StageX's: give init --namespace, or set namespace in quorate.toml, for yours",
+            quorate::workspace::DEFAULT_NAMESPACE
+        ),
+    }
+    println!("next: quorate maintainers add HANDLE --name NAME --email EMAIL CERT_FILE (for each maintainer)");
+    Ok(0)
+}
+
+fn load_for_editing(options: &WorkspaceOptions) -> Result<Workspace, Failure> {
+    let workspace = Workspace::load_for_editing(options).map_err(Failure::input)?;
+    print_warnings(&workspace);
+    Ok(workspace)
+}
+
+#[derive(serde::Serialize)]
+struct MaintainerJson {
+    handle: String,
+    name: Option<String>,
+    emails: Vec<String>,
+    keys: Vec<KeyJson>,
+}
+
+#[derive(serde::Serialize)]
+struct KeyJson {
+    label: String,
+    fingerprint: String,
+    certificate: Option<String>,
+}
+
+pub(crate) fn run_maintainers_list(options: &WorkspaceOptions, json: bool) -> Result<u8, Failure> {
+    let workspace = load_for_editing(options)?;
+    let people: Vec<MaintainerJson> = workspace
+        .maintainers
+        .people()
+        .map(|person| MaintainerJson {
+            handle: person.handle.clone(),
+            name: person.name.clone(),
+            emails: person.emails.clone(),
+            keys: person
+                .keys
+                .iter()
+                .map(|key| KeyJson {
+                    label: key.label.clone(),
+                    fingerprint: key.fingerprint.clone(),
+                    certificate: key
+                        .fingerprint
+                        .parse()
+                        .ok()
+                        .and_then(|f| workspace.keyring.source_of(&f))
+                        .map(|p| workspace.display_path(p)),
+                })
+                .collect(),
+        })
+        .collect();
+    if json {
+        print_json(&people);
+        return Ok(0);
+    }
+    let mut rows: Vec<[String; 5]> = Vec::new();
+    for person in &people {
+        let who = [
+            person.handle.clone(),
+            person.name.clone().unwrap_or_default(),
+            person.emails.join(", "),
+        ];
+        if person.keys.is_empty() {
+            rows.push([
+                who[0].clone(),
+                who[1].clone(),
+                who[2].clone(),
+                "(no key)".into(),
+                String::new(),
+            ]);
+        }
+        for key in &person.keys {
+            rows.push([
+                who[0].clone(),
+                who[1].clone(),
+                who[2].clone(),
+                key.fingerprint.clone(),
+                key.certificate
+                    .clone()
+                    .unwrap_or_else(|| "(no certificate)".into()),
+            ]);
+        }
+    }
+    for line in columns::render(&rows) {
+        println!("{line}");
+    }
+    let keys: usize = people.iter().map(|p| p.keys.len()).sum();
+    println!(
+        "{}, {}",
+        plural(people.len(), "maintainer"),
+        plural(keys, "key")
+    );
+    Ok(0)
+}
+
+pub(crate) fn run_maintainers_add(
+    options: &WorkspaceOptions,
+    handle: &str,
+    name: Option<&str>,
+    emails: &[String],
+    certs: &[PathBuf],
+) -> Result<u8, Failure> {
+    let workspace = load_for_editing(options)?;
+    let added = team::add(&workspace, handle, name, emails, certs).map_err(team_failure)?;
+    for fingerprint in &added.already {
+        println!("{handle} already holds key {fingerprint}");
+    }
+    let Some(keyring_file) = &added.keyring_file else {
+        println!(
+            "nothing changed: {} already lists every key given under {handle}",
+            workspace.display_path(&workspace.maintainers_path)
+        );
+        return Ok(0);
+    };
+    for fingerprint in &added.fingerprints {
+        println!("added {handle}: key {fingerprint}");
+    }
+    // The workspace as edited, loaded once for what is said of it below. First what keyring
+    // check would say of the new keys: a revoked, expired or sign-incapable key is listed as
+    // asked, but nothing it signs will count.
+    let after = Workspace::load_for_editing(options).ok();
+    if let Some(after) = &after {
+        let findings =
+            quorate::keys::keyring::check(&after.keyring, &after.maintainers, SystemTime::now());
+        for finding in findings.iter().filter(|f| {
+            f.maintainer.as_deref() == Some(handle)
+                && f.severity != Severity::Ok
+                && added.fingerprints.contains(&f.fingerprint)
+        }) {
+            eprintln!(
+                "quorate: warning: {handle} {}: {}",
+                finding.fingerprint, finding.message
+            );
+        }
+    }
+    let maintainers = workspace.display_path(&workspace.maintainers_path);
+    let keyring = workspace.display_path(keyring_file);
+    println!("wrote {maintainers} and {keyring}; review and commit them: git add {maintainers} {keyring} && git commit");
+    if let Some(after) = &after {
+        say_if_unapproved(standing_of(after, options).as_ref());
+    }
+    Ok(0)
+}
+
+/// MAINTAINERS is part of the trust root (docs/trust.md): with a chain in force, an edit counts
+/// only once the quorum approves it. Said right after the edit, so nobody is surprised when the
+/// gate refuses it.
+fn say_if_unapproved(standing: Option<&quorate::judge::trust::Standing>) {
+    if let Some(quorate::judge::trust::Standing::Unapproved(chain, changes)) = standing {
+        let changes: Vec<String> = changes.iter().map(ToString::to_string).collect();
+        println!(
+            "the trust root now differs from version {} in force ({}): verify and gate refuse it until the quorum approves it: quorate trust propose, then quorate trust sign by the maintainers (docs/trust.md)",
+            chain.in_force().map_or(0, |v| v.version),
+            changes.join("; ")
+        );
+    }
+}
+
+pub(crate) fn run_maintainers_remove(
+    options: &WorkspaceOptions,
+    handle: &str,
+) -> Result<u8, Failure> {
+    let workspace = load_for_editing(options)?;
+    let was_in_force = standing_of(&workspace, options).as_ref().and_then(in_force);
+    let removed = team::remove(&workspace, handle).map_err(team_failure)?;
+    let maintainers = workspace.display_path(&workspace.maintainers_path);
+    println!("removed {handle} from {maintainers}; their signatures no longer count");
+    for path in &removed.deleted {
+        println!("deleted {}", workspace.display_path(path));
+    }
+    for path in &removed.shared {
+        eprintln!(
+            "quorate: warning: {} also holds other certificates: left as it is, {handle}'s certificate still in it",
+            workspace.display_path(path)
+        );
+    }
+    // The team as it is now, loaded once: a threshold it can no longer reach is said at once.
+    let after = Workspace::load_for_editing(options).ok();
+    if let Some(Err(e)) = after.as_ref().map(Workspace::check_threshold) {
+        eprintln!("quorate: warning: {e}");
+    }
+    let standing = after.as_ref().and_then(|after| standing_of(after, options));
+    // The chain's approvals are verified with keyring/: deleting the certificate of someone who
+    // approved a version can leave no version in force, and the maintainer set unprotected.
+    if let (Some(before), None) = (was_in_force, standing.as_ref().and_then(in_force)) {
+        eprintln!(
+            "quorate: warning: trust root version {before} is no longer in force: {handle}'s approvals of it were verified with the certificates just deleted, and the maintainer set is now unprotected; restore them (git checkout -- {}) until a version approved without {handle} is in force",
+            workspace.display_path(&workspace.keyring_dir)
+        );
+    }
+    say_if_unapproved(standing.as_ref());
+    Ok(0)
+}
+
+/// How the workspace's trust root stands against the chain, judged now; None when the chain
+/// cannot be read (the judging commands say why).
+fn standing_of(
+    workspace: &Workspace,
+    options: &WorkspaceOptions,
+) -> Option<quorate::judge::trust::Standing> {
+    let verifier = now_verifier(workspace);
+    quorate::judge::trust::standing(
+        workspace,
+        &verifier,
+        Anchor::of(options, workspace).digest(),
+    )
+    .ok()
+}
+
+/// The version of the chain of trust roots in force, when there is one.
+fn in_force(standing: &quorate::judge::trust::Standing) -> Option<u32> {
+    standing.chain()?.in_force().map(|v| v.version)
+}

@@ -1,0 +1,74 @@
+//! The `quorate` program: parses the command line once, hands plain settings to the library,
+//! and prints what it found. Exit status: 0 success, 1 refused or invalid, 2 bad usage or input.
+
+mod cli;
+mod commands;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use quorate::workspace::WorkspaceOptions;
+
+use cli::{Cli, Command, KeyringCommand, MaintainersCommand, PolicyCommand, TrustCommand};
+use commands::*;
+
+fn main() -> ExitCode {
+    quorate::fs::git::limit_mapped_packs();
+    let cli = Cli::parse();
+    let options = WorkspaceOptions {
+        // As git finds .git: the nearest directory upward that holds a workspace.
+        dir: cli
+            .global
+            .workspace
+            .clone()
+            .unwrap_or_else(quorate::workspace::find_from_current_dir),
+        keyring: cli.global.keyring.clone(),
+        maintainers: cli.global.maintainers.clone(),
+        trust_anchor: cli.global.trust_anchor.clone(),
+    };
+    let result = match cli.command {
+        Command::Init { dir, namespace } => run_init(&dir, namespace.as_deref()),
+        Command::Completions { shell } => run_completions(shell),
+        Command::Man { output } => run_man(&output),
+        Command::Maintainers(MaintainersCommand::List { json }) => {
+            run_maintainers_list(&options, json)
+        }
+        Command::Maintainers(MaintainersCommand::Add {
+            handle,
+            name,
+            email,
+            certs,
+        }) => run_maintainers_add(&options, &handle, name.as_deref(), &email, &certs),
+        Command::Maintainers(MaintainersCommand::Remove { handle }) => {
+            run_maintainers_remove(&options, &handle)
+        }
+        Command::Sign(args) => run_sign(&options, args),
+        Command::Verify(args) => run_verify(&options, args),
+        Command::Gate(args) => run_gate(&options, args),
+        Command::Audit(args) => run_audit(&options, args),
+        Command::Withdraw(args) => run_withdraw(&options, args),
+        Command::Repair(args) => run_repair(&options, args),
+        Command::Sync(args) => run_sync(&options, args),
+        Command::Payload(args) => run_payload(&options, args),
+        Command::Add(args) => run_add(&options, args),
+        Command::Digests(command) => run_digests(command),
+        Command::Keyring(KeyringCommand::Check) => run_keyring_check(&options),
+        Command::Keyring(KeyringCommand::Import { files }) => run_keyring_import(&options, &files),
+        Command::Keyring(KeyringCommand::Export { output }) => {
+            run_keyring_export(&options, &output)
+        }
+        Command::Policy(PolicyCommand::Export(args)) => run_policy_export(&options, args),
+        Command::Policy(PolicyCommand::Check(args)) => run_policy_check(&options, args),
+        Command::Trust(TrustCommand::Propose) => run_trust_propose(&options),
+        Command::Trust(TrustCommand::Sign { signer }) => run_trust_sign(&options, &signer),
+        Command::Trust(TrustCommand::Status { json }) => run_trust_status(&options, json),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(failure) => {
+            eprintln!("quorate: {}", failure.message);
+            ExitCode::from(failure.code)
+        }
+    }
+}

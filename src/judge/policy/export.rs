@@ -1,0 +1,394 @@
+//! `quorate policy export`: policy.json (and registries.d) that make podman need k maintainers.
+
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use base64::Engine as _;
+use sequoia_openpgp as openpgp;
+
+use openpgp::cert::prelude::*;
+use openpgp::policy::StandardPolicy;
+use openpgp::serialize::Serialize as _;
+use openpgp::Fingerprint;
+use serde_json::{json, Map, Value};
+
+use super::groups::{binomial, groups, MAX_REQUIREMENTS};
+use crate::keys::keystate::KeyJudge;
+use crate::workspace::Workspace;
+
+/// A scope whose images are signed under another name: `--mirror SCOPE=SIGNED_PREFIX`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mirror {
+    /// Where the images are pulled from, e.g. `quay.io/stagex`.
+    pub scope: String,
+    /// The name the signatures carry, e.g. `docker.io/stagex`.
+    pub signed_prefix: String,
+}
+
+/// What to write.
+#[derive(Debug, Clone, Default)]
+pub struct ExportOptions {
+    /// The directory to write policy.json (and registries.d/) into; created if needed.
+    pub output: PathBuf,
+    /// The scopes signed under their own name; empty means the release namespace.
+    pub scopes: Vec<String>,
+    /// Scopes signed under another name.
+    pub mirrors: Vec<Mirror>,
+    /// Where podman finds the signatures (`registries.d` lookaside), if it should be written.
+    pub lookaside: Option<String>,
+    /// An existing policy.json to start from.
+    pub merge: Option<PathBuf>,
+    /// The caller's threshold; the trust root's may raise it.
+    pub threshold: u32,
+}
+
+/// Why nothing was written.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// Bad input: a scope, a mirror, the file to merge (exit 2).
+    #[error("{0}")]
+    Input(String),
+    /// The policy cannot express what is asked (exit 1): a threshold no set of maintainers can
+    /// meet, or more requirements than `MAX_REQUIREMENTS`.
+    #[error("{0}")]
+    Refused(String),
+    /// A file could not be written (exit 2).
+    #[error("{}: cannot write: {message}", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        message: String,
+    },
+}
+
+/// A maintainer podman may not accept, named so the release engineer knows before a pull fails.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Warning {
+    /// Signs only with a subkey: containers/image before 5.37 (Debian 12's podman 4.3.1) rejects
+    /// such signatures.
+    SubkeyOnly(String),
+    /// No key of theirs can sign now (expired or revoked): GPGME judges expiry now, so their
+    /// signatures fail at pull time.
+    CannotSignNow(String),
+    /// No certificate in the keyring: left out of the policy.
+    NoCertificate(String),
+    /// Without the maintainers above, fewer than k people can satisfy the policy.
+    Unreachable {
+        /// Who is left.
+        usable: Vec<String>,
+        /// The threshold.
+        threshold: u32,
+        /// Whether this is for podman built with containers/image before 5.37 (subkey signers lost too).
+        old_podman: bool,
+    },
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Warning::SubkeyOnly(who) => write!(
+                f,
+                "{who} signs with a subkey: podman before containers/image 5.37 (Debian 12's podman 4.3.1) rejects those signatures"
+            ),
+            Warning::CannotSignNow(who) => write!(
+                f,
+                "{who} has no key that can sign now (expired or revoked): podman judges expiry at pull time and rejects their signatures"
+            ),
+            Warning::NoCertificate(who) => write!(
+                f,
+                "{who} has no certificate in the keyring and is left out of the policy"
+            ),
+            Warning::Unreachable {
+                usable,
+                threshold,
+                old_podman,
+            } => write!(
+                f,
+                "the quorum is not reachable{}: only {} podman accepts ({}), {threshold} needed",
+                if *old_podman { " on podman built with containers/image before 5.37" } else { "" },
+                crate::plural(usable.len(), "maintainer"),
+                if usable.is_empty() { "none".to_string() } else { usable.join(", ") }
+            ),
+        }
+    }
+}
+
+/// What was written.
+#[derive(Debug, Clone)]
+pub struct Exported {
+    /// The threshold the policy enforces.
+    pub threshold: u32,
+    /// The maintainers in it, by handle.
+    pub maintainers: Vec<String>,
+    /// The requirements written per scope.
+    pub requirements: usize,
+    /// The scopes written (mirrors included).
+    pub scopes: Vec<String>,
+    /// The files written.
+    pub files: Vec<PathBuf>,
+    /// Maintainers podman may not accept, and whether the quorum survives them.
+    pub warnings: Vec<Warning>,
+}
+
+/// Writes `policy.json` (and `registries.d/quorate.yaml` with a lookaside) into the output
+/// directory: for every scope, one `signedBy` per group of M−k+1 maintainers.
+pub fn export(workspace: &Workspace, options: &ExportOptions) -> Result<Exported, ExportError> {
+    let threshold = workspace.threshold(options.threshold);
+    let mut scopes: Vec<(String, Option<String>)> = if options.scopes.is_empty() {
+        vec![(workspace.namespace().to_string(), None)]
+    } else {
+        options.scopes.iter().map(|s| (s.clone(), None)).collect()
+    };
+    scopes.extend(
+        options
+            .mirrors
+            .iter()
+            .map(|m| (m.scope.clone(), Some(m.signed_prefix.clone()))),
+    );
+    for (scope, signed) in &scopes {
+        check_scope(scope)?;
+        if let Some(signed) = signed {
+            check_scope(signed)?;
+        }
+    }
+
+    // The people, each with every certificate they hold.
+    let mut warnings = Vec::new();
+    let mut people: Vec<(String, Vec<&Cert>)> = Vec::new();
+    for maintainer in workspace.maintainers.people() {
+        let certs: Vec<&Cert> = maintainer
+            .keys
+            .iter()
+            .filter_map(|k| Fingerprint::from_hex(&k.fingerprint).ok())
+            .filter_map(|f| workspace.keyring.by_primary(&f))
+            .collect();
+        if certs.is_empty() {
+            warnings.push(Warning::NoCertificate(maintainer.handle.clone()));
+        } else {
+            people.push((maintainer.handle.clone(), certs));
+        }
+    }
+    let m = people.len();
+    if threshold as usize > m {
+        return Err(ExportError::Refused(format!(
+            "a threshold of {threshold} can never pass: the keyring holds certificates of {}",
+            crate::plural(m, "maintainer")
+        )));
+    }
+    let count = binomial(m as u64, threshold as u64 - 1);
+    if count > MAX_REQUIREMENTS {
+        return Err(ExportError::Refused(format!(
+            "{m} maintainers at a threshold of {threshold} need {count} signedBy requirements per scope, more than the {MAX_REQUIREMENTS} quorate writes: every pull would check each against every signature (docs/consumers.md)"
+        )));
+    }
+
+    warnings.extend(acceptance_warnings(&workspace.keyring, &people, threshold));
+
+    let mut policy = match &options.merge {
+        Some(path) => read_policy(path)?,
+        None => json!({"default": [{"type": "reject"}], "transports": {}}),
+    };
+    let keyrings: Vec<String> = groups(m, threshold as usize)
+        .iter()
+        .map(|group| {
+            let mut bytes = Vec::new();
+            for &i in group {
+                for cert in &people[i].1 {
+                    // Serializing a certificate into memory cannot fail.
+                    cert.serialize(&mut bytes).expect("serialize to memory");
+                }
+            }
+            base64::engine::general_purpose::STANDARD.encode(bytes)
+        })
+        .collect();
+    let docker = docker_transport(&mut policy, options.merge.as_deref())?;
+    for (scope, signed) in &scopes {
+        let identity = match signed {
+            None => json!({"type": "matchRepoDigestOrExact"}),
+            Some(signed) => {
+                json!({"type": "remapIdentity", "prefix": scope, "signedPrefix": signed})
+            }
+        };
+        let requirements: Vec<Value> = keyrings
+            .iter()
+            .map(|data| {
+                json!({
+                    "type": "signedBy",
+                    "keyType": "GPGKeys",
+                    "keyData": data,
+                    "signedIdentity": identity,
+                })
+            })
+            .collect();
+        docker.insert(scope.clone(), Value::Array(requirements));
+    }
+
+    // The output directory is the caller's; nothing below it is written through a link.
+    let write = |dir: PathBuf, name: &str, bytes: &[u8]| -> Result<PathBuf, ExportError> {
+        let path = dir.join(name);
+        let fail = |e: crate::fs::confine::ConfineError| ExportError::Write {
+            path: path.clone(),
+            message: e.to_string(),
+        };
+        crate::fs::confine::output_dir(&dir)
+            .map_err(fail)?
+            .write_atomic(std::ffi::OsStr::new(name), bytes)
+            .map_err(fail)?;
+        Ok(path)
+    };
+    let mut text = serde_json::to_string_pretty(&policy).expect("a JSON value serializes");
+    text.push('\n');
+    let mut files = vec![write(
+        options.output.clone(),
+        "policy.json",
+        text.as_bytes(),
+    )?];
+    if let Some(url) = &options.lookaside {
+        let mut yaml = String::from(
+            "# Written by `quorate policy export`: where podman, skopeo, buildah and CRI-O find the\n# signatures of these scopes (containers-registries.d(5)).\ndocker:\n",
+        );
+        for (scope, _) in &scopes {
+            yaml.push_str(&format!(
+                "  {}:\n    lookaside: {}\n",
+                yaml_string(scope),
+                yaml_string(url)
+            ));
+        }
+        files.push(write(
+            options.output.join("registries.d"),
+            "quorate.yaml",
+            yaml.as_bytes(),
+        )?);
+    }
+    Ok(Exported {
+        threshold,
+        maintainers: people.into_iter().map(|(h, _)| h).collect(),
+        requirements: keyrings.len(),
+        scopes: scopes.into_iter().map(|(s, _)| s).collect(),
+        files,
+        warnings,
+    })
+}
+
+/// Who podman may not accept, and whether k people remain without them.
+fn acceptance_warnings(
+    keyring: &crate::keys::keyring::Keyring,
+    people: &[(String, Vec<&Cert>)],
+    threshold: u32,
+) -> Vec<Warning> {
+    let now = SystemTime::now();
+    let policy = StandardPolicy::at(now);
+    let judge = KeyJudge {
+        keyring,
+        policy: &policy,
+    };
+    let mut warnings = Vec::new();
+    let mut usable = Vec::new();
+    let mut usable_old = Vec::new();
+    for (handle, certs) in people {
+        let mut primary_signs = false;
+        let mut subkey_signs = false;
+        for cert in certs {
+            let Ok(vc) = cert.with_policy(&policy, now) else {
+                continue;
+            };
+            if judge.cert_revocation(&vc, now).is_some() {
+                continue;
+            }
+            for ka in vc.keys().for_signing().alive().revoked(false) {
+                if ka.primary() {
+                    primary_signs = true;
+                } else {
+                    subkey_signs = true;
+                }
+            }
+        }
+        match (primary_signs, subkey_signs) {
+            (false, false) => warnings.push(Warning::CannotSignNow(handle.clone())),
+            (false, true) => {
+                warnings.push(Warning::SubkeyOnly(handle.clone()));
+                usable.push(handle.clone());
+            }
+            _ => {
+                usable.push(handle.clone());
+                usable_old.push(handle.clone());
+            }
+        }
+    }
+    if usable.len() < threshold as usize {
+        warnings.push(Warning::Unreachable {
+            usable,
+            threshold,
+            old_podman: false,
+        });
+    } else if usable_old.len() < threshold as usize {
+        warnings.push(Warning::Unreachable {
+            usable: usable_old,
+            threshold,
+            old_podman: true,
+        });
+    }
+    warnings
+}
+
+/// A docker scope as policy.json names it: a host, a namespace or a repository, no tag or
+/// digest, no wildcard other than a leading `*.` host.
+fn check_scope(scope: &str) -> Result<(), ExportError> {
+    let bad = |why: &str| Err(ExportError::Input(format!("scope {scope:?}: {why}")));
+    if scope.is_empty() {
+        return bad("empty");
+    }
+    if scope.contains('@') || scope.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return bad("a scope names a registry, namespace or repository, without digest or spaces");
+    }
+    let last = scope.rsplit('/').next().unwrap_or(scope);
+    if scope.contains('/') && last.contains(':') {
+        return bad("a scope carries no tag");
+    }
+    if scope.ends_with('/') || scope.contains("//") {
+        return bad("an empty path component");
+    }
+    Ok(())
+}
+
+/// The user's policy.json, which must be a JSON object.
+fn read_policy(path: &Path) -> Result<Value, ExportError> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| ExportError::Input(format!("{}: cannot read: {e}", path.display())))?;
+    let value: Value = serde_json::from_slice(&bytes)
+        .map_err(|e| ExportError::Input(format!("{}: not valid JSON: {e}", path.display())))?;
+    if !value.is_object() {
+        return Err(ExportError::Input(format!(
+            "{}: not a policy.json (the top level is not an object)",
+            path.display()
+        )));
+    }
+    Ok(value)
+}
+
+/// `transports.docker`, created when missing.
+fn docker_transport<'a>(
+    policy: &'a mut Value,
+    merged: Option<&Path>,
+) -> Result<&'a mut Map<String, Value>, ExportError> {
+    let shown = || merged.map_or_else(String::new, |p| format!("{}: ", p.display()));
+    let top = policy.as_object_mut().expect("checked to be an object");
+    let transports = top
+        .entry("transports")
+        .or_insert_with(|| Value::Object(Map::new()))
+        .as_object_mut()
+        .ok_or_else(|| ExportError::Input(format!("{}`transports` is not an object", shown())))?;
+    transports
+        .entry("docker")
+        .or_insert_with(|| Value::Object(Map::new()))
+        .as_object_mut()
+        .ok_or_else(|| {
+            ExportError::Input(format!("{}`transports.docker` is not an object", shown()))
+        })
+}
+
+/// A YAML double-quoted scalar (JSON's string syntax is valid YAML).
+fn yaml_string(text: &str) -> String {
+    serde_json::to_string(text).expect("a string serializes")
+}

@@ -1,0 +1,441 @@
+//! The chain of trust roots in the signatures tree, and which version is in force.
+//!
+//! Layout: `signatures/.quorate/trust/<N>/root.json` (the canonical bytes of version N) and
+//! `signatures/.quorate/trust/<N>/signature-<K>` (approvals: OpenPGP signed messages over those
+//! bytes, in the same binary format as image signatures). Being under signatures/, they travel
+//! on the same branch as the signatures: sync carries them, auditors see them, a rewritten
+//! branch shows.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::root::TrustRoot;
+use crate::format::message::{read_signed_message, MAX_SIGNATURE_FILE};
+use crate::fs::source::Kind;
+use crate::keys::reason::Reason;
+use crate::keys::verify::Verifier;
+use crate::workspace::tree::MAX_SIGNATURES;
+use crate::workspace::Workspace;
+
+/// Where the chain lies, below signatures/.
+pub const TRUST_DIR: &str = ".quorate/trust";
+
+/// A chain that cannot be trusted as it stands (exit 1): refused, never worked around.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ChainError {
+    /// A version's files are not what a chain holds.
+    #[error("{}: {message}", path.display())]
+    Malformed {
+        /// The file or directory at fault.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// The pinned anchor is not in the chain (history rewritten to drop it, or the wrong
+    /// repository).
+    #[error("--trust-anchor {anchor}: no version of the chain in {} has this digest (history rewritten, or another repository?)", dir.display())]
+    AnchorMissing {
+        /// The anchor asked for.
+        anchor: String,
+        /// The chain's directory.
+        dir: PathBuf,
+    },
+    /// An anchor was given but the repository has no chain at all.
+    #[error("--trust-anchor {anchor}: {} holds no chain of trust roots", dir.display())]
+    NoChain {
+        /// The anchor asked for.
+        anchor: String,
+        /// Where the chain should be.
+        dir: PathBuf,
+    },
+}
+
+/// One approval file and what it counts for.
+#[derive(Debug, Clone, Serialize)]
+pub struct Approval {
+    /// The file.
+    pub path: String,
+    /// The primary fingerprint of the key that made it, when it verified.
+    pub primary: Option<String>,
+    /// The handle in the version before that holds that key, if any.
+    pub in_previous: Option<String>,
+    /// The handle in this version that holds that key, if any.
+    pub in_this: Option<String>,
+    /// When it was made (its signature's creation time), when known.
+    pub made: Option<String>,
+    /// True when it verified, signs this version's exact bytes, and was valid when made.
+    pub valid: bool,
+    /// Why it does not count, when it does not.
+    pub problem: Option<String>,
+}
+
+/// One version of the chain, judged.
+#[derive(Debug, Clone, Serialize)]
+pub struct Version {
+    /// N.
+    pub version: u32,
+    /// Its digest.
+    pub digest: String,
+    /// The digest of the version before.
+    pub previous: Option<String>,
+    /// Its maintainers, by handle.
+    pub maintainers: Vec<String>,
+    /// Its threshold.
+    pub threshold: u32,
+    /// Each person who validly approved it, once, whichever set they are in.
+    pub approved_by: Vec<String>,
+    /// What it still needs to come into force, in words; empty when in force.
+    pub missing: Vec<String>,
+    /// True when it is in force (or is the pinned anchor).
+    pub in_force: bool,
+    /// True for versions before the pinned anchor: not judged.
+    pub before_anchor: bool,
+    /// The approval files.
+    pub approvals: Vec<Approval>,
+    /// The root itself.
+    #[serde(skip)]
+    pub root: TrustRoot,
+}
+
+/// The chain as found.
+#[derive(Debug, Clone, Serialize)]
+pub struct Chain {
+    /// The anchor the chain was verified from (`--trust-anchor`), or None (trust on first use
+    /// of version 1).
+    pub anchor: Option<String>,
+    /// Every version, oldest first.
+    pub versions: Vec<Version>,
+}
+
+impl Chain {
+    /// The version in force: the last one whose chain verifies.
+    pub fn in_force(&self) -> Option<&Version> {
+        self.versions.iter().rev().find(|v| v.in_force)
+    }
+
+    /// The first version after the one in force: a pending proposal, if any.
+    pub fn pending(&self) -> Option<&Version> {
+        let next = self.in_force().map_or(1, |v| v.version + 1);
+        self.versions.iter().find(|v| v.version == next)
+    }
+}
+
+/// Reads and judges the chain (from the workspace's source: the working tree or `--at REV`).
+/// None when the tree holds no chain.
+pub fn load_chain(
+    workspace: &Workspace,
+    verifier: &Verifier,
+    anchor: Option<&str>,
+) -> Result<Option<Chain>, ChainError> {
+    let dir = workspace.signatures_dir.join(TRUST_DIR);
+    let source = workspace.source.as_ref();
+    let shown = |p: &Path| PathBuf::from(workspace.display_path(p));
+    let malformed = |p: &Path, message: String| ChainError::Malformed {
+        path: shown(p),
+        message,
+    };
+    let entries = match source.list(&dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return match anchor {
+                Some(anchor) => Err(ChainError::NoChain {
+                    anchor: anchor.to_string(),
+                    dir: shown(&dir),
+                }),
+                None => Ok(None),
+            }
+        }
+        Err(e) => return Err(malformed(&dir, format!("cannot read: {e}"))),
+    };
+    // Version directories 1..=K, nothing else.
+    let mut numbers = Vec::new();
+    for (name, kind) in entries {
+        let path = dir.join(&name);
+        let number = name.to_str().and_then(|n| {
+            n.parse::<u32>()
+                .ok()
+                .filter(|v| *v > 0 && n == v.to_string())
+        });
+        match (number, kind) {
+            (Some(n), Kind::Dir) => numbers.push(n),
+            _ => {
+                return Err(malformed(
+                    &path,
+                    "the chain holds only version directories 1, 2, 3, … (a link or stray file is refused)".into(),
+                ))
+            }
+        }
+    }
+    numbers.sort_unstable();
+    if numbers.is_empty() {
+        return match anchor {
+            Some(anchor) => Err(ChainError::NoChain {
+                anchor: anchor.to_string(),
+                dir: shown(&dir),
+            }),
+            None => Ok(None),
+        };
+    }
+    for (i, n) in numbers.iter().enumerate() {
+        if *n != i as u32 + 1 {
+            return Err(malformed(
+                &dir.join((i + 1).to_string()),
+                format!(
+                    "version {} is missing: versions go up by exactly one",
+                    i + 1
+                ),
+            ));
+        }
+    }
+
+    let mut versions: Vec<Version> = Vec::new();
+    let mut previous: Option<TrustRoot> = None;
+    for n in numbers {
+        let vdir = dir.join(n.to_string());
+        let file = vdir.join("root.json");
+        let bytes = source
+            .read(&file, 1024 * 1024)
+            .map_err(|e| malformed(&file, format!("cannot read: {e}")))?;
+        let root = TrustRoot::parse(&bytes).map_err(|e| malformed(&file, e.0))?;
+        if root.version != n {
+            return Err(malformed(
+                &file,
+                format!(
+                    "says version {}, but lies in version {n}'s directory",
+                    root.version
+                ),
+            ));
+        }
+        let expected_previous = previous.as_ref().map(TrustRoot::digest);
+        if root.previous != expected_previous {
+            return Err(malformed(
+                &file,
+                format!(
+                    "names {} as its predecessor, not version {}'s digest {}",
+                    root.previous.as_deref().unwrap_or("none"),
+                    n.saturating_sub(1),
+                    expected_previous
+                        .as_deref()
+                        .unwrap_or("(none: version 1 has no predecessor)")
+                ),
+            ));
+        }
+        let approvals = approvals(workspace, verifier, &vdir, &root, previous.as_ref())
+            .map_err(|message| malformed(&vdir, message))?;
+        versions.push(judge(root.clone(), previous.as_ref(), approvals));
+        previous = Some(root);
+    }
+
+    // In force: from the anchor (trusted as pinned) or from version 1, forward, each needing the
+    // one before in force.
+    let start = match anchor {
+        Some(anchor) => {
+            let at = versions
+                .iter()
+                .position(|v| v.digest == anchor)
+                .ok_or_else(|| ChainError::AnchorMissing {
+                    anchor: anchor.to_string(),
+                    dir: shown(&dir),
+                })?;
+            for v in &mut versions[..at] {
+                v.before_anchor = true;
+                v.in_force = false;
+            }
+            versions[at].in_force = true;
+            versions[at].missing.clear();
+            at + 1
+        }
+        None => 0,
+    };
+    for i in start..versions.len() {
+        let before_in_force = i == 0 || versions[i - 1].in_force;
+        if !before_in_force {
+            let before = versions[i].version - 1;
+            versions[i].in_force = false;
+            versions[i]
+                .missing
+                .insert(0, format!("version {before} in force first"));
+        }
+    }
+    Ok(Some(Chain {
+        anchor: anchor.map(str::to_string),
+        versions,
+    }))
+}
+
+/// Every approval of a version, judged: valid when made (a hard revocation voids it), over the
+/// version's exact bytes, attributed by primary fingerprint to the people of both sets.
+fn approvals(
+    workspace: &Workspace,
+    verifier: &Verifier,
+    dir: &Path,
+    root: &TrustRoot,
+    previous: Option<&TrustRoot>,
+) -> Result<Vec<Approval>, String> {
+    let listing =
+        crate::workspace::tree::list(workspace.source.as_ref(), dir, &workspace.signatures_dir)
+            .map_err(|e| e.to_string())?;
+    let canonical = root.canonical();
+    let mut out = Vec::new();
+    // Only the numbers quorate ever writes are judged: a pusher's thousands of files cost a
+    // listing, never thousands of signature checks.
+    let (judged, past): (Vec<_>, Vec<_>) = listing
+        .entries
+        .iter()
+        .partition(|e| e.number <= MAX_SIGNATURES);
+    for entry in judged {
+        let path = workspace.display_path(&entry.path);
+        let mut approval = Approval {
+            path,
+            primary: None,
+            in_previous: None,
+            in_this: None,
+            made: None,
+            valid: false,
+            problem: None,
+        };
+        let bytes = match workspace.source.read(&entry.path, MAX_SIGNATURE_FILE) {
+            Ok(b) if entry.regular && b.len() as u64 <= MAX_SIGNATURE_FILE => b,
+            _ => {
+                approval.problem = Some("not a readable regular file of at most 4 MiB".into());
+                out.push(approval);
+                continue;
+            }
+        };
+        let message = match read_signed_message(&bytes) {
+            Ok(m) => m,
+            Err(e) => {
+                approval.problem = Some(e.to_string());
+                out.push(approval);
+                continue;
+            }
+        };
+        if message.payload != canonical {
+            approval.problem = Some("approves other bytes than this version's root.json".into());
+            out.push(approval);
+            continue;
+        }
+        // Valid when made: judged at its own time, so a key that expired since still approved;
+        // a hard revocation voids it whenever it was made.
+        let made = message.signature.signature_creation_time();
+        approval.made = made.map(crate::keys::verify::fmt_time);
+        let verdict = match made {
+            Some(t) if t <= verifier.now() => verifier.at(t).verify_message(&message),
+            _ => {
+                approval.problem =
+                    Some("no creation time, or made after the time judged at".into());
+                out.push(approval);
+                continue;
+            }
+        };
+        approval.primary = verdict.signer.primary.as_ref().map(|f| f.to_hex());
+        if let Some(primary) = &approval.primary {
+            approval.in_previous = previous.and_then(|p| p.holder(primary)).map(str::to_string);
+            approval.in_this = root.holder(primary).map(str::to_string);
+        }
+        // Who is a maintainer is this chain's question, not the working MAINTAINERS'.
+        let fault = verdict
+            .problems
+            .iter()
+            .find(|p| p.reason.is_fault() && !matches!(p.reason, Reason::NotAMaintainer));
+        match fault {
+            Some(p) => approval.problem = Some(p.to_string()),
+            None if approval.in_previous.is_none() && approval.in_this.is_none() => {
+                approval.problem =
+                    Some("made by no maintainer of this version or the one before".into())
+            }
+            None => approval.valid = true,
+        }
+        out.push(approval);
+    }
+    if let Some(first) = past.first() {
+        out.push(Approval {
+            path: workspace.display_path(&first.path),
+            primary: None,
+            in_previous: None,
+            in_this: None,
+            made: None,
+            valid: false,
+            problem: Some(format!(
+                "{} more files past signature-{MAX_SIGNATURES}, not judged: a version holds at most {MAX_SIGNATURES} approvals",
+                past.len()
+            )),
+        });
+    }
+    Ok(out)
+}
+
+/// A version's own rule: approved by threshold(N−1) people of N−1, threshold(N) people of N,
+/// and every key N adds (proof its holder has it). People, not keys or files.
+fn judge(root: TrustRoot, previous: Option<&TrustRoot>, approvals: Vec<Approval>) -> Version {
+    let valid: Vec<&Approval> = approvals.iter().filter(|a| a.valid).collect();
+    let of_this: BTreeSet<&str> = valid.iter().filter_map(|a| a.in_this.as_deref()).collect();
+    let of_previous: BTreeSet<&str> = valid
+        .iter()
+        .filter_map(|a| a.in_previous.as_deref())
+        .collect();
+    let keys_approving: BTreeSet<&str> =
+        valid.iter().filter_map(|a| a.primary.as_deref()).collect();
+    let mut missing = Vec::new();
+    let need = |have: &BTreeSet<&str>, of: &TrustRoot, which: &str, missing: &mut Vec<String>| {
+        if have.len() < of.threshold as usize {
+            let others: Vec<&str> = of
+                .maintainers
+                .keys()
+                .map(String::as_str)
+                .filter(|h| !have.contains(h))
+                .collect();
+            missing.push(format!(
+                "{} more of {which} ({})",
+                of.threshold as usize - have.len(),
+                others.join(", ")
+            ));
+        }
+    };
+    if let Some(previous) = previous {
+        need(
+            &of_previous,
+            previous,
+            &format!("version {}'s maintainers", previous.version),
+            &mut missing,
+        );
+    }
+    need(
+        &of_this,
+        &root,
+        &format!("version {}'s maintainers", root.version),
+        &mut missing,
+    );
+    if let Some(previous) = previous {
+        for (handle, keys) in &root.maintainers {
+            for key in keys {
+                let added = previous.holder(key).is_none();
+                if added && !keys_approving.contains(key.as_str()) {
+                    missing.push(format!("{handle}'s approval with the added key {key}"));
+                }
+            }
+        }
+    }
+    let mut approved_by: Vec<String> = of_previous
+        .iter()
+        .chain(of_this.iter())
+        .map(|h| h.to_string())
+        .collect();
+    approved_by.sort();
+    approved_by.dedup();
+    Version {
+        version: root.version,
+        digest: root.digest(),
+        previous: root.previous.clone(),
+        maintainers: root.maintainers.keys().cloned().collect(),
+        threshold: root.threshold,
+        approved_by,
+        in_force: missing.is_empty(),
+        missing,
+        before_anchor: false,
+        approvals,
+        root,
+    }
+}

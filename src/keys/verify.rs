@@ -1,0 +1,630 @@
+//! Judging one signature file: is it a well-formed message, made by a maintainer's key that was
+//! valid when it signed and still is, over a payload that names the image asked for?
+
+use std::time::SystemTime;
+
+use sequoia_openpgp as openpgp;
+
+use openpgp::cert::prelude::*;
+use openpgp::packet::key::{PublicParts, UnspecifiedRole};
+use openpgp::packet::{Key, Signature};
+use openpgp::policy::{HashAlgoSecurity, Policy, StandardPolicy};
+use openpgp::types::{HashAlgorithm, RevocationType, SignatureType};
+use openpgp::{Fingerprint, KeyHandle};
+
+use crate::format::maintainers::Maintainers;
+use crate::format::message::{read_signed_message, MessageError, SignedMessage};
+use crate::format::payload::{Payload, PayloadError};
+use crate::format::reference::{Digest, Reference};
+use crate::keys::keyring::Keyring;
+use crate::keys::keystate::{KeyJudge, KeyState};
+use crate::keys::reason::{Problem, Reason};
+
+/// Who made a signature, as far as the cryptography shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Signer {
+    /// The maintainer's handle, when the primary key is in MAINTAINERS.
+    pub maintainer: Option<String>,
+    /// The certificate's primary key, when the signature verified against it (or the
+    /// MAINTAINERS key the issuer names, when the certificate is missing).
+    pub primary: Option<Fingerprint>,
+    /// The key that made the signature (the issuer, when it could not be verified).
+    pub signing_key: Option<KeyHandle>,
+    /// True when the signing key is a subkey (containers/image before 5.37 rejects these).
+    pub by_subkey: bool,
+}
+
+/// The verdict on one signature's bytes.
+#[derive(Debug, Clone)]
+pub struct Verdict {
+    /// Who signed, as far as known.
+    pub signer: Signer,
+    /// The signature's creation time.
+    pub created: Option<SystemTime>,
+    /// The payload, when it parsed.
+    pub payload: Option<Payload>,
+    /// Everything wrong, empty when the signature counts.
+    pub problems: Vec<Problem>,
+}
+
+impl Verdict {
+    /// A verdict with nothing known but a problem.
+    pub fn failed(problem: Problem) -> Verdict {
+        Verdict {
+            signer: Signer {
+                maintainer: None,
+                primary: None,
+                signing_key: None,
+                by_subkey: false,
+            },
+            created: None,
+            payload: None,
+            problems: vec![problem],
+        }
+    }
+
+    /// True when no problem is a fault.
+    pub fn counts(&self) -> bool {
+        self.problems.iter().all(|p| !p.reason.is_fault())
+    }
+}
+
+/// What a signature must name to count.
+#[derive(Debug, Clone)]
+pub struct Expected<'a> {
+    /// The reference asked for (its digest set), or None when nothing is asked but that the file
+    /// be a valid maintainer's signature (a directory whose name says nothing usable).
+    pub reference: Option<&'a Reference>,
+    /// The directory's repository path and digest, when the file lies in the lookaside tree.
+    pub directory: Option<(&'a str, &'a Digest)>,
+}
+
+/// Judges signatures against one keyring and MAINTAINERS, at one time.
+pub struct Verifier<'a> {
+    keyring: &'a Keyring,
+    maintainers: &'a Maintainers,
+    policy: StandardPolicy<'static>,
+    now: SystemTime,
+    accept_legacy: bool,
+}
+
+impl<'a> Verifier<'a> {
+    /// A verifier judging as of `now` (the present, or `--as-of`).
+    pub fn new(
+        keyring: &'a Keyring,
+        maintainers: &'a Maintainers,
+        now: SystemTime,
+    ) -> Verifier<'a> {
+        Verifier {
+            keyring,
+            maintainers,
+            policy: StandardPolicy::at(now),
+            now,
+            accept_legacy: false,
+        }
+    }
+
+    /// Counts StageX's legacy payloads (`--accept-legacy`), their identity matched by repository.
+    pub fn accept_legacy(mut self, accept: bool) -> Verifier<'a> {
+        self.accept_legacy = accept;
+        self
+    }
+
+    /// The same verifier judging at another time (the verdict "as of" a commit).
+    pub fn at(&self, now: SystemTime) -> Verifier<'a> {
+        Verifier::new(self.keyring, self.maintainers, now).accept_legacy(self.accept_legacy)
+    }
+
+    /// The maintainer whose key made a git commit's OpenPGP signature (`gpgsig`, a detached
+    /// signature over the commit's content), when it verifies against the keyring.
+    pub fn commit_signer(&self, signature: &[u8], signed: &[u8]) -> Option<String> {
+        use openpgp::parse::Parse;
+        let pile = openpgp::PacketPile::from_bytes(signature).ok()?;
+        let openpgp::Packet::Signature(sig) = pile.into_children().next()? else {
+            return None;
+        };
+        for issuer in sig.get_issuers() {
+            for cert in self.keyring.certs_for(&issuer) {
+                for key in cert.keys() {
+                    if key.key().key_handle().aliases(&issuer)
+                        && sig.verify_message(key.key(), signed).is_ok()
+                    {
+                        return self
+                            .maintainers
+                            .by_fingerprint(&cert.fingerprint().to_hex())
+                            .map(|m| m.handle.clone());
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    /// The time signatures are judged at.
+    pub fn now(&self) -> SystemTime {
+        self.now
+    }
+
+    /// Judges a signature file's bytes.
+    pub fn verify_bytes(&self, bytes: &[u8], expected: &Expected) -> Verdict {
+        let message = match read_signed_message(bytes) {
+            Ok(m) => m,
+            Err(e) => return Verdict::failed(message_problem(e)),
+        };
+        let mut verdict = self.verify_message(&message);
+        match Payload::parse(&message.payload) {
+            Ok(payload) => {
+                check_payload(
+                    &payload,
+                    expected,
+                    self.accept_legacy,
+                    &mut verdict.problems,
+                );
+                verdict.payload = Some(payload);
+            }
+            Err(e) => verdict.problems.push(payload_problem(e)),
+        }
+        verdict
+    }
+
+    /// Checks the signature of a well-formed message: who made it, and whether it counts.
+    pub fn verify_message(&self, message: &SignedMessage) -> Verdict {
+        let sig = &message.signature;
+        let mut problems = Vec::new();
+        let created = sig.signature_creation_time();
+
+        if sig.typ() != SignatureType::Binary {
+            problems.push(Problem::new(
+                Reason::WrongSignatureType,
+                format!("a {} signature, not a binary document signature", sig.typ()),
+            ));
+        }
+        if !is_strong_hash(sig.hash_algo()) {
+            problems.push(Problem::new(
+                Reason::WeakHash,
+                format!(
+                    "signed with {}, which is not collision resistant",
+                    sig.hash_algo()
+                ),
+            ));
+        } else if let Err(e) = self
+            .policy
+            .signature(sig, HashAlgoSecurity::CollisionResistance)
+        {
+            problems.push(Problem::new(Reason::PolicyRejected, one_line(&e)));
+        }
+        let Some(created) = created else {
+            problems.push(Problem::new(
+                Reason::NoCreationTime,
+                "the signature has no creation time",
+            ));
+            return self.unattributed(sig, None, problems);
+        };
+        if created > self.now {
+            problems.push(Problem::new(
+                Reason::SignatureInFuture,
+                format!(
+                    "made at {}, after {}",
+                    fmt_time(created),
+                    fmt_time(self.now)
+                ),
+            ));
+        } else if let Err(e) = sig.signature_alive(self.now, std::time::Duration::ZERO) {
+            problems.push(Problem::new(Reason::SignatureExpired, one_line(&e)));
+        }
+
+        let issuers = sig.get_issuers();
+        if issuers.is_empty() {
+            problems.push(Problem::new(
+                Reason::NoIssuer,
+                "the signature names no issuing key",
+            ));
+            return self.unattributed(sig, Some(created), problems);
+        }
+
+        // Every key in the keyring the issuer could be; the one the signature verifies against wins.
+        let mut candidates: Vec<(&Cert, Key<PublicParts, UnspecifiedRole>)> = Vec::new();
+        for issuer in &issuers {
+            for cert in self.keyring.certs_for(issuer) {
+                for key in cert.keys() {
+                    if key.key().key_handle().aliases(issuer)
+                        && !candidates.iter().any(|(c, k)| {
+                            c.fingerprint() == cert.fingerprint()
+                                && k.fingerprint() == key.key().fingerprint()
+                        })
+                    {
+                        candidates.push((cert, key.key().clone().role_into_unspecified()));
+                    }
+                }
+            }
+        }
+        if candidates.is_empty() {
+            let claimed = issuers
+                .iter()
+                .filter_map(|h| match h {
+                    KeyHandle::Fingerprint(f) => {
+                        self.maintainers.by_fingerprint(&f.to_hex()).map(|m| (f, m))
+                    }
+                    KeyHandle::KeyID(_) => None,
+                })
+                .next();
+            let mut verdict = self.unattributed(sig, Some(created), problems);
+            match claimed {
+                Some((fingerprint, maintainer)) => {
+                    verdict.problems.push(Problem::new(
+                        Reason::MaintainerCertificateMissing,
+                        format!(
+                            "issuer {} is {}'s key in MAINTAINERS, but the keyring has no certificate for it",
+                            fingerprint.to_hex(),
+                            maintainer.handle
+                        ),
+                    ));
+                    verdict.signer.maintainer = Some(maintainer.handle.clone());
+                    verdict.signer.primary = Some(fingerprint.clone());
+                }
+                None => verdict.problems.push(Problem::new(
+                    Reason::UnknownIssuer,
+                    format!(
+                        "no certificate in the keyring holds issuer {}",
+                        handles(&issuers)
+                    ),
+                )),
+            }
+            return verdict;
+        }
+
+        // Of the copies of the key that made the signature, the one in the certificate where it
+        // is validly bound for signing wins: a copy pasted into another certificate, unbound or
+        // bound for another use, never takes a signature away from its owner.
+        let mut verified_keys: Vec<Fingerprint> = Vec::new();
+        let mut verified: Vec<(&Cert, &Key<PublicParts, UnspecifiedRole>, KeyState, u8)> =
+            Vec::new();
+        for (cert, key) in &candidates {
+            if key.creation_time() > created {
+                continue;
+            }
+            let fpr = key.fingerprint();
+            if !verified_keys.contains(&fpr) {
+                if sig.verify_message(key, &message.payload).is_err() {
+                    continue;
+                }
+                verified_keys.push(fpr.clone());
+            }
+            let state = self.judge().state_at_signing(cert, &fpr, created);
+            let own = fpr == cert.fingerprint();
+            let rank = match (&state, own) {
+                (KeyState::Good, true) => 0,
+                (KeyState::Good, false) => 1,
+                (_, true) => 2,
+                (KeyState::NotBound | KeyState::CertificateInvalid(_), false) => 4,
+                _ => 3,
+            };
+            verified.push((cert, key, state, rank));
+        }
+        verified.sort_by_key(|(_, _, _, rank)| *rank);
+        // The same key validly signing for two certificates, neither its own: who signed cannot
+        // be told, so it counts for no one.
+        let ambiguous: Vec<String> = match verified.as_slice() {
+            [(_, _, _, 1), rest @ ..] if rest.iter().any(|(_, _, _, r)| *r == 1) => verified
+                .iter()
+                .filter(|(_, _, _, r)| *r == 1)
+                .map(|(c, _, _, _)| c.fingerprint().to_hex())
+                .collect(),
+            _ => Vec::new(),
+        };
+        let verified = verified
+            .into_iter()
+            .next()
+            .map(|(cert, key, state, _)| (cert, key, state));
+        let Some((cert, key, at_signing)) = verified else {
+            // A key created after the signature cannot have made it; say so rather than "bad".
+            if let Some((cert, key)) = candidates
+                .iter()
+                .find(|(_, key)| key.creation_time() > created)
+            {
+                let mut verdict = self.attributed(cert, key, Some(created), problems);
+                verdict.problems.push(Problem::new(
+                    Reason::KeyNotYetCreated,
+                    format!(
+                        "signed at {}, before key {} was created at {}",
+                        fmt_time(created),
+                        key.fingerprint().to_hex(),
+                        fmt_time(key.creation_time())
+                    ),
+                ));
+                return verdict;
+            }
+            let mut verdict = self.unattributed(sig, Some(created), problems);
+            verdict.problems.push(Problem::new(
+                Reason::BadSignature,
+                format!(
+                    "the signature does not verify against key {}",
+                    handles(&issuers)
+                ),
+            ));
+            return verdict;
+        };
+
+        let mut verdict = self.attributed(cert, key, Some(created), problems);
+        if !ambiguous.is_empty() {
+            verdict.problems.push(Problem::new(
+                Reason::KeyInSeveralCertificates,
+                format!(
+                    "key {} is a signing key of several certificates ({}); whose signature it is cannot be told",
+                    key.fingerprint().to_hex(),
+                    ambiguous.join(", ")
+                ),
+            ));
+        }
+        let key_fpr = key.fingerprint();
+        let now_state = self.judge().state(cert, &key_fpr, self.now);
+        for (moment, state) in [(Moment::Signing, at_signing), (Moment::Judged, now_state)] {
+            let at = match moment {
+                Moment::Signing => created,
+                Moment::Judged => self.now,
+            };
+            let problem = match state {
+                KeyState::Good => continue,
+                KeyState::Revoked(RevocationType::Hard) => Problem::new(
+                    Reason::KeyRevoked,
+                    format!("key {} is hard-revoked: every signature it made is void", key_fpr.to_hex()),
+                ),
+                KeyState::Revoked(RevocationType::Soft) => Problem::new(
+                    Reason::KeyRetired,
+                    format!("key {} was retired (soft-revoked) as of {}", key_fpr.to_hex(), fmt_time(at)),
+                ),
+                KeyState::NotSigningCapable => Problem::new(
+                    Reason::KeyNotSigningCapable,
+                    format!("key {} is not marked for signing as of {}", key_fpr.to_hex(), fmt_time(at)),
+                ),
+                KeyState::Expired | KeyState::NotBound if moment == Moment::Signing => Problem::new(
+                    Reason::KeyNotAliveAtSigning,
+                    format!(
+                        "key {} was not alive when it signed at {} (an outdated copy of the certificate? import a fresh one)",
+                        key_fpr.to_hex(),
+                        fmt_time(at)
+                    ),
+                ),
+                KeyState::Expired => Problem::new(
+                    Reason::KeyExpired,
+                    format!("key {} has expired since it signed (as of {})", key_fpr.to_hex(), fmt_time(at)),
+                ),
+                KeyState::NotBound => Problem::new(
+                    Reason::CertificateInvalid,
+                    format!("key {} is not validly bound to its certificate as of {}", key_fpr.to_hex(), fmt_time(at)),
+                ),
+                KeyState::CertificateInvalid(why) if moment == Moment::Signing => Problem::new(
+                    Reason::KeyNotAliveAtSigning,
+                    format!("certificate {} was not valid when it signed: {why}", cert.fingerprint().to_hex()),
+                ),
+                KeyState::CertificateInvalid(why) => Problem::new(
+                    Reason::CertificateInvalid,
+                    format!("certificate {} is not valid: {why}", cert.fingerprint().to_hex()),
+                ),
+            };
+            // A key that was not alive when it signed has not "expired since".
+            let implied = problem.reason == Reason::KeyExpired
+                && verdict
+                    .problems
+                    .iter()
+                    .any(|p| p.reason == Reason::KeyNotAliveAtSigning);
+            if !implied && !verdict.problems.iter().any(|p| p.reason == problem.reason) {
+                verdict.problems.push(problem);
+            }
+        }
+        if verdict.signer.maintainer.is_none() {
+            verdict.problems.push(Problem::new(
+                Reason::NotAMaintainer,
+                format!(
+                    "primary key {} is not listed in MAINTAINERS",
+                    cert.fingerprint().to_hex()
+                ),
+            ));
+        }
+        verdict
+    }
+
+    fn judge(&self) -> KeyJudge<'_> {
+        KeyJudge {
+            keyring: self.keyring,
+            policy: &self.policy,
+        }
+    }
+
+    fn attributed(
+        &self,
+        cert: &Cert,
+        key: &Key<PublicParts, UnspecifiedRole>,
+        created: Option<SystemTime>,
+        problems: Vec<Problem>,
+    ) -> Verdict {
+        let primary = cert.fingerprint();
+        Verdict {
+            signer: Signer {
+                maintainer: self
+                    .maintainers
+                    .by_fingerprint(&primary.to_hex())
+                    .map(|m| m.handle.clone()),
+                by_subkey: key.fingerprint() != primary,
+                primary: Some(primary),
+                signing_key: Some(KeyHandle::Fingerprint(key.fingerprint())),
+            },
+            created,
+            payload: None,
+            problems,
+        }
+    }
+
+    fn unattributed(
+        &self,
+        sig: &Signature,
+        created: Option<SystemTime>,
+        problems: Vec<Problem>,
+    ) -> Verdict {
+        Verdict {
+            signer: Signer {
+                maintainer: None,
+                primary: None,
+                signing_key: sig.get_issuers().into_iter().next(),
+                by_subkey: false,
+            },
+            created,
+            payload: None,
+            problems,
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Moment {
+    Signing,
+    Judged,
+}
+
+/// Only hashes that resist collisions: a SHA-1 signature is forgeable whatever date it carries.
+fn is_strong_hash(algo: HashAlgorithm) -> bool {
+    matches!(
+        algo,
+        HashAlgorithm::SHA224
+            | HashAlgorithm::SHA256
+            | HashAlgorithm::SHA384
+            | HashAlgorithm::SHA512
+            | HashAlgorithm::SHA3_256
+            | HashAlgorithm::SHA3_512
+    )
+}
+
+/// The payload must name the image asked for and agree with its directory.
+fn check_payload(
+    payload: &Payload,
+    expected: &Expected,
+    accept_legacy: bool,
+    problems: &mut Vec<Problem>,
+) {
+    if payload.legacy && !accept_legacy {
+        problems.push(Problem::new(
+            Reason::LegacyPayload,
+            "StageX's legacy payload, which podman cannot read (--accept-legacy counts it)",
+        ));
+    }
+    if payload.reference.is_name_only() && !payload.legacy {
+        problems.push(Problem::new(
+            Reason::ReferenceWithoutTag,
+            format!(
+                "signed reference {} has no tag; podman never accepts it",
+                payload.reference
+            ),
+        ));
+    }
+    if let Some(asked) = expected.reference {
+        let asked_digest = asked.digest().expect("an expected reference has a digest");
+        if &payload.digest != asked_digest {
+            problems.push(Problem::new(
+                Reason::DigestMismatch,
+                format!("signs {}, not {}", payload.digest, asked_digest),
+            ));
+        }
+    }
+    if let Some((path, digest)) = expected.directory {
+        if &payload.digest != digest || payload.reference.path() != path {
+            problems.push(Problem::new(
+                Reason::DirectoryMismatch,
+                format!(
+                    "signs {}@{}, but lies in {}@sha256={}",
+                    payload.reference.path(),
+                    payload.digest,
+                    path,
+                    digest.hex()
+                ),
+            ));
+        }
+    }
+    let Some(asked) = expected.reference else {
+        return;
+    };
+    // A legacy payload carries no tag: its identity can only be the repository.
+    let identity_ok = if payload.legacy {
+        payload.reference.name() == asked.name()
+    } else {
+        identity_matches(&payload.reference, asked)
+    };
+    if !identity_ok {
+        problems.push(Problem::new(
+            Reason::ReferenceMismatch,
+            format!("signs {}, not {}", payload.reference, shown_identity(asked)),
+        ));
+    }
+}
+
+/// podman's matchRepoDigestOrExact: asked by tag, the signed reference must be that name and tag
+/// exactly; asked by digest alone, the repository must match.
+pub fn identity_matches(signed: &Reference, asked: &Reference) -> bool {
+    if signed.is_name_only() {
+        return false;
+    }
+    match asked.tag() {
+        Some(_) => *signed == asked.without_digest(),
+        None => signed.name() == asked.name(),
+    }
+}
+
+fn shown_identity(asked: &Reference) -> String {
+    match asked.tag() {
+        Some(_) => asked.without_digest().to_string(),
+        None => format!("{} (any tag)", asked.name()),
+    }
+}
+
+/// The reason for a message that is not a well-formed signed message.
+pub fn message_problem(e: MessageError) -> Problem {
+    let reason = match e {
+        MessageError::Empty => Reason::EmptyFile,
+        MessageError::TooLarge(_) => Reason::TooLarge,
+        MessageError::Armored => Reason::AsciiArmored,
+        MessageError::Cleartext => Reason::CleartextSignature,
+        MessageError::NotOpenPgp(_) => Reason::NotOpenpgp,
+        MessageError::Truncated(_) => Reason::TruncatedMessage,
+        MessageError::Malformed(_) => Reason::MalformedMessage,
+        MessageError::Detached => Reason::DetachedSignature,
+        MessageError::NoSignature => Reason::NoSignature,
+        MessageError::MultipleSignatures(_) => Reason::MultipleSignatures,
+        MessageError::NotSignedMessage(_) => Reason::NotASignedMessage,
+        MessageError::NestedCompression => Reason::NestedCompression,
+        MessageError::PayloadTooLarge => Reason::PayloadTooLarge,
+        MessageError::CompressedTooLarge(_) => Reason::CompressedTooLarge,
+        MessageError::OnePassMismatch(_) => Reason::OnePassMismatch,
+    };
+    Problem::new(reason, e.to_string())
+}
+
+/// The reason for a payload that does not parse.
+pub fn payload_problem(e: PayloadError) -> Problem {
+    let reason = match e {
+        PayloadError::NotJson(_) => Reason::PayloadNotJson,
+        PayloadError::DuplicateKey(_) => Reason::PayloadDuplicateKey,
+        PayloadError::Schema(_) => Reason::PayloadSchema,
+        PayloadError::WrongType(_) => Reason::PayloadWrongType,
+        PayloadError::BadDigest(_) => Reason::PayloadBadDigest,
+        PayloadError::BadReference(..) => Reason::PayloadBadReference,
+    };
+    Problem::new(reason, format!("payload: {e}"))
+}
+
+fn handles(handles: &[KeyHandle]) -> String {
+    handles
+        .iter()
+        .map(|h| h.to_hex())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+pub(crate) fn one_line(e: &anyhow::Error) -> String {
+    crate::format::maintainers::one_line(&crate::keys::keyring::error_chain(e))
+}
+
+/// RFC 3339 in UTC, to the second.
+pub fn fmt_time(t: SystemTime) -> String {
+    chrono::DateTime::<chrono::Utc>::from(t)
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
+}

@@ -1,0 +1,955 @@
+//! The audit ledger: who vouched for what. For each image and digest: the signed references,
+//! each signer with key and time, the commit that added each file, the quorum, who has not
+//! signed; and every finding, with its file and severity. Everything comes from the signatures
+//! and the git history themselves.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::format::digests::Release;
+use crate::format::reference::Reference;
+use crate::fs::source::Kind;
+use crate::judge::history::{self, Attribution, CommitInfo, EventKind};
+use crate::judge::quorum::{check_image, FileReport, ImageReport};
+use crate::keys::reason::{Problem, Reason};
+use crate::keys::verify::{Expected, Verdict, Verifier};
+use crate::ledger::report::{list_or, FileJson};
+use crate::workspace::tree;
+use crate::workspace::Workspace;
+
+/// How serious a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Recorded for the auditor; changes nothing.
+    Info,
+    /// Shown; the exit status is unchanged.
+    Warning,
+    /// The audit fails (exit 1).
+    Error,
+}
+
+/// Findings only an audit makes (the per-file ones use the core gate's reason codes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AuditCode {
+    /// A directory under signatures/ is named neither `<path>@sha256=<64 hex>` nor a plain
+    /// namespace directory.
+    MalformedDirectory,
+    /// One maintainer signed the same reference (name and tag) and digest twice.
+    DuplicateMaintainer,
+    /// A release digest has no signature directory at all.
+    UnsignedReleaseDigest,
+    /// A symlink inside signatures/: never followed.
+    SymlinkInTree,
+    /// A file where podman would never look (outside an image directory, or not `signature-N`).
+    StrayFile,
+    /// A signature made by a subkey: containers/image before 5.37 rejects it.
+    SignedBySubkey,
+    /// A signature dated after the commit that added it.
+    SignatureAfterCommit,
+    /// A digest signed by fewer distinct maintainers than the threshold (its status, not a fault).
+    ShortOfQuorum,
+    /// A signature file that no commit holds (not committed yet).
+    Uncommitted,
+    /// History: a signature's bytes vanished from the tree.
+    Rollback,
+    /// History: a path's bytes were replaced.
+    Rewritten,
+    /// Retired, never reported any more: bytes that leave their image's `signature-N` files,
+    /// wherever they go, are a `rollback` (or `withdrawn`); a move within the directory is
+    /// `renumbered`. Kept so that tools matching on it still parse.
+    Moved,
+    /// History: a signature moved to another number in its directory.
+    Renumbered,
+    /// History: a maintainer withdrew a signature with `quorate withdraw`.
+    Withdrawn,
+    /// MAINTAINERS or quorate.toml differ from the trust root in force: an unapproved change.
+    TrustRootUnapproved,
+    /// The repository is a shallow clone: attribution stops at the graft.
+    ShallowClone,
+    /// `--published`: a signature in git that the lookaside does not serve.
+    PublishedMissing,
+    /// `--published`: a signature served that git does not hold.
+    PublishedExtra,
+    /// `--published`: a signature served with other bytes than git holds.
+    PublishedDiffers,
+    /// `--published`: the image's signatures cannot be read from the lookaside as podman reads
+    /// them (an HTTP status, a file over 4 MiB, 128 signatures or more, no connection).
+    PublishedUnreadable,
+}
+
+impl AuditCode {
+    /// Every code, for the documentation test.
+    pub const ALL: &'static [AuditCode] = &[
+        AuditCode::MalformedDirectory,
+        AuditCode::DuplicateMaintainer,
+        AuditCode::UnsignedReleaseDigest,
+        AuditCode::SymlinkInTree,
+        AuditCode::StrayFile,
+        AuditCode::SignedBySubkey,
+        AuditCode::SignatureAfterCommit,
+        AuditCode::ShortOfQuorum,
+        AuditCode::Uncommitted,
+        AuditCode::Rollback,
+        AuditCode::Rewritten,
+        AuditCode::Moved,
+        AuditCode::Renumbered,
+        AuditCode::Withdrawn,
+        AuditCode::TrustRootUnapproved,
+        AuditCode::ShallowClone,
+        AuditCode::PublishedMissing,
+        AuditCode::PublishedExtra,
+        AuditCode::PublishedDiffers,
+        AuditCode::PublishedUnreadable,
+    ];
+
+    /// The stable kebab-case code.
+    pub fn code(self) -> String {
+        match serde_json::to_value(self) {
+            Ok(serde_json::Value::String(s)) => s,
+            _ => unreachable!("a unit variant serializes to a string"),
+        }
+    }
+}
+
+/// One finding.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    /// How serious.
+    pub severity: Severity,
+    /// A reason code of the core gate, or an audit code.
+    pub code: String,
+    /// The file or directory, relative to the workspace.
+    pub path: String,
+    /// The particulars.
+    pub detail: String,
+    /// The commit involved, for history findings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commit: Option<CommitInfo>,
+}
+
+/// One signature file in the ledger.
+#[derive(Debug, Clone, Serialize)]
+pub struct LedgerSignature {
+    /// The file and its verdict now (or as of `--as-of`).
+    #[serde(flatten)]
+    pub file: FileJson,
+    /// The commit that added the file's current bytes; null when unknown (no git, or uncommitted).
+    pub commit: Option<CommitInfo>,
+    /// The verdict as of that commit's time: was it valid when it was published?
+    pub at_commit: Option<AtCommit>,
+}
+
+/// The verdict as of the commit that added a file.
+#[derive(Debug, Clone, Serialize)]
+pub struct AtCommit {
+    /// True when it counted then.
+    pub counts: bool,
+    /// Why not, then.
+    pub problems: Vec<Problem>,
+}
+
+/// One image directory in the ledger.
+#[derive(Debug, Clone, Serialize)]
+pub struct LedgerImage {
+    /// The directory, relative to the workspace.
+    pub directory: String,
+    /// The repository (`docker.io/stagex/pallet-rust`), when the directory name is valid.
+    pub repository: Option<String>,
+    /// The digest, when the directory name is valid.
+    pub digest: Option<String>,
+    /// Every reference the valid signatures sign (the tags).
+    pub references: Vec<String>,
+    /// At least `threshold` distinct maintainers.
+    pub quorate: bool,
+    /// The maintainers counted, each once.
+    pub signers: Vec<String>,
+    /// Maintainers holding a key who have not signed.
+    pub missing: Vec<String>,
+    /// Every signature file.
+    pub signatures: Vec<LedgerSignature>,
+}
+
+/// The whole audit.
+#[derive(Debug, Clone, Serialize)]
+pub struct Ledger {
+    /// Where the files were read from.
+    pub source: String,
+    /// The time signatures were judged at.
+    pub judged_at: String,
+    /// The threshold applied.
+    pub threshold: u32,
+    /// Whether legacy payloads counted.
+    pub accept_legacy: bool,
+    /// The git repository holding the tree, if any (commit fields are null without one).
+    pub repository: Option<String>,
+    /// Every image audited.
+    pub images: Vec<LedgerImage>,
+    /// Every finding, errors first.
+    pub findings: Vec<Finding>,
+    /// How many findings are errors.
+    pub errors: usize,
+    /// How many are warnings.
+    pub warnings: usize,
+    /// The chain of trust roots the signatures were judged under (docs/trust.md), when there
+    /// is one: the anchor, each version, who approved it, which is in force.
+    pub trust: Option<crate::judge::trust::Chain>,
+}
+
+/// What to audit.
+#[derive(Debug, Clone)]
+pub enum Scope {
+    /// Every image directory under signatures/.
+    Tree,
+    /// These references.
+    References(Vec<Reference>),
+    /// Every platform manifest of a release.
+    Release(Release),
+}
+
+/// How to audit.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// What.
+    pub scope: Scope,
+    /// Only what this maintainer signed.
+    pub maintainer: Option<String>,
+    /// Follow signature files through history.
+    pub history: bool,
+    /// The threshold.
+    pub threshold: u32,
+    /// Whether legacy payloads count.
+    pub accept_legacy: bool,
+    /// `--published URL`: compare what git holds with what this lookaside serves.
+    pub published: Option<crate::workspace::lookaside::Lookaside>,
+}
+
+/// An audit that cannot run. Input errors (exit 2).
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    /// `--maintainer` names no one in MAINTAINERS.
+    #[error("--maintainer {0}: MAINTAINERS lists no such person")]
+    UnknownMaintainer(String),
+    /// The tree cannot be listed.
+    #[error("{}: {message}", path.display())]
+    Tree {
+        /// The directory.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// The git history cannot be read.
+    #[error("git: {0}")]
+    Git(String),
+}
+
+/// Runs an audit.
+pub fn audit(
+    workspace: &Workspace,
+    verifier: &Verifier,
+    options: &Options,
+    done: &(dyn Fn() + Sync),
+) -> Result<Ledger, AuditError> {
+    if let Some(handle) = &options.maintainer {
+        if workspace.maintainers.get(handle).is_none() {
+            return Err(AuditError::UnknownMaintainer(handle.clone()));
+        }
+    }
+    let mut findings = Vec::new();
+    let git = GitContext::open(workspace, verifier)?;
+    if let Some(repo) = git.repo.as_ref().filter(|r| !r.shallow.is_empty()) {
+        findings.push(Finding {
+            severity: Severity::Warning,
+            code: AuditCode::ShallowClone.code(),
+            path: repo.label.clone(),
+            detail: "a shallow clone: who added a file before the graft is unknown, and those files are credited to no commit (git fetch --unshallow)".into(),
+            commit: None,
+        });
+    }
+
+    let mut targets: Vec<Target> = Vec::new();
+    match &options.scope {
+        Scope::Tree => walk(
+            workspace,
+            &workspace.signatures_dir,
+            0,
+            &mut targets,
+            &mut findings,
+        )?,
+        Scope::References(references) => {
+            targets.extend(references.iter().cloned().map(Target::Image));
+        }
+        Scope::Release(release) => {
+            for item in crate::ops::release::items(release) {
+                let name = format!("{}/{}", workspace.namespace(), item.package);
+                let Ok(reference) = Reference::with_parts(&name, None, Some(item.digest.clone()))
+                else {
+                    continue;
+                };
+                let dir = tree::image_dir(&workspace.signatures_dir, &reference);
+                if workspace.source.kind(&dir).ok().flatten().is_none() {
+                    findings.push(Finding {
+                        severity: Severity::Error,
+                        code: AuditCode::UnsignedReleaseDigest.code(),
+                        path: workspace.display_path(&dir),
+                        detail: format!(
+                            "{} of the release has no signature directory",
+                            item.label()
+                        ),
+                        commit: None,
+                    });
+                }
+                targets.push(Target::Image(reference));
+            }
+        }
+    }
+
+    // Images are judged on every core; their findings are gathered in tree order.
+    use rayon::prelude::*;
+    let judged: Vec<(Option<LedgerImage>, Vec<Finding>)> = targets
+        .par_iter()
+        .map(|target| {
+            let (report, malformed) = match target {
+                Target::Image(reference) => (check_image(workspace, verifier, reference), false),
+                Target::Malformed(dir) => (check_malformed(workspace, verifier, dir), true),
+            };
+            let mut found = Vec::new();
+            let image = ledger_image(
+                workspace, verifier, &report, malformed, &git, options, &mut found,
+            );
+            done();
+            (image, found)
+        })
+        .collect();
+    let mut images = Vec::new();
+    for (image, found) in judged {
+        images.extend(image);
+        findings.extend(found);
+    }
+
+    if let Some(lookaside) = &options.published {
+        findings.extend(published_findings(workspace, lookaside, &targets));
+    }
+
+    if options.history {
+        if let Some(git) = &git.repo {
+            let mut found = Vec::new();
+            history_findings(workspace, verifier, git, &mut found)?;
+            // Asked about some images, the history of those images only.
+            if !matches!(options.scope, Scope::Tree) {
+                let dirs: Vec<String> =
+                    targets
+                        .iter()
+                        .filter_map(|t| match t {
+                            Target::Image(reference) => Some(workspace.display_path(
+                                &tree::image_dir(&workspace.signatures_dir, reference),
+                            )),
+                            Target::Malformed(_) => None,
+                        })
+                        .collect();
+                found.retain(|f| {
+                    dirs.iter()
+                        .any(|d| f.path == *d || f.path.starts_with(&format!("{d}/")))
+                });
+            }
+            findings.extend(found);
+        }
+    }
+
+    findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.path.cmp(&b.path))
+    });
+    let errors = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .count();
+    let warnings = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Warning)
+        .count();
+    Ok(Ledger {
+        source: workspace.source.describe(),
+        judged_at: crate::keys::verify::fmt_time(verifier.now()),
+        threshold: options.threshold,
+        accept_legacy: options.accept_legacy,
+        repository: git.repo.as_ref().map(|g| g.label.clone()),
+        images,
+        findings,
+        errors,
+        warnings,
+        trust: None,
+    })
+}
+
+enum Target {
+    Image(Reference),
+    Malformed(PathBuf),
+}
+
+/// `--published`: each image's files in git against those the lookaside serves.
+fn published_findings(
+    workspace: &Workspace,
+    lookaside: &crate::workspace::lookaside::Lookaside,
+    targets: &[Target],
+) -> Vec<Finding> {
+    use crate::judge::published::{compare, Difference};
+    use rayon::prelude::*;
+    let per_image: Vec<Vec<Finding>> = targets
+        .par_iter()
+        .filter_map(|t| match t {
+            Target::Image(reference) => Some(reference),
+            Target::Malformed(_) => None,
+        })
+        .map(|reference| {
+            let finding = |code: AuditCode, path: String, detail: String| Finding {
+                severity: Severity::Error,
+                code: code.code(),
+                path,
+                detail,
+                commit: None,
+            };
+            compare(workspace, lookaside, reference)
+                .into_iter()
+                .map(|difference| match difference {
+                    Difference::Missing { number, path } => finding(
+                        AuditCode::PublishedMissing,
+                        workspace.display_path(&path),
+                        format!(
+                            "signature-{number} is in git but not served: podman never sees it"
+                        ),
+                    ),
+                    Difference::Extra { number, url } => finding(
+                        AuditCode::PublishedExtra,
+                        url,
+                        format!("signature-{number} is served but not in git: nobody committed it"),
+                    ),
+                    Difference::Differs { number, path, url } => finding(
+                        AuditCode::PublishedDiffers,
+                        workspace.display_path(&path),
+                        format!(
+                            "signature-{number} is served with other bytes than git holds ({url})"
+                        ),
+                    ),
+                    Difference::Unreadable(e) => finding(
+                        AuditCode::PublishedUnreadable,
+                        lookaside.image_url(reference),
+                        e.to_string(),
+                    ),
+                })
+                .collect()
+        })
+        .collect();
+    per_image.into_iter().flatten().collect()
+}
+
+/// The directories under signatures/: image directories, namespaces to descend into, and
+/// everything else reported.
+fn walk(
+    workspace: &Workspace,
+    dir: &Path,
+    depth: usize,
+    targets: &mut Vec<Target>,
+    findings: &mut Vec<Finding>,
+) -> Result<(), AuditError> {
+    let root = &workspace.signatures_dir;
+    let mut entries = match workspace.source.list(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && depth == 0 => return Ok(()),
+        Err(e) => {
+            return Err(AuditError::Tree {
+                path: PathBuf::from(workspace.display_path(dir)),
+                message: e.to_string(),
+            })
+        }
+    };
+    entries.sort();
+    for (name, kind) in entries {
+        let path = dir.join(&name);
+        let name = name.to_string_lossy().into_owned();
+        let shown = workspace.display_path(&path);
+        // quorate's own: the chain of trust roots, and the file init keeps signatures/ in git with.
+        if depth == 0
+            && (name == ".quorate" || (name == crate::ops::team::KEEP && kind == Kind::File))
+        {
+            continue;
+        }
+        let finding = |severity, code: AuditCode, detail: String| Finding {
+            severity,
+            code: code.code(),
+            path: shown.clone(),
+            detail,
+            commit: None,
+        };
+        match kind {
+            Kind::Symlink => findings.push(finding(
+                Severity::Error,
+                AuditCode::SymlinkInTree,
+                "a symlink inside the signatures tree; never followed".into(),
+            )),
+            Kind::Dir if name.contains('@') => {
+                let relative = path
+                    .strip_prefix(root)
+                    .unwrap_or(&path)
+                    .to_string_lossy()
+                    .into_owned();
+                match tree::parse_image_dir(&relative) {
+                    Some((repository_path, digest)) => {
+                        let name = format!("{}/{repository_path}", namespace_domain(workspace));
+                        match Reference::with_parts(&name, None, Some(digest)) {
+                            Ok(reference) => targets.push(Target::Image(reference)),
+                            Err(e) => {
+                                findings.push(finding(
+                                    Severity::Error,
+                                    AuditCode::MalformedDirectory,
+                                    e.to_string(),
+                                ));
+                                targets.push(Target::Malformed(path.clone()));
+                            }
+                        }
+                    }
+                    None => {
+                        findings.push(finding(
+                            Severity::Error,
+                            AuditCode::MalformedDirectory,
+                            "not <repository path>@sha256=<64 lowercase hex>: podman never looks here".into(),
+                        ));
+                        targets.push(Target::Malformed(path.clone()));
+                    }
+                }
+            }
+            Kind::Dir if depth < 16 => walk(workspace, &path, depth + 1, targets, findings)?,
+            Kind::Dir => findings.push(finding(
+                Severity::Error,
+                AuditCode::MalformedDirectory,
+                "nested too deep to be a repository path".into(),
+            )),
+            _ => findings.push(finding(
+                Severity::Info,
+                AuditCode::StrayFile,
+                "outside any image directory: podman never reads it".into(),
+            )),
+        }
+    }
+    Ok(())
+}
+
+/// The registry host of the namespace: the lookaside tree drops it, so audit puts it back.
+fn namespace_domain(workspace: &Workspace) -> String {
+    Reference::parse(workspace.namespace())
+        .map(|r| r.domain().to_string())
+        .unwrap_or_else(|_| "docker.io".into())
+}
+
+/// A directory whose name says nothing usable: its files are judged as signatures of a
+/// maintainer, but cannot count for any image.
+fn check_malformed(workspace: &Workspace, verifier: &Verifier, dir: &Path) -> ImageReport {
+    let source = workspace.source.as_ref();
+    let mut files = Vec::new();
+    let mut entries = source.list(dir).unwrap_or_default();
+    entries.sort();
+    for (name, kind) in entries {
+        let Some(number) = name.to_str().and_then(tree::signature_number) else {
+            continue;
+        };
+        let path = dir.join(&name);
+        let mut verdict = if kind != Kind::File {
+            Verdict::failed(Problem::new(
+                Reason::NotARegularFile,
+                "a symlink or other non-regular file; never followed",
+            ))
+        } else {
+            match source.read(&path, crate::format::message::MAX_SIGNATURE_FILE) {
+                Ok(bytes) if bytes.len() as u64 > crate::format::message::MAX_SIGNATURE_FILE => {
+                    Verdict::failed(Problem::new(
+                        Reason::TooLarge,
+                        "larger than the 4 MiB podman reads",
+                    ))
+                }
+                Ok(bytes) => verifier.verify_bytes(
+                    &bytes,
+                    &Expected {
+                        reference: None,
+                        directory: None,
+                    },
+                ),
+                Err(e) => Verdict::failed(Problem::new(
+                    Reason::Unreadable,
+                    format!("cannot read: {e}"),
+                )),
+            }
+        };
+        verdict.problems.insert(
+            0,
+            Problem::new(
+                Reason::MalformedDirectory,
+                "its directory names no image podman would look up",
+            ),
+        );
+        files.push(FileReport {
+            number,
+            path,
+            verdict,
+        });
+    }
+    files.sort_by_key(|f| f.number);
+    ImageReport {
+        reference: Reference::parse("invalid").expect("a valid name"),
+        directory: dir.to_path_buf(),
+        directory_error: None,
+        files,
+        signers: Vec::new(),
+        missing: Vec::new(),
+    }
+}
+
+fn ledger_image(
+    workspace: &Workspace,
+    verifier: &Verifier,
+    report: &ImageReport,
+    malformed: bool,
+    git: &GitContext,
+    options: &Options,
+    findings: &mut Vec<Finding>,
+) -> Option<LedgerImage> {
+    let directory = workspace.display_path(&report.directory);
+    let mine = |f: &FileReport| {
+        options
+            .maintainer
+            .as_ref()
+            .is_none_or(|h| f.verdict.signer.maintainer.as_ref() == Some(h))
+    };
+    if options.maintainer.is_some() && !report.files.iter().any(mine) {
+        return None;
+    }
+    if let Some(e) = &report.directory_error {
+        findings.push(Finding {
+            severity: Severity::Error,
+            code: AuditCode::SymlinkInTree.code(),
+            path: directory.clone(),
+            detail: e.clone(),
+            commit: None,
+        });
+    }
+    let mut signatures = Vec::new();
+    for (index, file) in report.files.iter().enumerate() {
+        if !mine(file) {
+            continue;
+        }
+        let json = FileJson::new(workspace, file);
+        let path = json.path.clone();
+        for problem in &file.verdict.problems {
+            if problem.reason.is_fault() {
+                findings.push(Finding {
+                    severity: Severity::Error,
+                    code: problem.reason.code().to_string(),
+                    path: path.clone(),
+                    detail: problem.detail.clone(),
+                    commit: None,
+                });
+            } else if problem.reason == Reason::DuplicateMaintainer
+                && same_reference_before(report, index)
+            {
+                findings.push(Finding {
+                    severity: Severity::Error,
+                    code: AuditCode::DuplicateMaintainer.code(),
+                    path: path.clone(),
+                    detail: format!(
+                        "{} signed {} twice",
+                        file.verdict.signer.maintainer.as_deref().unwrap_or("?"),
+                        json.signed_reference.as_deref().unwrap_or("?")
+                    ),
+                    commit: None,
+                });
+            }
+        }
+        if file.verdict.signer.by_subkey && file.verdict.signer.maintainer.is_some() {
+            findings.push(Finding {
+                severity: Severity::Warning,
+                code: AuditCode::SignedBySubkey.code(),
+                path: path.clone(),
+                detail: format!(
+                    "made by subkey {}: containers/image before 5.37 (Debian 12's podman 4.3.1 among them) rejects subkey signatures",
+                    json.signing_key.as_deref().unwrap_or("?")
+                ),
+                commit: None,
+            });
+        }
+        let commit = git.commit_of(workspace, &file.path);
+        let at_commit = commit
+            .as_ref()
+            .and_then(|c| verdict_at(workspace, verifier, report, malformed, file, c));
+        match (&commit, file.verdict.created) {
+            (Some(c), Some(created)) if created > c.time => findings.push(Finding {
+                severity: Severity::Warning,
+                code: AuditCode::SignatureAfterCommit.code(),
+                path: path.clone(),
+                detail: format!(
+                    "signed at {}, after commit {} that added it ({})",
+                    crate::keys::verify::fmt_time(created),
+                    &c.id[..12],
+                    c.date
+                ),
+                commit: Some(c.clone()),
+            }),
+            (None, _) if git.repo.is_some() => findings.push(Finding {
+                severity: Severity::Info,
+                code: AuditCode::Uncommitted.code(),
+                path: path.clone(),
+                detail: "no commit holds these bytes at this path".into(),
+                commit: None,
+            }),
+            _ => {}
+        }
+        signatures.push(LedgerSignature {
+            file: json,
+            commit,
+            at_commit,
+        });
+    }
+    let mut references: Vec<String> = report
+        .files
+        .iter()
+        .filter(|f| f.verdict.counts())
+        .filter_map(|f| f.verdict.payload.as_ref().map(|p| p.reference.to_string()))
+        .collect();
+    references.sort();
+    references.dedup();
+    let quorate = !malformed && report.is_quorate(options.threshold);
+    if !malformed && !quorate && options.maintainer.is_none() {
+        findings.push(Finding {
+            severity: Severity::Warning,
+            code: AuditCode::ShortOfQuorum.code(),
+            path: directory.clone(),
+            detail: format!(
+                "{} of {} distinct maintainers ({}); not yet signed by: {}",
+                report.signers.len(),
+                options.threshold,
+                list_or(&report.signers, "none"),
+                list_or(&report.missing, "no one else")
+            ),
+            commit: None,
+        });
+    }
+    Some(LedgerImage {
+        directory,
+        repository: (!malformed).then(|| report.reference.name()),
+        digest: (!malformed)
+            .then(|| report.reference.digest().map(|d| d.to_string()))
+            .flatten(),
+        references,
+        quorate,
+        signers: report.signers.clone(),
+        missing: report.missing.clone(),
+        signatures,
+    })
+}
+
+/// True when an earlier counting file of the same maintainer signs the same reference.
+fn same_reference_before(report: &ImageReport, index: usize) -> bool {
+    let file = &report.files[index];
+    let reference = file.verdict.payload.as_ref().map(|p| &p.reference);
+    report.files[..index].iter().any(|earlier| {
+        earlier.verdict.counts()
+            && earlier.verdict.signer.maintainer == file.verdict.signer.maintainer
+            && earlier.verdict.payload.as_ref().map(|p| &p.reference) == reference
+    })
+}
+
+/// The file judged again as of the time of the commit that added it.
+fn verdict_at(
+    workspace: &Workspace,
+    verifier: &Verifier,
+    report: &ImageReport,
+    malformed: bool,
+    file: &FileReport,
+    commit: &CommitInfo,
+) -> Option<AtCommit> {
+    let bytes = workspace
+        .source
+        .read(&file.path, crate::format::message::MAX_SIGNATURE_FILE)
+        .ok()?;
+    let then = verifier.at(commit.time);
+    let reference = (!malformed).then_some(&report.reference);
+    let directory = reference.and_then(|r| r.digest().map(|d| (r.path(), d)));
+    let verdict = then.verify_bytes(
+        &bytes,
+        &Expected {
+            reference,
+            directory,
+        },
+    );
+    Some(AtCommit {
+        counts: verdict.counts(),
+        problems: verdict.problems,
+    })
+}
+
+/// The repository holding the tree, its tip and who added what.
+struct GitContext {
+    repo: Option<GitRepo>,
+}
+
+struct GitRepo {
+    // libgit2 handles are not shareable between threads; only the history walk uses it.
+    repo: std::sync::Mutex<git2::Repository>,
+    /// In a shallow clone, the boundary commits: what they hold came from history this clone
+    /// does not have, so they are credited with nothing.
+    shallow: Vec<String>,
+    workdir: PathBuf,
+    tip: git2::Oid,
+    prefix: PathBuf,
+    attribution: Attribution,
+    label: String,
+}
+
+impl GitContext {
+    fn open(workspace: &Workspace, verifier: &Verifier) -> Result<GitContext, AuditError> {
+        let Some(repo) = crate::fs::git::discover(&workspace.signatures_dir, &workspace.root)
+        else {
+            return Ok(GitContext { repo: None });
+        };
+        let git_error =
+            |e: git2::Error| AuditError::Git(crate::format::maintainers::one_line(e.message()));
+        let workdir = repo
+            .workdir()
+            .and_then(|w| w.canonicalize().ok())
+            .ok_or_else(|| AuditError::Git("the repository has no work tree".into()))?;
+        let tip = match workspace.source.revision() {
+            Some(id) => id,
+            None => match repo.head().and_then(|h| h.peel_to_commit()) {
+                Ok(commit) => commit.id(),
+                // A repository with no commit yet: nothing is attributed.
+                Err(_) => return Ok(GitContext { repo: None }),
+            },
+        };
+        let prefix = workspace
+            .repo_path(&workdir, &workspace.signatures_dir)
+            .unwrap_or_default();
+        let mut attribution = history::attribute(&repo, tip, &prefix).map_err(git_error)?;
+        attribution.set_signers(&|id| {
+            let oid = git2::Oid::from_str(id).ok()?;
+            let (signature, signed) = repo.extract_signature(&oid, None).ok()?;
+            verifier.commit_signer(&signature, &signed)
+        });
+        let shallow = if repo.is_shallow() {
+            std::fs::read_to_string(repo.path().join("shallow"))
+                .map(|t| t.lines().map(|l| l.trim().to_string()).collect())
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        Ok(GitContext {
+            repo: Some(GitRepo {
+                shallow,
+                label: workspace.display_path(&workdir),
+                repo: std::sync::Mutex::new(repo),
+                workdir,
+                tip,
+                prefix,
+                attribution,
+            }),
+        })
+    }
+
+    /// The commit that added the file's current bytes at its path.
+    fn commit_of(&self, workspace: &Workspace, path: &Path) -> Option<CommitInfo> {
+        let git = self.repo.as_ref()?;
+        let inside = workspace.repo_path(&git.workdir, path)?;
+        let bytes = workspace
+            .source
+            .read(path, crate::format::message::MAX_SIGNATURE_FILE)
+            .ok()?;
+        let blob = git2::Oid::hash_object(git2::ObjectType::Blob, &bytes).ok()?;
+        git.attribution
+            .added(&inside, blob)
+            .filter(|c| !git.shallow.contains(&c.id))
+            .cloned()
+    }
+}
+
+fn history_findings(
+    workspace: &Workspace,
+    verifier: &Verifier,
+    git: &GitRepo,
+    findings: &mut Vec<Finding>,
+) -> Result<(), AuditError> {
+    let withdrawals = git.prefix.join(history::WITHDRAWALS_DIR);
+    let repo = git.repo.lock().unwrap_or_else(|e| e.into_inner());
+    let is_withdrawal = |tree: &git2::Tree, bytes: &[u8]| -> bool {
+        crate::ops::withdraw::statement_in_tree(&repo, tree, &withdrawals, bytes, verifier)
+    };
+    let events = history::follow_content(&repo, git.tip, &git.prefix, &is_withdrawal)
+        .map_err(|e| AuditError::Git(crate::format::maintainers::one_line(e.message())))?;
+    for event in events {
+        let (severity, code, detail) = match event.kind {
+            EventKind::Rollback => (
+                Severity::Error,
+                AuditCode::Rollback,
+                match &event.to {
+                    Some(to) => format!(
+                        "a signature's bytes left their image's signatures in this commit, to {} where they never count, and never came back",
+                        shown(workspace, git, Some(to))
+                    ),
+                    None => "a signature's bytes left the tree in this commit and never came back"
+                        .to_string(),
+                },
+            ),
+            EventKind::Rewritten => (
+                Severity::Error,
+                AuditCode::Rewritten,
+                "this path's bytes were replaced, and the old bytes count nowhere in the image's directory"
+                    .to_string(),
+            ),
+            EventKind::Renumbered => (
+                Severity::Info,
+                AuditCode::Renumbered,
+                format!("renumbered to {}", shown(workspace, git, event.to.as_deref())),
+            ),
+            EventKind::Withdrawn => (
+                Severity::Info,
+                AuditCode::Withdrawn,
+                "withdrawn by its maintainer with a signed statement".to_string(),
+            ),
+        };
+        findings.push(Finding {
+            severity,
+            code: code.code(),
+            path: shown(workspace, git, Some(&event.path)),
+            detail: format!(
+                "{detail} (commit {}, {})",
+                &event.commit.id[..12],
+                event.commit.author
+            ),
+            commit: Some(event.commit),
+        });
+    }
+    Ok(())
+}
+
+/// A repository path as the workspace names it.
+fn shown(workspace: &Workspace, git: &GitRepo, path: Option<&Path>) -> String {
+    path.map(|p| workspace.display_path(&workspace.from_repo(&git.workdir, p)))
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_audit_code_is_documented() {
+        let doc =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/audit.md")).unwrap();
+        for code in AuditCode::ALL {
+            assert!(
+                doc.contains(&format!("`{}`", code.code())),
+                "docs/audit.md lacks {}",
+                code.code()
+            );
+        }
+    }
+}

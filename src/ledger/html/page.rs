@@ -1,0 +1,461 @@
+//! The page itself.
+
+use std::fmt::Write as _;
+
+use super::{esc, meanings, timeline};
+use crate::ledger::audit::{Ledger, LedgerImage, Severity};
+
+/// A maintainer as the page shows them.
+#[derive(Debug, Clone)]
+pub struct Maintainer {
+    /// The handle in MAINTAINERS.
+    pub handle: String,
+    /// Their name, when given.
+    pub name: Option<String>,
+    /// Their certificates' state in words (as `keyring check` says it), and whether it is a
+    /// concern (expired, revoked, expiring soon, missing).
+    pub key_state: String,
+    /// True when the key state needs attention.
+    pub key_concern: bool,
+}
+
+/// What the page says besides the ledger.
+#[derive(Debug, Clone)]
+pub struct PageContext {
+    /// The workspace, as the caller named it.
+    pub workspace: String,
+    /// The maintainers, in MAINTAINERS order.
+    pub maintainers: Vec<Maintainer>,
+    /// The trust root: what decides who counts, in words (one paragraph each).
+    pub trust_root: Vec<String>,
+}
+
+/// The CSS: plain, printable, with status shown by symbols and words as well as colour.
+const STYLE: &str = r#"
+:root { color-scheme: light; --ok: #1a7f37; --bad: #b42318; --warn: #9a6700; --none: #6e7781; }
+body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 1.5rem; color: #1f2328; }
+h1 { font-size: 1.5rem; margin: 0 0 .5rem; }
+h2 { font-size: 1.15rem; margin: 2rem 0 .5rem; border-bottom: 1px solid #d0d7de; padding-bottom: .25rem; }
+dl.meta { display: grid; grid-template-columns: max-content 1fr; gap: .15rem 1rem; margin: 0; }
+dl.meta dt { font-weight: 600; }
+dl.meta dd { margin: 0; }
+.totals { font-size: 1.05rem; margin: .75rem 0; }
+table { border-collapse: collapse; }
+th, td { border: 1px solid #d0d7de; padding: .25rem .45rem; vertical-align: top; text-align: left; }
+thead th { background: #f6f8fa; position: sticky; top: 0; }
+th.person { writing-mode: horizontal-tb; min-width: 6rem; }
+th.person small { display: block; font-weight: normal; color: #57606a; }
+td.digest, code { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: .92em; }
+#matrix-table td, #matrix-table th { white-space: nowrap; }
+caption { text-align: left; color: #57606a; padding: .25rem 0; }
+.valid { color: var(--ok); }
+.invalid { color: var(--bad); }
+.unsigned { color: var(--none); }
+.quorate { color: var(--ok); font-weight: 600; }
+.short { color: var(--warn); font-weight: 600; }
+.errors { color: var(--bad); font-weight: 600; }
+td.cell.valid { background: #dafbe1; }
+td.cell.invalid { background: #ffebe9; }
+tr:target { outline: 3px solid #0969da; }
+.sev-error { color: var(--bad); } .sev-warning { color: var(--warn); } .sev-info { color: var(--none); }
+ul.findings li { margin: .2rem 0; }
+.filter { margin: .5rem 0; display: none; }
+.js .filter { display: block; }
+svg text { font: 11px system-ui, sans-serif; fill: #1f2328; }
+@media print {
+  body { margin: 0; font-size: 10px; }
+  .filter, nav { display: none !important; }
+  thead th { position: static; }
+  td.cell.valid, td.cell.invalid { background: none; }
+  a { color: inherit; text-decoration: none; }
+}
+"#;
+
+/// A small optional script: filter the matrix by text and by status. Without it every row shows.
+const SCRIPT: &str = r#"
+document.documentElement.classList.add('js');
+(function () {
+  var text = document.getElementById('filter-text');
+  var status = document.getElementById('filter-status');
+  var rows = document.querySelectorAll('#matrix-table tbody tr');
+  function apply() {
+    var q = text.value.toLowerCase(), s = status.value;
+    rows.forEach(function (r) {
+      var show = (!q || r.textContent.toLowerCase().indexOf(q) >= 0) &&
+                 (!s || r.getAttribute('data-status') === s);
+      r.style.display = show ? '' : 'none';
+    });
+  }
+  text.addEventListener('input', apply);
+  status.addEventListener('change', apply);
+})();
+"#;
+
+/// The whole page.
+pub fn render(ledger: &Ledger, context: &PageContext) -> String {
+    let meanings = meanings();
+    let mut used_codes: Vec<String> = Vec::new();
+    let mut out = String::with_capacity(64 * 1024 + ledger.images.len() * 1024);
+    let quorate = ledger.images.iter().filter(|i| i.quorate).count();
+    let with_errors: Vec<bool> = ledger
+        .images
+        .iter()
+        .map(|image| {
+            ledger
+                .findings
+                .iter()
+                .any(|f| f.severity == Severity::Error && belongs(&f.path, &image.directory))
+        })
+        .collect();
+    let error_images = with_errors.iter().filter(|e| **e).count();
+
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>quorate audit: {}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n",
+        esc(&context.workspace)
+    );
+
+    // Header.
+    let _ = write!(
+        out,
+        "<header>\n<h1>Audit: who signed what</h1>\n<dl class=\"meta\">\n<dt>Workspace</dt><dd><code>{}</code></dd>\n<dt>Revision judged</dt><dd>{}</dd>\n<dt>Judged at</dt><dd><time>{}</time></dd>\n<dt>Threshold</dt><dd>{} distinct maintainers{}</dd>\n<dt>Trust root</dt><dd>{}</dd>\n<dt>Repository</dt><dd>{}</dd>\n</dl>\n",
+        esc(&context.workspace),
+        esc(&ledger.source),
+        esc(&ledger.judged_at),
+        ledger.threshold,
+        if ledger.accept_legacy { "; StageX's legacy payloads accepted" } else { "" },
+        context.trust_root.first().map(|t| esc(t)).unwrap_or_default(),
+        ledger.repository.as_deref().map(esc).unwrap_or_else(|| "none: commits unknown".into()),
+    );
+    let _ = write!(
+        out,
+        "<p class=\"totals\" id=\"totals\"><span class=\"quorate\">✓ {quorate} quorate</span> · <span class=\"short\">✗ {} short of quorum</span> · <span class=\"errors\">⚠ {error_images} with errors</span> · {} · {}, {}</p>\n</header>\n",
+        ledger.images.len() - quorate,
+        crate::plural(ledger.images.len(), "image"),
+        crate::plural(ledger.errors, "error finding"),
+        crate::plural(ledger.warnings, "warning"),
+    );
+    out.push_str("<nav><a href=\"#matrix\">Matrix</a> · <a href=\"#findings\">Findings</a> · <a href=\"#maintainers\">Maintainers</a> · <a href=\"#timeline\">Timeline</a> · <a href=\"#trust\">Trust root</a> · <a href=\"#codes\">Codes</a></nav>\n");
+
+    // The matrix.
+    out.push_str("<section id=\"matrix\">\n<h2>Images × maintainers</h2>\n<p>Each cell: <span class=\"valid\">✓ valid</span> (with the date it was signed), <span class=\"invalid\">✗ does not count</span> (with the reason; hover for the detail), or <span class=\"unsigned\">– not signed</span>.</p>\n");
+    out.push_str("<div class=\"filter\"><label>Filter <input id=\"filter-text\" type=\"search\" placeholder=\"package, digest, tag, maintainer\"></label> <label>Status <select id=\"filter-status\"><option value=\"\">all</option><option value=\"quorate\">quorate</option><option value=\"short\">short of quorum</option><option value=\"errors\">with errors</option></select></label></div>\n");
+    out.push_str("<table id=\"matrix-table\">\n<caption>Every image judged, one row each; one column per maintainer.</caption>\n<thead><tr><th scope=\"col\">Image</th><th scope=\"col\">Digest</th><th scope=\"col\">Tags</th>");
+    for m in &context.maintainers {
+        let _ = write!(
+            out,
+            "<th scope=\"col\" class=\"person\" data-maintainer=\"{}\">{}<small>{}</small></th>",
+            esc(&m.handle),
+            esc(&m.handle),
+            esc(m.name.as_deref().unwrap_or(""))
+        );
+    }
+    out.push_str(
+        "<th scope=\"col\">Other files</th><th scope=\"col\">Status</th></tr></thead>\n<tbody>\n",
+    );
+    for (index, image) in ledger.images.iter().enumerate() {
+        row(
+            &mut out,
+            index,
+            image,
+            ledger.threshold,
+            with_errors[index],
+            context,
+            &mut used_codes,
+        );
+    }
+    out.push_str("</tbody>\n</table>\n</section>\n");
+
+    // Findings.
+    out.push_str("<section id=\"findings\">\n<h2>Findings</h2>\n");
+    if ledger.findings.is_empty() {
+        out.push_str("<p>None.</p>\n");
+    }
+    for (severity, title) in [
+        (Severity::Error, "Errors"),
+        (Severity::Warning, "Warnings"),
+        (Severity::Info, "Information"),
+    ] {
+        let found: Vec<_> = ledger
+            .findings
+            .iter()
+            .filter(|f| f.severity == severity)
+            .collect();
+        if found.is_empty() {
+            continue;
+        }
+        let class = match severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        };
+        let symbol = match severity {
+            Severity::Error => "⚠",
+            Severity::Warning => "!",
+            Severity::Info => "i",
+        };
+        let _ = write!(
+            out,
+            "<h3 class=\"sev-{class}\">{symbol} {title} ({})</h3>\n<ul class=\"findings\" data-severity=\"{class}\">\n",
+            found.len()
+        );
+        for f in found {
+            note_code(&mut used_codes, &f.code);
+            let target = ledger
+                .images
+                .iter()
+                .position(|i| belongs(&f.path, &i.directory))
+                .map(|i| format!(" <a href=\"#img-{i}\">(row)</a>"))
+                .unwrap_or_default();
+            let commit = f
+                .commit
+                .as_ref()
+                .map(|c| {
+                    format!(
+                        " <small>commit <code>{}</code></small>",
+                        esc(&c.id[..c.id.len().min(12)])
+                    )
+                })
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "<li><a href=\"#code-{code}\"><code>{code}</code></a> <code>{}</code>: {}{target}{commit}</li>",
+                esc(&f.path),
+                esc(&f.detail),
+                code = esc(&f.code),
+            );
+        }
+        out.push_str("</ul>\n");
+    }
+    out.push_str("</section>\n");
+
+    // Per maintainer.
+    out.push_str("<section id=\"maintainers\">\n<h2>Maintainers</h2>\n<table>\n<thead><tr><th scope=\"col\">Maintainer</th><th scope=\"col\">Images signed (counting)</th><th scope=\"col\">Signatures that do not count</th><th scope=\"col\">Last valid signature</th><th scope=\"col\">Keys</th></tr></thead>\n<tbody>\n");
+    for m in &context.maintainers {
+        let mut images = 0;
+        let mut invalid = 0;
+        let mut last: Option<&str> = None;
+        for image in &ledger.images {
+            if image.signers.contains(&m.handle) {
+                images += 1;
+            }
+            for s in &image.signatures {
+                if s.file.maintainer.as_deref() != Some(m.handle.as_str()) {
+                    continue;
+                }
+                if s.file.counts {
+                    if let Some(c) = s.file.created.as_deref() {
+                        if last.is_none_or(|l| c > l) {
+                            last = Some(c);
+                        }
+                    }
+                } else {
+                    invalid += 1;
+                }
+            }
+        }
+        let _ = writeln!(
+            out,
+            "<tr data-maintainer=\"{}\"><th scope=\"row\">{} <small>{}</small></th><td>{images}</td><td>{invalid}</td><td>{}</td><td class=\"{}\">{} {}</td></tr>",
+            esc(&m.handle),
+            esc(&m.handle),
+            esc(m.name.as_deref().unwrap_or("")),
+            last.map(|l| format!("<time>{}</time>", esc(l))).unwrap_or_else(|| "never".into()),
+            if m.key_concern { "invalid" } else { "valid" },
+            if m.key_concern { "⚠" } else { "✓" },
+            esc(&m.key_state),
+        );
+    }
+    out.push_str("</tbody>\n</table>\n</section>\n");
+
+    // Timeline.
+    out.push_str("<section id=\"timeline\">\n<h2>Timeline</h2>\n<p>Signatures per maintainer and day: a filled circle counts, a hollow one does not; the area grows with the number that day.</p>\n");
+    out.push_str(&timeline::svg(ledger, &context.maintainers));
+    out.push_str("</section>\n");
+
+    // Trust root.
+    out.push_str("<section id=\"trust\">\n<h2>Trust root</h2>\n");
+    for paragraph in &context.trust_root {
+        let _ = writeln!(out, "<p>{}</p>", esc(paragraph));
+    }
+    out.push_str("</section>\n");
+
+    // Codes.
+    out.push_str("<section id=\"codes\">\n<h2>What the codes mean</h2>\n<dl>\n");
+    used_codes.sort();
+    for code in &used_codes {
+        let meaning = meanings
+            .iter()
+            .find(|(c, _)| c == code)
+            .map(|(_, m)| m.as_str())
+            .unwrap_or("");
+        let _ = writeln!(
+            out,
+            "<dt id=\"code-{c}\"><code>{c}</code></dt><dd>{}</dd>",
+            esc(&strip_markdown(meaning)),
+            c = esc(code)
+        );
+    }
+    out.push_str("</dl>\n<p>Generated by quorate; every code is documented in docs/reasons.md and docs/audit.md.</p>\n</section>\n");
+    let _ = write!(out, "<script>{SCRIPT}</script>\n</body>\n</html>\n");
+    out
+}
+
+/// One image's row.
+fn row(
+    out: &mut String,
+    index: usize,
+    image: &LedgerImage,
+    threshold: u32,
+    errors: bool,
+    context: &PageContext,
+    used_codes: &mut Vec<String>,
+) {
+    let name = image
+        .repository
+        .as_deref()
+        .map(package_name)
+        .unwrap_or_else(|| image.directory.clone());
+    let digest = image.digest.as_deref().unwrap_or("");
+    let hex = digest.strip_prefix("sha256:").unwrap_or(digest);
+    let status = if errors {
+        "errors"
+    } else if image.quorate {
+        "quorate"
+    } else {
+        "short"
+    };
+    let tags: Vec<String> = image
+        .references
+        .iter()
+        .map(|r| {
+            r.rsplit_once(':')
+                .map(|(_, t)| t.to_string())
+                .unwrap_or_default()
+        })
+        .collect();
+    let _ = write!(
+        out,
+        "<tr id=\"img-{index}\" data-status=\"{status}\"><th scope=\"row\" title=\"{}\">{}</th><td class=\"digest\" title=\"{}\">{}</td><td>{}</td>",
+        esc(image.repository.as_deref().unwrap_or(&image.directory)),
+        esc(&name),
+        esc(digest),
+        esc(&hex[..hex.len().min(12)]),
+        esc(&tags.join(", ")),
+    );
+    for m in &context.maintainers {
+        let mine: Vec<_> = image
+            .signatures
+            .iter()
+            .filter(|s| s.file.maintainer.as_deref() == Some(m.handle.as_str()))
+            .collect();
+        let handle = esc(&m.handle);
+        if let Some(valid) = mine.iter().find(|s| s.file.counts) {
+            let date = valid.file.created.as_deref().unwrap_or("");
+            let more = if mine.len() > 1 {
+                format!(" <small>(+{} more)</small>", mine.len() - 1)
+            } else {
+                String::new()
+            };
+            let _ = write!(
+                out,
+                "<td class=\"cell valid\" data-maintainer=\"{handle}\" data-state=\"valid\" title=\"{}\">✓ valid<br><time>{}</time>{more}</td>",
+                esc(&valid.file.path),
+                esc(&date[..date.len().min(10)]),
+            );
+        } else if let Some(invalid) = mine.first() {
+            let problem = invalid.file.problems.iter().find(|p| p.reason.is_fault());
+            let code = problem.map(|p| p.reason.code()).unwrap_or("invalid");
+            let detail = problem.map(|p| p.detail.as_str()).unwrap_or("");
+            note_code(used_codes, code);
+            let _ = write!(
+                out,
+                "<td class=\"cell invalid\" data-maintainer=\"{handle}\" data-state=\"invalid\" data-code=\"{c}\" title=\"{}\"><a href=\"#code-{c}\">✗ {c}</a></td>",
+                esc(detail),
+                c = esc(code),
+            );
+        } else {
+            let _ = write!(
+                out,
+                "<td class=\"cell unsigned\" data-maintainer=\"{handle}\" data-state=\"unsigned\">– not signed</td>"
+            );
+        }
+    }
+    let others: Vec<_> = image
+        .signatures
+        .iter()
+        .filter(|s| {
+            s.file
+                .maintainer
+                .as_deref()
+                .is_none_or(|h| !context.maintainers.iter().any(|m| m.handle == h))
+        })
+        .collect();
+    if others.is_empty() {
+        out.push_str("<td></td>");
+    } else {
+        let mut codes: Vec<&str> = Vec::new();
+        for s in &others {
+            if let Some(p) = s.file.problems.iter().find(|p| p.reason.is_fault()) {
+                note_code(used_codes, p.reason.code());
+                if !codes.contains(&p.reason.code()) {
+                    codes.push(p.reason.code());
+                }
+            }
+        }
+        let shown: Vec<String> = codes
+            .iter()
+            .take(2)
+            .map(|c| format!("<a href=\"#code-{c}\">{c}</a>", c = esc(c)))
+            .collect();
+        let _ = write!(
+            out,
+            "<td class=\"invalid\" data-state=\"others\" title=\"{}\">✗ {}: {}{}</td>",
+            esc(&codes.join(", ")),
+            crate::plural(others.len(), "file"),
+            shown.join(", "),
+            if codes.len() > 2 { ", …" } else { "" }
+        );
+    }
+    let label = match status {
+        "errors" if image.quorate => format!(
+            "⚠ quorate, with errors ({} of {threshold})",
+            image.signers.len()
+        ),
+        "errors" => format!(
+            "⚠ short, with errors ({} of {threshold})",
+            image.signers.len()
+        ),
+        "quorate" => format!("✓ quorate ({} of {threshold})", image.signers.len()),
+        _ => format!("✗ short of quorum ({} of {threshold})", image.signers.len()),
+    };
+    let _ = writeln!(out, "<td class=\"{status}\">{}</td></tr>", esc(&label));
+}
+
+/// `docker.io/stagex/pallet-rust` → `pallet-rust` (the namespace is the same for every row).
+fn package_name(repository: &str) -> String {
+    repository
+        .rsplit('/')
+        .next()
+        .unwrap_or(repository)
+        .to_string()
+}
+
+/// True when a finding's path is the image's directory or lies below it.
+fn belongs(path: &str, directory: &str) -> bool {
+    path == directory
+        || path
+            .strip_prefix(directory)
+            .is_some_and(|rest| rest.starts_with('/'))
+}
+
+fn note_code(codes: &mut Vec<String>, code: &str) {
+    if !codes.iter().any(|c| c == code) {
+        codes.push(code.to_string());
+    }
+}
+
+/// The documentation's markdown, as plain text: backticks and links dropped.
+fn strip_markdown(text: &str) -> String {
+    text.replace('`', "")
+}

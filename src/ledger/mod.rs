@@ -1,0 +1,5 @@
+//! Who signed what, when, in which commit: the audit and its JSON and HTML.
+
+pub mod audit;
+pub mod html;
+pub mod report;

@@ -1,0 +1,126 @@
+//! The machine-readable form of verify's and gate's findings. Field names are stable; they are
+//! documented in docs/json.md.
+
+use serde::Serialize;
+
+use crate::judge::quorum::{FileReport, ImageReport};
+use crate::keys::reason::Problem;
+use crate::keys::verify::fmt_time;
+use crate::workspace::Workspace;
+
+/// One signature file.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileJson {
+    /// N in `signature-N`.
+    pub number: u32,
+    /// The file, relative to the workspace.
+    pub path: String,
+    /// True when it counts toward the quorum.
+    pub counts: bool,
+    /// The maintainer's handle, when known.
+    pub maintainer: Option<String>,
+    /// The primary key's fingerprint, when known.
+    pub primary_fingerprint: Option<String>,
+    /// The key that made the signature (or the issuer it names, when unverified).
+    pub signing_key: Option<String>,
+    /// True when a subkey made it.
+    pub by_subkey: bool,
+    /// The signature's creation time, RFC 3339 UTC.
+    pub created: Option<String>,
+    /// The reference the payload signs.
+    pub signed_reference: Option<String>,
+    /// The digest the payload signs.
+    pub signed_digest: Option<String>,
+    /// True when the payload is StageX's legacy form.
+    pub legacy: bool,
+    /// Every reason it does not count, and notices.
+    pub problems: Vec<Problem>,
+}
+
+impl FileJson {
+    /// From a file's report.
+    pub fn new(workspace: &Workspace, file: &FileReport) -> FileJson {
+        let v = &file.verdict;
+        FileJson {
+            number: file.number,
+            path: workspace.display_path(&file.path),
+            counts: v.counts(),
+            maintainer: v.signer.maintainer.clone(),
+            primary_fingerprint: v.signer.primary.as_ref().map(|f| f.to_hex()),
+            signing_key: v.signer.signing_key.as_ref().map(|k| k.to_hex()),
+            by_subkey: v.signer.by_subkey,
+            created: v.created.map(fmt_time),
+            signed_reference: v.payload.as_ref().map(|p| p.reference.to_string()),
+            signed_digest: v.payload.as_ref().map(|p| p.digest.to_string()),
+            legacy: v.payload.as_ref().is_some_and(|p| p.legacy),
+            problems: v.problems.clone(),
+        }
+    }
+}
+
+/// One image.
+#[derive(Debug, Serialize)]
+pub struct ImageJson {
+    /// The reference asked for, normalized.
+    pub reference: String,
+    /// The image's lookaside directory, relative to the workspace.
+    pub directory: String,
+    /// A problem with the directory itself.
+    pub directory_error: Option<String>,
+    /// verify's verdict: at least one file and every file counts.
+    pub all_valid: bool,
+    /// The threshold applied.
+    pub threshold: u32,
+    /// True when at least `threshold` distinct maintainers signed.
+    pub quorate: bool,
+    /// The maintainers counted, each once.
+    pub signers: Vec<String>,
+    /// Maintainers who have not signed.
+    pub missing: Vec<String>,
+    /// Every signature file.
+    pub files: Vec<FileJson>,
+}
+
+impl ImageJson {
+    /// From an image's report.
+    pub fn new(workspace: &Workspace, image: &ImageReport, threshold: u32) -> ImageJson {
+        ImageJson {
+            reference: image.reference.to_string(),
+            directory: workspace.display_path(&image.directory),
+            directory_error: image.directory_error.clone(),
+            all_valid: image.all_valid(),
+            threshold,
+            quorate: image.is_quorate(threshold),
+            signers: image.signers.clone(),
+            missing: image.missing.clone(),
+            files: image
+                .files
+                .iter()
+                .map(|f| FileJson::new(workspace, f))
+                .collect(),
+        }
+    }
+}
+
+/// gate's answer.
+#[derive(Debug, Serialize)]
+pub struct GateJson {
+    /// True when every image is quorate.
+    pub passed: bool,
+    /// The threshold applied.
+    pub threshold: u32,
+    /// Each image.
+    pub images: Vec<ImageJson>,
+    /// With `--release --rebuilt`: images about to be pushed that the release does not list,
+    /// or release digests the rebuild does not show.
+    pub refused: Vec<crate::ops::release::Mismatch>,
+}
+
+/// The items joined with ", ", or `empty` when there are none: how people and tags are listed.
+pub fn list_or(items: &[String], empty: &str) -> String {
+    if items.is_empty() {
+        empty.to_string()
+    } else {
+        items.join(", ")
+    }
+}

@@ -1,0 +1,8 @@
+//! What people do: sign, withdraw, sync, release, set up the team.
+
+pub mod rebuild;
+pub mod release;
+pub mod sign;
+pub mod sync;
+pub mod team;
+pub mod withdraw;

@@ -1,0 +1,8 @@
+//! The loaded workspace and the tree it keeps: MAINTAINERS, keyring/, quorate.toml, the
+//! signatures tree and what a server publishes of it.
+
+mod loaded;
+pub mod lookaside;
+pub mod tree;
+
+pub use loaded::*;
