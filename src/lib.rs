@@ -28,16 +28,10 @@ pub mod judge;
 pub mod keys;
 pub mod ledger;
 pub mod ops;
+pub mod text;
 pub mod workspace;
 
-/// A count and its noun, as every message says it: "1 image", "2 images".
-pub fn plural(n: usize, noun: &str) -> String {
-    if n == 1 {
-        format!("{n} {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
-}
+pub use text::plural;
 
 /// Stops the process at a named point of a write, for the crash-safety tests. Compiled to
 /// nothing unless the `failpoints` feature is on; then `QUORATE_FAILPOINT=<name>` aborts there.

@@ -5,7 +5,8 @@
 use std::path::{Path, PathBuf};
 
 use crate::format::reference::{is_lower_hex64, Digest};
-use crate::fs::source::{Kind, Source};
+use crate::fs::path::Kind;
+use crate::fs::source::Source;
 
 /// A digests file or directory that cannot be used. Always an input error (exit 2).
 #[derive(Debug, thiserror::Error)]

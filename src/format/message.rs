@@ -381,7 +381,7 @@ fn kinds(parts: &[Part]) -> String {
 }
 
 fn read_error(e: &std::io::Error) -> MessageError {
-    let text = crate::format::maintainers::one_line(&e.to_string());
+    let text = crate::text::one_line(&e.to_string());
     if e.kind() == std::io::ErrorKind::UnexpectedEof || text.to_lowercase().contains("eof") {
         MessageError::Truncated(text)
     } else {
@@ -390,7 +390,7 @@ fn read_error(e: &std::io::Error) -> MessageError {
 }
 
 fn is_truncation(e: &anyhow::Error) -> bool {
-    let text = crate::keys::keyring::error_chain(e).to_lowercase();
+    let text = crate::text::error_chain(e).to_lowercase();
     text.contains("eof") || text.contains("truncated") || text.contains("unexpected end")
 }
 
@@ -403,5 +403,5 @@ fn classify(e: &anyhow::Error) -> MessageError {
 }
 
 fn error_line(e: &anyhow::Error) -> String {
-    crate::format::maintainers::one_line(&crate::keys::keyring::error_chain(e))
+    crate::text::error_line(e)
 }

@@ -6,17 +6,15 @@
 //! swapped in while it runs, is ever written or deleted through. `clippy.toml` forbids the
 //! standard library's writing functions everywhere else, so a new command cannot forget this.
 //!
-//! The same module says where a workspace path lies, lexically: paths are never canonicalized
-//! through links the workspace holds.
 
 use std::ffi::{CString, OsStr, OsString};
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
-use crate::fs::source::Kind;
+use crate::fs::path::{relative_to, Kind};
 
 /// A write or delete that would not stay below the directory the caller chose.
 #[derive(Debug, thiserror::Error)]
@@ -52,38 +50,6 @@ impl ConfineError {
             source,
         }
     }
-}
-
-/// `path` relative to `root`, when it lies below it; computed from the names alone (never by
-/// resolving links), so `root.join("a/b")` is `a/b` whatever `a` is on disk. None for a path
-/// outside `root` or one that climbs with `..` below it.
-pub fn relative_to(root: &Path, path: &Path) -> Option<PathBuf> {
-    let rest = match path.strip_prefix(root) {
-        Ok(rest) => rest.to_path_buf(),
-        Err(_) => {
-            // `digests` against `.`: compare both made absolute against the current directory.
-            let cwd = std::env::current_dir().ok()?;
-            let absolute = |p: &Path| -> PathBuf {
-                cwd.join(p)
-                    .components()
-                    .filter(|c| *c != Component::CurDir)
-                    .collect()
-            };
-            absolute(path)
-                .strip_prefix(absolute(root))
-                .ok()?
-                .to_path_buf()
-        }
-    };
-    let mut out = PathBuf::new();
-    for component in rest.components() {
-        match component {
-            Component::Normal(name) => out.push(name),
-            Component::CurDir => {}
-            _ => return None,
-        }
-    }
-    Some(out)
 }
 
 fn cstring(name: &OsStr) -> io::Result<CString> {
@@ -442,20 +408,6 @@ pub(crate) fn unique() -> u128 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn relative_paths_are_computed_from_names() {
-        let rel = |root: &str, path: &str| relative_to(Path::new(root), Path::new(path));
-        assert_eq!(
-            rel(".", "./signatures/x"),
-            Some(PathBuf::from("signatures/x"))
-        );
-        assert_eq!(rel(".", "signatures"), Some(PathBuf::from("signatures")));
-        assert_eq!(rel("/w", "/w"), Some(PathBuf::new()));
-        assert_eq!(rel("/w", "/w/a/../b"), None);
-        assert_eq!(rel("/w", "/v/a"), None);
-        assert_eq!(rel("../w", "../w/a"), Some(PathBuf::from("a")));
-    }
 
     #[test]
     #[allow(clippy::disallowed_methods)]

@@ -21,7 +21,7 @@ pub struct GitError {
 impl From<git2::Error> for GitError {
     fn from(e: git2::Error) -> GitError {
         GitError {
-            message: crate::format::maintainers::one_line(e.message()),
+            message: crate::text::one_line(e.message()),
         }
     }
 }
@@ -46,7 +46,7 @@ pub fn limit_mapped_packs() {
 pub fn discover(start: &Path, workspace: &Path) -> Option<Repository> {
     let real_workspace = workspace.canonicalize().ok()?;
     let mut from = real_workspace.clone();
-    let below = crate::fs::confine::relative_to(workspace, start).unwrap_or_default();
+    let below = crate::fs::path::relative_to(workspace, start).unwrap_or_default();
     for name in below.iter() {
         let next = from.join(name);
         match std::fs::symlink_metadata(&next) {
@@ -79,7 +79,7 @@ pub fn relative_path(repo: &Repository, file: &Path) -> Result<PathBuf, GitError
             message: e.to_string(),
         })?;
     // The file may be gone (a removal): resolve what exists of its path.
-    let file = crate::fs::source::absolute(file);
+    let file = crate::fs::path::absolute(file);
     file.strip_prefix(&workdir)
         .map(Path::to_path_buf)
         .map_err(|_| GitError {
@@ -361,9 +361,9 @@ pub(crate) fn write_commit(
         .wait_with_output()
         .map_err(|e| fail(format!("git commit-tree: {e}")))?;
     if !output.status.success() {
-        return Err(fail(crate::format::maintainers::one_line(
-            &String::from_utf8_lossy(&output.stderr),
-        )));
+        return Err(fail(crate::text::one_line(&String::from_utf8_lossy(
+            &output.stderr,
+        ))));
     }
     Oid::from_str(String::from_utf8_lossy(&output.stdout).trim())
         .map_err(|_| fail("git commit-tree printed no commit id".into()))

@@ -2,4 +2,5 @@
 
 pub mod confine;
 pub mod git;
+pub mod path;
 pub mod source;

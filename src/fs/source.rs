@@ -9,18 +9,7 @@ use std::sync::Arc;
 
 use git2::{ObjectType, Oid, Repository};
 
-/// What a path is, without following links.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Kind {
-    /// A regular file.
-    File,
-    /// A directory.
-    Dir,
-    /// A symbolic link: never followed.
-    Symlink,
-    /// Anything else (a device, a socket, a submodule).
-    Other,
-}
+use crate::fs::path::Kind;
 
 /// Reads files and lists directories, by workspace path. Shared by the threads that verify.
 pub trait Source: Send + Sync {
@@ -214,7 +203,7 @@ pub(crate) fn repo_path(
     workdir: &Path,
     path: &Path,
 ) -> Option<PathBuf> {
-    let relative = crate::fs::confine::relative_to(root, path)?;
+    let relative = crate::fs::path::relative_to(root, path)?;
     real_root
         .join(relative)
         .strip_prefix(workdir)
@@ -233,41 +222,6 @@ fn kind_of_mode(mode: i32) -> Kind {
 
 fn git_io(e: git2::Error) -> io::Error {
     io::Error::other(e.message().to_string())
-}
-
-/// The path made absolute against the current directory, with `.` and `..` resolved textually
-/// (the path may not exist on disk).
-pub(crate) fn absolute(path: &Path) -> PathBuf {
-    let joined = if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        std::env::current_dir().unwrap_or_default().join(path)
-    };
-    let mut out = PathBuf::new();
-    for component in joined.components() {
-        match component {
-            std::path::Component::ParentDir => {
-                out.pop();
-            }
-            std::path::Component::CurDir => {}
-            other => out.push(other),
-        }
-    }
-    // The work tree was canonicalized; canonicalize the longest existing prefix too.
-    let mut existing = out.clone();
-    let mut rest = Vec::new();
-    while !existing.exists() {
-        match existing.file_name() {
-            Some(name) => rest.push(name.to_os_string()),
-            None => break,
-        }
-        existing.pop();
-    }
-    let mut base = existing.canonicalize().unwrap_or(existing);
-    for name in rest.into_iter().rev() {
-        base.push(name);
-    }
-    base
 }
 
 impl Source for Revision {

@@ -44,7 +44,7 @@ impl CommitInfo {
                 author.name().unwrap_or("?"),
                 author.email().unwrap_or("?")
             ),
-            date: crate::keys::verify::fmt_time(time),
+            date: crate::text::fmt_time(time),
             signed: repo.extract_signature(&commit.id(), None).is_ok(),
             signed_by: None,
             time,

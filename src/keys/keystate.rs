@@ -44,7 +44,7 @@ impl KeyJudge<'_> {
     pub fn state(&self, cert: &Cert, key: &Fingerprint, at: SystemTime) -> KeyState {
         let vc = match cert.with_policy(self.policy, at) {
             Ok(vc) => vc,
-            Err(e) => return KeyState::CertificateInvalid(crate::keys::verify::one_line(&e)),
+            Err(e) => return KeyState::CertificateInvalid(crate::text::error_line(&e)),
         };
         let Some(ka) = vc.keys().key_handle(key.clone()).next() else {
             if let Some(kind) = self.cert_revocation(&vc, at) {

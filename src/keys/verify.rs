@@ -19,6 +19,7 @@ use crate::format::reference::{Digest, Reference};
 use crate::keys::keyring::Keyring;
 use crate::keys::keystate::{KeyJudge, KeyState};
 use crate::keys::reason::{Problem, Reason};
+use crate::text::fmt_time;
 
 /// Who made a signature, as far as the cryptography shows.
 #[derive(Debug, Clone, PartialEq)]
@@ -191,7 +192,10 @@ impl<'a> Verifier<'a> {
             .policy
             .signature(sig, HashAlgoSecurity::CollisionResistance)
         {
-            problems.push(Problem::new(Reason::PolicyRejected, one_line(&e)));
+            problems.push(Problem::new(
+                Reason::PolicyRejected,
+                crate::text::error_line(&e),
+            ));
         }
         let Some(created) = created else {
             problems.push(Problem::new(
@@ -210,7 +214,10 @@ impl<'a> Verifier<'a> {
                 ),
             ));
         } else if let Err(e) = sig.signature_alive(self.now, std::time::Duration::ZERO) {
-            problems.push(Problem::new(Reason::SignatureExpired, one_line(&e)));
+            problems.push(Problem::new(
+                Reason::SignatureExpired,
+                crate::text::error_line(&e),
+            ));
         }
 
         let issuers = sig.get_issuers();
@@ -616,15 +623,4 @@ fn handles(handles: &[KeyHandle]) -> String {
         .map(|h| h.to_hex())
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-pub(crate) fn one_line(e: &anyhow::Error) -> String {
-    crate::format::maintainers::one_line(&crate::keys::keyring::error_chain(e))
-}
-
-/// RFC 3339 in UTC, to the second.
-pub fn fmt_time(t: SystemTime) -> String {
-    chrono::DateTime::<chrono::Utc>::from(t)
-        .format("%Y-%m-%dT%H:%M:%SZ")
-        .to_string()
 }

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::format::digests::Release;
 use crate::format::reference::Reference;
-use crate::fs::source::Kind;
+use crate::fs::path::Kind;
 use crate::judge::history::{self, Attribution, CommitInfo, EventKind};
 use crate::judge::quorum::{check_image, FileReport, ImageReport};
 use crate::keys::reason::{Problem, Reason};
@@ -373,7 +373,7 @@ pub fn audit(
         .count();
     Ok(Ledger {
         source: workspace.source.describe(),
-        judged_at: crate::keys::verify::fmt_time(verifier.now()),
+        judged_at: crate::text::fmt_time(verifier.now()),
         threshold: options.threshold,
         accept_legacy: options.accept_legacy,
         repository: git.repo.as_ref().map(|g| g.label.clone()),
@@ -689,7 +689,7 @@ fn ledger_image(
                 path: path.clone(),
                 detail: format!(
                     "signed at {}, after commit {} that added it ({})",
-                    crate::keys::verify::fmt_time(created),
+                    crate::text::fmt_time(created),
                     &c.id[..12],
                     c.date
                 ),
@@ -812,8 +812,7 @@ impl GitContext {
         else {
             return Ok(GitContext { repo: None });
         };
-        let git_error =
-            |e: git2::Error| AuditError::Git(crate::format::maintainers::one_line(e.message()));
+        let git_error = |e: git2::Error| AuditError::Git(crate::text::one_line(e.message()));
         let workdir = repo
             .workdir()
             .and_then(|w| w.canonicalize().ok())
@@ -883,7 +882,7 @@ fn history_findings(
         crate::ops::withdraw::statement_in_tree(&repo, tree, &withdrawals, bytes, verifier)
     };
     let events = history::follow_content(&repo, git.tip, &git.prefix, &is_withdrawal)
-        .map_err(|e| AuditError::Git(crate::format::maintainers::one_line(e.message())))?;
+        .map_err(|e| AuditError::Git(crate::text::one_line(e.message())))?;
     for event in events {
         let (severity, code, detail) = match event.kind {
             EventKind::Rollback => (

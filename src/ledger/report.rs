@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::judge::quorum::{FileReport, ImageReport};
 use crate::keys::reason::Problem;
-use crate::keys::verify::fmt_time;
+use crate::text::fmt_time;
 use crate::workspace::Workspace;
 
 /// One signature file.

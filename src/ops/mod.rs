@@ -5,4 +5,5 @@ pub mod release;
 pub mod sign;
 pub mod sync;
 pub mod team;
+pub mod trust;
 pub mod withdraw;

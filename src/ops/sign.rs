@@ -152,7 +152,7 @@ impl KeyFileSigner {
         let cert = Cert::from_bytes(&bytes).map_err(|e| {
             key_file(format!(
                 "not an OpenPGP secret key: {}",
-                crate::keys::keyring::error_chain(&e)
+                crate::text::error_chain(&e)
             ))
         })?;
         if !cert.is_tsk() {
@@ -167,11 +167,11 @@ impl KeyFileSigner {
         };
         let vc = cert
             .with_policy(&policy, now)
-            .map_err(|e| no_key(crate::keys::keyring::error_chain(&e)))?;
+            .map_err(|e| no_key(crate::text::error_chain(&e)))?;
         if let Err(e) = vc.alive() {
             return Err(no_key(format!(
                 "the certificate is not alive: {}",
-                crate::keys::keyring::error_chain(&e)
+                crate::text::error_chain(&e)
             )));
         }
         if let RevocationStatus::Revoked(_) = vc.revocation_status() {
@@ -197,7 +197,7 @@ impl KeyFileSigner {
             .key()
             .clone()
             .parts_into_secret()
-            .map_err(|e| no_key(crate::keys::keyring::error_chain(&e)))?;
+            .map_err(|e| no_key(crate::text::error_chain(&e)))?;
         if !secret.has_unencrypted_secret() {
             let Some(password) = passphrase else {
                 return Err(SignError::NeedsPassphrase(path.to_path_buf()));
@@ -208,7 +208,7 @@ impl KeyFileSigner {
         }
         let keypair = secret
             .into_keypair()
-            .map_err(|e| SignError::Crypto(crate::keys::keyring::error_chain(&e)))?;
+            .map_err(|e| SignError::Crypto(crate::text::error_chain(&e)))?;
         Ok(KeyFileSigner {
             path: path.to_path_buf(),
             cert,
@@ -240,7 +240,7 @@ impl KeyFileSigner {
     /// Makes a binary signed message over `payload`.
     pub fn sign(&self, payload: &[u8]) -> Result<Vec<u8>, SignError> {
         signed_message(self.keypair.clone(), payload)
-            .map_err(|e| SignError::Crypto(crate::keys::keyring::error_chain(&e)))
+            .map_err(|e| SignError::Crypto(crate::text::error_chain(&e)))
     }
 }
 

@@ -112,7 +112,7 @@ fn lost(files: &[String]) -> String {
 
 impl From<git2::Error> for SyncError {
     fn from(e: git2::Error) -> SyncError {
-        SyncError::Git(crate::format::maintainers::one_line(e.message()))
+        SyncError::Git(crate::text::one_line(e.message()))
     }
 }
 
@@ -575,7 +575,7 @@ impl Context<'_> {
             .map_err(|e| {
                 SyncError::Git(format!(
                     "the work tree could not be updated, so {current} was not moved: {}",
-                    crate::format::maintainers::one_line(e.message())
+                    crate::text::one_line(e.message())
                 ))
             })?;
         transaction.set_target(head_ref, tip.id(), None, "quorate sync")?;
@@ -583,7 +583,7 @@ impl Context<'_> {
             SyncError::Git(format!(
                 "the work tree holds {} but {current} could not be moved to it ({}): run git reset --soft {}",
                 tip.id(),
-                crate::format::maintainers::one_line(e.message()),
+                crate::text::one_line(e.message()),
                 tip.id()
             ))
         })?;
@@ -1086,7 +1086,7 @@ fn run_git(dir: &Path, args: &[&str]) -> Result<(), SyncError> {
         return Err(SyncError::Git(format!(
             "git {} failed: {}",
             args.first().unwrap_or(&""),
-            crate::format::maintainers::one_line(&String::from_utf8_lossy(&output.stderr))
+            crate::text::one_line(&String::from_utf8_lossy(&output.stderr))
         )));
     }
     Ok(())

@@ -371,7 +371,7 @@ pub fn add(
             .map_err(|e| TeamError::Refused(e.to_string()))?;
         for cert in &new_certs {
             cert.serialize(&mut writer)
-                .map_err(|e| TeamError::Refused(crate::keys::keyring::error_chain(&e)))?;
+                .map_err(|e| TeamError::Refused(crate::text::error_chain(&e)))?;
         }
         writer
             .finalize()
@@ -455,8 +455,7 @@ pub fn remove(workspace: &Workspace, handle: &str) -> Result<Removed, TeamError>
         })?;
         for (name, kind) in entries {
             let path = workspace.keyring_dir.join(&name);
-            if kind != crate::fs::source::Kind::File
-                || !crate::keys::keyring::is_keyring_file(&path)
+            if kind != crate::fs::path::Kind::File || !crate::keys::keyring::is_keyring_file(&path)
             {
                 continue;
             }

@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::format::maintainers::{Maintainers, MaintainersError};
-use crate::fs::source::{Kind, Revision, Source, WorkingTree};
+use crate::fs::path::{is_url, shown_path, Kind};
+use crate::fs::source::{Revision, Source, WorkingTree};
 use crate::keys::keyring::{Keyring, KeyringError};
 
 /// The threshold when neither the caller nor quorate.toml asks for more.
@@ -196,7 +197,7 @@ impl Workspace {
         let revision =
             Revision::open(repo, rev, &options.dir).map_err(|e| WorkspaceError::Revision {
                 rev: rev.to_string(),
-                message: crate::format::maintainers::one_line(e.message()),
+                message: crate::text::one_line(e.message()),
             })?;
         let workspace = Workspace::load_from(options, Box::new(revision))?;
         workspace.check_threshold()?;
@@ -340,7 +341,7 @@ impl Workspace {
 
     /// A path shown to people: relative to the workspace when inside it, as given otherwise.
     pub fn display_path(&self, path: &Path) -> String {
-        if is_url(path) || crate::fs::confine::relative_to(&self.root, path).is_some() {
+        if is_url(path) || crate::fs::path::relative_to(&self.root, path).is_some() {
             return shown_path(&self.root, path);
         }
         // A path the user gave relative to a directory below the workspace (quorate run in a
@@ -367,26 +368,6 @@ impl Workspace {
             _ => path.to_string_lossy().into_owned(),
         }
     }
-}
-
-/// The one way quorate shows a path: relative to the workspace `root` without a leading `./`
-/// when it lies inside it (`MAINTAINERS`, `keyring/alice.asc`, `.` for the root itself), and as
-/// the user gave it when it lies outside. Computed from the names alone, never through links.
-pub fn shown_path(root: &Path, path: &Path) -> String {
-    if is_url(path) {
-        return path.to_string_lossy().into_owned();
-    }
-    match crate::fs::confine::relative_to(root, path) {
-        Some(inside) if inside.as_os_str().is_empty() => ".".to_string(),
-        Some(inside) => inside.to_string_lossy().into_owned(),
-        None => path.to_string_lossy().into_owned(),
-    }
-}
-
-/// A published lookaside's files are named by URL where the tree's are named by path: never
-/// taken apart as a path (its `//` would be folded).
-fn is_url(path: &Path) -> bool {
-    path.to_str().is_some_and(|p| p.contains("://"))
 }
 
 /// The namespace quorate.toml in `dir` names (the default without one), with no other part of

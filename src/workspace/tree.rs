@@ -8,7 +8,8 @@ use std::path::{Component, Path, PathBuf};
 
 use crate::format::reference::{Digest, Reference};
 use crate::fs::confine::{ConfineError, Dir};
-use crate::fs::source::{Kind, Source, WorkingTree};
+use crate::fs::path::Kind;
+use crate::fs::source::{Source, WorkingTree};
 
 /// Current containers/image gives up on an image whose lookaside serves this many signatures
 /// ("server provided 128 signatures, assuming that's unreasonable and a server error"): the

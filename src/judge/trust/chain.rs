@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use super::root::TrustRoot;
 use crate::format::message::{read_signed_message, MAX_SIGNATURE_FILE};
-use crate::fs::source::Kind;
+use crate::fs::path::Kind;
 use crate::keys::reason::Reason;
 use crate::keys::verify::Verifier;
 use crate::workspace::tree::MAX_SIGNATURES;
@@ -320,7 +320,7 @@ fn approvals(
         // Valid when made: judged at its own time, so a key that expired since still approved;
         // a hard revocation voids it whenever it was made.
         let made = message.signature.signature_creation_time();
-        approval.made = made.map(crate::keys::verify::fmt_time);
+        approval.made = made.map(crate::text::fmt_time);
         let verdict = match made {
             Some(t) if t <= verifier.now() => verifier.at(t).verify_message(&message),
             _ => {

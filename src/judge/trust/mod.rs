@@ -9,11 +9,11 @@
 mod chain;
 mod diff;
 mod memory;
-mod ops;
 mod root;
+mod standing;
 
 pub use chain::{load_chain, Approval, Chain, ChainError, Version, TRUST_DIR};
 pub use diff::{diff, diff_people, TrustChange};
 pub use memory::{recall, remember, Remembered};
-pub use ops::{approve, propose, standing, working_root, Approved, Proposed, Standing, TrustError};
 pub use root::{RootError, TrustRoot};
+pub use standing::{standing, working_root, Standing};

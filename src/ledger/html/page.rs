@@ -2,22 +2,10 @@
 
 use std::fmt::Write as _;
 
-use super::{esc, meanings, timeline};
+use super::maintainers::Maintainer;
+use super::text::{esc, meanings};
+use super::timeline;
 use crate::ledger::audit::{Ledger, LedgerImage, Severity};
-
-/// A maintainer as the page shows them.
-#[derive(Debug, Clone)]
-pub struct Maintainer {
-    /// The handle in MAINTAINERS.
-    pub handle: String,
-    /// Their name, when given.
-    pub name: Option<String>,
-    /// Their certificates' state in words (as `keyring check` says it), and whether it is a
-    /// concern (expired, revoked, expiring soon, missing).
-    pub key_state: String,
-    /// True when the key state needs attention.
-    pub key_concern: bool,
-}
 
 /// What the page says besides the ledger.
 #[derive(Debug, Clone)]

@@ -6,8 +6,8 @@ use std::fmt::Write as _;
 
 use chrono::{Datelike, NaiveDate};
 
-use super::esc;
-use super::page::Maintainer;
+use super::maintainers::Maintainer;
+use super::text::esc;
 use crate::ledger::audit::Ledger;
 
 const WIDTH: f64 = 960.0;

@@ -29,7 +29,7 @@ pub(crate) fn run_digests(command: DigestsCommand) -> Result<u8, Failure> {
                         .into_iter()
                         .filter(|(name, kind)| {
                             let path = std::path::Path::new(name);
-                            *kind == quorate::fs::source::Kind::File
+                            *kind == quorate::fs::path::Kind::File
                                 && path
                                     .extension()
                                     .is_some_and(|e| e == "txt" || e == "platforms")

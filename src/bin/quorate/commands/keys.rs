@@ -4,7 +4,7 @@ use super::*;
 
 pub(crate) fn run_keyring_check(options: &WorkspaceOptions) -> Result<u8, Failure> {
     let workspace = load(options)?;
-    let findings = keyring::check(
+    let findings = findings::check(
         &workspace.keyring,
         &workspace.maintainers,
         SystemTime::now(),
@@ -66,7 +66,7 @@ pub(crate) fn run_keyring_import(
         Some(dir) => dir.clone(),
         None => workspace.root.clone(),
     };
-    let imported = keyring::import(
+    let imported = transfer::import(
         &root,
         &workspace.keyring_dir,
         &workspace.keyring,
@@ -77,24 +77,24 @@ pub(crate) fn run_keyring_import(
         // Named from the workspace, as every path quorate prints.
         let show = |path: std::path::PathBuf| workspace.display_path(&path).into();
         match e {
-            keyring::ImportError::NotAMaintainer { file, fingerprint } => {
-                Failure::refused(keyring::ImportError::NotAMaintainer {
+            transfer::ImportError::NotAMaintainer { file, fingerprint } => {
+                Failure::refused(transfer::ImportError::NotAMaintainer {
                     file: show(file),
                     fingerprint,
                 })
             }
-            keyring::ImportError::SharedKey { file, message } => {
-                Failure::refused(keyring::ImportError::SharedKey {
+            transfer::ImportError::SharedKey { file, message } => {
+                Failure::refused(transfer::ImportError::SharedKey {
                     file: show(file),
                     message,
                 })
             }
-            keyring::ImportError::Input(mut e) => {
+            transfer::ImportError::Input(mut e) => {
                 e.path = show(e.path);
                 Failure::input(e)
             }
-            keyring::ImportError::Write { path, message } => {
-                Failure::input(keyring::ImportError::Write {
+            transfer::ImportError::Write { path, message } => {
+                Failure::input(transfer::ImportError::Write {
                     path: show(path),
                     message,
                 })
@@ -118,7 +118,7 @@ pub(crate) fn run_keyring_export(
     output: &std::path::Path,
 ) -> Result<u8, Failure> {
     let workspace = load(options)?;
-    let (bytes, missing) = keyring::export(&workspace.keyring, &workspace.maintainers);
+    let (bytes, missing) = transfer::export(&workspace.keyring, &workspace.maintainers);
     quorate::fs::confine::write_output(output, &bytes)
         .map_err(|e| Failure::input(format!("cannot write the keyring: {e}")))?;
     let exported = workspace.maintainers.fingerprints().count() - missing.len();

@@ -31,14 +31,16 @@ use std::time::SystemTime;
 
 use quorate::format::reference::Reference;
 use quorate::judge::quorum::{check_image, ImageReport};
-use quorate::keys::keyring::{self, Severity};
-use quorate::keys::verify::{fmt_time, Verifier};
+use quorate::keys::findings::{self, Severity};
+use quorate::keys::transfer;
+use quorate::keys::verify::Verifier;
 use quorate::ledger::report::{list_or, FileJson, GateJson, ImageJson};
 use quorate::ops::rebuild::{self, Agreement, Rebuild};
 use quorate::ops::release;
 use quorate::ops::sign::{
     self, Commit, Committed, GpgSigner, KeyFileSigner, PayloadSigner, Placement, SignError,
 };
+use quorate::text::fmt_time;
 use quorate::workspace::{Workspace, WorkspaceOptions};
 
 use crate::cli::{

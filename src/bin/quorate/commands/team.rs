@@ -153,7 +153,7 @@ pub(crate) fn run_maintainers_add(
     let after = Workspace::load_for_editing(options).ok();
     if let Some(after) = &after {
         let findings =
-            quorate::keys::keyring::check(&after.keyring, &after.maintainers, SystemTime::now());
+            quorate::keys::findings::check(&after.keyring, &after.maintainers, SystemTime::now());
         for finding in findings.iter().filter(|f| {
             f.maintainer.as_deref() == Some(handle)
                 && f.severity != Severity::Ok

@@ -1,6 +1,7 @@
 //! trust propose, sign and status; and the check every judging command makes first.
 
 use quorate::judge::trust::{self, Chain, Standing};
+use quorate::ops::trust as change;
 
 use super::signing::make_signer;
 use super::*;
@@ -160,10 +161,10 @@ fn pending_needs(chain: &Chain) -> String {
     }
 }
 
-fn trust_failure(e: trust::TrustError, anchor: &Anchor) -> Failure {
+fn trust_failure(e: change::TrustError, anchor: &Anchor) -> Failure {
     match e {
-        trust::TrustError::Sign(e) => sign_failure(e),
-        trust::TrustError::Chain(e) => anchor.failure(e),
+        change::TrustError::Sign(e) => sign_failure(e),
+        change::TrustError::Chain(e) => anchor.failure(e),
         other => Failure::refused(other),
     }
 }
@@ -172,7 +173,7 @@ pub(crate) fn run_trust_propose(options: &WorkspaceOptions) -> Result<u8, Failur
     let workspace = load(options)?;
     let verifier = now_verifier(&workspace);
     let anchor = Anchor::of(options, &workspace);
-    let proposed = trust::propose(&workspace, &verifier, anchor.digest())
+    let proposed = change::propose(&workspace, &verifier, anchor.digest())
         .map_err(|e| trust_failure(e, &anchor))?;
     println!(
         "proposed trust root version {} ({}){}: {}",
@@ -210,7 +211,7 @@ pub(crate) fn run_trust_sign(options: &WorkspaceOptions, args: &SignerArgs) -> R
     let signer = make_signer(args, &workspace, now)?;
     let verifier = now_verifier(&workspace);
     let anchor = Anchor::of(options, &workspace);
-    let approved = trust::approve(&workspace, &verifier, anchor.digest(), signer.as_ref())
+    let approved = change::approve(&workspace, &verifier, anchor.digest(), signer.as_ref())
         .map_err(|e| trust_failure(e, &anchor))?;
     println!(
         "approved trust root version {} ({}) as {}: {}",

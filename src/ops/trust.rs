@@ -1,76 +1,15 @@
-//! What the commands do with the chain: compare the working trust root with the one in force,
-//! propose the next version, approve it.
+//! Changing the chain of trust roots: propose the next version, approve it. Judging it is
+//! `judge::trust`'s.
 
 use std::ffi::OsStr;
 use std::path::PathBuf;
 
-use super::chain::{load_chain, Chain, ChainError, TRUST_DIR};
-use super::diff::{diff_people, TrustChange};
-use super::root::TrustRoot;
+use crate::judge::trust::{
+    diff_people, load_chain, working_root, ChainError, TrustChange, TrustRoot, TRUST_DIR,
+};
 use crate::keys::verify::Verifier;
 use crate::ops::sign::{commit_changes_placed, Committed, PayloadSigner, SignError};
-use crate::workspace::{Workspace, DEFAULT_THRESHOLD};
-
-/// The trust root the working MAINTAINERS and quorate.toml describe (its version and predecessor
-/// are the caller's to set).
-pub fn working_root(workspace: &Workspace, version: u32, previous: Option<String>) -> TrustRoot {
-    TrustRoot::from_workspace(
-        &workspace.maintainers,
-        workspace.config.threshold.unwrap_or(DEFAULT_THRESHOLD),
-        version,
-        previous,
-    )
-}
-
-/// How the working trust root stands against the chain.
-#[derive(Debug, Clone)]
-pub enum Standing {
-    /// No chain: the maintainer set is unprotected (as before there was one).
-    NoChain,
-    /// A chain, but no version in force yet.
-    NothingInForce(Chain),
-    /// The working trust root is the one in force.
-    InForce(Chain),
-    /// MAINTAINERS or quorate.toml differ from the root in force: an edit nobody approved.
-    Unapproved(Chain, Vec<TrustChange>),
-}
-
-impl Standing {
-    /// The chain, when there is one.
-    pub fn chain(&self) -> Option<&Chain> {
-        match self {
-            Standing::NoChain => None,
-            Standing::NothingInForce(c) | Standing::InForce(c) | Standing::Unapproved(c, _) => {
-                Some(c)
-            }
-        }
-    }
-}
-
-/// Loads the chain and compares the working trust root with the version in force.
-pub fn standing(
-    workspace: &Workspace,
-    verifier: &Verifier,
-    anchor: Option<&str>,
-) -> Result<Standing, ChainError> {
-    let Some(chain) = load_chain(workspace, verifier, anchor)? else {
-        return Ok(Standing::NoChain);
-    };
-    let Some(in_force) = chain.in_force() else {
-        return Ok(Standing::NothingInForce(chain));
-    };
-    let working = working_root(workspace, 0, None);
-    if working.same_rule(&in_force.root) {
-        return Ok(Standing::InForce(chain));
-    }
-    let changes = diff_people(
-        &in_force.root.maintainers,
-        Some(in_force.root.threshold),
-        &working.maintainers,
-        Some(working.threshold),
-    );
-    Ok(Standing::Unapproved(chain, changes))
-}
+use crate::workspace::Workspace;
 
 /// Why a trust command did nothing.
 #[derive(Debug, thiserror::Error)]
