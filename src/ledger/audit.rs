@@ -224,6 +224,9 @@ pub struct Options {
     pub accept_legacy: bool,
     /// `--published URL`: compare what git holds with what this lookaside serves.
     pub published: Option<crate::workspace::lookaside::Lookaside>,
+    /// How the working trust root stands against the chain (`Anchor::judge`): the ledger
+    /// carries the chain, and an unapproved trust root is its first error.
+    pub trust: crate::judge::trust::Standing,
 }
 
 /// An audit that cannot run. Input errors (exit 2).
@@ -363,6 +366,18 @@ pub fn audit(
             .cmp(&a.severity)
             .then_with(|| a.path.cmp(&b.path))
     });
+    if let Some(why) = options.trust.unapproved() {
+        findings.insert(
+            0,
+            Finding {
+                severity: Severity::Error,
+                code: AuditCode::TrustRootUnapproved.code(),
+                path: workspace.display_path(&workspace.maintainers_path),
+                detail: why,
+                commit: None,
+            },
+        );
+    }
     let errors = findings
         .iter()
         .filter(|f| f.severity == Severity::Error)
@@ -381,7 +396,7 @@ pub fn audit(
         findings,
         errors,
         warnings,
-        trust: None,
+        trust: options.trust.chain().cloned(),
     })
 }
 

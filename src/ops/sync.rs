@@ -17,7 +17,7 @@ use git2::{Delta, Oid, Repository, Sort};
 use crate::format::maintainers::Maintainers;
 use crate::format::reference::Reference;
 use crate::fs::source::Revision;
-use crate::judge::trust::TrustChange;
+use crate::judge::trust::{Anchor, AnchorError, TrustChange, Version};
 use crate::keys::verify::{Expected, Verifier};
 use crate::workspace::tree::{TreeError, MAX_SIGNATURES};
 use crate::workspace::Workspace;
@@ -157,6 +157,48 @@ pub struct Synced {
     /// The work tree of the repository the paths above are relative to (canonical), so they
     /// can be shown relative to the workspace (`Workspace::from_repo`).
     pub workdir: PathBuf,
+    /// How many versions the chain of trust roots had before the sync, as found.
+    pub trust_versions_before: usize,
+}
+
+/// What a sync brought in of the chain of trust roots: whoever can push can change who counts,
+/// so every new version is named, in force or not, and a chain this clone can no longer trust
+/// is said at once rather than first at the next gate.
+#[derive(Debug, Default)]
+pub struct ChainReport {
+    /// The versions the sync brought in, as the work tree now holds them.
+    pub arrived: Vec<Version>,
+    /// Why the chain as it now stands is refused, when it is.
+    pub refused: Option<AnchorError>,
+}
+
+/// The chain of trust roots in `after`, the workspace loaded again once `synced` is done,
+/// verified from its anchor (`pinned`, else what this clone remembers, which is updated).
+pub fn chain_report(
+    synced: &Synced,
+    after: &Workspace,
+    verifier: &Verifier,
+    pinned: Option<&str>,
+) -> ChainReport {
+    let anchor = Anchor::resolve(after, pinned);
+    match anchor.load_chain(after, verifier) {
+        Err(e) => ChainReport {
+            arrived: Vec::new(),
+            refused: Some(e),
+        },
+        Ok(None) => ChainReport::default(),
+        Ok(Some(chain)) => {
+            anchor.remember(after, &chain);
+            ChainReport {
+                arrived: chain
+                    .versions
+                    .into_iter()
+                    .filter(|v| v.version as usize > synced.trust_versions_before)
+                    .collect(),
+                refused: None,
+            }
+        }
+    }
 }
 
 /// One change a replayed commit makes to the tree.
@@ -189,6 +231,10 @@ pub fn sync(
     branch: Option<&str>,
     push_to: Option<&str>,
 ) -> Result<Synced, SyncError> {
+    let trust_versions_before = crate::judge::trust::load_chain(workspace, verifier, None)
+        .ok()
+        .flatten()
+        .map_or(0, |c| c.versions.len());
     let repo = crate::fs::git::discover(&workspace.signatures_dir, &workspace.root)
         .ok_or_else(|| SyncError::Setup("the signatures tree is not in a git repository".into()))?;
     let workdir = repo
@@ -236,6 +282,7 @@ pub fn sync(
             Round::Done(mut synced) => {
                 synced.retries = retries;
                 synced.workdir = workdir.clone();
+                synced.trust_versions_before = trust_versions_before;
                 return Ok(*synced);
             }
             Round::Raced(mut synced, why) => {
@@ -243,6 +290,7 @@ pub fn sync(
                 if retries >= PUSH_ATTEMPTS {
                     synced.retries = retries - 1;
                     synced.workdir = workdir.clone();
+                    synced.trust_versions_before = trust_versions_before;
                     synced.push_error = Some(format!(
                         "{why} (the remote kept moving: {PUSH_ATTEMPTS} attempts)"
                     ));

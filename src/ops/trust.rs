@@ -5,7 +5,7 @@ use std::ffi::OsStr;
 use std::path::PathBuf;
 
 use crate::judge::trust::{
-    diff_people, load_chain, working_root, ChainError, TrustChange, TrustRoot, TRUST_DIR,
+    diff_people, working_root, Anchor, AnchorError, TrustChange, TrustRoot, TRUST_DIR,
 };
 use crate::keys::verify::Verifier;
 use crate::ops::sign::{commit_changes_placed, Committed, PayloadSigner, SignError};
@@ -14,9 +14,9 @@ use crate::workspace::Workspace;
 /// Why a trust command did nothing.
 #[derive(Debug, thiserror::Error)]
 pub enum TrustError {
-    /// The chain as found cannot be trusted (exit 1).
+    /// The chain as found cannot be trusted from the anchor (exit 1).
     #[error(transparent)]
-    Chain(#[from] ChainError),
+    Chain(#[from] AnchorError),
     /// Nothing to propose or approve, or a signer with no say (exit 1).
     #[error("{0}")]
     Refused(String),
@@ -46,9 +46,9 @@ pub struct Proposed {
 pub fn propose(
     workspace: &Workspace,
     verifier: &Verifier,
-    anchor: Option<&str>,
+    anchor: &Anchor,
 ) -> Result<Proposed, TrustError> {
-    let chain = load_chain(workspace, verifier, anchor)?;
+    let chain = anchor.load_chain(workspace, verifier)?;
     let in_force = chain.as_ref().and_then(|c| c.in_force());
     if chain.is_some() && in_force.is_none() && chain.as_ref().is_some_and(|c| c.versions.len() > 1)
     {
@@ -163,10 +163,10 @@ pub struct Approved {
 pub fn approve(
     workspace: &Workspace,
     verifier: &Verifier,
-    anchor: Option<&str>,
+    anchor: &Anchor,
     signer: &dyn PayloadSigner,
 ) -> Result<Approved, TrustError> {
-    let chain = load_chain(workspace, verifier, anchor)?.ok_or_else(|| {
+    let chain = anchor.load_chain(workspace, verifier)?.ok_or_else(|| {
         TrustError::Refused("no proposal: run quorate trust propose first".into())
     })?;
     let pending = chain.pending().ok_or_else(|| {
@@ -233,7 +233,7 @@ pub fn approve(
     let committed =
         commit_changes_placed(workspace, std::slice::from_ref(&file), &[], &message, &by);
     // Judge the chain again, with the new approval in it.
-    let after = load_chain(workspace, verifier, anchor)?;
+    let after = anchor.load_chain(workspace, verifier)?;
     let now = after.as_ref().and_then(|c| {
         c.versions
             .iter()

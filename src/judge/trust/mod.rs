@@ -6,12 +6,14 @@
 //! version it trusts (`--trust-anchor`), the way a TUF client ships its first root.
 //! (docs/trust.md)
 
+mod anchor;
 mod chain;
 mod diff;
 mod memory;
 mod root;
 mod standing;
 
+pub use anchor::{Anchor, AnchorError};
 pub use chain::{load_chain, Approval, Chain, ChainError, Version, TRUST_DIR};
 pub use diff::{diff, diff_people, TrustChange};
 pub use memory::{recall, remember, Remembered};

@@ -31,6 +31,23 @@ pub enum Standing {
 }
 
 impl Standing {
+    /// Why a working trust root nobody approved does not count, naming the difference; None
+    /// when it is approved (or there is no version in force to differ from).
+    pub fn unapproved(&self) -> Option<String> {
+        let Standing::Unapproved(chain, changes) = self else {
+            return None;
+        };
+        let version = chain.in_force().map_or(0, |v| v.version);
+        Some(format!(
+            "MAINTAINERS or quorate.toml differ from trust root version {version} in force, and nobody approved it: {}; propose and approve the change (quorate trust propose) or revert it",
+            changes
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ")
+        ))
+    }
+
     /// The chain, when there is one.
     pub fn chain(&self) -> Option<&Chain> {
         match self {

@@ -32,7 +32,7 @@ pub(crate) fn run_audit(options: &WorkspaceOptions, args: AuditArgs) -> Result<u
     };
     let verifier = judge(&workspace, &args.judge);
     // An unapproved trust root is an error finding here (the audit still shows everything).
-    let anchor = Anchor::of(options, &workspace);
+    let anchor = anchor_of(options, &workspace);
     let standing = check_trust_from(&anchor, &workspace, &verifier)?;
     let threshold = workspace.threshold(args.threshold);
     let bar = std::io::stderr().is_terminal().then(|| {
@@ -43,7 +43,7 @@ pub(crate) fn run_audit(options: &WorkspaceOptions, args: AuditArgs) -> Result<u
         );
         bar
     });
-    let mut ledger = audit::audit(
+    let ledger = audit::audit(
         &workspace,
         &verifier,
         &audit::Options {
@@ -58,6 +58,7 @@ pub(crate) fn run_audit(options: &WorkspaceOptions, args: AuditArgs) -> Result<u
                 .map(quorate::workspace::lookaside::Lookaside::new)
                 .transpose()
                 .map_err(Failure::input)?,
+            trust: standing.clone(),
         },
         &|| {
             if let Some(bar) = &bar {
@@ -66,20 +67,6 @@ pub(crate) fn run_audit(options: &WorkspaceOptions, args: AuditArgs) -> Result<u
         },
     )
     .map_err(Failure::input)?;
-    ledger.trust = standing.chain().cloned();
-    if let Some(why) = unapproved(&standing) {
-        ledger.findings.insert(
-            0,
-            audit::Finding {
-                severity: Severity::Error,
-                code: audit::AuditCode::TrustRootUnapproved.code(),
-                path: workspace.display_path(&workspace.maintainers_path),
-                detail: why,
-                commit: None,
-            },
-        );
-        ledger.errors += 1;
-    }
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
@@ -243,7 +230,7 @@ fn short_fpr(fpr: &str) -> String {
 fn trust_paragraphs(
     workspace: &Workspace,
     standing: &quorate::judge::trust::Standing,
-    anchor: &Anchor,
+    anchor: &quorate::judge::trust::Anchor,
     threshold: u32,
 ) -> Vec<String> {
     let mut out = vec![format!(
@@ -292,7 +279,7 @@ fn trust_paragraphs(
             }
         ));
     }
-    if let Some(why) = unapproved(standing) {
+    if let Some(why) = standing.unapproved() {
         out.push(why);
     }
     out

@@ -22,8 +22,8 @@ pub(crate) use team::{
     run_init, run_maintainers_add, run_maintainers_list, run_maintainers_remove,
 };
 pub(crate) use trust::{
-    check_trust_from, require_trust, run_trust_propose, run_trust_sign, run_trust_status,
-    unapproved, Anchor,
+    anchor_failure, anchor_of, check_trust_from, require_trust, run_trust_propose, run_trust_sign,
+    run_trust_status,
 };
 
 use std::io::IsTerminal;

@@ -387,11 +387,6 @@ pub(crate) fn run_sync(options: &WorkspaceOptions, args: SyncArgs) -> Result<u8,
     use quorate::ops::sync::SyncError;
     let workspace = load(options)?;
     let verifier = now_verifier(&workspace);
-    // The chain's versions before, to say which ones sync brings in.
-    let versions_before = quorate::judge::trust::load_chain(&workspace, &verifier, None)
-        .ok()
-        .flatten()
-        .map_or(0, |c| c.versions.len() as u32);
     let synced = quorate::ops::sync::sync(
         &workspace,
         &verifier,
@@ -461,37 +456,31 @@ pub(crate) fn run_sync(options: &WorkspaceOptions, args: SyncArgs) -> Result<u8,
     }
     // New versions of the chain of trust roots, in force or not, as the work tree now holds them.
     if let Ok(after) = load(options) {
-        let verifier = now_verifier(&after);
-        let anchor = Anchor::of(options, &after);
-        let chain = quorate::judge::trust::load_chain(&after, &verifier, anchor.digest());
-        // What arrived may be a chain this clone can no longer trust (deleted, rewritten): said
-        // now, not first at the next gate.
-        if let Err(e) = &chain {
+        let report = quorate::ops::sync::chain_report(
+            &synced,
+            &after,
+            &now_verifier(&after),
+            options.trust_anchor.as_deref(),
+        );
+        if let Some(e) = report.refused {
             println!(
                 "sync: the chain of trust roots as it now stands is refused: {}",
-                anchor.failure(e.clone()).message
+                anchor_failure(e).message
             );
         }
-        if let Ok(Some(chain)) = chain {
-            anchor.remember_chain(&after, &chain);
-            for v in chain
-                .versions
-                .iter()
-                .filter(|v| v.version > versions_before)
-            {
-                if v.in_force {
-                    println!(
-                        "sync: brought in trust root version {} ({}), in force",
-                        v.version, v.digest
-                    );
-                } else {
-                    println!(
-                        "sync: brought in trust root version {} ({}), not in force: it needs {}",
-                        v.version,
-                        v.digest,
-                        v.missing.join("; ")
-                    );
-                }
+        for v in &report.arrived {
+            if v.in_force {
+                println!(
+                    "sync: brought in trust root version {} ({}), in force",
+                    v.version, v.digest
+                );
+            } else {
+                println!(
+                    "sync: brought in trust root version {} ({}), not in force: it needs {}",
+                    v.version,
+                    v.digest,
+                    v.missing.join("; ")
+                );
             }
         }
     }

@@ -230,13 +230,9 @@ fn standing_of(
     workspace: &Workspace,
     options: &WorkspaceOptions,
 ) -> Option<quorate::judge::trust::Standing> {
-    let verifier = now_verifier(workspace);
-    quorate::judge::trust::standing(
-        workspace,
-        &verifier,
-        Anchor::of(options, workspace).digest(),
-    )
-    .ok()
+    anchor_of(options, workspace)
+        .standing(workspace, &now_verifier(workspace))
+        .ok()
 }
 
 /// The version of the chain of trust roots in force, when there is one.

@@ -1,78 +1,25 @@
 //! trust propose, sign and status; and the check every judging command makes first.
 
-use quorate::judge::trust::{self, Chain, Standing};
+use quorate::judge::trust::{self, Anchor, AnchorError, Chain, Standing};
 use quorate::ops::trust as change;
 
 use super::signing::make_signer;
 use super::*;
 
-/// The anchor a command judges from: the one pinned (`--trust-anchor`, `QUORATE_TRUST_ANCHOR`),
-/// else the version this clone remembers seeing in force (trust on first use, remembered;
-/// docs/trust.md), else none: the chain as found.
-pub(crate) struct Anchor {
-    pinned: Option<String>,
-    remembered: Option<trust::Remembered>,
+/// The anchor a command judges from (the library decides: pinned, else remembered, else none).
+pub(crate) fn anchor_of(options: &WorkspaceOptions, workspace: &Workspace) -> Anchor {
+    Anchor::resolve(workspace, options.trust_anchor.as_deref())
 }
 
-impl Anchor {
-    pub(crate) fn of(options: &WorkspaceOptions, workspace: &Workspace) -> Anchor {
-        let pinned = options.trust_anchor.clone();
-        let remembered = pinned.is_none().then(|| trust::recall(workspace)).flatten();
-        Anchor { pinned, remembered }
-    }
-
-    /// The digest to verify the chain from.
-    pub(crate) fn digest(&self) -> Option<&str> {
-        self.pinned
-            .as_deref()
-            .or(self.remembered.as_ref().map(|r| r.digest.as_str()))
-    }
-
-    /// How the anchor came, for people.
-    pub(crate) fn describe(&self) -> String {
-        match (&self.pinned, &self.remembered) {
-            (Some(a), _) => format!("the pinned anchor {a}"),
-            (None, Some(r)) => format!(
-                "version {}, which this clone saw in force ({})",
-                r.version, r.file
-            ),
-            (None, None) => "version 1 as found (trust on first use)".into(),
-        }
-    }
-
-    /// A chain that lost what this clone remembered says so, and how to forget on purpose.
-    pub(crate) fn failure(&self, e: trust::ChainError) -> Failure {
-        match (&self.remembered, &e) {
-            (
-                Some(r),
-                trust::ChainError::AnchorMissing { .. } | trust::ChainError::NoChain { .. },
-            ) => Failure::refused(format!(
-                "this clone saw trust root version {} ({}) in force at commit {}, and {}: a push deleted or rewrote the chain of trust roots. Pin the version you trust with --trust-anchor; if the chain was restarted on purpose, delete {}",
-                r.version,
-                r.digest,
-                &r.commit.to_string()[..12],
-                match e {
-                    trust::ChainError::NoChain { .. } => "the tree holds no chain now",
-                    _ => "the chain no longer holds it",
-                },
-                r.file
-            )),
-            _ => Failure::refused(e),
-        }
-    }
-
-    /// Remembers the newest version in force of a committed chain, when nothing is pinned.
-    pub(crate) fn remember(&self, workspace: &Workspace, standing: &Standing) {
-        if let Some(chain) = standing.chain() {
-            self.remember_chain(workspace, chain);
-        }
-    }
-
-    /// As `remember`, for a chain read on its own (sync's report).
-    pub(crate) fn remember_chain(&self, workspace: &Workspace, chain: &Chain) {
-        if self.pinned.is_none() {
-            trust::remember(workspace, chain, self.remembered.as_ref());
-        }
+/// A chain that cannot be trusted: refused, and for a chain that lost what this clone
+/// remembered, how to pin or forget on purpose.
+pub(crate) fn anchor_failure(e: AnchorError) -> Failure {
+    match &e {
+        AnchorError::Lost { remembered, .. } => Failure::refused(format!(
+            "{e}. Pin the version you trust with --trust-anchor; if the chain was restarted on purpose, delete {}",
+            remembered.file
+        )),
+        AnchorError::Chain(_) => Failure::refused(e),
     }
 }
 
@@ -85,7 +32,7 @@ fn check_trust(
     workspace: &Workspace,
     verifier: &Verifier,
 ) -> Result<Standing, Failure> {
-    check_trust_from(&Anchor::of(options, workspace), workspace, verifier)
+    check_trust_from(&anchor_of(options, workspace), workspace, verifier)
 }
 
 /// `check_trust` from an anchor the caller keeps, to say afterwards where the chain was
@@ -95,8 +42,7 @@ pub(crate) fn check_trust_from(
     workspace: &Workspace,
     verifier: &Verifier,
 ) -> Result<Standing, Failure> {
-    let standing =
-        trust::standing(workspace, verifier, anchor.digest()).map_err(|e| anchor.failure(e))?;
+    let standing = anchor.judge(workspace, verifier).map_err(anchor_failure)?;
     match &standing {
         Standing::NoChain => eprintln!(
             "warning: the maintainer set is unprotected: anyone who can push can change MAINTAINERS; start the chain with `quorate trust propose` and `quorate trust sign` (docs/trust.md)"
@@ -106,7 +52,7 @@ pub(crate) fn check_trust_from(
             pending_needs(chain)
         ),
         Standing::InForce(chain) | Standing::Unapproved(chain, _) => {
-            if anchor.pinned.is_none() {
+            if anchor.pinned().is_none() {
                 if let Some(v) = chain.in_force() {
                     eprintln!(
                         "trust: verified from {}; pin it with --trust-anchor {} (version {})",
@@ -118,24 +64,7 @@ pub(crate) fn check_trust_from(
             }
         }
     }
-    anchor.remember(workspace, &standing);
     Ok(standing)
-}
-
-/// The refusal of a working trust root nobody approved: names the difference.
-pub(crate) fn unapproved(standing: &Standing) -> Option<String> {
-    let Standing::Unapproved(chain, changes) = standing else {
-        return None;
-    };
-    let version = chain.in_force().map_or(0, |v| v.version);
-    Some(format!(
-        "MAINTAINERS or quorate.toml differ from trust root version {version} in force, and nobody approved it: {}; propose and approve the change (quorate trust propose) or revert it",
-        changes
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join("; ")
-    ))
 }
 
 /// `check_trust`, refusing (exit 1) a working trust root that is not the one in force.
@@ -145,7 +74,7 @@ pub(crate) fn require_trust(
     verifier: &Verifier,
 ) -> Result<Standing, Failure> {
     let standing = check_trust(options, workspace, verifier)?;
-    match unapproved(&standing) {
+    match standing.unapproved() {
         Some(why) => Err(Failure::refused(why)),
         None => Ok(standing),
     }
@@ -161,10 +90,10 @@ fn pending_needs(chain: &Chain) -> String {
     }
 }
 
-fn trust_failure(e: change::TrustError, anchor: &Anchor) -> Failure {
+fn trust_failure(e: change::TrustError) -> Failure {
     match e {
         change::TrustError::Sign(e) => sign_failure(e),
-        change::TrustError::Chain(e) => anchor.failure(e),
+        change::TrustError::Chain(e) => anchor_failure(e),
         other => Failure::refused(other),
     }
 }
@@ -172,9 +101,8 @@ fn trust_failure(e: change::TrustError, anchor: &Anchor) -> Failure {
 pub(crate) fn run_trust_propose(options: &WorkspaceOptions) -> Result<u8, Failure> {
     let workspace = load(options)?;
     let verifier = now_verifier(&workspace);
-    let anchor = Anchor::of(options, &workspace);
-    let proposed = change::propose(&workspace, &verifier, anchor.digest())
-        .map_err(|e| trust_failure(e, &anchor))?;
+    let anchor = anchor_of(options, &workspace);
+    let proposed = change::propose(&workspace, &verifier, &anchor).map_err(trust_failure)?;
     println!(
         "proposed trust root version {} ({}){}: {}",
         proposed.root.version,
@@ -210,9 +138,9 @@ pub(crate) fn run_trust_sign(options: &WorkspaceOptions, args: &SignerArgs) -> R
     let now = SystemTime::now();
     let signer = make_signer(args, &workspace, now)?;
     let verifier = now_verifier(&workspace);
-    let anchor = Anchor::of(options, &workspace);
-    let approved = change::approve(&workspace, &verifier, anchor.digest(), signer.as_ref())
-        .map_err(|e| trust_failure(e, &anchor))?;
+    let anchor = anchor_of(options, &workspace);
+    let approved =
+        change::approve(&workspace, &verifier, &anchor, signer.as_ref()).map_err(trust_failure)?;
     println!(
         "approved trust root version {} ({}) as {}: {}",
         approved.version,
@@ -250,22 +178,22 @@ struct StatusJson<'a> {
 pub(crate) fn run_trust_status(options: &WorkspaceOptions, json: bool) -> Result<u8, Failure> {
     let workspace = load(options)?;
     let verifier = now_verifier(&workspace);
-    let anchor = Anchor::of(options, &workspace);
-    let standing =
-        trust::standing(&workspace, &verifier, anchor.digest()).map_err(|e| anchor.failure(e))?;
-    anchor.remember(&workspace, &standing);
+    let anchor = anchor_of(options, &workspace);
+    let standing = anchor
+        .judge(&workspace, &verifier)
+        .map_err(anchor_failure)?;
     let ok = matches!(standing, Standing::InForce(_));
     let versions: &[trust::Version] = standing.chain().map_or(&[], |c| c.versions.as_slice());
     if json {
         print_json(&StatusJson {
             anchor: anchor.digest(),
-            remembered: anchor.pinned.is_none() && anchor.remembered.is_some(),
+            remembered: anchor.remembered().is_some(),
             versions,
             working_in_force: ok,
         });
         return Ok(if ok { 0 } else { 1 });
     }
-    match (&anchor.pinned, &anchor.remembered) {
+    match (anchor.pinned(), anchor.remembered()) {
         (Some(a), _) => println!("anchor: {a}"),
         (None, Some(_)) => println!("anchor: {}", anchor.describe()),
         (None, None) => println!("anchor: none (the chain is trusted from version 1 as found)"),
