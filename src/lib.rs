@@ -21,6 +21,7 @@
 //! - **ledger**: `audit` and `history` (who signed what, when, in which commit; what history
 //!   shows), `fuzz_entry` (every input, for the fuzzers).
 
+pub(crate) mod codes;
 pub mod format;
 pub mod fs;
 pub mod fuzz_entry;

@@ -30,97 +30,137 @@ pub enum Severity {
     Error,
 }
 
-/// Findings only an audit makes (the per-file ones use the core gate's reason codes).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum AuditCode {
-    /// A directory under signatures/ is named neither `<path>@sha256=<64 hex>` nor a plain
-    /// namespace directory.
-    MalformedDirectory,
-    /// One maintainer signed the same reference (name and tag) and digest twice.
-    DuplicateMaintainer,
-    /// A release digest has no signature directory at all.
-    UnsignedReleaseDigest,
-    /// A symlink inside signatures/: never followed.
-    SymlinkInTree,
-    /// A file where podman would never look (outside an image directory, or not `signature-N`).
-    StrayFile,
-    /// A signature made by a subkey: containers/image before 5.37 rejects it.
-    SignedBySubkey,
-    /// A signature dated after the commit that added it.
-    SignatureAfterCommit,
-    /// A digest signed by fewer distinct maintainers than the threshold (its status, not a fault).
-    ShortOfQuorum,
-    /// A signature file that no commit holds (not committed yet).
-    Uncommitted,
-    /// History: a signature's bytes vanished from the tree.
-    Rollback,
-    /// History: a path's bytes were replaced.
-    Rewritten,
-    /// Retired, never reported any more: bytes that leave their image's `signature-N` files,
-    /// wherever they go, are a `rollback` (or `withdrawn`); a move within the directory is
-    /// `renumbered`. Kept so that tools matching on it still parse.
-    Moved,
-    /// History: a signature moved to another number in its directory.
-    Renumbered,
-    /// History: a maintainer withdrew a signature with `quorate withdraw`.
-    Withdrawn,
-    /// MAINTAINERS or quorate.toml differ from the trust root in force: an unapproved change.
-    TrustRootUnapproved,
-    /// The repository is a shallow clone: attribution stops at the graft.
-    ShallowClone,
-    /// `--published`: a signature in git that the lookaside does not serve.
-    PublishedMissing,
-    /// `--published`: a signature served that git does not hold.
-    PublishedExtra,
-    /// `--published`: a signature served with other bytes than git holds.
-    PublishedDiffers,
-    /// `--published`: the image's signatures cannot be read from the lookaside as podman reads
-    /// them (an HTTP status, a file over 4 MiB, 128 signatures or more, no connection).
-    PublishedUnreadable,
+crate::codes::stable_codes! {
+    /// Findings only an audit makes (the per-file ones use the core gate's reason codes).
+    pub enum AuditCode {
+        /// A directory under signatures/ is named neither `<path>@sha256=<64 hex>` nor a plain
+        /// namespace directory.
+        MalformedDirectory = "malformed-directory",
+        /// One maintainer signed the same reference (name and tag) and digest twice.
+        DuplicateMaintainer = "duplicate-maintainer",
+        /// A release digest has no signature directory at all.
+        UnsignedReleaseDigest = "unsigned-release-digest",
+        /// A symlink inside signatures/: never followed.
+        SymlinkInTree = "symlink-in-tree",
+        /// A file where podman would never look (outside an image directory, or not `signature-N`).
+        StrayFile = "stray-file",
+        /// A signature made by a subkey: containers/image before 5.37 rejects it.
+        SignedBySubkey = "signed-by-subkey",
+        /// A signature dated after the commit that added it.
+        SignatureAfterCommit = "signature-after-commit",
+        /// A digest signed by fewer distinct maintainers than the threshold (its status, not a fault).
+        ShortOfQuorum = "short-of-quorum",
+        /// A signature file that no commit holds (not committed yet).
+        Uncommitted = "uncommitted",
+        /// History: a signature's bytes vanished from the tree.
+        Rollback = "rollback",
+        /// History: a path's bytes were replaced.
+        Rewritten = "rewritten",
+        /// Retired, never reported any more: bytes that leave their image's `signature-N` files,
+        /// wherever they go, are a `rollback` (or `withdrawn`); a move within the directory is
+        /// `renumbered`. Kept so that tools matching on it still parse.
+        Moved = "moved",
+        /// History: a signature moved to another number in its directory.
+        Renumbered = "renumbered",
+        /// History: a maintainer withdrew a signature with `quorate withdraw`.
+        Withdrawn = "withdrawn",
+        /// MAINTAINERS or quorate.toml differ from the trust root in force: an unapproved change.
+        TrustRootUnapproved = "trust-root-unapproved",
+        /// The repository is a shallow clone: attribution stops at the graft.
+        ShallowClone = "shallow-clone",
+        /// `--published`: a signature in git that the lookaside does not serve.
+        PublishedMissing = "published-missing",
+        /// `--published`: a signature served that git does not hold.
+        PublishedExtra = "published-extra",
+        /// `--published`: a signature served with other bytes than git holds.
+        PublishedDiffers = "published-differs",
+        /// `--published`: the image's signatures cannot be read from the lookaside as podman reads
+        /// them (an HTTP status, a file over 4 MiB, 128 signatures or more, no connection).
+        PublishedUnreadable = "published-unreadable",
+    }
 }
 
 impl AuditCode {
-    /// Every code, for the documentation test.
-    pub const ALL: &'static [AuditCode] = &[
-        AuditCode::MalformedDirectory,
-        AuditCode::DuplicateMaintainer,
-        AuditCode::UnsignedReleaseDigest,
-        AuditCode::SymlinkInTree,
-        AuditCode::StrayFile,
-        AuditCode::SignedBySubkey,
-        AuditCode::SignatureAfterCommit,
-        AuditCode::ShortOfQuorum,
-        AuditCode::Uncommitted,
-        AuditCode::Rollback,
-        AuditCode::Rewritten,
-        AuditCode::Moved,
-        AuditCode::Renumbered,
-        AuditCode::Withdrawn,
-        AuditCode::TrustRootUnapproved,
-        AuditCode::ShallowClone,
-        AuditCode::PublishedMissing,
-        AuditCode::PublishedExtra,
-        AuditCode::PublishedDiffers,
-        AuditCode::PublishedUnreadable,
-    ];
-
-    /// The stable kebab-case code.
-    pub fn code(self) -> String {
-        match serde_json::to_value(self) {
-            Ok(serde_json::Value::String(s)) => s,
-            _ => unreachable!("a unit variant serializes to a string"),
+    /// How serious a finding with this code is: set here once, as docs/audit.md's table says.
+    pub fn severity(self) -> Severity {
+        match self {
+            AuditCode::MalformedDirectory
+            | AuditCode::DuplicateMaintainer
+            | AuditCode::UnsignedReleaseDigest
+            | AuditCode::SymlinkInTree
+            | AuditCode::Rollback
+            | AuditCode::Rewritten
+            | AuditCode::TrustRootUnapproved
+            | AuditCode::PublishedMissing
+            | AuditCode::PublishedExtra
+            | AuditCode::PublishedDiffers
+            | AuditCode::PublishedUnreadable => Severity::Error,
+            AuditCode::SignedBySubkey
+            | AuditCode::SignatureAfterCommit
+            | AuditCode::ShortOfQuorum
+            | AuditCode::ShallowClone => Severity::Warning,
+            AuditCode::StrayFile
+            | AuditCode::Uncommitted
+            | AuditCode::Moved
+            | AuditCode::Renumbered
+            | AuditCode::Withdrawn => Severity::Info,
         }
+    }
+}
+
+/// A finding's code: a reason the core gate gives a file, or a code only an audit gives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum Code {
+    /// A file's problem, as verify and gate report it.
+    Reason(Reason),
+    /// A finding only an audit makes.
+    Audit(AuditCode),
+}
+
+impl Code {
+    /// The stable kebab-case code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Code::Reason(r) => r.code(),
+            Code::Audit(a) => a.code(),
+        }
+    }
+
+    /// How serious a finding with this code is: a file's fault is an error.
+    pub fn severity(self) -> Severity {
+        match self {
+            Code::Reason(_) => Severity::Error,
+            Code::Audit(a) => a.severity(),
+        }
+    }
+}
+
+impl From<Reason> for Code {
+    fn from(reason: Reason) -> Code {
+        Code::Reason(reason)
+    }
+}
+
+impl From<AuditCode> for Code {
+    fn from(code: AuditCode) -> Code {
+        Code::Audit(code)
+    }
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code())
     }
 }
 
 /// One finding.
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {
-    /// How serious.
-    pub severity: Severity,
+    /// How serious: set by the code.
+    severity: Severity,
     /// A reason code of the core gate, or an audit code.
-    pub code: String,
+    pub code: Code,
     /// The file or directory, relative to the workspace.
     pub path: String,
     /// The particulars.
@@ -128,6 +168,31 @@ pub struct Finding {
     /// The commit involved, for history findings.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub commit: Option<CommitInfo>,
+}
+
+impl Finding {
+    /// A finding with `code` about `path`; its severity is the code's.
+    pub fn new(code: impl Into<Code>, path: String, detail: String) -> Finding {
+        let code = code.into();
+        Finding {
+            severity: code.severity(),
+            code,
+            path,
+            detail,
+            commit: None,
+        }
+    }
+
+    /// The finding, naming the commit involved.
+    pub fn in_commit(mut self, commit: CommitInfo) -> Finding {
+        self.commit = Some(commit);
+        self
+    }
+
+    /// How serious.
+    pub fn severity(&self) -> Severity {
+        self.severity
+    }
 }
 
 /// One signature file in the ledger.
@@ -263,13 +328,7 @@ pub fn audit(
     let mut findings = Vec::new();
     let git = GitContext::open(workspace, verifier)?;
     if let Some(repo) = git.repo.as_ref().filter(|r| !r.shallow.is_empty()) {
-        findings.push(Finding {
-            severity: Severity::Warning,
-            code: AuditCode::ShallowClone.code(),
-            path: repo.label.clone(),
-            detail: "a shallow clone: who added a file before the graft is unknown, and those files are credited to no commit (git fetch --unshallow)".into(),
-            commit: None,
-        });
+        findings.push(Finding::new(AuditCode::ShallowClone, repo.label.clone(), "a shallow clone: who added a file before the graft is unknown, and those files are credited to no commit (git fetch --unshallow)".into()));
     }
 
     let mut targets: Vec<Target> = Vec::new();
@@ -293,16 +352,11 @@ pub fn audit(
                 };
                 let dir = tree::image_dir(&workspace.signatures_dir, &reference);
                 if workspace.source.kind(&dir).ok().flatten().is_none() {
-                    findings.push(Finding {
-                        severity: Severity::Error,
-                        code: AuditCode::UnsignedReleaseDigest.code(),
-                        path: workspace.display_path(&dir),
-                        detail: format!(
-                            "{} of the release has no signature directory",
-                            item.label()
-                        ),
-                        commit: None,
-                    });
+                    findings.push(Finding::new(
+                        AuditCode::UnsignedReleaseDigest,
+                        workspace.display_path(&dir),
+                        format!("{} of the release has no signature directory", item.label()),
+                    ));
                 }
                 targets.push(Target::Image(reference));
             }
@@ -369,13 +423,11 @@ pub fn audit(
     if let Some(why) = options.trust.unapproved() {
         findings.insert(
             0,
-            Finding {
-                severity: Severity::Error,
-                code: AuditCode::TrustRootUnapproved.code(),
-                path: workspace.display_path(&workspace.maintainers_path),
-                detail: why,
-                commit: None,
-            },
+            Finding::new(
+                AuditCode::TrustRootUnapproved,
+                workspace.display_path(&workspace.maintainers_path),
+                why,
+            ),
         );
     }
     let errors = findings
@@ -420,13 +472,8 @@ fn published_findings(
             Target::Malformed(_) => None,
         })
         .map(|reference| {
-            let finding = |code: AuditCode, path: String, detail: String| Finding {
-                severity: Severity::Error,
-                code: code.code(),
-                path,
-                detail,
-                commit: None,
-            };
+            let finding =
+                |code: AuditCode, path: String, detail: String| Finding::new(code, path, detail);
             compare(workspace, lookaside, reference)
                 .into_iter()
                 .map(|difference| match difference {
@@ -492,16 +539,9 @@ fn walk(
         {
             continue;
         }
-        let finding = |severity, code: AuditCode, detail: String| Finding {
-            severity,
-            code: code.code(),
-            path: shown.clone(),
-            detail,
-            commit: None,
-        };
+        let finding = |code: AuditCode, detail: String| Finding::new(code, shown.clone(), detail);
         match kind {
             Kind::Symlink => findings.push(finding(
-                Severity::Error,
                 AuditCode::SymlinkInTree,
                 "a symlink inside the signatures tree; never followed".into(),
             )),
@@ -517,19 +557,14 @@ fn walk(
                         match Reference::with_parts(&name, None, Some(digest)) {
                             Ok(reference) => targets.push(Target::Image(reference)),
                             Err(e) => {
-                                findings.push(finding(
-                                    Severity::Error,
-                                    AuditCode::MalformedDirectory,
-                                    e.to_string(),
-                                ));
+                                findings
+                                    .push(finding(AuditCode::MalformedDirectory, e.to_string()));
                                 targets.push(Target::Malformed(path.clone()));
                             }
                         }
                     }
                     None => {
-                        findings.push(finding(
-                            Severity::Error,
-                            AuditCode::MalformedDirectory,
+                        findings.push(finding(AuditCode::MalformedDirectory,
                             "not <repository path>@sha256=<64 lowercase hex>: podman never looks here".into(),
                         ));
                         targets.push(Target::Malformed(path.clone()));
@@ -538,12 +573,10 @@ fn walk(
             }
             Kind::Dir if depth < 16 => walk(workspace, &path, depth + 1, targets, findings)?,
             Kind::Dir => findings.push(finding(
-                Severity::Error,
                 AuditCode::MalformedDirectory,
                 "nested too deep to be a repository path".into(),
             )),
             _ => findings.push(finding(
-                Severity::Info,
                 AuditCode::StrayFile,
                 "outside any image directory: podman never reads it".into(),
             )),
@@ -641,13 +674,11 @@ fn ledger_image(
         return None;
     }
     if let Some(e) = &report.directory_error {
-        findings.push(Finding {
-            severity: Severity::Error,
-            code: AuditCode::SymlinkInTree.code(),
-            path: directory.clone(),
-            detail: e.clone(),
-            commit: None,
-        });
+        findings.push(Finding::new(
+            AuditCode::SymlinkInTree,
+            directory.clone(),
+            e.clone(),
+        ));
     }
     let mut signatures = Vec::new();
     for (index, file) in report.files.iter().enumerate() {
@@ -658,65 +689,54 @@ fn ledger_image(
         let path = json.path.clone();
         for problem in &file.verdict.problems {
             if problem.reason.is_fault() {
-                findings.push(Finding {
-                    severity: Severity::Error,
-                    code: problem.reason.code().to_string(),
-                    path: path.clone(),
-                    detail: problem.detail.clone(),
-                    commit: None,
-                });
+                findings.push(Finding::new(
+                    problem.reason,
+                    path.clone(),
+                    problem.detail.clone(),
+                ));
             } else if problem.reason == Reason::DuplicateMaintainer
                 && same_reference_before(report, index)
             {
-                findings.push(Finding {
-                    severity: Severity::Error,
-                    code: AuditCode::DuplicateMaintainer.code(),
-                    path: path.clone(),
-                    detail: format!(
+                findings.push(Finding::new(
+                    AuditCode::DuplicateMaintainer,
+                    path.clone(),
+                    format!(
                         "{} signed {} twice",
                         file.verdict.signer.maintainer.as_deref().unwrap_or("?"),
                         json.signed_reference.as_deref().unwrap_or("?")
                     ),
-                    commit: None,
-                });
+                ));
             }
         }
         if file.verdict.signer.by_subkey && file.verdict.signer.maintainer.is_some() {
-            findings.push(Finding {
-                severity: Severity::Warning,
-                code: AuditCode::SignedBySubkey.code(),
-                path: path.clone(),
-                detail: format!(
+            findings.push(Finding::new(AuditCode::SignedBySubkey, path.clone(), format!(
                     "made by subkey {}: containers/image before 5.37 (Debian 12's podman 4.3.1 among them) rejects subkey signatures",
                     json.signing_key.as_deref().unwrap_or("?")
-                ),
-                commit: None,
-            });
+                )));
         }
         let commit = git.commit_of(workspace, &file.path);
         let at_commit = commit
             .as_ref()
             .and_then(|c| verdict_at(workspace, verifier, report, malformed, file, c));
         match (&commit, file.verdict.created) {
-            (Some(c), Some(created)) if created > c.time => findings.push(Finding {
-                severity: Severity::Warning,
-                code: AuditCode::SignatureAfterCommit.code(),
-                path: path.clone(),
-                detail: format!(
-                    "signed at {}, after commit {} that added it ({})",
-                    crate::text::fmt_time(created),
-                    &c.id[..12],
-                    c.date
-                ),
-                commit: Some(c.clone()),
-            }),
-            (None, _) if git.repo.is_some() => findings.push(Finding {
-                severity: Severity::Info,
-                code: AuditCode::Uncommitted.code(),
-                path: path.clone(),
-                detail: "no commit holds these bytes at this path".into(),
-                commit: None,
-            }),
+            (Some(c), Some(created)) if created > c.time => findings.push(
+                Finding::new(
+                    AuditCode::SignatureAfterCommit,
+                    path.clone(),
+                    format!(
+                        "signed at {}, after commit {} that added it ({})",
+                        crate::text::fmt_time(created),
+                        &c.id[..12],
+                        c.date
+                    ),
+                )
+                .in_commit(c.clone()),
+            ),
+            (None, _) if git.repo.is_some() => findings.push(Finding::new(
+                AuditCode::Uncommitted,
+                path.clone(),
+                "no commit holds these bytes at this path".into(),
+            )),
             _ => {}
         }
         signatures.push(LedgerSignature {
@@ -735,19 +755,17 @@ fn ledger_image(
     references.dedup();
     let quorate = !malformed && report.is_quorate(options.threshold);
     if !malformed && !quorate && options.maintainer.is_none() {
-        findings.push(Finding {
-            severity: Severity::Warning,
-            code: AuditCode::ShortOfQuorum.code(),
-            path: directory.clone(),
-            detail: format!(
+        findings.push(Finding::new(
+            AuditCode::ShortOfQuorum,
+            directory.clone(),
+            format!(
                 "{} of {} distinct maintainers ({}); not yet signed by: {}",
                 report.signers.len(),
                 options.threshold,
                 list_or(&report.signers, "none"),
                 list_or(&report.missing, "no one else")
             ),
-            commit: None,
-        });
+        ));
     }
     Some(LedgerImage {
         directory,
@@ -899,9 +917,8 @@ fn history_findings(
     let events = history::follow_content(&repo, git.tip, &git.prefix, &is_withdrawal)
         .map_err(|e| AuditError::Git(crate::text::one_line(e.message())))?;
     for event in events {
-        let (severity, code, detail) = match event.kind {
+        let (code, detail) = match event.kind {
             EventKind::Rollback => (
-                Severity::Error,
                 AuditCode::Rollback,
                 match &event.to {
                     Some(to) => format!(
@@ -913,33 +930,31 @@ fn history_findings(
                 },
             ),
             EventKind::Rewritten => (
-                Severity::Error,
                 AuditCode::Rewritten,
                 "this path's bytes were replaced, and the old bytes count nowhere in the image's directory"
                     .to_string(),
             ),
             EventKind::Renumbered => (
-                Severity::Info,
                 AuditCode::Renumbered,
                 format!("renumbered to {}", shown(workspace, git, event.to.as_deref())),
             ),
             EventKind::Withdrawn => (
-                Severity::Info,
                 AuditCode::Withdrawn,
                 "withdrawn by its maintainer with a signed statement".to_string(),
             ),
         };
-        findings.push(Finding {
-            severity,
-            code: code.code(),
-            path: shown(workspace, git, Some(&event.path)),
-            detail: format!(
-                "{detail} (commit {}, {})",
-                &event.commit.id[..12],
-                event.commit.author
-            ),
-            commit: Some(event.commit),
-        });
+        findings.push(
+            Finding::new(
+                code,
+                shown(workspace, git, Some(&event.path)),
+                format!(
+                    "{detail} (commit {}, {})",
+                    &event.commit.id[..12],
+                    event.commit.author
+                ),
+            )
+            .in_commit(event.commit),
+        );
     }
     Ok(())
 }
@@ -965,5 +980,30 @@ mod tests {
                 code.code()
             );
         }
+    }
+
+    /// Each code's severity is the one docs/audit.md's table gives it, and every code is
+    /// kebab-case and unique.
+    #[test]
+    fn each_code_has_the_documented_severity() {
+        let doc =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/audit.md")).unwrap();
+        let mut seen = std::collections::BTreeSet::new();
+        for code in AuditCode::ALL {
+            assert!(crate::codes::is_kebab_case(code.code()), "{code}");
+            assert!(seen.insert(code.code()), "{code} twice");
+            let row = doc
+                .lines()
+                .find(|l| l.starts_with(&format!("| `{code}` |")))
+                .unwrap_or_else(|| panic!("docs/audit.md has no row for {code}"));
+            let documented = row.split(" | ").nth(1).unwrap().trim();
+            let severity = serde_json::to_value(code.severity()).unwrap();
+            assert_eq!(severity, documented, "{code}");
+        }
+        assert_eq!(Code::from(Reason::BadSignature).severity(), Severity::Error);
+        assert_eq!(
+            serde_json::to_value(Code::from(AuditCode::Rollback)).unwrap(),
+            "rollback"
+        );
     }
 }

@@ -1042,7 +1042,10 @@ fn trust_root_at(
         })?;
     let config =
         crate::workspace::load_config(&revision, &workspace.root).map_err(|e| at(e.to_string()))?;
-    Ok((maintainers, config.threshold))
+    Ok((
+        maintainers,
+        config.threshold.map(crate::workspace::Threshold::get),
+    ))
 }
 
 fn ensure_clean(repo: &Repository, prefix: &Path) -> Result<(), SyncError> {

@@ -10,9 +10,7 @@ use crate::format::maintainers::{Maintainers, MaintainersError};
 use crate::fs::path::{is_url, shown_path, Kind};
 use crate::fs::source::{Revision, Source, WorkingTree};
 use crate::keys::keyring::{Keyring, KeyringError};
-
-/// The threshold when neither the caller nor quorate.toml asks for more.
-pub const DEFAULT_THRESHOLD: u32 = 2;
+use crate::workspace::Threshold;
 
 /// Where the workspace's parts are; `None` means the default place inside `dir`.
 #[derive(Debug, Clone, Default)]
@@ -92,17 +90,23 @@ pub enum WorkspaceError {
     },
 }
 
-/// quorate.toml: the repository's own policy.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// quorate.toml: the repository's own policy, checked.
+#[derive(Debug, Clone, Default)]
 pub struct Config {
     /// The least number of distinct maintainers; the caller may ask for more, never less.
-    pub threshold: Option<u32>,
+    pub threshold: Option<Threshold>,
     /// Where a release's images live: `<namespace>/<package>`. Default `docker.io/stagex`.
     pub namespace: Option<String>,
     /// The line of `threshold`, for errors.
-    #[serde(skip)]
     pub threshold_line: Option<usize>,
+}
+
+/// quorate.toml as written, before it is checked.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    threshold: Option<u32>,
+    namespace: Option<String>,
 }
 
 /// The namespace when quorate.toml names none, as StageX publishes.
@@ -171,7 +175,7 @@ impl Workspace {
     /// pass, so it is an error when the workspace loads rather than a gate that always fails.
     pub fn check_threshold(&self) -> Result<(), WorkspaceError> {
         let signers = self.maintainers.signers();
-        match self.config.threshold {
+        match self.config.threshold.map(Threshold::get) {
             Some(threshold) if threshold as usize > signers => Err(WorkspaceError::Unreachable {
                 path: PathBuf::from("quorate.toml"),
                 line: self.config.threshold_line,
@@ -301,8 +305,8 @@ impl Workspace {
     }
 
     /// The threshold in force: the larger of the caller's and quorate.toml's.
-    pub fn threshold(&self, asked: u32) -> u32 {
-        asked.max(self.config.threshold.unwrap_or(0))
+    pub fn threshold(&self, asked: Threshold) -> u32 {
+        self.config.threshold.map_or(asked, |t| t.max(asked)).get()
     }
 
     /// The namespace a release's packages are published under.
@@ -396,7 +400,7 @@ pub(crate) fn load_config(source: &dyn Source, root: &Path) -> Result<Config, Wo
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
         Err(e) => return Err(fail(format!("cannot read: {e}"))),
     };
-    let mut config: Config = toml::from_str(&text).map_err(|e| {
+    let file: ConfigFile = toml::from_str(&text).map_err(|e| {
         let at = crate::format::toml_error::locate(&text, e.span().map_or(0, |s| s.start));
         WorkspaceError::Config {
             path: shown.clone(),
@@ -406,13 +410,20 @@ pub(crate) fn load_config(source: &dyn Source, root: &Path) -> Result<Config, Wo
             excerpt: at.excerpt,
         }
     })?;
-    config.threshold_line = text
-        .lines()
-        .position(|l| l.trim_start().starts_with("threshold"))
-        .map(|i| i + 1);
-    if config.threshold == Some(0) {
-        return Err(fail("threshold must be at least 1".into()));
-    }
+    let threshold = match file.threshold {
+        None => None,
+        Some(n) => {
+            Some(Threshold::new(n).ok_or_else(|| fail("threshold must be at least 1".into()))?)
+        }
+    };
+    let config = Config {
+        threshold,
+        namespace: file.namespace,
+        threshold_line: text
+            .lines()
+            .position(|l| l.trim_start().starts_with("threshold"))
+            .map(|i| i + 1),
+    };
     if let Some(namespace) = &config.namespace {
         if !is_namespace(namespace) {
             return Err(fail(format!(

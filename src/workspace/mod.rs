@@ -3,6 +3,8 @@
 
 mod loaded;
 pub mod lookaside;
+mod threshold;
 pub mod tree;
 
 pub use loaded::*;
+pub use threshold::Threshold;

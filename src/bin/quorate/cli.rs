@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{ArgGroup, Args, Parser, Subcommand};
+use quorate::workspace::Threshold;
 
 /// A release gate that needs a quorum: N distinct maintainers must sign the same image digest.
 #[derive(Debug, Parser)]
@@ -201,10 +202,8 @@ pub struct PolicyExportArgs {
     /// Start from this policy.json, replacing only the scopes quorate writes.
     #[arg(long, value_name = "POLICY_JSON")]
     pub merge: Option<PathBuf>,
-    /// Distinct maintainers required; quorate.toml may raise it, never lower it.
-    #[arg(long, value_name = "N", default_value_t = quorate::workspace::DEFAULT_THRESHOLD,
-          value_parser = clap::value_parser!(u32).range(1..))]
-    pub threshold: u32,
+    #[command(flatten)]
+    pub threshold: ThresholdArg,
 }
 
 #[derive(Debug, Args)]
@@ -215,10 +214,8 @@ pub struct PolicyCheckArgs {
     /// Check only the scope podman would use for this repository or namespace.
     #[arg(long, value_name = "SCOPE")]
     pub scope: Option<String>,
-    /// Distinct maintainers required; quorate.toml may raise it, never lower it.
-    #[arg(long, value_name = "N", default_value_t = quorate::workspace::DEFAULT_THRESHOLD,
-          value_parser = clap::value_parser!(u32).range(1..))]
-    pub threshold: u32,
+    #[command(flatten)]
+    pub threshold: ThresholdArg,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -298,10 +295,8 @@ pub struct AuditArgs {
     /// missing from it, served but not in git, or served with other bytes.
     #[arg(long, value_name = "URL", conflicts_with = "lookaside")]
     pub published: Option<String>,
-    /// Distinct maintainers required; quorate.toml may raise it, never lower it.
-    #[arg(long, value_name = "N", default_value_t = quorate::workspace::DEFAULT_THRESHOLD,
-          value_parser = clap::value_parser!(u32).range(1..))]
-    pub threshold: u32,
+    #[command(flatten)]
+    pub threshold: ThresholdArg,
     /// Print JSON (schema in docs/audit.md).
     #[arg(long)]
     pub json: bool,
@@ -438,10 +433,8 @@ pub struct GateArgs {
     /// from the release's are refused.
     #[arg(long, value_name = "PATH", requires = "release")]
     pub rebuilt: Option<PathBuf>,
-    /// Distinct maintainers required; quorate.toml may raise it, never lower it.
-    #[arg(long, value_name = "N", default_value_t = quorate::workspace::DEFAULT_THRESHOLD,
-          value_parser = clap::value_parser!(u32).range(1..))]
-    pub threshold: u32,
+    #[command(flatten)]
+    pub threshold: ThresholdArg,
     /// Print JSON (schema in docs/json.md).
     #[arg(long)]
     pub json: bool,
@@ -470,4 +463,35 @@ pub enum KeyringCommand {
         #[arg(short, long, value_name = "FILE")]
         output: PathBuf,
     },
+}
+
+/// `--threshold N`, as every judging command takes it.
+#[derive(Debug, Args)]
+pub struct ThresholdArg {
+    /// Distinct maintainers required; quorate.toml may raise it, never lower it.
+    #[arg(long = "threshold", value_name = "N", default_value_t = Threshold::DEFAULT,
+          value_parser = ThresholdParser)]
+    pub value: Threshold,
+}
+
+/// Parses `--threshold` as clap parses a `u32` of at least 1 (its messages unchanged), into the
+/// library's `Threshold`.
+#[derive(Debug, Clone, Copy)]
+struct ThresholdParser;
+
+impl clap::builder::TypedValueParser for ThresholdParser {
+    type Value = Threshold;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Threshold, clap::Error> {
+        let n = clap::value_parser!(u32)
+            .range(1..)
+            .parse_ref(cmd, arg, value)?;
+        Threshold::new(n)
+            .ok_or_else(|| clap::Error::new(clap::error::ErrorKind::ValueValidation).with_cmd(cmd))
+    }
 }

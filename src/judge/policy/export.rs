@@ -39,7 +39,7 @@ pub struct ExportOptions {
     /// An existing policy.json to start from.
     pub merge: Option<PathBuf>,
     /// The caller's threshold; the trust root's may raise it.
-    pub threshold: u32,
+    pub threshold: crate::workspace::Threshold,
 }
 
 /// Why nothing was written.

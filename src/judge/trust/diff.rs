@@ -129,7 +129,7 @@ impl fmt::Display for TrustChange {
         };
         let threshold = |t: &Option<u32>| match t {
             Some(n) => n.to_string(),
-            None => format!("not set (default {})", crate::workspace::DEFAULT_THRESHOLD),
+            None => format!("not set (default {})", crate::workspace::Threshold::DEFAULT),
         };
         match self {
             TrustChange::MaintainerAdded { handle, keys: k } => {

@@ -4,14 +4,14 @@ use super::chain::{load_chain, Chain, ChainError};
 use super::diff::{diff_people, TrustChange};
 use super::root::TrustRoot;
 use crate::keys::verify::Verifier;
-use crate::workspace::{Workspace, DEFAULT_THRESHOLD};
+use crate::workspace::Workspace;
 
 /// The trust root the working MAINTAINERS and quorate.toml describe (its version and predecessor
 /// are the caller's to set).
 pub fn working_root(workspace: &Workspace, version: u32, previous: Option<String>) -> TrustRoot {
     TrustRoot::from_workspace(
         &workspace.maintainers,
-        workspace.config.threshold.unwrap_or(DEFAULT_THRESHOLD),
+        workspace.config.threshold.unwrap_or_default().get(),
         version,
         previous,
     )

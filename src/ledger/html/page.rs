@@ -92,7 +92,7 @@ pub fn render(ledger: &Ledger, context: &PageContext) -> String {
             ledger
                 .findings
                 .iter()
-                .any(|f| f.severity == Severity::Error && belongs(&f.path, &image.directory))
+                .any(|f| f.severity() == Severity::Error && belongs(&f.path, &image.directory))
         })
         .collect();
     let error_images = with_errors.iter().filter(|e| **e).count();
@@ -167,7 +167,7 @@ pub fn render(ledger: &Ledger, context: &PageContext) -> String {
         let found: Vec<_> = ledger
             .findings
             .iter()
-            .filter(|f| f.severity == severity)
+            .filter(|f| f.severity() == severity)
             .collect();
         if found.is_empty() {
             continue;
@@ -188,7 +188,7 @@ pub fn render(ledger: &Ledger, context: &PageContext) -> String {
             found.len()
         );
         for f in found {
-            note_code(&mut used_codes, &f.code);
+            note_code(&mut used_codes, f.code.code());
             let target = ledger
                 .images
                 .iter()
@@ -210,7 +210,7 @@ pub fn render(ledger: &Ledger, context: &PageContext) -> String {
                 "<li><a href=\"#code-{code}\"><code>{code}</code></a> <code>{}</code>: {}{target}{commit}</li>",
                 esc(&f.path),
                 esc(&f.detail),
-                code = esc(&f.code),
+                code = esc(f.code.code()),
             );
         }
         out.push_str("</ul>\n");

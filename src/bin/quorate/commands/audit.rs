@@ -34,7 +34,7 @@ pub(crate) fn run_audit(options: &WorkspaceOptions, args: AuditArgs) -> Result<u
     // An unapproved trust root is an error finding here (the audit still shows everything).
     let anchor = anchor_of(options, &workspace);
     let standing = check_trust_from(&anchor, &workspace, &verifier)?;
-    let threshold = workspace.threshold(args.threshold);
+    let threshold = workspace.threshold(args.threshold.value);
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = indicatif::ProgressBar::new_spinner();
         bar.set_style(
@@ -196,7 +196,7 @@ pub(crate) fn run_audit(options: &WorkspaceOptions, args: AuditArgs) -> Result<u
             println!("Findings:");
         }
         for finding in &ledger.findings {
-            let label = match finding.severity {
+            let label = match finding.severity() {
                 Severity::Error => "error  ",
                 Severity::Warning => "warning",
                 Severity::Info => "info   ",

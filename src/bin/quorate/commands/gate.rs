@@ -9,7 +9,7 @@ pub(crate) fn run_verify(options: &WorkspaceOptions, args: VerifyArgs) -> Result
     let verifier = judge(&workspace, &args.judge);
     require_trust(options, &workspace, &verifier)?;
     let image = check_image(&workspace, &verifier, &reference);
-    let threshold = workspace.threshold(quorate::workspace::DEFAULT_THRESHOLD);
+    let threshold = workspace.threshold(quorate::workspace::Threshold::DEFAULT);
     if args.json {
         print_json(&ImageJson::new(&workspace, &image, threshold));
     } else {
@@ -90,7 +90,7 @@ pub(crate) fn run_gate(options: &WorkspaceOptions, args: GateArgs) -> Result<u8,
     } else {
         explicit
     };
-    let threshold = workspace.threshold(args.threshold);
+    let threshold = workspace.threshold(args.threshold.value);
     let verifier = judge(&workspace, &args.judge);
     require_trust(options, &workspace, &verifier)?;
     let (labels, references): (Vec<String>, Vec<Reference>) = targets.into_iter().unzip();

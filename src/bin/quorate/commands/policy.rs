@@ -44,7 +44,7 @@ pub(crate) fn run_policy_export(
             mirrors,
             lookaside: args.lookaside,
             merge: args.merge,
-            threshold: args.threshold,
+            threshold: args.threshold.value,
         },
     )
     .map_err(|e| match e {
@@ -86,7 +86,7 @@ pub(crate) fn run_policy_check(
     // hold (or fall short) against a MAINTAINERS or threshold nobody approved.
     let verifier = now_verifier(&workspace);
     require_trust(options, &workspace, &verifier)?;
-    let threshold = workspace.threshold(args.threshold);
+    let threshold = workspace.threshold(args.threshold.value);
     let scopes = policy::check(&args.policy, &workspace.maintainers, args.scope.as_deref())
         .map_err(Failure::input)?;
     let holds = scopes.iter().all(|s| s.holds(threshold));
