@@ -22,6 +22,7 @@
 //!   shows), `fuzz_entry` (every input, for the fuzzers).
 
 pub(crate) mod codes;
+pub mod fault;
 pub mod format;
 pub mod fs;
 pub mod fuzz_entry;

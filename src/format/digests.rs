@@ -20,6 +20,8 @@ pub struct DigestsError {
     pub message: String,
 }
 
+crate::fault::always!(Input: DigestsError);
+
 /// One package of a release.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Package {

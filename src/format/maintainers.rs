@@ -21,6 +21,8 @@ pub struct MaintainersError {
     pub excerpt: String,
 }
 
+crate::fault::always!(Input: MaintainersError);
+
 /// One person.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Maintainer {

@@ -80,6 +80,8 @@ pub enum MessageError {
     OnePassMismatch(String),
 }
 
+crate::fault::always!(Input: MessageError);
+
 /// Compressed data is held to this many bytes in and this many out: twice the payload cap
 /// (128 KiB). The largest message that could count (a payload at its cap, a signature packet at
 /// `MAX_PACKET`, the headers) fits within it, compressed or not, since deflate and bzip2 never

@@ -24,6 +24,18 @@ pub struct LayoutError {
     pub corrupt: bool,
 }
 
+impl crate::fault::Classify for LayoutError {
+    /// A blob that does not hash to its name is a tampered rebuild: refused. Anything else
+    /// cannot be read: bad input.
+    fn fault(&self) -> crate::fault::Fault {
+        if self.corrupt {
+            crate::fault::Fault::Refused
+        } else {
+            crate::fault::Fault::Input
+        }
+    }
+}
+
 /// One per-platform image manifest found in a layout.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlatformManifest {

@@ -49,6 +49,8 @@ pub enum PayloadError {
     BadReference(String, String),
 }
 
+crate::fault::always!(Input: PayloadError);
+
 impl Payload {
     /// The exact bytes quorate signs: keys sorted, compact, no trailing newline, `optional` empty
     /// as StageX writes it.

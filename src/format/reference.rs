@@ -34,6 +34,8 @@ pub enum ReferenceError {
     HexName,
 }
 
+crate::fault::always!(Input: ReferenceError);
+
 /// A `sha256:` manifest digest: 64 lowercase hex digits.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Digest(String);

@@ -43,6 +43,8 @@ pub enum ConfineError {
     },
 }
 
+crate::fault::always!(Input: ConfineError);
+
 impl ConfineError {
     fn io(path: &Path, source: io::Error) -> ConfineError {
         ConfineError::Io {

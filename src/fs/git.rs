@@ -18,6 +18,8 @@ pub struct GitError {
     pub message: String,
 }
 
+crate::fault::always!(Input: GitError);
+
 impl From<git2::Error> for GitError {
     fn from(e: git2::Error) -> GitError {
         GitError {

@@ -25,6 +25,8 @@ pub struct KeyringError {
     pub message: String,
 }
 
+crate::fault::always!(Input: KeyringError);
+
 /// The certificates, merged by primary fingerprint, with an index from every (sub)key id.
 #[derive(Debug, Default)]
 pub struct Keyring {

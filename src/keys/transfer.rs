@@ -67,6 +67,17 @@ pub enum ImportError {
     },
 }
 
+impl crate::fault::Classify for ImportError {
+    fn fault(&self) -> crate::fault::Fault {
+        match self {
+            ImportError::NotAMaintainer { .. } | ImportError::SharedKey { .. } => {
+                crate::fault::Fault::Refused
+            }
+            ImportError::Input(_) | ImportError::Write { .. } => crate::fault::Fault::Input,
+        }
+    }
+}
+
 /// One certificate merged into the keyring.
 #[derive(Debug, Clone)]
 pub struct Imported {

@@ -298,7 +298,7 @@ pub struct Options {
 #[derive(Debug, thiserror::Error)]
 pub enum AuditError {
     /// `--maintainer` names no one in MAINTAINERS.
-    #[error("--maintainer {0}: MAINTAINERS lists no such person")]
+    #[error("{0}: MAINTAINERS lists no such person")]
     UnknownMaintainer(String),
     /// The tree cannot be listed.
     #[error("{}: {message}", path.display())]
@@ -312,6 +312,8 @@ pub enum AuditError {
     #[error("git: {0}")]
     Git(String),
 }
+
+crate::fault::always!(Input: AuditError);
 
 /// Runs an audit.
 pub fn audit(

@@ -28,12 +28,13 @@ pub enum RebuildError {
     },
 }
 
-impl RebuildError {
-    /// 1 when a blob does not match its name (the rebuild itself is bad), 2 for unreadable input.
-    pub fn exit_code(&self) -> u8 {
+impl crate::fault::Classify for RebuildError {
+    /// Refused when a blob does not match its name (the rebuild itself is bad); bad input when
+    /// the rebuild cannot be read.
+    fn fault(&self) -> crate::fault::Fault {
         match self {
-            RebuildError::Layout(e) if e.corrupt => 1,
-            _ => 2,
+            RebuildError::Layout(e) => e.fault(),
+            _ => crate::fault::Fault::Input,
         }
     }
 }

@@ -37,7 +37,7 @@ pub enum SignError {
         message: String,
     },
     /// The secret key is passphrase-protected and no passphrase was given (exit 2).
-    #[error("{}: the secret key is passphrase-protected; give --passphrase-file", .0.display())]
+    #[error("{}: the secret key is passphrase-protected", .0.display())]
     NeedsPassphrase(PathBuf),
     /// The passphrase does not unlock the key (exit 2).
     #[error("{}: the passphrase does not unlock the secret key", .0.display())]
@@ -69,11 +69,11 @@ pub enum SignError {
     #[error("not signed: {0}")]
     NotReproduced(String),
     /// A release package has no tag: the rebuild names none and no --tag was given (exit 2).
-    #[error("no tag for {0}: its rebuild layout names none; give --tag")]
+    #[error("no tag for {0}: its rebuild layout names none")]
     NoTag(String),
     /// The gpg key given does not name a certificate in the keyring, so whose signature to act on
     /// is unknown (exit 2).
-    #[error("cannot tell whose signatures these are: give --signer as a fingerprint or key id of a certificate in the keyring")]
+    #[error("cannot tell whose signatures these are")]
     UnknownSigner,
     /// There is nothing of this maintainer's to withdraw (exit 1).
     #[error("nothing to withdraw: {0}")]
@@ -113,17 +113,16 @@ impl From<crate::fs::confine::ConfineError> for SignError {
     }
 }
 
-impl SignError {
-    /// The exit status: 2 for bad input, 1 for a refusal.
-    pub fn exit_code(&self) -> i32 {
+impl crate::fault::Classify for SignError {
+    fn fault(&self) -> crate::fault::Fault {
         match self {
             SignError::KeyFile { .. }
             | SignError::NeedsPassphrase(_)
             | SignError::WrongPassphrase(_)
             | SignError::NoTag(_)
             | SignError::UnknownSigner
-            | SignError::BadReference(_) => 2,
-            _ => 1,
+            | SignError::BadReference(_) => crate::fault::Fault::Input,
+            _ => crate::fault::Fault::Refused,
         }
     }
 }

@@ -99,6 +99,15 @@ pub enum SyncError {
     Git(String),
 }
 
+impl crate::fault::Classify for SyncError {
+    fn fault(&self) -> crate::fault::Fault {
+        match self {
+            SyncError::Setup(_) => crate::fault::Fault::Input,
+            _ => crate::fault::Fault::Refused,
+        }
+    }
+}
+
 fn lost(files: &[String]) -> String {
     if files.is_empty() {
         String::new()

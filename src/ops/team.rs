@@ -25,12 +25,11 @@ pub enum TeamError {
     Input(String),
 }
 
-impl TeamError {
-    /// The exit status: 1 refused, 2 bad input.
-    pub fn exit_code(&self) -> u8 {
+impl crate::fault::Classify for TeamError {
+    fn fault(&self) -> crate::fault::Fault {
         match self {
-            TeamError::Refused(_) => 1,
-            TeamError::Input(_) => 2,
+            TeamError::Refused(_) => crate::fault::Fault::Refused,
+            TeamError::Input(_) => crate::fault::Fault::Input,
         }
     }
 }

@@ -25,6 +25,15 @@ pub enum TrustError {
     Sign(#[from] SignError),
 }
 
+impl crate::fault::Classify for TrustError {
+    fn fault(&self) -> crate::fault::Fault {
+        match self {
+            TrustError::Sign(e) => e.fault(),
+            TrustError::Chain(_) | TrustError::Refused(_) => crate::fault::Fault::Refused,
+        }
+    }
+}
+
 /// A proposal written.
 #[derive(Debug)]
 pub struct Proposed {

@@ -44,7 +44,7 @@ pub enum WorkspaceError {
     #[error(transparent)]
     Keyring(#[from] KeyringError),
     /// `--at REV` names no commit, or the tree is not in a repository.
-    #[error("--at {rev}: {message}")]
+    #[error("{rev}: {message}")]
     Revision {
         /// The revision asked for.
         rev: String,
@@ -89,6 +89,8 @@ pub enum WorkspaceError {
         excerpt: String,
     },
 }
+
+crate::fault::always!(Input: WorkspaceError);
 
 /// quorate.toml: the repository's own policy, checked.
 #[derive(Debug, Clone, Default)]

@@ -23,13 +23,15 @@ const MAX_REDIRECTS: u32 = 10;
 
 /// A URL that is not a lookaside quorate can read (exit 2).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("--lookaside {url}: {message}")]
+#[error("{url}: {message}")]
 pub struct LookasideUrlError {
     /// The URL given.
     pub url: String,
     /// What is wrong.
     pub message: String,
 }
+
+crate::fault::always!(Input: LookasideUrlError);
 
 /// Why an image's signatures could not be read: podman's pull would fail the same way.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -63,6 +65,8 @@ pub enum FetchError {
         message: String,
     },
 }
+
+crate::fault::always!(Input: FetchError);
 
 /// One signature as served.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -41,6 +41,8 @@ pub enum TreeError {
     },
 }
 
+crate::fault::always!(Input: TreeError);
+
 impl TreeError {
     /// The same error with its path shown as quorate shows every path: from the workspace.
     pub fn shown_in(self, workspace: &crate::workspace::Workspace) -> TreeError {

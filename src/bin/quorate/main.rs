@@ -3,6 +3,7 @@
 
 mod cli;
 mod commands;
+mod outcome;
 
 use std::process::ExitCode;
 
@@ -64,11 +65,5 @@ fn main() -> ExitCode {
         Command::Trust(TrustCommand::Sign { signer }) => run_trust_sign(&options, &signer),
         Command::Trust(TrustCommand::Status { json }) => run_trust_status(&options, json),
     };
-    match result {
-        Ok(code) => ExitCode::from(code),
-        Err(failure) => {
-            eprintln!("quorate: {}", failure.message);
-            ExitCode::from(failure.code)
-        }
-    }
+    outcome::exit_status(result)
 }

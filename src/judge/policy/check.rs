@@ -21,6 +21,8 @@ pub struct CheckError {
     pub message: String,
 }
 
+crate::fault::always!(Input: CheckError);
+
 /// Something other than a maintainer's signature that satisfies a requirement.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Satisfier(pub String);

@@ -62,6 +62,15 @@ pub enum ExportError {
     },
 }
 
+impl crate::fault::Classify for ExportError {
+    fn fault(&self) -> crate::fault::Fault {
+        match self {
+            ExportError::Refused(_) => crate::fault::Fault::Refused,
+            _ => crate::fault::Fault::Input,
+        }
+    }
+}
+
 /// A maintainer podman may not accept, named so the release engineer knows before a pull fails.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Warning {

@@ -40,6 +40,8 @@ pub enum AnchorError {
     },
 }
 
+crate::fault::always!(Refused: AnchorError);
+
 impl Anchor {
     /// The anchor `workspace` is judged from: `pinned` (`sha256:<hex>` of a version, given from
     /// outside the repository), else what this clone remembers, else none.

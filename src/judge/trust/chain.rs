@@ -35,7 +35,7 @@ pub enum ChainError {
     },
     /// The pinned anchor is not in the chain (history rewritten to drop it, or the wrong
     /// repository).
-    #[error("--trust-anchor {anchor}: no version of the chain in {} has this digest (history rewritten, or another repository?)", dir.display())]
+    #[error("{anchor}: no version of the chain in {} has this digest (history rewritten, or another repository?)", dir.display())]
     AnchorMissing {
         /// The anchor asked for.
         anchor: String,
@@ -43,7 +43,7 @@ pub enum ChainError {
         dir: PathBuf,
     },
     /// An anchor was given but the repository has no chain at all.
-    #[error("--trust-anchor {anchor}: {} holds no chain of trust roots", dir.display())]
+    #[error("{anchor}: {} holds no chain of trust roots", dir.display())]
     NoChain {
         /// The anchor asked for.
         anchor: String,
@@ -51,6 +51,8 @@ pub enum ChainError {
         dir: PathBuf,
     },
 }
+
+crate::fault::always!(Refused: ChainError);
 
 /// One approval file and what it counts for.
 #[derive(Debug, Clone, Serialize)]

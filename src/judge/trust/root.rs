@@ -15,6 +15,8 @@ pub const ROOT_TYPE: &str = "quorate trust root";
 #[error("{0}")]
 pub struct RootError(pub String);
 
+crate::fault::always!(Refused: RootError);
+
 /// Who counts and how many must: one version of the chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

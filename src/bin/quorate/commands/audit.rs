@@ -2,7 +2,7 @@
 
 use super::*;
 
-pub(crate) fn run_audit(options: &WorkspaceOptions, args: AuditArgs) -> Result<u8, Failure> {
+pub(crate) fn run_audit(options: &WorkspaceOptions, args: AuditArgs) -> Result<Outcome, Failure> {
     use quorate::ledger::audit::{self, Scope, Severity};
     let references = args
         .references
@@ -52,12 +52,7 @@ pub(crate) fn run_audit(options: &WorkspaceOptions, args: AuditArgs) -> Result<u
             history: args.history,
             threshold,
             accept_legacy: args.judge.accept_legacy,
-            published: args
-                .published
-                .as_deref()
-                .map(quorate::workspace::lookaside::Lookaside::new)
-                .transpose()
-                .map_err(Failure::input)?,
+            published: args.published.as_deref().map(lookaside).transpose()?,
             trust: standing.clone(),
         },
         &|| {
@@ -66,7 +61,10 @@ pub(crate) fn run_audit(options: &WorkspaceOptions, args: AuditArgs) -> Result<u
             }
         },
     )
-    .map_err(Failure::input)?;
+    .map_err(|e| match e {
+        audit::AuditError::UnknownMaintainer(_) => Failure::from(e).prefixed("--maintainer "),
+        _ => Failure::from(e),
+    })?;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
@@ -214,7 +212,7 @@ pub(crate) fn run_audit(options: &WorkspaceOptions, args: AuditArgs) -> Result<u
             plural(ledger.warnings, "warning")
         );
     }
-    Ok(if ledger.errors > 0 { 1 } else { 0 })
+    Ok(Outcome::passed_if(ledger.errors == 0))
 }
 
 /// The first and last 8 hex digits of a fingerprint.

@@ -2,8 +2,8 @@
 
 use super::*;
 
-pub(crate) fn run_digests(command: DigestsCommand) -> Result<u8, Failure> {
-    let load_rebuild = |path: &std::path::Path| Rebuild::load(path).map_err(rebuild_failure);
+pub(crate) fn run_digests(command: DigestsCommand) -> Result<Outcome, Failure> {
+    let load_rebuild = |path: &std::path::Path| Rebuild::load(path).map_err(Failure::from);
     match command {
         DigestsCommand::Compute { out_dir, output } => {
             let rebuild = load_rebuild(&out_dir)?;
@@ -53,7 +53,7 @@ pub(crate) fn run_digests(command: DigestsCommand) -> Result<u8, Failure> {
                     }
                 }
             }
-            Ok(0)
+            Ok(Outcome::Passed)
         }
         DigestsCommand::Compare { rebuilds } => {
             let loaded = rebuilds
@@ -66,7 +66,7 @@ pub(crate) fn run_digests(command: DigestsCommand) -> Result<u8, Failure> {
             if !agree {
                 print_diffs(&loaded);
             }
-            Ok(if agree { 0 } else { 1 })
+            Ok(Outcome::passed_if(agree))
         }
     }
 }

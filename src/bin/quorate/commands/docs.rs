@@ -9,7 +9,7 @@ use super::*;
 
 use crate::cli::{Cli, Shell};
 
-pub(crate) fn run_completions(shell: Shell) -> Result<u8, Failure> {
+pub(crate) fn run_completions(shell: Shell) -> Result<Outcome, Failure> {
     let shell = match shell {
         Shell::Bash => clap_complete::Shell::Bash,
         Shell::Zsh => clap_complete::Shell::Zsh,
@@ -21,7 +21,7 @@ pub(crate) fn run_completions(shell: Shell) -> Result<u8, Failure> {
         "quorate",
         &mut std::io::stdout(),
     );
-    Ok(0)
+    Ok(Outcome::Passed)
 }
 
 /// Every page, as `git` names its own: `quorate.1`, `quorate-sign.1`, `quorate-keyring-check.1`.
@@ -45,7 +45,7 @@ fn pages(
     Ok(())
 }
 
-pub(crate) fn run_man(output: &Path) -> Result<u8, Failure> {
+pub(crate) fn run_man(output: &Path) -> Result<Outcome, Failure> {
     let mut command = Cli::command();
     // Global options and defaults propagated to every subcommand, as the parser sees them.
     command.build();
@@ -64,5 +64,5 @@ pub(crate) fn run_man(output: &Path) -> Result<u8, Failure> {
         dir.write_atomic(name.as_ref(), page).map_err(cannot)?;
     }
     println!("wrote {} man pages in {}", rendered.len(), output.display());
-    Ok(0)
+    Ok(Outcome::Passed)
 }

@@ -2,7 +2,7 @@
 
 use super::*;
 
-pub(crate) fn run_verify(options: &WorkspaceOptions, args: VerifyArgs) -> Result<u8, Failure> {
+pub(crate) fn run_verify(options: &WorkspaceOptions, args: VerifyArgs) -> Result<Outcome, Failure> {
     let reference = parse_reference(&args.reference)?;
     let workspace = load_judged(options, &args.judge)?;
     let reference = in_namespace(&workspace, &args.reference, reference)?;
@@ -35,7 +35,7 @@ pub(crate) fn run_verify(options: &WorkspaceOptions, args: VerifyArgs) -> Result
             );
         }
     }
-    Ok(if image.all_valid() { 0 } else { 1 })
+    Ok(Outcome::passed_if(image.all_valid()))
 }
 
 fn print_file(file: &FileJson) {
@@ -62,7 +62,7 @@ fn print_file(file: &FileJson) {
     }
 }
 
-pub(crate) fn run_gate(options: &WorkspaceOptions, args: GateArgs) -> Result<u8, Failure> {
+pub(crate) fn run_gate(options: &WorkspaceOptions, args: GateArgs) -> Result<Outcome, Failure> {
     let explicit = args
         .references
         .iter()
@@ -83,7 +83,7 @@ pub(crate) fn run_gate(options: &WorkspaceOptions, args: GateArgs) -> Result<u8,
             quorate::format::digests::read_release(workspace.source.as_ref(), &dir)
                 .map_err(digests_failure(&workspace))?;
         if let Some(path) = &args.rebuilt {
-            let rebuild = Rebuild::load(path).map_err(rebuild_failure)?;
+            let rebuild = Rebuild::load(path)?;
             mismatches = release::push_mismatches(&release_digests, &rebuild);
         }
         release_targets(&workspace, &release_digests)?
@@ -172,12 +172,12 @@ pub(crate) fn run_gate(options: &WorkspaceOptions, args: GateArgs) -> Result<u8,
     }
     drop(out);
     if !passed {
-        return Ok(1);
+        return Ok(Outcome::Refused);
     }
     match args.command.split_first() {
-        None => Ok(0),
+        None => Ok(Outcome::Passed),
         // With --json, stdout holds the JSON alone: the command's output goes to stderr.
-        Some((program, rest)) => Ok(run_command(program, rest, args.json)),
+        Some((program, rest)) => Ok(Outcome::Ran(run_command(program, rest, args.json))),
     }
 }
 

@@ -2,7 +2,7 @@
 
 use super::*;
 
-pub(crate) fn run_keyring_check(options: &WorkspaceOptions) -> Result<u8, Failure> {
+pub(crate) fn run_keyring_check(options: &WorkspaceOptions) -> Result<Outcome, Failure> {
     let workspace = load(options)?;
     let findings = findings::check(
         &workspace.keyring,
@@ -52,13 +52,13 @@ pub(crate) fn run_keyring_check(options: &WorkspaceOptions) -> Result<u8, Failur
         plural(warnings, "warning"),
         fmt_time(SystemTime::now())
     );
-    Ok(if errors > 0 { 1 } else { 0 })
+    Ok(Outcome::passed_if(errors == 0))
 }
 
 pub(crate) fn run_keyring_import(
     options: &WorkspaceOptions,
     files: &[std::path::PathBuf],
-) -> Result<u8, Failure> {
+) -> Result<Outcome, Failure> {
     let workspace = load(options)?;
     // A --keyring directory the caller named is theirs; the workspace's own is reached from the
     // workspace, never through a link.
@@ -78,23 +78,23 @@ pub(crate) fn run_keyring_import(
         let show = |path: std::path::PathBuf| workspace.display_path(&path).into();
         match e {
             transfer::ImportError::NotAMaintainer { file, fingerprint } => {
-                Failure::refused(transfer::ImportError::NotAMaintainer {
+                Failure::from(transfer::ImportError::NotAMaintainer {
                     file: show(file),
                     fingerprint,
                 })
             }
             transfer::ImportError::SharedKey { file, message } => {
-                Failure::refused(transfer::ImportError::SharedKey {
+                Failure::from(transfer::ImportError::SharedKey {
                     file: show(file),
                     message,
                 })
             }
             transfer::ImportError::Input(mut e) => {
                 e.path = show(e.path);
-                Failure::input(e)
+                Failure::from(e)
             }
             transfer::ImportError::Write { path, message } => {
-                Failure::input(transfer::ImportError::Write {
+                Failure::from(transfer::ImportError::Write {
                     path: show(path),
                     message,
                 })
@@ -110,13 +110,13 @@ pub(crate) fn run_keyring_import(
             i.change
         );
     }
-    Ok(0)
+    Ok(Outcome::Passed)
 }
 
 pub(crate) fn run_keyring_export(
     options: &WorkspaceOptions,
     output: &std::path::Path,
-) -> Result<u8, Failure> {
+) -> Result<Outcome, Failure> {
     let workspace = load(options)?;
     let (bytes, missing) = transfer::export(&workspace.keyring, &workspace.maintainers);
     quorate::fs::confine::write_output(output, &bytes)
@@ -131,5 +131,5 @@ pub(crate) fn run_keyring_export(
             "quorate: warning: no certificate for maintainer key {fingerprint}: not exported"
         );
     }
-    Ok(0)
+    Ok(Outcome::Passed)
 }

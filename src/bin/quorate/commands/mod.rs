@@ -41,36 +41,17 @@ use quorate::ops::sign::{
     self, Commit, Committed, GpgSigner, KeyFileSigner, PayloadSigner, Placement, SignError,
 };
 use quorate::text::fmt_time;
-use quorate::workspace::{Workspace, WorkspaceOptions};
+use quorate::workspace::{Workspace, WorkspaceError, WorkspaceOptions};
 
 use crate::cli::{
     AddArgs, AuditArgs, DigestsCommand, GateArgs, JudgeArgs, PayloadArgs, RepairArgs, SignArgs,
     SignerArgs, SyncArgs, VerifyArgs, WithdrawArgs,
 };
 
-/// A failure that ends the program: the exit status and one line for stderr.
-pub(crate) struct Failure {
-    pub(crate) code: u8,
-    pub(crate) message: String,
-}
-
-impl Failure {
-    fn input(message: impl ToString) -> Failure {
-        Failure {
-            code: 2,
-            message: message.to_string(),
-        }
-    }
-    fn refused(message: impl ToString) -> Failure {
-        Failure {
-            code: 1,
-            message: message.to_string(),
-        }
-    }
-}
+pub(crate) use crate::outcome::{Failure, Outcome};
 
 fn load(options: &WorkspaceOptions) -> Result<Workspace, Failure> {
-    let workspace = Workspace::load(options).map_err(Failure::input)?;
+    let workspace = Workspace::load(options)?;
     print_warnings(&workspace);
     Ok(workspace)
 }
@@ -86,17 +67,25 @@ fn print_warnings(workspace: &Workspace) {
 fn load_judged(options: &WorkspaceOptions, args: &JudgeArgs) -> Result<Workspace, Failure> {
     let mut workspace = match &args.at {
         Some(rev) => {
-            let workspace = Workspace::load_at(options, rev).map_err(Failure::input)?;
+            let workspace = Workspace::load_at(options, rev).map_err(|e| match e {
+                WorkspaceError::Revision { .. } => Failure::from(e).prefixed("--at "),
+                _ => Failure::from(e),
+            })?;
             print_warnings(&workspace);
             workspace
         }
         None => load(options)?,
     };
     if let Some(url) = &args.lookaside {
-        workspace.lookaside =
-            Some(quorate::workspace::lookaside::Lookaside::new(url).map_err(Failure::input)?);
+        workspace.lookaside = Some(lookaside(url)?);
     }
     Ok(workspace)
+}
+
+/// A published lookaside to read signatures from; its errors name the flag.
+fn lookaside(url: &str) -> Result<quorate::workspace::lookaside::Lookaside, Failure> {
+    quorate::workspace::lookaside::Lookaside::new(url)
+        .map_err(|e| Failure::from(e).prefixed("--lookaside "))
 }
 
 /// A verifier judging now, for the commands that write (sign, sync, trust, policy).
@@ -149,19 +138,17 @@ fn parse_tagged(text: &str) -> Result<Reference, Failure> {
     Ok(reference)
 }
 
+/// A signing failure, with the flag that remedies it.
 fn sign_failure(e: SignError) -> Failure {
-    Failure {
-        code: e.exit_code() as u8,
-        message: e.to_string(),
-    }
-}
-
-/// A rebuild that cannot be read: a corrupt blob refuses (1), unreadable input is bad input (2).
-fn rebuild_failure(e: quorate::ops::rebuild::RebuildError) -> Failure {
-    Failure {
-        code: e.exit_code(),
-        message: e.to_string(),
-    }
+    let hint = match &e {
+        SignError::NeedsPassphrase(_) => "; give --passphrase-file",
+        SignError::NoTag(_) => "; give --tag",
+        SignError::UnknownSigner => {
+            ": give --signer as a fingerprint or key id of a certificate in the keyring"
+        }
+        _ => "",
+    };
+    Failure::from(e).hinted(hint)
 }
 
 /// A release's digests that cannot be read: bad input, the file named from the workspace.
@@ -170,7 +157,7 @@ fn digests_failure(
 ) -> impl Fn(quorate::format::digests::DigestsError) -> Failure + '_ {
     move |mut e| {
         e.path = std::path::PathBuf::from(workspace.display_path(&e.path));
-        Failure::input(e)
+        Failure::from(e)
     }
 }
 
@@ -179,11 +166,15 @@ fn sign_failure_in(workspace: &Workspace) -> impl Fn(SignError) -> Failure + '_ 
     move |e| sign_failure(e.shown_in(workspace))
 }
 
-fn report_commit(committed: &Committed, files: &[String], subject: &str) -> Result<u8, Failure> {
+fn report_commit(
+    committed: &Committed,
+    files: &[String],
+    subject: &str,
+) -> Result<Outcome, Failure> {
     match (&committed.commit, &committed.error) {
         (Some(oid), _) => {
             println!("committed {oid}");
-            Ok(0)
+            Ok(Outcome::Passed)
         }
         (None, Some(why)) => Err(Failure::refused(format!(
             "the signatures in {} are written and valid but not committed: {why}; commit them with: git add {} && git commit -m '{subject}'",
@@ -195,9 +186,9 @@ fn report_commit(committed: &Committed, files: &[String], subject: &str) -> Resu
                 "not committed: the workspace is not in a git repository (quorate uses one at or below the workspace); {} written",
                 files.join(", ")
             );
-            Ok(0)
+            Ok(Outcome::Passed)
         }
-        (None, None) => Ok(0),
+        (None, None) => Ok(Outcome::Passed),
     }
 }
 

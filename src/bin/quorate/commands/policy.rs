@@ -1,15 +1,15 @@
 //! `quorate policy export` and `quorate policy check`.
 
-use quorate::judge::policy::{self, ExportError, ExportOptions, Mirror};
+use quorate::judge::policy::{self, ExportOptions, Mirror};
 use quorate::workspace::WorkspaceOptions;
 
-use super::{load, now_verifier, plural, print_json, require_trust, Failure};
+use super::{load, now_verifier, plural, print_json, require_trust, Failure, Outcome};
 use crate::cli::{PolicyCheckArgs, PolicyExportArgs};
 
 pub(crate) fn run_policy_export(
     options: &WorkspaceOptions,
     args: PolicyExportArgs,
-) -> Result<u8, Failure> {
+) -> Result<Outcome, Failure> {
     let workspace = load(options)?;
     // The policy is made from the trust root in force: an unapproved MAINTAINERS is refused.
     let verifier = now_verifier(&workspace);
@@ -46,11 +46,7 @@ pub(crate) fn run_policy_export(
             merge: args.merge,
             threshold: args.threshold.value,
         },
-    )
-    .map_err(|e| match e {
-        ExportError::Refused(_) => Failure::refused(e),
-        _ => Failure::input(e),
-    })?;
+    )?;
     for warning in &exported.warnings {
         eprintln!("warning: {warning}");
     }
@@ -68,7 +64,7 @@ pub(crate) fn run_policy_export(
         exported.maintainers.len(),
         exported.maintainers.join(", ")
     );
-    Ok(0)
+    Ok(Outcome::Passed)
 }
 
 #[derive(serde::Serialize)]
@@ -80,15 +76,14 @@ struct CheckJson<'a> {
 pub(crate) fn run_policy_check(
     options: &WorkspaceOptions,
     args: PolicyCheckArgs,
-) -> Result<u8, Failure> {
+) -> Result<Outcome, Failure> {
     let workspace = load(options)?;
     // Judged against the trust root in force, as export makes it: a policy is never said to
     // hold (or fall short) against a MAINTAINERS or threshold nobody approved.
     let verifier = now_verifier(&workspace);
     require_trust(options, &workspace, &verifier)?;
     let threshold = workspace.threshold(args.threshold.value);
-    let scopes = policy::check(&args.policy, &workspace.maintainers, args.scope.as_deref())
-        .map_err(Failure::input)?;
+    let scopes = policy::check(&args.policy, &workspace.maintainers, args.scope.as_deref())?;
     let holds = scopes.iter().all(|s| s.holds(threshold));
     if args.json {
         print_json(&CheckJson {
@@ -128,5 +123,5 @@ pub(crate) fn run_policy_check(
             }
         }
     }
-    Ok(if holds { 0 } else { 1 })
+    Ok(Outcome::passed_if(holds))
 }

@@ -2,7 +2,7 @@
 
 use super::*;
 
-pub(crate) fn run_sign(options: &WorkspaceOptions, args: SignArgs) -> Result<u8, Failure> {
+pub(crate) fn run_sign(options: &WorkspaceOptions, args: SignArgs) -> Result<Outcome, Failure> {
     let reference = args.reference.as_deref().map(parse_tagged).transpose()?;
     let workspace = load(options)?;
     let reference = match (reference, args.reference.as_deref()) {
@@ -15,7 +15,7 @@ pub(crate) fn run_sign(options: &WorkspaceOptions, args: SignArgs) -> Result<u8,
         .as_deref()
         .map(|path| {
             // A layout that cannot be read refuses its own package, not the whole signing.
-            Rebuild::load_per_package(path).map_err(rebuild_failure)
+            Rebuild::load_per_package(path).map_err(Failure::from)
         })
         .transpose()?;
     if let Some(path) = &args.rebuilt {
@@ -120,7 +120,7 @@ fn report_placement(
     reference: &Reference,
     placement: &Placement,
     committed: &Committed,
-) -> Result<u8, Failure> {
+) -> Result<Outcome, Failure> {
     match placement {
         Placement::AlreadySigned { maintainer, path } => {
             let shown = workspace.display_path(path);
@@ -129,7 +129,7 @@ fn report_placement(
                 println!("{shown} was written by an earlier run but not committed: committing it");
                 return report_commit(committed, &[shown], &format!("Sign {reference}"));
             }
-            Ok(0)
+            Ok(Outcome::Passed)
         }
         Placement::Written {
             number,
@@ -214,7 +214,7 @@ pub(crate) fn run_sign_release(
     signer: &dyn PayloadSigner,
     commit: Commit,
     now: SystemTime,
-) -> Result<u8, Failure> {
+) -> Result<Outcome, Failure> {
     let dir = args
         .digests
         .clone()
@@ -291,11 +291,14 @@ pub(crate) fn run_sign_release(
     Ok(if outcome.refused.is_empty() {
         committed
     } else {
-        1
+        Outcome::Refused
     })
 }
 
-pub(crate) fn run_payload(options: &WorkspaceOptions, args: PayloadArgs) -> Result<u8, Failure> {
+pub(crate) fn run_payload(
+    options: &WorkspaceOptions,
+    args: PayloadArgs,
+) -> Result<Outcome, Failure> {
     let reference = parse_tagged(&args.reference)?;
     // On an air-gapped machine there may be no workspace: only quorate.toml's namespace matters,
     // so a short reference means here what `add` will take it to mean.
@@ -303,7 +306,7 @@ pub(crate) fn run_payload(options: &WorkspaceOptions, args: PayloadArgs) -> Resu
     let reference = if name.contains('/') {
         reference
     } else {
-        let namespace = quorate::workspace::namespace_in(&options.dir).map_err(Failure::input)?;
+        let namespace = quorate::workspace::namespace_in(&options.dir)?;
         parse_reference(&format!("{namespace}/{}", args.reference))?
     };
     let digest = reference.digest().expect("parsed with a digest");
@@ -312,10 +315,10 @@ pub(crate) fn run_payload(options: &WorkspaceOptions, args: PayloadArgs) -> Resu
     std::io::stdout()
         .write_all(&bytes)
         .map_err(|e| Failure::input(format!("cannot write: {e}")))?;
-    Ok(0)
+    Ok(Outcome::Passed)
 }
 
-pub(crate) fn run_add(options: &WorkspaceOptions, args: AddArgs) -> Result<u8, Failure> {
+pub(crate) fn run_add(options: &WorkspaceOptions, args: AddArgs) -> Result<Outcome, Failure> {
     let reference = parse_tagged(&args.reference)?;
     let workspace = load(options)?;
     let reference = in_namespace(&workspace, &args.reference, reference)?;
@@ -324,11 +327,8 @@ pub(crate) fn run_add(options: &WorkspaceOptions, args: AddArgs) -> Result<u8, F
         .map_err(|e| Failure::input(format!("{file}: cannot read: {e}")))?;
     let now = SystemTime::now();
     let verifier = Verifier::new(&workspace.keyring, &workspace.maintainers, now);
-    let placement =
-        sign::place_bytes(&workspace, &verifier, &reference, &bytes).map_err(|e| Failure {
-            code: e.exit_code() as u8,
-            message: format!("{file}: {}", e.shown_in(&workspace)),
-        })?;
+    let placement = sign::place_bytes(&workspace, &verifier, &reference, &bytes)
+        .map_err(|e| Failure::from(e.shown_in(&workspace)).prefixed(&format!("{file}: ")))?;
     let commit = if args.no_commit {
         Commit::No
     } else {
@@ -338,7 +338,10 @@ pub(crate) fn run_add(options: &WorkspaceOptions, args: AddArgs) -> Result<u8, F
     report_placement(&workspace, &reference, &placement, &committed)
 }
 
-pub(crate) fn run_withdraw(options: &WorkspaceOptions, args: WithdrawArgs) -> Result<u8, Failure> {
+pub(crate) fn run_withdraw(
+    options: &WorkspaceOptions,
+    args: WithdrawArgs,
+) -> Result<Outcome, Failure> {
     let reference = parse_reference(&args.reference)?;
     let workspace = load(options)?;
     let reference = in_namespace(&workspace, &args.reference, reference)?;
@@ -383,8 +386,7 @@ pub(crate) fn run_withdraw(options: &WorkspaceOptions, args: WithdrawArgs) -> Re
     )
 }
 
-pub(crate) fn run_sync(options: &WorkspaceOptions, args: SyncArgs) -> Result<u8, Failure> {
-    use quorate::ops::sync::SyncError;
+pub(crate) fn run_sync(options: &WorkspaceOptions, args: SyncArgs) -> Result<Outcome, Failure> {
     let workspace = load(options)?;
     let verifier = now_verifier(&workspace);
     let synced = quorate::ops::sync::sync(
@@ -393,11 +395,7 @@ pub(crate) fn run_sync(options: &WorkspaceOptions, args: SyncArgs) -> Result<u8,
         &args.remote,
         args.branch.as_deref(),
         args.push_to.as_deref(),
-    )
-    .map_err(|e| match e {
-        SyncError::Setup(_) => Failure::input(e),
-        _ => Failure::refused(e),
-    })?;
+    )?;
     // The paths sync reports are the repository's; shown as every path is, from the workspace.
     let shown =
         |p: &std::path::Path| workspace.display_path(&workspace.from_repo(&synced.workdir, p));
@@ -506,10 +504,10 @@ pub(crate) fn run_sync(options: &WorkspaceOptions, args: SyncArgs) -> Result<u8,
         ),
         None => println!("up to date with the remote"),
     }
-    Ok(0)
+    Ok(Outcome::Passed)
 }
 
-pub(crate) fn run_repair(options: &WorkspaceOptions, args: RepairArgs) -> Result<u8, Failure> {
+pub(crate) fn run_repair(options: &WorkspaceOptions, args: RepairArgs) -> Result<Outcome, Failure> {
     let references = args
         .references
         .iter()
@@ -523,7 +521,7 @@ pub(crate) fn run_repair(options: &WorkspaceOptions, args: RepairArgs) -> Result
         .map(|(text, r)| in_namespace(&workspace, text, r))
         .collect::<Result<Vec<_>, _>>()?;
     let dirs = if references.is_empty() {
-        quorate::workspace::tree::image_dirs(&workspace.signatures_dir).map_err(Failure::input)?
+        quorate::workspace::tree::image_dirs(&workspace.signatures_dir)?
     } else {
         references
             .iter()

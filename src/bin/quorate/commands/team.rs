@@ -4,17 +4,10 @@ use std::path::{Path, PathBuf};
 
 use super::*;
 
-use quorate::ops::team::{self, TeamError};
+use quorate::ops::team;
 
-fn team_failure(e: TeamError) -> Failure {
-    Failure {
-        code: e.exit_code(),
-        message: e.to_string(),
-    }
-}
-
-pub(crate) fn run_init(dir: &Path, namespace: Option<&str>) -> Result<u8, Failure> {
-    let done = team::init(dir, namespace).map_err(team_failure)?;
+pub(crate) fn run_init(dir: &Path, namespace: Option<&str>) -> Result<Outcome, Failure> {
+    let done = team::init(dir, namespace)?;
     let shown = dir.display();
     println!("created a quorate workspace in {shown}: MAINTAINERS, quorate.toml (threshold = 2), keyring/, digests/, signatures/");
     if done.new_repository {
@@ -32,11 +25,11 @@ pub(crate) fn run_init(dir: &Path, namespace: Option<&str>) -> Result<u8, Failur
         ),
     }
     println!("next: quorate maintainers add HANDLE --name NAME --email EMAIL CERT_FILE (for each maintainer)");
-    Ok(0)
+    Ok(Outcome::Passed)
 }
 
 fn load_for_editing(options: &WorkspaceOptions) -> Result<Workspace, Failure> {
-    let workspace = Workspace::load_for_editing(options).map_err(Failure::input)?;
+    let workspace = Workspace::load_for_editing(options)?;
     print_warnings(&workspace);
     Ok(workspace)
 }
@@ -56,7 +49,10 @@ struct KeyJson {
     certificate: Option<String>,
 }
 
-pub(crate) fn run_maintainers_list(options: &WorkspaceOptions, json: bool) -> Result<u8, Failure> {
+pub(crate) fn run_maintainers_list(
+    options: &WorkspaceOptions,
+    json: bool,
+) -> Result<Outcome, Failure> {
     let workspace = load_for_editing(options)?;
     let people: Vec<MaintainerJson> = workspace
         .maintainers
@@ -83,7 +79,7 @@ pub(crate) fn run_maintainers_list(options: &WorkspaceOptions, json: bool) -> Re
         .collect();
     if json {
         print_json(&people);
-        return Ok(0);
+        return Ok(Outcome::Passed);
     }
     let mut rows: Vec<[String; 5]> = Vec::new();
     for person in &people {
@@ -122,7 +118,7 @@ pub(crate) fn run_maintainers_list(options: &WorkspaceOptions, json: bool) -> Re
         plural(people.len(), "maintainer"),
         plural(keys, "key")
     );
-    Ok(0)
+    Ok(Outcome::Passed)
 }
 
 pub(crate) fn run_maintainers_add(
@@ -131,9 +127,9 @@ pub(crate) fn run_maintainers_add(
     name: Option<&str>,
     emails: &[String],
     certs: &[PathBuf],
-) -> Result<u8, Failure> {
+) -> Result<Outcome, Failure> {
     let workspace = load_for_editing(options)?;
-    let added = team::add(&workspace, handle, name, emails, certs).map_err(team_failure)?;
+    let added = team::add(&workspace, handle, name, emails, certs)?;
     for fingerprint in &added.already {
         println!("{handle} already holds key {fingerprint}");
     }
@@ -142,7 +138,7 @@ pub(crate) fn run_maintainers_add(
             "nothing changed: {} already lists every key given under {handle}",
             workspace.display_path(&workspace.maintainers_path)
         );
-        return Ok(0);
+        return Ok(Outcome::Passed);
     };
     for fingerprint in &added.fingerprints {
         println!("added {handle}: key {fingerprint}");
@@ -171,7 +167,7 @@ pub(crate) fn run_maintainers_add(
     if let Some(after) = &after {
         say_if_unapproved(standing_of(after, options).as_ref());
     }
-    Ok(0)
+    Ok(Outcome::Passed)
 }
 
 /// MAINTAINERS is part of the trust root (docs/trust.md): with a chain in force, an edit counts
@@ -191,10 +187,10 @@ fn say_if_unapproved(standing: Option<&quorate::judge::trust::Standing>) {
 pub(crate) fn run_maintainers_remove(
     options: &WorkspaceOptions,
     handle: &str,
-) -> Result<u8, Failure> {
+) -> Result<Outcome, Failure> {
     let workspace = load_for_editing(options)?;
     let was_in_force = standing_of(&workspace, options).as_ref().and_then(in_force);
-    let removed = team::remove(&workspace, handle).map_err(team_failure)?;
+    let removed = team::remove(&workspace, handle)?;
     let maintainers = workspace.display_path(&workspace.maintainers_path);
     println!("removed {handle} from {maintainers}; their signatures no longer count");
     for path in &removed.deleted {
@@ -221,7 +217,7 @@ pub(crate) fn run_maintainers_remove(
         );
     }
     say_if_unapproved(standing.as_ref());
-    Ok(0)
+    Ok(Outcome::Passed)
 }
 
 /// How the workspace's trust root stands against the chain, judged now; None when the chain

@@ -1,6 +1,6 @@
 //! trust propose, sign and status; and the check every judging command makes first.
 
-use quorate::judge::trust::{self, Anchor, AnchorError, Chain, Standing};
+use quorate::judge::trust::{self, Anchor, AnchorError, Chain, ChainError, Standing};
 use quorate::ops::trust as change;
 
 use super::signing::make_signer;
@@ -19,7 +19,10 @@ pub(crate) fn anchor_failure(e: AnchorError) -> Failure {
             "{e}. Pin the version you trust with --trust-anchor; if the chain was restarted on purpose, delete {}",
             remembered.file
         )),
-        AnchorError::Chain(_) => Failure::refused(e),
+        AnchorError::Chain(ChainError::AnchorMissing { .. } | ChainError::NoChain { .. }) => {
+            Failure::from(e).prefixed("--trust-anchor ")
+        }
+        AnchorError::Chain(_) => Failure::from(e),
     }
 }
 
@@ -94,11 +97,11 @@ fn trust_failure(e: change::TrustError) -> Failure {
     match e {
         change::TrustError::Sign(e) => sign_failure(e),
         change::TrustError::Chain(e) => anchor_failure(e),
-        other => Failure::refused(other),
+        other => Failure::from(other),
     }
 }
 
-pub(crate) fn run_trust_propose(options: &WorkspaceOptions) -> Result<u8, Failure> {
+pub(crate) fn run_trust_propose(options: &WorkspaceOptions) -> Result<Outcome, Failure> {
     let workspace = load(options)?;
     let verifier = now_verifier(&workspace);
     let anchor = anchor_of(options, &workspace);
@@ -133,7 +136,10 @@ pub(crate) fn run_trust_propose(options: &WorkspaceOptions) -> Result<u8, Failur
     )
 }
 
-pub(crate) fn run_trust_sign(options: &WorkspaceOptions, args: &SignerArgs) -> Result<u8, Failure> {
+pub(crate) fn run_trust_sign(
+    options: &WorkspaceOptions,
+    args: &SignerArgs,
+) -> Result<Outcome, Failure> {
     let workspace = load(options)?;
     let now = SystemTime::now();
     let signer = make_signer(args, &workspace, now)?;
@@ -175,7 +181,7 @@ struct StatusJson<'a> {
     working_in_force: bool,
 }
 
-pub(crate) fn run_trust_status(options: &WorkspaceOptions, json: bool) -> Result<u8, Failure> {
+pub(crate) fn run_trust_status(options: &WorkspaceOptions, json: bool) -> Result<Outcome, Failure> {
     let workspace = load(options)?;
     let verifier = now_verifier(&workspace);
     let anchor = anchor_of(options, &workspace);
@@ -191,7 +197,7 @@ pub(crate) fn run_trust_status(options: &WorkspaceOptions, json: bool) -> Result
             versions,
             working_in_force: ok,
         });
-        return Ok(if ok { 0 } else { 1 });
+        return Ok(Outcome::passed_if(ok));
     }
     match (anchor.pinned(), anchor.remembered()) {
         (Some(a), _) => println!("anchor: {a}"),
@@ -243,5 +249,5 @@ pub(crate) fn run_trust_status(options: &WorkspaceOptions, json: bool) -> Result
         }
         _ => {}
     }
-    Ok(if ok { 0 } else { 1 })
+    Ok(Outcome::passed_if(ok))
 }
