@@ -7,4 +7,4 @@ pub mod message;
 pub mod oci;
 pub mod payload;
 pub mod reference;
-pub mod toml_error;
+pub(crate) mod toml_error;

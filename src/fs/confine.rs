@@ -351,7 +351,7 @@ impl Dir {
 /// included, without changing anything: what a command checks of every place it will write or
 /// delete before it writes or deletes any. A missing component ends the check: what does not
 /// exist yet will be made without following anything.
-pub fn check(root: &Path, path: &Path) -> Result<(), ConfineError> {
+pub(crate) fn check(root: &Path, path: &Path) -> Result<(), ConfineError> {
     let Some(parent) = path.parent().filter(|p| relative_to(root, p).is_some()) else {
         // `path` is the root itself: the caller's choice.
         return relative_to(root, path)

@@ -77,7 +77,7 @@ pub fn short_id(id: git2::Oid) -> String {
 }
 
 /// The path of `file` relative to the repository's work tree, with `/` separators.
-pub fn relative_path(repo: &Repository, file: &Path) -> Result<PathBuf, GitError> {
+pub(crate) fn relative_path(repo: &Repository, file: &Path) -> Result<PathBuf, GitError> {
     let workdir = repo
         .workdir()
         .ok_or_else(|| GitError {
@@ -97,7 +97,7 @@ pub fn relative_path(repo: &Repository, file: &Path) -> Result<PathBuf, GitError
 }
 
 /// The files among `paths` that no commit holds yet (new in the work tree or only staged).
-pub fn uncommitted(repo: &Repository, paths: &[PathBuf]) -> Vec<PathBuf> {
+pub(crate) fn uncommitted(repo: &Repository, paths: &[PathBuf]) -> Vec<PathBuf> {
     paths
         .iter()
         .filter(|path| {
@@ -119,21 +119,11 @@ pub struct FallbackIdentity {
     pub email: String,
 }
 
-/// Commits the given files, and only them, on top of the current branch: each file is staged in
-/// the index beside whatever the user had staged, the new tree is HEAD's tree with these files
-/// added (never the index's), and the branch moves only if no one moved it meanwhile (otherwise
-/// the tree is rebuilt and the commit retried).
-pub fn commit_files(
-    repo: &Repository,
-    files: &[PathBuf],
-    message: &str,
-    fallback: &FallbackIdentity,
-) -> Result<Oid, GitError> {
-    commit_changes(repo, files, &[], message, fallback)
-}
-
-/// Commits files written and files removed, and only them (see `commit_files`).
-pub fn commit_changes(
+/// Commits files written and files removed, and only them, on top of the current branch: each
+/// file is staged in the index beside whatever the user had staged, the new tree is HEAD's tree
+/// with these files added or removed (never the index's), and the branch moves only if no one
+/// moved it meanwhile (otherwise the tree is rebuilt and the commit retried).
+pub(crate) fn commit_changes(
     repo: &Repository,
     files: &[PathBuf],
     removed: &[PathBuf],

@@ -151,7 +151,11 @@ pub fn signature_number(name: &str) -> Option<u32> {
 
 /// Refuses a symlink anywhere between `root` (itself included) and `path`; true when `path`
 /// exists.
-pub fn check_no_symlinks(source: &dyn Source, root: &Path, path: &Path) -> Result<bool, TreeError> {
+pub(crate) fn check_no_symlinks(
+    source: &dyn Source,
+    root: &Path,
+    path: &Path,
+) -> Result<bool, TreeError> {
     let mut current = root.to_path_buf();
     let relative = path.strip_prefix(root).unwrap_or(Path::new(""));
     let mut to_check = vec![current.clone()];
@@ -177,7 +181,11 @@ pub fn check_no_symlinks(source: &dyn Source, root: &Path, path: &Path) -> Resul
 /// fails rather than replace a file another signer placed first, and then the next number is
 /// tried). `dir` is reached from `root` (the workspace) without following any link, and every
 /// file is made relative to that handle. Returns N and the path.
-pub fn write_next(root: &Path, dir: &Path, bytes: &[u8]) -> Result<(u32, PathBuf), TreeError> {
+pub(crate) fn write_next(
+    root: &Path,
+    dir: &Path,
+    bytes: &[u8],
+) -> Result<(u32, PathBuf), TreeError> {
     let handle = Dir::create(root, dir)?;
     remove_stale_in(&handle);
     let temp = OsString::from(format!(
@@ -193,7 +201,7 @@ pub fn write_next(root: &Path, dir: &Path, bytes: &[u8]) -> Result<(u32, PathBuf
 /// Removes temporary files left by a signer that was killed before it linked its file into place
 /// (named `.quorate-<pid>-…tmp`; only those whose process is gone). `dir` is reached from
 /// `root` without following a link: behind one, nothing is removed and the link is the error.
-pub fn remove_stale_temps(root: &Path, dir: &Path) -> Result<(), TreeError> {
+pub(crate) fn remove_stale_temps(root: &Path, dir: &Path) -> Result<(), TreeError> {
     if let Some(handle) = Dir::open(root, dir)? {
         remove_stale_in(&handle);
     }
@@ -286,7 +294,8 @@ fn link_into_place(dir: &Dir, temp: &OsStr, bytes: &[u8]) -> Result<(u32, PathBu
 /// Each move is a hard link under the new number (which fails rather than replace a file) and
 /// then the removal of the old name, so no signature is ever lost. `dir` is reached from `root`
 /// without following a link. Returns the moves made.
-pub fn close_gaps(root: &Path, dir: &Path) -> Result<Vec<(PathBuf, PathBuf)>, TreeError> {
+#[cfg(test)]
+fn close_gaps(root: &Path, dir: &Path) -> Result<Vec<(PathBuf, PathBuf)>, TreeError> {
     match Dir::open(root, dir)? {
         Some(handle) => close_gaps_in(&handle),
         None => Ok(Vec::new()),
@@ -295,7 +304,7 @@ pub fn close_gaps(root: &Path, dir: &Path) -> Result<Vec<(PathBuf, PathBuf)>, Tr
 
 /// Opens every directory to renumber and refuses a link among them or in them before anything
 /// moves, so a refusal leaves every directory as it was.
-pub fn open_for_renumbering(root: &Path, dirs: &[PathBuf]) -> Result<Vec<Dir>, TreeError> {
+pub(crate) fn open_for_renumbering(root: &Path, dirs: &[PathBuf]) -> Result<Vec<Dir>, TreeError> {
     let mut handles = Vec::new();
     for dir in dirs {
         let Some(handle) = Dir::open(root, dir)? else {
@@ -310,7 +319,7 @@ pub fn open_for_renumbering(root: &Path, dirs: &[PathBuf]) -> Result<Vec<Dir>, T
 }
 
 /// `close_gaps` of a directory already opened.
-pub fn close_gaps_in(dir: &Dir) -> Result<Vec<(PathBuf, PathBuf)>, TreeError> {
+pub(crate) fn close_gaps_in(dir: &Dir) -> Result<Vec<(PathBuf, PathBuf)>, TreeError> {
     let listing = listing_in(dir)?;
     if let Some(entry) = listing.entries.iter().find(|e| !e.regular) {
         return Err(TreeError::Symlink(entry.path.clone()));
