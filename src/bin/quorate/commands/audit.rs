@@ -3,33 +3,15 @@
 use super::*;
 
 pub(crate) fn run_audit(options: &WorkspaceOptions, args: AuditArgs) -> Result<Outcome, Failure> {
-    use quorate::ledger::audit::{self, Scope, Severity};
+    use quorate::ledger::audit;
+    // Syntax errors first, before the workspace is read.
     let references = args
         .references
         .iter()
         .map(|text| parse_reference(text))
         .collect::<Result<Vec<_>, _>>()?;
     let workspace = load_judged(options, &args.judge)?;
-    let references = args
-        .references
-        .iter()
-        .zip(references)
-        .map(|(text, r)| in_namespace(&workspace, text, r))
-        .collect::<Result<Vec<_>, _>>()?;
-    let scope = if args.release {
-        let dir = args
-            .digests
-            .clone()
-            .unwrap_or_else(|| workspace.digests_dir.clone());
-        Scope::Release(
-            quorate::format::digests::read_release(workspace.source.as_ref(), &dir)
-                .map_err(digests_failure(&workspace))?,
-        )
-    } else if references.is_empty() {
-        Scope::Tree
-    } else {
-        Scope::References(references)
-    };
+    let scope = audit_scope(&workspace, &args, references)?;
     let verifier = judge(&workspace, &args.judge);
     // An unapproved trust root is an error finding here (the audit still shows everything).
     let anchor = anchor_of(options, &workspace);
@@ -69,150 +51,205 @@ pub(crate) fn run_audit(options: &WorkspaceOptions, args: AuditArgs) -> Result<O
         bar.finish_and_clear();
     }
     if let Some(path) = &args.html {
-        let context = quorate::ledger::html::PageContext {
-            workspace: std::fs::canonicalize(&options.dir)
-                .unwrap_or_else(|_| options.dir.clone())
-                .display()
-                .to_string(),
-            maintainers: quorate::ledger::html::maintainers(&workspace, verifier.now()),
-            trust_root: trust_paragraphs(&workspace, &standing, &anchor, threshold),
-        };
-        let page = quorate::ledger::html::render(&ledger, &context);
-        quorate::fs::confine::write_output(path, page.as_bytes())
-            .map_err(|e| Failure::input(format!("{}: {e}", workspace.display_path(path))))?;
-        let quorate_images = ledger.images.iter().filter(|i| i.quorate).count();
-        eprintln!(
-            "wrote {}: {}, {quorate_images} quorate; {}, {}",
-            workspace.display_path(path),
-            plural(ledger.images.len(), "image"),
-            plural(ledger.errors, "error"),
-            plural(ledger.warnings, "warning"),
-        );
+        let trust_root = trust_paragraphs(&workspace, &standing, &anchor, threshold);
+        write_page(options, &workspace, &verifier, &ledger, trust_root, path)?;
     }
     if args.json {
         print_json(&ledger);
     } else if args.html.is_none() {
-        println!(
-            "Audit of {}, judged at {}, threshold {}{}; git: {}",
-            ledger.source,
-            ledger.judged_at,
-            ledger.threshold,
-            if ledger.accept_legacy {
-                ", legacy payloads accepted"
-            } else {
-                ""
-            },
-            ledger
-                .repository
-                .as_deref()
-                .unwrap_or("none (commits unknown)")
-        );
-        match ledger.trust.as_ref().and_then(|c| c.in_force()) {
-            Some(v) => println!(
-                "Trust root: version {} ({}) in force, approved by {}; verified from {}",
-                v.version,
-                v.digest,
-                list_or(&v.approved_by, "no one"),
-                anchor.describe()
-            ),
-            None => println!(
-                "Trust root: MAINTAINERS as found; no signed chain in force (docs/trust.md)"
-            ),
-        }
-        for image in &ledger.images {
-            let name = match (&image.repository, &image.digest) {
-                (Some(r), Some(d)) => format!("{r}@{d}"),
-                _ => image.directory.clone(),
-            };
-            let status = if image.quorate {
-                "quorate"
-            } else {
-                "SHORT OF QUORUM"
-            };
-            println!();
-            println!(
-                "{name}\n  {status}: {} of {}; signed by: {}; not yet: {}; tags: {}",
-                image.signers.len(),
-                ledger.threshold,
-                list_or(&image.signers, "none"),
-                list_or(&image.missing, "no one"),
-                list_or(&image.references, "none")
-            );
-            // One row per signature, its columns lined up across the image.
-            let mut rows: Vec<[String; 6]> = Vec::new();
-            for sig in &image.signatures {
-                let f = &sig.file;
-                let codes: Vec<&str> = f.problems.iter().map(|p| p.reason.code()).collect();
-                let verdict = if f.counts {
-                    "valid".to_string()
-                } else {
-                    format!("INVALID [{}]", codes.join(", "))
-                };
-                let who = f.maintainer.as_deref().unwrap_or("?");
-                let key = f
-                    .signing_key
-                    .as_deref()
-                    .map(short_fpr)
-                    .unwrap_or_else(|| "?".into());
-                let role = if f.by_subkey { " (subkey)" } else { "" };
-                let legacy = if f.legacy { " legacy" } else { "" };
-                let commit = match &sig.commit {
-                    Some(c) => format!(
-                        "{} {} {}{}",
-                        &c.id[..8],
-                        c.date,
-                        c.author,
-                        if c.signed { " signed" } else { "" }
-                    ),
-                    None => "commit unknown".into(),
-                };
-                let then = match &sig.at_commit {
-                    Some(a) if a.counts != f.counts => {
-                        if a.counts {
-                            "; valid when committed"
-                        } else {
-                            "; invalid when committed"
-                        }
-                    }
-                    _ => "",
-                };
-                rows.push([
-                    format!("signature-{}", f.number),
-                    verdict,
-                    who.to_string(),
-                    format!("{key}{role}"),
-                    format!("signed {}", f.created.as_deref().unwrap_or("?")),
-                    format!("{commit}{legacy}{then}"),
-                ]);
-            }
-            for line in columns::render(&rows) {
-                println!("  {line}");
-            }
-        }
-        if !ledger.findings.is_empty() {
-            println!();
-            println!("Findings:");
-        }
-        for finding in &ledger.findings {
-            let label = match finding.severity() {
-                Severity::Error => "error  ",
-                Severity::Warning => "warning",
-                Severity::Info => "info   ",
-            };
-            println!(
-                "  {label} [{}] {}: {}",
-                finding.code, finding.path, finding.detail
-            );
-        }
-        println!();
-        println!(
-            "{}; {}, {}",
-            plural(ledger.images.len(), "image"),
-            plural(ledger.errors, "error"),
-            plural(ledger.warnings, "warning")
-        );
+        print_ledger(&ledger, &anchor);
     }
     Ok(Outcome::passed_if(ledger.errors == 0))
+}
+
+/// What the audit covers: the release, the references named (short ones in the workspace's
+/// namespace), or the whole tree.
+fn audit_scope(
+    workspace: &Workspace,
+    args: &AuditArgs,
+    parsed: Vec<Reference>,
+) -> Result<quorate::ledger::audit::Scope, Failure> {
+    use quorate::ledger::audit::Scope;
+    let references = args
+        .references
+        .iter()
+        .zip(parsed)
+        .map(|(text, r)| in_namespace(workspace, text, r))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(if args.release {
+        let dir = args
+            .digests
+            .clone()
+            .unwrap_or_else(|| workspace.digests_dir.clone());
+        Scope::Release(
+            quorate::format::digests::read_release(workspace.source.as_ref(), &dir)
+                .map_err(digests_failure(workspace))?,
+        )
+    } else if references.is_empty() {
+        Scope::Tree
+    } else {
+        Scope::References(references)
+    })
+}
+
+/// `--html FILE`: the page, written through confine, and one line saying what it holds.
+fn write_page(
+    options: &WorkspaceOptions,
+    workspace: &Workspace,
+    verifier: &Verifier,
+    ledger: &quorate::Ledger,
+    trust_root: Vec<String>,
+    path: &std::path::Path,
+) -> Result<(), Failure> {
+    let context = quorate::ledger::html::PageContext {
+        workspace: std::fs::canonicalize(&options.dir)
+            .unwrap_or_else(|_| options.dir.clone())
+            .display()
+            .to_string(),
+        maintainers: quorate::ledger::html::maintainers(workspace, verifier.now()),
+        trust_root,
+    };
+    let page = quorate::ledger::html::render(ledger, &context);
+    quorate::fs::confine::write_output(path, page.as_bytes())
+        .map_err(|e| Failure::input(format!("{}: {e}", workspace.display_path(path))))?;
+    let quorate_images = ledger.images.iter().filter(|i| i.quorate).count();
+    eprintln!(
+        "wrote {}: {}, {quorate_images} quorate; {}, {}",
+        workspace.display_path(path),
+        plural(ledger.images.len(), "image"),
+        plural(ledger.errors, "error"),
+        plural(ledger.warnings, "warning"),
+    );
+    Ok(())
+}
+
+/// The ledger as text: the header, each image with a row per signature, the findings.
+fn print_ledger(ledger: &quorate::Ledger, anchor: &quorate::Anchor) {
+    use quorate::ledger::audit::Severity;
+    println!(
+        "Audit of {}, judged at {}, threshold {}{}; git: {}",
+        ledger.source,
+        ledger.judged_at,
+        ledger.threshold,
+        if ledger.accept_legacy {
+            ", legacy payloads accepted"
+        } else {
+            ""
+        },
+        ledger
+            .repository
+            .as_deref()
+            .unwrap_or("none (commits unknown)")
+    );
+    match ledger.trust.as_ref().and_then(|c| c.in_force()) {
+        Some(v) => println!(
+            "Trust root: version {} ({}) in force, approved by {}; verified from {}",
+            v.version,
+            v.digest,
+            list_or(&v.approved_by, "no one"),
+            anchor.describe()
+        ),
+        None => {
+            println!("Trust root: MAINTAINERS as found; no signed chain in force (docs/trust.md)")
+        }
+    }
+    for image in &ledger.images {
+        print_image(ledger, image);
+    }
+    if !ledger.findings.is_empty() {
+        println!();
+        println!("Findings:");
+    }
+    for finding in &ledger.findings {
+        let label = match finding.severity() {
+            Severity::Error => "error  ",
+            Severity::Warning => "warning",
+            Severity::Info => "info   ",
+        };
+        println!(
+            "  {label} [{}] {}: {}",
+            finding.code, finding.path, finding.detail
+        );
+    }
+    println!();
+    println!(
+        "{}; {}, {}",
+        plural(ledger.images.len(), "image"),
+        plural(ledger.errors, "error"),
+        plural(ledger.warnings, "warning")
+    );
+}
+
+/// One image of the ledger: its status line, then one row per signature, lined up.
+fn print_image(ledger: &quorate::Ledger, image: &quorate::ledger::audit::LedgerImage) {
+    let name = match (&image.repository, &image.digest) {
+        (Some(r), Some(d)) => format!("{r}@{d}"),
+        _ => image.directory.clone(),
+    };
+    let status = if image.quorate {
+        "quorate"
+    } else {
+        "SHORT OF QUORUM"
+    };
+    println!();
+    println!(
+        "{name}\n  {status}: {} of {}; signed by: {}; not yet: {}; tags: {}",
+        image.signers.len(),
+        ledger.threshold,
+        list_or(&image.signers, "none"),
+        list_or(&image.missing, "no one"),
+        list_or(&image.references, "none")
+    );
+    // One row per signature, its columns lined up across the image.
+    let mut rows: Vec<[String; 6]> = Vec::new();
+    for sig in &image.signatures {
+        let f = &sig.file;
+        let codes: Vec<&str> = f.problems.iter().map(|p| p.reason.code()).collect();
+        let verdict = if f.counts {
+            "valid".to_string()
+        } else {
+            format!("INVALID [{}]", codes.join(", "))
+        };
+        let who = f.maintainer.as_deref().unwrap_or("?");
+        let key = f
+            .signing_key
+            .as_deref()
+            .map(short_fpr)
+            .unwrap_or_else(|| "?".into());
+        let role = if f.by_subkey { " (subkey)" } else { "" };
+        let legacy = if f.legacy { " legacy" } else { "" };
+        let commit = match &sig.commit {
+            Some(c) => format!(
+                "{} {} {}{}",
+                &c.id[..8],
+                c.date,
+                c.author,
+                if c.signed { " signed" } else { "" }
+            ),
+            None => "commit unknown".into(),
+        };
+        let then = match &sig.at_commit {
+            Some(a) if a.counts != f.counts => {
+                if a.counts {
+                    "; valid when committed"
+                } else {
+                    "; invalid when committed"
+                }
+            }
+            _ => "",
+        };
+        rows.push([
+            format!("signature-{}", f.number),
+            verdict,
+            who.to_string(),
+            format!("{key}{role}"),
+            format!("signed {}", f.created.as_deref().unwrap_or("?")),
+            format!("{commit}{legacy}{then}"),
+        ]);
+    }
+    for line in columns::render(&rows) {
+        println!("  {line}");
+    }
 }
 
 /// The first and last 8 hex digits of a fingerprint.
