@@ -9,6 +9,7 @@ mod gate;
 mod html;
 mod interop;
 mod json_docs;
+mod library;
 mod rules;
 mod sign;
 mod trust;

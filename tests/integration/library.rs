@@ -1,0 +1,127 @@
+//! A program using the library is as safe as the CLI: the trust policy (which anchor decides,
+//! what a clone remembers, an unapproved trust root) lives in the library, not in the binary.
+
+use std::time::SystemTime;
+
+use quorate::ledger::audit::{Options, Scope};
+use quorate::{Anchor, AnchorError, Classify, Fault, Standing, Verifier, Workspace};
+
+use crate::common::*;
+
+/// Three maintainers, threshold 2, committed, with version 1 of the chain in force (approved by
+/// alice and bob through the CLI).
+fn chained() -> Ws {
+    let keys = [
+        TestKey::new("alice"),
+        TestKey::new("bob"),
+        TestKey::new("carol"),
+    ];
+    let ws = Ws::new(&[
+        ("alice", &[&keys[0]]),
+        ("bob", &[&keys[1]]),
+        ("carol", &[&keys[2]]),
+    ]);
+    git(ws.path(), &["add", "-A"]);
+    git(ws.path(), &["commit", "-qm", "workspace"]);
+    assert_eq!(ws.run(&["trust", "propose"]).code, 0);
+    for key in &keys[..2] {
+        let file = ws.key_file(key);
+        let run = ws.run(&["trust", "sign", "--key", file.to_str().unwrap()]);
+        assert_eq!(run.code, 0, "{run:?}");
+    }
+    ws
+}
+
+fn load(ws: &Ws) -> Workspace {
+    Workspace::load(&quorate::WorkspaceOptions {
+        dir: ws.path().to_path_buf(),
+        ..Default::default()
+    })
+    .unwrap()
+}
+
+#[test]
+fn the_library_remembers_the_chain_and_refuses_its_deletion() {
+    let ws = chained();
+    let workspace = load(&ws);
+    let verifier = Verifier::new(
+        &workspace.keyring,
+        &workspace.maintainers,
+        SystemTime::now(),
+    );
+    let anchor = Anchor::resolve(&workspace, None);
+    assert!(
+        anchor.remembered().is_none(),
+        "a new clone remembers nothing"
+    );
+    let standing = anchor.judge(&workspace, &verifier).unwrap();
+    assert!(matches!(standing, Standing::InForce(_)), "{standing:?}");
+    // Judging remembered version 1: the next resolve anchors on it.
+    let anchor = Anchor::resolve(&workspace, None);
+    assert_eq!(anchor.remembered().map(|r| r.version), Some(1));
+
+    // Whoever can push deletes the chain: the library refuses, as the CLI does.
+    git(ws.path(), &["rm", "-rq", "signatures/.quorate"]);
+    git(ws.path(), &["commit", "-qm", "no chain"]);
+    let workspace = load(&ws);
+    let anchor = Anchor::resolve(&workspace, None);
+    let e = anchor.judge(&workspace, &verifier).unwrap_err();
+    assert!(
+        matches!(e, AnchorError::Lost { no_chain: true, .. }),
+        "{e:?}"
+    );
+    assert_eq!(e.fault(), Fault::Refused);
+    assert!(
+        !e.to_string().contains("--"),
+        "library messages name no flag: {e}"
+    );
+    // A pinned anchor is not replaced by the memory.
+    let pinned = "sha256:".to_string() + &"0".repeat(64);
+    let anchor = Anchor::resolve(&workspace, Some(&pinned));
+    assert!(anchor.remembered().is_none());
+    assert_eq!(anchor.digest(), Some(pinned.as_str()));
+}
+
+#[test]
+fn the_library_audit_reports_an_unapproved_trust_root() {
+    let ws = chained();
+    git(ws.path(), &["add", "-A"]);
+    git(ws.path(), &["commit", "-qm", "chain"]);
+    // carol removed from MAINTAINERS by hand, nobody approving it.
+    let maintainers = ws.path().join("MAINTAINERS");
+    let text = std::fs::read_to_string(&maintainers).unwrap();
+    let kept: String = text
+        .split("\n[")
+        .filter(|block| !block.contains("carol"))
+        .collect::<Vec<_>>()
+        .join("\n[");
+    std::fs::write(&maintainers, kept).unwrap();
+    let workspace = load(&ws);
+    let verifier = Verifier::new(
+        &workspace.keyring,
+        &workspace.maintainers,
+        SystemTime::now(),
+    );
+    let standing = Anchor::resolve(&workspace, None)
+        .judge(&workspace, &verifier)
+        .unwrap();
+    assert!(standing.unapproved().is_some(), "{standing:?}");
+    let ledger = quorate::audit(
+        &workspace,
+        &verifier,
+        &Options {
+            scope: Scope::Tree,
+            maintainer: None,
+            history: false,
+            threshold: 2,
+            accept_legacy: false,
+            published: None,
+            trust: standing,
+        },
+        &|| {},
+    )
+    .unwrap();
+    assert_eq!(ledger.findings[0].code.code(), "trust-root-unapproved");
+    assert!(ledger.errors >= 1);
+    assert!(ledger.trust.is_some(), "the ledger carries the chain");
+}
