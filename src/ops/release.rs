@@ -214,6 +214,19 @@ pub fn sign_release(
     now: SystemTime,
     progress: &mut dyn FnMut(Step),
 ) -> Result<SignedRelease, SignError> {
+    sign_release_unshown(workspace, plan, signer, commit, now, progress)
+        .map_err(|e| e.shown_in(workspace))
+}
+
+/// `sign_release`, with paths in its errors as they were found.
+fn sign_release_unshown(
+    workspace: &Workspace,
+    plan: &ReleasePlan,
+    signer: &dyn PayloadSigner,
+    commit: sign::Commit,
+    now: SystemTime,
+    progress: &mut dyn FnMut(Step),
+) -> Result<SignedRelease, SignError> {
     let ReleasePlan {
         release,
         rebuild,

@@ -484,6 +484,16 @@ pub fn place_bytes(
     reference: &Reference,
     bytes: &[u8],
 ) -> Result<Placement, SignError> {
+    place_bytes_unshown(workspace, verifier, reference, bytes).map_err(|e| e.shown_in(workspace))
+}
+
+/// `place_bytes`, with paths in its errors as they were found.
+fn place_bytes_unshown(
+    workspace: &Workspace,
+    verifier: &Verifier,
+    reference: &Reference,
+    bytes: &[u8],
+) -> Result<Placement, SignError> {
     let judged = judge_new(verifier, reference, bytes)?;
     place_judged(workspace, verifier, reference, bytes, judged)
 }
@@ -657,6 +667,17 @@ fn commit_trailer(workspace: &Workspace, reference: &Reference, placement: &Plac
 
 /// Signs one reference and commits it: `quorate sign`.
 pub fn sign(
+    workspace: &Workspace,
+    reference: &Reference,
+    signer: &dyn PayloadSigner,
+    commit: Commit,
+    now: SystemTime,
+) -> Result<(Placement, Committed), SignError> {
+    sign_unshown(workspace, reference, signer, commit, now).map_err(|e| e.shown_in(workspace))
+}
+
+/// `sign`, with paths in its errors as they were found.
+fn sign_unshown(
     workspace: &Workspace,
     reference: &Reference,
     signer: &dyn PayloadSigner,

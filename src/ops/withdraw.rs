@@ -105,6 +105,18 @@ pub fn withdraw(
     signer: &dyn PayloadSigner,
     commit: Commit,
 ) -> Result<Withdrawal, SignError> {
+    withdraw_unshown(workspace, verifier, reference, signer, commit)
+        .map_err(|e| e.shown_in(workspace))
+}
+
+/// `withdraw`, with paths in its errors as they were found.
+fn withdraw_unshown(
+    workspace: &Workspace,
+    verifier: &Verifier,
+    reference: &Reference,
+    signer: &dyn PayloadSigner,
+    commit: Commit,
+) -> Result<Withdrawal, SignError> {
     let primary = signer.expected_primary().ok_or(SignError::UnknownSigner)?;
     let maintainer = workspace
         .maintainers
@@ -200,6 +212,15 @@ pub fn withdraw(
 
 /// Closes every gap in the tree (or in the given image directories) by renumbering, in one commit.
 pub fn repair(
+    workspace: &Workspace,
+    dirs: &[PathBuf],
+    commit: Commit,
+) -> Result<(Vec<(PathBuf, PathBuf)>, Committed), SignError> {
+    repair_unshown(workspace, dirs, commit).map_err(|e| e.shown_in(workspace))
+}
+
+/// `repair`, with paths in its errors as they were found.
+fn repair_unshown(
     workspace: &Workspace,
     dirs: &[PathBuf],
     commit: Commit,

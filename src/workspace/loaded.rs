@@ -345,6 +345,55 @@ impl Workspace {
         }
     }
 
+    /// The release's digests in `dir` (default `digests/`), read from this workspace's source;
+    /// an error names the file as every path is shown, from the workspace.
+    pub fn read_release(
+        &self,
+        dir: &Path,
+    ) -> Result<crate::format::digests::Release, crate::format::digests::DigestsError> {
+        crate::format::digests::read_release(self.source.as_ref(), dir).map_err(|mut e| {
+            e.path = PathBuf::from(self.display_path(&e.path));
+            e
+        })
+    }
+
+    /// `keyring import`: merges updated copies of the maintainers' certificates into the
+    /// keyring, written below `keyring_root` (the workspace, or the `--keyring` directory the
+    /// caller chose); an error names its file from the workspace.
+    pub fn import_certificates(
+        &self,
+        keyring_root: &Path,
+        files: &[PathBuf],
+    ) -> Result<Vec<crate::keys::transfer::Imported>, crate::keys::transfer::ImportError> {
+        use crate::keys::transfer::{import, ImportError};
+        let show = |path: PathBuf| PathBuf::from(self.display_path(&path));
+        import(
+            keyring_root,
+            &self.keyring_dir,
+            &self.keyring,
+            &self.maintainers,
+            files,
+        )
+        .map_err(|e| match e {
+            ImportError::NotAMaintainer { file, fingerprint } => ImportError::NotAMaintainer {
+                file: show(file),
+                fingerprint,
+            },
+            ImportError::SharedKey { file, message } => ImportError::SharedKey {
+                file: show(file),
+                message,
+            },
+            ImportError::Input(mut e) => {
+                e.path = show(e.path);
+                ImportError::Input(e)
+            }
+            ImportError::Write { path, message } => ImportError::Write {
+                path: show(path),
+                message,
+            },
+        })
+    }
+
     /// A path shown to people: relative to the workspace when inside it, as given otherwise.
     pub fn display_path(&self, path: &Path) -> String {
         if is_url(path) || crate::fs::path::relative_to(&self.root, path).is_some() {

@@ -81,10 +81,7 @@ fn audit_scope(
             .digests
             .clone()
             .unwrap_or_else(|| workspace.digests_dir.clone());
-        Scope::Release(
-            quorate::format::digests::read_release(workspace.source.as_ref(), &dir)
-                .map_err(digests_failure(workspace))?,
-        )
+        Scope::Release(workspace.read_release(&dir)?)
     } else if references.is_empty() {
         Scope::Tree
     } else {

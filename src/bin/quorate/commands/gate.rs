@@ -79,9 +79,7 @@ pub(crate) fn run_gate(options: &WorkspaceOptions, args: GateArgs) -> Result<Out
             .digests
             .clone()
             .unwrap_or_else(|| workspace.digests_dir.clone());
-        let release_digests =
-            quorate::format::digests::read_release(workspace.source.as_ref(), &dir)
-                .map_err(digests_failure(&workspace))?;
+        let release_digests = workspace.read_release(&dir)?;
         if let Some(path) = &args.rebuilt {
             let rebuild = Rebuild::load(path)?;
             mismatches = release::push_mismatches(&release_digests, &rebuild);

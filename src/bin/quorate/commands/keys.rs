@@ -66,41 +66,7 @@ pub(crate) fn run_keyring_import(
         Some(dir) => dir.clone(),
         None => workspace.root.clone(),
     };
-    let imported = transfer::import(
-        &root,
-        &workspace.keyring_dir,
-        &workspace.keyring,
-        &workspace.maintainers,
-        files,
-    )
-    .map_err(|e| {
-        // Named from the workspace, as every path quorate prints.
-        let show = |path: std::path::PathBuf| workspace.display_path(&path).into();
-        match e {
-            transfer::ImportError::NotAMaintainer { file, fingerprint } => {
-                Failure::from(transfer::ImportError::NotAMaintainer {
-                    file: show(file),
-                    fingerprint,
-                })
-            }
-            transfer::ImportError::SharedKey { file, message } => {
-                Failure::from(transfer::ImportError::SharedKey {
-                    file: show(file),
-                    message,
-                })
-            }
-            transfer::ImportError::Input(mut e) => {
-                e.path = show(e.path);
-                Failure::from(e)
-            }
-            transfer::ImportError::Write { path, message } => {
-                Failure::from(transfer::ImportError::Write {
-                    path: show(path),
-                    message,
-                })
-            }
-        }
-    })?;
+    let imported = workspace.import_certificates(&root, files)?;
     for i in &imported {
         println!(
             "{}  {}  {}: {}",

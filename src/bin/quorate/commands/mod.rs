@@ -151,17 +151,8 @@ fn sign_failure(e: SignError) -> Failure {
     Failure::from(e).hinted(hint)
 }
 
-/// A release's digests that cannot be read: bad input, the file named from the workspace.
-fn digests_failure(
-    workspace: &Workspace,
-) -> impl Fn(quorate::format::digests::DigestsError) -> Failure + '_ {
-    move |mut e| {
-        e.path = std::path::PathBuf::from(workspace.display_path(&e.path));
-        Failure::from(e)
-    }
-}
-
-/// `sign_failure`, its paths shown from the workspace.
+/// `sign_failure` for a key file named on the command line, shown from the workspace (the
+/// library keeps the path as given: it is read again to retry with a passphrase).
 fn sign_failure_in(workspace: &Workspace) -> impl Fn(SignError) -> Failure + '_ {
     move |e| sign_failure(e.shown_in(workspace))
 }

@@ -49,8 +49,8 @@ pub(crate) fn run_sign(options: &WorkspaceOptions, args: SignArgs) -> Result<Out
         }
         None => {}
     }
-    let (placement, committed) = sign::sign(&workspace, &reference, signer.as_ref(), commit, now)
-        .map_err(sign_failure_in(&workspace))?;
+    let (placement, committed) =
+        sign::sign(&workspace, &reference, signer.as_ref(), commit, now).map_err(sign_failure)?;
     report_placement(&workspace, &reference, &placement, &committed)
 }
 
@@ -66,8 +66,7 @@ fn refuse_outside_release(
     if workspace.source.kind(dir).ok().flatten().is_none() {
         return Ok(());
     }
-    let release = quorate::format::digests::read_release(workspace.source.as_ref(), dir)
-        .map_err(digests_failure(workspace))?;
+    let release = workspace.read_release(dir)?;
     let packages: Vec<&str> = release
         .packages
         .iter()
@@ -219,8 +218,7 @@ pub(crate) fn run_sign_release(
         .digests
         .clone()
         .unwrap_or_else(|| workspace.digests_dir.clone());
-    let release_digests = quorate::format::digests::read_release(workspace.source.as_ref(), &dir)
-        .map_err(digests_failure(workspace))?;
+    let release_digests = workspace.read_release(&dir)?;
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = indicatif::ProgressBar::new(0);
         bar.set_style(
@@ -250,7 +248,7 @@ pub(crate) fn run_sign_release(
         now,
         &mut progress,
     )
-    .map_err(sign_failure_in(workspace))?;
+    .map_err(sign_failure)?;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
@@ -328,7 +326,7 @@ pub(crate) fn run_add(options: &WorkspaceOptions, args: AddArgs) -> Result<Outco
     let now = SystemTime::now();
     let verifier = Verifier::new(&workspace.keyring, &workspace.maintainers, now);
     let placement = sign::place_bytes(&workspace, &verifier, &reference, &bytes)
-        .map_err(|e| Failure::from(e.shown_in(&workspace)).prefixed(&format!("{file}: ")))?;
+        .map_err(|e| Failure::from(e).prefixed(&format!("{file}: ")))?;
     let commit = if args.no_commit {
         Commit::No
     } else {
@@ -360,7 +358,7 @@ pub(crate) fn run_withdraw(
         signer.as_ref(),
         commit,
     )
-    .map_err(sign_failure_in(&workspace))?;
+    .map_err(sign_failure)?;
     for path in &done.removed {
         println!("withdrew {}", workspace.display_path(path));
     }
@@ -533,8 +531,8 @@ pub(crate) fn run_repair(options: &WorkspaceOptions, args: RepairArgs) -> Result
     } else {
         Commit::Yes
     };
-    let (moves, committed) = quorate::ops::withdraw::repair(&workspace, &dirs, commit)
-        .map_err(sign_failure_in(&workspace))?;
+    let (moves, committed) =
+        quorate::ops::withdraw::repair(&workspace, &dirs, commit).map_err(sign_failure)?;
     for (from, to) in &moves {
         println!(
             "renumbered {} -> {}",
