@@ -1,0 +1,14 @@
+//! Test support: keys generated at run time with Sequoia, workspaces in temporary directories
+//! with real git repositories, and the real `quorate` binary.
+
+#![allow(dead_code)]
+
+pub mod gnupg;
+pub mod keys;
+pub mod run;
+pub mod workspace;
+
+pub use gnupg::*;
+pub use keys::*;
+pub use run::*;
+pub use workspace::*;

@@ -1,0 +1,62 @@
+//! Running the real `quorate` binary, git, and the programs interop tests need.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// A finished run of the binary.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+pub fn run_in(dir: &Path, args: &[&str]) -> Run {
+    run_env(dir, args, &[])
+}
+
+/// Runs quorate in `dir` with extra environment variables.
+pub fn run_env(dir: &Path, args: &[&str], env: &[(&str, &Path)]) -> Run {
+    let output: Output = Command::new(env!("CARGO_BIN_EXE_quorate"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("GIT_DIR")
+        .envs(env.iter().map(|(k, v)| (*k, *v)))
+        .output()
+        .unwrap();
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let output = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// True when the program is on PATH. When it is not, the test says so loudly, and fails when
+/// QUORATE_REQUIRE_INTEROP is set (as .ci/run sets it), so CI never skips silently.
+pub fn have(program: &str) -> bool {
+    let found = Command::new(program)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        if std::env::var_os("QUORATE_REQUIRE_INTEROP").is_some() {
+            panic!("{program} is required (QUORATE_REQUIRE_INTEROP is set) but not installed");
+        }
+        eprintln!("\n*** SKIPPED: {program} is not installed; this interop test did not run ***\n");
+    }
+    found
+}
