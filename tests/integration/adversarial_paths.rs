@@ -15,12 +15,6 @@ fn asked(hex: &str) -> String {
     format!("stagex/pallet-rust:1.0@sha256:{hex}")
 }
 
-fn commit_all(dir: &Path, message: &str) -> String {
-    git(dir, &["add", "-A"]);
-    git(dir, &["commit", "-qm", message]);
-    git(dir, &["rev-parse", "HEAD"]).trim().to_string()
-}
-
 fn two() -> (Ws, [TestKey; 2]) {
     let keys = [TestKey::new("alice"), TestKey::new("bob")];
     let ws = Ws::new(&[("alice", &[&keys[0]]), ("bob", &[&keys[1]])]);

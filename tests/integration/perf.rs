@@ -2,14 +2,7 @@
 //! git once each, however many lookups pass through them, and the answers are the working tree's.
 //! No test here times anything; they count what is done.
 
-use std::path::Path;
-
 use crate::common::*;
-
-fn commit_all(dir: &Path, message: &str) {
-    git(dir, &["add", "-A"]);
-    git(dir, &["commit", "-qm", message]);
-}
 
 fn hex(i: usize) -> String {
     hex_sha256(format!("perf/{i}").as_bytes())

@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use crate::adversarial_sync::*;
 use crate::common::*;
 
 /// A team of alice (a gpg key, in a temporary GNUPGHOME) and bob (a Sequoia key), published to a

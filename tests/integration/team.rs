@@ -860,7 +860,6 @@ fn maintainers_add_gives_an_existing_person_another_key() {
 /// `../MAINTAINERS`.
 #[test]
 fn sync_prints_paths_relative_to_the_workspace() {
-    use crate::adversarial_sync::{commit_all, Net};
     let alice = TestKey::new("alice");
     let net = Net::new(&[("alice", &[&alice])], |_| {});
     let admin = net.clone("admin");

@@ -69,13 +69,13 @@ fn add_maintainer(ws: &Ws, key: &TestKey) {
 }
 
 /// alice, bob and carol (threshold 2), sharing a bare remote.
-fn three_on_a_remote() -> ([TestKey; 3], crate::adversarial_sync::Net) {
+fn three_on_a_remote() -> ([TestKey; 3], Net) {
     let keys = [
         TestKey::new("alice"),
         TestKey::new("bob"),
         TestKey::new("carol"),
     ];
-    let net = crate::adversarial_sync::Net::new(
+    let net = Net::new(
         &[
             ("alice", &[&keys[0]]),
             ("bob", &[&keys[1]]),
@@ -376,7 +376,6 @@ fn run_env_str(ws: &Ws, args: &[&str], env: &[(&str, &str)]) -> Run {
 /// two clones both land, renumbered, and the version comes into force for everyone.
 #[test]
 fn sync_carries_proposals_and_approvals() {
-    use crate::adversarial_sync::key_beside;
     let (keys, net) = three_on_a_remote();
     let first = net.clone("alice");
     // A clone that had no chain hears of version 1 when it syncs.
@@ -562,7 +561,6 @@ fn a_clone_remembers_the_chain_it_trusted() {
 /// remote's (which would void the approvals the remote's version already has).
 #[test]
 fn sync_refuses_a_second_different_version_of_the_chain() {
-    use crate::adversarial_sync::key_beside;
     let (keys, net) = three_on_a_remote();
     let a = net.clone("alice");
     assert_eq!(run_in(&a, &["trust", "propose"]).code, 0);
@@ -613,7 +611,6 @@ fn sync_refuses_a_second_different_version_of_the_chain() {
 /// that the chain as it now stands is refused, and the gate refuses it.
 #[test]
 fn sync_says_when_the_chain_this_clone_trusted_is_gone() {
-    use crate::adversarial_sync::key_beside;
     let (keys, net) = three_on_a_remote();
     let a = net.clone("alice");
     assert_eq!(run_in(&a, &["trust", "propose"]).code, 0);

@@ -5,10 +5,12 @@
 
 pub mod gnupg;
 pub mod keys;
+pub mod net;
 pub mod run;
 pub mod workspace;
 
 pub use gnupg::*;
 pub use keys::*;
+pub use net::*;
 pub use run::*;
 pub use workspace::*;

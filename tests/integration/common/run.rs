@@ -45,6 +45,13 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
+/// Commits everything in the work tree and returns the new HEAD.
+pub fn commit_all(dir: &Path, message: &str) -> String {
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-qm", message]);
+    git(dir, &["rev-parse", "HEAD"]).trim().to_string()
+}
+
 /// True when the program is on PATH. When it is not, the test says so loudly, and fails when
 /// QUORATE_REQUIRE_INTEROP is set (as .ci/run sets it), so CI never skips silently.
 pub fn have(program: &str) -> bool {

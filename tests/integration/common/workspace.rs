@@ -2,8 +2,25 @@
 
 use std::path::{Path, PathBuf};
 
-use super::keys::TestKey;
+use super::keys::{reference, TestKey};
 use super::run::{git, run_in, Run};
+
+/// MAINTAINERS naming each person with the keys they hold, as `Ws::new` writes it.
+pub fn maintainers(people: &[(&str, &[&TestKey])]) -> String {
+    let mut text = String::new();
+    for (handle, keys) in people {
+        text.push_str(&format!(
+            "[people.{handle}]\nname = \"{handle}\"\nemail = \"{handle}@example.org\"\n"
+        ));
+        for (i, key) in keys.iter().enumerate() {
+            text.push_str(&format!(
+                "[keys.{handle}.key{i}]\nid = \"{}\"\n",
+                key.fingerprint()
+            ));
+        }
+    }
+    text
+}
 
 /// A workspace in a temporary directory, with a git repository.
 pub struct Ws {
@@ -17,20 +34,12 @@ impl Ws {
             dir: tempfile::tempdir().unwrap(),
         };
         std::fs::create_dir(ws.path().join("keyring")).unwrap();
-        let mut maintainers = String::new();
-        for (handle, keys) in people {
-            maintainers.push_str(&format!(
-                "[people.{handle}]\nname = \"{handle}\"\nemail = \"{handle}@example.org\"\n"
-            ));
-            for (i, key) in keys.iter().enumerate() {
-                maintainers.push_str(&format!(
-                    "[keys.{handle}.key{i}]\nid = \"{}\"\n",
-                    key.fingerprint()
-                ));
+        for (_, keys) in people {
+            for key in *keys {
                 ws.add_cert(key);
             }
         }
-        std::fs::write(ws.path().join("MAINTAINERS"), maintainers).unwrap();
+        std::fs::write(ws.path().join("MAINTAINERS"), maintainers(people)).unwrap();
         git(ws.path(), &["init", "-q", "-b", "main"]);
         git(ws.path(), &["config", "user.name", "Test"]);
         git(ws.path(), &["config", "user.email", "test@example.org"]);
@@ -98,4 +107,65 @@ pub fn codes(report: &serde_json::Value, n: u64) -> Vec<String> {
         .iter()
         .map(|p| p["code"].as_str().unwrap().to_string())
         .collect()
+}
+
+// A workspace by its path (a clone of a remote, say), signing pallet-rust:1.0.
+
+/// The key's secret beside the clone (outside its work tree).
+pub fn key_beside(clone: &Path, key: &TestKey) -> PathBuf {
+    let path = clone.with_extension(format!("{}.key", key.name));
+    std::fs::write(&path, key.secret()).unwrap();
+    path
+}
+
+/// `quorate sign` of `stagex/pallet-rust:1.0@sha256:<hex>` in the clone, with the key's secret
+/// beside it.
+pub fn sign_in(clone: &Path, key: &TestKey, hex: &str) -> Run {
+    let file = key_beside(clone, key);
+    run_in(
+        clone,
+        &["sign", &reference(hex), "--key", file.to_str().unwrap()],
+    )
+}
+
+/// The lookaside directory of `stagex/pallet-rust@sha256=<hex>` in the clone.
+pub fn image_dir(clone: &Path, hex: &str) -> PathBuf {
+    clone.join(format!("signatures/stagex/pallet-rust@sha256={hex}"))
+}
+
+/// Work tree, index and HEAD agree: nothing staged, deleted, modified or left over, and every
+/// signature HEAD holds is in the work tree with HEAD's bytes.
+pub fn assert_agrees_with_head(clone: &Path) {
+    let status = git(clone, &["status", "--porcelain", "--untracked-files=all"]);
+    assert_eq!(
+        status,
+        "",
+        "{}: the work tree or index differs from HEAD",
+        clone.display()
+    );
+    let committed = git(
+        clone,
+        &["ls-tree", "-r", "--name-only", "HEAD", "signatures"],
+    );
+    for path in committed.lines() {
+        assert!(
+            clone.join(path).is_file(),
+            "{path} is committed but missing from the work tree"
+        );
+        assert_eq!(
+            git(clone, &["hash-object", path]),
+            git(clone, &["rev-parse", &format!("HEAD:{path}")]),
+            "{path} differs from HEAD"
+        );
+    }
+}
+
+/// The signature files of an image directory, in number order.
+pub fn signature_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort_by_key(|n| quorate::workspace::tree::signature_number(n));
+    names
 }
