@@ -592,7 +592,7 @@ fn a_gpg_failure_shows_gpgs_message() {
 #[test]
 fn digests_compute_writes_exactly_the_release() {
     let (ws, _, _) = release_team();
-    crate::release::out_dir(ws.path(), "out", "v1");
+    out_dir(ws.path(), "out", "v1");
     write(&ws.path().join("digests/.gitkeep"), "");
     let run = ws.run(&["digests", "compute", "out", "-o", "digests"]);
     assert_eq!(run.code, 0, "{run:?}");
@@ -999,7 +999,7 @@ fn every_path_is_shown_relative_to_the_workspace() {
         std::fs::rename(ws.path().join("M"), ws.path().join("MAINTAINERS")).unwrap();
     }
     // A certificate carrying another's key: keyring check names both files from the workspace.
-    let crafted = crate::adversarial_keys::carrying(&alice, &bob, None);
+    let crafted = carrying(&alice, &bob, None);
     ws.add_cert(&crafted);
     for (dir, how, _) in ways {
         let run = run_as(dir, how, &["keyring", "check"]);

@@ -9,8 +9,9 @@ use sequoia_openpgp as openpgp;
 
 use openpgp::cert::prelude::*;
 use openpgp::crypto::KeyPair;
+use openpgp::packet::key::{PublicParts, SubordinateRole};
 use openpgp::packet::signature::SignatureBuilder;
-use openpgp::packet::Packet;
+use openpgp::packet::{Key, Packet};
 use openpgp::policy::StandardPolicy;
 use openpgp::serialize::stream::{LiteralWriter, Message, Signer};
 use openpgp::serialize::Serialize;
@@ -70,9 +71,7 @@ impl TestKey {
     }
 
     pub fn public(&self) -> Vec<u8> {
-        let mut out = Vec::new();
-        self.cert.armored().serialize(&mut out).unwrap();
-        out
+        armored(&self.cert)
     }
 
     pub fn secret(&self) -> Vec<u8> {
@@ -111,18 +110,8 @@ impl TestKey {
 
     /// Adds a revocation of the whole certificate, made now.
     pub fn revoke(&mut self, reason: ReasonForRevocation) {
-        let mut pair = self.primary_pair();
-        let rev = CertRevocationBuilder::new()
-            .set_reason_for_revocation(reason, b"test")
-            .unwrap()
-            .build(&mut pair, &self.cert, None)
-            .unwrap();
-        self.cert = self
-            .cert
-            .clone()
-            .insert_packets(Packet::from(rev))
-            .unwrap()
-            .0;
+        let revoked = cert_revoked_by(&self.cert, self, reason, b"test");
+        self.cert = revoked;
     }
 
     /// Sets the certificate to expire `validity` after its creation, by a new self-signature
@@ -154,6 +143,57 @@ impl TestKey {
             redated.push(Packet::from(new));
         }
         self.cert = self.cert.clone().insert_packets(redated).unwrap().0;
+    }
+}
+
+/// The certificate, ASCII-armored: a keyring file.
+pub fn armored(cert: &Cert) -> Vec<u8> {
+    let mut out = Vec::new();
+    cert.armored().serialize(&mut out).unwrap();
+    out
+}
+
+/// `cert` with a revocation of the whole certificate made now by `by`'s primary key: its own,
+/// or a designated revoker's.
+pub fn cert_revoked_by(
+    cert: &Cert,
+    by: &TestKey,
+    reason: ReasonForRevocation,
+    message: &[u8],
+) -> Cert {
+    let mut pair = by.primary_pair();
+    let rev = CertRevocationBuilder::new()
+        .set_reason_for_revocation(reason, message)
+        .unwrap()
+        .build(&mut pair, cert, None)
+        .unwrap();
+    cert.clone().insert_packets(Packet::from(rev)).unwrap().0
+}
+
+/// A key's primary key, as a subkey packet another certificate can carry.
+fn as_subkey(key: &TestKey) -> Key<PublicParts, SubordinateRole> {
+    key.cert.primary_key().key().clone().role_into_subordinate()
+}
+
+/// `holder`'s certificate carrying `other`'s primary key as a subkey: unbound, or bound by the
+/// holder's own valid binding with `flags` (no back-signature: the holder has no secret of it).
+pub fn carrying(holder: &TestKey, other: &TestKey, flags: Option<KeyFlags>) -> TestKey {
+    let subkey = as_subkey(other);
+    let mut packets: Vec<Packet> = vec![subkey.clone().into()];
+    if let Some(flags) = flags {
+        let mut pair = holder.primary_pair();
+        let binding = SignatureBuilder::new(SignatureType::SubkeyBinding)
+            .set_key_flags(flags)
+            .unwrap()
+            .set_signature_creation_time(SystemTime::now() - days(1))
+            .unwrap()
+            .sign_subkey_binding(&mut pair, holder.cert.primary_key().key(), &subkey)
+            .unwrap();
+        packets.push(binding.into());
+    }
+    TestKey {
+        name: holder.name.clone(),
+        cert: holder.cert.clone().insert_packets(packets).unwrap().0,
     }
 }
 

@@ -6,11 +6,17 @@
 pub mod gnupg;
 pub mod keys;
 pub mod net;
+pub mod release;
+pub mod remote;
 pub mod run;
+pub mod team;
 pub mod workspace;
 
 pub use gnupg::*;
 pub use keys::*;
 pub use net::*;
+pub use release::*;
+pub use remote::*;
 pub use run::*;
+pub use team::*;
 pub use workspace::*;

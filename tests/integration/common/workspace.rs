@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::keys::{reference, TestKey};
+use super::keys::TestKey;
 use super::run::{git, run_in, Run};
 
 /// MAINTAINERS naming each person with the keys they hold, as `Ws::new` writes it.
@@ -109,63 +109,11 @@ pub fn codes(report: &serde_json::Value, n: u64) -> Vec<String> {
         .collect()
 }
 
-// A workspace by its path (a clone of a remote, say), signing pallet-rust:1.0.
-
-/// The key's secret beside the clone (outside its work tree).
-pub fn key_beside(clone: &Path, key: &TestKey) -> PathBuf {
-    let path = clone.with_extension(format!("{}.key", key.name));
-    std::fs::write(&path, key.secret()).unwrap();
-    path
-}
-
-/// `quorate sign` of `stagex/pallet-rust:1.0@sha256:<hex>` in the clone, with the key's secret
-/// beside it.
-pub fn sign_in(clone: &Path, key: &TestKey, hex: &str) -> Run {
-    let file = key_beside(clone, key);
-    run_in(
-        clone,
-        &["sign", &reference(hex), "--key", file.to_str().unwrap()],
+/// Sets quorate.toml's threshold in the workspace at `dir`.
+pub fn set_threshold(dir: &Path, threshold: u32) {
+    std::fs::write(
+        dir.join("quorate.toml"),
+        format!("threshold = {threshold}\n"),
     )
-}
-
-/// The lookaside directory of `stagex/pallet-rust@sha256=<hex>` in the clone.
-pub fn image_dir(clone: &Path, hex: &str) -> PathBuf {
-    clone.join(format!("signatures/stagex/pallet-rust@sha256={hex}"))
-}
-
-/// Work tree, index and HEAD agree: nothing staged, deleted, modified or left over, and every
-/// signature HEAD holds is in the work tree with HEAD's bytes.
-pub fn assert_agrees_with_head(clone: &Path) {
-    let status = git(clone, &["status", "--porcelain", "--untracked-files=all"]);
-    assert_eq!(
-        status,
-        "",
-        "{}: the work tree or index differs from HEAD",
-        clone.display()
-    );
-    let committed = git(
-        clone,
-        &["ls-tree", "-r", "--name-only", "HEAD", "signatures"],
-    );
-    for path in committed.lines() {
-        assert!(
-            clone.join(path).is_file(),
-            "{path} is committed but missing from the work tree"
-        );
-        assert_eq!(
-            git(clone, &["hash-object", path]),
-            git(clone, &["rev-parse", &format!("HEAD:{path}")]),
-            "{path} differs from HEAD"
-        );
-    }
-}
-
-/// The signature files of an image directory, in number order.
-pub fn signature_names(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    names.sort_by_key(|n| quorate::workspace::tree::signature_number(n));
-    names
+    .unwrap();
 }
