@@ -14,12 +14,6 @@ use openpgp::types::{KeyFlags, ReasonForRevocation, RevocationKey};
 
 use crate::common::*;
 
-const REF: &str = "docker.io/stagex/pallet-rust:1.0";
-
-fn asked() -> String {
-    format!("stagex/pallet-rust:1.0@sha256:{HEX_A}")
-}
-
 /// Bob's signature stays Bob's, whatever Alice's certificate carries: it counts for him, keyring
 /// check and keyring import name the clash, and Alice cannot withdraw it.
 #[test]
@@ -248,7 +242,7 @@ fn skopeo_and_quorate_agree_on_a_designated_revocation() {
     let ws = Ws::new(&[("bob", &[&bob]), ("carol", &[&carol])]);
     std::fs::write(ws.path().join("keyring/bob.asc"), armored(&revoked)).unwrap();
     ws.put("pallet-rust", &digest, 1, &signature);
-    let asked = format!("stagex/pallet-rust:1.0@sha256:{digest}");
+    let asked = reference(&digest);
     let report = ws.verify_json(&asked);
     assert_eq!(report["files"][0]["counts"], false, "{report}");
     assert!(codes(&report, 1).contains(&"key-revoked".to_string()));

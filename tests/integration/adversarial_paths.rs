@@ -9,12 +9,6 @@ use serde_json::Value;
 
 use crate::common::*;
 
-const REF: &str = "docker.io/stagex/pallet-rust:1.0";
-
-fn asked(hex: &str) -> String {
-    format!("stagex/pallet-rust:1.0@sha256:{hex}")
-}
-
 fn two() -> (Ws, [TestKey; 2]) {
     let keys = [TestKey::new("alice"), TestKey::new("bob")];
     let ws = Ws::new(&[("alice", &[&keys[0]]), ("bob", &[&keys[1]])]);
@@ -60,7 +54,7 @@ fn snapshot(dir: &Path) -> Vec<(PathBuf, Option<String>)> {
 
 fn quorate_sign(ws: &Ws, key: &TestKey, hex: &str) {
     let file = ws.key_file(key);
-    let run = ws.run(&["sign", &asked(hex), "--key", file.to_str().unwrap()]);
+    let run = ws.run(&["sign", &reference(hex), "--key", file.to_str().unwrap()]);
     assert_eq!(run.code, 0, "{run:?}");
 }
 
@@ -156,7 +150,7 @@ fn at_reads_the_pinned_commit_never_the_checkouts_links() {
         std::fs::create_dir_all(&outside).unwrap();
         pin(&ws, &keys, &outside);
         let rev = commit_all(ws.path(), "pinned");
-        let gate = |ws: &Ws| ws.run(&["gate", &asked(HEX_A), "--at", &rev]);
+        let gate = |ws: &Ws| ws.run(&["gate", &reference(HEX_A), "--at", &rev]);
         let run = gate(&ws);
         assert_eq!(run.code, 1, "{name}: REV alone is short: {run:?}");
         tamper(&ws, &keys, &outside);
@@ -186,7 +180,7 @@ fn at_reads_the_pinned_commit_never_the_checkouts_links() {
         std::fs::write(chosen.join(format!("{}.asc", key.name)), key.public()).unwrap();
     }
     let chosen = chosen.to_str().unwrap();
-    let run = ws.run(&["--keyring", chosen, "gate", &asked(HEX_A), "--at", &rev]);
+    let run = ws.run(&["--keyring", chosen, "gate", &reference(HEX_A), "--at", &rev]);
     assert_eq!(run.code, 0, "{run:?}");
 }
 
@@ -230,7 +224,7 @@ fn a_link_stored_in_the_pinned_commit_is_an_input_error() {
     std::fs::create_dir_all(ws.path().join("signatures")).unwrap();
     symlink("../real", ws.path().join("signatures/stagex")).unwrap();
     let rev = commit_all(ws.path(), "namespace link");
-    let run = ws.run(&["gate", &asked(HEX_A), "--at", &rev]);
+    let run = ws.run(&["gate", &reference(HEX_A), "--at", &rev]);
     assert_eq!(run.code, 1, "{run:?}");
     assert!(run.stdout.contains("symlink"), "{run:?}");
 }
@@ -276,7 +270,12 @@ fn the_workspaces_own_links_are_refused() {
     let elsewhere = tempfile::tempdir().unwrap();
     let link = elsewhere.path().join("link");
     symlink(ws.path().join("keyring"), &link).unwrap();
-    let run = ws.run(&["--keyring", link.to_str().unwrap(), "gate", &asked(HEX_A)]);
+    let run = ws.run(&[
+        "--keyring",
+        link.to_str().unwrap(),
+        "gate",
+        &reference(HEX_A),
+    ]);
     assert_eq!(run.code, 0, "{run:?}");
 }
 
@@ -362,7 +361,12 @@ fn a_signature_moved_out_of_its_place_is_a_rollback() {
     let run = ws.run(&["repair"]);
     assert_eq!(run.code, 0, "{run:?}");
     let carol = ws.key_file(&keys[2]);
-    let run = ws.run(&["withdraw", &asked(HEX_A), "--key", carol.to_str().unwrap()]);
+    let run = ws.run(&[
+        "withdraw",
+        &reference(HEX_A),
+        "--key",
+        carol.to_str().unwrap(),
+    ]);
     assert_eq!(run.code, 0, "{run:?}");
 
     let found = history(&ws);
@@ -416,7 +420,12 @@ fn withdraw_writes_nothing_through_a_link() {
     symlink(outside.path(), ws.path().join("signatures/.quorate")).unwrap();
     let alice = ws.key_file(&keys[0]);
     let before = snapshot(ws.path());
-    let run = ws.run(&["withdraw", &asked(HEX_A), "--key", alice.to_str().unwrap()]);
+    let run = ws.run(&[
+        "withdraw",
+        &reference(HEX_A),
+        "--key",
+        alice.to_str().unwrap(),
+    ]);
     assert_eq!(run.code, 1, "{run:?}");
     assert!(
         run.stderr.contains("signatures/.quorate") && run.stderr.contains("symlink"),
@@ -424,7 +433,7 @@ fn withdraw_writes_nothing_through_a_link() {
     );
     assert_eq!(snapshot(outside.path()).len(), 1, "nothing written outside");
     assert_eq!(snapshot(ws.path()), before, "the tree is unchanged");
-    assert_eq!(ws.run(&["gate", &asked(HEX_A)]).code, 0);
+    assert_eq!(ws.run(&["gate", &reference(HEX_A)]).code, 0);
 }
 
 #[test]
@@ -440,12 +449,12 @@ fn sign_and_add_delete_nothing_through_a_link() {
     symlink(outside.path(), ws.path().join("signatures/stagex")).unwrap();
     let before = snapshot(outside.path());
     let key = ws.key_file(&keys[0]);
-    let run = ws.run(&["sign", &asked(HEX_A), "--key", key.to_str().unwrap()]);
+    let run = ws.run(&["sign", &reference(HEX_A), "--key", key.to_str().unwrap()]);
     assert_eq!(run.code, 1, "{run:?}");
     assert!(run.stderr.contains("symlink"), "{run:?}");
     let file = ws.path().join("alice.sig");
     std::fs::write(&file, by(&keys[0], HEX_A)).unwrap();
-    let run = ws.run(&["add", file.to_str().unwrap(), &asked(HEX_A)]);
+    let run = ws.run(&["add", file.to_str().unwrap(), &reference(HEX_A)]);
     assert_eq!(run.code, 1, "{run:?}");
     assert_eq!(snapshot(outside.path()), before);
 }
@@ -584,7 +593,7 @@ fn sync_writes_nothing_through_a_link() {
     std::fs::write(&file, keys[1].secret()).unwrap();
     let run = run_in(
         &bob,
-        &["sign", &asked(HEX_A), "--key", file.to_str().unwrap()],
+        &["sign", &reference(HEX_A), "--key", file.to_str().unwrap()],
     );
     assert_eq!(run.code, 0, "{run:?}");
     assert_eq!(run_in(&bob, &["sync"]).code, 0);

@@ -8,8 +8,6 @@ use serde_json::Value;
 
 use crate::common::*;
 
-const REF: &str = "docker.io/stagex/pallet-rust:1.0";
-
 fn commit_all(dir: &Path, message: &str, date: Option<&str>) {
     git(dir, &["add", "-A"]);
     let mut c = Command::new("git");
@@ -296,7 +294,7 @@ fn at_reads_a_pinned_revision_not_the_working_tree() {
     std::fs::remove_file(ws.image_dir("pallet-rust", HEX_A).join("signature-2")).unwrap();
     std::fs::write(ws.path().join("MAINTAINERS"), "[people.mallory]\n").unwrap();
     commit_all(ws.path(), "tamper", None);
-    let asked = format!("stagex/pallet-rust:1.0@sha256:{HEX_A}");
+    let asked = reference(HEX_A);
     assert_eq!(ws.run(&["gate", &asked]).code, 1);
     assert_eq!(ws.run(&["gate", &asked, "--at", &pinned]).code, 0);
     assert_eq!(ws.run(&["verify", &asked, "--at", &pinned]).code, 0);
@@ -311,7 +309,7 @@ fn at_reads_a_pinned_revision_not_the_working_tree() {
 fn history_tells_rollbacks_and_rewrites_from_moves_and_withdrawals() {
     let keys = keys();
     let ws = workspace(&keys);
-    let r = |hex: &str| format!("stagex/pallet-rust:1.0@sha256:{hex}");
+    let r = |hex: &str| reference(hex);
     for key in &keys {
         let file = ws.key_file(key);
         assert_eq!(
@@ -446,7 +444,7 @@ fn history_tells_rollbacks_and_rewrites_from_moves_and_withdrawals() {
 fn a_withdrawal_statement_by_someone_else_is_a_rollback() {
     let keys = keys();
     let ws = workspace(&keys);
-    let reference = format!("stagex/pallet-rust:1.0@sha256:{HEX_A}");
+    let reference = asked();
     for key in &keys[..2] {
         let file = ws.key_file(key);
         assert_eq!(
@@ -511,7 +509,7 @@ fn sync_resolves_two_maintainers_signing_at_once() {
     };
     let (_a, alice_clone) = clone("alice");
     let (_b, bob_clone) = clone("bob");
-    let reference = format!("stagex/pallet-rust:1.0@sha256:{HEX_A}");
+    let reference = asked();
     for (path, key) in [(&alice_clone, &keys[0]), (&bob_clone, &keys[1])] {
         let file = path.join("../key.asc");
         std::fs::write(&file, key.secret()).unwrap();
@@ -579,7 +577,7 @@ fn a_commit_signed_by_a_maintainer_is_named() {
         gnupg.gpg(&["--export-secret-keys", &fpr]),
     )
     .unwrap();
-    let reference = format!("stagex/pallet-rust:1.0@sha256:{HEX_A}");
+    let reference = asked();
     assert_eq!(
         ws.run(&["sign", &reference, "--key", "alice.key", "--no-commit"])
             .code,

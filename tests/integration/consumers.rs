@@ -611,8 +611,8 @@ fn the_published_lookaside_is_read_as_podman_reads_it() {
     let alice = TestKey::new("alice");
     let bob = TestKey::new("bob");
     let ws = Ws::new(&[("alice", &[&alice]), ("bob", &[&bob])]);
-    let reference = "docker.io/stagex/pallet-rust:1.0";
-    let asked = format!("stagex/pallet-rust:1.0@sha256:{HEX_A}");
+    let reference = REF;
+    let asked = asked();
     ws.put(
         "pallet-rust",
         HEX_A,
@@ -718,7 +718,7 @@ fn audit_published_finds_what_the_server_lost_added_or_changed() {
     let alice = TestKey::new("alice");
     let bob = TestKey::new("bob");
     let ws = Ws::new(&[("alice", &[&alice]), ("bob", &[&bob])]);
-    let reference = "docker.io/stagex/pallet-rust:1.0";
+    let reference = REF;
     ws.put(
         "pallet-rust",
         HEX_A,

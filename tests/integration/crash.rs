@@ -7,10 +7,6 @@ use std::time::Duration;
 
 use crate::common::*;
 
-fn asked(hex: &str) -> String {
-    format!("stagex/pallet-rust:1.0@sha256:{hex}")
-}
-
 /// The tree's promise after any interruption: every `signature-N` is a whole, valid signature,
 /// and the numbers run 1..k with no gap.
 fn assert_tree_sound(ws: &Ws, hex: &str) -> usize {
@@ -31,7 +27,7 @@ fn assert_tree_sound(ws: &Ws, hex: &str) -> usize {
         dir.display()
     );
     if !numbers.is_empty() {
-        let run = ws.run(&["verify", &asked(hex)]);
+        let run = ws.run(&["verify", &reference(hex)]);
         assert_eq!(run.code, 0, "{run:?}");
     }
     numbers.len()
@@ -52,7 +48,7 @@ fn a_sign_stopped_at_any_step_leaves_a_sound_tree() {
         let key = ws.key_file(&alice);
         let run = run_env(
             ws.path(),
-            &["sign", &asked(HEX_A), "--key", key.to_str().unwrap()],
+            &["sign", &reference(HEX_A), "--key", key.to_str().unwrap()],
             &[("QUORATE_FAILPOINT", Path::new(point))],
         );
         assert_eq!(
@@ -64,7 +60,12 @@ fn a_sign_stopped_at_any_step_leaves_a_sound_tree() {
         assert_eq!(before, usize::from(linked), "{point}");
         // The next signer is not hindered, and nothing is lost or renumbered.
         let bob_key = ws.key_file(&bob);
-        let run = ws.run(&["sign", &asked(HEX_A), "--key", bob_key.to_str().unwrap()]);
+        let run = ws.run(&[
+            "sign",
+            &reference(HEX_A),
+            "--key",
+            bob_key.to_str().unwrap(),
+        ]);
         assert_eq!(run.code, 0, "{point}: {run:?}");
         assert_eq!(assert_tree_sound(&ws, HEX_A), before + 1, "{point}");
         // No temporary file is left behind once a later signer has passed.
@@ -108,7 +109,7 @@ fn two_hundred_signers_killed_at_random_moments_leave_a_sound_tree() {
         .collect();
     for hex in &hexes {
         let mut child = Command::new(env!("CARGO_BIN_EXE_quorate"))
-            .args(["sign", &asked(hex), "--key", key.to_str().unwrap()])
+            .args(["sign", &reference(hex), "--key", key.to_str().unwrap()])
             .current_dir(ws.path())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -167,7 +168,7 @@ fn sixteen_maintainers_sign_one_digest_at_once() {
         .iter()
         .map(|file| {
             Command::new(env!("CARGO_BIN_EXE_quorate"))
-                .args(["sign", &asked(HEX_A), "--key", file.to_str().unwrap()])
+                .args(["sign", &reference(HEX_A), "--key", file.to_str().unwrap()])
                 .current_dir(ws.path())
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
@@ -184,7 +185,7 @@ fn sixteen_maintainers_sign_one_digest_at_once() {
         );
     }
     assert_eq!(assert_tree_sound(&ws, HEX_A), 16);
-    let run = ws.run(&["gate", "--threshold", "16", &asked(HEX_A)]);
+    let run = ws.run(&["gate", "--threshold", "16", &reference(HEX_A)]);
     assert_eq!(run.code, 0, "{run:?}");
     // Every one committed, one commit each, and the index agrees with HEAD.
     let tracked = git(

@@ -99,7 +99,7 @@ fn the_page_shows_who_signed_what() {
         ("bob", &[&keys[1]]),
         ("carol", &[&keys[2]]),
     ]);
-    let reference = "docker.io/stagex/pallet-rust:1.0";
+    let reference = REF;
     ws.put(
         "pallet-rust",
         HEX_A,
@@ -201,10 +201,7 @@ fn hostile_text_is_shown_as_text() {
         "pallet-rust",
         HEX_A,
         2,
-        &sign(
-            evil.primary_pair(),
-            &payload("docker.io/stagex/pallet-rust:1.0", HEX_A),
-        ),
+        &sign(evil.primary_pair(), &payload(REF, HEX_A)),
     );
     let page = ws.path().join("audit.html");
     ws.run(&["audit", "--html", page.to_str().unwrap()]);

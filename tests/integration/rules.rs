@@ -9,12 +9,6 @@ use openpgp::types::{HashAlgorithm, KeyFlags, ReasonForRevocation};
 
 use crate::common::*;
 
-const REF: &str = "docker.io/stagex/pallet-rust:1.0";
-
-fn asked() -> String {
-    format!("stagex/pallet-rust:1.0@sha256:{HEX_A}")
-}
-
 fn good(key: &TestKey) -> Vec<u8> {
     sign(key.primary_pair(), &payload(REF, HEX_A))
 }

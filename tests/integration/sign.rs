@@ -2,10 +2,6 @@
 
 use crate::common::*;
 
-fn reference() -> String {
-    format!("stagex/pallet-rust:1.0@sha256:{HEX_A}")
-}
-
 fn setup() -> (Ws, TestKey, TestKey) {
     let alice = TestKey::new("alice");
     let bob = TestKey::new("bob");
@@ -15,7 +11,7 @@ fn setup() -> (Ws, TestKey, TestKey) {
 
 fn sign_as(ws: &Ws, key: &TestKey, extra: &[&str]) -> Run {
     let file = ws.key_file(key);
-    let r = reference();
+    let r = asked();
     let mut args = vec!["sign", &r, "--key", file.to_str().unwrap()];
     args.extend_from_slice(extra);
     ws.run(&args)
@@ -27,14 +23,14 @@ fn two_maintainers_sign_and_the_gate_opens() {
     let run = sign_as(&ws, &alice, &[]);
     assert_eq!(run.code, 0, "{run:?}");
     assert!(run.stdout.contains("signature-1"), "{}", run.stdout);
-    assert_eq!(ws.run(&["gate", &reference()]).code, 1);
+    assert_eq!(ws.run(&["gate", &asked()]).code, 1);
     let run = sign_as(&ws, &bob, &[]);
     assert_eq!(run.code, 0, "{run:?}");
     assert!(run.stdout.contains("signature-2"), "{}", run.stdout);
-    let run = ws.run(&["gate", &reference()]);
+    let run = ws.run(&["gate", &asked()]);
     assert_eq!(run.code, 0, "{run:?}");
     // The payload carries the normalized reference.
-    let report = ws.verify_json(&reference());
+    let report = ws.verify_json(&asked());
     assert_eq!(
         report["files"][0]["signed_reference"],
         "docker.io/stagex/pallet-rust:1.0"
@@ -83,10 +79,7 @@ fn another_tag_of_the_same_digest_is_a_new_signature() {
 #[test]
 fn the_next_free_number_is_used_and_nothing_is_overwritten() {
     let (ws, alice, bob) = setup();
-    let bobs = sign(
-        bob.primary_pair(),
-        &payload("docker.io/stagex/pallet-rust:1.0", HEX_A),
-    );
+    let bobs = sign(bob.primary_pair(), &payload(REF, HEX_A));
     ws.put("pallet-rust", HEX_A, 1, &bobs);
     ws.put("pallet-rust", HEX_A, 3, b"junk");
     let run = sign_as(&ws, &alice, &["--no-commit"]);
@@ -141,7 +134,7 @@ fn a_subkey_signs_when_the_primary_cannot_with_a_warning() {
         "{}",
         run.stderr
     );
-    assert_eq!(ws.verify_json(&reference())["files"][0]["by_subkey"], true);
+    assert_eq!(ws.verify_json(&asked())["files"][0]["by_subkey"], true);
 }
 
 #[test]
@@ -151,7 +144,7 @@ fn the_primary_key_signs_when_it_can() {
     let run = sign_as(&ws, &alice, &[]);
     assert_eq!(run.code, 0, "{run:?}");
     assert!(!run.stderr.contains("warning"), "{}", run.stderr);
-    let report = ws.verify_json(&reference());
+    let report = ws.verify_json(&asked());
     assert_eq!(report["files"][0]["by_subkey"], false);
     assert_eq!(report["files"][0]["signing_key"], alice.fingerprint());
 }
@@ -180,7 +173,7 @@ fn a_passphrase_protected_key_needs_its_passphrase() {
             .0
     };
     let key_file = ws.key_file(&encrypted);
-    let r = reference();
+    let r = asked();
     let run = ws.run(&["sign", &r, "--key", key_file.to_str().unwrap()]);
     assert_eq!(run.code, 2, "{run:?}");
     assert!(run.stderr.contains("passphrase"), "{}", run.stderr);
@@ -234,20 +227,20 @@ fn bad_input_is_exit_2_with_one_line() {
         ],
         vec![
             "sign".to_string(),
-            reference(),
+            asked(),
             "--key".into(),
             "missing.key".into(),
         ],
         vec![
             "sign".to_string(),
-            reference(),
+            asked(),
             "--key".into(),
             "MAINTAINERS".into(),
         ],
         vec!["verify".to_string(), "stagex/x:1@sha256:abc".into()],
         vec![
             "gate".to_string(),
-            reference(),
+            asked(),
             "--threshold".into(),
             "0".into(),
         ],
@@ -259,7 +252,7 @@ fn bad_input_is_exit_2_with_one_line() {
         assert!(!run.stderr.contains("panicked"), "{args:?}: {run:?}");
     }
     // Errors about files name the file, on one line.
-    let run = ws.run(&["sign", &reference(), "--key", "missing.key"]);
+    let run = ws.run(&["sign", &asked(), "--key", "missing.key"]);
     assert_eq!(run.stderr.lines().count(), 1, "{run:?}");
     assert!(run.stderr.starts_with("quorate: missing.key: "), "{run:?}");
 }
@@ -284,7 +277,7 @@ fn a_detached_head_leaves_the_signature_written_and_says_how_to_commit() {
         "{}",
         run.stderr
     );
-    assert_eq!(ws.run(&["verify", &reference()]).code, 0);
+    assert_eq!(ws.run(&["verify", &asked()]).code, 0);
 }
 
 #[test]
@@ -314,7 +307,7 @@ fn a_locked_index_is_retried_then_reported() {
         .join("signature-2")
         .exists());
     std::fs::remove_file(&lock).unwrap();
-    assert_eq!(ws.run(&["gate", &reference()]).code, 0);
+    assert_eq!(ws.run(&["gate", &asked()]).code, 0);
 }
 
 #[test]
@@ -365,10 +358,7 @@ fn no_repository_above_the_workspace_is_used() {
     std::fs::remove_dir_all(inner.join(".git")).unwrap();
     let key = inner.join("alice.key");
     std::fs::write(&key, alice.secret()).unwrap();
-    let run = run_in(
-        &inner,
-        &["sign", &reference(), "--key", key.to_str().unwrap()],
-    );
+    let run = run_in(&inner, &["sign", &asked(), "--key", key.to_str().unwrap()]);
     assert_eq!(run.code, 0, "{run:?}");
     // Said plainly: written, and not committed.
     assert!(

@@ -240,7 +240,7 @@ const TEAM: &str =
 
 #[test]
 fn a_workspace_is_checked_as_it_loads_with_file_and_line() {
-    let reference = format!("stagex/pallet-rust:1.0@sha256:{HEX_A}");
+    let reference = asked();
     // The team as written loads without a word.
     let (ws, _, _) = team_with(TEAM);
     let run = ws.run(&["verify", &reference]);
@@ -346,7 +346,7 @@ fn the_workspace_is_found_upward_from_inside_it() {
     let alice = TestKey::new("alice");
     let bob = TestKey::new("bob");
     let ws = Ws::new(&[("alice", &[&alice]), ("bob", &[&bob])]);
-    let reference = format!("stagex/pallet-rust:1.0@sha256:{HEX_A}");
+    let reference = asked();
     let key = ws.key_file(&alice);
     let deep = ws.path().join("notes/2026");
     std::fs::create_dir_all(&deep).unwrap();
@@ -433,7 +433,7 @@ fn a_digest_outside_the_release_is_signed_only_when_meant() {
     let (ws, alice, _) = release_team();
     let key = ws.key_file(&alice);
     let key = key.to_str().unwrap();
-    let outside = format!("stagex/pallet-rust:1.0@sha256:{HEX_B}");
+    let outside = reference(HEX_B);
     let run = ws.run(&["sign", &outside, "--key", key]);
     assert_eq!(run.code, 1, "{run:?}");
     assert!(
@@ -445,12 +445,7 @@ fn a_digest_outside_the_release_is_signed_only_when_meant() {
     let run = ws.run(&["sign", &outside, "--key", key, "--not-in-release"]);
     assert_eq!(run.code, 0, "{run:?}");
     // The release's own digest needs nothing more.
-    let run = ws.run(&[
-        "sign",
-        &format!("stagex/pallet-rust:1.0@sha256:{HEX_A}"),
-        "--key",
-        key,
-    ]);
+    let run = ws.run(&["sign", &asked(), "--key", key]);
     assert_eq!(run.code, 0, "{run:?}");
     // --rebuilt naming the release itself proves nothing.
     let run = ws.run(&[
@@ -505,7 +500,7 @@ fn a_signature_left_uncommitted_is_committed_by_the_next_sign() {
     let (ws, alice, _) = release_team();
     let key = ws.key_file(&alice);
     let key = key.to_str().unwrap();
-    let reference = format!("stagex/pallet-rust:1.0@sha256:{HEX_A}");
+    let reference = asked();
     let run = ws.run(&["sign", &reference, "--key", key, "--no-commit"]);
     assert_eq!(run.code, 0, "{run:?}");
     let status = git(ws.path(), &["status", "--porcelain", "signatures"]);
@@ -524,12 +519,7 @@ fn outside_git_sign_says_it_wrote_and_did_not_commit() {
     let (ws, alice, _) = release_team();
     std::fs::remove_dir_all(ws.path().join(".git")).unwrap();
     let key = ws.key_file(&alice);
-    let run = ws.run(&[
-        "sign",
-        &format!("stagex/pallet-rust:1.0@sha256:{HEX_A}"),
-        "--key",
-        key.to_str().unwrap(),
-    ]);
+    let run = ws.run(&["sign", &asked(), "--key", key.to_str().unwrap()]);
     assert_eq!(run.code, 0, "{run:?}");
     assert!(
         run.stdout
@@ -571,7 +561,7 @@ fn a_gpg_failure_shows_gpgs_message() {
         ws.path(),
         &[
             "sign",
-            &format!("stagex/pallet-rust:1.0@sha256:{HEX_A}"),
+            &asked(),
             "--not-in-release",
             "--gpg",
             "--signer",
@@ -689,15 +679,9 @@ fn add_commits_a_signature_an_earlier_run_left_uncommitted() {
     let (ws, alice, _) = release_team();
     git(ws.path(), &["add", "-A"]);
     git(ws.path(), &["commit", "-qm", "workspace"]);
-    let reference = format!("stagex/pallet-rust:1.0@sha256:{HEX_A}");
+    let reference = asked();
     let file = ws.path().join("alice.sig");
-    write(
-        &file,
-        sign(
-            alice.primary_pair(),
-            &payload("docker.io/stagex/pallet-rust:1.0", HEX_A),
-        ),
-    );
+    write(&file, sign(alice.primary_pair(), &payload(REF, HEX_A)));
     let file = file.to_str().unwrap();
     git(ws.path(), &["checkout", "-q", "--detach"]);
     let run = ws.run(&["add", file, &reference]);
@@ -835,7 +819,7 @@ fn maintainers_add_gives_an_existing_person_another_key() {
     assert!(run.stderr.contains("already listed under alice"), "{run:?}");
 
     // Until the quorum approves it, the new key counts for nothing: the gate refuses the edit.
-    let run = ws.run(&["gate", &format!("stagex/pallet-rust:1.0@sha256:{HEX_A}")]);
+    let run = ws.run(&["gate", &asked()]);
     assert_eq!(run.code, 1, "{run:?}");
     assert!(run.stderr.contains("added key"), "{run:?}");
 
@@ -893,7 +877,7 @@ fn sync_prints_paths_relative_to_the_workspace() {
 #[test]
 fn every_path_is_shown_relative_to_the_workspace() {
     let (ws, alice, bob) = release_team();
-    let reference = format!("stagex/pallet-rust:1.0@sha256:{HEX_A}");
+    let reference = asked();
     let key = ws.key_file(&alice);
     let key = key.to_str().unwrap().to_string();
     let sub = ws.path().join("notes");
@@ -1023,7 +1007,7 @@ fn every_path_is_shown_relative_to_the_workspace() {
 fn a_lookaside_url_is_printed_as_given() {
     let (ws, alice, _) = release_team();
     let key = ws.key_file(&alice);
-    let reference = format!("stagex/pallet-rust:1.0@sha256:{HEX_A}");
+    let reference = asked();
     let run = ws.run(&["sign", &reference, "--key", key.to_str().unwrap()]);
     assert_eq!(run.code, 0, "{run:?}");
     let url = format!("file://{}", ws.path().join("signatures").display());

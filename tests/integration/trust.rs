@@ -3,12 +3,6 @@
 
 use crate::common::*;
 
-const REF: &str = "docker.io/stagex/pallet-rust:1.0";
-
-fn asked() -> String {
-    format!("stagex/pallet-rust:1.0@sha256:{HEX_A}")
-}
-
 /// Three maintainers (threshold 2), a first commit, and the chain started: version 1 proposed
 /// and approved by alice and bob.
 fn chained() -> (Ws, Vec<TestKey>) {

@@ -20,7 +20,15 @@ use openpgp::types::{HashAlgorithm, KeyFlags, ReasonForRevocation, SignatureType
 pub const HEX_A: &str = "2fbe7b164dd92edb9c1096152f6d27592d8a69b1b8eb2fc907b5fadea7d11668";
 pub const HEX_B: &str = "f20c43161d73848408ef247f0ec7111b19fe58ffebc0cbcaa0d2c8bda4967268";
 
-/// `stagex/pallet-rust:1.0@sha256:<hex>`: the reference most tests ask about.
+/// The image most tests sign, as payloads name it.
+pub const REF: &str = "docker.io/stagex/pallet-rust:1.0";
+
+/// What most tests ask about: `stagex/pallet-rust:1.0@sha256:<HEX_A>`.
+pub fn asked() -> String {
+    reference(HEX_A)
+}
+
+/// `stagex/pallet-rust:1.0@sha256:<hex>`.
 pub fn reference(hex: &str) -> String {
     format!("stagex/pallet-rust:1.0@sha256:{hex}")
 }
