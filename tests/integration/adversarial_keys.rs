@@ -149,7 +149,7 @@ fn a_designated_revokers_revocation_is_honoured() {
     ] {
         let bob = designating("bob");
         let revoked = revoked_by(&bob, &carol, reason);
-        let ws = Ws::new(&[("alice", &[&alice]), ("bob", &[&bob]), ("carol", &[&carol])]);
+        let ws = Team::of([&alice, &bob, &carol]).ws();
         ws.put("pallet-rust", HEX_A, 1, &signed_a_day_ago(&bob));
         assert_eq!(ws.run(&["gate", "--threshold", "1", &asked()]).code, 0);
         ws.add_cert(&revoked);

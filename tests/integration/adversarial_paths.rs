@@ -15,20 +15,6 @@ fn two() -> (Ws, [TestKey; 2]) {
     (ws, keys)
 }
 
-fn three() -> (Ws, [TestKey; 3]) {
-    let keys = [
-        TestKey::new("alice"),
-        TestKey::new("bob"),
-        TestKey::new("carol"),
-    ];
-    let ws = Ws::new(&[
-        ("alice", &[&keys[0]]),
-        ("bob", &[&keys[1]]),
-        ("carol", &[&keys[2]]),
-    ]);
-    (ws, keys)
-}
-
 fn by(key: &TestKey, hex: &str) -> Vec<u8> {
     sign(key.primary_pair(), &payload(REF, hex))
 }
@@ -307,7 +293,7 @@ fn history(ws: &Ws) -> Vec<(String, String, String, String)> {
 
 #[test]
 fn a_signature_moved_out_of_its_place_is_a_rollback() {
-    let (ws, keys) = three();
+    let (ws, keys) = team();
     for key in &keys {
         quorate_sign(&ws, key, HEX_A);
     }

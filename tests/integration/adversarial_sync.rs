@@ -216,19 +216,13 @@ fn sync_refuses_a_replay_past_podmans_limit() {
 /// change, whether sync replays local commits on top of it or only fast-forwards.
 #[test]
 fn sync_names_every_change_a_remote_makes_to_the_trust_root() {
-    let alice = TestKey::new("alice");
+    let [alice, bob, carol] = team_keys();
     let alice2 = TestKey::new("alice2");
-    let bob = TestKey::new("bob");
-    let carol = TestKey::new("carol");
     let mallory = TestKey::new("mallory");
-    let net = Net::new(
-        &[
-            ("alice", &[&alice, &alice2]),
-            ("bob", &[&bob]),
-            ("carol", &[&carol]),
-        ],
-        |dir| std::fs::write(dir.join("quorate.toml"), "threshold = 2\n").unwrap(),
-    );
+    let net = Team::of([&alice, &bob, &carol])
+        .also("alice", &alice2)
+        .threshold(2)
+        .net();
     let admin = net.clone("admin");
     let mine = net.clone("bob");
     let idle = net.clone("idle");

@@ -63,11 +63,7 @@ fn keys() -> [TestKey; 3] {
 }
 
 fn workspace(keys: &[TestKey; 3]) -> Ws {
-    Ws::new(&[
-        ("alice", &[&keys[0]]),
-        ("bob", &[&keys[1]]),
-        ("carol", &[&keys[2]]),
-    ])
+    Team::of(keys.each_ref()).ws()
 }
 
 /// A signature by the key's signing key (bob's is a subkey).

@@ -267,11 +267,7 @@ fn podman_needs_the_quorum_the_generated_policy_asks_for() {
     let bob = TestKey::new("bob");
     let carol = TestKey::new("carol");
     let dave = TestKey::new("dave");
-    let ws = Ws::new(&[
-        ("alice", &[&alice, &alice2]),
-        ("bob", &[&bob]),
-        ("carol", &[&carol]),
-    ]);
+    let ws = Team::of([&alice, &bob, &carol]).also("alice", &alice2).ws();
     let scope = format!("127.0.0.1:{port}/stagex");
     let file_url = format!("file://{}", ws.path().join("signatures").display());
     let policy = export(&ws, &["--scope", &scope, "--lookaside", &file_url]);
@@ -393,16 +389,7 @@ fn podman_needs_the_quorum_the_generated_policy_asks_for() {
 /// the whole keyring) needs 1; an accepting default or a stranger's key is named.
 #[test]
 fn policy_check_counts_people_not_requirements() {
-    let keys = [
-        TestKey::new("alice"),
-        TestKey::new("bob"),
-        TestKey::new("carol"),
-    ];
-    let ws = Ws::new(&[
-        ("alice", &[&keys[0]]),
-        ("bob", &[&keys[1]]),
-        ("carol", &[&keys[2]]),
-    ]);
+    let (ws, _) = team();
     let generated = export(&ws, &["--threshold", "3"]);
     let run = ws.run(&[
         "policy",
@@ -497,11 +484,7 @@ fn policy_export_merges_refuses_and_warns() {
     let carol = TestKey::new("carol");
     let mut expired = carol.clone();
     expired.set_expiry(Some(days(1)), std::time::SystemTime::now() - days(29));
-    let ws = Ws::new(&[
-        ("alice", &[&alice]),
-        ("bob", &[&bob]),
-        ("carol", &[&expired]),
-    ]);
+    let ws = Team::of([&alice, &bob, &expired]).ws();
     let mine = serde_json::json!({
         "default": [{"type": "insecureAcceptAnything"}],
         "transports": {
@@ -810,10 +793,7 @@ fn an_image_holds_at_most_127_signatures() {
     let digest = push_image(&registry, "stagex/img", "padded");
     let reference = format!("127.0.0.1:{port}/stagex/img:1.0");
     let image = format!("127.0.0.1:{port}/stagex/img@sha256:{digest}");
-    let alice = TestKey::new("alice");
-    let bob = TestKey::new("bob");
-    let carol = TestKey::new("carol");
-    let ws = Ws::new(&[("alice", &[&alice]), ("bob", &[&bob]), ("carol", &[&carol])]);
+    let (ws, [alice, bob, carol]) = team();
     let scope = format!("127.0.0.1:{port}/stagex");
     let file_url = format!("file://{}", ws.path().join("signatures").display());
     let policy = export(

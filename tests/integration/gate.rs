@@ -4,16 +4,7 @@ use crate::common::*;
 
 /// alice, bob and carol; alice and bob signed HEX_A, only alice HEX_B.
 fn release() -> (Ws, [TestKey; 3]) {
-    let keys = [
-        TestKey::new("alice"),
-        TestKey::new("bob"),
-        TestKey::new("carol"),
-    ];
-    let ws = Ws::new(&[
-        ("alice", &[&keys[0]]),
-        ("bob", &[&keys[1]]),
-        ("carol", &[&keys[2]]),
-    ]);
+    let (ws, keys) = team();
     ws.put(
         "pallet-rust",
         HEX_A,

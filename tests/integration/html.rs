@@ -89,16 +89,7 @@ fn the_page_shows_who_signed_what() {
     if !have("chromium") {
         return;
     }
-    let keys = [
-        TestKey::new("alice"),
-        TestKey::new("bob"),
-        TestKey::new("carol"),
-    ];
-    let ws = Ws::new(&[
-        ("alice", &[&keys[0]]),
-        ("bob", &[&keys[1]]),
-        ("carol", &[&keys[2]]),
-    ]);
+    let (ws, keys) = team();
     let reference = REF;
     ws.put(
         "pallet-rust",

@@ -9,15 +9,15 @@ use crate::common::*;
 
 /// A team of alice (a gpg key, in a temporary GNUPGHOME) and bob (a Sequoia key), published to a
 /// bare remote.
-struct Team {
+struct GpgTeam {
     net: Net,
     gnupg: Gnupg,
     alice: String,
     bob: TestKey,
 }
 
-impl Team {
-    fn new() -> Team {
+impl GpgTeam {
+    fn new() -> GpgTeam {
         let gnupg = Gnupg::new();
         let alice = gnupg.generate("alice", false);
         let bob = TestKey::new("bob");
@@ -30,7 +30,7 @@ impl Team {
             std::fs::write(dir.join("MAINTAINERS"), text).unwrap();
             std::fs::write(dir.join("keyring/alice.pgp"), &public).unwrap();
         });
-        Team {
+        GpgTeam {
             net,
             gnupg,
             alice,
@@ -121,7 +121,7 @@ fn sync_fast_forwards_what_needs_no_renumbering() {
     if !have("gpg") {
         return;
     }
-    let team = Team::new();
+    let team = GpgTeam::new();
     let mine = team.net.clone("alice");
     // Signed with quorate, committed by hand with git commit -S.
     let run = team.alice_signs(&mine, HEX_A, &["--no-commit"]);
@@ -267,7 +267,7 @@ fn quorates_commits_are_signed_as_git_is_configured() {
     if !have("gpg") {
         return;
     }
-    let team = Team::new();
+    let team = GpgTeam::new();
     let mine = team.alice_clone("alice");
     let log = mine.with_extension("gpg.log");
     let theirs = team.net.clone("bob");
@@ -386,13 +386,8 @@ fn a_replayed_second_signature_of_one_maintainer_is_dropped() {
 /// redone on the remote's numbering.
 #[test]
 fn withdrawals_and_repairs_are_replayed_on_top_of_the_remote() {
-    let alice = TestKey::new("alice");
-    let bob = TestKey::new("bob");
-    let carol = TestKey::new("carol");
-    let net = Net::new(
-        &[("alice", &[&alice]), ("bob", &[&bob]), ("carol", &[&carol])],
-        |_| {},
-    );
+    let [alice, bob, carol] = team_keys();
+    let net = Team::of([&alice, &bob, &carol]).net();
     let a = net.clone("alice");
     let c = net.clone("carol");
     // carol publishes signature-1, alice's is replayed as signature-2.

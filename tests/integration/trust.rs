@@ -5,19 +5,9 @@ use crate::common::*;
 
 /// Three maintainers (threshold 2), a first commit, and the chain started: version 1 proposed
 /// and approved by alice and bob.
-fn chained() -> (Ws, Vec<TestKey>) {
-    let keys = vec![
-        TestKey::new("alice"),
-        TestKey::new("bob"),
-        TestKey::new("carol"),
-    ];
-    let ws = Ws::new(&[
-        ("alice", &[&keys[0]]),
-        ("bob", &[&keys[1]]),
-        ("carol", &[&keys[2]]),
-    ]);
-    git(ws.path(), &["add", "-A"]);
-    git(ws.path(), &["commit", "-qm", "workspace"]);
+fn chained() -> (Ws, [TestKey; 3]) {
+    let (ws, keys) = team();
+    commit_all(ws.path(), "workspace");
     let run = ws.run(&["trust", "propose"]);
     assert_eq!(run.code, 0, "{run:?}");
     approve(&ws, &keys[0]);
@@ -64,28 +54,9 @@ fn add_maintainer(ws: &Ws, key: &TestKey) {
 
 /// alice, bob and carol (threshold 2), sharing a bare remote.
 fn three_on_a_remote() -> ([TestKey; 3], Net) {
-    let keys = [
-        TestKey::new("alice"),
-        TestKey::new("bob"),
-        TestKey::new("carol"),
-    ];
-    let net = Net::new(
-        &[
-            ("alice", &[&keys[0]]),
-            ("bob", &[&keys[1]]),
-            ("carol", &[&keys[2]]),
-        ],
-        |_| {},
-    );
+    let keys = team_keys();
+    let net = Team::of(keys.each_ref()).net();
     (keys, net)
-}
-
-fn set_threshold(ws: &Ws, threshold: u32) {
-    std::fs::write(
-        ws.path().join("quorate.toml"),
-        format!("threshold = {threshold}\n"),
-    )
-    .unwrap();
 }
 
 /// Whoever can push adds two maintainers of their own and signs with both: refused, naming the
@@ -179,19 +150,9 @@ fn adding_a_maintainer_needs_the_old_quorum_and_the_new_key() {
 /// naming the change; reverted, the gate judges under the old root again.
 #[test]
 fn lowering_the_threshold_needs_the_old_quorum() {
-    let keys = [
-        TestKey::new("alice"),
-        TestKey::new("bob"),
-        TestKey::new("carol"),
-    ];
-    let ws = Ws::new(&[
-        ("alice", &[&keys[0]]),
-        ("bob", &[&keys[1]]),
-        ("carol", &[&keys[2]]),
-    ]);
-    set_threshold(&ws, 3);
-    git(ws.path(), &["add", "-A"]);
-    git(ws.path(), &["commit", "-qm", "workspace"]);
+    let keys = team_keys();
+    let ws = Team::of(keys.each_ref()).threshold(3).ws();
+    commit_all(ws.path(), "workspace");
     assert_eq!(ws.run(&["trust", "propose"]).code, 0);
     approve(&ws, &keys[0]);
     approve(&ws, &keys[1]);
@@ -201,7 +162,7 @@ fn lowering_the_threshold_needs_the_old_quorum() {
     signed_by(&ws, &[&keys[0], &keys[1]]);
     assert_eq!(ws.run(&["gate", &asked()]).code, 1, "2 of 3");
 
-    set_threshold(&ws, 2);
+    set_threshold(ws.path(), 2);
     let gate = ws.run(&["gate", &asked()]);
     assert_eq!(gate.code, 1, "{gate:?}");
     assert!(gate.stderr.contains("threshold 3 -> 2"), "{gate:?}");
@@ -220,7 +181,7 @@ fn lowering_the_threshold_needs_the_old_quorum() {
     assert_eq!(ws.run(&["gate", &asked()]).code, 1);
 
     // Reverted: judged under version 1 again (3 needed, so 3 signatures pass).
-    set_threshold(&ws, 3);
+    set_threshold(ws.path(), 3);
     assert_eq!(ws.run(&["gate", &asked()]).code, 1);
     signed_by(&ws, &[&keys[0], &keys[1], &keys[2]]);
     assert_eq!(ws.run(&["gate", &asked()]).code, 0);
@@ -233,7 +194,7 @@ fn lowering_the_threshold_needs_the_old_quorum() {
         .collect::<Vec<_>>()
         .join("[people.");
     std::fs::write(ws.path().join("MAINTAINERS"), without).unwrap();
-    set_threshold(&ws, 2);
+    set_threshold(ws.path(), 2);
     let gate = ws.run(&["gate", &asked()]);
     assert!(gate.stderr.contains("removed maintainer carol"), "{gate:?}");
 }
