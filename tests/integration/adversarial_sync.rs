@@ -2,7 +2,7 @@
 //! remote that would push a replay past podman's 128 signatures, and a remote that changes the
 //! trust root. Real clones of a real bare remote, real git, real keys.
 
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 use crate::common::*;
@@ -22,26 +22,12 @@ fn signing_while_sync_runs_never_deletes_a_committed_signature() {
     assert_eq!(run_in(&theirs, &["sync"]).code, 0);
     assert_eq!(sign_in(&mine, &alice, HEX_A).code, 0);
 
-    let pause = tempfile::tempdir().unwrap();
-    let flag = pause.path().join("paused");
-    let sync = Command::new(env!("CARGO_BIN_EXE_quorate"))
-        .arg("sync")
-        .current_dir(&mine)
-        .env("QUORATE_PAUSE", "sync-replayed")
-        .env("QUORATE_PAUSE_FILE", &flag)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    assert!(
-        wait_until(Duration::from_secs(60), || flag.exists()),
-        "sync never reached its pause"
-    );
+    let sync = Paused::start(&mine, &["sync"], "sync-replayed");
+    assert!(sync.reached(), "sync never reached its pause");
     // While sync holds, alice signs another image.
     let key = key_beside(&mine, &alice);
-    let mut sign = Command::new(env!("CARGO_BIN_EXE_quorate"))
+    let mut sign = quorate_command(&mine)
         .args(["sign", &reference(HEX_B), "--key", key.to_str().unwrap()])
-        .current_dir(&mine)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -53,8 +39,7 @@ fn signing_while_sync_runs_never_deletes_a_committed_signature() {
     wait_until(Duration::from_secs(3), || {
         sign.try_wait().unwrap().is_some()
     });
-    std::fs::remove_file(&flag).unwrap();
-    let synced = sync.wait_with_output().unwrap();
+    let synced = sync.resume();
     let signed = sign.wait_with_output().unwrap();
     let sync_err = String::from_utf8_lossy(&synced.stderr);
     assert!(
@@ -105,21 +90,8 @@ fn a_commit_made_while_sync_runs_is_never_undone() {
     assert_eq!(run_in(&theirs, &["sync"]).code, 0);
     assert_eq!(sign_in(&mine, &alice, HEX_A).code, 0);
 
-    let pause = tempfile::tempdir().unwrap();
-    let flag = pause.path().join("paused");
-    let sync = Command::new(env!("CARGO_BIN_EXE_quorate"))
-        .arg("sync")
-        .current_dir(&mine)
-        .env("QUORATE_PAUSE", "sync-replayed")
-        .env("QUORATE_PAUSE_FILE", &flag)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    assert!(
-        wait_until(Duration::from_secs(60), || flag.exists()),
-        "sync never reached its pause"
-    );
+    let sync = Paused::start(&mine, &["sync"], "sync-replayed");
+    assert!(sync.reached(), "sync never reached its pause");
     let key = key_beside(&mine, &alice);
     let run = run_in(
         &mine,
@@ -135,8 +107,7 @@ fn a_commit_made_while_sync_runs_is_never_undone() {
     git(&mine, &["add", "signatures"]);
     git(&mine, &["commit", "-qm", "Sign B by hand"]);
     let moved = git(&mine, &["rev-parse", "HEAD"]);
-    std::fs::remove_file(&flag).unwrap();
-    let synced = sync.wait_with_output().unwrap();
+    let synced = sync.resume();
     assert_agrees_with_head(&mine);
     assert_eq!(git(&mine, &["rev-parse", "HEAD"]), moved);
     let sync_err = String::from_utf8_lossy(&synced.stderr);

@@ -8,22 +8,6 @@ use serde_json::Value;
 
 use crate::common::*;
 
-fn commit_all(dir: &Path, message: &str, date: Option<&str>) {
-    git(dir, &["add", "-A"]);
-    let mut c = Command::new("git");
-    c.args(["commit", "-qm", message]).current_dir(dir);
-    if let Some(date) = date {
-        c.env("GIT_COMMITTER_DATE", date)
-            .env("GIT_AUTHOR_DATE", date);
-    }
-    let out = c.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 fn ledger(ws: &Ws, args: &[&str]) -> (Run, Value) {
     let mut all = vec!["audit", "--json"];
     all.extend_from_slice(args);
@@ -111,7 +95,7 @@ fn the_audit_names_every_finding_with_its_severity() {
         by(&keys[0], "docker.io/stagex/core-busybox:1", &hex(7)),
     )
     .unwrap();
-    commit_all(ws.path(), "signatures", Some("2020-01-01T00:00:00Z"));
+    commit_all_at(ws.path(), "signatures", "2020-01-01T00:00:00Z");
     std::os::unix::fs::symlink(
         "/etc",
         ws.path()
@@ -214,7 +198,7 @@ fn the_json_validates_against_the_documented_schema_and_round_trips() {
     let ws = workspace(&keys);
     ws.put("pallet-rust", HEX_A, 1, &by(&keys[0], REF, HEX_A));
     ws.put("pallet-rust", HEX_A, 2, &by(&keys[1], REF, HEX_B));
-    commit_all(ws.path(), "signatures", None);
+    commit_all(ws.path(), "signatures");
     let schema: Value = serde_json::from_str(
         &std::fs::read_to_string(concat!(
             env!("CARGO_MANIFEST_DIR"),
@@ -284,12 +268,12 @@ fn at_reads_a_pinned_revision_not_the_working_tree() {
     let ws = workspace(&keys);
     ws.put("pallet-rust", HEX_A, 1, &by(&keys[0], REF, HEX_A));
     ws.put("pallet-rust", HEX_A, 2, &by(&keys[2], REF, HEX_A));
-    commit_all(ws.path(), "release", None);
+    commit_all(ws.path(), "release");
     let pinned = git(ws.path(), &["rev-parse", "HEAD"]).trim().to_string();
     // After the pin: a signature removed and MAINTAINERS emptied, committed and in the work tree.
     std::fs::remove_file(ws.image_dir("pallet-rust", HEX_A).join("signature-2")).unwrap();
     std::fs::write(ws.path().join("MAINTAINERS"), "[people.mallory]\n").unwrap();
-    commit_all(ws.path(), "tamper", None);
+    commit_all(ws.path(), "tamper");
     let asked = reference(HEX_A);
     assert_eq!(ws.run(&["gate", &asked]).code, 1);
     assert_eq!(ws.run(&["gate", &asked, "--at", &pinned]).code, 0);
@@ -323,10 +307,10 @@ fn history_tells_rollbacks_and_rewrites_from_moves_and_withdrawals() {
     let dir_b = ws.image_dir("pallet-rust", HEX_B);
     // Someone with push access deletes bob's signature of A (a rollback) ...
     std::fs::remove_file(dir_a.join("signature-2")).unwrap();
-    commit_all(ws.path(), "drop one", None);
+    commit_all(ws.path(), "drop one");
     // ... overwrites carol's signature of B with alice's of A (a rewrite) ...
     std::fs::copy(dir_a.join("signature-1"), dir_b.join("signature-3")).unwrap();
-    commit_all(ws.path(), "overwrite", None);
+    commit_all(ws.path(), "overwrite");
     // ... and repair renumbers A's signature-3 to 2.
     let run = ws.run(&["repair"]);
     assert_eq!(run.code, 0, "{run:?}");
@@ -470,7 +454,7 @@ fn a_withdrawal_statement_by_someone_else_is_a_rollback() {
     )
     .unwrap();
     std::fs::remove_file(ws.image_dir("pallet-rust", HEX_A).join("signature-1")).unwrap();
-    commit_all(ws.path(), "forged withdrawal", None);
+    commit_all(ws.path(), "forged withdrawal");
     let (_, ledger) = ledger(&ws, &["--history"]);
     let found = findings(&ledger);
     assert!(
@@ -487,7 +471,7 @@ fn a_withdrawal_statement_by_someone_else_is_a_rollback() {
 fn sync_resolves_two_maintainers_signing_at_once() {
     let keys = keys();
     let seed = workspace(&keys);
-    commit_all(seed.path(), "workspace", None);
+    commit_all(seed.path(), "workspace");
     let remote = tempfile::tempdir().unwrap();
     git(remote.path(), &["init", "-q", "--bare", "-b", "main"]);
     let url = remote.path().to_str().unwrap();
@@ -639,14 +623,14 @@ fn a_shallow_clone_credits_nothing_to_the_graft() {
         1,
         &sign(keys[0].primary_pair(), &payload(REF, HEX_A)),
     );
-    commit_all(ws.path(), "alice signs", None);
+    commit_all(ws.path(), "alice signs");
     ws.put(
         "pallet-rust",
         HEX_A,
         2,
         &sign(keys[1].primary_pair(), &payload(REF, HEX_A)),
     );
-    commit_all(ws.path(), "bob signs", None);
+    commit_all(ws.path(), "bob signs");
     let clones = tempfile::tempdir().unwrap();
     git(
         clones.path(),

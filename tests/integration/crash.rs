@@ -1,7 +1,6 @@
 //! Crash safety and concurrency: `quorate sign` stopped at every step of a write, killed at random
 //! moments, and sixteen maintainers signing the same digest at once in one clone.
 
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -46,10 +45,10 @@ fn a_sign_stopped_at_any_step_leaves_a_sound_tree() {
         let bob = TestKey::new("bob");
         let ws = Ws::new(&[("alice", &[&alice]), ("bob", &[&bob])]);
         let key = ws.key_file(&alice);
-        let run = run_env(
+        let run = run_failing_at(
             ws.path(),
             &["sign", &reference(HEX_A), "--key", key.to_str().unwrap()],
-            &[("QUORATE_FAILPOINT", Path::new(point))],
+            point,
         );
         assert_eq!(
             run.code, -1,
@@ -108,9 +107,8 @@ fn two_hundred_signers_killed_at_random_moments_leave_a_sound_tree() {
         .map(|i| format!("{:064x}", u64::from(i) + 1))
         .collect();
     for hex in &hexes {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_quorate"))
+        let mut child = quorate_command(ws.path())
             .args(["sign", &reference(hex), "--key", key.to_str().unwrap()])
-            .current_dir(ws.path())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -167,9 +165,8 @@ fn sixteen_maintainers_sign_one_digest_at_once() {
     let children: Vec<_> = files
         .iter()
         .map(|file| {
-            Command::new(env!("CARGO_BIN_EXE_quorate"))
+            quorate_command(ws.path())
                 .args(["sign", &reference(HEX_A), "--key", file.to_str().unwrap()])
-                .current_dir(ws.path())
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
                 .spawn()

@@ -1,8 +1,6 @@
 //! Reproduce, then sign: OCI layouts built here, their digests computed and compared, a release
 //! signed with each kind of signer, and gated.
 
-use std::path::Path;
-
 use crate::common::*;
 
 #[test]
@@ -522,11 +520,7 @@ fn an_interrupted_release_signing_is_completed_by_the_next_run() {
         bob.to_str().unwrap(),
     ];
     // Killed right after the first file is linked into place.
-    let run = run_env(
-        ws.path(),
-        &args,
-        &[("QUORATE_FAILPOINT", Path::new("tree-linked"))],
-    );
+    let run = run_failing_at(ws.path(), &args, "tree-linked");
     assert_eq!(run.code, -1, "{run:?}");
     let status = git(ws.path(), &["status", "--porcelain", "signatures"]);
     assert_eq!(status.lines().count(), 1, "{status}");

@@ -2,8 +2,7 @@
 //! real gpg for commit signatures, real OpenPGP for image signatures.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::process::Command;
 
 use crate::common::*;
 
@@ -81,18 +80,7 @@ impl GpgTeam {
 
     /// `git` as alice (her GNUPGHOME set).
     fn git_as_alice(&self, clone: &Path, args: &[&str]) -> String {
-        let out = Command::new("git")
-            .args(args)
-            .current_dir(clone)
-            .env("GNUPGHOME", self.gnupg.home.path())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
+        git_env(clone, args, &[("GNUPGHOME", self.gnupg.home.path())])
     }
 }
 
@@ -593,27 +581,13 @@ fn a_push_that_loses_a_race_is_replayed_and_retried() {
     let mine = net.clone("alice");
     let theirs = net.clone("bob");
     assert_eq!(sign_in(&mine, &alice, HEX_A).code, 0);
-    let pause = tempfile::tempdir().unwrap();
-    let flag = pause.path().join("paused");
-    let sync = Command::new(env!("CARGO_BIN_EXE_quorate"))
-        .arg("sync")
-        .current_dir(&mine)
-        .env("QUORATE_PAUSE", "sync-pushing")
-        .env("QUORATE_PAUSE_FILE", &flag)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    assert!(
-        wait_until(Duration::from_secs(60), || flag.exists()),
-        "sync never reached its push"
-    );
+    let sync = Paused::start(&mine, &["sync"], "sync-pushing");
+    assert!(sync.reached(), "sync never reached its push");
     // bob publishes between alice's fetch and her push.
     assert_eq!(sign_in(&theirs, &bob, HEX_A).code, 0);
     assert_eq!(run_in(&theirs, &["sync"]).code, 0);
     let bobs = blob_at(&theirs, &sig_path(HEX_A, 1));
-    std::fs::remove_file(&flag).unwrap();
-    let out = sync.wait_with_output().unwrap();
+    let out = sync.resume();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),

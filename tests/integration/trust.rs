@@ -285,7 +285,11 @@ fn a_pinned_anchor_refuses_a_rewritten_history() {
         pinned.stderr.contains("no version of the chain"),
         "{pinned:?}"
     );
-    let by_env = run_env_str(&ws, &["gate", &asked()], &[("QUORATE_TRUST_ANCHOR", &v2)]);
+    let by_env = run_env(
+        ws.path(),
+        &["gate", &asked()],
+        &[("QUORATE_TRUST_ANCHOR", &v2)],
+    );
     assert_eq!(by_env.code, 1, "{by_env:?}");
     let audit = ws.run(&["--trust-anchor", &v2, "audit"]);
     assert_eq!(audit.code, 1, "{audit:?}");
@@ -310,21 +314,6 @@ fn renewing_a_certificate_needs_no_approval() {
     signed_by(&ws, &[&keys[0], &keys[1]]);
     assert_eq!(ws.run(&["gate", &asked()]).code, 0);
     assert_eq!(ws.run(&["trust", "status"]).code, 0);
-}
-
-fn run_env_str(ws: &Ws, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_quorate"))
-        .args(args)
-        .current_dir(ws.path())
-        .env_remove("GIT_DIR")
-        .envs(env.iter().map(|(k, v)| (*k, *v)))
-        .output()
-        .unwrap();
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
 }
 
 /// sync carries proposals and approvals: two maintainers approving the same proposal at once on

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod failpoints;
 pub mod gnupg;
 pub mod keys;
 pub mod net;
@@ -12,6 +13,7 @@ pub mod run;
 pub mod team;
 pub mod workspace;
 
+pub use failpoints::*;
 pub use gnupg::*;
 pub use keys::*;
 pub use net::*;

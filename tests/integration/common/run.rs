@@ -1,5 +1,6 @@
 //! Running the real `quorate` binary, git, and the programs interop tests need.
 
+use std::ffi::OsStr;
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -11,17 +12,23 @@ pub struct Run {
     pub stderr: String,
 }
 
+/// The quorate binary, to run in `dir`.
+pub fn quorate_command(dir: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_quorate"));
+    command.current_dir(dir);
+    command
+}
+
 pub fn run_in(dir: &Path, args: &[&str]) -> Run {
-    run_env(dir, args, &[])
+    run_env::<&str>(dir, args, &[])
 }
 
 /// Runs quorate in `dir` with extra environment variables.
-pub fn run_env(dir: &Path, args: &[&str], env: &[(&str, &Path)]) -> Run {
-    let output: Output = Command::new(env!("CARGO_BIN_EXE_quorate"))
+pub fn run_env<V: AsRef<OsStr>>(dir: &Path, args: &[&str], env: &[(&str, V)]) -> Run {
+    let output: Output = quorate_command(dir)
         .args(args)
-        .current_dir(dir)
         .env_remove("GIT_DIR")
-        .envs(env.iter().map(|(k, v)| (*k, *v)))
+        .envs(env.iter().map(|(k, v)| (*k, v)))
         .output()
         .unwrap();
     Run {
@@ -32,9 +39,15 @@ pub fn run_env(dir: &Path, args: &[&str], env: &[(&str, &Path)]) -> Run {
 }
 
 pub fn git(dir: &Path, args: &[&str]) -> String {
+    git_env::<&str>(dir, args, &[])
+}
+
+/// git in `dir` with extra environment variables; fails the test if git fails.
+pub fn git_env<V: AsRef<OsStr>>(dir: &Path, args: &[&str], env: &[(&str, V)]) -> String {
     let output = Command::new("git")
         .args(args)
         .current_dir(dir)
+        .envs(env.iter().map(|(k, v)| (*k, v)))
         .output()
         .unwrap();
     assert!(
@@ -50,6 +63,16 @@ pub fn commit_all(dir: &Path, message: &str) -> String {
     git(dir, &["add", "-A"]);
     git(dir, &["commit", "-qm", message]);
     git(dir, &["rev-parse", "HEAD"]).trim().to_string()
+}
+
+/// Commits everything as made at `date` (author and committer).
+pub fn commit_all_at(dir: &Path, message: &str, date: &str) {
+    git(dir, &["add", "-A"]);
+    git_env(
+        dir,
+        &["commit", "-qm", message],
+        &[("GIT_COMMITTER_DATE", date), ("GIT_AUTHOR_DATE", date)],
+    );
 }
 
 /// True when the program is on PATH. When it is not, the test says so loudly, and fails when
