@@ -292,52 +292,27 @@ fn a_renewed_certificate_exported_minimally_keeps_earlier_signatures() {
     for subkey in [false, true] {
         let g = Gnupg::new();
         let at = |t: SystemTime| format!("{}!", unix(t));
-        let usage = if subkey { "cert" } else { "sign,cert" };
         let created = at(now - days(30));
-        g.gpg(&[
-            "--faked-system-time",
-            &created,
-            "--passphrase",
-            "",
-            "--quick-gen-key",
-            "dana <dana@example.org>",
-            "ed25519",
-            usage,
+        let fpr = g.generate_with(
+            "dana",
+            subkey,
             "1y",
-        ]);
-        let fpr = g.fingerprint("dana");
-        if subkey {
-            g.gpg(&[
-                "--faked-system-time",
-                &created,
-                "--passphrase",
-                "",
-                "--quick-add-key",
-                &fpr,
-                "ed25519",
-                "sign",
-                "1y",
-            ]);
-        }
+            &["--faked-system-time", &created, "--passphrase", ""],
+        );
         // She signs twenty days ago, then renews today, for the key and every subkey.
-        let signature = {
-            let mut child = g
-                .cmd("gpg")
-                .args(["--batch", "--faked-system-time", &at(now - days(20))])
-                .args(["--sign", "--no-armor", "--local-user", &fpr])
-                .stdin(std::process::Stdio::piped())
-                .stdout(std::process::Stdio::piped())
-                .spawn()
-                .unwrap();
-            use std::io::Write;
-            child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all(&payload(REF, HEX_A))
-                .unwrap();
-            child.wait_with_output().unwrap().stdout
-        };
+        let signature = g
+            .gpg_fed(
+                &[
+                    "--faked-system-time",
+                    &at(now - days(20)),
+                    "--sign",
+                    "--no-armor",
+                    "--local-user",
+                    &fpr,
+                ],
+                &payload(REF, HEX_A),
+            )
+            .stdout;
         assert!(!signature.is_empty());
         g.gpg(&["--passphrase", "", "--quick-set-expire", &fpr, "2y"]);
         if subkey {

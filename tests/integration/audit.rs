@@ -2,7 +2,6 @@
 //! `--history`, and two maintainers signing at once.
 
 use std::path::Path;
-use std::process::Command;
 
 use serde_json::Value;
 
@@ -564,23 +563,17 @@ fn a_commit_signed_by_a_maintainer_is_named() {
         0
     );
     git(ws.path(), &["add", "signatures"]);
-    let out = Command::new("git")
-        .args([
+    git_env(
+        ws.path(),
+        &[
             "-c",
             &format!("user.signingkey={fpr}"),
             "commit",
             "-S",
             "-qm",
             "signed",
-        ])
-        .current_dir(ws.path())
-        .env("GNUPGHOME", gnupg.home.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        ],
+        &[("GNUPGHOME", gnupg.home.path())],
     );
     let (_, signed) = ledger(&ws, &[]);
     let commit = &signed["images"][0]["signatures"][0]["commit"];

@@ -182,18 +182,12 @@ fn a_key_exported_by_gpg_with_a_passphrase_signs() {
         return;
     }
     let gnupg = Gnupg::new();
-    gnupg.gpg(&[
-        "--passphrase",
-        "s3cret",
-        "--pinentry-mode",
-        "loopback",
-        "--quick-gen-key",
-        "dora <dora@example.org>",
-        "ed25519",
-        "sign,cert",
+    let fpr = gnupg.generate_with(
+        "dora",
+        false,
         "never",
-    ]);
-    let fpr = gnupg.fingerprint("dora");
+        &["--passphrase", "s3cret", "--pinentry-mode", "loopback"],
+    );
     let ws = gpg_workspace(&gnupg, &[("dora", &fpr)]);
     let secret = gnupg.gpg(&[
         "--passphrase",

@@ -101,10 +101,8 @@ fn gpg_made_certificates_count_until_gpg_revokes_them() {
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
 
     // bob's signing subkey revoked by gpg (--edit-key, revkey, no reason given: hard).
-    let mut child = gnupg
-        .cmd("gpg")
-        .args([
-            "--batch",
+    let edited = gnupg.gpg_fed(
+        &[
             "--command-fd",
             "0",
             "--pinentry-mode",
@@ -113,20 +111,10 @@ fn gpg_made_certificates_count_until_gpg_revokes_them() {
             "",
             "--edit-key",
             &bob,
-        ])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    use std::io::Write as _;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"key 1\nrevkey\ny\n0\n\ny\nsave\n")
-        .unwrap();
-    assert!(child.wait().unwrap().success());
+        ],
+        b"key 1\nrevkey\ny\n0\n\ny\nsave\n",
+    );
+    assert!(edited.status.success());
     export(&bob, "bob");
     let report = ws.verify_json(&asked);
     assert_eq!(codes(&report, 2), ["key-revoked"], "{report}");

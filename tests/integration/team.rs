@@ -536,18 +536,12 @@ fn a_gpg_failure_shows_gpgs_message() {
     }
     let gnupg = Gnupg::new();
     // A key whose passphrase gpg cannot ask for in batch mode: gpg fails at the signature.
-    gnupg.gpg(&[
-        "--passphrase",
-        "secret",
-        "--pinentry-mode",
-        "loopback",
-        "--quick-gen-key",
-        "alice <alice@example.org>",
-        "ed25519",
-        "sign,cert",
+    let fpr = gnupg.generate_with(
+        "alice",
+        false,
         "never",
-    ]);
-    let fpr = gnupg.fingerprint("alice");
+        &["--passphrase", "secret", "--pinentry-mode", "loopback"],
+    );
     let ws = Ws::new(&[]);
     write(
         &ws.path().join("keyring/alice.pgp"),

@@ -1,6 +1,7 @@
 //! A throwaway GnuPG home, for the tests that sign or check with the real gpg.
 
-use std::process::{Command, Stdio};
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
 
 /// A throwaway GnuPG home; its agent is stopped when it is dropped.
 pub struct Gnupg {
@@ -37,29 +38,39 @@ impl Gnupg {
         out.stdout
     }
 
-    /// A new key; with `subkey`, the primary only certifies and an Ed25519 subkey signs.
+    /// A new key without a passphrase, never expiring; with `subkey`, the primary only
+    /// certifies and an Ed25519 subkey signs.
     pub fn generate(&self, name: &str, subkey: bool) -> String {
+        self.generate_with(name, subkey, "never", &["--passphrase", ""])
+    }
+
+    /// A new key as `generate` makes it, expiring after `expires` (`never`, `1y`, ...), each gpg
+    /// call given `options` (the passphrase, `--faked-system-time`, ...) before its command.
+    pub fn generate_with(
+        &self,
+        name: &str,
+        subkey: bool,
+        expires: &str,
+        options: &[&str],
+    ) -> String {
         let usage = if subkey { "cert" } else { "sign,cert" };
-        self.gpg(&[
-            "--passphrase",
-            "",
-            "--quick-gen-key",
-            &format!("{name} <{name}@example.org>"),
-            "ed25519",
-            usage,
-            "never",
-        ]);
+        let user = format!("{name} <{name}@example.org>");
+        self.gpg(
+            &[
+                options,
+                &["--quick-gen-key", &user, "ed25519", usage, expires],
+            ]
+            .concat(),
+        );
         let fpr = self.fingerprint(name);
         if subkey {
-            self.gpg(&[
-                "--passphrase",
-                "",
-                "--quick-add-key",
-                &fpr,
-                "ed25519",
-                "sign",
-                "never",
-            ]);
+            self.gpg(
+                &[
+                    options,
+                    &["--quick-add-key", &fpr, "ed25519", "sign", expires],
+                ]
+                .concat(),
+            );
         }
         fpr
     }
@@ -76,19 +87,24 @@ impl Gnupg {
             .to_string()
     }
 
-    /// StageX's sign.sh: the payload piped through `gpg --sign --no-armor`.
-    pub fn stagex_sign(&self, fpr: &str, payload: &[u8]) -> Vec<u8> {
+    /// `gpg --batch <args>` with `input` on its standard input: what it did, failed or not.
+    pub fn gpg_fed(&self, args: &[&str], input: &[u8]) -> Output {
         let mut child = self
             .cmd("gpg")
-            .args(["--batch", "--sign", "--no-armor", "--local-user", fpr])
+            .arg("--batch")
+            .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        use std::io::Write;
-        child.stdin.take().unwrap().write_all(payload).unwrap();
-        let out = child.wait_with_output().unwrap();
+        child.stdin.take().unwrap().write_all(input).unwrap();
+        child.wait_with_output().unwrap()
+    }
+
+    /// StageX's sign.sh: the payload piped through `gpg --sign --no-armor`.
+    pub fn stagex_sign(&self, fpr: &str, payload: &[u8]) -> Vec<u8> {
+        let out = self.gpg_fed(&["--sign", "--no-armor", "--local-user", fpr], payload);
         assert!(
             out.status.success(),
             "{}",

@@ -46,7 +46,25 @@ pub fn wait_for(port: u16, child: &mut Child) {
 pub struct Server {
     child: Child,
     pub port: u16,
-    _dir: tempfile::TempDir,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl Server {
+    /// Starts `command` (its output discarded) to listen on `port` and waits until it does;
+    /// `dir`, what it serves from, lives as long as the server.
+    fn start(command: &mut Command, port: u16, dir: Option<tempfile::TempDir>) -> Server {
+        let mut child = command
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        wait_for(port, &mut child);
+        Server {
+            child,
+            port,
+            _dir: dir,
+        }
+    }
 }
 
 impl Drop for Server {
@@ -69,63 +87,37 @@ pub fn registry() -> Server {
         ),
     )
     .unwrap();
-    let mut child = Command::new("docker-registry")
-        .args(["serve", config.to_str().unwrap()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_for(port, &mut child);
-    Server {
-        child,
+    Server::start(
+        Command::new("docker-registry").args(["serve", config.to_str().unwrap()]),
         port,
-        _dir: dir,
-    }
+        Some(dir),
+    )
 }
 
 /// A static HTTP server on 127.0.0.1 serving `root`.
 pub fn http_server(root: &Path) -> Server {
-    let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let mut child = Command::new("python3")
-        .args([
-            "-m",
-            "http.server",
-            "--bind",
-            "127.0.0.1",
-            &port.to_string(),
-        ])
-        .arg("--directory")
-        .arg(root)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_for(port, &mut child);
-    Server {
-        child,
+    Server::start(
+        Command::new("python3")
+            .args([
+                "-m",
+                "http.server",
+                "--bind",
+                "127.0.0.1",
+                &port.to_string(),
+            ])
+            .arg("--directory")
+            .arg(root),
         port,
-        _dir: dir,
-    }
+        None,
+    )
 }
 
 /// A server that answers every request with `status`.
 pub fn failing_server(status: u16) -> Server {
-    let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let script = format!(
         "import http.server\nclass H(http.server.BaseHTTPRequestHandler):\n  def do_GET(self):\n    self.send_response({status}); self.end_headers(); self.wfile.write(b'no')\n  def log_message(self, *a): pass\nhttp.server.HTTPServer(('127.0.0.1', {port}), H).serve_forever()\n"
     );
-    let mut child = Command::new("python3")
-        .args(["-c", &script])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_for(port, &mut child);
-    Server {
-        child,
-        port,
-        _dir: dir,
-    }
+    Server::start(Command::new("python3").args(["-c", &script]), port, None)
 }
