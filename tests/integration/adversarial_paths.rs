@@ -9,12 +9,6 @@ use serde_json::Value;
 
 use crate::common::*;
 
-fn two() -> (Ws, [TestKey; 2]) {
-    let keys = [TestKey::new("alice"), TestKey::new("bob")];
-    let ws = Ws::new(&[("alice", &[&keys[0]]), ("bob", &[&keys[1]])]);
-    (ws, keys)
-}
-
 fn by(key: &TestKey, hex: &str) -> Vec<u8> {
     sign(key.primary_pair(), &payload(REF, hex))
 }
@@ -131,7 +125,7 @@ fn at_reads_the_pinned_commit_never_the_checkouts_links() {
         ),
     ];
     for (name, pin, tamper) in cases {
-        let (ws, keys) = two();
+        let (ws, keys) = pair();
         let outside = outside.path().join(name.split(' ').next().unwrap());
         std::fs::create_dir_all(&outside).unwrap();
         pin(&ws, &keys, &outside);
@@ -155,7 +149,7 @@ fn at_reads_the_pinned_commit_never_the_checkouts_links() {
         assert_eq!(ledger["images"][0]["quorate"], false, "{name}: {ledger}");
     }
     // A trust root the caller names stays the file the caller chose, with --at too.
-    let (ws, keys) = two();
+    let (ws, keys) = pair();
     std::fs::remove_file(ws.path().join("keyring/bob.asc")).unwrap();
     ws.put("pallet-rust", HEX_A, 1, &by(&keys[0], HEX_A));
     ws.put("pallet-rust", HEX_A, 2, &by(&keys[1], HEX_A));
@@ -180,7 +174,7 @@ fn a_link_stored_in_the_pinned_commit_is_an_input_error() {
         "signatures",
         "digests",
     ] {
-        let (ws, keys) = two();
+        let (ws, keys) = pair();
         ws.put("pallet-rust", HEX_A, 1, &by(&keys[0], HEX_A));
         ws.put("pallet-rust", HEX_A, 2, &by(&keys[1], HEX_A));
         std::fs::create_dir_all(ws.path().join("digests")).unwrap();
@@ -202,7 +196,7 @@ fn a_link_stored_in_the_pinned_commit_is_an_input_error() {
         );
     }
     // Below signatures/: never followed; that image is refused and named.
-    let (ws, keys) = two();
+    let (ws, keys) = pair();
     let real = ws.path().join(format!("real/pallet-rust@sha256={HEX_A}"));
     std::fs::create_dir_all(&real).unwrap();
     std::fs::write(real.join("signature-1"), by(&keys[0], HEX_A)).unwrap();
@@ -227,7 +221,7 @@ fn the_workspaces_own_links_are_refused() {
         "signatures",
         "digests",
     ] {
-        let (ws, keys) = two();
+        let (ws, keys) = pair();
         ws.put("pallet-rust", HEX_A, 1, &by(&keys[0], HEX_A));
         ws.put("pallet-rust", HEX_A, 2, &by(&keys[1], HEX_A));
         std::fs::create_dir_all(ws.path().join("digests")).unwrap();
@@ -250,7 +244,7 @@ fn the_workspaces_own_links_are_refused() {
             );
         }
     }
-    let (ws, keys) = two();
+    let (ws, keys) = pair();
     ws.put("pallet-rust", HEX_A, 1, &by(&keys[0], HEX_A));
     ws.put("pallet-rust", HEX_A, 2, &by(&keys[1], HEX_A));
     let elsewhere = tempfile::tempdir().unwrap();
@@ -399,7 +393,7 @@ fn a_signature_moved_out_of_its_place_is_a_rollback() {
 
 #[test]
 fn withdraw_writes_nothing_through_a_link() {
-    let (ws, keys) = two();
+    let (ws, keys) = pair();
     quorate_sign(&ws, &keys[0], HEX_A);
     quorate_sign(&ws, &keys[1], HEX_A);
     let outside = tempfile::tempdir().unwrap();
@@ -424,7 +418,7 @@ fn withdraw_writes_nothing_through_a_link() {
 
 #[test]
 fn sign_and_add_delete_nothing_through_a_link() {
-    let (ws, keys) = two();
+    let (ws, keys) = pair();
     let outside = tempfile::tempdir().unwrap();
     let image = outside.path().join(format!("pallet-rust@sha256={HEX_A}"));
     std::fs::create_dir_all(&image).unwrap();
@@ -447,7 +441,7 @@ fn sign_and_add_delete_nothing_through_a_link() {
 
 #[test]
 fn repair_changes_nothing_when_one_directory_is_behind_a_link() {
-    let (ws, keys) = two();
+    let (ws, keys) = pair();
     ws.put("pallet-rust", HEX_A, 2, &by(&keys[0], HEX_A));
     let outside = tempfile::tempdir().unwrap();
     let image = outside.path().join(format!("x@sha256={HEX_B}"));
@@ -468,7 +462,7 @@ fn repair_changes_nothing_when_one_directory_is_behind_a_link() {
 
 #[test]
 fn keyring_import_writes_nothing_through_a_link() {
-    let (ws, mut keys) = two();
+    let (ws, mut keys) = pair();
     let outside = tempfile::tempdir().unwrap();
     let moved = outside.path().join("keyring");
     std::fs::rename(ws.path().join("keyring"), &moved).unwrap();
@@ -522,7 +516,7 @@ fn layout(out: &Path, package: &str) -> String {
 
 #[test]
 fn outputs_are_never_written_through_a_link() {
-    let (ws, _) = two();
+    let (ws, _) = pair();
     layout(&ws.path().join("out"), "pallet-rust");
     let outside = tempfile::tempdir().unwrap();
     std::fs::write(outside.path().join("kept"), b"kept").unwrap();
@@ -557,7 +551,7 @@ fn outputs_are_never_written_through_a_link() {
 
 #[test]
 fn sync_writes_nothing_through_a_link() {
-    let (seed, keys) = two();
+    let (seed, keys) = pair();
     commit_all(seed.path(), "workspace");
     let remote = tempfile::tempdir().unwrap();
     git(remote.path(), &["init", "-q", "--bare", "-b", "main"]);

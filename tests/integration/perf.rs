@@ -10,8 +10,7 @@ fn hex(i: usize) -> String {
 
 /// Five images, two signatures each, alice and bob, committed.
 fn five_images() -> (Ws, [TestKey; 2]) {
-    let keys = [TestKey::new("alice"), TestKey::new("bob")];
-    let ws = Ws::new(&[("alice", &[&keys[0]]), ("bob", &[&keys[1]])]);
+    let (ws, keys) = pair();
     for i in 0..5 {
         let name = format!("pkg{i}");
         let reference = format!("docker.io/stagex/{name}:1.0");

@@ -2,13 +2,6 @@
 
 use crate::common::*;
 
-fn setup() -> (Ws, TestKey, TestKey) {
-    let alice = TestKey::new("alice");
-    let bob = TestKey::new("bob");
-    let ws = Ws::new(&[("alice", &[&alice]), ("bob", &[&bob])]);
-    (ws, alice, bob)
-}
-
 fn sign_as(ws: &Ws, key: &TestKey, extra: &[&str]) -> Run {
     let file = ws.key_file(key);
     let r = asked();
@@ -19,7 +12,7 @@ fn sign_as(ws: &Ws, key: &TestKey, extra: &[&str]) -> Run {
 
 #[test]
 fn two_maintainers_sign_and_the_gate_opens() {
-    let (ws, alice, bob) = setup();
+    let (ws, [alice, bob]) = pair();
     let run = sign_as(&ws, &alice, &[]);
     assert_eq!(run.code, 0, "{run:?}");
     assert!(run.stdout.contains("signature-1"), "{}", run.stdout);
@@ -51,7 +44,7 @@ fn two_maintainers_sign_and_the_gate_opens() {
 
 #[test]
 fn signing_twice_writes_nothing() {
-    let (ws, alice, _) = setup();
+    let (ws, [alice, _]) = pair();
     assert_eq!(sign_as(&ws, &alice, &[]).code, 0);
     let run = sign_as(&ws, &alice, &[]);
     assert_eq!(run.code, 0, "{run:?}");
@@ -67,7 +60,7 @@ fn signing_twice_writes_nothing() {
 
 #[test]
 fn another_tag_of_the_same_digest_is_a_new_signature() {
-    let (ws, alice, _) = setup();
+    let (ws, [alice, _]) = pair();
     assert_eq!(sign_as(&ws, &alice, &[]).code, 0);
     let file = ws.key_file(&alice);
     let other = format!("stagex/pallet-rust:latest@sha256:{HEX_A}");
@@ -78,7 +71,7 @@ fn another_tag_of_the_same_digest_is_a_new_signature() {
 
 #[test]
 fn the_next_free_number_is_used_and_nothing_is_overwritten() {
-    let (ws, alice, bob) = setup();
+    let (ws, [alice, bob]) = pair();
     let bobs = sign(bob.primary_pair(), &payload(REF, HEX_A));
     ws.put("pallet-rust", HEX_A, 1, &bobs);
     ws.put("pallet-rust", HEX_A, 3, b"junk");
@@ -100,7 +93,7 @@ fn the_next_free_number_is_used_and_nothing_is_overwritten() {
 
 #[test]
 fn a_key_that_is_not_a_maintainers_is_refused() {
-    let (ws, _, _) = setup();
+    let (ws, [_, _]) = pair();
     let mallory = TestKey::new("mallory");
     ws.add_cert(&mallory);
     let run = sign_as(&ws, &mallory, &[]);
@@ -111,7 +104,7 @@ fn a_key_that_is_not_a_maintainers_is_refused() {
 
 #[test]
 fn a_maintainer_whose_certificate_is_missing_is_refused_before_writing() {
-    let (ws, alice, _) = setup();
+    let (ws, [alice, _]) = pair();
     std::fs::remove_file(ws.path().join("keyring/alice.asc")).unwrap();
     let run = sign_as(&ws, &alice, &[]);
     assert_eq!(run.code, 1, "{run:?}");
@@ -203,7 +196,7 @@ fn a_passphrase_protected_key_needs_its_passphrase() {
 
 #[test]
 fn bad_input_is_exit_2_with_one_line() {
-    let (ws, alice, _) = setup();
+    let (ws, [alice, _]) = pair();
     let key = ws.key_file(&alice);
     let key = key.to_str().unwrap();
     for args in [
@@ -259,7 +252,7 @@ fn bad_input_is_exit_2_with_one_line() {
 
 #[test]
 fn a_detached_head_leaves_the_signature_written_and_says_how_to_commit() {
-    let (ws, alice, _) = setup();
+    let (ws, [alice, _]) = pair();
     std::fs::write(ws.path().join("README"), "x").unwrap();
     git(ws.path(), &["add", "README"]);
     git(ws.path(), &["commit", "-qm", "init"]);
@@ -282,7 +275,7 @@ fn a_detached_head_leaves_the_signature_written_and_says_how_to_commit() {
 
 #[test]
 fn a_locked_index_is_retried_then_reported() {
-    let (ws, alice, bob) = setup();
+    let (ws, [alice, bob]) = pair();
     let lock = ws.path().join(".git/index.lock");
     // Released while quorate waits: the commit goes through.
     std::fs::write(&lock, "").unwrap();
@@ -312,7 +305,7 @@ fn a_locked_index_is_retried_then_reported() {
 
 #[test]
 fn the_users_staged_changes_stay_out_of_the_commit_and_stay_staged() {
-    let (ws, alice, _) = setup();
+    let (ws, [alice, _]) = pair();
     std::fs::write(ws.path().join("README"), "one").unwrap();
     git(ws.path(), &["add", "README"]);
     git(ws.path(), &["commit", "-qm", "init"]);
@@ -332,7 +325,7 @@ fn the_users_staged_changes_stay_out_of_the_commit_and_stay_staged() {
 
 #[test]
 fn a_signatures_repository_of_its_own_is_used() {
-    let (ws, alice, _) = setup();
+    let (ws, [alice, _]) = pair();
     let sigs = ws.path().join("signatures");
     std::fs::create_dir(&sigs).unwrap();
     git(&sigs, &["init", "-q", "-b", "main"]);

@@ -1,4 +1,5 @@
-//! The team most tests sign with: alice, bob and carol, one way to write it down.
+//! The teams most tests sign with: alice, bob and carol (or alice and bob), one way to write
+//! each down.
 
 use super::keys::TestKey;
 use super::remote::Net;
@@ -15,6 +16,13 @@ pub fn team_keys() -> [TestKey; 3] {
 pub fn team() -> (Ws, [TestKey; 3]) {
     let keys = team_keys();
     let ws = Team::of(keys.each_ref()).ws();
+    (ws, keys)
+}
+
+/// alice and bob with new keys, the maintainers of a new workspace.
+pub fn pair() -> (Ws, [TestKey; 2]) {
+    let keys = [TestKey::new("alice"), TestKey::new("bob")];
+    let ws = Ws::new(&[("alice", &[&keys[0]]), ("bob", &[&keys[1]])]);
     (ws, keys)
 }
 
