@@ -1,7 +1,6 @@
 //! Test support: keys generated at run time with Sequoia, workspaces in temporary directories
-//! with real git repositories, and the real `quorate` binary.
-
-#![allow(dead_code)]
+//! with real git repositories, and the real `quorate` binary. Every helper more than one test
+//! file uses lives here, by concern; the test files import `crate::common::*` and export nothing.
 
 pub mod failpoints;
 pub mod gnupg;
