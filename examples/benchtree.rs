@@ -25,8 +25,13 @@ use sequoia_openpgp as openpgp;
 use openpgp::cert::prelude::*;
 use openpgp::parse::Parse;
 use openpgp::serialize::Serialize;
-use openpgp::types::KeyFlags;
-use sha2::Digest as _;
+
+// The tests' own keys: made, exported and used to sign the same way.
+#[allow(dead_code)]
+#[path = "../tests/integration/common/keys.rs"]
+mod keys;
+
+use keys::{hex_sha256, TestKey};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -45,72 +50,41 @@ fn main() {
     }
 }
 
-fn key(name: &str, suite: CipherSuite) -> Cert {
-    CertBuilder::new()
-        .add_userid(format!("{name} <{name}@bench.invalid>"))
-        .set_cipher_suite(suite)
-        .set_primary_key_flags(KeyFlags::empty().set_certification().set_signing())
-        .set_creation_time(std::time::SystemTime::now() - std::time::Duration::from_secs(3600))
-        .generate()
-        .unwrap()
-        .0
-}
-
 fn generate(dir: &Path, signatures: usize, seed: &str) {
     let started = Instant::now();
     std::fs::create_dir_all(dir.join("keyring")).unwrap();
     std::fs::create_dir_all(dir.join("digests")).unwrap();
     let names = ["rsa1", "rsa2", "ed1", "ed2"];
-    let certs: Vec<Cert> = names
+    let keys: Vec<TestKey> = names
         .par_iter()
         .map(|n| {
-            key(
-                n,
-                if n.starts_with("rsa") {
-                    CipherSuite::RSA4k
-                } else {
-                    CipherSuite::Cv25519
-                },
-            )
+            let suite = if n.starts_with("rsa") {
+                CipherSuite::RSA4k
+            } else {
+                CipherSuite::Cv25519
+            };
+            TestKey::build(n, |b| b.set_cipher_suite(suite))
         })
         .collect();
     let mut maintainers = String::new();
-    for (name, cert) in names.iter().zip(&certs) {
+    for (name, key) in names.iter().zip(&keys) {
         maintainers.push_str(&format!(
             "[people.{name}]\nname = \"{name}\"\n[keys.{name}.bench]\nid = \"{}\"\n",
-            cert.fingerprint().to_hex()
+            key.fingerprint()
         ));
-        let mut out = Vec::new();
-        cert.armored().serialize(&mut out).unwrap();
-        std::fs::write(dir.join(format!("keyring/{name}.asc")), out).unwrap();
+        std::fs::write(dir.join(format!("keyring/{name}.asc")), key.public()).unwrap();
     }
     std::fs::write(dir.join("MAINTAINERS"), maintainers).unwrap();
     let digests = signatures / 2;
     let hexes: Vec<String> = (0..digests)
-        .map(|i| {
-            sha2::Sha256::digest(format!("{seed}/{i}").as_bytes())
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect()
-        })
+        .map(|i| hex_sha256(format!("{seed}/{i}").as_bytes()))
         .collect();
     let mut lines = String::new();
     for (i, hex) in hexes.iter().enumerate() {
         lines.push_str(&format!("{hex} user-pkg{i:06}\n"));
     }
     std::fs::write(dir.join("digests/user.txt"), lines).unwrap();
-    let pairs: Vec<openpgp::crypto::KeyPair> = certs
-        .iter()
-        .map(|c| {
-            c.primary_key()
-                .key()
-                .clone()
-                .parts_into_secret()
-                .unwrap()
-                .into_keypair()
-                .unwrap()
-        })
-        .collect();
+    let pairs: Vec<openpgp::crypto::KeyPair> = keys.iter().map(TestKey::primary_pair).collect();
     hexes.par_iter().enumerate().for_each(|(i, hex)| {
         let reference = quorate::format::reference::Reference::parse(&format!(
             "stagex/user-pkg{i:06}:bench@sha256:{hex}"
@@ -182,35 +156,23 @@ const FILE_CAP: usize = 4 << 20;
 
 fn worst(dir: &Path) {
     std::fs::create_dir_all(dir.join("keyring")).unwrap();
-    let cert = key("ed1", CipherSuite::Cv25519);
-    let mut armored = Vec::new();
-    cert.armored().serialize(&mut armored).unwrap();
-    std::fs::write(dir.join("keyring/ed1.asc"), &armored).unwrap();
+    let key = TestKey::new("ed1");
+    std::fs::write(dir.join("keyring/ed1.asc"), key.public()).unwrap();
     let maintainers = format!(
         "[people.ed1]\nname = \"ed1\"\n[keys.ed1.bench]\nid = \"{}\"\n",
-        cert.fingerprint().to_hex()
+        key.fingerprint()
     );
     std::fs::write(dir.join("MAINTAINERS"), &maintainers).unwrap();
-    let pair = cert
-        .primary_key()
-        .key()
-        .clone()
-        .parts_into_secret()
-        .unwrap()
-        .into_keypair()
-        .unwrap();
+    let pair = key.primary_pair();
     let mut keyring = quorate::keys::keyring::Keyring::default();
-    keyring.insert(cert.clone(), &dir.join("keyring/ed1.asc"));
+    keyring.insert(key.cert.clone(), &dir.join("keyring/ed1.asc"));
     let maintainers = quorate::format::maintainers::Maintainers::parse(
         &dir.join("MAINTAINERS"),
         maintainers.as_bytes(),
     )
     .unwrap();
 
-    let hex: String = sha2::Sha256::digest(b"worst")
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let hex = hex_sha256(b"worst");
     let message = |name: &str| {
         let reference = quorate::format::reference::Reference::parse(&format!(
             "stagex/{name}:bench@sha256:{hex}"

@@ -15,12 +15,6 @@ use openpgp::types::{CompressionAlgorithm, HashAlgorithm, KeyFlags, ReasonForRev
 
 use crate::common::*;
 
-const REF: &str = "docker.io/stagex/pallet-rust:1.0";
-
-fn asked() -> String {
-    format!("stagex/pallet-rust:1.0@sha256:{HEX_A}")
-}
-
 fn payload_text() -> String {
     String::from_utf8(payload(REF, HEX_A)).unwrap()
 }

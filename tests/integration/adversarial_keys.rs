@@ -8,53 +8,11 @@ use std::time::{Duration, SystemTime};
 use sequoia_openpgp as openpgp;
 
 use openpgp::cert::prelude::*;
-use openpgp::packet::key::{PublicParts, SubordinateRole};
-use openpgp::packet::signature::SignatureBuilder;
-use openpgp::packet::{Key, Packet};
+use openpgp::packet::Packet;
 use openpgp::parse::Parse;
-use openpgp::serialize::Serialize;
-use openpgp::types::{KeyFlags, ReasonForRevocation, RevocationKey, SignatureType};
+use openpgp::types::{KeyFlags, ReasonForRevocation, RevocationKey};
 
 use crate::common::*;
-
-const REF: &str = "docker.io/stagex/pallet-rust:1.0";
-
-fn asked() -> String {
-    format!("stagex/pallet-rust:1.0@sha256:{HEX_A}")
-}
-
-/// Bob's primary key, as a subkey packet another certificate can carry.
-fn as_subkey(key: &TestKey) -> Key<PublicParts, SubordinateRole> {
-    key.cert.primary_key().key().clone().role_into_subordinate()
-}
-
-/// `holder`'s certificate carrying `other`'s primary key as a subkey: unbound, or bound by the
-/// holder's own valid binding with `flags` (no back-signature: the holder has no secret of it).
-pub(crate) fn carrying(holder: &TestKey, other: &TestKey, flags: Option<KeyFlags>) -> TestKey {
-    let subkey = as_subkey(other);
-    let mut packets: Vec<Packet> = vec![subkey.clone().into()];
-    if let Some(flags) = flags {
-        let mut pair = holder.primary_pair();
-        let binding = SignatureBuilder::new(SignatureType::SubkeyBinding)
-            .set_key_flags(flags)
-            .unwrap()
-            .set_signature_creation_time(SystemTime::now() - days(1))
-            .unwrap()
-            .sign_subkey_binding(&mut pair, holder.cert.primary_key().key(), &subkey)
-            .unwrap();
-        packets.push(binding.into());
-    }
-    TestKey {
-        name: holder.name.clone(),
-        cert: holder.cert.clone().insert_packets(packets).unwrap().0,
-    }
-}
-
-fn armored(cert: &Cert) -> Vec<u8> {
-    let mut out = Vec::new();
-    cert.armored().serialize(&mut out).unwrap();
-    out
-}
 
 /// Bob's signature stays Bob's, whatever Alice's certificate carries: it counts for him, keyring
 /// check and keyring import name the clash, and Alice cannot withdraw it.
@@ -172,22 +130,9 @@ fn a_designated_revokers_revocation_is_honoured() {
         let revoker: RevocationKey = (&carol.cert).into();
         TestKey::build(name, move |b| b.set_revocation_keys(vec![revoker]))
     };
-    let revoked_by = |key: &TestKey, by: &TestKey, reason| {
-        let mut pair = by.primary_pair();
-        let rev = CertRevocationBuilder::new()
-            .set_reason_for_revocation(reason, b"revoked by a designated revoker")
-            .unwrap()
-            .build(&mut pair, &key.cert, None)
-            .unwrap();
-        TestKey {
-            name: key.name.clone(),
-            cert: key
-                .cert
-                .clone()
-                .insert_packets(Packet::from(rev))
-                .unwrap()
-                .0,
-        }
+    let revoked_by = |key: &TestKey, by: &TestKey, reason| TestKey {
+        name: key.name.clone(),
+        cert: cert_revoked_by(&key.cert, by, reason, b"revoked by a designated revoker"),
     };
     let signed_a_day_ago = |key: &TestKey| {
         sign_at(
@@ -204,7 +149,7 @@ fn a_designated_revokers_revocation_is_honoured() {
     ] {
         let bob = designating("bob");
         let revoked = revoked_by(&bob, &carol, reason);
-        let ws = Ws::new(&[("alice", &[&alice]), ("bob", &[&bob]), ("carol", &[&carol])]);
+        let ws = Team::of([&alice, &bob, &carol]).ws();
         ws.put("pallet-rust", HEX_A, 1, &signed_a_day_ago(&bob));
         assert_eq!(ws.run(&["gate", "--threshold", "1", &asked()]).code, 0);
         ws.add_cert(&revoked);
@@ -252,18 +197,12 @@ fn skopeo_and_quorate_agree_on_a_designated_revocation() {
     let carol = TestKey::new("carol");
     let revoker: RevocationKey = (&carol.cert).into();
     let bob = TestKey::build("bob", move |b| b.set_revocation_keys(vec![revoker]));
-    let mut pair = carol.primary_pair();
-    let rev = CertRevocationBuilder::new()
-        .set_reason_for_revocation(ReasonForRevocation::KeyCompromised, b"lost")
-        .unwrap()
-        .build(&mut pair, &bob.cert, None)
-        .unwrap();
-    let revoked = bob
-        .cert
-        .clone()
-        .insert_packets(Packet::from(rev))
-        .unwrap()
-        .0;
+    let revoked = cert_revoked_by(
+        &bob.cert,
+        &carol,
+        ReasonForRevocation::KeyCompromised,
+        b"lost",
+    );
 
     let manifest =
         br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json"}"#;
@@ -303,7 +242,7 @@ fn skopeo_and_quorate_agree_on_a_designated_revocation() {
     let ws = Ws::new(&[("bob", &[&bob]), ("carol", &[&carol])]);
     std::fs::write(ws.path().join("keyring/bob.asc"), armored(&revoked)).unwrap();
     ws.put("pallet-rust", &digest, 1, &signature);
-    let asked = format!("stagex/pallet-rust:1.0@sha256:{digest}");
+    let asked = reference(&digest);
     let report = ws.verify_json(&asked);
     assert_eq!(report["files"][0]["counts"], false, "{report}");
     assert!(codes(&report, 1).contains(&"key-revoked".to_string()));
@@ -353,52 +292,27 @@ fn a_renewed_certificate_exported_minimally_keeps_earlier_signatures() {
     for subkey in [false, true] {
         let g = Gnupg::new();
         let at = |t: SystemTime| format!("{}!", unix(t));
-        let usage = if subkey { "cert" } else { "sign,cert" };
         let created = at(now - days(30));
-        g.gpg(&[
-            "--faked-system-time",
-            &created,
-            "--passphrase",
-            "",
-            "--quick-gen-key",
-            "dana <dana@example.org>",
-            "ed25519",
-            usage,
+        let fpr = g.generate_with(
+            "dana",
+            subkey,
             "1y",
-        ]);
-        let fpr = g.fingerprint("dana");
-        if subkey {
-            g.gpg(&[
-                "--faked-system-time",
-                &created,
-                "--passphrase",
-                "",
-                "--quick-add-key",
-                &fpr,
-                "ed25519",
-                "sign",
-                "1y",
-            ]);
-        }
+            &["--faked-system-time", &created, "--passphrase", ""],
+        );
         // She signs twenty days ago, then renews today, for the key and every subkey.
-        let signature = {
-            let mut child = g
-                .cmd("gpg")
-                .args(["--batch", "--faked-system-time", &at(now - days(20))])
-                .args(["--sign", "--no-armor", "--local-user", &fpr])
-                .stdin(std::process::Stdio::piped())
-                .stdout(std::process::Stdio::piped())
-                .spawn()
-                .unwrap();
-            use std::io::Write;
-            child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all(&payload(REF, HEX_A))
-                .unwrap();
-            child.wait_with_output().unwrap().stdout
-        };
+        let signature = g
+            .gpg_fed(
+                &[
+                    "--faked-system-time",
+                    &at(now - days(20)),
+                    "--sign",
+                    "--no-armor",
+                    "--local-user",
+                    &fpr,
+                ],
+                &payload(REF, HEX_A),
+            )
+            .stdout;
         assert!(!signature.is_empty());
         g.gpg(&["--passphrase", "", "--quick-set-expire", &fpr, "2y"]);
         if subkey {

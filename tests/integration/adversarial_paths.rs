@@ -9,38 +9,6 @@ use serde_json::Value;
 
 use crate::common::*;
 
-const REF: &str = "docker.io/stagex/pallet-rust:1.0";
-
-fn asked(hex: &str) -> String {
-    format!("stagex/pallet-rust:1.0@sha256:{hex}")
-}
-
-fn commit_all(dir: &Path, message: &str) -> String {
-    git(dir, &["add", "-A"]);
-    git(dir, &["commit", "-qm", message]);
-    git(dir, &["rev-parse", "HEAD"]).trim().to_string()
-}
-
-fn two() -> (Ws, [TestKey; 2]) {
-    let keys = [TestKey::new("alice"), TestKey::new("bob")];
-    let ws = Ws::new(&[("alice", &[&keys[0]]), ("bob", &[&keys[1]])]);
-    (ws, keys)
-}
-
-fn three() -> (Ws, [TestKey; 3]) {
-    let keys = [
-        TestKey::new("alice"),
-        TestKey::new("bob"),
-        TestKey::new("carol"),
-    ];
-    let ws = Ws::new(&[
-        ("alice", &[&keys[0]]),
-        ("bob", &[&keys[1]]),
-        ("carol", &[&keys[2]]),
-    ]);
-    (ws, keys)
-}
-
 fn by(key: &TestKey, hex: &str) -> Vec<u8> {
     sign(key.primary_pair(), &payload(REF, hex))
 }
@@ -66,7 +34,7 @@ fn snapshot(dir: &Path) -> Vec<(PathBuf, Option<String>)> {
 
 fn quorate_sign(ws: &Ws, key: &TestKey, hex: &str) {
     let file = ws.key_file(key);
-    let run = ws.run(&["sign", &asked(hex), "--key", file.to_str().unwrap()]);
+    let run = ws.run(&["sign", &reference(hex), "--key", file.to_str().unwrap()]);
     assert_eq!(run.code, 0, "{run:?}");
 }
 
@@ -157,12 +125,12 @@ fn at_reads_the_pinned_commit_never_the_checkouts_links() {
         ),
     ];
     for (name, pin, tamper) in cases {
-        let (ws, keys) = two();
+        let (ws, keys) = pair();
         let outside = outside.path().join(name.split(' ').next().unwrap());
         std::fs::create_dir_all(&outside).unwrap();
         pin(&ws, &keys, &outside);
         let rev = commit_all(ws.path(), "pinned");
-        let gate = |ws: &Ws| ws.run(&["gate", &asked(HEX_A), "--at", &rev]);
+        let gate = |ws: &Ws| ws.run(&["gate", &reference(HEX_A), "--at", &rev]);
         let run = gate(&ws);
         assert_eq!(run.code, 1, "{name}: REV alone is short: {run:?}");
         tamper(&ws, &keys, &outside);
@@ -181,7 +149,7 @@ fn at_reads_the_pinned_commit_never_the_checkouts_links() {
         assert_eq!(ledger["images"][0]["quorate"], false, "{name}: {ledger}");
     }
     // A trust root the caller names stays the file the caller chose, with --at too.
-    let (ws, keys) = two();
+    let (ws, keys) = pair();
     std::fs::remove_file(ws.path().join("keyring/bob.asc")).unwrap();
     ws.put("pallet-rust", HEX_A, 1, &by(&keys[0], HEX_A));
     ws.put("pallet-rust", HEX_A, 2, &by(&keys[1], HEX_A));
@@ -192,7 +160,7 @@ fn at_reads_the_pinned_commit_never_the_checkouts_links() {
         std::fs::write(chosen.join(format!("{}.asc", key.name)), key.public()).unwrap();
     }
     let chosen = chosen.to_str().unwrap();
-    let run = ws.run(&["--keyring", chosen, "gate", &asked(HEX_A), "--at", &rev]);
+    let run = ws.run(&["--keyring", chosen, "gate", &reference(HEX_A), "--at", &rev]);
     assert_eq!(run.code, 0, "{run:?}");
 }
 
@@ -206,7 +174,7 @@ fn a_link_stored_in_the_pinned_commit_is_an_input_error() {
         "signatures",
         "digests",
     ] {
-        let (ws, keys) = two();
+        let (ws, keys) = pair();
         ws.put("pallet-rust", HEX_A, 1, &by(&keys[0], HEX_A));
         ws.put("pallet-rust", HEX_A, 2, &by(&keys[1], HEX_A));
         std::fs::create_dir_all(ws.path().join("digests")).unwrap();
@@ -228,7 +196,7 @@ fn a_link_stored_in_the_pinned_commit_is_an_input_error() {
         );
     }
     // Below signatures/: never followed; that image is refused and named.
-    let (ws, keys) = two();
+    let (ws, keys) = pair();
     let real = ws.path().join(format!("real/pallet-rust@sha256={HEX_A}"));
     std::fs::create_dir_all(&real).unwrap();
     std::fs::write(real.join("signature-1"), by(&keys[0], HEX_A)).unwrap();
@@ -236,7 +204,7 @@ fn a_link_stored_in_the_pinned_commit_is_an_input_error() {
     std::fs::create_dir_all(ws.path().join("signatures")).unwrap();
     symlink("../real", ws.path().join("signatures/stagex")).unwrap();
     let rev = commit_all(ws.path(), "namespace link");
-    let run = ws.run(&["gate", &asked(HEX_A), "--at", &rev]);
+    let run = ws.run(&["gate", &reference(HEX_A), "--at", &rev]);
     assert_eq!(run.code, 1, "{run:?}");
     assert!(run.stdout.contains("symlink"), "{run:?}");
 }
@@ -253,7 +221,7 @@ fn the_workspaces_own_links_are_refused() {
         "signatures",
         "digests",
     ] {
-        let (ws, keys) = two();
+        let (ws, keys) = pair();
         ws.put("pallet-rust", HEX_A, 1, &by(&keys[0], HEX_A));
         ws.put("pallet-rust", HEX_A, 2, &by(&keys[1], HEX_A));
         std::fs::create_dir_all(ws.path().join("digests")).unwrap();
@@ -276,13 +244,18 @@ fn the_workspaces_own_links_are_refused() {
             );
         }
     }
-    let (ws, keys) = two();
+    let (ws, keys) = pair();
     ws.put("pallet-rust", HEX_A, 1, &by(&keys[0], HEX_A));
     ws.put("pallet-rust", HEX_A, 2, &by(&keys[1], HEX_A));
     let elsewhere = tempfile::tempdir().unwrap();
     let link = elsewhere.path().join("link");
     symlink(ws.path().join("keyring"), &link).unwrap();
-    let run = ws.run(&["--keyring", link.to_str().unwrap(), "gate", &asked(HEX_A)]);
+    let run = ws.run(&[
+        "--keyring",
+        link.to_str().unwrap(),
+        "gate",
+        &reference(HEX_A),
+    ]);
     assert_eq!(run.code, 0, "{run:?}");
 }
 
@@ -314,7 +287,7 @@ fn history(ws: &Ws) -> Vec<(String, String, String, String)> {
 
 #[test]
 fn a_signature_moved_out_of_its_place_is_a_rollback() {
-    let (ws, keys) = three();
+    let (ws, keys) = team();
     for key in &keys {
         quorate_sign(&ws, key, HEX_A);
     }
@@ -368,7 +341,12 @@ fn a_signature_moved_out_of_its_place_is_a_rollback() {
     let run = ws.run(&["repair"]);
     assert_eq!(run.code, 0, "{run:?}");
     let carol = ws.key_file(&keys[2]);
-    let run = ws.run(&["withdraw", &asked(HEX_A), "--key", carol.to_str().unwrap()]);
+    let run = ws.run(&[
+        "withdraw",
+        &reference(HEX_A),
+        "--key",
+        carol.to_str().unwrap(),
+    ]);
     assert_eq!(run.code, 0, "{run:?}");
 
     let found = history(&ws);
@@ -415,14 +393,19 @@ fn a_signature_moved_out_of_its_place_is_a_rollback() {
 
 #[test]
 fn withdraw_writes_nothing_through_a_link() {
-    let (ws, keys) = two();
+    let (ws, keys) = pair();
     quorate_sign(&ws, &keys[0], HEX_A);
     quorate_sign(&ws, &keys[1], HEX_A);
     let outside = tempfile::tempdir().unwrap();
     symlink(outside.path(), ws.path().join("signatures/.quorate")).unwrap();
     let alice = ws.key_file(&keys[0]);
     let before = snapshot(ws.path());
-    let run = ws.run(&["withdraw", &asked(HEX_A), "--key", alice.to_str().unwrap()]);
+    let run = ws.run(&[
+        "withdraw",
+        &reference(HEX_A),
+        "--key",
+        alice.to_str().unwrap(),
+    ]);
     assert_eq!(run.code, 1, "{run:?}");
     assert!(
         run.stderr.contains("signatures/.quorate") && run.stderr.contains("symlink"),
@@ -430,12 +413,12 @@ fn withdraw_writes_nothing_through_a_link() {
     );
     assert_eq!(snapshot(outside.path()).len(), 1, "nothing written outside");
     assert_eq!(snapshot(ws.path()), before, "the tree is unchanged");
-    assert_eq!(ws.run(&["gate", &asked(HEX_A)]).code, 0);
+    assert_eq!(ws.run(&["gate", &reference(HEX_A)]).code, 0);
 }
 
 #[test]
 fn sign_and_add_delete_nothing_through_a_link() {
-    let (ws, keys) = two();
+    let (ws, keys) = pair();
     let outside = tempfile::tempdir().unwrap();
     let image = outside.path().join(format!("pallet-rust@sha256={HEX_A}"));
     std::fs::create_dir_all(&image).unwrap();
@@ -446,19 +429,19 @@ fn sign_and_add_delete_nothing_through_a_link() {
     symlink(outside.path(), ws.path().join("signatures/stagex")).unwrap();
     let before = snapshot(outside.path());
     let key = ws.key_file(&keys[0]);
-    let run = ws.run(&["sign", &asked(HEX_A), "--key", key.to_str().unwrap()]);
+    let run = ws.run(&["sign", &reference(HEX_A), "--key", key.to_str().unwrap()]);
     assert_eq!(run.code, 1, "{run:?}");
     assert!(run.stderr.contains("symlink"), "{run:?}");
     let file = ws.path().join("alice.sig");
     std::fs::write(&file, by(&keys[0], HEX_A)).unwrap();
-    let run = ws.run(&["add", file.to_str().unwrap(), &asked(HEX_A)]);
+    let run = ws.run(&["add", file.to_str().unwrap(), &reference(HEX_A)]);
     assert_eq!(run.code, 1, "{run:?}");
     assert_eq!(snapshot(outside.path()), before);
 }
 
 #[test]
 fn repair_changes_nothing_when_one_directory_is_behind_a_link() {
-    let (ws, keys) = two();
+    let (ws, keys) = pair();
     ws.put("pallet-rust", HEX_A, 2, &by(&keys[0], HEX_A));
     let outside = tempfile::tempdir().unwrap();
     let image = outside.path().join(format!("x@sha256={HEX_B}"));
@@ -479,7 +462,7 @@ fn repair_changes_nothing_when_one_directory_is_behind_a_link() {
 
 #[test]
 fn keyring_import_writes_nothing_through_a_link() {
-    let (ws, mut keys) = two();
+    let (ws, mut keys) = pair();
     let outside = tempfile::tempdir().unwrap();
     let moved = outside.path().join("keyring");
     std::fs::rename(ws.path().join("keyring"), &moved).unwrap();
@@ -533,7 +516,7 @@ fn layout(out: &Path, package: &str) -> String {
 
 #[test]
 fn outputs_are_never_written_through_a_link() {
-    let (ws, _) = two();
+    let (ws, _) = pair();
     layout(&ws.path().join("out"), "pallet-rust");
     let outside = tempfile::tempdir().unwrap();
     std::fs::write(outside.path().join("kept"), b"kept").unwrap();
@@ -568,7 +551,7 @@ fn outputs_are_never_written_through_a_link() {
 
 #[test]
 fn sync_writes_nothing_through_a_link() {
-    let (seed, keys) = two();
+    let (seed, keys) = pair();
     commit_all(seed.path(), "workspace");
     let remote = tempfile::tempdir().unwrap();
     git(remote.path(), &["init", "-q", "--bare", "-b", "main"]);
@@ -590,7 +573,7 @@ fn sync_writes_nothing_through_a_link() {
     std::fs::write(&file, keys[1].secret()).unwrap();
     let run = run_in(
         &bob,
-        &["sign", &asked(HEX_A), "--key", file.to_str().unwrap()],
+        &["sign", &reference(HEX_A), "--key", file.to_str().unwrap()],
     );
     assert_eq!(run.code, 0, "{run:?}");
     assert_eq!(run_in(&bob, &["sync"]).code, 0);

@@ -22,12 +22,6 @@ use crate::common::*;
 /// The manifest interop.rs signs; its sha256 is HEX_B.
 const MANIFEST: &str = r#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},"layers":[]}"#;
 
-const REF: &str = "docker.io/stagex/pallet-rust:1.0";
-
-fn asked() -> String {
-    format!("stagex/pallet-rust:1.0@sha256:{HEX_B}")
-}
-
 /// The payload with `optional` replaced by the given bytes (which need not be UTF-8).
 fn payload_with(optional: &[u8]) -> Vec<u8> {
     let text = String::from_utf8(payload(REF, HEX_B)).unwrap();
@@ -147,7 +141,7 @@ fn quorate_verdict(ws: &Ws, bytes: &[u8]) -> (bool, Vec<String>) {
     let dir = ws.image_dir("pallet-rust", HEX_B);
     let _ = std::fs::remove_dir_all(&dir);
     ws.put("pallet-rust", HEX_B, 1, bytes);
-    let run = ws.run(&["verify", "--json", &asked()]);
+    let run = ws.run(&["verify", "--json", &reference(HEX_B)]);
     assert!(run.code == 0 || run.code == 1, "{run:?}");
     assert!(!run.stderr.contains("panicked"), "{run:?}");
     let report: serde_json::Value =

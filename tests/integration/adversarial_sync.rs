@@ -2,153 +2,10 @@
 //! remote that would push a replay past podman's 128 signatures, and a remote that changes the
 //! trust root. Real clones of a real bare remote, real git, real keys.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Stdio;
+use std::time::Duration;
 
 use crate::common::*;
-
-pub(crate) fn reference(hex: &str) -> String {
-    format!("stagex/pallet-rust:1.0@sha256:{hex}")
-}
-
-/// MAINTAINERS as `Ws::new` writes it.
-pub(crate) fn maintainers(people: &[(&str, &[&TestKey])]) -> String {
-    let mut text = String::new();
-    for (handle, keys) in people {
-        text.push_str(&format!(
-            "[people.{handle}]\nname = \"{handle}\"\nemail = \"{handle}@example.org\"\n"
-        ));
-        for (i, key) in keys.iter().enumerate() {
-            text.push_str(&format!(
-                "[keys.{handle}.key{i}]\nid = \"{}\"\n",
-                key.fingerprint()
-            ));
-        }
-    }
-    text
-}
-
-/// A workspace published to a bare remote, and clones of it.
-pub(crate) struct Net {
-    _seed: Ws,
-    pub(crate) remote: tempfile::TempDir,
-    clones: tempfile::TempDir,
-}
-
-impl Net {
-    pub(crate) fn new(people: &[(&str, &[&TestKey])], extra: impl FnOnce(&Path)) -> Net {
-        let seed = Ws::new(people);
-        extra(seed.path());
-        commit_all(seed.path(), "workspace");
-        let remote = tempfile::tempdir().unwrap();
-        git(remote.path(), &["init", "-q", "--bare", "-b", "main"]);
-        git(seed.path(), &["push", "-q", self_url(&remote), "main"]);
-        Net {
-            _seed: seed,
-            remote,
-            clones: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    pub(crate) fn url(&self) -> &str {
-        self_url(&self.remote)
-    }
-
-    /// A clone in `<clones>/<name>`, its git identity set; keys are kept beside it, outside.
-    pub(crate) fn clone(&self, name: &str) -> PathBuf {
-        git(self.clones.path(), &["clone", "-q", self.url(), name]);
-        let path = self.clones.path().join(name);
-        git(&path, &["config", "user.name", name]);
-        git(
-            &path,
-            &["config", "user.email", &format!("{name}@example.org")],
-        );
-        path
-    }
-
-    /// The remote's tip of a branch.
-    pub(crate) fn tip(&self, branch: &str) -> String {
-        git(self.remote.path(), &["rev-parse", branch])
-            .trim()
-            .to_string()
-    }
-}
-
-fn self_url(dir: &tempfile::TempDir) -> &str {
-    dir.path().to_str().unwrap()
-}
-
-pub(crate) fn commit_all(dir: &Path, message: &str) {
-    git(dir, &["add", "-A"]);
-    git(dir, &["commit", "-qm", message]);
-}
-
-/// The key's secret beside the clone (outside its work tree).
-pub(crate) fn key_beside(clone: &Path, key: &TestKey) -> PathBuf {
-    let path = clone.with_extension(format!("{}.key", key.name));
-    std::fs::write(&path, key.secret()).unwrap();
-    path
-}
-
-pub(crate) fn sign_in(clone: &Path, key: &TestKey, hex: &str) -> Run {
-    let file = key_beside(clone, key);
-    run_in(
-        clone,
-        &["sign", &reference(hex), "--key", file.to_str().unwrap()],
-    )
-}
-
-pub(crate) fn image_dir(clone: &Path, hex: &str) -> PathBuf {
-    clone.join(format!("signatures/stagex/pallet-rust@sha256={hex}"))
-}
-
-pub(crate) fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
-    let end = Instant::now() + limit;
-    while Instant::now() < end {
-        if done() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    done()
-}
-
-/// Work tree, index and HEAD agree: nothing staged, deleted, modified or left over, and every
-/// signature HEAD holds is in the work tree with HEAD's bytes.
-pub(crate) fn assert_agrees_with_head(clone: &Path) {
-    let status = git(clone, &["status", "--porcelain", "--untracked-files=all"]);
-    assert_eq!(
-        status,
-        "",
-        "{}: the work tree or index differs from HEAD",
-        clone.display()
-    );
-    let committed = git(
-        clone,
-        &["ls-tree", "-r", "--name-only", "HEAD", "signatures"],
-    );
-    for path in committed.lines() {
-        assert!(
-            clone.join(path).is_file(),
-            "{path} is committed but missing from the work tree"
-        );
-        assert_eq!(
-            git(clone, &["hash-object", path]),
-            git(clone, &["rev-parse", &format!("HEAD:{path}")]),
-            "{path} differs from HEAD"
-        );
-    }
-}
-
-pub(crate) fn signature_names(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    names.sort_by_key(|n| quorate::workspace::tree::signature_number(n));
-    names
-}
 
 /// Finding 7: `sign` while `sync` is between its replay and moving the branch. sync holds the
 /// lock sign commits under, so sign waits; sync sees the tree changed under it and moves
@@ -165,26 +22,12 @@ fn signing_while_sync_runs_never_deletes_a_committed_signature() {
     assert_eq!(run_in(&theirs, &["sync"]).code, 0);
     assert_eq!(sign_in(&mine, &alice, HEX_A).code, 0);
 
-    let pause = tempfile::tempdir().unwrap();
-    let flag = pause.path().join("paused");
-    let sync = Command::new(env!("CARGO_BIN_EXE_quorate"))
-        .arg("sync")
-        .current_dir(&mine)
-        .env("QUORATE_PAUSE", "sync-replayed")
-        .env("QUORATE_PAUSE_FILE", &flag)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    assert!(
-        wait_until(Duration::from_secs(60), || flag.exists()),
-        "sync never reached its pause"
-    );
+    let sync = Paused::start(&mine, &["sync"], "sync-replayed");
+    assert!(sync.reached(), "sync never reached its pause");
     // While sync holds, alice signs another image.
     let key = key_beside(&mine, &alice);
-    let mut sign = Command::new(env!("CARGO_BIN_EXE_quorate"))
+    let mut sign = quorate_command(&mine)
         .args(["sign", &reference(HEX_B), "--key", key.to_str().unwrap()])
-        .current_dir(&mine)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -196,8 +39,7 @@ fn signing_while_sync_runs_never_deletes_a_committed_signature() {
     wait_until(Duration::from_secs(3), || {
         sign.try_wait().unwrap().is_some()
     });
-    std::fs::remove_file(&flag).unwrap();
-    let synced = sync.wait_with_output().unwrap();
+    let synced = sync.resume();
     let signed = sign.wait_with_output().unwrap();
     let sync_err = String::from_utf8_lossy(&synced.stderr);
     assert!(
@@ -248,21 +90,8 @@ fn a_commit_made_while_sync_runs_is_never_undone() {
     assert_eq!(run_in(&theirs, &["sync"]).code, 0);
     assert_eq!(sign_in(&mine, &alice, HEX_A).code, 0);
 
-    let pause = tempfile::tempdir().unwrap();
-    let flag = pause.path().join("paused");
-    let sync = Command::new(env!("CARGO_BIN_EXE_quorate"))
-        .arg("sync")
-        .current_dir(&mine)
-        .env("QUORATE_PAUSE", "sync-replayed")
-        .env("QUORATE_PAUSE_FILE", &flag)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    assert!(
-        wait_until(Duration::from_secs(60), || flag.exists()),
-        "sync never reached its pause"
-    );
+    let sync = Paused::start(&mine, &["sync"], "sync-replayed");
+    assert!(sync.reached(), "sync never reached its pause");
     let key = key_beside(&mine, &alice);
     let run = run_in(
         &mine,
@@ -278,8 +107,7 @@ fn a_commit_made_while_sync_runs_is_never_undone() {
     git(&mine, &["add", "signatures"]);
     git(&mine, &["commit", "-qm", "Sign B by hand"]);
     let moved = git(&mine, &["rev-parse", "HEAD"]);
-    std::fs::remove_file(&flag).unwrap();
-    let synced = sync.wait_with_output().unwrap();
+    let synced = sync.resume();
     assert_agrees_with_head(&mine);
     assert_eq!(git(&mine, &["rev-parse", "HEAD"]), moved);
     let sync_err = String::from_utf8_lossy(&synced.stderr);
@@ -359,19 +187,13 @@ fn sync_refuses_a_replay_past_podmans_limit() {
 /// change, whether sync replays local commits on top of it or only fast-forwards.
 #[test]
 fn sync_names_every_change_a_remote_makes_to_the_trust_root() {
-    let alice = TestKey::new("alice");
+    let [alice, bob, carol] = team_keys();
     let alice2 = TestKey::new("alice2");
-    let bob = TestKey::new("bob");
-    let carol = TestKey::new("carol");
     let mallory = TestKey::new("mallory");
-    let net = Net::new(
-        &[
-            ("alice", &[&alice, &alice2]),
-            ("bob", &[&bob]),
-            ("carol", &[&carol]),
-        ],
-        |dir| std::fs::write(dir.join("quorate.toml"), "threshold = 2\n").unwrap(),
-    );
+    let net = Team::of([&alice, &bob, &carol])
+        .also("alice", &alice2)
+        .threshold(2)
+        .net();
     let admin = net.clone("admin");
     let mine = net.clone("bob");
     let idle = net.clone("idle");

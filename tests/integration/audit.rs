@@ -2,29 +2,10 @@
 //! `--history`, and two maintainers signing at once.
 
 use std::path::Path;
-use std::process::Command;
 
 use serde_json::Value;
 
 use crate::common::*;
-
-const REF: &str = "docker.io/stagex/pallet-rust:1.0";
-
-fn commit_all(dir: &Path, message: &str, date: Option<&str>) {
-    git(dir, &["add", "-A"]);
-    let mut c = Command::new("git");
-    c.args(["commit", "-qm", message]).current_dir(dir);
-    if let Some(date) = date {
-        c.env("GIT_COMMITTER_DATE", date)
-            .env("GIT_AUTHOR_DATE", date);
-    }
-    let out = c.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 fn ledger(ws: &Ws, args: &[&str]) -> (Run, Value) {
     let mut all = vec!["audit", "--json"];
@@ -65,11 +46,7 @@ fn keys() -> [TestKey; 3] {
 }
 
 fn workspace(keys: &[TestKey; 3]) -> Ws {
-    Ws::new(&[
-        ("alice", &[&keys[0]]),
-        ("bob", &[&keys[1]]),
-        ("carol", &[&keys[2]]),
-    ])
+    Team::of(keys.each_ref()).ws()
 }
 
 /// A signature by the key's signing key (bob's is a subkey).
@@ -117,7 +94,7 @@ fn the_audit_names_every_finding_with_its_severity() {
         by(&keys[0], "docker.io/stagex/core-busybox:1", &hex(7)),
     )
     .unwrap();
-    commit_all(ws.path(), "signatures", Some("2020-01-01T00:00:00Z"));
+    commit_all_at(ws.path(), "signatures", "2020-01-01T00:00:00Z");
     std::os::unix::fs::symlink(
         "/etc",
         ws.path()
@@ -220,7 +197,7 @@ fn the_json_validates_against_the_documented_schema_and_round_trips() {
     let ws = workspace(&keys);
     ws.put("pallet-rust", HEX_A, 1, &by(&keys[0], REF, HEX_A));
     ws.put("pallet-rust", HEX_A, 2, &by(&keys[1], REF, HEX_B));
-    commit_all(ws.path(), "signatures", None);
+    commit_all(ws.path(), "signatures");
     let schema: Value = serde_json::from_str(
         &std::fs::read_to_string(concat!(
             env!("CARGO_MANIFEST_DIR"),
@@ -290,13 +267,13 @@ fn at_reads_a_pinned_revision_not_the_working_tree() {
     let ws = workspace(&keys);
     ws.put("pallet-rust", HEX_A, 1, &by(&keys[0], REF, HEX_A));
     ws.put("pallet-rust", HEX_A, 2, &by(&keys[2], REF, HEX_A));
-    commit_all(ws.path(), "release", None);
+    commit_all(ws.path(), "release");
     let pinned = git(ws.path(), &["rev-parse", "HEAD"]).trim().to_string();
     // After the pin: a signature removed and MAINTAINERS emptied, committed and in the work tree.
     std::fs::remove_file(ws.image_dir("pallet-rust", HEX_A).join("signature-2")).unwrap();
     std::fs::write(ws.path().join("MAINTAINERS"), "[people.mallory]\n").unwrap();
-    commit_all(ws.path(), "tamper", None);
-    let asked = format!("stagex/pallet-rust:1.0@sha256:{HEX_A}");
+    commit_all(ws.path(), "tamper");
+    let asked = reference(HEX_A);
     assert_eq!(ws.run(&["gate", &asked]).code, 1);
     assert_eq!(ws.run(&["gate", &asked, "--at", &pinned]).code, 0);
     assert_eq!(ws.run(&["verify", &asked, "--at", &pinned]).code, 0);
@@ -311,7 +288,7 @@ fn at_reads_a_pinned_revision_not_the_working_tree() {
 fn history_tells_rollbacks_and_rewrites_from_moves_and_withdrawals() {
     let keys = keys();
     let ws = workspace(&keys);
-    let r = |hex: &str| format!("stagex/pallet-rust:1.0@sha256:{hex}");
+    let r = |hex: &str| reference(hex);
     for key in &keys {
         let file = ws.key_file(key);
         assert_eq!(
@@ -329,10 +306,10 @@ fn history_tells_rollbacks_and_rewrites_from_moves_and_withdrawals() {
     let dir_b = ws.image_dir("pallet-rust", HEX_B);
     // Someone with push access deletes bob's signature of A (a rollback) ...
     std::fs::remove_file(dir_a.join("signature-2")).unwrap();
-    commit_all(ws.path(), "drop one", None);
+    commit_all(ws.path(), "drop one");
     // ... overwrites carol's signature of B with alice's of A (a rewrite) ...
     std::fs::copy(dir_a.join("signature-1"), dir_b.join("signature-3")).unwrap();
-    commit_all(ws.path(), "overwrite", None);
+    commit_all(ws.path(), "overwrite");
     // ... and repair renumbers A's signature-3 to 2.
     let run = ws.run(&["repair"]);
     assert_eq!(run.code, 0, "{run:?}");
@@ -446,7 +423,7 @@ fn history_tells_rollbacks_and_rewrites_from_moves_and_withdrawals() {
 fn a_withdrawal_statement_by_someone_else_is_a_rollback() {
     let keys = keys();
     let ws = workspace(&keys);
-    let reference = format!("stagex/pallet-rust:1.0@sha256:{HEX_A}");
+    let reference = asked();
     for key in &keys[..2] {
         let file = ws.key_file(key);
         assert_eq!(
@@ -476,7 +453,7 @@ fn a_withdrawal_statement_by_someone_else_is_a_rollback() {
     )
     .unwrap();
     std::fs::remove_file(ws.image_dir("pallet-rust", HEX_A).join("signature-1")).unwrap();
-    commit_all(ws.path(), "forged withdrawal", None);
+    commit_all(ws.path(), "forged withdrawal");
     let (_, ledger) = ledger(&ws, &["--history"]);
     let found = findings(&ledger);
     assert!(
@@ -493,7 +470,7 @@ fn a_withdrawal_statement_by_someone_else_is_a_rollback() {
 fn sync_resolves_two_maintainers_signing_at_once() {
     let keys = keys();
     let seed = workspace(&keys);
-    commit_all(seed.path(), "workspace", None);
+    commit_all(seed.path(), "workspace");
     let remote = tempfile::tempdir().unwrap();
     git(remote.path(), &["init", "-q", "--bare", "-b", "main"]);
     let url = remote.path().to_str().unwrap();
@@ -511,7 +488,7 @@ fn sync_resolves_two_maintainers_signing_at_once() {
     };
     let (_a, alice_clone) = clone("alice");
     let (_b, bob_clone) = clone("bob");
-    let reference = format!("stagex/pallet-rust:1.0@sha256:{HEX_A}");
+    let reference = asked();
     for (path, key) in [(&alice_clone, &keys[0]), (&bob_clone, &keys[1])] {
         let file = path.join("../key.asc");
         std::fs::write(&file, key.secret()).unwrap();
@@ -579,30 +556,24 @@ fn a_commit_signed_by_a_maintainer_is_named() {
         gnupg.gpg(&["--export-secret-keys", &fpr]),
     )
     .unwrap();
-    let reference = format!("stagex/pallet-rust:1.0@sha256:{HEX_A}");
+    let reference = asked();
     assert_eq!(
         ws.run(&["sign", &reference, "--key", "alice.key", "--no-commit"])
             .code,
         0
     );
     git(ws.path(), &["add", "signatures"]);
-    let out = Command::new("git")
-        .args([
+    git_env(
+        ws.path(),
+        &[
             "-c",
             &format!("user.signingkey={fpr}"),
             "commit",
             "-S",
             "-qm",
             "signed",
-        ])
-        .current_dir(ws.path())
-        .env("GNUPGHOME", gnupg.home.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        ],
+        &[("GNUPGHOME", gnupg.home.path())],
     );
     let (_, signed) = ledger(&ws, &[]);
     let commit = &signed["images"][0]["signatures"][0]["commit"];
@@ -645,14 +616,14 @@ fn a_shallow_clone_credits_nothing_to_the_graft() {
         1,
         &sign(keys[0].primary_pair(), &payload(REF, HEX_A)),
     );
-    commit_all(ws.path(), "alice signs", None);
+    commit_all(ws.path(), "alice signs");
     ws.put(
         "pallet-rust",
         HEX_A,
         2,
         &sign(keys[1].primary_pair(), &payload(REF, HEX_A)),
     );
-    commit_all(ws.path(), "bob signs", None);
+    commit_all(ws.path(), "bob signs");
     let clones = tempfile::tempdir().unwrap();
     git(
         clones.path(),

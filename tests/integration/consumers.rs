@@ -2,103 +2,10 @@
 //! and skopeo, pulling from Debian's docker-registry on 127.0.0.1, with the signatures served
 //! from the workspace (file://) or by a static HTTP server on 127.0.0.1.
 
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use crate::common::*;
-
-/// A port nobody listens on now.
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Waits (bounded) until something accepts connections on the port.
-fn wait_for(port: u16, child: &mut Child) {
-    let start = Instant::now();
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if let Ok(Some(status)) = child.try_wait() {
-            panic!("the server on port {port} exited: {status}");
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "nothing listens on {port}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// A background server, killed when dropped.
-struct Server {
-    child: Child,
-    port: u16,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Debian's docker-registry on 127.0.0.1.
-fn registry() -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let config = dir.path().join("config.yml");
-    std::fs::write(
-        &config,
-        format!(
-            "version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\nlog:\n  level: error\n",
-            dir.path().join("data").display()
-        ),
-    )
-    .unwrap();
-    let mut child = Command::new("docker-registry")
-        .args(["serve", config.to_str().unwrap()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_for(port, &mut child);
-    Server {
-        child,
-        port,
-        _dir: dir,
-    }
-}
-
-/// A static HTTP server on 127.0.0.1 serving `root`.
-fn http_server(root: &Path) -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let mut child = Command::new("python3")
-        .args([
-            "-m",
-            "http.server",
-            "--bind",
-            "127.0.0.1",
-            &port.to_string(),
-        ])
-        .arg("--directory")
-        .arg(root)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_for(port, &mut child);
-    Server {
-        child,
-        port,
-        _dir: dir,
-    }
-}
 
 fn run(cmd: &mut Command) -> std::process::Output {
     cmd.output().unwrap()
@@ -121,13 +28,7 @@ fn push_image(registry: &Server, repo: &str, content: &str) -> String {
     .status
     .success());
     let layout = dir.path().join("oci");
-    let blob = |bytes: &[u8]| {
-        let hex = hex_sha256(bytes);
-        let blobs = layout.join("blobs/sha256");
-        std::fs::create_dir_all(&blobs).unwrap();
-        std::fs::write(blobs.join(&hex), bytes).unwrap();
-        hex
-    };
+    let blob = |bytes: &[u8]| blob(&layout, bytes);
     let layer = std::fs::read(&tar).unwrap();
     let layer_hex = blob(&layer);
     let config = format!(
@@ -267,11 +168,7 @@ fn podman_needs_the_quorum_the_generated_policy_asks_for() {
     let bob = TestKey::new("bob");
     let carol = TestKey::new("carol");
     let dave = TestKey::new("dave");
-    let ws = Ws::new(&[
-        ("alice", &[&alice, &alice2]),
-        ("bob", &[&bob]),
-        ("carol", &[&carol]),
-    ]);
+    let ws = Team::of([&alice, &bob, &carol]).also("alice", &alice2).ws();
     let scope = format!("127.0.0.1:{port}/stagex");
     let file_url = format!("file://{}", ws.path().join("signatures").display());
     let policy = export(&ws, &["--scope", &scope, "--lookaside", &file_url]);
@@ -393,16 +290,7 @@ fn podman_needs_the_quorum_the_generated_policy_asks_for() {
 /// the whole keyring) needs 1; an accepting default or a stranger's key is named.
 #[test]
 fn policy_check_counts_people_not_requirements() {
-    let keys = [
-        TestKey::new("alice"),
-        TestKey::new("bob"),
-        TestKey::new("carol"),
-    ];
-    let ws = Ws::new(&[
-        ("alice", &[&keys[0]]),
-        ("bob", &[&keys[1]]),
-        ("carol", &[&keys[2]]),
-    ]);
+    let (ws, _) = team();
     let generated = export(&ws, &["--threshold", "3"]);
     let run = ws.run(&[
         "policy",
@@ -497,11 +385,7 @@ fn policy_export_merges_refuses_and_warns() {
     let carol = TestKey::new("carol");
     let mut expired = carol.clone();
     expired.set_expiry(Some(days(1)), std::time::SystemTime::now() - days(29));
-    let ws = Ws::new(&[
-        ("alice", &[&alice]),
-        ("bob", &[&bob]),
-        ("carol", &[&expired]),
-    ]);
+    let ws = Team::of([&alice, &bob, &expired]).ws();
     let mine = serde_json::json!({
         "default": [{"type": "insecureAcceptAnything"}],
         "transports": {
@@ -582,27 +466,6 @@ fn policy_export_merges_refuses_and_warns() {
     assert!(run.stderr.contains("mine.json"), "{run:?}");
 }
 
-/// A server that answers every request with `status`.
-fn failing_server(status: u16) -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let script = format!(
-        "import http.server\nclass H(http.server.BaseHTTPRequestHandler):\n  def do_GET(self):\n    self.send_response({status}); self.end_headers(); self.wfile.write(b'no')\n  def log_message(self, *a): pass\nhttp.server.HTTPServer(('127.0.0.1', {port}), H).serve_forever()\n"
-    );
-    let mut child = Command::new("python3")
-        .args(["-c", &script])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_for(port, &mut child);
-    Server {
-        child,
-        port,
-        _dir: dir,
-    }
-}
-
 /// `--lookaside URL`: verify and gate read what is published, as podman reads it: file:// and
 /// HTTP give the working tree's answers; a file deleted from the server, a gap, an error status
 /// and an oversized file are seen as podman sees them.
@@ -611,8 +474,8 @@ fn the_published_lookaside_is_read_as_podman_reads_it() {
     let alice = TestKey::new("alice");
     let bob = TestKey::new("bob");
     let ws = Ws::new(&[("alice", &[&alice]), ("bob", &[&bob])]);
-    let reference = "docker.io/stagex/pallet-rust:1.0";
-    let asked = format!("stagex/pallet-rust:1.0@sha256:{HEX_A}");
+    let reference = REF;
+    let asked = asked();
     ws.put(
         "pallet-rust",
         HEX_A,
@@ -718,7 +581,7 @@ fn audit_published_finds_what_the_server_lost_added_or_changed() {
     let alice = TestKey::new("alice");
     let bob = TestKey::new("bob");
     let ws = Ws::new(&[("alice", &[&alice]), ("bob", &[&bob])]);
-    let reference = "docker.io/stagex/pallet-rust:1.0";
+    let reference = REF;
     ws.put(
         "pallet-rust",
         HEX_A,
@@ -810,10 +673,7 @@ fn an_image_holds_at_most_127_signatures() {
     let digest = push_image(&registry, "stagex/img", "padded");
     let reference = format!("127.0.0.1:{port}/stagex/img:1.0");
     let image = format!("127.0.0.1:{port}/stagex/img@sha256:{digest}");
-    let alice = TestKey::new("alice");
-    let bob = TestKey::new("bob");
-    let carol = TestKey::new("carol");
-    let ws = Ws::new(&[("alice", &[&alice]), ("bob", &[&bob]), ("carol", &[&carol])]);
+    let (ws, [alice, bob, carol]) = team();
     let scope = format!("127.0.0.1:{port}/stagex");
     let file_url = format!("file://{}", ws.path().join("signatures").display());
     let policy = export(

@@ -1,15 +1,10 @@
 //! Crash safety and concurrency: `quorate sign` stopped at every step of a write, killed at random
 //! moments, and sixteen maintainers signing the same digest at once in one clone.
 
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use crate::common::*;
-
-fn asked(hex: &str) -> String {
-    format!("stagex/pallet-rust:1.0@sha256:{hex}")
-}
 
 /// The tree's promise after any interruption: every `signature-N` is a whole, valid signature,
 /// and the numbers run 1..k with no gap.
@@ -31,7 +26,7 @@ fn assert_tree_sound(ws: &Ws, hex: &str) -> usize {
         dir.display()
     );
     if !numbers.is_empty() {
-        let run = ws.run(&["verify", &asked(hex)]);
+        let run = ws.run(&["verify", &reference(hex)]);
         assert_eq!(run.code, 0, "{run:?}");
     }
     numbers.len()
@@ -50,10 +45,10 @@ fn a_sign_stopped_at_any_step_leaves_a_sound_tree() {
         let bob = TestKey::new("bob");
         let ws = Ws::new(&[("alice", &[&alice]), ("bob", &[&bob])]);
         let key = ws.key_file(&alice);
-        let run = run_env(
+        let run = run_failing_at(
             ws.path(),
-            &["sign", &asked(HEX_A), "--key", key.to_str().unwrap()],
-            &[("QUORATE_FAILPOINT", Path::new(point))],
+            &["sign", &reference(HEX_A), "--key", key.to_str().unwrap()],
+            point,
         );
         assert_eq!(
             run.code, -1,
@@ -64,7 +59,12 @@ fn a_sign_stopped_at_any_step_leaves_a_sound_tree() {
         assert_eq!(before, usize::from(linked), "{point}");
         // The next signer is not hindered, and nothing is lost or renumbered.
         let bob_key = ws.key_file(&bob);
-        let run = ws.run(&["sign", &asked(HEX_A), "--key", bob_key.to_str().unwrap()]);
+        let run = ws.run(&[
+            "sign",
+            &reference(HEX_A),
+            "--key",
+            bob_key.to_str().unwrap(),
+        ]);
         assert_eq!(run.code, 0, "{point}: {run:?}");
         assert_eq!(assert_tree_sound(&ws, HEX_A), before + 1, "{point}");
         // No temporary file is left behind once a later signer has passed.
@@ -107,9 +107,8 @@ fn two_hundred_signers_killed_at_random_moments_leave_a_sound_tree() {
         .map(|i| format!("{:064x}", u64::from(i) + 1))
         .collect();
     for hex in &hexes {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_quorate"))
-            .args(["sign", &asked(hex), "--key", key.to_str().unwrap()])
-            .current_dir(ws.path())
+        let mut child = quorate_command(ws.path())
+            .args(["sign", &reference(hex), "--key", key.to_str().unwrap()])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -166,9 +165,8 @@ fn sixteen_maintainers_sign_one_digest_at_once() {
     let children: Vec<_> = files
         .iter()
         .map(|file| {
-            Command::new(env!("CARGO_BIN_EXE_quorate"))
-                .args(["sign", &asked(HEX_A), "--key", file.to_str().unwrap()])
-                .current_dir(ws.path())
+            quorate_command(ws.path())
+                .args(["sign", &reference(HEX_A), "--key", file.to_str().unwrap()])
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
                 .spawn()
@@ -184,7 +182,7 @@ fn sixteen_maintainers_sign_one_digest_at_once() {
         );
     }
     assert_eq!(assert_tree_sound(&ws, HEX_A), 16);
-    let run = ws.run(&["gate", "--threshold", "16", &asked(HEX_A)]);
+    let run = ws.run(&["gate", "--threshold", "16", &reference(HEX_A)]);
     assert_eq!(run.code, 0, "{run:?}");
     // Every one committed, one commit each, and the index agrees with HEAD.
     let tracked = git(

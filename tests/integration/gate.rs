@@ -2,24 +2,9 @@
 
 use crate::common::*;
 
-const REF: &str = "docker.io/stagex/pallet-rust:1.0";
-
-fn asked(hex: &str) -> String {
-    format!("stagex/pallet-rust:1.0@sha256:{hex}")
-}
-
 /// alice, bob and carol; alice and bob signed HEX_A, only alice HEX_B.
 fn release() -> (Ws, [TestKey; 3]) {
-    let keys = [
-        TestKey::new("alice"),
-        TestKey::new("bob"),
-        TestKey::new("carol"),
-    ];
-    let ws = Ws::new(&[
-        ("alice", &[&keys[0]]),
-        ("bob", &[&keys[1]]),
-        ("carol", &[&keys[2]]),
-    ]);
+    let (ws, keys) = team();
     ws.put(
         "pallet-rust",
         HEX_A,
@@ -44,18 +29,20 @@ fn release() -> (Ws, [TestKey; 3]) {
 #[test]
 fn the_refusal_names_who_signed_and_who_has_not() {
     let (ws, _) = release();
-    let run = ws.run(&["gate", &asked(HEX_A), &asked(HEX_B)]);
+    let run = ws.run(&["gate", &reference(HEX_A), &reference(HEX_B)]);
     assert_eq!(run.code, 1, "{run:?}");
     assert!(
-        run.stdout
-            .contains(&format!("Quorate: {}: 2 of 2 (alice, bob)", asked(HEX_A))),
+        run.stdout.contains(&format!(
+            "Quorate: {}: 2 of 2 (alice, bob)",
+            reference(HEX_A)
+        )),
         "{}",
         run.stdout
     );
     assert!(
         run.stdout.contains(&format!(
             "Minimum signatures not met: {}: 1 of 2 (alice); not yet signed by: bob, carol",
-            asked(HEX_B)
+            reference(HEX_B)
         )),
         "{}",
         run.stdout
@@ -67,20 +54,20 @@ fn the_command_runs_only_when_the_gate_passes() {
     let (ws, _) = release();
     let marker = ws.path().join("published");
     let touch = ["touch", marker.to_str().unwrap()];
-    let run = ws.run(&[&["gate", &asked(HEX_B), "--"][..], &touch].concat());
+    let run = ws.run(&[&["gate", &reference(HEX_B), "--"][..], &touch].concat());
     assert_eq!(run.code, 1, "{run:?}");
     assert!(!marker.exists());
     // The report goes to stderr when a command runs, so the command owns stdout.
     assert!(run.stderr.contains("Minimum signatures not met"), "{run:?}");
     assert!(run.stdout.is_empty(), "{run:?}");
 
-    let run = ws.run(&[&["gate", &asked(HEX_A), "--"][..], &touch].concat());
+    let run = ws.run(&[&["gate", &reference(HEX_A), "--"][..], &touch].concat());
     assert_eq!(run.code, 0, "{run:?}");
     assert!(marker.exists());
 
     let run = ws.run(&[
         "gate",
-        &asked(HEX_A),
+        &reference(HEX_A),
         "--",
         "sh",
         "-c",
@@ -90,11 +77,11 @@ fn the_command_runs_only_when_the_gate_passes() {
     assert_eq!(run.stdout, "published\n");
     assert!(run.stderr.contains("Quorate:"), "{run:?}");
 
-    let run = ws.run(&["gate", &asked(HEX_A), "--", "/nonexistent/publish"]);
+    let run = ws.run(&["gate", &reference(HEX_A), "--", "/nonexistent/publish"]);
     assert_eq!(run.code, 127, "{run:?}");
     let run = ws.run(&[
         "gate",
-        &asked(HEX_A),
+        &reference(HEX_A),
         "--",
         ws.path().join("MAINTAINERS").to_str().unwrap(),
     ]);
@@ -104,11 +91,19 @@ fn the_command_runs_only_when_the_gate_passes() {
 #[test]
 fn the_threshold_is_the_larger_of_the_callers_and_the_repositorys() {
     let (ws, keys) = release();
-    assert_eq!(ws.run(&["gate", &asked(HEX_B), "--threshold", "1"]).code, 0);
-    assert_eq!(ws.run(&["gate", &asked(HEX_A), "--threshold", "3"]).code, 1);
+    assert_eq!(
+        ws.run(&["gate", &reference(HEX_B), "--threshold", "1"])
+            .code,
+        0
+    );
+    assert_eq!(
+        ws.run(&["gate", &reference(HEX_A), "--threshold", "3"])
+            .code,
+        1
+    );
     std::fs::write(ws.path().join("quorate.toml"), "threshold = 3\n").unwrap();
     // The repository raises it; the caller cannot lower it.
-    let run = ws.run(&["gate", &asked(HEX_A), "--threshold", "1"]);
+    let run = ws.run(&["gate", &reference(HEX_A), "--threshold", "1"]);
     assert_eq!(run.code, 1, "{run:?}");
     assert!(run.stdout.contains("2 of 3"), "{}", run.stdout);
     ws.put(
@@ -117,9 +112,9 @@ fn the_threshold_is_the_larger_of_the_callers_and_the_repositorys() {
         3,
         &sign(keys[2].primary_pair(), &payload(REF, HEX_A)),
     );
-    assert_eq!(ws.run(&["gate", &asked(HEX_A)]).code, 0);
+    assert_eq!(ws.run(&["gate", &reference(HEX_A)]).code, 0);
     std::fs::write(ws.path().join("quorate.toml"), "treshold = 3\n").unwrap();
-    let run = ws.run(&["gate", &asked(HEX_A)]);
+    let run = ws.run(&["gate", &reference(HEX_A)]);
     assert_eq!(run.code, 2, "{run:?}");
     assert!(run.stderr.contains("quorate.toml"), "{run:?}");
 }
@@ -127,7 +122,7 @@ fn the_threshold_is_the_larger_of_the_callers_and_the_repositorys() {
 #[test]
 fn gate_json_reports_each_image() {
     let (ws, _) = release();
-    let run = ws.run(&["gate", "--json", &asked(HEX_A), &asked(HEX_B)]);
+    let run = ws.run(&["gate", "--json", &reference(HEX_A), &reference(HEX_B)]);
     assert_eq!(run.code, 1);
     let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(json["passed"], false);
@@ -144,10 +139,13 @@ fn gate_json_reports_each_image() {
 fn verify_needs_at_least_one_file() {
     let (ws, _) = release();
     let hex = "0".repeat(64);
-    let run = ws.run(&["verify", &asked(&hex)]);
+    let run = ws.run(&["verify", &reference(&hex)]);
     assert_eq!(run.code, 1, "{run:?}");
     assert!(run.stdout.contains("no signatures"), "{}", run.stdout);
-    assert_eq!(ws.run(&["gate", &asked(&hex), "--threshold", "1"]).code, 1);
+    assert_eq!(
+        ws.run(&["gate", &reference(&hex), "--threshold", "1"]).code,
+        1
+    );
 }
 
 #[test]
@@ -162,7 +160,7 @@ fn verify_lists_every_reason_of_every_file() {
         3,
         &sign(mallory.primary_pair(), &payload(REF, HEX_B)),
     );
-    let run = ws.run(&["verify", &asked(HEX_A)]);
+    let run = ws.run(&["verify", &reference(HEX_A)]);
     assert_eq!(run.code, 1, "{run:?}");
     assert!(run.stdout.contains("[not-a-maintainer]"), "{}", run.stdout);
     assert!(run.stdout.contains("[digest-mismatch]"), "{}", run.stdout);
@@ -203,7 +201,7 @@ fn malformed_inputs_are_named_on_one_line_with_exit_2() {
         let saved = std::fs::read(&path).ok();
         std::fs::write(&path, content).unwrap();
         for args in [
-            vec!["gate", &asked(HEX_A) as &str],
+            vec!["gate", &reference(HEX_A) as &str],
             vec!["keyring", "check"],
         ] {
             let run = ws.run(&args);
@@ -221,7 +219,7 @@ fn malformed_inputs_are_named_on_one_line_with_exit_2() {
             None => std::fs::remove_file(&path).unwrap(),
         }
     }
-    let run = ws.run(&["--workspace", "/nonexistent", "gate", &asked(HEX_A)]);
+    let run = ws.run(&["--workspace", "/nonexistent", "gate", &reference(HEX_A)]);
     assert_eq!(run.code, 2, "{run:?}");
     assert!(run.stderr.contains("/nonexistent"), "{run:?}");
 }
@@ -245,7 +243,7 @@ fn the_trust_root_can_come_from_outside_the_repository() {
         .unwrap();
     }
     std::fs::write(ws.path().join("MAINTAINERS"), "[people.mallory]\n").unwrap();
-    assert_eq!(ws.run(&["gate", &asked(HEX_A)]).code, 1);
+    assert_eq!(ws.run(&["gate", &reference(HEX_A)]).code, 1);
     let m = pinned.path().join("MAINTAINERS");
     let k = pinned.path().join("keys");
     let run = ws.run(&[
@@ -254,7 +252,7 @@ fn the_trust_root_can_come_from_outside_the_repository() {
         "--keyring",
         k.to_str().unwrap(),
         "gate",
-        &asked(HEX_A),
+        &reference(HEX_A),
     ]);
     assert_eq!(run.code, 0, "{run:?}");
 }
@@ -265,7 +263,7 @@ fn the_same_certificate_in_two_files_is_merged() {
     let mut both = keys[1].public();
     both.extend_from_slice(&keys[0].public());
     std::fs::write(ws.path().join("keyring/all.asc"), both).unwrap();
-    assert_eq!(ws.run(&["gate", &asked(HEX_A)]).code, 0);
+    assert_eq!(ws.run(&["gate", &reference(HEX_A)]).code, 0);
     let run = ws.run(&["keyring", "check"]);
     assert_eq!(run.code, 0, "{run:?}");
     assert!(run.stdout.contains("3 certificates"), "{}", run.stdout);
@@ -348,7 +346,7 @@ fn keyring_import_merges_a_renewed_certificate_and_refuses_strangers() {
     let mut stale = keys[1].clone();
     stale.set_expiry(Some(days(20)), now - days(29));
     ws.add_cert(&stale);
-    assert_eq!(ws.run(&["gate", &asked(HEX_A)]).code, 1);
+    assert_eq!(ws.run(&["gate", &reference(HEX_A)]).code, 1);
     // His fresh copy extends the expiry.
     keys[1] = stale.clone();
     keys[1].set_expiry(Some(days(400)), now - days(1));
@@ -365,7 +363,7 @@ fn keyring_import_merges_a_renewed_certificate_and_refuses_strangers() {
             .count(),
         before.len()
     );
-    assert_eq!(ws.run(&["gate", &asked(HEX_A)]).code, 0);
+    assert_eq!(ws.run(&["gate", &reference(HEX_A)]).code, 0);
 
     // A stranger, or a key that only claims a maintainer's name: refused, nothing written.
     let impostor = TestKey::new("alice");

@@ -89,17 +89,8 @@ fn the_page_shows_who_signed_what() {
     if !have("chromium") {
         return;
     }
-    let keys = [
-        TestKey::new("alice"),
-        TestKey::new("bob"),
-        TestKey::new("carol"),
-    ];
-    let ws = Ws::new(&[
-        ("alice", &[&keys[0]]),
-        ("bob", &[&keys[1]]),
-        ("carol", &[&keys[2]]),
-    ]);
-    let reference = "docker.io/stagex/pallet-rust:1.0";
+    let (ws, keys) = team();
+    let reference = REF;
     ws.put(
         "pallet-rust",
         HEX_A,
@@ -201,10 +192,7 @@ fn hostile_text_is_shown_as_text() {
         "pallet-rust",
         HEX_A,
         2,
-        &sign(
-            evil.primary_pair(),
-            &payload("docker.io/stagex/pallet-rust:1.0", HEX_A),
-        ),
+        &sign(evil.primary_pair(), &payload(REF, HEX_A)),
     );
     let page = ws.path().join("audit.html");
     ws.run(&["audit", "--html", page.to_str().unwrap()]);

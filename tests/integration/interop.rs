@@ -41,7 +41,7 @@ fn quorates_signature_passes_skopeo_and_gpg() {
     let key = ws.path().join("alice.key");
     std::fs::write(&key, gnupg.gpg(&["--export-secret-keys", &fpr])).unwrap();
     let (manifest, hex) = manifest(ws.path());
-    let reference = format!("stagex/pallet-rust:1.0@sha256:{hex}");
+    let reference = reference(&hex);
     let run = ws.run(&["sign", &reference, "--key", key.to_str().unwrap()]);
     assert_eq!(run.code, 0, "{run:?}");
     let sig = ws.image_dir("pallet-rust", &hex).join("signature-1");
@@ -66,7 +66,7 @@ fn quorates_signature_passes_skopeo_and_gpg() {
         .contains(&format!("Signature verified, digest sha256:{hex}")));
 
     let decrypted = gnupg.gpg(&["--decrypt", sig.to_str().unwrap()]);
-    assert_eq!(decrypted, payload("docker.io/stagex/pallet-rust:1.0", &hex));
+    assert_eq!(decrypted, payload(REF, &hex));
 }
 
 #[test]
@@ -83,7 +83,7 @@ fn the_exported_keyring_is_what_podman_needs() {
     )
     .unwrap();
     let (manifest, hex) = manifest(ws.path());
-    let reference = format!("stagex/pallet-rust:1.0@sha256:{hex}");
+    let reference = reference(&hex);
     assert_eq!(ws.run(&["sign", &reference, "--key", "alice.key"]).code, 0);
     let run = ws.run(&["keyring", "export", "-o", "maintainers.pgp"]);
     assert_eq!(run.code, 0, "{run:?}");
@@ -162,7 +162,7 @@ fn skopeo_and_stagex_signatures_count() {
         &gnupg.stagex_sign(&carol, &payload("stagex/pallet-rust:1.0", &hex)),
     );
 
-    let reference = format!("stagex/pallet-rust:1.0@sha256:{hex}");
+    let reference = reference(&hex);
     let run = ws.run(&["gate", "--threshold", "3", &reference]);
     assert_eq!(
         run.code,
@@ -182,18 +182,12 @@ fn a_key_exported_by_gpg_with_a_passphrase_signs() {
         return;
     }
     let gnupg = Gnupg::new();
-    gnupg.gpg(&[
-        "--passphrase",
-        "s3cret",
-        "--pinentry-mode",
-        "loopback",
-        "--quick-gen-key",
-        "dora <dora@example.org>",
-        "ed25519",
-        "sign,cert",
+    let fpr = gnupg.generate_with(
+        "dora",
+        false,
         "never",
-    ]);
-    let fpr = gnupg.fingerprint("dora");
+        &["--passphrase", "s3cret", "--pinentry-mode", "loopback"],
+    );
     let ws = gpg_workspace(&gnupg, &[("dora", &fpr)]);
     let secret = gnupg.gpg(&[
         "--passphrase",
@@ -205,7 +199,7 @@ fn a_key_exported_by_gpg_with_a_passphrase_signs() {
     ]);
     std::fs::write(ws.path().join("dora.key"), secret).unwrap();
     std::fs::write(ws.path().join("pass"), "s3cret\n").unwrap();
-    let reference = format!("stagex/pallet-rust:1.0@sha256:{HEX_A}");
+    let reference = asked();
     let run = ws.run(&["sign", &reference, "--key", "dora.key"]);
     assert_eq!(run.code, 2, "{run:?}");
     let run = ws.run(&[
@@ -233,7 +227,7 @@ fn a_smartcard_style_export_signs_with_the_subkey() {
         gnupg.gpg(&["--export-secret-subkeys", &fpr]),
     )
     .unwrap();
-    let reference = format!("stagex/pallet-rust:1.0@sha256:{HEX_A}");
+    let reference = asked();
     let run = ws.run(&["sign", &reference, "--key", "erin.key"]);
     assert_eq!(run.code, 0, "{run:?}");
     assert!(

@@ -2,14 +2,7 @@
 //! git once each, however many lookups pass through them, and the answers are the working tree's.
 //! No test here times anything; they count what is done.
 
-use std::path::Path;
-
 use crate::common::*;
-
-fn commit_all(dir: &Path, message: &str) {
-    git(dir, &["add", "-A"]);
-    git(dir, &["commit", "-qm", message]);
-}
 
 fn hex(i: usize) -> String {
     hex_sha256(format!("perf/{i}").as_bytes())
@@ -17,8 +10,7 @@ fn hex(i: usize) -> String {
 
 /// Five images, two signatures each, alice and bob, committed.
 fn five_images() -> (Ws, [TestKey; 2]) {
-    let keys = [TestKey::new("alice"), TestKey::new("bob")];
-    let ws = Ws::new(&[("alice", &[&keys[0]]), ("bob", &[&keys[1]])]);
+    let (ws, keys) = pair();
     for i in 0..5 {
         let name = format!("pkg{i}");
         let reference = format!("docker.io/stagex/{name}:1.0");
@@ -108,10 +100,8 @@ fn gpg_made_certificates_count_until_gpg_revokes_them() {
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
 
     // bob's signing subkey revoked by gpg (--edit-key, revkey, no reason given: hard).
-    let mut child = gnupg
-        .cmd("gpg")
-        .args([
-            "--batch",
+    let edited = gnupg.gpg_fed(
+        &[
             "--command-fd",
             "0",
             "--pinentry-mode",
@@ -120,20 +110,10 @@ fn gpg_made_certificates_count_until_gpg_revokes_them() {
             "",
             "--edit-key",
             &bob,
-        ])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    use std::io::Write as _;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"key 1\nrevkey\ny\n0\n\ny\nsave\n")
-        .unwrap();
-    assert!(child.wait().unwrap().success());
+        ],
+        b"key 1\nrevkey\ny\n0\n\ny\nsave\n",
+    );
+    assert!(edited.status.success());
     export(&bob, "bob");
     let report = ws.verify_json(&asked);
     assert_eq!(codes(&report, 2), ["key-revoked"], "{report}");

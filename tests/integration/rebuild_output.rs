@@ -6,7 +6,6 @@ use std::path::Path;
 use std::process::Command;
 
 use crate::common::*;
-use crate::release::{blob, copy_digests, layout, out_dir, release_workspace, ws3, TAG};
 
 /// A layout with descriptor sizes that match (skopeo checks them): index.json → image index →
 /// one manifest per platform. Returns the layout's directory.
@@ -361,7 +360,7 @@ fn gate_says_why_it_failed_when_other_images_would_be_pushed() {
 
 #[test]
 fn a_layout_holding_two_images_under_two_names_is_two_images() {
-    let (ws, _) = ws3();
+    let (ws, _) = team();
     let src = ws.path().join("src");
     let foo = source_layout(&src, "core-foo", "x", &["linux/amd64", "linux/arm64"]);
     let bar = source_layout(&src, "core-bar", "y", &["linux/amd64", "linux/arm64"]);
@@ -458,7 +457,7 @@ fn a_layout_holding_two_images_under_two_names_is_two_images() {
 
 #[test]
 fn a_manifest_that_names_no_platform_anywhere_is_an_input_error() {
-    let (ws, _) = ws3();
+    let (ws, _) = team();
     let dir = ws.path().join("out/core-foo");
     let config = blob(&dir, b"{}");
     let layer = blob(&dir, b"layer");
@@ -486,7 +485,7 @@ fn a_manifest_that_names_no_platform_anywhere_is_an_input_error() {
 
 #[test]
 fn signing_an_image_index_is_refused_naming_each_platform() {
-    let (ws, keys) = ws3();
+    let (ws, keys) = team();
     let src = ws.path().join("src");
     let rust = source_layout(&src, "pallet-rust", "v1", &["linux/amd64", "linux/arm64"]);
     let out = ws.path().join("out");

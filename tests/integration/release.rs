@@ -1,108 +1,11 @@
 //! Reproduce, then sign: OCI layouts built here, their digests computed and compared, a release
 //! signed with each kind of signer, and gated.
 
-use std::path::{Path, PathBuf};
-
 use crate::common::*;
-
-pub(crate) const TAG: &str = "sx2026.11.0";
-
-/// Writes a blob into a layout and returns its digest hex.
-pub(crate) fn blob(layout: &Path, bytes: &[u8]) -> String {
-    let hex = hex_sha256(bytes);
-    let dir = layout.join("blobs/sha256");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join(&hex), bytes).unwrap();
-    hex
-}
-
-/// A layout as `docker buildx --output type=oci` leaves it: index.json → image index →
-/// one image manifest per platform. `content` decides the layers, so equal content gives equal
-/// digests. Returns (index digest, platform manifest digests).
-pub(crate) fn layout(
-    out: &Path,
-    package: &str,
-    content: &str,
-    platforms: &[&str],
-) -> (String, Vec<String>) {
-    let dir = out.join(package);
-    let mut manifests = Vec::new();
-    let mut descriptors = Vec::new();
-    for platform in platforms {
-        let (os, arch) = platform.split_once('/').unwrap();
-        let layer = blob(&dir, format!("{package} {content} {platform}").as_bytes());
-        let config = blob(
-            &dir,
-            format!(r#"{{"architecture":"{arch}","os":"{os}"}}"#).as_bytes(),
-        );
-        let manifest = format!(
-            r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:{config}","size":1}},"layers":[{{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"sha256:{layer}","size":1}}]}}"#
-        );
-        let hex = blob(&dir, manifest.as_bytes());
-        descriptors.push(format!(
-            r#"{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:{hex}","size":{},"platform":{{"architecture":"{arch}","os":"{os}"}}}}"#,
-            manifest.len()
-        ));
-        manifests.push(hex);
-    }
-    let index = format!(
-        r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{}]}}"#,
-        descriptors.join(",")
-    );
-    let index_hex = blob(&dir, index.as_bytes());
-    let top = format!(
-        r#"{{"schemaVersion":2,"manifests":[{{"mediaType":"application/vnd.oci.image.index.v1+json","digest":"sha256:{index_hex}","size":{},"annotations":{{"org.opencontainers.image.ref.name":"{TAG}","io.containerd.image.name":"docker.io/stagex/{package}:{TAG}"}}}}]}}"#,
-        index.len()
-    );
-    std::fs::write(dir.join("index.json"), top).unwrap();
-    std::fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
-    (index_hex, manifests)
-}
-
-/// A maintainer's OUT_DIR: core-busybox (two platforms) and pallet-rust; `rust` varies
-/// pallet-rust's content, so a different value is an unreproducible build.
-pub(crate) fn out_dir(
-    parent: &Path,
-    name: &str,
-    rust: &str,
-) -> (PathBuf, Vec<String>, Vec<String>) {
-    let out = parent.join(name);
-    let (_, busybox) = layout(
-        &out,
-        "core-busybox",
-        "same",
-        &["linux/amd64", "linux/arm64"],
-    );
-    let (_, pallet) = layout(&out, "pallet-rust", rust, &["linux/amd64"]);
-    (out, busybox, pallet)
-}
-
-/// A copy of the release's digests/ as a maintainer's own rebuild digests (no tags in them).
-pub(crate) fn copy_digests(ws: &Ws, to: &str) {
-    std::fs::create_dir_all(ws.path().join(to)).unwrap();
-    for entry in std::fs::read_dir(ws.path().join("digests")).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), ws.path().join(to).join(entry.file_name())).unwrap();
-    }
-}
-
-pub(crate) fn ws3() -> (Ws, [TestKey; 3]) {
-    let keys = [
-        TestKey::new("alice"),
-        TestKey::new("bob"),
-        TestKey::new("carol"),
-    ];
-    let ws = Ws::new(&[
-        ("alice", &[&keys[0]]),
-        ("bob", &[&keys[1]]),
-        ("carol", &[&keys[2]]),
-    ]);
-    (ws, keys)
-}
 
 #[test]
 fn digests_are_computed_per_platform_in_stagexs_format() {
-    let (ws, _) = ws3();
+    let (ws, _) = team();
     let (out, busybox, pallet) = out_dir(ws.path(), "out", "v1");
     let run = ws.run(&["digests", "compute", out.to_str().unwrap(), "-o", "digests"]);
     assert_eq!(run.code, 0, "{run:?}");
@@ -120,7 +23,7 @@ fn digests_are_computed_per_platform_in_stagexs_format() {
 
 #[test]
 fn a_blob_that_does_not_match_its_name_is_named() {
-    let (ws, _) = ws3();
+    let (ws, _) = team();
     let (out, busybox, _) = out_dir(ws.path(), "out", "v1");
     let bad = out.join("core-busybox/blobs/sha256").join(&busybox[1]);
     std::fs::write(&bad, b"tampered").unwrap();
@@ -132,7 +35,7 @@ fn a_blob_that_does_not_match_its_name_is_named() {
 
 #[test]
 fn a_layout_that_loops_is_refused() {
-    let (ws, _) = ws3();
+    let (ws, _) = team();
     let dir = ws.path().join("out/loop");
     // An index that lists itself cannot be written (its digest would change), so two indexes
     // that list each other are impossible too; a loop through index.json's own entry is what a
@@ -154,7 +57,7 @@ fn a_layout_that_loops_is_refused() {
 
 #[test]
 fn compare_shows_agreement_and_splits() {
-    let (ws, _) = ws3();
+    let (ws, _) = team();
     let (a, _, pallet_a) = out_dir(ws.path(), "alice-out", "v1");
     let (b, _, _) = out_dir(ws.path(), "bob-out", "v1");
     let run = ws.run(&[
@@ -226,7 +129,7 @@ fn compare_shows_agreement_and_splits() {
 
 #[test]
 fn sign_rebuilt_refuses_what_the_rebuild_does_not_show() {
-    let (ws, keys) = ws3();
+    let (ws, keys) = team();
     let (index, pallet) = layout(
         &ws.path().join("out"),
         "pallet-rust",
@@ -273,20 +176,6 @@ fn sign_rebuilt_refuses_what_the_rebuild_does_not_show() {
         "out",
     ]);
     assert_eq!(run.code, 0, "{run:?}");
-}
-
-/// The release is alice's rebuild; bob reproduces it, carol's pallet-rust differs.
-pub(crate) fn release_workspace() -> (Ws, [TestKey; 3], Vec<String>, Vec<String>) {
-    let (ws, keys) = ws3();
-    let (_, busybox, pallet) = out_dir(ws.path(), "alice-out", "v1");
-    out_dir(ws.path(), "bob-out", "v1");
-    out_dir(ws.path(), "carol-out", "v2");
-    assert_eq!(
-        ws.run(&["digests", "compute", "alice-out", "-o", "digests"])
-            .code,
-        0
-    );
-    (ws, keys, busybox, pallet)
 }
 
 #[test]
@@ -631,11 +520,7 @@ fn an_interrupted_release_signing_is_completed_by_the_next_run() {
         bob.to_str().unwrap(),
     ];
     // Killed right after the first file is linked into place.
-    let run = run_env(
-        ws.path(),
-        &args,
-        &[("QUORATE_FAILPOINT", Path::new("tree-linked"))],
-    );
+    let run = run_failing_at(ws.path(), &args, "tree-linked");
     assert_eq!(run.code, -1, "{run:?}");
     let status = git(ws.path(), &["status", "--porcelain", "signatures"]);
     assert_eq!(status.lines().count(), 1, "{status}");

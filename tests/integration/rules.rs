@@ -9,22 +9,8 @@ use openpgp::types::{HashAlgorithm, KeyFlags, ReasonForRevocation};
 
 use crate::common::*;
 
-const REF: &str = "docker.io/stagex/pallet-rust:1.0";
-
-fn asked() -> String {
-    format!("stagex/pallet-rust:1.0@sha256:{HEX_A}")
-}
-
 fn good(key: &TestKey) -> Vec<u8> {
     sign(key.primary_pair(), &payload(REF, HEX_A))
-}
-
-/// alice and bob, each with one key.
-fn two() -> (Ws, TestKey, TestKey) {
-    let alice = TestKey::new("alice");
-    let bob = TestKey::new("bob");
-    let ws = Ws::new(&[("alice", &[&alice]), ("bob", &[&bob])]);
-    (ws, alice, bob)
 }
 
 fn gate(ws: &Ws) -> Run {
@@ -46,7 +32,7 @@ fn signed_at(key: &TestKey, at: SystemTime, hash: HashAlgorithm) -> Vec<u8> {
 
 #[test]
 fn two_valid_maintainers_pass() {
-    let (ws, alice, bob) = two();
+    let (ws, [alice, bob]) = pair();
     ws.put("pallet-rust", HEX_A, 1, &good(&alice));
     ws.put("pallet-rust", HEX_A, 2, &good(&bob));
     let run = gate(&ws);
@@ -58,7 +44,7 @@ fn two_valid_maintainers_pass() {
 
 #[test]
 fn a_gap_hides_what_follows() {
-    let (ws, alice, bob) = two();
+    let (ws, [alice, bob]) = pair();
     ws.put("pallet-rust", HEX_A, 1, &good(&alice));
     ws.put("pallet-rust", HEX_A, 3, &good(&bob));
     let run = gate(&ws);
@@ -127,7 +113,7 @@ fn a_subkey_signature_counts_for_its_owner() {
 
 #[test]
 fn a_key_not_in_maintainers_does_not_count() {
-    let (ws, alice, _bob) = two();
+    let (ws, [alice, _bob]) = pair();
     let mallory = TestKey::new("mallory");
     ws.add_cert(&mallory);
     assert_eq!(
@@ -138,7 +124,7 @@ fn a_key_not_in_maintainers_does_not_count() {
 
 #[test]
 fn an_issuer_without_certificate_does_not_count() {
-    let (ws, alice, bob) = two();
+    let (ws, [alice, bob]) = pair();
     std::fs::remove_file(ws.path().join("keyring/bob.asc")).unwrap();
     let stranger = TestKey::new("stranger");
     ws.put("pallet-rust", HEX_A, 1, &good(&alice));
@@ -152,7 +138,7 @@ fn an_issuer_without_certificate_does_not_count() {
 
 #[test]
 fn a_tampered_payload_does_not_count() {
-    let (ws, alice, bob) = two();
+    let (ws, [alice, bob]) = pair();
     let mut bytes = good(&bob);
     // The digest's last hex digit inside the literal data: still a valid payload, wrong signature.
     let at = bytes
@@ -168,7 +154,7 @@ fn a_tampered_payload_does_not_count() {
 
 #[test]
 fn sha1_never_counts() {
-    let (ws, alice, bob) = two();
+    let (ws, [alice, bob]) = pair();
     let at = SystemTime::now() - Duration::from_secs(60);
     let (code, found) = beside_alice(&ws, &alice, &signed_at(&bob, at, HashAlgorithm::SHA1));
     assert_eq!(code, 1);
@@ -177,7 +163,7 @@ fn sha1_never_counts() {
 
 #[test]
 fn sha512_counts() {
-    let (ws, alice, bob) = two();
+    let (ws, [alice, bob]) = pair();
     let at = SystemTime::now() - Duration::from_secs(60);
     assert_eq!(
         beside_alice(&ws, &alice, &signed_at(&bob, at, HashAlgorithm::SHA512)),
@@ -187,7 +173,7 @@ fn sha512_counts() {
 
 #[test]
 fn a_hard_revocation_voids_earlier_signatures() {
-    let (ws, alice, mut bob) = two();
+    let (ws, [alice, mut bob]) = pair();
     ws.put("pallet-rust", HEX_A, 1, &good(&alice));
     ws.put("pallet-rust", HEX_A, 2, &good(&bob));
     assert_eq!(gate(&ws).code, 0);
@@ -199,7 +185,7 @@ fn a_hard_revocation_voids_earlier_signatures() {
 
 #[test]
 fn a_revocation_without_reason_is_hard() {
-    let (ws, alice, mut bob) = two();
+    let (ws, [alice, mut bob]) = pair();
     ws.put("pallet-rust", HEX_A, 1, &good(&alice));
     ws.put("pallet-rust", HEX_A, 2, &good(&bob));
     bob.revoke(ReasonForRevocation::Unspecified);
@@ -209,7 +195,7 @@ fn a_revocation_without_reason_is_hard() {
 
 #[test]
 fn a_key_retired_since_signing_no_longer_counts() {
-    let (ws, alice, mut bob) = two();
+    let (ws, [alice, mut bob]) = pair();
     ws.put("pallet-rust", HEX_A, 1, &good(&alice));
     ws.put("pallet-rust", HEX_A, 2, &good(&bob));
     bob.revoke(ReasonForRevocation::KeyRetired);
@@ -220,7 +206,7 @@ fn a_key_retired_since_signing_no_longer_counts() {
 
 #[test]
 fn a_key_expired_since_signing_no_longer_counts_and_renewal_revives_it() {
-    let (ws, alice, mut bob) = two();
+    let (ws, [alice, mut bob]) = pair();
     let now = SystemTime::now();
     // bob's key (created 30 days ago) expired 10 days ago; he signed 15 days ago.
     bob.set_expiry(Some(days(20)), now - days(29));
@@ -243,7 +229,7 @@ fn a_key_expired_since_signing_no_longer_counts_and_renewal_revives_it() {
 
 #[test]
 fn a_signature_made_while_the_key_had_lapsed_does_not_count() {
-    let (ws, alice, mut bob) = two();
+    let (ws, [alice, mut bob]) = pair();
     let now = SystemTime::now();
     // Expired 20 days ago (10 days after creation), renewed 5 days ago: alive now, but not 15
     // days ago when this signature claims to have been made.
@@ -267,7 +253,7 @@ fn a_signature_made_while_the_key_had_lapsed_does_not_count() {
 
 #[test]
 fn a_signature_dated_before_its_key_existed_does_not_count() {
-    let (ws, alice, bob) = two();
+    let (ws, [alice, bob]) = pair();
     let before = SystemTime::now() - days(60);
     let (code, found) = beside_alice(&ws, &alice, &signed_at(&bob, before, HashAlgorithm::SHA256));
     assert_eq!(code, 1);
@@ -292,7 +278,7 @@ fn a_key_not_marked_for_signing_does_not_count() {
 
 #[test]
 fn a_signature_from_the_future_does_not_count() {
-    let (ws, alice, bob) = two();
+    let (ws, [alice, bob]) = pair();
     let later = SystemTime::now() + days(2);
     let (code, found) = beside_alice(&ws, &alice, &signed_at(&bob, later, HashAlgorithm::SHA256));
     assert_eq!(code, 1);
@@ -304,7 +290,7 @@ fn a_signature_from_the_future_does_not_count() {
 
 #[test]
 fn the_payload_must_name_the_digest_asked_for() {
-    let (ws, alice, bob) = two();
+    let (ws, [alice, bob]) = pair();
     // bob's signature of another digest, copied into this digest's directory.
     let (code, found) = beside_alice(&ws, &alice, &sign(bob.primary_pair(), &payload(REF, HEX_B)));
     assert_eq!(code, 1);
@@ -317,7 +303,7 @@ fn the_payload_must_name_the_digest_asked_for() {
 
 #[test]
 fn the_payload_must_name_the_image_and_tag_asked_for() {
-    let (ws, alice, bob) = two();
+    let (ws, [alice, bob]) = pair();
     let other_tag = sign(
         bob.primary_pair(),
         &payload("docker.io/stagex/pallet-rust:1.1", HEX_A),
@@ -333,7 +319,7 @@ fn the_payload_must_name_the_image_and_tag_asked_for() {
 
 #[test]
 fn another_repository_does_not_count_even_by_digest() {
-    let (ws, alice, bob) = two();
+    let (ws, [alice, bob]) = pair();
     ws.put("pallet-rust", HEX_A, 1, &good(&alice));
     ws.put(
         "pallet-rust",
@@ -359,7 +345,7 @@ fn another_repository_does_not_count_even_by_digest() {
 
 #[test]
 fn short_references_match_after_normalization() {
-    let (ws, alice, bob) = two();
+    let (ws, [alice, bob]) = pair();
     // StageX writes the short form.
     ws.put(
         "pallet-rust",
@@ -384,7 +370,7 @@ fn short_references_match_after_normalization() {
 
 #[test]
 fn a_name_without_tag_is_never_a_signed_identity() {
-    let (ws, alice, bob) = two();
+    let (ws, [alice, bob]) = pair();
     ws.put("pallet-rust", HEX_A, 1, &good(&alice));
     ws.put(
         "pallet-rust",
@@ -399,7 +385,7 @@ fn a_name_without_tag_is_never_a_signed_identity() {
 
 #[test]
 fn payloads_are_parsed_strictly() {
-    let (ws, alice, bob) = two();
+    let (ws, [alice, bob]) = pair();
     let text = String::from_utf8(payload(REF, HEX_A)).unwrap();
     let cases = [
         (
@@ -435,7 +421,7 @@ fn payloads_are_parsed_strictly() {
 
 #[test]
 fn a_file_must_be_one_binary_signed_message_with_one_signature() {
-    let (ws, alice, bob) = two();
+    let (ws, [alice, bob]) = pair();
     ws.put("pallet-rust", HEX_A, 1, &good(&alice));
     let signed = good(&bob);
     let mut armored = Vec::new();
@@ -501,7 +487,7 @@ fn detached(key: &TestKey) -> Vec<u8> {
 
 #[test]
 fn files_over_4_mib_do_not_count() {
-    let (ws, alice, bob) = two();
+    let (ws, [alice, bob]) = pair();
     let mut big = good(&bob);
     big.resize(5 * 1024 * 1024, 0);
     assert_eq!(
@@ -512,7 +498,7 @@ fn files_over_4_mib_do_not_count() {
 
 #[test]
 fn only_the_first_128_files_are_considered() {
-    let (ws, alice, bob) = two();
+    let (ws, [alice, bob]) = pair();
     let mine = good(&alice);
     for n in 1..=128 {
         ws.put("pallet-rust", HEX_A, n, &mine);
@@ -535,7 +521,7 @@ fn only_the_first_128_files_are_considered() {
 
 #[test]
 fn a_symlinked_signature_is_never_followed() {
-    let (ws, alice, bob) = two();
+    let (ws, [alice, bob]) = pair();
     ws.put("pallet-rust", HEX_A, 1, &good(&alice));
     let outside = ws.path().join("bob.sig");
     std::fs::write(&outside, good(&bob)).unwrap();

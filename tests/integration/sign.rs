@@ -2,20 +2,9 @@
 
 use crate::common::*;
 
-fn reference() -> String {
-    format!("stagex/pallet-rust:1.0@sha256:{HEX_A}")
-}
-
-fn setup() -> (Ws, TestKey, TestKey) {
-    let alice = TestKey::new("alice");
-    let bob = TestKey::new("bob");
-    let ws = Ws::new(&[("alice", &[&alice]), ("bob", &[&bob])]);
-    (ws, alice, bob)
-}
-
 fn sign_as(ws: &Ws, key: &TestKey, extra: &[&str]) -> Run {
     let file = ws.key_file(key);
-    let r = reference();
+    let r = asked();
     let mut args = vec!["sign", &r, "--key", file.to_str().unwrap()];
     args.extend_from_slice(extra);
     ws.run(&args)
@@ -23,18 +12,18 @@ fn sign_as(ws: &Ws, key: &TestKey, extra: &[&str]) -> Run {
 
 #[test]
 fn two_maintainers_sign_and_the_gate_opens() {
-    let (ws, alice, bob) = setup();
+    let (ws, [alice, bob]) = pair();
     let run = sign_as(&ws, &alice, &[]);
     assert_eq!(run.code, 0, "{run:?}");
     assert!(run.stdout.contains("signature-1"), "{}", run.stdout);
-    assert_eq!(ws.run(&["gate", &reference()]).code, 1);
+    assert_eq!(ws.run(&["gate", &asked()]).code, 1);
     let run = sign_as(&ws, &bob, &[]);
     assert_eq!(run.code, 0, "{run:?}");
     assert!(run.stdout.contains("signature-2"), "{}", run.stdout);
-    let run = ws.run(&["gate", &reference()]);
+    let run = ws.run(&["gate", &asked()]);
     assert_eq!(run.code, 0, "{run:?}");
     // The payload carries the normalized reference.
-    let report = ws.verify_json(&reference());
+    let report = ws.verify_json(&asked());
     assert_eq!(
         report["files"][0]["signed_reference"],
         "docker.io/stagex/pallet-rust:1.0"
@@ -55,7 +44,7 @@ fn two_maintainers_sign_and_the_gate_opens() {
 
 #[test]
 fn signing_twice_writes_nothing() {
-    let (ws, alice, _) = setup();
+    let (ws, [alice, _]) = pair();
     assert_eq!(sign_as(&ws, &alice, &[]).code, 0);
     let run = sign_as(&ws, &alice, &[]);
     assert_eq!(run.code, 0, "{run:?}");
@@ -71,7 +60,7 @@ fn signing_twice_writes_nothing() {
 
 #[test]
 fn another_tag_of_the_same_digest_is_a_new_signature() {
-    let (ws, alice, _) = setup();
+    let (ws, [alice, _]) = pair();
     assert_eq!(sign_as(&ws, &alice, &[]).code, 0);
     let file = ws.key_file(&alice);
     let other = format!("stagex/pallet-rust:latest@sha256:{HEX_A}");
@@ -82,11 +71,8 @@ fn another_tag_of_the_same_digest_is_a_new_signature() {
 
 #[test]
 fn the_next_free_number_is_used_and_nothing_is_overwritten() {
-    let (ws, alice, bob) = setup();
-    let bobs = sign(
-        bob.primary_pair(),
-        &payload("docker.io/stagex/pallet-rust:1.0", HEX_A),
-    );
+    let (ws, [alice, bob]) = pair();
+    let bobs = sign(bob.primary_pair(), &payload(REF, HEX_A));
     ws.put("pallet-rust", HEX_A, 1, &bobs);
     ws.put("pallet-rust", HEX_A, 3, b"junk");
     let run = sign_as(&ws, &alice, &["--no-commit"]);
@@ -107,7 +93,7 @@ fn the_next_free_number_is_used_and_nothing_is_overwritten() {
 
 #[test]
 fn a_key_that_is_not_a_maintainers_is_refused() {
-    let (ws, _, _) = setup();
+    let (ws, [_, _]) = pair();
     let mallory = TestKey::new("mallory");
     ws.add_cert(&mallory);
     let run = sign_as(&ws, &mallory, &[]);
@@ -118,7 +104,7 @@ fn a_key_that_is_not_a_maintainers_is_refused() {
 
 #[test]
 fn a_maintainer_whose_certificate_is_missing_is_refused_before_writing() {
-    let (ws, alice, _) = setup();
+    let (ws, [alice, _]) = pair();
     std::fs::remove_file(ws.path().join("keyring/alice.asc")).unwrap();
     let run = sign_as(&ws, &alice, &[]);
     assert_eq!(run.code, 1, "{run:?}");
@@ -141,7 +127,7 @@ fn a_subkey_signs_when_the_primary_cannot_with_a_warning() {
         "{}",
         run.stderr
     );
-    assert_eq!(ws.verify_json(&reference())["files"][0]["by_subkey"], true);
+    assert_eq!(ws.verify_json(&asked())["files"][0]["by_subkey"], true);
 }
 
 #[test]
@@ -151,7 +137,7 @@ fn the_primary_key_signs_when_it_can() {
     let run = sign_as(&ws, &alice, &[]);
     assert_eq!(run.code, 0, "{run:?}");
     assert!(!run.stderr.contains("warning"), "{}", run.stderr);
-    let report = ws.verify_json(&reference());
+    let report = ws.verify_json(&asked());
     assert_eq!(report["files"][0]["by_subkey"], false);
     assert_eq!(report["files"][0]["signing_key"], alice.fingerprint());
 }
@@ -180,7 +166,7 @@ fn a_passphrase_protected_key_needs_its_passphrase() {
             .0
     };
     let key_file = ws.key_file(&encrypted);
-    let r = reference();
+    let r = asked();
     let run = ws.run(&["sign", &r, "--key", key_file.to_str().unwrap()]);
     assert_eq!(run.code, 2, "{run:?}");
     assert!(run.stderr.contains("passphrase"), "{}", run.stderr);
@@ -210,7 +196,7 @@ fn a_passphrase_protected_key_needs_its_passphrase() {
 
 #[test]
 fn bad_input_is_exit_2_with_one_line() {
-    let (ws, alice, _) = setup();
+    let (ws, [alice, _]) = pair();
     let key = ws.key_file(&alice);
     let key = key.to_str().unwrap();
     for args in [
@@ -234,20 +220,20 @@ fn bad_input_is_exit_2_with_one_line() {
         ],
         vec![
             "sign".to_string(),
-            reference(),
+            asked(),
             "--key".into(),
             "missing.key".into(),
         ],
         vec![
             "sign".to_string(),
-            reference(),
+            asked(),
             "--key".into(),
             "MAINTAINERS".into(),
         ],
         vec!["verify".to_string(), "stagex/x:1@sha256:abc".into()],
         vec![
             "gate".to_string(),
-            reference(),
+            asked(),
             "--threshold".into(),
             "0".into(),
         ],
@@ -259,14 +245,14 @@ fn bad_input_is_exit_2_with_one_line() {
         assert!(!run.stderr.contains("panicked"), "{args:?}: {run:?}");
     }
     // Errors about files name the file, on one line.
-    let run = ws.run(&["sign", &reference(), "--key", "missing.key"]);
+    let run = ws.run(&["sign", &asked(), "--key", "missing.key"]);
     assert_eq!(run.stderr.lines().count(), 1, "{run:?}");
     assert!(run.stderr.starts_with("quorate: missing.key: "), "{run:?}");
 }
 
 #[test]
 fn a_detached_head_leaves_the_signature_written_and_says_how_to_commit() {
-    let (ws, alice, _) = setup();
+    let (ws, [alice, _]) = pair();
     std::fs::write(ws.path().join("README"), "x").unwrap();
     git(ws.path(), &["add", "README"]);
     git(ws.path(), &["commit", "-qm", "init"]);
@@ -284,12 +270,12 @@ fn a_detached_head_leaves_the_signature_written_and_says_how_to_commit() {
         "{}",
         run.stderr
     );
-    assert_eq!(ws.run(&["verify", &reference()]).code, 0);
+    assert_eq!(ws.run(&["verify", &asked()]).code, 0);
 }
 
 #[test]
 fn a_locked_index_is_retried_then_reported() {
-    let (ws, alice, bob) = setup();
+    let (ws, [alice, bob]) = pair();
     let lock = ws.path().join(".git/index.lock");
     // Released while quorate waits: the commit goes through.
     std::fs::write(&lock, "").unwrap();
@@ -314,12 +300,12 @@ fn a_locked_index_is_retried_then_reported() {
         .join("signature-2")
         .exists());
     std::fs::remove_file(&lock).unwrap();
-    assert_eq!(ws.run(&["gate", &reference()]).code, 0);
+    assert_eq!(ws.run(&["gate", &asked()]).code, 0);
 }
 
 #[test]
 fn the_users_staged_changes_stay_out_of_the_commit_and_stay_staged() {
-    let (ws, alice, _) = setup();
+    let (ws, [alice, _]) = pair();
     std::fs::write(ws.path().join("README"), "one").unwrap();
     git(ws.path(), &["add", "README"]);
     git(ws.path(), &["commit", "-qm", "init"]);
@@ -339,7 +325,7 @@ fn the_users_staged_changes_stay_out_of_the_commit_and_stay_staged() {
 
 #[test]
 fn a_signatures_repository_of_its_own_is_used() {
-    let (ws, alice, _) = setup();
+    let (ws, [alice, _]) = pair();
     let sigs = ws.path().join("signatures");
     std::fs::create_dir(&sigs).unwrap();
     git(&sigs, &["init", "-q", "-b", "main"]);
@@ -365,10 +351,7 @@ fn no_repository_above_the_workspace_is_used() {
     std::fs::remove_dir_all(inner.join(".git")).unwrap();
     let key = inner.join("alice.key");
     std::fs::write(&key, alice.secret()).unwrap();
-    let run = run_in(
-        &inner,
-        &["sign", &reference(), "--key", key.to_str().unwrap()],
-    );
+    let run = run_in(&inner, &["sign", &asked(), "--key", key.to_str().unwrap()]);
     assert_eq!(run.code, 0, "{run:?}");
     // Said plainly: written, and not committed.
     assert!(

@@ -2,23 +2,21 @@
 //! real gpg for commit signatures, real OpenPGP for image signatures.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::process::Command;
 
-use crate::adversarial_sync::*;
 use crate::common::*;
 
 /// A team of alice (a gpg key, in a temporary GNUPGHOME) and bob (a Sequoia key), published to a
 /// bare remote.
-struct Team {
+struct GpgTeam {
     net: Net,
     gnupg: Gnupg,
     alice: String,
     bob: TestKey,
 }
 
-impl Team {
-    fn new() -> Team {
+impl GpgTeam {
+    fn new() -> GpgTeam {
         let gnupg = Gnupg::new();
         let alice = gnupg.generate("alice", false);
         let bob = TestKey::new("bob");
@@ -31,7 +29,7 @@ impl Team {
             std::fs::write(dir.join("MAINTAINERS"), text).unwrap();
             std::fs::write(dir.join("keyring/alice.pgp"), &public).unwrap();
         });
-        Team {
+        GpgTeam {
             net,
             gnupg,
             alice,
@@ -82,18 +80,7 @@ impl Team {
 
     /// `git` as alice (her GNUPGHOME set).
     fn git_as_alice(&self, clone: &Path, args: &[&str]) -> String {
-        let out = Command::new("git")
-            .args(args)
-            .current_dir(clone)
-            .env("GNUPGHOME", self.gnupg.home.path())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
+        git_env(clone, args, &[("GNUPGHOME", self.gnupg.home.path())])
     }
 }
 
@@ -122,7 +109,7 @@ fn sync_fast_forwards_what_needs_no_renumbering() {
     if !have("gpg") {
         return;
     }
-    let team = Team::new();
+    let team = GpgTeam::new();
     let mine = team.net.clone("alice");
     // Signed with quorate, committed by hand with git commit -S.
     let run = team.alice_signs(&mine, HEX_A, &["--no-commit"]);
@@ -268,7 +255,7 @@ fn quorates_commits_are_signed_as_git_is_configured() {
     if !have("gpg") {
         return;
     }
-    let team = Team::new();
+    let team = GpgTeam::new();
     let mine = team.alice_clone("alice");
     let log = mine.with_extension("gpg.log");
     let theirs = team.net.clone("bob");
@@ -387,13 +374,8 @@ fn a_replayed_second_signature_of_one_maintainer_is_dropped() {
 /// redone on the remote's numbering.
 #[test]
 fn withdrawals_and_repairs_are_replayed_on_top_of_the_remote() {
-    let alice = TestKey::new("alice");
-    let bob = TestKey::new("bob");
-    let carol = TestKey::new("carol");
-    let net = Net::new(
-        &[("alice", &[&alice]), ("bob", &[&bob]), ("carol", &[&carol])],
-        |_| {},
-    );
+    let [alice, bob, carol] = team_keys();
+    let net = Team::of([&alice, &bob, &carol]).net();
     let a = net.clone("alice");
     let c = net.clone("carol");
     // carol publishes signature-1, alice's is replayed as signature-2.
@@ -599,27 +581,13 @@ fn a_push_that_loses_a_race_is_replayed_and_retried() {
     let mine = net.clone("alice");
     let theirs = net.clone("bob");
     assert_eq!(sign_in(&mine, &alice, HEX_A).code, 0);
-    let pause = tempfile::tempdir().unwrap();
-    let flag = pause.path().join("paused");
-    let sync = Command::new(env!("CARGO_BIN_EXE_quorate"))
-        .arg("sync")
-        .current_dir(&mine)
-        .env("QUORATE_PAUSE", "sync-pushing")
-        .env("QUORATE_PAUSE_FILE", &flag)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    assert!(
-        wait_until(Duration::from_secs(60), || flag.exists()),
-        "sync never reached its push"
-    );
+    let sync = Paused::start(&mine, &["sync"], "sync-pushing");
+    assert!(sync.reached(), "sync never reached its push");
     // bob publishes between alice's fetch and her push.
     assert_eq!(sign_in(&theirs, &bob, HEX_A).code, 0);
     assert_eq!(run_in(&theirs, &["sync"]).code, 0);
     let bobs = blob_at(&theirs, &sig_path(HEX_A, 1));
-    std::fs::remove_file(&flag).unwrap();
-    let out = sync.wait_with_output().unwrap();
+    let out = sync.resume();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),

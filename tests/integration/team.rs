@@ -240,7 +240,7 @@ const TEAM: &str =
 
 #[test]
 fn a_workspace_is_checked_as_it_loads_with_file_and_line() {
-    let reference = format!("stagex/pallet-rust:1.0@sha256:{HEX_A}");
+    let reference = asked();
     // The team as written loads without a word.
     let (ws, _, _) = team_with(TEAM);
     let run = ws.run(&["verify", &reference]);
@@ -346,7 +346,7 @@ fn the_workspace_is_found_upward_from_inside_it() {
     let alice = TestKey::new("alice");
     let bob = TestKey::new("bob");
     let ws = Ws::new(&[("alice", &[&alice]), ("bob", &[&bob])]);
-    let reference = format!("stagex/pallet-rust:1.0@sha256:{HEX_A}");
+    let reference = asked();
     let key = ws.key_file(&alice);
     let deep = ws.path().join("notes/2026");
     std::fs::create_dir_all(&deep).unwrap();
@@ -433,7 +433,7 @@ fn a_digest_outside_the_release_is_signed_only_when_meant() {
     let (ws, alice, _) = release_team();
     let key = ws.key_file(&alice);
     let key = key.to_str().unwrap();
-    let outside = format!("stagex/pallet-rust:1.0@sha256:{HEX_B}");
+    let outside = reference(HEX_B);
     let run = ws.run(&["sign", &outside, "--key", key]);
     assert_eq!(run.code, 1, "{run:?}");
     assert!(
@@ -445,12 +445,7 @@ fn a_digest_outside_the_release_is_signed_only_when_meant() {
     let run = ws.run(&["sign", &outside, "--key", key, "--not-in-release"]);
     assert_eq!(run.code, 0, "{run:?}");
     // The release's own digest needs nothing more.
-    let run = ws.run(&[
-        "sign",
-        &format!("stagex/pallet-rust:1.0@sha256:{HEX_A}"),
-        "--key",
-        key,
-    ]);
+    let run = ws.run(&["sign", &asked(), "--key", key]);
     assert_eq!(run.code, 0, "{run:?}");
     // --rebuilt naming the release itself proves nothing.
     let run = ws.run(&[
@@ -505,7 +500,7 @@ fn a_signature_left_uncommitted_is_committed_by_the_next_sign() {
     let (ws, alice, _) = release_team();
     let key = ws.key_file(&alice);
     let key = key.to_str().unwrap();
-    let reference = format!("stagex/pallet-rust:1.0@sha256:{HEX_A}");
+    let reference = asked();
     let run = ws.run(&["sign", &reference, "--key", key, "--no-commit"]);
     assert_eq!(run.code, 0, "{run:?}");
     let status = git(ws.path(), &["status", "--porcelain", "signatures"]);
@@ -524,12 +519,7 @@ fn outside_git_sign_says_it_wrote_and_did_not_commit() {
     let (ws, alice, _) = release_team();
     std::fs::remove_dir_all(ws.path().join(".git")).unwrap();
     let key = ws.key_file(&alice);
-    let run = ws.run(&[
-        "sign",
-        &format!("stagex/pallet-rust:1.0@sha256:{HEX_A}"),
-        "--key",
-        key.to_str().unwrap(),
-    ]);
+    let run = ws.run(&["sign", &asked(), "--key", key.to_str().unwrap()]);
     assert_eq!(run.code, 0, "{run:?}");
     assert!(
         run.stdout
@@ -546,18 +536,12 @@ fn a_gpg_failure_shows_gpgs_message() {
     }
     let gnupg = Gnupg::new();
     // A key whose passphrase gpg cannot ask for in batch mode: gpg fails at the signature.
-    gnupg.gpg(&[
-        "--passphrase",
-        "secret",
-        "--pinentry-mode",
-        "loopback",
-        "--quick-gen-key",
-        "alice <alice@example.org>",
-        "ed25519",
-        "sign,cert",
+    let fpr = gnupg.generate_with(
+        "alice",
+        false,
         "never",
-    ]);
-    let fpr = gnupg.fingerprint("alice");
+        &["--passphrase", "secret", "--pinentry-mode", "loopback"],
+    );
     let ws = Ws::new(&[]);
     write(
         &ws.path().join("keyring/alice.pgp"),
@@ -571,7 +555,7 @@ fn a_gpg_failure_shows_gpgs_message() {
         ws.path(),
         &[
             "sign",
-            &format!("stagex/pallet-rust:1.0@sha256:{HEX_A}"),
+            &asked(),
             "--not-in-release",
             "--gpg",
             "--signer",
@@ -592,7 +576,7 @@ fn a_gpg_failure_shows_gpgs_message() {
 #[test]
 fn digests_compute_writes_exactly_the_release() {
     let (ws, _, _) = release_team();
-    crate::release::out_dir(ws.path(), "out", "v1");
+    out_dir(ws.path(), "out", "v1");
     write(&ws.path().join("digests/.gitkeep"), "");
     let run = ws.run(&["digests", "compute", "out", "-o", "digests"]);
     assert_eq!(run.code, 0, "{run:?}");
@@ -689,15 +673,9 @@ fn add_commits_a_signature_an_earlier_run_left_uncommitted() {
     let (ws, alice, _) = release_team();
     git(ws.path(), &["add", "-A"]);
     git(ws.path(), &["commit", "-qm", "workspace"]);
-    let reference = format!("stagex/pallet-rust:1.0@sha256:{HEX_A}");
+    let reference = asked();
     let file = ws.path().join("alice.sig");
-    write(
-        &file,
-        sign(
-            alice.primary_pair(),
-            &payload("docker.io/stagex/pallet-rust:1.0", HEX_A),
-        ),
-    );
+    write(&file, sign(alice.primary_pair(), &payload(REF, HEX_A)));
     let file = file.to_str().unwrap();
     git(ws.path(), &["checkout", "-q", "--detach"]);
     let run = ws.run(&["add", file, &reference]);
@@ -835,7 +813,7 @@ fn maintainers_add_gives_an_existing_person_another_key() {
     assert!(run.stderr.contains("already listed under alice"), "{run:?}");
 
     // Until the quorum approves it, the new key counts for nothing: the gate refuses the edit.
-    let run = ws.run(&["gate", &format!("stagex/pallet-rust:1.0@sha256:{HEX_A}")]);
+    let run = ws.run(&["gate", &asked()]);
     assert_eq!(run.code, 1, "{run:?}");
     assert!(run.stderr.contains("added key"), "{run:?}");
 
@@ -860,7 +838,6 @@ fn maintainers_add_gives_an_existing_person_another_key() {
 /// `../MAINTAINERS`.
 #[test]
 fn sync_prints_paths_relative_to_the_workspace() {
-    use crate::adversarial_sync::{commit_all, Net};
     let alice = TestKey::new("alice");
     let net = Net::new(&[("alice", &[&alice])], |_| {});
     let admin = net.clone("admin");
@@ -894,7 +871,7 @@ fn sync_prints_paths_relative_to_the_workspace() {
 #[test]
 fn every_path_is_shown_relative_to_the_workspace() {
     let (ws, alice, bob) = release_team();
-    let reference = format!("stagex/pallet-rust:1.0@sha256:{HEX_A}");
+    let reference = asked();
     let key = ws.key_file(&alice);
     let key = key.to_str().unwrap().to_string();
     let sub = ws.path().join("notes");
@@ -1000,7 +977,7 @@ fn every_path_is_shown_relative_to_the_workspace() {
         std::fs::rename(ws.path().join("M"), ws.path().join("MAINTAINERS")).unwrap();
     }
     // A certificate carrying another's key: keyring check names both files from the workspace.
-    let crafted = crate::adversarial_keys::carrying(&alice, &bob, None);
+    let crafted = carrying(&alice, &bob, None);
     ws.add_cert(&crafted);
     for (dir, how, _) in ways {
         let run = run_as(dir, how, &["keyring", "check"]);
@@ -1024,7 +1001,7 @@ fn every_path_is_shown_relative_to_the_workspace() {
 fn a_lookaside_url_is_printed_as_given() {
     let (ws, alice, _) = release_team();
     let key = ws.key_file(&alice);
-    let reference = format!("stagex/pallet-rust:1.0@sha256:{HEX_A}");
+    let reference = asked();
     let run = ws.run(&["sign", &reference, "--key", key.to_str().unwrap()]);
     assert_eq!(run.code, 0, "{run:?}");
     let url = format!("file://{}", ws.path().join("signatures").display());

@@ -3,27 +3,11 @@
 
 use crate::common::*;
 
-const REF: &str = "docker.io/stagex/pallet-rust:1.0";
-
-fn asked() -> String {
-    format!("stagex/pallet-rust:1.0@sha256:{HEX_A}")
-}
-
 /// Three maintainers (threshold 2), a first commit, and the chain started: version 1 proposed
 /// and approved by alice and bob.
-fn chained() -> (Ws, Vec<TestKey>) {
-    let keys = vec![
-        TestKey::new("alice"),
-        TestKey::new("bob"),
-        TestKey::new("carol"),
-    ];
-    let ws = Ws::new(&[
-        ("alice", &[&keys[0]]),
-        ("bob", &[&keys[1]]),
-        ("carol", &[&keys[2]]),
-    ]);
-    git(ws.path(), &["add", "-A"]);
-    git(ws.path(), &["commit", "-qm", "workspace"]);
+fn chained() -> (Ws, [TestKey; 3]) {
+    let (ws, keys) = team();
+    commit_all(ws.path(), "workspace");
     let run = ws.run(&["trust", "propose"]);
     assert_eq!(run.code, 0, "{run:?}");
     approve(&ws, &keys[0]);
@@ -69,29 +53,10 @@ fn add_maintainer(ws: &Ws, key: &TestKey) {
 }
 
 /// alice, bob and carol (threshold 2), sharing a bare remote.
-fn three_on_a_remote() -> ([TestKey; 3], crate::adversarial_sync::Net) {
-    let keys = [
-        TestKey::new("alice"),
-        TestKey::new("bob"),
-        TestKey::new("carol"),
-    ];
-    let net = crate::adversarial_sync::Net::new(
-        &[
-            ("alice", &[&keys[0]]),
-            ("bob", &[&keys[1]]),
-            ("carol", &[&keys[2]]),
-        ],
-        |_| {},
-    );
+fn three_on_a_remote() -> ([TestKey; 3], Net) {
+    let keys = team_keys();
+    let net = Team::of(keys.each_ref()).net();
     (keys, net)
-}
-
-fn set_threshold(ws: &Ws, threshold: u32) {
-    std::fs::write(
-        ws.path().join("quorate.toml"),
-        format!("threshold = {threshold}\n"),
-    )
-    .unwrap();
 }
 
 /// Whoever can push adds two maintainers of their own and signs with both: refused, naming the
@@ -185,19 +150,9 @@ fn adding_a_maintainer_needs_the_old_quorum_and_the_new_key() {
 /// naming the change; reverted, the gate judges under the old root again.
 #[test]
 fn lowering_the_threshold_needs_the_old_quorum() {
-    let keys = [
-        TestKey::new("alice"),
-        TestKey::new("bob"),
-        TestKey::new("carol"),
-    ];
-    let ws = Ws::new(&[
-        ("alice", &[&keys[0]]),
-        ("bob", &[&keys[1]]),
-        ("carol", &[&keys[2]]),
-    ]);
-    set_threshold(&ws, 3);
-    git(ws.path(), &["add", "-A"]);
-    git(ws.path(), &["commit", "-qm", "workspace"]);
+    let keys = team_keys();
+    let ws = Team::of(keys.each_ref()).threshold(3).ws();
+    commit_all(ws.path(), "workspace");
     assert_eq!(ws.run(&["trust", "propose"]).code, 0);
     approve(&ws, &keys[0]);
     approve(&ws, &keys[1]);
@@ -207,7 +162,7 @@ fn lowering_the_threshold_needs_the_old_quorum() {
     signed_by(&ws, &[&keys[0], &keys[1]]);
     assert_eq!(ws.run(&["gate", &asked()]).code, 1, "2 of 3");
 
-    set_threshold(&ws, 2);
+    set_threshold(ws.path(), 2);
     let gate = ws.run(&["gate", &asked()]);
     assert_eq!(gate.code, 1, "{gate:?}");
     assert!(gate.stderr.contains("threshold 3 -> 2"), "{gate:?}");
@@ -226,7 +181,7 @@ fn lowering_the_threshold_needs_the_old_quorum() {
     assert_eq!(ws.run(&["gate", &asked()]).code, 1);
 
     // Reverted: judged under version 1 again (3 needed, so 3 signatures pass).
-    set_threshold(&ws, 3);
+    set_threshold(ws.path(), 3);
     assert_eq!(ws.run(&["gate", &asked()]).code, 1);
     signed_by(&ws, &[&keys[0], &keys[1], &keys[2]]);
     assert_eq!(ws.run(&["gate", &asked()]).code, 0);
@@ -239,7 +194,7 @@ fn lowering_the_threshold_needs_the_old_quorum() {
         .collect::<Vec<_>>()
         .join("[people.");
     std::fs::write(ws.path().join("MAINTAINERS"), without).unwrap();
-    set_threshold(&ws, 2);
+    set_threshold(ws.path(), 2);
     let gate = ws.run(&["gate", &asked()]);
     assert!(gate.stderr.contains("removed maintainer carol"), "{gate:?}");
 }
@@ -330,7 +285,11 @@ fn a_pinned_anchor_refuses_a_rewritten_history() {
         pinned.stderr.contains("no version of the chain"),
         "{pinned:?}"
     );
-    let by_env = run_env_str(&ws, &["gate", &asked()], &[("QUORATE_TRUST_ANCHOR", &v2)]);
+    let by_env = run_env(
+        ws.path(),
+        &["gate", &asked()],
+        &[("QUORATE_TRUST_ANCHOR", &v2)],
+    );
     assert_eq!(by_env.code, 1, "{by_env:?}");
     let audit = ws.run(&["--trust-anchor", &v2, "audit"]);
     assert_eq!(audit.code, 1, "{audit:?}");
@@ -357,26 +316,10 @@ fn renewing_a_certificate_needs_no_approval() {
     assert_eq!(ws.run(&["trust", "status"]).code, 0);
 }
 
-fn run_env_str(ws: &Ws, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_quorate"))
-        .args(args)
-        .current_dir(ws.path())
-        .env_remove("GIT_DIR")
-        .envs(env.iter().map(|(k, v)| (*k, *v)))
-        .output()
-        .unwrap();
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
-
 /// sync carries proposals and approvals: two maintainers approving the same proposal at once on
 /// two clones both land, renumbered, and the version comes into force for everyone.
 #[test]
 fn sync_carries_proposals_and_approvals() {
-    use crate::adversarial_sync::key_beside;
     let (keys, net) = three_on_a_remote();
     let first = net.clone("alice");
     // A clone that had no chain hears of version 1 when it syncs.
@@ -562,7 +505,6 @@ fn a_clone_remembers_the_chain_it_trusted() {
 /// remote's (which would void the approvals the remote's version already has).
 #[test]
 fn sync_refuses_a_second_different_version_of_the_chain() {
-    use crate::adversarial_sync::key_beside;
     let (keys, net) = three_on_a_remote();
     let a = net.clone("alice");
     assert_eq!(run_in(&a, &["trust", "propose"]).code, 0);
@@ -613,7 +555,6 @@ fn sync_refuses_a_second_different_version_of_the_chain() {
 /// that the chain as it now stands is refused, and the gate refuses it.
 #[test]
 fn sync_says_when_the_chain_this_clone_trusted_is_gone() {
-    use crate::adversarial_sync::key_beside;
     let (keys, net) = three_on_a_remote();
     let a = net.clone("alice");
     assert_eq!(run_in(&a, &["trust", "propose"]).code, 0);

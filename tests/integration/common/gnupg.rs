@@ -1,0 +1,121 @@
+//! A throwaway GnuPG home, for the tests that sign or check with the real gpg.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+/// A throwaway GnuPG home; its agent is stopped when it is dropped.
+pub struct Gnupg {
+    pub home: tempfile::TempDir,
+}
+
+impl Gnupg {
+    pub fn new() -> Gnupg {
+        let home = tempfile::Builder::new()
+            .prefix("gpg")
+            .tempdir_in("/tmp")
+            .unwrap();
+        std::fs::set_permissions(
+            home.path(),
+            std::os::unix::fs::PermissionsExt::from_mode(0o700),
+        )
+        .unwrap();
+        Gnupg { home }
+    }
+
+    pub fn cmd(&self, program: &str) -> Command {
+        let mut c = Command::new(program);
+        c.env("GNUPGHOME", self.home.path());
+        c
+    }
+
+    pub fn gpg(&self, args: &[&str]) -> Vec<u8> {
+        let out = self.cmd("gpg").arg("--batch").args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "gpg {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    }
+
+    /// A new key without a passphrase, never expiring; with `subkey`, the primary only
+    /// certifies and an Ed25519 subkey signs.
+    pub fn generate(&self, name: &str, subkey: bool) -> String {
+        self.generate_with(name, subkey, "never", &["--passphrase", ""])
+    }
+
+    /// A new key as `generate` makes it, expiring after `expires` (`never`, `1y`, ...), each gpg
+    /// call given `options` (the passphrase, `--faked-system-time`, ...) before its command.
+    pub fn generate_with(
+        &self,
+        name: &str,
+        subkey: bool,
+        expires: &str,
+        options: &[&str],
+    ) -> String {
+        let usage = if subkey { "cert" } else { "sign,cert" };
+        let user = format!("{name} <{name}@example.org>");
+        self.gpg(
+            &[
+                options,
+                &["--quick-gen-key", &user, "ed25519", usage, expires],
+            ]
+            .concat(),
+        );
+        let fpr = self.fingerprint(name);
+        if subkey {
+            self.gpg(
+                &[
+                    options,
+                    &["--quick-add-key", &fpr, "ed25519", "sign", expires],
+                ]
+                .concat(),
+            );
+        }
+        fpr
+    }
+
+    pub fn fingerprint(&self, name: &str) -> String {
+        let listing = String::from_utf8(self.gpg(&["--with-colons", "--list-keys", name])).unwrap();
+        listing
+            .lines()
+            .find(|l| l.starts_with("fpr:"))
+            .unwrap()
+            .split(':')
+            .nth(9)
+            .unwrap()
+            .to_string()
+    }
+
+    /// `gpg --batch <args>` with `input` on its standard input: what it did, failed or not.
+    pub fn gpg_fed(&self, args: &[&str], input: &[u8]) -> Output {
+        let mut child = self
+            .cmd("gpg")
+            .arg("--batch")
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(input).unwrap();
+        child.wait_with_output().unwrap()
+    }
+
+    /// StageX's sign.sh: the payload piped through `gpg --sign --no-armor`.
+    pub fn stagex_sign(&self, fpr: &str, payload: &[u8]) -> Vec<u8> {
+        let out = self.gpg_fed(&["--sign", "--no-armor", "--local-user", fpr], payload);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    }
+}
+
+impl Drop for Gnupg {
+    fn drop(&mut self) {
+        let _ = self.cmd("gpgconf").args(["--kill", "all"]).output();
+    }
+}

@@ -1,0 +1,23 @@
+//! Test support: keys generated at run time with Sequoia, workspaces in temporary directories
+//! with real git repositories, and the real `quorate` binary. Every helper more than one test
+//! file uses lives here, by concern; the test files import `crate::common::*` and export nothing.
+
+pub mod failpoints;
+pub mod gnupg;
+pub mod keys;
+pub mod net;
+pub mod release;
+pub mod remote;
+pub mod run;
+pub mod team;
+pub mod workspace;
+
+pub use failpoints::*;
+pub use gnupg::*;
+pub use keys::*;
+pub use net::*;
+pub use release::*;
+pub use remote::*;
+pub use run::*;
+pub use team::*;
+pub use workspace::*;

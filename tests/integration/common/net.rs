@@ -1,0 +1,123 @@
+//! Servers on 127.0.0.1 a test stands up (Debian's docker-registry, static and failing HTTP
+//! servers) and waiting: for a port to listen, for something to happen.
+
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Polls `done` every 20 ms until it holds or `limit` has passed; says whether it held.
+pub fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let end = Instant::now() + limit;
+    while Instant::now() < end {
+        if done() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    done()
+}
+
+/// A port nobody listens on now.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Waits (bounded) until something accepts connections on the port.
+pub fn wait_for(port: u16, child: &mut Child) {
+    let start = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("the server on port {port} exited: {status}");
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "nothing listens on {port}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A background server, killed when dropped.
+pub struct Server {
+    child: Child,
+    pub port: u16,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl Server {
+    /// Starts `command` (its output discarded) to listen on `port` and waits until it does;
+    /// `dir`, what it serves from, lives as long as the server.
+    fn start(command: &mut Command, port: u16, dir: Option<tempfile::TempDir>) -> Server {
+        let mut child = command
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        wait_for(port, &mut child);
+        Server {
+            child,
+            port,
+            _dir: dir,
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Debian's docker-registry on 127.0.0.1.
+pub fn registry() -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let config = dir.path().join("config.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\nlog:\n  level: error\n",
+            dir.path().join("data").display()
+        ),
+    )
+    .unwrap();
+    Server::start(
+        Command::new("docker-registry").args(["serve", config.to_str().unwrap()]),
+        port,
+        Some(dir),
+    )
+}
+
+/// A static HTTP server on 127.0.0.1 serving `root`.
+pub fn http_server(root: &Path) -> Server {
+    let port = free_port();
+    Server::start(
+        Command::new("python3")
+            .args([
+                "-m",
+                "http.server",
+                "--bind",
+                "127.0.0.1",
+                &port.to_string(),
+            ])
+            .arg("--directory")
+            .arg(root),
+        port,
+        None,
+    )
+}
+
+/// A server that answers every request with `status`.
+pub fn failing_server(status: u16) -> Server {
+    let port = free_port();
+    let script = format!(
+        "import http.server\nclass H(http.server.BaseHTTPRequestHandler):\n  def do_GET(self):\n    self.send_response({status}); self.end_headers(); self.wfile.write(b'no')\n  def log_message(self, *a): pass\nhttp.server.HTTPServer(('127.0.0.1', {port}), H).serve_forever()\n"
+    );
+    Server::start(Command::new("python3").args(["-c", &script]), port, None)
+}
