@@ -8,30 +8,6 @@ use quorate::{Anchor, AnchorError, Classify, Fault, Standing, Verifier, Workspac
 
 use crate::common::*;
 
-/// Three maintainers, threshold 2, committed, with version 1 of the chain in force (approved by
-/// alice and bob through the CLI).
-fn chained() -> Ws {
-    let keys = [
-        TestKey::new("alice"),
-        TestKey::new("bob"),
-        TestKey::new("carol"),
-    ];
-    let ws = Ws::new(&[
-        ("alice", &[&keys[0]]),
-        ("bob", &[&keys[1]]),
-        ("carol", &[&keys[2]]),
-    ]);
-    git(ws.path(), &["add", "-A"]);
-    git(ws.path(), &["commit", "-qm", "workspace"]);
-    assert_eq!(ws.run(&["trust", "propose"]).code, 0);
-    for key in &keys[..2] {
-        let file = ws.key_file(key);
-        let run = ws.run(&["trust", "sign", "--key", file.to_str().unwrap()]);
-        assert_eq!(run.code, 0, "{run:?}");
-    }
-    ws
-}
-
 fn load(ws: &Ws) -> Workspace {
     Workspace::load(&quorate::WorkspaceOptions {
         dir: ws.path().to_path_buf(),
@@ -42,7 +18,7 @@ fn load(ws: &Ws) -> Workspace {
 
 #[test]
 fn the_library_remembers_the_chain_and_refuses_its_deletion() {
-    let ws = chained();
+    let (ws, _keys) = chained();
     let workspace = load(&ws);
     let verifier = Verifier::new(
         &workspace.keyring,
@@ -84,7 +60,7 @@ fn the_library_remembers_the_chain_and_refuses_its_deletion() {
 
 #[test]
 fn the_library_audit_reports_an_unapproved_trust_root() {
-    let ws = chained();
+    let (ws, _keys) = chained();
     git(ws.path(), &["add", "-A"]);
     git(ws.path(), &["commit", "-qm", "chain"]);
     // carol removed from MAINTAINERS by hand, nobody approving it.

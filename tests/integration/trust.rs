@@ -3,26 +3,6 @@
 
 use crate::common::*;
 
-/// Three maintainers (threshold 2), a first commit, and the chain started: version 1 proposed
-/// and approved by alice and bob.
-fn chained() -> (Ws, [TestKey; 3]) {
-    let (ws, keys) = team();
-    commit_all(ws.path(), "workspace");
-    let run = ws.run(&["trust", "propose"]);
-    assert_eq!(run.code, 0, "{run:?}");
-    approve(&ws, &keys[0]);
-    let run = approve(&ws, &keys[1]);
-    assert!(run.stdout.contains("version 1 is in force"), "{run:?}");
-    (ws, keys)
-}
-
-fn approve(ws: &Ws, key: &TestKey) -> Run {
-    let file = ws.key_file(key);
-    let run = ws.run(&["trust", "sign", "--key", file.to_str().unwrap()]);
-    assert_eq!(run.code, 0, "{run:?}");
-    run
-}
-
 fn status(ws: &Ws) -> serde_json::Value {
     let run = ws.run(&["trust", "status", "--json"]);
     serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {run:?}"))

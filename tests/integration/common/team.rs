@@ -3,6 +3,7 @@
 
 use super::keys::TestKey;
 use super::remote::Net;
+use super::run::{commit_all, Run};
 use super::workspace::{set_threshold, Ws};
 
 const TEAM: [&str; 3] = ["alice", "bob", "carol"];
@@ -77,4 +78,24 @@ impl<'k> Team<'k> {
             }
         })
     }
+}
+
+/// Three maintainers (threshold 2), a first commit, and the chain started: version 1 proposed
+/// and approved by alice and bob.
+pub fn chained() -> (Ws, [TestKey; 3]) {
+    let (ws, keys) = team();
+    commit_all(ws.path(), "workspace");
+    let run = ws.run(&["trust", "propose"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    approve(&ws, &keys[0]);
+    let run = approve(&ws, &keys[1]);
+    assert!(run.stdout.contains("version 1 is in force"), "{run:?}");
+    (ws, keys)
+}
+
+pub fn approve(ws: &Ws, key: &TestKey) -> Run {
+    let file = ws.key_file(key);
+    let run = ws.run(&["trust", "sign", "--key", file.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{run:?}");
+    run
 }
