@@ -83,7 +83,7 @@ impl Source for WorkingTree {
 /// paths outside it (a trust root pinned elsewhere) from the filesystem. Which is which is
 /// decided from the names below the workspace directory, never by resolving links the checkout
 /// holds, and a link stored in the revision is reported as a link, never followed.
-pub struct Revision {
+pub(crate) struct Revision {
     // libgit2 handles are not shareable between threads; reads take turns.
     repo: std::sync::Mutex<Repository>,
     /// The workspace directory, as named.
@@ -138,7 +138,8 @@ impl Revision {
     /// How many tree objects have been read from git's object database: each at most once,
     /// however many lookups pass through it (a tree of thousands of image directories costs an
     /// inflate and a hash each time libgit2 reads it).
-    pub fn trees_read(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn trees_read(&self) -> usize {
         self.trees_read.load(std::sync::atomic::Ordering::Relaxed)
     }
 

@@ -380,6 +380,55 @@ mod tests {
     use super::*;
     use std::fs;
 
+    /// What makes `--at` cost what the working tree costs: as gate reads a revision (each
+    /// image's directory checked for links from the workspace down, listed, every file read;
+    /// then a missing image and a missing signature-3), each tree object is read from git once,
+    /// however many lookups pass through it, and the answers are the working tree's.
+    #[test]
+    fn at_reads_each_tree_of_the_revision_once() {
+        use crate::fs::source::Revision;
+        let ws = tempfile::tempdir().unwrap();
+        let repo = git2::Repository::init(ws.path()).unwrap();
+        let signatures = ws.path().join("signatures");
+        let hex = |i: usize| format!("{i:064x}");
+        let image = |i: usize| signatures.join(format!("stagex/pkg{i}@sha256={}", hex(i)));
+        for i in 0..5 {
+            fs::create_dir_all(image(i)).unwrap();
+            for n in 1..=2 {
+                fs::write(image(i).join(format!("signature-{n}")), format!("{i}/{n}")).unwrap();
+            }
+        }
+        let mut index = repo.index().unwrap();
+        index
+            .add_all(["."], git2::IndexAddOption::DEFAULT, None)
+            .unwrap();
+        let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+        let who = git2::Signature::now("test", "test@example.org").unwrap();
+        repo.commit(Some("HEAD"), &who, &who, "five images", &tree, &[])
+            .unwrap();
+        let revision = Revision::open(
+            git2::Repository::open(ws.path()).unwrap(),
+            "HEAD",
+            ws.path(),
+        )
+        .unwrap();
+        for i in 0..5 {
+            let listing = list(&revision, &image(i), &signatures).unwrap();
+            assert_eq!(listing.contiguous, 2);
+            for entry in &listing.entries {
+                let bytes = revision.read(&entry.path, 4 << 20).unwrap();
+                assert_eq!(bytes, fs::read(&entry.path).unwrap());
+            }
+            assert_eq!(revision.kind(&image(i).join("signature-3")).unwrap(), None);
+        }
+        assert!(list(&revision, &image(9), &signatures)
+            .unwrap()
+            .entries
+            .is_empty());
+        // The root, signatures/, signatures/stagex/ and five image directories: eight trees.
+        assert_eq!(revision.trees_read(), 8);
+    }
+
     #[test]
     fn names_follow_podman() {
         assert_eq!(signature_number("signature-1"), Some(1));

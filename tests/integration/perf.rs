@@ -1,57 +1,7 @@
-//! What makes `--at` cost what the working tree costs: a revision's tree objects are read from
-//! git once each, however many lookups pass through them, and the answers are the working tree's.
-//! No test here times anything; they count what is done.
+//! What is done, counted, never timed. (That a revision's tree objects are read from git once
+//! each is unit-tested in src/workspace/tree.rs: `Revision` is the library's own.)
 
 use crate::common::*;
-
-fn hex(i: usize) -> String {
-    hex_sha256(format!("perf/{i}").as_bytes())
-}
-
-/// Five images, two signatures each, alice and bob, committed.
-fn five_images() -> (Ws, [TestKey; 2]) {
-    let (ws, keys) = pair();
-    for i in 0..5 {
-        let name = format!("pkg{i}");
-        let reference = format!("docker.io/stagex/{name}:1.0");
-        for (n, key) in keys.iter().enumerate() {
-            let bytes = sign(key.primary_pair(), &payload(&reference, &hex(i)));
-            ws.put(&name, &hex(i), n as u32 + 1, &bytes);
-        }
-    }
-    commit_all(ws.path(), "five images");
-    (ws, keys)
-}
-
-#[test]
-fn at_reads_each_tree_of_the_revision_once() {
-    use quorate::fs::source::{Revision, Source};
-    let (ws, _keys) = five_images();
-    let repo = git2::Repository::open(ws.path()).unwrap();
-    let revision = Revision::open(repo, "HEAD", ws.path()).unwrap();
-    let signatures = ws.path().join("signatures");
-    // As gate reads it: each image's directory checked for links from the workspace down,
-    // listed, and every file read; then a missing image and a missing signature-3.
-    for i in 0..5 {
-        let dir = ws.image_dir(&format!("pkg{i}"), &hex(i));
-        let listing = quorate::workspace::tree::list(&revision, &dir, &signatures).unwrap();
-        assert_eq!(listing.contiguous, 2);
-        for entry in &listing.entries {
-            let bytes = revision.read(&entry.path, 4 << 20).unwrap();
-            assert_eq!(bytes, std::fs::read(&entry.path).unwrap());
-        }
-        assert_eq!(revision.kind(&dir.join("signature-3")).unwrap(), None);
-    }
-    let absent = ws.image_dir("absent", &hex(9));
-    assert!(
-        quorate::workspace::tree::list(&revision, &absent, &signatures)
-            .unwrap()
-            .entries
-            .is_empty()
-    );
-    // The root, signatures/, signatures/stagex/ and five image directories: eight trees.
-    assert_eq!(revision.trees_read(), 8);
-}
 
 /// A gpg-made certificate binds its key with user ID self-signatures only (no direct-key
 /// signature): asking sequoia for its revocation status builds an error on the way, so quorate
@@ -85,7 +35,7 @@ fn gpg_made_certificates_count_until_gpg_revokes_them() {
         ),
     )
     .unwrap();
-    let hex = hex(0);
+    let hex = hex_sha256(b"perf/0");
     let reference = "docker.io/stagex/pkg0:1.0";
     for (n, fpr) in [&alice, &bob].into_iter().enumerate() {
         ws.put(
