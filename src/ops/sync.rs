@@ -19,7 +19,7 @@ use crate::format::reference::Reference;
 use crate::fs::source::Revision;
 use crate::judge::trust::TrustChange;
 use crate::keys::verify::{Expected, Verifier};
-use crate::workspace::tree::{TreeError, MAX_SIGNATURES};
+use crate::workspace::tree::{signature_file_name, TreeError, MAX_SIGNATURES};
 use crate::workspace::Workspace;
 
 /// How many pushes sync attempts in all when each loses a race (fetch, replay, push again).
@@ -827,7 +827,7 @@ impl Context<'_> {
             match numbers.iter().find(|(_, b)| **b == blob).map(|(n, _)| *n) {
                 Some(n) => {
                     numbers.remove(&n);
-                    let at = numbering.dir.join(format!("signature-{n}"));
+                    let at = numbering.dir.join(signature_file_name(n));
                     replay
                         .notes
                         .push(format!("Withdrawn by quorate sync: {}", at.display()));
@@ -858,7 +858,7 @@ impl Context<'_> {
             let Some(free) = (1..=MAX_SIGNATURES).find(|n| !numbers.contains_key(n)) else {
                 return Err(TreeError::Full(dir.to_path_buf()).into());
             };
-            let target = dir.join(format!("signature-{free}"));
+            let target = dir.join(signature_file_name(free));
             if numbering.in_trust {
                 numbers.insert(free, blob);
                 synced.placed.push((path.clone(), target));
@@ -943,8 +943,8 @@ fn close_gaps(numbering: &mut Numbering, replay: &mut Replay, synced: &mut Synce
         .collect();
     for (n, blob) in &numbering.numbers {
         if let Some((m, _)) = renumbered.iter().find(|(m, b)| *b == blob && *m != n) {
-            let from = dir.join(format!("signature-{n}"));
-            let to = dir.join(format!("signature-{m}"));
+            let from = dir.join(signature_file_name(*n));
+            let to = dir.join(signature_file_name(*m));
             replay.notes.push(format!(
                 "Renumbered by quorate sync: {} -> {}",
                 from.display(),
@@ -962,12 +962,12 @@ fn numbering_ops(dir: &Path, before: &BTreeMap<u32, Oid>, after: &BTreeMap<u32, 
     let mut ops = Vec::new();
     for (n, blob) in after {
         if before.get(n) != Some(blob) {
-            ops.push(Op::Put(dir.join(format!("signature-{n}")), *blob));
+            ops.push(Op::Put(dir.join(signature_file_name(*n)), *blob));
         }
     }
     for n in before.keys() {
         if !after.contains_key(n) {
-            ops.push(Op::Remove(dir.join(format!("signature-{n}"))));
+            ops.push(Op::Remove(dir.join(signature_file_name(*n))));
         }
     }
     ops
@@ -988,7 +988,7 @@ fn same_maintainer(
         return Ok(None);
     };
     for (n, blob) in numbers {
-        let theirs = dir.join(format!("signature-{n}"));
+        let theirs = dir.join(signature_file_name(*n));
         let other = check_replayed(repo, *blob, prefix, &theirs, workspace, verifier);
         let Ok(other) = other else { continue };
         if other.signer.maintainer.as_ref() == Some(maintainer)

@@ -138,7 +138,8 @@ fn report_placement(
             ..
         } => {
             let shown = workspace.display_path(path);
-            println!("signed {reference} as {maintainer}: wrote {shown} (signature-{number})");
+            let name = quorate::workspace::tree::signature_file_name(*number);
+            println!("signed {reference} as {maintainer}: wrote {shown} ({name})");
             report_commit(committed, &[shown], &format!("Sign {reference}"))
         }
     }
