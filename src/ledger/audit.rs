@@ -695,7 +695,7 @@ fn ledger_image(
                 detail: format!(
                     "signed at {}, after commit {} that added it ({})",
                     crate::text::fmt_time(created),
-                    &c.id[..12],
+                    crate::text::short_id(&c.id),
                     c.date
                 ),
                 commit: Some(c.clone()),
@@ -925,7 +925,7 @@ fn history_findings(
             path: shown(workspace, git, Some(&event.path)),
             detail: format!(
                 "{detail} (commit {}, {})",
-                &event.commit.id[..12],
+                crate::text::short_id(&event.commit.id),
                 event.commit.author
             ),
             commit: Some(event.commit),

@@ -508,7 +508,7 @@ impl Context<'_> {
         Err(SyncError::RemoteRewritten {
             remote: self.remote.to_string(),
             branch: self.branch.to_string(),
-            seen: seen.to_string()[..12].to_string(),
+            seen: crate::text::short_id(seen),
             disappeared,
         })
     }
@@ -620,7 +620,7 @@ fn changes_of(
     commit: &git2::Commit,
     prefix: &Path,
 ) -> Result<Changes, SyncError> {
-    let short = || commit.id().to_string()[..12].to_string();
+    let short = || crate::text::short_id(commit.id());
     let parent_tree = commit.parent(0).ok().map(|p| p.tree()).transpose()?;
     let diff = repo.diff_tree_to_tree(parent_tree.as_ref(), Some(&commit.tree()?), None)?;
     let withdrawals = prefix.join(crate::judge::history::WITHDRAWALS_DIR);
@@ -728,9 +728,7 @@ impl Context<'_> {
             if commit.parent_count() > 1 {
                 // A merge brings nothing of its own here: what it merged is replayed on its own.
                 if !changes.removed.is_empty() {
-                    return Err(SyncError::NotASignatureCommit(
-                        id.to_string()[..12].to_string(),
-                    ));
+                    return Err(SyncError::NotASignatureCommit(crate::text::short_id(id)));
                 }
                 continue;
             }
@@ -820,7 +818,7 @@ impl Context<'_> {
             });
             let Some((statement, _)) = statement else {
                 return Err(SyncError::Unwithdrawn {
-                    commit: replay.commit.to_string()[..12].to_string(),
+                    commit: crate::text::short_id(replay.commit),
                     path: path.display().to_string(),
                 });
             };
@@ -918,7 +916,7 @@ impl Context<'_> {
                     .is_some_and(|t| t != *blob && Some(t) != changes.replaced.get(path).copied())
             {
                 return Err(SyncError::TrustConflict {
-                    commit: replay.commit.to_string()[..12].to_string(),
+                    commit: crate::text::short_id(replay.commit),
                     path: path.display().to_string(),
                 });
             }
@@ -1061,7 +1059,7 @@ fn trust_root_at(
     commit: Oid,
     workspace: &Workspace,
 ) -> Result<(Maintainers, Option<u32>), String> {
-    let short = &commit.to_string()[..12];
+    let short = crate::text::short_id(commit);
     let at = |e: String| format!("at {short}: {e}");
     let handle = Repository::open(repo.path()).map_err(|e| at(e.message().to_string()))?;
     let revision = Revision::open(handle, &commit.to_string(), &workspace.root)

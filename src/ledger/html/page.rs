@@ -225,7 +225,7 @@ fn findings(out: &mut String, ledger: &Ledger, used_codes: &mut Vec<String>) {
                 .map(|c| {
                     format!(
                         " <small>commit <code>{}</code></small>",
-                        esc(&c.id[..c.id.len().min(12)])
+                        esc(&crate::text::short_id(&c.id))
                     )
                 })
                 .unwrap_or_default();

@@ -443,8 +443,8 @@ pub(crate) fn run_sync(options: &WorkspaceOptions, args: SyncArgs) -> Result<u8,
     for (original, replay) in &synced.unsigned_replays {
         println!(
             "sync: commit {} was signed but its replay {} is not: set git's commit.gpgsign for quorate to sign the commits it replays",
-            &original.to_string()[..12],
-            &replay.to_string()[..12]
+            quorate::text::short_id(original),
+            quorate::text::short_id(replay)
         );
     }
     if synced.retries > 0 {

@@ -50,7 +50,7 @@ impl Anchor {
                 "this clone saw trust root version {} ({}) in force at commit {}, and {}: a push deleted or rewrote the chain of trust roots. Pin the version you trust with --trust-anchor; if the chain was restarted on purpose, delete {}",
                 r.version,
                 r.digest,
-                &r.commit.to_string()[..12],
+                quorate::text::short_id(r.commit),
                 match e {
                     trust::ChainError::NoChain { .. } => "the tree holds no chain now",
                     _ => "the chain no longer holds it",
