@@ -30,9 +30,28 @@ pub(crate) fn error_line(e: &anyhow::Error) -> String {
     one_line(&error_chain(e))
 }
 
+/// A commit id as every message shows it: its first 12 hex digits.
+pub fn short_id(id: impl std::fmt::Display) -> String {
+    let id = id.to_string();
+    id.get(..12).unwrap_or(&id).to_string()
+}
+
 /// RFC 3339 in UTC, to the second.
 pub fn fmt_time(t: SystemTime) -> String {
     chrono::DateTime::<chrono::Utc>::from(t)
         .format("%Y-%m-%dT%H:%M:%SZ")
         .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_short_id_is_the_first_twelve_digits() {
+        let id = "8a4bb60c1f0e2d3b4a5968778695a4b3c2d1e0f9";
+        assert_eq!(short_id(id), "8a4bb60c1f0e");
+        assert_eq!(short_id(git2::Oid::from_str(id).unwrap()), "8a4bb60c1f0e");
+        assert_eq!(short_id("8a4bb60"), "8a4bb60");
+    }
 }

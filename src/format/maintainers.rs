@@ -114,192 +114,23 @@ impl Maintainers {
 
     /// Parses MAINTAINERS text; `path` only names the file in errors and warnings.
     pub fn parse(path: &Path, bytes: &[u8]) -> Result<Maintainers, MaintainersError> {
-        let fail = |line: Option<usize>, message: String| MaintainersError {
-            path: path.to_path_buf(),
-            line,
-            column: None,
-            message,
-            excerpt: String::new(),
-        };
-        let text = std::str::from_utf8(bytes).map_err(|_| fail(None, "not UTF-8 text".into()))?;
+        let text =
+            std::str::from_utf8(bytes).map_err(|_| failure(path, None, "not UTF-8 text".into()))?;
         let doc = toml_edit::ImDocument::parse(text).map_err(|e| toml_syntax(path, text, &e))?;
         let root = doc.as_table();
-        let mut warnings = Vec::new();
-        let mut warn = |line: Option<usize>, message: String| {
-            let at = line.map(|l| format!(":{l}")).unwrap_or_default();
-            warnings.push(format!("{}{at}: {message}", path.display()));
+        let mut reader = Reader {
+            path,
+            text,
+            warnings: Vec::new(),
         };
-        for (name, item) in root.iter() {
-            let line = entry_line(text, root, name);
-            match (name, item.is_table_like()) {
-                ("people" | "keys" | "machines", true) => {}
-                (_, true) => warn(
-                    line,
-                    format!("unknown table `{name}` (quorate reads [people.<handle>] and [keys.<handle>.<label>])"),
-                ),
-                _ => warn(line, format!("unknown key `{name}`")),
-            }
-        }
-
-        let mut people = BTreeMap::new();
-        let mut people_lines = BTreeMap::new();
-        if let Some(value) = root.get("people") {
-            let people_table = value.as_table_like().ok_or_else(|| {
-                fail(
-                    entry_line(text, root, "people"),
-                    "`people` is not a table".into(),
-                )
-            })?;
-            for (handle, entry) in people_table.iter() {
-                let line = entry_line(text, people_table, handle);
-                let entry = entry
-                    .as_table_like()
-                    .ok_or_else(|| fail(line, format!("`people.{handle}` is not a table")))?;
-                let at = |key: &str| entry_line(text, entry, key).or(line);
-                let name = match entry.get("name") {
-                    None => None,
-                    Some(item) => Some(
-                        item.as_str()
-                            .ok_or_else(|| {
-                                fail(
-                                    at("name"),
-                                    format!("`people.{handle}.name` is not a string"),
-                                )
-                            })?
-                            .to_string(),
-                    ),
-                };
-                let emails = match entry.get("email") {
-                    None => Vec::new(),
-                    Some(item) => match (item.as_str(), item.as_array()) {
-                        (Some(s), _) => vec![s.to_string()],
-                        (None, Some(items)) => items
-                            .iter()
-                            .map(|item| item.as_str().map(str::to_string))
-                            .collect::<Option<Vec<_>>>()
-                            .ok_or_else(|| {
-                                fail(
-                                    at("email"),
-                                    format!("`people.{handle}.email` holds something other than strings"),
-                                )
-                            })?,
-                        _ => {
-                            return Err(fail(
-                                at("email"),
-                                format!("`people.{handle}.email` is not a string or an array"),
-                            ))
-                        }
-                    },
-                };
-                for (field, _) in entry.iter() {
-                    if !PERSON_FIELDS.contains(&field) {
-                        warn(at(field), format!("unknown key `people.{handle}.{field}`"));
-                    }
-                }
-                people_lines.insert(handle.to_string(), line);
-                people.insert(
-                    handle.to_string(),
-                    Maintainer {
-                        handle: handle.to_string(),
-                        name,
-                        emails,
-                        keys: Vec::new(),
-                    },
-                );
-            }
-        }
-
-        let mut by_fingerprint: BTreeMap<String, String> = BTreeMap::new();
-        if let Some(value) = root.get("keys") {
-            let keys_table = value.as_table_like().ok_or_else(|| {
-                fail(
-                    entry_line(text, root, "keys"),
-                    "`keys` is not a table".into(),
-                )
-            })?;
-            for (handle, labels) in keys_table.iter() {
-                let line = entry_line(text, keys_table, handle);
-                let labels = labels
-                    .as_table_like()
-                    .ok_or_else(|| fail(line, format!("`keys.{handle}` is not a table")))?;
-                let person = people.get_mut(handle).ok_or_else(|| {
-                    fail(
-                        line,
-                        format!("`keys.{handle}` names no one: there is no [people.{handle}]"),
-                    )
-                })?;
-                for (label, entry) in labels.iter() {
-                    let line = entry_line(text, labels, label).or(line);
-                    let entry = entry.as_table_like().ok_or_else(|| {
-                        fail(line, format!("`keys.{handle}.{label}` has no `id`"))
-                    })?;
-                    let id_line = entry_line(text, entry, "id").or(line);
-                    let id = entry
-                        .get("id")
-                        .ok_or_else(|| fail(line, format!("`keys.{handle}.{label}` has no `id`")))?
-                        .as_str()
-                        .ok_or_else(|| {
-                            fail(
-                                id_line,
-                                format!("`keys.{handle}.{label}.id` is not a string"),
-                            )
-                        })?;
-                    for (field, _) in entry.iter() {
-                        if !KEY_FIELDS.contains(&field) {
-                            let at = entry_line(text, entry, field).or(line);
-                            warn(at, format!("unknown key `keys.{handle}.{label}.{field}`"));
-                        }
-                    }
-                    let Some(fingerprint) = normalize_fingerprint(id) else {
-                        // Copied from `gpg --fingerprint`, which groups the digits: say what to paste.
-                        let compact: String = id.chars().filter(|c| !c.is_whitespace()).collect();
-                        let compact = compact.trim_start_matches("0x");
-                        let message = match normalize_fingerprint(compact) {
-                            Some(f) => format!(
-                                "`keys.{handle}.{label}.id` holds spaces; write it as id = \"{f}\""
-                            ),
-                            None => format!(
-                                "`keys.{handle}.{label}.id` is {id:?}, not a 40-hex-digit primary key fingerprint"
-                            ),
-                        };
-                        return Err(fail(id_line, message));
-                    };
-                    if let Some(other) = by_fingerprint.get(&fingerprint) {
-                        if other != handle {
-                            return Err(fail(
-                                id_line,
-                                format!(
-                                "key {fingerprint} is listed under two people, {other} and {handle}"
-                            ),
-                            ));
-                        }
-                        return Err(fail(
-                            id_line,
-                            format!("key {fingerprint} is listed twice under {handle}"),
-                        ));
-                    }
-                    by_fingerprint.insert(fingerprint.clone(), handle.to_string());
-                    person.keys.push(MaintainerKey {
-                        label: label.to_string(),
-                        fingerprint,
-                        line: id_line,
-                    });
-                }
-            }
-        }
-        for person in people.values().filter(|p| p.keys.is_empty()) {
-            warn(
-                people_lines.get(&person.handle).copied().flatten(),
-                format!(
-                    "{} has no key: nothing they sign can count (add [keys.{}.<label>] id = \"<fingerprint>\")",
-                    person.handle, person.handle
-                ),
-            );
-        }
+        reader.warn_unknown_tables(root);
+        let (mut people, people_lines) = reader.people(root)?;
+        let by_fingerprint = reader.keys(root, &mut people)?;
+        reader.warn_keyless(&people, &people_lines);
         Ok(Maintainers {
             people,
             by_fingerprint,
-            warnings,
+            warnings: reader.warnings,
         })
     }
 
@@ -331,6 +162,251 @@ impl Maintainers {
         self.by_fingerprint
             .iter()
             .map(|(f, h)| (f.as_str(), h.as_str()))
+    }
+}
+
+/// A MAINTAINERS error at `line` of `path`, with no column or excerpt.
+fn failure(path: &Path, line: Option<usize>, message: String) -> MaintainersError {
+    MaintainersError {
+        path: path.to_path_buf(),
+        line,
+        column: None,
+        message,
+        excerpt: String::new(),
+    }
+}
+
+/// The line of each person's `[people.<handle>]`, by handle.
+type PeopleLines = BTreeMap<String, Option<usize>>;
+
+/// One MAINTAINERS text as it is read: the file errors and warnings name, and the warnings so far.
+struct Reader<'t> {
+    path: &'t Path,
+    text: &'t str,
+    warnings: Vec<String>,
+}
+
+impl Reader<'_> {
+    fn fail(&self, line: Option<usize>, message: String) -> MaintainersError {
+        failure(self.path, line, message)
+    }
+
+    fn warn(&mut self, line: Option<usize>, message: String) {
+        let at = line.map(|l| format!(":{l}")).unwrap_or_default();
+        self.warnings
+            .push(format!("{}{at}: {message}", self.path.display()));
+    }
+
+    fn line(&self, table: &dyn toml_edit::TableLike, key: &str) -> Option<usize> {
+        entry_line(self.text, table, key)
+    }
+
+    /// Warns of every top-level table and key quorate does not read.
+    fn warn_unknown_tables(&mut self, root: &toml_edit::Table) {
+        for (name, item) in root.iter() {
+            let line = self.line(root, name);
+            match (name, item.is_table_like()) {
+                ("people" | "keys" | "machines", true) => {}
+                (_, true) => self.warn(
+                    line,
+                    format!("unknown table `{name}` (quorate reads [people.<handle>] and [keys.<handle>.<label>])"),
+                ),
+                _ => self.warn(line, format!("unknown key `{name}`")),
+            }
+        }
+    }
+
+    /// Everyone in `[people]`, by handle, with the line of each.
+    fn people(
+        &mut self,
+        root: &toml_edit::Table,
+    ) -> Result<(BTreeMap<String, Maintainer>, PeopleLines), MaintainersError> {
+        let mut people = BTreeMap::new();
+        let mut people_lines = BTreeMap::new();
+        let Some(value) = root.get("people") else {
+            return Ok((people, people_lines));
+        };
+        let people_table = value.as_table_like().ok_or_else(|| {
+            self.fail(self.line(root, "people"), "`people` is not a table".into())
+        })?;
+        for (handle, entry) in people_table.iter() {
+            let line = self.line(people_table, handle);
+            let person = self.person(handle, entry, line)?;
+            people_lines.insert(handle.to_string(), line);
+            people.insert(handle.to_string(), person);
+        }
+        Ok((people, people_lines))
+    }
+
+    /// One `[people.<handle>]` at `line`, with no key yet.
+    fn person(
+        &mut self,
+        handle: &str,
+        entry: &toml_edit::Item,
+        line: Option<usize>,
+    ) -> Result<Maintainer, MaintainersError> {
+        let entry = entry
+            .as_table_like()
+            .ok_or_else(|| self.fail(line, format!("`people.{handle}` is not a table")))?;
+        let text = self.text;
+        let at = |key: &str| entry_line(text, entry, key).or(line);
+        let name = match entry.get("name") {
+            None => None,
+            Some(item) => Some(
+                item.as_str()
+                    .ok_or_else(|| {
+                        self.fail(
+                            at("name"),
+                            format!("`people.{handle}.name` is not a string"),
+                        )
+                    })?
+                    .to_string(),
+            ),
+        };
+        let emails = match entry.get("email") {
+            None => Vec::new(),
+            Some(item) => match (item.as_str(), item.as_array()) {
+                (Some(s), _) => vec![s.to_string()],
+                (None, Some(items)) => items
+                    .iter()
+                    .map(|item| item.as_str().map(str::to_string))
+                    .collect::<Option<Vec<_>>>()
+                    .ok_or_else(|| {
+                        self.fail(
+                            at("email"),
+                            format!("`people.{handle}.email` holds something other than strings"),
+                        )
+                    })?,
+                _ => {
+                    return Err(self.fail(
+                        at("email"),
+                        format!("`people.{handle}.email` is not a string or an array"),
+                    ))
+                }
+            },
+        };
+        for (field, _) in entry.iter() {
+            if !PERSON_FIELDS.contains(&field) {
+                self.warn(at(field), format!("unknown key `people.{handle}.{field}`"));
+            }
+        }
+        Ok(Maintainer {
+            handle: handle.to_string(),
+            name,
+            emails,
+            keys: Vec::new(),
+        })
+    }
+
+    /// Every `[keys.<handle>.<label>]`, added to its person; the holder of each fingerprint.
+    fn keys(
+        &mut self,
+        root: &toml_edit::Table,
+        people: &mut BTreeMap<String, Maintainer>,
+    ) -> Result<BTreeMap<String, String>, MaintainersError> {
+        let mut by_fingerprint: BTreeMap<String, String> = BTreeMap::new();
+        let Some(value) = root.get("keys") else {
+            return Ok(by_fingerprint);
+        };
+        let keys_table = value
+            .as_table_like()
+            .ok_or_else(|| self.fail(self.line(root, "keys"), "`keys` is not a table".into()))?;
+        for (handle, labels) in keys_table.iter() {
+            let line = self.line(keys_table, handle);
+            let labels = labels
+                .as_table_like()
+                .ok_or_else(|| self.fail(line, format!("`keys.{handle}` is not a table")))?;
+            let person = people.get_mut(handle).ok_or_else(|| {
+                self.fail(
+                    line,
+                    format!("`keys.{handle}` names no one: there is no [people.{handle}]"),
+                )
+            })?;
+            for (label, entry) in labels.iter() {
+                let line = self.line(labels, label).or(line);
+                let key = self.key(handle, label, entry, line)?;
+                if let Some(other) = by_fingerprint.get(&key.fingerprint) {
+                    let fingerprint = &key.fingerprint;
+                    if other != handle {
+                        return Err(self.fail(
+                            key.line,
+                            format!(
+                                "key {fingerprint} is listed under two people, {other} and {handle}"
+                            ),
+                        ));
+                    }
+                    return Err(self.fail(
+                        key.line,
+                        format!("key {fingerprint} is listed twice under {handle}"),
+                    ));
+                }
+                by_fingerprint.insert(key.fingerprint.clone(), handle.to_string());
+                person.keys.push(key);
+            }
+        }
+        Ok(by_fingerprint)
+    }
+
+    /// One `[keys.<handle>.<label>]` at `line`: its `id`, a primary key fingerprint.
+    fn key(
+        &mut self,
+        handle: &str,
+        label: &str,
+        entry: &toml_edit::Item,
+        line: Option<usize>,
+    ) -> Result<MaintainerKey, MaintainersError> {
+        let entry = entry
+            .as_table_like()
+            .ok_or_else(|| self.fail(line, format!("`keys.{handle}.{label}` has no `id`")))?;
+        let id_line = self.line(entry, "id").or(line);
+        let id = entry
+            .get("id")
+            .ok_or_else(|| self.fail(line, format!("`keys.{handle}.{label}` has no `id`")))?
+            .as_str()
+            .ok_or_else(|| {
+                self.fail(
+                    id_line,
+                    format!("`keys.{handle}.{label}.id` is not a string"),
+                )
+            })?;
+        for (field, _) in entry.iter() {
+            if !KEY_FIELDS.contains(&field) {
+                let at = self.line(entry, field).or(line);
+                self.warn(at, format!("unknown key `keys.{handle}.{label}.{field}`"));
+            }
+        }
+        let Some(fingerprint) = normalize_fingerprint(id) else {
+            // Copied from `gpg --fingerprint`, which groups the digits: say what to paste.
+            let compact: String = id.chars().filter(|c| !c.is_whitespace()).collect();
+            let compact = compact.trim_start_matches("0x");
+            let message = match normalize_fingerprint(compact) {
+                Some(f) => format!(
+                    "`keys.{handle}.{label}.id` holds spaces; write it as id = \"{f}\""
+                ),
+                None => format!(
+                    "`keys.{handle}.{label}.id` is {id:?}, not a 40-hex-digit primary key fingerprint"
+                ),
+            };
+            return Err(self.fail(id_line, message));
+        };
+        Ok(MaintainerKey {
+            label: label.to_string(),
+            fingerprint,
+            line: id_line,
+        })
+    }
+
+    /// Warns of each person with no key: nothing they sign can count.
+    fn warn_keyless(&mut self, people: &BTreeMap<String, Maintainer>, lines: &PeopleLines) {
+        for person in people.values().filter(|p| p.keys.is_empty()) {
+            self.warn(
+                lines.get(&person.handle).copied().flatten(),
+                format!(
+                    "{} has no key: nothing they sign can count (add [keys.{}.<label>] id = \"<fingerprint>\")",
+                    person.handle, person.handle
+                ),
+            );
+        }
     }
 }
 
@@ -406,6 +482,25 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("no `id`"));
+    }
+
+    #[test]
+    fn warnings_come_in_file_order_then_the_keyless() {
+        let m = parse(&format!(
+            "typo = 1\n[peeple.x]\n[people.a]\nnick = \"a\"\n[people.b]\n\
+             [keys.a.k]\nid = \"{A}\"\ncolour = \"red\"\n"
+        ))
+        .unwrap();
+        assert_eq!(
+            m.warnings,
+            [
+                "MAINTAINERS:1: unknown key `typo`",
+                "MAINTAINERS:2: unknown table `peeple` (quorate reads [people.<handle>] and [keys.<handle>.<label>])",
+                "MAINTAINERS:4: unknown key `people.a.nick`",
+                "MAINTAINERS:8: unknown key `keys.a.k.colour`",
+                "MAINTAINERS:5: b has no key: nothing they sign can count (add [keys.b.<label>] id = \"<fingerprint>\")",
+            ]
+        );
     }
 
     #[test]

@@ -69,13 +69,6 @@ pub fn discover(start: &Path, workspace: &Path) -> Option<Repository> {
     workdir.starts_with(&workspace).then_some(repo)
 }
 
-/// A commit id as quorate prints it: its first 12 hex digits.
-pub fn short_id(id: git2::Oid) -> String {
-    let mut text = id.to_string();
-    text.truncate(12);
-    text
-}
-
 /// The path of `file` relative to the repository's work tree, with `/` separators.
 pub(crate) fn relative_path(repo: &Repository, file: &Path) -> Result<PathBuf, GitError> {
     let workdir = repo

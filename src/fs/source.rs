@@ -121,7 +121,7 @@ impl Revision {
             .canonicalize()
             .map_err(as_git)?;
         let real_root = root.canonicalize().map_err(as_git)?;
-        let label = format!("{rev} ({})", &commit_id.to_string()[..12]);
+        let label = format!("{rev} ({})", crate::text::short_id(commit_id));
         Ok(Revision {
             repo: std::sync::Mutex::new(repo),
             root: root.to_path_buf(),

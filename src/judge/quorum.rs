@@ -7,7 +7,7 @@ use crate::format::reference::Reference;
 use crate::fs::source::Source;
 use crate::keys::reason::{Problem, Reason};
 use crate::keys::verify::{Expected, Verdict, Verifier};
-use crate::workspace::tree::{self, PODMAN_GIVES_UP_AT};
+use crate::workspace::tree::{self, signature_file_name, PODMAN_GIVES_UP_AT};
 use crate::workspace::Workspace;
 
 /// One `signature-N` file and its verdict.
@@ -137,9 +137,9 @@ pub fn check_image(
             position.push(Problem::new(
                 Reason::AfterGap,
                 format!(
-                    "signature-{} is missing, so podman never reads signature-{}",
-                    listing.contiguous + 1,
-                    entry.number
+                    "{} is missing, so podman never reads {}",
+                    signature_file_name(listing.contiguous + 1),
+                    signature_file_name(entry.number)
                 ),
             ));
         }

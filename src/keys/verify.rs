@@ -171,9 +171,64 @@ impl<'a> Verifier<'a> {
     /// Checks the signature of a well-formed message: who made it, and whether it counts.
     pub fn verify_message(&self, message: &SignedMessage) -> Verdict {
         let sig = &message.signature;
-        let mut problems = Vec::new();
-        let created = sig.signature_creation_time();
+        let (created, mut problems) = self.check_shape(sig);
+        let Some(created) = created else {
+            return self.unattributed(sig, None, problems);
+        };
+        let issuers = sig.get_issuers();
+        if issuers.is_empty() {
+            problems.push(Problem::new(
+                Reason::NoIssuer,
+                "the signature names no issuing key",
+            ));
+            return self.unattributed(sig, Some(created), problems);
+        }
+        let candidates = self.candidates(&issuers);
+        if candidates.is_empty() {
+            return self.no_certificate(sig, created, &issuers, problems);
+        }
+        let Some(pick) = self.pick(message, &candidates, created) else {
+            return self.not_verified(sig, created, &candidates, &issuers, problems);
+        };
 
+        let (cert, key) = (pick.cert, pick.key);
+        let mut verdict = self.attributed(cert, key, Some(created), problems);
+        if !pick.ambiguous.is_empty() {
+            verdict.problems.push(Problem::new(
+                Reason::KeyInSeveralCertificates,
+                format!(
+                    "key {} is a signing key of several certificates ({}); whose signature it is cannot be told",
+                    key.fingerprint().to_hex(),
+                    pick.ambiguous.join(", ")
+                ),
+            ));
+        }
+        let key_fpr = key.fingerprint();
+        let states = KeyStates {
+            signed_at: created,
+            at_signing: pick.at_signing,
+            judged_at: self.now,
+            judged: self.judge().state(cert, &key_fpr, self.now),
+        };
+        verdict
+            .problems
+            .extend(key_state_problems(&key_fpr, &cert.fingerprint(), states));
+        if verdict.signer.maintainer.is_none() {
+            verdict.problems.push(Problem::new(
+                Reason::NotAMaintainer,
+                format!(
+                    "primary key {} is not listed in MAINTAINERS",
+                    cert.fingerprint().to_hex()
+                ),
+            ));
+        }
+        verdict
+    }
+
+    /// The signature's shape: its type, its hash, its creation time (None when it has none, and
+    /// then nothing after it is checked) and whether it was alive at `now`.
+    fn check_shape(&self, sig: &Signature) -> (Option<SystemTime>, Vec<Problem>) {
+        let mut problems = Vec::new();
         if sig.typ() != SignatureType::Binary {
             problems.push(Problem::new(
                 Reason::WrongSignatureType,
@@ -197,12 +252,12 @@ impl<'a> Verifier<'a> {
                 crate::text::error_line(&e),
             ));
         }
-        let Some(created) = created else {
+        let Some(created) = sig.signature_creation_time() else {
             problems.push(Problem::new(
                 Reason::NoCreationTime,
                 "the signature has no creation time",
             ));
-            return self.unattributed(sig, None, problems);
+            return (None, problems);
         };
         if created > self.now {
             problems.push(Problem::new(
@@ -219,19 +274,14 @@ impl<'a> Verifier<'a> {
                 crate::text::error_line(&e),
             ));
         }
+        (Some(created), problems)
+    }
 
-        let issuers = sig.get_issuers();
-        if issuers.is_empty() {
-            problems.push(Problem::new(
-                Reason::NoIssuer,
-                "the signature names no issuing key",
-            ));
-            return self.unattributed(sig, Some(created), problems);
-        }
-
-        // Every key in the keyring the issuer could be; the one the signature verifies against wins.
-        let mut candidates: Vec<(&Cert, Key<PublicParts, UnspecifiedRole>)> = Vec::new();
-        for issuer in &issuers {
+    /// Every key in the keyring the issuers could be, each (certificate, key) once, in the order
+    /// the signature names them; the one the signature verifies against wins (see `pick`).
+    fn candidates(&self, issuers: &[KeyHandle]) -> Vec<Candidate<'a>> {
+        let mut candidates: Vec<Candidate<'a>> = Vec::new();
+        for issuer in issuers {
             for cert in self.keyring.certs_for(issuer) {
                 for key in cert.keys() {
                     if key.key().key_handle().aliases(issuer)
@@ -245,48 +295,64 @@ impl<'a> Verifier<'a> {
                 }
             }
         }
-        if candidates.is_empty() {
-            let claimed = issuers
-                .iter()
-                .filter_map(|h| match h {
-                    KeyHandle::Fingerprint(f) => {
-                        self.maintainers.by_fingerprint(&f.to_hex()).map(|m| (f, m))
-                    }
-                    KeyHandle::KeyID(_) => None,
-                })
-                .next();
-            let mut verdict = self.unattributed(sig, Some(created), problems);
-            match claimed {
-                Some((fingerprint, maintainer)) => {
-                    verdict.problems.push(Problem::new(
-                        Reason::MaintainerCertificateMissing,
-                        format!(
-                            "issuer {} is {}'s key in MAINTAINERS, but the keyring has no certificate for it",
-                            fingerprint.to_hex(),
-                            maintainer.handle
-                        ),
-                    ));
-                    verdict.signer.maintainer = Some(maintainer.handle.clone());
-                    verdict.signer.primary = Some(fingerprint.clone());
-                }
-                None => verdict.problems.push(Problem::new(
-                    Reason::UnknownIssuer,
-                    format!(
-                        "no certificate in the keyring holds issuer {}",
-                        handles(&issuers)
-                    ),
-                )),
-            }
-            return verdict;
-        }
+        candidates
+    }
 
-        // Of the copies of the key that made the signature, the one in the certificate where it
-        // is validly bound for signing wins: a copy pasted into another certificate, unbound or
-        // bound for another use, never takes a signature away from its owner.
+    /// No certificate in the keyring holds an issuer: a MAINTAINERS key whose certificate is
+    /// missing, or an unknown key.
+    fn no_certificate(
+        &self,
+        sig: &Signature,
+        created: SystemTime,
+        issuers: &[KeyHandle],
+        problems: Vec<Problem>,
+    ) -> Verdict {
+        let claimed = issuers
+            .iter()
+            .filter_map(|h| match h {
+                KeyHandle::Fingerprint(f) => {
+                    self.maintainers.by_fingerprint(&f.to_hex()).map(|m| (f, m))
+                }
+                KeyHandle::KeyID(_) => None,
+            })
+            .next();
+        let mut verdict = self.unattributed(sig, Some(created), problems);
+        match claimed {
+            Some((fingerprint, maintainer)) => {
+                verdict.problems.push(Problem::new(
+                    Reason::MaintainerCertificateMissing,
+                    format!(
+                        "issuer {} is {}'s key in MAINTAINERS, but the keyring has no certificate for it",
+                        fingerprint.to_hex(),
+                        maintainer.handle
+                    ),
+                ));
+                verdict.signer.maintainer = Some(maintainer.handle.clone());
+                verdict.signer.primary = Some(fingerprint.clone());
+            }
+            None => verdict.problems.push(Problem::new(
+                Reason::UnknownIssuer,
+                format!(
+                    "no certificate in the keyring holds issuer {}",
+                    handles(issuers)
+                ),
+            )),
+        }
+        verdict
+    }
+
+    /// Of the copies of the key that made the signature, the best ranked (see `KeyRank`), with
+    /// its state when it signed; None when no candidate made it.
+    fn pick<'c>(
+        &self,
+        message: &SignedMessage,
+        candidates: &'c [Candidate<'a>],
+        created: SystemTime,
+    ) -> Option<Pick<'a, 'c>> {
+        let sig = &message.signature;
         let mut verified_keys: Vec<Fingerprint> = Vec::new();
-        let mut verified: Vec<(&Cert, &Key<PublicParts, UnspecifiedRole>, KeyState, u8)> =
-            Vec::new();
-        for (cert, key) in &candidates {
+        let mut verified: Vec<(&Cert, &PublicKey, KeyState, KeyRank)> = Vec::new();
+        for (cert, key) in candidates {
             if key.creation_time() > created {
                 continue;
             }
@@ -298,136 +364,67 @@ impl<'a> Verifier<'a> {
                 verified_keys.push(fpr.clone());
             }
             let state = self.judge().state_at_signing(cert, &fpr, created);
-            let own = fpr == cert.fingerprint();
-            let rank = match (&state, own) {
-                (KeyState::Good, true) => 0,
-                (KeyState::Good, false) => 1,
-                (_, true) => 2,
-                (KeyState::NotBound | KeyState::CertificateInvalid(_), false) => 4,
-                _ => 3,
-            };
+            let rank = KeyRank::of(&state, fpr == cert.fingerprint());
             verified.push((cert, key, state, rank));
         }
         verified.sort_by_key(|(_, _, _, rank)| *rank);
         // The same key validly signing for two certificates, neither its own: who signed cannot
         // be told, so it counts for no one.
         let ambiguous: Vec<String> = match verified.as_slice() {
-            [(_, _, _, 1), rest @ ..] if rest.iter().any(|(_, _, _, r)| *r == 1) => verified
-                .iter()
-                .filter(|(_, _, _, r)| *r == 1)
-                .map(|(c, _, _, _)| c.fingerprint().to_hex())
-                .collect(),
+            [(_, _, _, KeyRank::SubkeyGood), rest @ ..]
+                if rest.iter().any(|(_, _, _, r)| *r == KeyRank::SubkeyGood) =>
+            {
+                verified
+                    .iter()
+                    .filter(|(_, _, _, r)| *r == KeyRank::SubkeyGood)
+                    .map(|(c, _, _, _)| c.fingerprint().to_hex())
+                    .collect()
+            }
             _ => Vec::new(),
         };
-        let verified = verified
-            .into_iter()
-            .next()
-            .map(|(cert, key, state, _)| (cert, key, state));
-        let Some((cert, key, at_signing)) = verified else {
-            // A key created after the signature cannot have made it; say so rather than "bad".
-            if let Some((cert, key)) = candidates
-                .iter()
-                .find(|(_, key)| key.creation_time() > created)
-            {
-                let mut verdict = self.attributed(cert, key, Some(created), problems);
-                verdict.problems.push(Problem::new(
-                    Reason::KeyNotYetCreated,
-                    format!(
-                        "signed at {}, before key {} was created at {}",
-                        fmt_time(created),
-                        key.fingerprint().to_hex(),
-                        fmt_time(key.creation_time())
-                    ),
-                ));
-                return verdict;
-            }
-            let mut verdict = self.unattributed(sig, Some(created), problems);
+        let (cert, key, at_signing, _) = verified.into_iter().next()?;
+        Some(Pick {
+            cert,
+            key,
+            at_signing,
+            ambiguous,
+        })
+    }
+
+    /// No candidate made the signature: a key created after it, or a bad signature.
+    fn not_verified(
+        &self,
+        sig: &Signature,
+        created: SystemTime,
+        candidates: &[Candidate<'a>],
+        issuers: &[KeyHandle],
+        problems: Vec<Problem>,
+    ) -> Verdict {
+        // A key created after the signature cannot have made it; say so rather than "bad".
+        if let Some((cert, key)) = candidates
+            .iter()
+            .find(|(_, key)| key.creation_time() > created)
+        {
+            let mut verdict = self.attributed(cert, key, Some(created), problems);
             verdict.problems.push(Problem::new(
-                Reason::BadSignature,
+                Reason::KeyNotYetCreated,
                 format!(
-                    "the signature does not verify against key {}",
-                    handles(&issuers)
+                    "signed at {}, before key {} was created at {}",
+                    fmt_time(created),
+                    key.fingerprint().to_hex(),
+                    fmt_time(key.creation_time())
                 ),
             ));
             return verdict;
-        };
-
-        let mut verdict = self.attributed(cert, key, Some(created), problems);
-        if !ambiguous.is_empty() {
-            verdict.problems.push(Problem::new(
-                Reason::KeyInSeveralCertificates,
-                format!(
-                    "key {} is a signing key of several certificates ({}); whose signature it is cannot be told",
-                    key.fingerprint().to_hex(),
-                    ambiguous.join(", ")
-                ),
-            ));
         }
-        let key_fpr = key.fingerprint();
-        let now_state = self.judge().state(cert, &key_fpr, self.now);
-        for (moment, state) in [(Moment::Signing, at_signing), (Moment::Judged, now_state)] {
-            let at = match moment {
-                Moment::Signing => created,
-                Moment::Judged => self.now,
-            };
-            let problem = match state {
-                KeyState::Good => continue,
-                KeyState::Revoked(RevocationType::Hard) => Problem::new(
-                    Reason::KeyRevoked,
-                    format!("key {} is hard-revoked: every signature it made is void", key_fpr.to_hex()),
-                ),
-                KeyState::Revoked(RevocationType::Soft) => Problem::new(
-                    Reason::KeyRetired,
-                    format!("key {} was retired (soft-revoked) as of {}", key_fpr.to_hex(), fmt_time(at)),
-                ),
-                KeyState::NotSigningCapable => Problem::new(
-                    Reason::KeyNotSigningCapable,
-                    format!("key {} is not marked for signing as of {}", key_fpr.to_hex(), fmt_time(at)),
-                ),
-                KeyState::Expired | KeyState::NotBound if moment == Moment::Signing => Problem::new(
-                    Reason::KeyNotAliveAtSigning,
-                    format!(
-                        "key {} was not alive when it signed at {} (an outdated copy of the certificate? import a fresh one)",
-                        key_fpr.to_hex(),
-                        fmt_time(at)
-                    ),
-                ),
-                KeyState::Expired => Problem::new(
-                    Reason::KeyExpired,
-                    format!("key {} has expired since it signed (as of {})", key_fpr.to_hex(), fmt_time(at)),
-                ),
-                KeyState::NotBound => Problem::new(
-                    Reason::CertificateInvalid,
-                    format!("key {} is not validly bound to its certificate as of {}", key_fpr.to_hex(), fmt_time(at)),
-                ),
-                KeyState::CertificateInvalid(why) if moment == Moment::Signing => Problem::new(
-                    Reason::KeyNotAliveAtSigning,
-                    format!("certificate {} was not valid when it signed: {why}", cert.fingerprint().to_hex()),
-                ),
-                KeyState::CertificateInvalid(why) => Problem::new(
-                    Reason::CertificateInvalid,
-                    format!("certificate {} is not valid: {why}", cert.fingerprint().to_hex()),
-                ),
-            };
-            // A key that was not alive when it signed has not "expired since".
-            let implied = problem.reason == Reason::KeyExpired
-                && verdict
-                    .problems
-                    .iter()
-                    .any(|p| p.reason == Reason::KeyNotAliveAtSigning);
-            if !implied && !verdict.problems.iter().any(|p| p.reason == problem.reason) {
-                verdict.problems.push(problem);
-            }
-        }
-        if verdict.signer.maintainer.is_none() {
-            verdict.problems.push(Problem::new(
-                Reason::NotAMaintainer,
-                format!(
-                    "primary key {} is not listed in MAINTAINERS",
-                    cert.fingerprint().to_hex()
-                ),
-            ));
-        }
+        let mut verdict = self.unattributed(sig, Some(created), problems);
+        verdict.problems.push(Problem::new(
+            Reason::BadSignature,
+            format!(
+                "the signature does not verify against key {}",
+                handles(issuers)
+            ),
+        ));
         verdict
     }
 
@@ -482,10 +479,131 @@ impl<'a> Verifier<'a> {
     }
 }
 
+/// A key as the keyring holds it, primary or subkey.
+type PublicKey = Key<PublicParts, UnspecifiedRole>;
+
+/// A key the issuer could be, and the certificate it was found in.
+type Candidate<'k> = (&'k Cert, PublicKey);
+
+/// The copy of the key that made a signature, chosen among the candidates.
+struct Pick<'k, 'c> {
+    cert: &'k Cert,
+    key: &'c PublicKey,
+    /// Its state when it signed.
+    at_signing: KeyState,
+    /// When the same key is validly bound for signing in several certificates, none its own:
+    /// their fingerprints (then whose signature it is cannot be told).
+    ambiguous: Vec<String>,
+}
+
+/// How a verifying copy of the signing key ranks; the lowest wins. Of the copies of the key
+/// that made a signature, the one in the certificate where it is validly bound for signing wins:
+/// a copy pasted into another certificate, unbound or bound for another use, never takes a
+/// signature away from its owner. So a good copy beats a flawed one (its own certificate's
+/// first, where it is the primary key), a flawed primary key is its owner's and is judged as
+/// such, a subkey bound with a flaw (expired, revoked, not for signing) comes next, and a
+/// subkey copy not bound at all, or in a certificate that is not valid, comes last.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum KeyRank {
+    /// Good, and the certificate's primary key.
+    PrimaryGood,
+    /// Good, bound as a subkey of the certificate.
+    SubkeyGood,
+    /// The certificate's primary key, in any state but good.
+    PrimaryFlawed,
+    /// Bound as a subkey, but revoked, expired or not for signing.
+    SubkeyFlawed,
+    /// A subkey not validly bound, or in a certificate that is not valid.
+    SubkeyUnbound,
+}
+
+impl KeyRank {
+    /// The rank of a copy in `state`; `primary` when it is its certificate's primary key.
+    fn of(state: &KeyState, primary: bool) -> KeyRank {
+        match (state, primary) {
+            (KeyState::Good, true) => KeyRank::PrimaryGood,
+            (KeyState::Good, false) => KeyRank::SubkeyGood,
+            (_, true) => KeyRank::PrimaryFlawed,
+            (KeyState::NotBound | KeyState::CertificateInvalid(_), false) => KeyRank::SubkeyUnbound,
+            _ => KeyRank::SubkeyFlawed,
+        }
+    }
+}
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Moment {
     Signing,
     Judged,
+}
+
+/// The signing key's state when it signed and when the signature is judged.
+#[derive(Debug, Clone, PartialEq)]
+struct KeyStates {
+    signed_at: SystemTime,
+    at_signing: KeyState,
+    judged_at: SystemTime,
+    judged: KeyState,
+}
+
+/// What is wrong with the signing key `key` of certificate `cert` in `states`: at most one
+/// problem per reason, signing first; a key that was not alive when it signed has not "expired
+/// since". (No problem found before these has any of their reasons.)
+fn key_state_problems(key: &Fingerprint, cert: &Fingerprint, states: KeyStates) -> Vec<Problem> {
+    let mut problems: Vec<Problem> = Vec::new();
+    let moments = [
+        (Moment::Signing, states.signed_at, states.at_signing),
+        (Moment::Judged, states.judged_at, states.judged),
+    ];
+    for (moment, at, state) in moments {
+        let problem = match state {
+            KeyState::Good => continue,
+            KeyState::Revoked(RevocationType::Hard) => Problem::new(
+                Reason::KeyRevoked,
+                format!("key {} is hard-revoked: every signature it made is void", key.to_hex()),
+            ),
+            KeyState::Revoked(RevocationType::Soft) => Problem::new(
+                Reason::KeyRetired,
+                format!("key {} was retired (soft-revoked) as of {}", key.to_hex(), fmt_time(at)),
+            ),
+            KeyState::NotSigningCapable => Problem::new(
+                Reason::KeyNotSigningCapable,
+                format!("key {} is not marked for signing as of {}", key.to_hex(), fmt_time(at)),
+            ),
+            KeyState::Expired | KeyState::NotBound if moment == Moment::Signing => Problem::new(
+                Reason::KeyNotAliveAtSigning,
+                format!(
+                    "key {} was not alive when it signed at {} (an outdated copy of the certificate? import a fresh one)",
+                    key.to_hex(),
+                    fmt_time(at)
+                ),
+            ),
+            KeyState::Expired => Problem::new(
+                Reason::KeyExpired,
+                format!("key {} has expired since it signed (as of {})", key.to_hex(), fmt_time(at)),
+            ),
+            KeyState::NotBound => Problem::new(
+                Reason::CertificateInvalid,
+                format!("key {} is not validly bound to its certificate as of {}", key.to_hex(), fmt_time(at)),
+            ),
+            KeyState::CertificateInvalid(why) if moment == Moment::Signing => Problem::new(
+                Reason::KeyNotAliveAtSigning,
+                format!("certificate {} was not valid when it signed: {why}", cert.to_hex()),
+            ),
+            KeyState::CertificateInvalid(why) => Problem::new(
+                Reason::CertificateInvalid,
+                format!("certificate {} is not valid: {why}", cert.to_hex()),
+            ),
+        };
+        // A key that was not alive when it signed has not "expired since".
+        let implied = problem.reason == Reason::KeyExpired
+            && problems
+                .iter()
+                .any(|p| p.reason == Reason::KeyNotAliveAtSigning);
+        if !implied && !problems.iter().any(|p| p.reason == problem.reason) {
+            problems.push(problem);
+        }
+    }
+    problems
 }
 
 /// Only hashes that resist collisions: a SHA-1 signature is forgeable whatever date it carries.
@@ -623,4 +741,141 @@ fn handles(handles: &[KeyHandle]) -> String {
         .map(|h| h.to_hex())
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use std::time::Duration;
+
+    #[test]
+    fn a_good_copy_outranks_a_flawed_one_and_an_unbound_copy_comes_last() {
+        let flawed = [
+            KeyState::Expired,
+            KeyState::NotSigningCapable,
+            KeyState::Revoked(RevocationType::Soft),
+            KeyState::Revoked(RevocationType::Hard),
+        ];
+        let unbound = [
+            KeyState::NotBound,
+            KeyState::CertificateInvalid("no self-signature".into()),
+        ];
+        assert_eq!(KeyRank::of(&KeyState::Good, true), KeyRank::PrimaryGood);
+        assert_eq!(KeyRank::of(&KeyState::Good, false), KeyRank::SubkeyGood);
+        for state in flawed.iter().chain(&unbound) {
+            assert_eq!(
+                KeyRank::of(state, true),
+                KeyRank::PrimaryFlawed,
+                "{state:?}"
+            );
+        }
+        for state in &flawed {
+            assert_eq!(
+                KeyRank::of(state, false),
+                KeyRank::SubkeyFlawed,
+                "{state:?}"
+            );
+        }
+        for state in &unbound {
+            assert_eq!(
+                KeyRank::of(state, false),
+                KeyRank::SubkeyUnbound,
+                "{state:?}"
+            );
+        }
+        let mut ranks = vec![
+            KeyRank::SubkeyUnbound,
+            KeyRank::SubkeyFlawed,
+            KeyRank::PrimaryFlawed,
+            KeyRank::SubkeyGood,
+            KeyRank::PrimaryGood,
+        ];
+        ranks.sort();
+        assert_eq!(
+            ranks,
+            [
+                KeyRank::PrimaryGood,
+                KeyRank::SubkeyGood,
+                KeyRank::PrimaryFlawed,
+                KeyRank::SubkeyFlawed,
+                KeyRank::SubkeyUnbound,
+            ]
+        );
+    }
+
+    fn problems(at_signing: KeyState, judged: KeyState) -> Vec<(Reason, String)> {
+        let key = Fingerprint::from_hex("C92FE5A3FBD58DD3EC5AA26BB10116B8193F2DBD").unwrap();
+        let cert = Fingerprint::from_hex("6B61ECD76088748C70590D55E90A401336C8AAA9").unwrap();
+        let states = KeyStates {
+            signed_at: SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000),
+            at_signing,
+            judged_at: SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000),
+            judged,
+        };
+        key_state_problems(&key, &cert, states)
+            .into_iter()
+            .map(|p| (p.reason, p.detail))
+            .collect()
+    }
+
+    fn reasons(at_signing: KeyState, judged: KeyState) -> Vec<Reason> {
+        problems(at_signing, judged)
+            .into_iter()
+            .map(|(r, _)| r)
+            .collect()
+    }
+
+    #[test]
+    fn a_good_key_has_no_problem() {
+        assert!(problems(KeyState::Good, KeyState::Good).is_empty());
+    }
+
+    #[test]
+    fn each_reason_is_said_once_with_the_moment_it_was_found_at() {
+        let hard = KeyState::Revoked(RevocationType::Hard);
+        assert_eq!(reasons(hard.clone(), hard), [Reason::KeyRevoked]);
+        let expired = problems(KeyState::Good, KeyState::Expired);
+        assert_eq!(
+            expired,
+            [(
+                Reason::KeyExpired,
+                "key C92FE5A3FBD58DD3EC5AA26BB10116B8193F2DBD has expired since it signed (as of 2027-01-15T08:00:00Z)".to_string()
+            )]
+        );
+        let retired = problems(KeyState::Revoked(RevocationType::Soft), KeyState::Good);
+        assert_eq!(
+            retired,
+            [(
+                Reason::KeyRetired,
+                "key C92FE5A3FBD58DD3EC5AA26BB10116B8193F2DBD was retired (soft-revoked) as of 2023-11-14T22:13:20Z".to_string()
+            )]
+        );
+    }
+
+    #[test]
+    fn a_key_not_alive_when_it_signed_has_not_expired_since() {
+        assert_eq!(
+            reasons(KeyState::Expired, KeyState::Expired),
+            [Reason::KeyNotAliveAtSigning]
+        );
+        assert_eq!(
+            reasons(KeyState::NotBound, KeyState::NotBound),
+            [Reason::KeyNotAliveAtSigning, Reason::CertificateInvalid]
+        );
+        let invalid = KeyState::CertificateInvalid("no binding".into());
+        assert_eq!(
+            problems(invalid.clone(), invalid),
+            [
+                (
+                    Reason::KeyNotAliveAtSigning,
+                    "certificate 6B61ECD76088748C70590D55E90A401336C8AAA9 was not valid when it signed: no binding".to_string()
+                ),
+                (
+                    Reason::CertificateInvalid,
+                    "certificate 6B61ECD76088748C70590D55E90A401336C8AAA9 is not valid: no binding".to_string()
+                ),
+            ]
+        );
+    }
 }

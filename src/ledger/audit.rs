@@ -15,7 +15,7 @@ use crate::judge::quorum::{check_image, FileReport, ImageReport};
 use crate::keys::reason::{Problem, Reason};
 use crate::keys::verify::{Expected, Verdict, Verifier};
 use crate::ledger::report::{list_or, FileJson};
-use crate::workspace::tree;
+use crate::workspace::tree::{self, signature_file_name};
 use crate::workspace::Workspace;
 
 /// How serious a finding is.
@@ -483,19 +483,24 @@ fn published_findings(
                         AuditCode::PublishedMissing,
                         workspace.display_path(&path),
                         format!(
-                            "signature-{number} is in git but not served: podman never sees it"
+                            "{} is in git but not served: podman never sees it",
+                            signature_file_name(number)
                         ),
                     ),
                     Difference::Extra { number, url } => finding(
                         AuditCode::PublishedExtra,
                         url,
-                        format!("signature-{number} is served but not in git: nobody committed it"),
+                        format!(
+                            "{} is served but not in git: nobody committed it",
+                            signature_file_name(number)
+                        ),
                     ),
                     Difference::Differs { number, path, url } => finding(
                         AuditCode::PublishedDiffers,
                         workspace.display_path(&path),
                         format!(
-                            "signature-{number} is served with other bytes than git holds ({url})"
+                            "{} is served with other bytes than git holds ({url})",
+                            signature_file_name(number)
                         ),
                     ),
                     Difference::Unreadable(e) => finding(
@@ -728,7 +733,7 @@ fn ledger_image(
                     format!(
                         "signed at {}, after commit {} that added it ({})",
                         crate::text::fmt_time(created),
-                        &c.id[..12],
+                        crate::text::short_id(&c.id),
                         c.date
                     ),
                 )
@@ -951,7 +956,7 @@ fn history_findings(
                 shown(workspace, git, Some(&event.path)),
                 format!(
                     "{detail} (commit {}, {})",
-                    &event.commit.id[..12],
+                    crate::text::short_id(&event.commit.id),
                     event.commit.author
                 ),
             )

@@ -19,7 +19,7 @@ use crate::format::reference::Reference;
 use crate::fs::source::Revision;
 use crate::judge::trust::{Anchor, AnchorError, TrustChange, Version};
 use crate::keys::verify::{Expected, Verifier};
-use crate::workspace::tree::{TreeError, MAX_SIGNATURES};
+use crate::workspace::tree::{signature_file_name, TreeError, MAX_SIGNATURES};
 use crate::workspace::Workspace;
 
 /// How many pushes sync attempts in all when each loses a race (fetch, replay, push again).
@@ -371,15 +371,7 @@ impl Context<'_> {
                 let local: Vec<Oid> = walk.collect::<Result<_, _>>()?;
                 // Every refusal is decided here, before any object is written or anything moves.
                 let mut planned = Synced::default();
-                let plan = plan_replay(
-                    repo,
-                    &local,
-                    remote_tip,
-                    self.prefix,
-                    self.workspace,
-                    self.verifier,
-                    &mut planned,
-                )?;
+                let plan = self.plan_replay(&local, remote_tip, &mut planned)?;
                 let fast_forward = !local.is_empty()
                     && (remote_tip == local_tip
                         || repo.graph_descendant_of(local_tip, remote_tip)?);
@@ -573,7 +565,7 @@ impl Context<'_> {
         Err(SyncError::RemoteRewritten {
             remote: self.remote.to_string(),
             branch: self.branch.to_string(),
-            seen: seen.to_string()[..12].to_string(),
+            seen: crate::text::short_id(seen),
             disappeared,
         })
     }
@@ -685,7 +677,7 @@ fn changes_of(
     commit: &git2::Commit,
     prefix: &Path,
 ) -> Result<Changes, SyncError> {
-    let short = || commit.id().to_string()[..12].to_string();
+    let short = || crate::text::short_id(commit.id());
     let parent_tree = commit.parent(0).ok().map(|p| p.tree()).transpose()?;
     let diff = repo.diff_tree_to_tree(parent_tree.as_ref(), Some(&commit.tree()?), None)?;
     let withdrawals = prefix.join(crate::judge::history::WITHDRAWALS_DIR);
@@ -753,169 +745,216 @@ fn net(from: &[(PathBuf, Oid)], other: &[(PathBuf, Oid)]) -> Vec<(PathBuf, Oid)>
         .collect()
 }
 
-/// Decides what each local commit does on top of the remote tip, and checks each replayed
-/// signature would count there: every refusal happens here, before anything is written. A
-/// signature lands at the next free number; a withdrawal removes the withdrawn bytes wherever
-/// the remote numbered them and keeps its statement; a renumbering is redone on the remote's
-/// numbering.
-fn plan_replay(
-    repo: &Repository,
-    local: &[Oid],
-    remote_tip: Oid,
-    prefix: &Path,
-    workspace: &Workspace,
-    verifier: &Verifier,
-    synced: &mut Synced,
-) -> Result<Vec<Replay>, SyncError> {
-    let mut state = State {
-        repo,
-        remote_tree: repo.find_commit(remote_tip)?.tree()?,
-        dirs: BTreeMap::new(),
-    };
-    // Files other than signatures already placed by earlier replays (statements, others).
-    let mut put_elsewhere: BTreeMap<PathBuf, Oid> = BTreeMap::new();
-    let mut plan = Vec::new();
-    for id in local {
-        let commit = repo.find_commit(*id)?;
-        let changes = changes_of(repo, &commit, prefix)?;
-        if commit.parent_count() > 1 {
-            // A merge brings nothing of its own here: what it merged is replayed on its own.
-            if !changes.removed.is_empty() {
-                return Err(SyncError::NotASignatureCommit(
-                    id.to_string()[..12].to_string(),
-                ));
-            }
-            continue;
-        }
-        let mut replay = Replay {
-            commit: *id,
-            ops: Vec::new(),
-            notes: Vec::new(),
+/// One directory's signature numbering, as one replayed commit changes it.
+struct Numbering<'c> {
+    dir: &'c Path,
+    /// The signature files the commit added there: (path, blob).
+    added: &'c [(PathBuf, Oid)],
+    /// The signature files the commit removed there: (path, blob).
+    removed: &'c [(PathBuf, Oid)],
+    /// A directory of approvals of the chain of trust roots, not of an image's signatures.
+    in_trust: bool,
+    /// The blob at each number, as planned so far.
+    numbers: BTreeMap<u32, Oid>,
+}
+
+impl Context<'_> {
+    /// Decides what each local commit does on top of the remote tip, and checks each replayed
+    /// signature would count there: every refusal happens here, before anything is written. A
+    /// signature lands at the next free number; a withdrawal removes the withdrawn bytes wherever
+    /// the remote numbered them and keeps its statement; a renumbering is redone on the remote's
+    /// numbering.
+    fn plan_replay(
+        &self,
+        local: &[Oid],
+        remote_tip: Oid,
+        synced: &mut Synced,
+    ) -> Result<Vec<Replay>, SyncError> {
+        let repo = self.repo;
+        let mut state = State {
+            repo,
+            remote_tree: repo.find_commit(remote_tip)?.tree()?,
+            dirs: BTreeMap::new(),
         };
-        let dirs: std::collections::BTreeSet<PathBuf> = changes
-            .added
-            .keys()
-            .chain(changes.removed.keys())
-            .cloned()
-            .collect();
-        for dir in dirs {
-            let added = changes.added.get(&dir).map(Vec::as_slice).unwrap_or(&[]);
-            let removed = changes.removed.get(&dir).map(Vec::as_slice).unwrap_or(&[]);
-            let before = state.dir(&dir)?.clone();
-            let mut numbers = before.clone();
+        // Files other than signatures already placed by earlier replays (statements, others).
+        let mut put_elsewhere: BTreeMap<PathBuf, Oid> = BTreeMap::new();
+        let mut plan = Vec::new();
+        for id in local {
+            let commit = repo.find_commit(*id)?;
+            let changes = changes_of(repo, &commit, self.prefix)?;
+            if commit.parent_count() > 1 {
+                // A merge brings nothing of its own here: what it merged is replayed on its own.
+                if !changes.removed.is_empty() {
+                    return Err(SyncError::NotASignatureCommit(crate::text::short_id(id)));
+                }
+                continue;
+            }
+            let mut replay = Replay {
+                commit: *id,
+                ops: Vec::new(),
+                notes: Vec::new(),
+            };
+            let dirs: std::collections::BTreeSet<PathBuf> = changes
+                .added
+                .keys()
+                .chain(changes.removed.keys())
+                .cloned()
+                .collect();
+            for dir in dirs {
+                let before = state.dir(&dir)?.clone();
+                let numbers = self.plan_dir(&dir, &changes, &before, &mut replay, synced)?;
+                state.dirs.insert(dir, numbers);
+            }
+            self.place_elsewhere(&changes, &state, &mut put_elsewhere, &mut replay)?;
+            if !replay.ops.is_empty() {
+                plan.push(replay);
+            }
+        }
+        Ok(plan)
+    }
+
+    /// What one commit makes of one directory's numbering (`before`, as planned so far): its
+    /// withdrawals, the gaps they leave closed and its new signatures placed, the tree changes
+    /// that takes added to `replay`. Returns the new numbering.
+    fn plan_dir(
+        &self,
+        dir: &Path,
+        changes: &Changes,
+        before: &BTreeMap<u32, Oid>,
+        replay: &mut Replay,
+        synced: &mut Synced,
+    ) -> Result<BTreeMap<u32, Oid>, SyncError> {
+        let mut numbering = Numbering {
+            dir,
+            added: changes.added.get(dir).map(Vec::as_slice).unwrap_or(&[]),
+            removed: changes.removed.get(dir).map(Vec::as_slice).unwrap_or(&[]),
             // Approvals of the chain of trust roots are judged when the chain is read (one that
             // does not count changes nothing); they are renumbered like signatures, and those of a
             // replaced proposal leave with it.
-            let in_trust = dir.starts_with(prefix.join(crate::judge::trust::TRUST_DIR));
-            // What leaves the image must leave with its maintainer's signed statement: else it
-            // is a rollback, which sync never publishes.
-            for (path, blob) in net(removed, added) {
-                if in_trust {
-                    if let Some(n) = numbers.iter().find(|(_, b)| **b == blob).map(|(n, _)| *n) {
-                        numbers.remove(&n);
-                    }
-                    continue;
-                }
-                let bytes = repo.find_blob(blob)?;
-                let statement = changes.statements.iter().find(|(_, s)| {
-                    repo.find_blob(*s).is_ok_and(|s| {
-                        crate::ops::withdraw::statement_is_valid(
-                            s.content(),
-                            bytes.content(),
-                            verifier,
-                        )
-                    })
-                });
-                let Some((statement, _)) = statement else {
-                    return Err(SyncError::Unwithdrawn {
-                        commit: id.to_string()[..12].to_string(),
-                        path: path.display().to_string(),
-                    });
-                };
-                match numbers.iter().find(|(_, b)| **b == blob).map(|(n, _)| *n) {
-                    Some(n) => {
-                        numbers.remove(&n);
-                        let at = dir.join(format!("signature-{n}"));
-                        replay
-                            .notes
-                            .push(format!("Withdrawn by quorate sync: {}", at.display()));
-                        synced.withdrawn.push((at, statement.clone()));
-                    }
-                    None => synced.withdrawn_absent.push(statement.clone()),
-                }
-            }
-            if !removed.is_empty() {
-                // A withdrawal or a repair closes the gaps, on the remote's numbering.
-                let renumbered: BTreeMap<u32, Oid> = numbers
-                    .values()
-                    .enumerate()
-                    .map(|(i, b)| (i as u32 + 1, *b))
-                    .collect();
-                for (n, blob) in &numbers {
-                    if let Some((m, _)) = renumbered.iter().find(|(m, b)| *b == blob && *m != n) {
-                        let from = dir.join(format!("signature-{n}"));
-                        let to = dir.join(format!("signature-{m}"));
-                        replay.notes.push(format!(
-                            "Renumbered by quorate sync: {} -> {}",
-                            from.display(),
-                            to.display()
-                        ));
-                        synced.moved.push((from, to));
-                    }
-                }
-                numbers = renumbered;
-            }
-            for (path, blob) in net(added, removed) {
-                if numbers.values().any(|b| *b == blob) {
-                    synced.already_there.push(path.clone());
-                    continue;
-                }
-                // The lowest free number, never past what podman pulls: refused exactly as
-                // sign refuses it.
-                let Some(free) = (1..=MAX_SIGNATURES).find(|n| !numbers.contains_key(n)) else {
-                    return Err(TreeError::Full(dir).into());
-                };
-                let target = dir.join(format!("signature-{free}"));
-                if in_trust {
-                    numbers.insert(free, blob);
-                    synced.placed.push((path.clone(), target));
-                    continue;
-                }
-                let verdict = check_replayed(repo, blob, prefix, &target, workspace, verifier)?;
-                if let Some((maintainer, theirs)) =
-                    same_maintainer(repo, &numbers, &dir, &verdict, prefix, workspace, verifier)?
-                {
-                    // A second signature of one person counts once and audit reports it:
-                    // the remote's stands, this one is dropped and said so.
-                    synced.duplicates.push((path.clone(), maintainer, theirs));
-                    continue;
-                }
-                numbers.insert(free, blob);
-                if target != path {
-                    replay.notes.push(format!(
-                        "Renumbered by quorate sync: {} -> {}",
-                        path.display(),
-                        target.display()
-                    ));
-                }
-                synced.placed.push((path.clone(), target));
-            }
-            for (n, blob) in &numbers {
-                if before.get(n) != Some(blob) {
-                    replay
-                        .ops
-                        .push(Op::Put(dir.join(format!("signature-{n}")), *blob));
-                }
-            }
-            for n in before.keys() {
-                if !numbers.contains_key(n) {
-                    replay
-                        .ops
-                        .push(Op::Remove(dir.join(format!("signature-{n}"))));
-                }
-            }
-            state.dirs.insert(dir, numbers);
+            in_trust: dir.starts_with(self.prefix.join(crate::judge::trust::TRUST_DIR)),
+            numbers: before.clone(),
+        };
+        self.withdraw(&mut numbering, &changes.statements, replay, synced)?;
+        if !numbering.removed.is_empty() {
+            close_gaps(&mut numbering, replay, synced);
         }
+        self.place(&mut numbering, replay, synced)?;
+        replay
+            .ops
+            .extend(numbering_ops(dir, before, &numbering.numbers));
+        Ok(numbering.numbers)
+    }
+
+    /// Takes out what the commit removed. What leaves the image must leave with its maintainer's
+    /// signed statement (one of `statements`): else it is a rollback, which sync never publishes.
+    fn withdraw(
+        &self,
+        numbering: &mut Numbering,
+        statements: &[(PathBuf, Oid)],
+        replay: &mut Replay,
+        synced: &mut Synced,
+    ) -> Result<(), SyncError> {
+        let repo = self.repo;
+        let numbers = &mut numbering.numbers;
+        for (path, blob) in net(numbering.removed, numbering.added) {
+            if numbering.in_trust {
+                if let Some(n) = numbers.iter().find(|(_, b)| **b == blob).map(|(n, _)| *n) {
+                    numbers.remove(&n);
+                }
+                continue;
+            }
+            let bytes = repo.find_blob(blob)?;
+            let statement = statements.iter().find(|(_, s)| {
+                repo.find_blob(*s).is_ok_and(|s| {
+                    crate::ops::withdraw::statement_is_valid(
+                        s.content(),
+                        bytes.content(),
+                        self.verifier,
+                    )
+                })
+            });
+            let Some((statement, _)) = statement else {
+                return Err(SyncError::Unwithdrawn {
+                    commit: crate::text::short_id(replay.commit),
+                    path: path.display().to_string(),
+                });
+            };
+            match numbers.iter().find(|(_, b)| **b == blob).map(|(n, _)| *n) {
+                Some(n) => {
+                    numbers.remove(&n);
+                    let at = numbering.dir.join(signature_file_name(n));
+                    replay
+                        .notes
+                        .push(format!("Withdrawn by quorate sync: {}", at.display()));
+                    synced.withdrawn.push((at, statement.clone()));
+                }
+                None => synced.withdrawn_absent.push(statement.clone()),
+            }
+        }
+        Ok(())
+    }
+
+    /// Places what the commit added at the lowest free numbers, each checked to count there; a
+    /// second signature of one person is dropped and said so.
+    fn place(
+        &self,
+        numbering: &mut Numbering,
+        replay: &mut Replay,
+        synced: &mut Synced,
+    ) -> Result<(), SyncError> {
+        let (dir, numbers) = (numbering.dir, &mut numbering.numbers);
+        for (path, blob) in net(numbering.added, numbering.removed) {
+            if numbers.values().any(|b| *b == blob) {
+                synced.already_there.push(path.clone());
+                continue;
+            }
+            // The lowest free number, never past what podman pulls: refused exactly as
+            // sign refuses it.
+            let Some(free) = (1..=MAX_SIGNATURES).find(|n| !numbers.contains_key(n)) else {
+                return Err(TreeError::Full(dir.to_path_buf()).into());
+            };
+            let target = dir.join(signature_file_name(free));
+            if numbering.in_trust {
+                numbers.insert(free, blob);
+                synced.placed.push((path.clone(), target));
+                continue;
+            }
+            let (repo, prefix, workspace, verifier) =
+                (self.repo, self.prefix, self.workspace, self.verifier);
+            let verdict = check_replayed(repo, blob, prefix, &target, workspace, verifier)?;
+            if let Some((maintainer, theirs)) =
+                same_maintainer(repo, numbers, dir, &verdict, prefix, workspace, verifier)?
+            {
+                // A second signature of one person counts once and audit reports it:
+                // the remote's stands, this one is dropped and said so.
+                synced.duplicates.push((path.clone(), maintainer, theirs));
+                continue;
+            }
+            numbers.insert(free, blob);
+            if target != path {
+                replay.notes.push(format!(
+                    "Renumbered by quorate sync: {} -> {}",
+                    path.display(),
+                    target.display()
+                ));
+            }
+            synced.placed.push((path.clone(), target));
+        }
+        Ok(())
+    }
+
+    /// Replays the files other than signatures the commit added (withdrawal statements, the
+    /// chain of trust roots, others) where the remote (`state`) and earlier replays
+    /// (`put_elsewhere`) do not already hold them; a version of the chain proposed on the remote
+    /// meanwhile is refused.
+    fn place_elsewhere(
+        &self,
+        changes: &Changes,
+        state: &State,
+        put_elsewhere: &mut BTreeMap<PathBuf, Oid>,
+        replay: &mut Replay,
+    ) -> Result<(), SyncError> {
+        let prefix = self.prefix;
         for (path, blob) in changes.statements.iter().chain(&changes.others) {
             let there = put_elsewhere
                 .get(path)
@@ -934,7 +973,7 @@ fn plan_replay(
                     .is_some_and(|t| t != *blob && Some(t) != changes.replaced.get(path).copied())
             {
                 return Err(SyncError::TrustConflict {
-                    commit: id.to_string()[..12].to_string(),
+                    commit: crate::text::short_id(replay.commit),
                     path: path.display().to_string(),
                 });
             }
@@ -943,11 +982,50 @@ fn plan_replay(
                 replay.ops.push(Op::Put(path.clone(), *blob));
             }
         }
-        if !replay.ops.is_empty() {
-            plan.push(replay);
+        Ok(())
+    }
+}
+
+/// After a withdrawal or a repair, closes the gaps, on the remote's numbering: each signature
+/// that moves is noted.
+fn close_gaps(numbering: &mut Numbering, replay: &mut Replay, synced: &mut Synced) {
+    let dir = numbering.dir;
+    let renumbered: BTreeMap<u32, Oid> = numbering
+        .numbers
+        .values()
+        .enumerate()
+        .map(|(i, b)| (i as u32 + 1, *b))
+        .collect();
+    for (n, blob) in &numbering.numbers {
+        if let Some((m, _)) = renumbered.iter().find(|(m, b)| *b == blob && *m != n) {
+            let from = dir.join(signature_file_name(*n));
+            let to = dir.join(signature_file_name(*m));
+            replay.notes.push(format!(
+                "Renumbered by quorate sync: {} -> {}",
+                from.display(),
+                to.display()
+            ));
+            synced.moved.push((from, to));
         }
     }
-    Ok(plan)
+    numbering.numbers = renumbered;
+}
+
+/// The tree changes that take `dir` from numbering `before` to `after`: every number whose
+/// blob changed is put, every number gone is removed.
+fn numbering_ops(dir: &Path, before: &BTreeMap<u32, Oid>, after: &BTreeMap<u32, Oid>) -> Vec<Op> {
+    let mut ops = Vec::new();
+    for (n, blob) in after {
+        if before.get(n) != Some(blob) {
+            ops.push(Op::Put(dir.join(signature_file_name(*n)), *blob));
+        }
+    }
+    for n in before.keys() {
+        if !after.contains_key(n) {
+            ops.push(Op::Remove(dir.join(signature_file_name(*n))));
+        }
+    }
+    ops
 }
 
 /// The maintainer of a new signature, and the remote's file, when that maintainer already has
@@ -965,7 +1043,7 @@ fn same_maintainer(
         return Ok(None);
     };
     for (n, blob) in numbers {
-        let theirs = dir.join(format!("signature-{n}"));
+        let theirs = dir.join(signature_file_name(*n));
         let other = check_replayed(repo, *blob, prefix, &theirs, workspace, verifier);
         let Ok(other) = other else { continue };
         if other.signer.maintainer.as_ref() == Some(maintainer)
@@ -1038,7 +1116,7 @@ fn trust_root_at(
     commit: Oid,
     workspace: &Workspace,
 ) -> Result<(Maintainers, Option<u32>), String> {
-    let short = &commit.to_string()[..12];
+    let short = crate::text::short_id(commit);
     let at = |e: String| format!("at {short}: {e}");
     let handle = Repository::open(repo.path()).map_err(|e| at(e.message().to_string()))?;
     let revision = Revision::open(handle, &commit.to_string(), &workspace.root)
@@ -1150,4 +1228,35 @@ fn run_git(dir: &Path, args: &[&str]) -> Result<(), SyncError> {
         )));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn blob(byte: u8) -> Oid {
+        Oid::from_bytes(&[byte; 20]).unwrap()
+    }
+
+    #[test]
+    fn a_numbering_changes_only_the_numbers_that_moved() {
+        let dir = Path::new("signatures/x@sha256=00");
+        let before = BTreeMap::from([(1, blob(1)), (2, blob(2)), (3, blob(3))]);
+        let after = BTreeMap::from([(1, blob(1)), (2, blob(3))]);
+        let ops: Vec<String> = numbering_ops(dir, &before, &after)
+            .iter()
+            .map(|op| match op {
+                Op::Put(path, b) => format!("put {} {}", path.display(), &b.to_string()[..2]),
+                Op::Remove(path) => format!("remove {}", path.display()),
+            })
+            .collect();
+        assert_eq!(
+            ops,
+            [
+                "put signatures/x@sha256=00/signature-2 03",
+                "remove signatures/x@sha256=00/signature-3",
+            ]
+        );
+        assert!(numbering_ops(dir, &before, &before).is_empty());
+    }
 }

@@ -9,7 +9,7 @@ use sequoia_openpgp as openpgp;
 
 use openpgp::serialize::Serialize;
 
-use crate::format::maintainers::Maintainers;
+use crate::format::maintainers::{Maintainer, Maintainers};
 use crate::fs::confine::{self, Dir};
 use crate::fs::git::{self, FallbackIdentity};
 use crate::workspace::Workspace;
@@ -226,14 +226,38 @@ pub fn add(
     emails: &[String],
     cert_files: &[PathBuf],
 ) -> Result<Added, TeamError> {
+    let existing = check_person(workspace, handle, name, emails)?;
+    let certs = read_certs(workspace, cert_files)?;
+    let (mut added, new_certs) = sort_certs(workspace, handle, certs)?;
+    if new_certs.is_empty() {
+        return Ok(added);
+    }
+    let person = existing.is_none().then(|| person_table(name, emails));
+    let new_text = edit_maintainers(workspace, handle, person, &new_certs, &added.fingerprints)?;
+    let armored = armor(&new_certs)?;
+    let name_in_keyring = keyring_name(workspace, handle, existing.is_none(), &new_certs[0]);
+    let keyring_file = write_added(workspace, &name_in_keyring, &armored, &new_text)?;
+    added.keyring_file = Some(keyring_file);
+    added.new_person = existing.is_none();
+    Ok(added)
+}
+
+/// Checks the handle, and what `add` is told of the person: a new person needs a name and an
+/// email; for one listed, a name or email that differs from theirs is refused. The person, when
+/// listed.
+fn check_person<'w>(
+    workspace: &'w Workspace,
+    handle: &str,
+    name: Option<&str>,
+    emails: &[String],
+) -> Result<Option<&'w Maintainer>, TeamError> {
     if !valid_handle(handle) {
         return Err(TeamError::Input(format!(
             "{handle:?} is not a handle: use letters, digits, - and _"
         )));
     }
-    let listed = &workspace.maintainers;
     let shown_maintainers = workspace.display_path(&workspace.maintainers_path);
-    let existing = listed.get(handle);
+    let existing = workspace.maintainers.get(handle);
     match existing {
         None if name.is_none() || emails.is_empty() => {
             return Err(TeamError::Input(format!(
@@ -256,6 +280,14 @@ pub fn add(
             }
         }
     }
+    Ok(existing)
+}
+
+/// The public certificates in the files, each once; a file with secret key material is refused.
+fn read_certs(
+    workspace: &Workspace,
+    cert_files: &[PathBuf],
+) -> Result<Vec<openpgp::Cert>, TeamError> {
     let mut certs: Vec<openpgp::Cert> = Vec::new();
     for file in cert_files {
         let shown = workspace.display_path(file);
@@ -275,12 +307,23 @@ pub fn add(
             }
         }
     }
+    Ok(certs)
+}
+
+/// The certificates sorted by what MAINTAINERS says of them: what `add` comes to when nothing
+/// is written (the fingerprints of the new ones, those `handle` already holds), and the new
+/// certificates; one listed under someone else is refused.
+fn sort_certs(
+    workspace: &Workspace,
+    handle: &str,
+    certs: Vec<openpgp::Cert>,
+) -> Result<(Added, Vec<openpgp::Cert>), TeamError> {
     let mut fingerprints = Vec::new();
     let mut already = Vec::new();
     let mut new_certs = Vec::new();
     for cert in certs {
         let fingerprint = cert.fingerprint().to_hex();
-        match listed.by_fingerprint(&fingerprint) {
+        match workspace.maintainers.by_fingerprint(&fingerprint) {
             Some(other) if other.handle == handle => already.push(fingerprint),
             Some(other) => {
                 return Err(TeamError::Refused(format!(
@@ -294,30 +337,45 @@ pub fn add(
             }
         }
     }
-    if new_certs.is_empty() {
-        return Ok(Added {
-            fingerprints,
-            already,
-            keyring_file: None,
-            new_person: false,
-        });
-    }
+    let added = Added {
+        fingerprints,
+        already,
+        keyring_file: None,
+        new_person: false,
+    };
+    Ok((added, new_certs))
+}
 
+/// A new person's `[people.HANDLE]`: their name and email (a string for one, else an array).
+fn person_table(name: Option<&str>, emails: &[String]) -> toml_edit::Table {
+    let mut person = toml_edit::Table::new();
+    person.insert("name", toml_edit::value(name.unwrap_or_default()));
+    person.insert(
+        "email",
+        match emails {
+            [one] => toml_edit::value(one.as_str()),
+            many => toml_edit::value(
+                many.iter()
+                    .map(String::as_str)
+                    .collect::<toml_edit::Array>(),
+            ),
+        },
+    );
+    person
+}
+
+/// MAINTAINERS with `person` (for a new one) and a `[keys.HANDLE.<key id>]` per certificate
+/// added, the rest kept as it was; checked to load and to list every key added under `handle`.
+fn edit_maintainers(
+    workspace: &Workspace,
+    handle: &str,
+    person: Option<toml_edit::Table>,
+    new_certs: &[openpgp::Cert],
+    fingerprints: &[String],
+) -> Result<String, TeamError> {
+    let shown_maintainers = workspace.display_path(&workspace.maintainers_path);
     let mut doc = maintainers_document(workspace)?;
-    if existing.is_none() {
-        let mut person = toml_edit::Table::new();
-        person.insert("name", toml_edit::value(name.unwrap_or_default()));
-        person.insert(
-            "email",
-            match emails {
-                [one] => toml_edit::value(one.as_str()),
-                many => toml_edit::value(
-                    many.iter()
-                        .map(String::as_str)
-                        .collect::<toml_edit::Array>(),
-                ),
-            },
-        );
+    if let Some(person) = person {
         section(&mut doc, "people")?.insert(handle, toml_edit::Item::Table(person));
     }
     let keys = section(&mut doc, "keys")?
@@ -333,7 +391,7 @@ pub fn add(
                 "`keys.{handle}` in {shown_maintainers} is not a table"
             ))
         })?;
-    for (cert, fingerprint) in new_certs.iter().zip(&fingerprints) {
+    for (cert, fingerprint) in new_certs.iter().zip(fingerprints) {
         let mut key = toml_edit::Table::new();
         key.insert("id", toml_edit::value(fingerprint.as_str()));
         // The key id names the entry; a label the person already uses gets a suffix.
@@ -363,22 +421,34 @@ pub fn add(
             "{shown_maintainers}: the edit would not list key {missing} under {handle}; nothing changed (add [keys.{handle}.<label>] by hand)"
         )));
     }
+    Ok(new_text)
+}
 
+/// The certificates, ASCII-armored as one keyring file.
+fn armor(certs: &[openpgp::Cert]) -> Result<Vec<u8>, TeamError> {
     let mut armored = Vec::new();
-    {
-        let mut writer = openpgp::armor::Writer::new(&mut armored, openpgp::armor::Kind::PublicKey)
-            .map_err(|e| TeamError::Refused(e.to_string()))?;
-        for cert in &new_certs {
-            cert.serialize(&mut writer)
-                .map_err(|e| TeamError::Refused(crate::text::error_chain(&e)))?;
-        }
-        writer
-            .finalize()
-            .map_err(|e| TeamError::Refused(e.to_string()))?;
+    let mut writer = openpgp::armor::Writer::new(&mut armored, openpgp::armor::Kind::PublicKey)
+        .map_err(|e| TeamError::Refused(e.to_string()))?;
+    for cert in certs {
+        cert.serialize(&mut writer)
+            .map_err(|e| TeamError::Refused(crate::text::error_chain(&e)))?;
     }
-    // A new person's certificates go in HANDLE.asc; another key of someone listed goes in a file
-    // of its own beside theirs, so the files already reviewed stay as they were.
-    let name_in_keyring = if existing.is_none()
+    writer
+        .finalize()
+        .map_err(|e| TeamError::Refused(e.to_string()))?;
+    Ok(armored)
+}
+
+/// A new person's certificates go in HANDLE.asc; another key of someone listed goes in a file
+/// of its own beside theirs (named by `first`'s key id), so the files already reviewed stay as
+/// they were.
+fn keyring_name(
+    workspace: &Workspace,
+    handle: &str,
+    new_person: bool,
+    first: &openpgp::Cert,
+) -> String {
+    if new_person
         || workspace
             .keyring_dir
             .join(format!("{handle}.asc"))
@@ -387,9 +457,20 @@ pub fn add(
     {
         format!("{handle}.asc")
     } else {
-        format!("{handle}-{}.asc", new_certs[0].keyid().to_hex())
-    };
-    let keyring_file = workspace.keyring_dir.join(&name_in_keyring);
+        format!("{handle}-{}.asc", first.keyid().to_hex())
+    }
+}
+
+/// Writes the keyring file `name_in_keyring`, then MAINTAINERS, both checked before the first
+/// write; the keyring file is taken back out when MAINTAINERS cannot be written. The keyring
+/// file's path.
+fn write_added(
+    workspace: &Workspace,
+    name_in_keyring: &str,
+    armored: &[u8],
+    new_text: &str,
+) -> Result<PathBuf, TeamError> {
+    let keyring_file = workspace.keyring_dir.join(name_in_keyring);
     let (keyring_root, maintainers_target) = targets(workspace);
     // Checked before the first write: a link or a file in the way changes nothing.
     confine::check(&keyring_root, &keyring_file)?;
@@ -401,18 +482,13 @@ pub fn add(
     }
     let keyring_dir = Dir::create(&keyring_root, &workspace.keyring_dir)?;
     maintainers_target.check()?;
-    create_new(&keyring_dir, OsStr::new(&name_in_keyring), &armored)?;
+    create_new(&keyring_dir, OsStr::new(name_in_keyring), armored)?;
     if let Err(e) = maintainers_target.write(new_text.as_bytes()) {
         // MAINTAINERS unchanged: take the certificate back out so the two stay together.
-        let _ = keyring_dir.remove(OsStr::new(&name_in_keyring));
+        let _ = keyring_dir.remove(OsStr::new(name_in_keyring));
         return Err(e);
     }
-    Ok(Added {
-        fingerprints,
-        already,
-        keyring_file: Some(keyring_file),
-        new_person: existing.is_none(),
-    })
+    Ok(keyring_file)
 }
 
 /// What `maintainers remove` did.
@@ -564,4 +640,20 @@ fn targets(workspace: &Workspace) -> (PathBuf, MaintainersTarget<'_>) {
         MaintainersTarget::Chosen(&workspace.maintainers_path)
     };
     (keyring_root, target)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_person_has_one_email_as_a_string_and_several_as_an_array() {
+        let one = person_table(Some("Alice"), &["a@x".to_string()]);
+        assert_eq!(one.to_string(), "name = \"Alice\"\nemail = \"a@x\"\n");
+        let two = person_table(Some("Alice"), &["a@x".to_string(), "b@x".to_string()]);
+        assert_eq!(
+            two.to_string(),
+            "name = \"Alice\"\nemail = [\"a@x\", \"b@x\"]\n"
+        );
+    }
 }

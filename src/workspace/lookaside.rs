@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use crate::format::message::MAX_SIGNATURE_FILE;
 use crate::format::reference::Reference;
+use crate::workspace::tree::signature_file_name;
 
 /// containers/image's maxLookasideSignatures: at the 128th index it stops with an error.
 pub const MAX_LOOKASIDE_SIGNATURES: u32 = 128;
@@ -149,7 +150,7 @@ impl Lookaside {
             if number > MAX_LOOKASIDE_SIGNATURES {
                 return Err(FetchError::TooMany { url: dir });
             }
-            let url = format!("{dir}/signature-{number}");
+            let url = format!("{dir}/{}", signature_file_name(number));
             match self.get(&url)? {
                 Some(bytes) => served.push(Served { number, url, bytes }),
                 None => break,

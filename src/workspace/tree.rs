@@ -149,6 +149,11 @@ pub fn signature_number(name: &str) -> Option<u32> {
     digits.parse().ok()
 }
 
+/// The name of signature file `number`, `signature-<N>`: the inverse of `signature_number`.
+pub fn signature_file_name(number: u32) -> String {
+    format!("signature-{number}")
+}
+
 /// Refuses a symlink anywhere between `root` (itself included) and `path`; true when `path`
 /// exists.
 pub(crate) fn check_no_symlinks(
@@ -275,7 +280,7 @@ fn link_into_place(dir: &Dir, temp: &OsStr, bytes: &[u8]) -> Result<(u32, PathBu
         if number > MAX_SIGNATURES {
             return Err(TreeError::Full(dir.path().to_path_buf()));
         }
-        let name = OsString::from(format!("signature-{number}"));
+        let name = OsString::from(signature_file_name(number));
         let target = dir.path().join(&name);
         match dir.link(temp, &name) {
             Ok(()) => {
@@ -330,8 +335,8 @@ pub(crate) fn close_gaps_in(dir: &Dir) -> Result<Vec<(PathBuf, PathBuf)>, TreeEr
         if entry.number == number {
             continue;
         }
-        let from = OsString::from(format!("signature-{}", entry.number));
-        let to = OsString::from(format!("signature-{number}"));
+        let from = OsString::from(signature_file_name(entry.number));
+        let to = OsString::from(signature_file_name(number));
         let target = dir.path().join(&to);
         dir.link(&from, &to).map_err(io_error(&target))?;
         dir.remove(&from).map_err(io_error(&entry.path))?;
@@ -395,7 +400,7 @@ mod tests {
         for i in 0..5 {
             fs::create_dir_all(image(i)).unwrap();
             for n in 1..=2 {
-                fs::write(image(i).join(format!("signature-{n}")), format!("{i}/{n}")).unwrap();
+                fs::write(image(i).join(signature_file_name(n)), format!("{i}/{n}")).unwrap();
             }
         }
         let mut index = repo.index().unwrap();
@@ -437,6 +442,10 @@ mod tests {
         assert_eq!(signature_number("signature-0"), None);
         assert_eq!(signature_number("signature-"), None);
         assert_eq!(signature_number("signature-1a"), None);
+        assert_eq!(signature_file_name(7), "signature-7");
+        for n in [1, 9, 10, 128, MAX_SIGNATURES] {
+            assert_eq!(signature_number(&signature_file_name(n)), Some(n));
+        }
         let hex = "2fbe7b164dd92edb9c1096152f6d27592d8a69b1b8eb2fc907b5fadea7d11668";
         assert_eq!(
             parse_image_dir(&format!("stagex/pallet-rust@sha256={hex}"))
@@ -497,13 +506,13 @@ mod tests {
         let dir = root.path().join("a@sha256=x");
         fs::create_dir_all(&dir).unwrap();
         for n in [2, 5, 6] {
-            fs::write(dir.join(format!("signature-{n}")), format!("{n}")).unwrap();
+            fs::write(dir.join(signature_file_name(n)), format!("{n}")).unwrap();
         }
         let moves = close_gaps(root.path(), &dir).unwrap();
         assert_eq!(moves.len(), 3);
         for (n, content) in [(1, "2"), (2, "5"), (3, "6")] {
             assert_eq!(
-                fs::read_to_string(dir.join(format!("signature-{n}"))).unwrap(),
+                fs::read_to_string(dir.join(signature_file_name(n))).unwrap(),
                 content
             );
         }
@@ -517,7 +526,7 @@ mod tests {
         let dir = root.path().join("a@sha256=x");
         fs::create_dir_all(&dir).unwrap();
         for n in 1..=MAX_SIGNATURES {
-            fs::write(dir.join(format!("signature-{n}")), b"x").unwrap();
+            fs::write(dir.join(signature_file_name(n)), b"x").unwrap();
         }
         assert!(matches!(
             write_next(root.path(), &dir, b"x"),

@@ -29,7 +29,7 @@ pub enum AnchorError {
         "this clone saw trust root version {} ({}) in force at commit {}, and {}: a push deleted or rewrote the chain of trust roots",
         remembered.version,
         remembered.digest,
-        crate::fs::git::short_id(remembered.commit),
+        crate::text::short_id(remembered.commit),
         if *no_chain { "the tree holds no chain now" } else { "the chain no longer holds it" }
     )]
     Lost {

@@ -16,7 +16,7 @@ use crate::format::message::{read_signed_message, MAX_SIGNATURE_FILE};
 use crate::fs::path::Kind;
 use crate::keys::reason::Reason;
 use crate::keys::verify::Verifier;
-use crate::workspace::tree::MAX_SIGNATURES;
+use crate::workspace::tree::{signature_file_name, MAX_SIGNATURES};
 use crate::workspace::Workspace;
 
 /// Where the chain lies, below signatures/.
@@ -361,8 +361,9 @@ fn approvals(
             made: None,
             valid: false,
             problem: Some(format!(
-                "{} more files past signature-{MAX_SIGNATURES}, not judged: a version holds at most {MAX_SIGNATURES} approvals",
-                past.len()
+                "{} more files past {}, not judged: a version holds at most {MAX_SIGNATURES} approvals",
+                past.len(),
+                signature_file_name(MAX_SIGNATURES)
             )),
         });
     }

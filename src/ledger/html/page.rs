@@ -81,10 +81,8 @@ document.documentElement.classList.add('js');
 
 /// The whole page.
 pub fn render(ledger: &Ledger, context: &PageContext) -> String {
-    let meanings = meanings();
     let mut used_codes: Vec<String> = Vec::new();
     let mut out = String::with_capacity(64 * 1024 + ledger.images.len() * 1024);
-    let quorate = ledger.images.iter().filter(|i| i.quorate).count();
     let with_errors: Vec<bool> = ledger
         .images
         .iter()
@@ -95,15 +93,31 @@ pub fn render(ledger: &Ledger, context: &PageContext) -> String {
                 .any(|f| f.severity() == Severity::Error && belongs(&f.path, &image.directory))
         })
         .collect();
-    let error_images = with_errors.iter().filter(|e| **e).count();
+    head(&mut out, context);
+    header(&mut out, ledger, context, &with_errors);
+    matrix(&mut out, ledger, context, &with_errors, &mut used_codes);
+    findings(&mut out, ledger, &mut used_codes);
+    per_maintainer(&mut out, ledger, context);
+    timeline_section(&mut out, ledger, context);
+    trust_root(&mut out, context);
+    codes(&mut out, used_codes);
+    let _ = write!(out, "<script>{SCRIPT}</script>\n</body>\n</html>\n");
+    out
+}
 
+/// The document's head, with the style, and the body's start.
+fn head(out: &mut String, context: &PageContext) {
     let _ = write!(
         out,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>quorate audit: {}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n",
         esc(&context.workspace)
     );
+}
 
-    // Header.
+/// The header: what was judged, when, against what, and the totals; then the navigation.
+fn header(out: &mut String, ledger: &Ledger, context: &PageContext, with_errors: &[bool]) {
+    let quorate = ledger.images.iter().filter(|i| i.quorate).count();
+    let error_images = with_errors.iter().filter(|e| **e).count();
     let _ = write!(
         out,
         "<header>\n<h1>Audit: who signed what</h1>\n<dl class=\"meta\">\n<dt>Workspace</dt><dd><code>{}</code></dd>\n<dt>Revision judged</dt><dd>{}</dd>\n<dt>Judged at</dt><dd><time>{}</time></dd>\n<dt>Threshold</dt><dd>{} distinct maintainers{}</dd>\n<dt>Trust root</dt><dd>{}</dd>\n<dt>Repository</dt><dd>{}</dd>\n</dl>\n",
@@ -124,8 +138,16 @@ pub fn render(ledger: &Ledger, context: &PageContext) -> String {
         crate::plural(ledger.warnings, "warning"),
     );
     out.push_str("<nav><a href=\"#matrix\">Matrix</a> · <a href=\"#findings\">Findings</a> · <a href=\"#maintainers\">Maintainers</a> · <a href=\"#timeline\">Timeline</a> · <a href=\"#trust\">Trust root</a> · <a href=\"#codes\">Codes</a></nav>\n");
+}
 
-    // The matrix.
+/// The matrix: one row per image, one column per maintainer.
+fn matrix(
+    out: &mut String,
+    ledger: &Ledger,
+    context: &PageContext,
+    with_errors: &[bool],
+    used_codes: &mut Vec<String>,
+) {
     out.push_str("<section id=\"matrix\">\n<h2>Images × maintainers</h2>\n<p>Each cell: <span class=\"valid\">✓ valid</span> (with the date it was signed), <span class=\"invalid\">✗ does not count</span> (with the reason; hover for the detail), or <span class=\"unsigned\">– not signed</span>.</p>\n");
     out.push_str("<div class=\"filter\"><label>Filter <input id=\"filter-text\" type=\"search\" placeholder=\"package, digest, tag, maintainer\"></label> <label>Status <select id=\"filter-status\"><option value=\"\">all</option><option value=\"quorate\">quorate</option><option value=\"short\">short of quorum</option><option value=\"errors\">with errors</option></select></label></div>\n");
     out.push_str("<table id=\"matrix-table\">\n<caption>Every image judged, one row each; one column per maintainer.</caption>\n<thead><tr><th scope=\"col\">Image</th><th scope=\"col\">Digest</th><th scope=\"col\">Tags</th>");
@@ -143,18 +165,20 @@ pub fn render(ledger: &Ledger, context: &PageContext) -> String {
     );
     for (index, image) in ledger.images.iter().enumerate() {
         row(
-            &mut out,
+            out,
             index,
             image,
             ledger.threshold,
             with_errors[index],
             context,
-            &mut used_codes,
+            used_codes,
         );
     }
     out.push_str("</tbody>\n</table>\n</section>\n");
+}
 
-    // Findings.
+/// The findings, by severity.
+fn findings(out: &mut String, ledger: &Ledger, used_codes: &mut Vec<String>) {
     out.push_str("<section id=\"findings\">\n<h2>Findings</h2>\n");
     if ledger.findings.is_empty() {
         out.push_str("<p>None.</p>\n");
@@ -188,7 +212,7 @@ pub fn render(ledger: &Ledger, context: &PageContext) -> String {
             found.len()
         );
         for f in found {
-            note_code(&mut used_codes, f.code.code());
+            note_code(used_codes, f.code.code());
             let target = ledger
                 .images
                 .iter()
@@ -201,7 +225,7 @@ pub fn render(ledger: &Ledger, context: &PageContext) -> String {
                 .map(|c| {
                     format!(
                         " <small>commit <code>{}</code></small>",
-                        esc(&c.id[..c.id.len().min(12)])
+                        esc(&crate::text::short_id(&c.id))
                     )
                 })
                 .unwrap_or_default();
@@ -216,8 +240,10 @@ pub fn render(ledger: &Ledger, context: &PageContext) -> String {
         out.push_str("</ul>\n");
     }
     out.push_str("</section>\n");
+}
 
-    // Per maintainer.
+/// Per maintainer: what they signed, what of it does not count, their last valid signature.
+fn per_maintainer(out: &mut String, ledger: &Ledger, context: &PageContext) {
     out.push_str("<section id=\"maintainers\">\n<h2>Maintainers</h2>\n<table>\n<thead><tr><th scope=\"col\">Maintainer</th><th scope=\"col\">Images signed (counting)</th><th scope=\"col\">Signatures that do not count</th><th scope=\"col\">Last valid signature</th><th scope=\"col\">Keys</th></tr></thead>\n<tbody>\n");
     for m in &context.maintainers {
         let mut images = 0;
@@ -255,20 +281,27 @@ pub fn render(ledger: &Ledger, context: &PageContext) -> String {
         );
     }
     out.push_str("</tbody>\n</table>\n</section>\n");
+}
 
-    // Timeline.
+/// The timeline of signatures.
+fn timeline_section(out: &mut String, ledger: &Ledger, context: &PageContext) {
     out.push_str("<section id=\"timeline\">\n<h2>Timeline</h2>\n<p>Signatures per maintainer and day: a filled circle counts, a hollow one does not; the area grows with the number that day.</p>\n");
     out.push_str(&timeline::svg(ledger, &context.maintainers));
     out.push_str("</section>\n");
+}
 
-    // Trust root.
+/// The trust root, in words.
+fn trust_root(out: &mut String, context: &PageContext) {
     out.push_str("<section id=\"trust\">\n<h2>Trust root</h2>\n");
     for paragraph in &context.trust_root {
         let _ = writeln!(out, "<p>{}</p>", esc(paragraph));
     }
     out.push_str("</section>\n");
+}
 
-    // Codes.
+/// What each code used on the page means.
+fn codes(out: &mut String, mut used_codes: Vec<String>) {
+    let meanings = meanings();
     out.push_str("<section id=\"codes\">\n<h2>What the codes mean</h2>\n<dl>\n");
     used_codes.sort();
     for code in &used_codes {
@@ -285,8 +318,6 @@ pub fn render(ledger: &Ledger, context: &PageContext) -> String {
         );
     }
     out.push_str("</dl>\n<p>Generated by quorate; every code is documented in docs/reasons.md and docs/audit.md.</p>\n</section>\n");
-    let _ = write!(out, "<script>{SCRIPT}</script>\n</body>\n</html>\n");
-    out
 }
 
 /// One image's row.

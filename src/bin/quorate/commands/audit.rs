@@ -236,7 +236,7 @@ fn print_image(ledger: &quorate::Ledger, image: &quorate::ledger::audit::LedgerI
             _ => "",
         };
         rows.push([
-            format!("signature-{}", f.number),
+            quorate::workspace::tree::signature_file_name(f.number),
             verdict,
             who.to_string(),
             format!("{key}{role}"),

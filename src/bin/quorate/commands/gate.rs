@@ -39,7 +39,7 @@ pub(crate) fn run_verify(options: &WorkspaceOptions, args: VerifyArgs) -> Result
 }
 
 fn print_file(file: &FileJson) {
-    let name = format!("signature-{}", file.number);
+    let name = quorate::workspace::tree::signature_file_name(file.number);
     if file.counts {
         let maintainer = file.maintainer.as_deref().unwrap_or("?");
         let primary = file.primary_fingerprint.as_deref().unwrap_or("?");
@@ -293,8 +293,8 @@ impl GateRow {
                     let codes: Vec<String> =
                         f.verdict.problems.iter().map(|p| p.to_string()).collect();
                     format!(
-                        "signature-{} does not count: {}",
-                        f.number,
+                        "{} does not count: {}",
+                        quorate::workspace::tree::signature_file_name(f.number),
                         codes.join("; ")
                     )
                 })

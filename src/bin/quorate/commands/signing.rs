@@ -137,7 +137,8 @@ fn report_placement(
             ..
         } => {
             let shown = workspace.display_path(path);
-            println!("signed {reference} as {maintainer}: wrote {shown} (signature-{number})");
+            let name = quorate::workspace::tree::signature_file_name(*number);
+            println!("signed {reference} as {maintainer}: wrote {shown} ({name})");
             report_commit(committed, &[shown], &format!("Sign {reference}"))
         }
     }
@@ -433,8 +434,8 @@ pub(crate) fn run_sync(options: &WorkspaceOptions, args: SyncArgs) -> Result<Out
     for (original, replay) in &synced.unsigned_replays {
         println!(
             "sync: commit {} was signed but its replay {} is not: set git's commit.gpgsign for quorate to sign the commits it replays",
-            &original.to_string()[..12],
-            &replay.to_string()[..12]
+            quorate::text::short_id(original),
+            quorate::text::short_id(replay)
         );
     }
     if synced.retries > 0 {
