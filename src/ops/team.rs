@@ -23,13 +23,52 @@ pub enum TeamError {
     /// Bad input: an unreadable or secret certificate file, a bad handle (exit 2).
     #[error("{0}")]
     Input(String),
+    /// The namespace asked for is not a repository name (exit 2).
+    #[error("{0:?} is not a repository name such as ghcr.io/example")]
+    BadNamespace(String),
+    /// A person MAINTAINERS does not list was given without a name or an email (exit 2).
+    #[error("{handle} is not a maintainer in {maintainers}")]
+    NewPersonUnnamed {
+        /// The handle.
+        handle: String,
+        /// MAINTAINERS, as shown.
+        maintainers: String,
+    },
+    /// A listed person was given another name than MAINTAINERS lists (exit 1).
+    #[error("{handle} is named {listed:?} in {maintainers}, not {asked:?}")]
+    OtherName {
+        /// The handle.
+        handle: String,
+        /// MAINTAINERS, as shown.
+        maintainers: String,
+        /// The name listed.
+        listed: String,
+        /// The name asked for.
+        asked: String,
+    },
+    /// A listed person was given an email MAINTAINERS does not list for them (exit 1).
+    #[error("{email} is not among {handle}'s emails in {maintainers} ({listed})")]
+    OtherEmail {
+        /// The handle.
+        handle: String,
+        /// MAINTAINERS, as shown.
+        maintainers: String,
+        /// The email asked for.
+        email: String,
+        /// The emails listed (`none` when there are none).
+        listed: String,
+    },
 }
 
 impl crate::fault::Classify for TeamError {
     fn fault(&self) -> crate::fault::Fault {
         match self {
-            TeamError::Refused(_) => crate::fault::Fault::Refused,
-            TeamError::Input(_) => crate::fault::Fault::Input,
+            TeamError::Refused(_) | TeamError::OtherName { .. } | TeamError::OtherEmail { .. } => {
+                crate::fault::Fault::Refused
+            }
+            TeamError::Input(_)
+            | TeamError::BadNamespace(_)
+            | TeamError::NewPersonUnnamed { .. } => crate::fault::Fault::Input,
         }
     }
 }
@@ -98,9 +137,7 @@ pub struct Initialized {
 /// the repository whose work tree is `dir`, or a new one. Nothing existing is overwritten.
 pub fn init(dir: &Path, namespace: Option<&str>) -> Result<Initialized, TeamError> {
     if let Some(ns) = namespace.filter(|ns| !crate::workspace::is_namespace(ns)) {
-        return Err(TeamError::Input(format!(
-            "--namespace {ns:?} is not a repository name such as ghcr.io/example"
-        )));
+        return Err(TeamError::BadNamespace(ns.to_string()));
     }
     let config = match namespace {
         Some(ns) => CONFIG_TEMPLATE.replace(
@@ -260,23 +297,32 @@ fn check_person<'w>(
     let existing = workspace.maintainers.get(handle);
     match existing {
         None if name.is_none() || emails.is_empty() => {
-            return Err(TeamError::Input(format!(
-                "{handle} is not a maintainer in {shown_maintainers}: adding a person needs --name and --email"
-            )));
+            return Err(TeamError::NewPersonUnnamed {
+                handle: handle.to_string(),
+                maintainers: shown_maintainers,
+            });
         }
         None => {}
         Some(person) => {
             if let Some(name) = name.filter(|n| person.name.as_deref() != Some(*n)) {
-                return Err(TeamError::Refused(format!(
-                    "{handle} is named {:?} in {shown_maintainers}, not {name:?}: leave out --name to add a key to them, or edit MAINTAINERS to rename them",
-                    person.name.as_deref().unwrap_or("")
-                )));
+                return Err(TeamError::OtherName {
+                    handle: handle.to_string(),
+                    maintainers: shown_maintainers,
+                    listed: person.name.clone().unwrap_or_default(),
+                    asked: name.to_string(),
+                });
             }
             if let Some(email) = emails.iter().find(|e| !person.emails.contains(e)) {
-                return Err(TeamError::Refused(format!(
-                    "{email} is not among {handle}'s emails in {shown_maintainers} ({}): leave out --email to add a key to them, or edit MAINTAINERS",
-                    if person.emails.is_empty() { "none".to_string() } else { person.emails.join(", ") }
-                )));
+                return Err(TeamError::OtherEmail {
+                    handle: handle.to_string(),
+                    maintainers: shown_maintainers,
+                    email: email.to_string(),
+                    listed: if person.emails.is_empty() {
+                        "none".to_string()
+                    } else {
+                        person.emails.join(", ")
+                    },
+                });
             }
         }
     }

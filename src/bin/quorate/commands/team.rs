@@ -4,10 +4,26 @@ use std::path::{Path, PathBuf};
 
 use super::*;
 
-use quorate::ops::team;
+use quorate::ops::team::{self, TeamError};
+
+/// A team change refused or given bad input, with the flags that remedy it.
+fn team_failure(e: TeamError) -> Failure {
+    match &e {
+        TeamError::BadNamespace(_) => Failure::from(e).prefixed("--namespace "),
+        TeamError::NewPersonUnnamed { .. } => {
+            Failure::from(e).hinted(": adding a person needs --name and --email")
+        }
+        TeamError::OtherName { .. } => Failure::from(e)
+            .hinted(": leave out --name to add a key to them, or edit MAINTAINERS to rename them"),
+        TeamError::OtherEmail { .. } => {
+            Failure::from(e).hinted(": leave out --email to add a key to them, or edit MAINTAINERS")
+        }
+        _ => Failure::from(e),
+    }
+}
 
 pub(crate) fn run_init(dir: &Path, namespace: Option<&str>) -> Result<Outcome, Failure> {
-    let done = team::init(dir, namespace)?;
+    let done = team::init(dir, namespace).map_err(team_failure)?;
     let shown = dir.display();
     println!("created a quorate workspace in {shown}: MAINTAINERS, quorate.toml (threshold = 2), keyring/, digests/, signatures/");
     if done.new_repository {
@@ -129,7 +145,7 @@ pub(crate) fn run_maintainers_add(
     certs: &[PathBuf],
 ) -> Result<Outcome, Failure> {
     let workspace = load_for_editing(options)?;
-    let added = team::add(&workspace, handle, name, emails, certs)?;
+    let added = team::add(&workspace, handle, name, emails, certs).map_err(team_failure)?;
     for fingerprint in &added.already {
         println!("{handle} already holds key {fingerprint}");
     }
@@ -190,7 +206,7 @@ pub(crate) fn run_maintainers_remove(
 ) -> Result<Outcome, Failure> {
     let workspace = load_for_editing(options)?;
     let was_in_force = standing_of(&workspace, options).as_ref().and_then(in_force);
-    let removed = team::remove(&workspace, handle)?;
+    let removed = team::remove(&workspace, handle).map_err(team_failure)?;
     let maintainers = workspace.display_path(&workspace.maintainers_path);
     println!("removed {handle} from {maintainers}; their signatures no longer count");
     for path in &removed.deleted {
