@@ -6,5 +6,9 @@ pub mod lookaside;
 mod threshold;
 pub mod tree;
 
-pub use loaded::*;
+pub(crate) use loaded::load_config;
+pub use loaded::{
+    find_from_current_dir, is_namespace, namespace_in, Config, Workspace, WorkspaceError,
+    WorkspaceOptions, DEFAULT_NAMESPACE,
+};
 pub use threshold::Threshold;
