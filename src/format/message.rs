@@ -12,6 +12,8 @@ use openpgp::parse::{PacketParserBuilder, PacketParserResult, Parse};
 use openpgp::types::CompressionAlgorithm;
 use openpgp::Packet;
 
+use crate::text::error_line;
+
 /// containers/image reads at most this much of a signature file.
 pub const MAX_SIGNATURE_FILE: u64 = 4 * 1024 * 1024;
 
@@ -402,8 +404,4 @@ fn classify(e: &anyhow::Error) -> MessageError {
     } else {
         MessageError::Malformed(error_line(e))
     }
-}
-
-fn error_line(e: &anyhow::Error) -> String {
-    crate::text::error_line(e)
 }

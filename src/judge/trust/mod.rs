@@ -14,8 +14,11 @@ mod root;
 mod standing;
 
 pub use anchor::{Anchor, AnchorError};
-pub use chain::{load_chain, Approval, Chain, ChainError, Version, TRUST_DIR};
+// Loading the chain, judging the standing and the clone's memory go through `Anchor`, which
+// decides the anchor and remembers what it saw: not to be bypassed from outside.
+pub(crate) use chain::load_chain;
+pub use chain::{Approval, Chain, ChainError, Version, TRUST_DIR};
 pub use diff::{diff, diff_people, TrustChange};
-pub use memory::{recall, remember, Remembered};
+pub use memory::Remembered;
 pub use root::{RootError, TrustRoot};
-pub use standing::{standing, working_root, Standing};
+pub use standing::{working_root, Standing};
