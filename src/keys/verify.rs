@@ -168,8 +168,19 @@ impl<'a> Verifier<'a> {
         verdict
     }
 
-    /// Checks the signature of a well-formed message: who made it, and whether it counts.
+    /// Checks the signature of a well-formed message: who made it, and whether it counts (its
+    /// key valid when it signed and still now).
     pub fn verify_message(&self, message: &SignedMessage) -> Verdict {
+        self.verify_message_judged(message, true)
+    }
+
+    /// `verify_message`, the key judged only as of the signature's own time: valid when made (a
+    /// chain's approval of a version this clone already trusts). A hard revocation still voids it.
+    pub fn verify_message_as_made(&self, message: &SignedMessage) -> Verdict {
+        self.verify_message_judged(message, false)
+    }
+
+    fn verify_message_judged(&self, message: &SignedMessage, judge_now: bool) -> Verdict {
         let sig = &message.signature;
         let (created, mut problems) = self.check_shape(sig);
         let Some(created) = created else {
@@ -204,11 +215,20 @@ impl<'a> Verifier<'a> {
             ));
         }
         let key_fpr = key.fingerprint();
-        let states = KeyStates {
-            signed_at: created,
-            at_signing: pick.at_signing,
-            judged_at: self.now,
-            judged: self.judge().state(cert, &key_fpr, self.now),
+        let states = if judge_now {
+            KeyStates {
+                signed_at: created,
+                at_signing: pick.at_signing,
+                judged_at: self.now,
+                judged: self.judge().state(cert, &key_fpr, self.now),
+            }
+        } else {
+            KeyStates {
+                signed_at: created,
+                at_signing: pick.at_signing.clone(),
+                judged_at: created,
+                judged: pick.at_signing,
+            }
         };
         verdict
             .problems

@@ -240,7 +240,7 @@ pub fn sync(
     branch: Option<&str>,
     push_to: Option<&str>,
 ) -> Result<Synced, SyncError> {
-    let trust_versions_before = crate::judge::trust::load_chain(workspace, verifier, None)
+    let trust_versions_before = crate::judge::trust::load_chain(workspace, verifier, &[])
         .ok()
         .flatten()
         .map_or(0, |c| c.versions.len());

@@ -24,6 +24,9 @@ pub struct WorkspaceOptions {
     /// `--trust-anchor sha256:HEX` (or QUORATE_TRUST_ANCHOR): the trust root version the caller
     /// already trusts, pinned outside the repository.
     pub trust_anchor: Option<String>,
+    /// `--as-found` (with `--at REV`): a revision on a line rewritten since this clone recorded
+    /// the trust root it saw is judged from its own chain, as found, not refused.
+    pub rewritten_as_found: bool,
 }
 
 /// A workspace that cannot be loaded. Always an input error (exit 2).

@@ -394,6 +394,11 @@ pub struct JudgeArgs {
     /// are in the repository holding signatures/), not from the working tree.
     #[arg(long, value_name = "REV")]
     pub at: Option<String>,
+    /// With --at: judge a revision on a line rewritten since this clone recorded the trust root
+    /// it saw in force (neither an ancestor nor a descendant of that commit) from its own chain,
+    /// as found, instead of refusing it as the working tree would be (docs/trust.md).
+    #[arg(long, requires = "at")]
+    pub as_found: bool,
     /// Read the signatures from a published lookaside (https://, http:// or file://) as podman
     /// reads them, instead of signatures/.
     #[arg(long, value_name = "URL")]

@@ -27,6 +27,7 @@ fn main() -> ExitCode {
         keyring: cli.global.keyring.clone(),
         maintainers: cli.global.maintainers.clone(),
         trust_anchor: cli.global.trust_anchor.clone(),
+        rewritten_as_found: false,
     };
     let result = match cli.command {
         Command::Init { dir, namespace } => run_init(&dir, namespace.as_deref()),

@@ -1,11 +1,14 @@
 //! Which version of the chain a workspace is judged from, and what this clone remembers of it.
-//! The policy, in one place: the anchor the caller pinned; else the newest version this clone
-//! saw in force (trust on first use, remembered); else none, and the chain is trusted from
-//! version 1 as found. Judging through an `Anchor` remembers what it saw, so a program using the
-//! library is protected as the CLI is (docs/trust.md).
+//! The policy, in one place: the anchor the caller pinned and the newest version this clone saw
+//! in force (trust on first use, remembered) combine: the chain must hold both, and the newer is
+//! the floor it is verified from; with neither, the chain is trusted from version 1 as found.
+//! Whatever an ancestor commit held in force must still be in force (history). Judging through
+//! an `Anchor` remembers what it saw, pinned or not, so a program using the library is protected
+//! as the CLI is (docs/trust.md).
 
 use super::chain::{load_chain, Chain, ChainError};
-use super::memory::{recall, remember, Remembered};
+use super::history::{lost_from_history, Lost};
+use super::memory::{recall, remember, Line, Remembered};
 use super::standing::{standing, Standing};
 use crate::keys::verify::Verifier;
 use crate::workspace::Workspace;
@@ -15,6 +18,8 @@ use crate::workspace::Workspace;
 pub struct Anchor {
     pinned: Option<String>,
     remembered: Option<Remembered>,
+    /// True when the revision judged lies on a line rewritten since the memory was recorded.
+    rewritten: bool,
 }
 
 /// A chain that cannot be trusted from the anchor. Always a refusal (exit 1).
@@ -38,20 +43,60 @@ pub enum AnchorError {
         /// True when the tree holds no chain at all any more.
         no_chain: bool,
     },
+    /// An ancestor commit of the judged state held a version in force that the chain judged
+    /// lost: the chain was truncated or rewritten by a push.
+    #[error(
+        "trust root version {} ({}) was in force at commit {}, an ancestor of what is judged, and {}: a version in force never disappears (a push truncated or rewrote the chain of trust roots)",
+        .0.version,
+        .0.digest,
+        crate::text::short_id(.0.commit),
+        .0.now
+    )]
+    Truncated(Lost),
 }
 
 crate::fault::always!(Refused: AnchorError);
 
 impl Anchor {
     /// The anchor `workspace` is judged from: `pinned` (`sha256:<hex>` of a version, given from
-    /// outside the repository), else what this clone remembers, else none.
+    /// outside the repository) and what this clone remembers, either, or none.
     pub fn resolve(workspace: &Workspace, pinned: Option<&str>) -> Anchor {
-        let pinned = pinned.map(str::to_string);
-        let remembered = pinned.is_none().then(|| recall(workspace)).flatten();
-        Anchor { pinned, remembered }
+        let (remembered, line) = match recall(workspace) {
+            Some((r, line)) => (Some(r), line),
+            None => (None, Line::Same),
+        };
+        Anchor {
+            pinned: pinned.map(str::to_string),
+            remembered,
+            rewritten: line == Line::Rewritten,
+        }
     }
 
-    /// The digest the chain is verified from, when there is one.
+    /// With `as_found`, a revision on a rewritten line is judged from its own chain as found,
+    /// not held to this clone's memory (`--as-found`, asked for explicitly).
+    pub fn rewritten_as_found(mut self, as_found: bool) -> Anchor {
+        if as_found && self.rewritten {
+            self.remembered = None;
+        }
+        self
+    }
+
+    /// True when the revision judged lies on a line rewritten since this clone recorded what it
+    /// saw (and it is held to that memory unless judged as found).
+    pub fn rewritten(&self) -> bool {
+        self.rewritten
+    }
+
+    /// The digests the chain must hold: the pinned one and the remembered one.
+    fn anchors(&self) -> Vec<&str> {
+        self.pinned
+            .as_deref()
+            .into_iter()
+            .chain(self.remembered.as_ref().map(|r| r.digest.as_str()))
+            .collect()
+    }
+
+    /// The digest pinned, else the one remembered, when there is one.
     pub fn digest(&self) -> Option<&str> {
         self.pinned
             .as_deref()
@@ -63,7 +108,7 @@ impl Anchor {
         self.pinned.as_deref()
     }
 
-    /// What this clone remembered, when nothing was pinned and it remembers something.
+    /// What this clone remembered, when it remembers something that applies.
     pub fn remembered(&self) -> Option<&Remembered> {
         self.remembered.as_ref()
     }
@@ -71,7 +116,11 @@ impl Anchor {
     /// How the anchor came, for people.
     pub fn describe(&self) -> String {
         match (&self.pinned, &self.remembered) {
-            (Some(a), _) => format!("the pinned anchor {a}"),
+            (Some(a), Some(r)) => format!(
+                "the pinned anchor {a} and version {}, which this clone saw in force ({})",
+                r.version, r.file
+            ),
+            (Some(a), None) => format!("the pinned anchor {a}"),
             (None, Some(r)) => format!(
                 "version {}, which this clone saw in force ({})",
                 r.version, r.file
@@ -80,13 +129,16 @@ impl Anchor {
         }
     }
 
-    /// The chain, verified from this anchor, without remembering anything.
+    /// The chain, verified from this anchor and against history, without remembering anything.
     pub fn load_chain(
         &self,
         workspace: &Workspace,
         verifier: &Verifier,
     ) -> Result<Option<Chain>, AnchorError> {
-        load_chain(workspace, verifier, self.digest()).map_err(|e| self.lost(e))
+        let anchors = self.anchors();
+        let chain = load_chain(workspace, verifier, &anchors).map_err(|e| self.lost(e))?;
+        self.check_history(workspace, verifier, chain.as_ref())?;
+        Ok(chain)
     }
 
     /// How the working trust root stands against the chain verified from this anchor, without
@@ -96,11 +148,14 @@ impl Anchor {
         workspace: &Workspace,
         verifier: &Verifier,
     ) -> Result<Standing, AnchorError> {
-        standing(workspace, verifier, self.digest()).map_err(|e| self.lost(e))
+        let anchors = self.anchors();
+        let standing = standing(workspace, verifier, &anchors).map_err(|e| self.lost(e))?;
+        self.check_history(workspace, verifier, standing.chain())?;
+        Ok(standing)
     }
 
-    /// `standing`, then the version in force remembered (when nothing is pinned): what every
-    /// command that judges signatures does first.
+    /// `standing`, then the version in force remembered: what every command that judges
+    /// signatures does first.
     pub fn judge(
         &self,
         workspace: &Workspace,
@@ -113,22 +168,44 @@ impl Anchor {
         Ok(standing)
     }
 
-    /// Remembers the newest version in force of a committed chain, when nothing is pinned.
+    /// Remembers the newest version in force of a committed chain, pinned or not: a run pinned
+    /// to an old version still records the newer one it saw, so the pin never lowers the floor.
     pub fn remember(&self, workspace: &Workspace, chain: &Chain) {
-        if self.pinned.is_none() {
-            remember(workspace, chain, self.remembered.as_ref());
+        remember(workspace, chain, self.remembered.as_ref());
+    }
+
+    /// A version an ancestor commit held in force must still be in force here.
+    fn check_history(
+        &self,
+        workspace: &Workspace,
+        verifier: &Verifier,
+        chain: Option<&Chain>,
+    ) -> Result<(), AnchorError> {
+        match lost_from_history(workspace, verifier, &self.anchors(), chain) {
+            Some(lost) => Err(AnchorError::Truncated(lost)),
+            None => Ok(()),
         }
     }
 
-    /// A chain that lost what this clone remembered is `Lost`; any other error is the chain's.
+    /// A chain that lost what this clone remembered is `Lost`; any other error is the chain's
+    /// (a missing pinned anchor is named as the caller's).
     fn lost(&self, e: ChainError) -> AnchorError {
-        match (&self.remembered, &e) {
-            (Some(r), ChainError::AnchorMissing { .. } | ChainError::NoChain { .. }) => {
+        let Some(r) = &self.remembered else {
+            return AnchorError::Chain(e);
+        };
+        match &e {
+            ChainError::AnchorMissing { anchor, .. }
+                if *anchor == r.digest && self.pinned.as_deref() != Some(anchor.as_str()) =>
+            {
                 AnchorError::Lost {
                     remembered: r.clone(),
-                    no_chain: matches!(e, ChainError::NoChain { .. }),
+                    no_chain: false,
                 }
             }
+            ChainError::NoChain { .. } if self.pinned.is_none() => AnchorError::Lost {
+                remembered: r.clone(),
+                no_chain: true,
+            },
             _ => AnchorError::Chain(e),
         }
     }

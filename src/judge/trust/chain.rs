@@ -8,12 +8,15 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
+use git2::{ObjectType, Oid};
 use serde::Serialize;
 
 use super::root::TrustRoot;
 use crate::format::message::{read_signed_message, MAX_SIGNATURE_FILE};
 use crate::fs::path::Kind;
+use crate::fs::source::Source;
 use crate::keys::reason::Reason;
 use crate::keys::verify::Verifier;
 use crate::workspace::tree::{signature_file_name, MAX_SIGNATURES};
@@ -71,6 +74,12 @@ pub struct Approval {
     pub valid: bool,
     /// Why it does not count, when it does not.
     pub problem: Option<String>,
+    /// When it was made, as a time.
+    #[serde(skip)]
+    pub made_at: Option<SystemTime>,
+    /// The git blob id of its bytes (to compare with what history held).
+    #[serde(skip)]
+    pub(crate) blob: Option<Oid>,
 }
 
 /// One version of the chain, judged.
@@ -96,6 +105,10 @@ pub struct Version {
     pub before_anchor: bool,
     /// The approval files.
     pub approvals: Vec<Approval>,
+    /// When its approvals, by their own times, first met its rule (the last approval needed):
+    /// approvals of the next version made before then are refused.
+    #[serde(skip)]
+    pub in_force_since: Option<SystemTime>,
     /// The root itself.
     #[serde(skip)]
     pub root: TrustRoot,
@@ -109,6 +122,9 @@ pub struct Chain {
     pub anchor: Option<String>,
     /// Every version, oldest first.
     pub versions: Vec<Version>,
+    /// What lies in the chain's directory that is not a version (a `.gitkeep`, a note): named
+    /// once to people and otherwise ignored.
+    pub ignored: Vec<String>,
 }
 
 impl Chain {
@@ -124,123 +140,100 @@ impl Chain {
     }
 }
 
-/// Reads and judges the chain (from the workspace's source: the working tree or `--at REV`).
+/// Reads and judges the chain (from the workspace's source: the working tree or `--at REV`),
+/// verified from `anchors`: the digests the caller already trusts (the pinned anchor, the
+/// version this clone remembers). The chain must hold every one; the newest is the **floor**.
 /// None when the tree holds no chain.
 pub fn load_chain(
     workspace: &Workspace,
     verifier: &Verifier,
-    anchor: Option<&str>,
+    anchors: &[&str],
+) -> Result<Option<Chain>, ChainError> {
+    read_chain(workspace.source.as_ref(), workspace, verifier, anchors)
+}
+
+/// What a version's approvals must be to count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Rule {
+    /// Valid when made (judged at its own time): versions up to the floor, and every version
+    /// on a clone with no floor (trust on first use).
+    WhenMade,
+    /// By a key able to sign now: a version past the floor moves this clone to a maintainer
+    /// set it does not trust yet, and a signer chooses the time its signature claims.
+    Now { floor: u32 },
+}
+
+/// `load_chain` from any source of the workspace's files (a commit of its history, too).
+pub(crate) fn read_chain(
+    source: &dyn Source,
+    workspace: &Workspace,
+    verifier: &Verifier,
+    anchors: &[&str],
 ) -> Result<Option<Chain>, ChainError> {
     let dir = workspace.signatures_dir.join(TRUST_DIR);
-    let source = workspace.source.as_ref();
     let shown = |p: &Path| PathBuf::from(workspace.display_path(p));
-    let malformed = |p: &Path, message: String| ChainError::Malformed {
-        path: shown(p),
-        message,
+    let malformed = |p: &Path, message: String| malformed_in(workspace, p, message);
+    let no_chain = || match anchors.first() {
+        Some(anchor) => Err(ChainError::NoChain {
+            anchor: anchor.to_string(),
+            dir: shown(&dir),
+        }),
+        None => Ok(None),
     };
-    let entries = match source.list(&dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return match anchor {
-                Some(anchor) => Err(ChainError::NoChain {
-                    anchor: anchor.to_string(),
-                    dir: shown(&dir),
-                }),
-                None => Ok(None),
-            }
-        }
-        Err(e) => return Err(malformed(&dir, format!("cannot read: {e}"))),
+    let Some((numbers, ignored)) = version_numbers(source, workspace, &dir)? else {
+        return no_chain();
     };
-    // Version directories 1..=K, nothing else.
-    let mut numbers = Vec::new();
-    for (name, kind) in entries {
-        let path = dir.join(&name);
-        let number = name.to_str().and_then(|n| {
-            n.parse::<u32>()
-                .ok()
-                .filter(|v| *v > 0 && n == v.to_string())
-        });
-        match (number, kind) {
-            (Some(n), Kind::Dir) => numbers.push(n),
-            _ => {
-                return Err(malformed(
-                    &path,
-                    "the chain holds only version directories 1, 2, 3, … (a link or stray file is refused)".into(),
-                ))
-            }
-        }
-    }
-    numbers.sort_unstable();
-    if numbers.is_empty() {
-        return match anchor {
-            Some(anchor) => Err(ChainError::NoChain {
-                anchor: anchor.to_string(),
-                dir: shown(&dir),
-            }),
-            None => Ok(None),
-        };
-    }
-    for (i, n) in numbers.iter().enumerate() {
-        if *n != i as u32 + 1 {
-            return Err(malformed(
-                &dir.join((i + 1).to_string()),
-                format!(
-                    "version {} is missing: versions go up by exactly one",
-                    i + 1
-                ),
-            ));
-        }
-    }
+    let roots = read_roots(source, workspace, &dir, &numbers)?;
 
-    let mut versions: Vec<Version> = Vec::new();
-    let mut previous: Option<TrustRoot> = None;
-    for n in numbers {
-        let vdir = dir.join(n.to_string());
-        let file = vdir.join("root.json");
-        let bytes = source
-            .read(&file, 1024 * 1024)
-            .map_err(|e| malformed(&file, format!("cannot read: {e}")))?;
-        let root = TrustRoot::parse(&bytes).map_err(|e| malformed(&file, e.0))?;
-        if root.version != n {
-            return Err(malformed(
-                &file,
-                format!(
-                    "says version {}, but lies in version {n}'s directory",
-                    root.version
-                ),
-            ));
-        }
-        let expected_previous = previous.as_ref().map(TrustRoot::digest);
-        if root.previous != expected_previous {
-            return Err(malformed(
-                &file,
-                format!(
-                    "names {} as its predecessor, not version {}'s digest {}",
-                    root.previous.as_deref().unwrap_or("none"),
-                    n.saturating_sub(1),
-                    expected_previous
-                        .as_deref()
-                        .unwrap_or("(none: version 1 has no predecessor)")
-                ),
-            ));
-        }
-        let approvals = approvals(workspace, verifier, &vdir, &root, previous.as_ref())
-            .map_err(|message| malformed(&vdir, message))?;
-        versions.push(judge(root.clone(), previous.as_ref(), approvals));
-        previous = Some(root);
-    }
-
-    // In force: from the anchor (trusted as pinned) or from version 1, forward, each needing the
-    // one before in force.
-    let start = match anchor {
-        Some(anchor) => {
-            let at = versions
+    // The floor: the newest of the anchors, each of which the chain must hold.
+    let digests: Vec<String> = roots.iter().map(TrustRoot::digest).collect();
+    let mut floor: Option<usize> = None;
+    for anchor in anchors {
+        let at =
+            digests
                 .iter()
-                .position(|v| v.digest == anchor)
+                .position(|d| d == anchor)
                 .ok_or_else(|| ChainError::AnchorMissing {
                     anchor: anchor.to_string(),
                     dir: shown(&dir),
                 })?;
+        floor = floor.max(Some(at));
+    }
+
+    let mut versions: Vec<Version> = Vec::new();
+    for (i, root) in roots.iter().enumerate() {
+        let previous = i.checked_sub(1).map(|p| &roots[p]);
+        let vdir = dir.join(root.version.to_string());
+        let rule = match floor {
+            Some(f) if i > f => Rule::Now {
+                floor: roots[f].version,
+            },
+            _ => Rule::WhenMade,
+        };
+        let mut approvals = approvals(source, workspace, verifier, &vdir, root, previous, rule)
+            .map_err(|message| malformed(&vdir, message))?;
+        // An approval cannot predate the version it changes: made before the predecessor came
+        // into force (by the times its own approvals claim), it is refused whoever made it.
+        if let Some(since) = versions.last().and_then(|v: &Version| v.in_force_since) {
+            for a in approvals.iter_mut() {
+                if a.made_at.is_some_and(|t| t < since) {
+                    a.valid = false;
+                    a.problem = Some(format!(
+                        "made at {}, before version {} came into force at {}: an approval cannot predate the version it changes",
+                        a.made.as_deref().unwrap_or("?"),
+                        root.version - 1,
+                        crate::text::fmt_time(since)
+                    ));
+                }
+            }
+        }
+        versions.push(judge(root.clone(), previous, approvals));
+    }
+
+    // In force: from the floor (trusted as pinned) or from version 1, forward, each needing the
+    // one before in force.
+    let start = match floor {
+        Some(at) => {
             for v in &mut versions[..at] {
                 v.before_anchor = true;
                 v.in_force = false;
@@ -262,23 +255,134 @@ pub fn load_chain(
         }
     }
     Ok(Some(Chain {
-        anchor: anchor.map(str::to_string),
+        anchor: floor.map(|f| digests[f].clone()),
         versions,
+        ignored,
     }))
+}
+
+/// A version's file or directory that is not what a chain holds.
+fn malformed_in(workspace: &Workspace, path: &Path, message: String) -> ChainError {
+    ChainError::Malformed {
+        path: PathBuf::from(workspace.display_path(path)),
+        message,
+    }
+}
+
+/// The version numbers 1..=K, and the paths beside them that are not versions.
+type Listed = (Vec<u32>, Vec<String>);
+
+/// The chain's version numbers 1..=K, and what lies beside them that is not a version; None
+/// when there is no version at all.
+fn version_numbers(
+    source: &dyn Source,
+    workspace: &Workspace,
+    dir: &Path,
+) -> Result<Option<Listed>, ChainError> {
+    let malformed = |p: &Path, message: String| malformed_in(workspace, p, message);
+    let entries = match source.list(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(malformed(dir, format!("cannot read: {e}"))),
+    };
+    // Version directories 1..=K; anything not named as a version is named and ignored, so a
+    // `.gitkeep` never denies a release. A version's name on anything but a directory is a
+    // broken version, refused.
+    let mut numbers = Vec::new();
+    let mut ignored = Vec::new();
+    for (name, kind) in entries {
+        let path = dir.join(&name);
+        let number = name.to_str().and_then(|n| {
+            n.parse::<u32>()
+                .ok()
+                .filter(|v| *v > 0 && n == v.to_string())
+        });
+        match (number, kind) {
+            (Some(n), Kind::Dir) => numbers.push(n),
+            (Some(n), _) => {
+                return Err(malformed(
+                    &path,
+                    format!("version {n} is not a directory (a link or a file is refused)"),
+                ))
+            }
+            (None, _) => ignored.push(workspace.display_path(&path)),
+        }
+    }
+    ignored.sort();
+    numbers.sort_unstable();
+    if numbers.is_empty() {
+        return Ok(None);
+    }
+    for (i, n) in numbers.iter().enumerate() {
+        if *n != i as u32 + 1 {
+            return Err(malformed(
+                &dir.join((i + 1).to_string()),
+                format!(
+                    "version {} is missing: versions go up by exactly one",
+                    i + 1
+                ),
+            ));
+        }
+    }
+    Ok(Some((numbers, ignored)))
+}
+
+/// Each version's root.json, parsed, in its place, naming its predecessor's digest.
+fn read_roots(
+    source: &dyn Source,
+    workspace: &Workspace,
+    dir: &Path,
+    numbers: &[u32],
+) -> Result<Vec<TrustRoot>, ChainError> {
+    let malformed = |p: &Path, message: String| malformed_in(workspace, p, message);
+    let mut roots: Vec<TrustRoot> = Vec::new();
+    for &n in numbers {
+        let file = dir.join(n.to_string()).join("root.json");
+        let bytes = source
+            .read(&file, 1024 * 1024)
+            .map_err(|e| malformed(&file, format!("cannot read: {e}")))?;
+        let root = TrustRoot::parse(&bytes).map_err(|e| malformed(&file, e.0))?;
+        if root.version != n {
+            return Err(malformed(
+                &file,
+                format!(
+                    "says version {}, but lies in version {n}'s directory",
+                    root.version
+                ),
+            ));
+        }
+        let expected_previous = roots.last().map(TrustRoot::digest);
+        if root.previous != expected_previous {
+            return Err(malformed(
+                &file,
+                format!(
+                    "names {} as its predecessor, not version {}'s digest {}",
+                    root.previous.as_deref().unwrap_or("none"),
+                    n.saturating_sub(1),
+                    expected_previous
+                        .as_deref()
+                        .unwrap_or("(none: version 1 has no predecessor)")
+                ),
+            ));
+        }
+        roots.push(root);
+    }
+    Ok(roots)
 }
 
 /// Every approval of a version, judged: valid when made (a hard revocation voids it), over the
 /// version's exact bytes, attributed by primary fingerprint to the people of both sets.
 fn approvals(
+    source: &dyn Source,
     workspace: &Workspace,
     verifier: &Verifier,
     dir: &Path,
     root: &TrustRoot,
     previous: Option<&TrustRoot>,
+    rule: Rule,
 ) -> Result<Vec<Approval>, String> {
-    let listing =
-        crate::workspace::tree::list(workspace.source.as_ref(), dir, &workspace.signatures_dir)
-            .map_err(|e| e.to_string())?;
+    let listing = crate::workspace::tree::list(source, dir, &workspace.signatures_dir)
+        .map_err(|e| e.to_string())?;
     let canonical = root.canonical();
     let mut out = Vec::new();
     // Only the numbers quorate ever writes are judged: a pusher's thousands of files cost a
@@ -297,8 +401,10 @@ fn approvals(
             made: None,
             valid: false,
             problem: None,
+            made_at: None,
+            blob: None,
         };
-        let bytes = match workspace.source.read(&entry.path, MAX_SIGNATURE_FILE) {
+        let bytes = match source.read(&entry.path, MAX_SIGNATURE_FILE) {
             Ok(b) if entry.regular && b.len() as u64 <= MAX_SIGNATURE_FILE => b,
             _ => {
                 approval.problem = Some("not a readable regular file of at most 4 MiB".into());
@@ -306,6 +412,7 @@ fn approvals(
                 continue;
             }
         };
+        approval.blob = Oid::hash_object(ObjectType::Blob, &bytes).ok();
         let message = match read_signed_message(&bytes) {
             Ok(m) => m,
             Err(e) => {
@@ -320,11 +427,14 @@ fn approvals(
             continue;
         }
         // Valid when made: judged at its own time, so a key that expired since still approved;
-        // a hard revocation voids it whenever it was made.
+        // a hard revocation voids it whenever it was made. Past the floor, by a key able to sign
+        // now, whatever time it claims.
         let made = message.signature.signature_creation_time();
         approval.made = made.map(crate::text::fmt_time);
+        approval.made_at = made;
         let verdict = match made {
-            Some(t) if t <= verifier.now() => verifier.at(t).verify_message(&message),
+            Some(_) if matches!(rule, Rule::Now { .. }) => verifier.verify_message(&message),
+            Some(t) if t <= verifier.now() => verifier.verify_message_as_made(&message),
             _ => {
                 approval.problem =
                     Some("no creation time, or made after the time judged at".into());
@@ -342,13 +452,18 @@ fn approvals(
             .problems
             .iter()
             .find(|p| p.reason.is_fault() && !matches!(p.reason, Reason::NotAMaintainer));
-        match fault {
-            Some(p) => approval.problem = Some(p.to_string()),
-            None if approval.in_previous.is_none() && approval.in_this.is_none() => {
+        match (fault, rule) {
+            (Some(p), Rule::Now { floor }) => {
+                approval.problem = Some(format!(
+                    "{p}; an approval past version {floor}, which this clone already trusts, must be by a key able to sign now"
+                ))
+            }
+            (Some(p), Rule::WhenMade) => approval.problem = Some(p.to_string()),
+            (None, _) if approval.in_previous.is_none() && approval.in_this.is_none() => {
                 approval.problem =
                     Some("made by no maintainer of this version or the one before".into())
             }
-            None => approval.valid = true,
+            (None, _) => approval.valid = true,
         }
         out.push(approval);
     }
@@ -360,6 +475,8 @@ fn approvals(
             in_this: None,
             made: None,
             valid: false,
+            made_at: None,
+            blob: None,
             problem: Some(format!(
                 "{} more files past {}, not judged: a version holds at most {MAX_SIGNATURES} approvals",
                 past.len(),
@@ -370,10 +487,10 @@ fn approvals(
     Ok(out)
 }
 
-/// A version's own rule: approved by threshold(N−1) people of N−1, threshold(N) people of N,
-/// and every key N adds (proof its holder has it). People, not keys or files.
-fn judge(root: TrustRoot, previous: Option<&TrustRoot>, approvals: Vec<Approval>) -> Version {
-    let valid: Vec<&Approval> = approvals.iter().filter(|a| a.valid).collect();
+/// What a version still needs, given the approvals that count: threshold(N−1) people of N−1,
+/// threshold(N) people of N, and every key N adds (proof its holder has it). People, not keys
+/// or files.
+fn needs(root: &TrustRoot, previous: Option<&TrustRoot>, valid: &[&Approval]) -> Vec<String> {
     let of_this: BTreeSet<&str> = valid.iter().filter_map(|a| a.in_this.as_deref()).collect();
     let of_previous: BTreeSet<&str> = valid
         .iter()
@@ -407,7 +524,7 @@ fn judge(root: TrustRoot, previous: Option<&TrustRoot>, approvals: Vec<Approval>
     }
     need(
         &of_this,
-        &root,
+        root,
         &format!("version {}'s maintainers", root.version),
         &mut missing,
     );
@@ -421,10 +538,23 @@ fn judge(root: TrustRoot, previous: Option<&TrustRoot>, approvals: Vec<Approval>
             }
         }
     }
-    let mut approved_by: Vec<String> = of_previous
+    missing
+}
+
+/// A version judged by its own rule (`needs`), and since when its approvals meet it.
+fn judge(root: TrustRoot, previous: Option<&TrustRoot>, approvals: Vec<Approval>) -> Version {
+    let mut valid: Vec<&Approval> = approvals.iter().filter(|a| a.valid).collect();
+    let missing = needs(&root, previous, &valid);
+    // The first moment the approvals made by then met the rule.
+    valid.sort_by_key(|a| a.made_at);
+    let in_force_since = (1..=valid.len())
+        .find(|k| needs(&root, previous, &valid[..*k]).is_empty())
+        .and_then(|k| valid[k - 1].made_at);
+    let mut approved_by: Vec<String> = valid
         .iter()
-        .chain(of_this.iter())
-        .map(|h| h.to_string())
+        .filter_map(|a| a.in_previous.as_deref())
+        .chain(valid.iter().filter_map(|a| a.in_this.as_deref()))
+        .map(str::to_string)
         .collect();
     approved_by.sort();
     approved_by.dedup();
@@ -439,6 +569,7 @@ fn judge(root: TrustRoot, previous: Option<&TrustRoot>, approvals: Vec<Approval>
         missing,
         before_anchor: false,
         approvals,
+        in_force_since,
         root,
     }
 }

@@ -2,8 +2,10 @@
 //! of the chain it has seen in force in a committed tree (`.git/quorate/trust-anchor` of the
 //! signatures' repository) and from then on judges as if that version were pinned: a later push
 //! that deletes the chain, or makes its versions stop verifying (a certificate removed), is
-//! refused by that clone instead of reverting it to "no chain, unprotected". A revision that does
-//! not descend from the commit where the version was seen (older history) is judged as found.
+//! refused by that clone instead of reverting it to "no chain, unprotected". Only a revision
+//! that is an ancestor of the commit where the version was seen (older history) is judged as
+//! found; one on a rewritten line (neither ancestor nor descendant) is held to the memory as the
+//! working tree is, unless the caller asks to judge it as found.
 
 use std::ffi::OsStr;
 use std::path::PathBuf;
@@ -42,9 +44,20 @@ fn shown(workspace: &Workspace, repo: &Repository) -> String {
     workspace.display_path(&record_path(repo).join(FILE))
 }
 
+/// Where the state judged lies against the commit where the memory was recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Line {
+    /// The working tree, that commit, or a revision descending from it.
+    Same,
+    /// A revision neither before nor after it: history rewritten (a force push, an orphan
+    /// branch).
+    Rewritten,
+}
+
 /// What this clone remembers, when it applies to the state being judged: the working tree, or a
-/// revision descending from the commit where it was seen.
-pub fn recall(workspace: &Workspace) -> Option<Remembered> {
+/// revision that is not an ancestor of the commit where it was seen (older history, which is
+/// judged as found).
+pub(crate) fn recall(workspace: &Workspace) -> Option<(Remembered, Line)> {
     let repo = repository(workspace)?;
     let dir = crate::fs::confine::Dir::open(repo.path(), &record_path(&repo))
         .ok()
@@ -58,19 +71,20 @@ pub fn recall(workspace: &Workspace) -> Option<Remembered> {
     if !digest.starts_with("sha256:") {
         return None;
     }
-    if let Some(judged) = workspace.source.revision() {
-        let descends =
-            judged == commit || repo.graph_descendant_of(judged, commit).unwrap_or(false);
-        if !descends {
-            return None;
-        }
-    }
-    Some(Remembered {
+    let line = match workspace.source.revision() {
+        None => Line::Same,
+        Some(judged) if judged == commit => Line::Same,
+        Some(judged) if repo.graph_descendant_of(judged, commit).unwrap_or(false) => Line::Same,
+        Some(judged) if repo.graph_descendant_of(commit, judged).unwrap_or(false) => return None,
+        Some(_) => Line::Rewritten,
+    };
+    let remembered = Remembered {
         digest,
         version,
         commit,
         file: shown(workspace, &repo),
-    })
+    };
+    Some((remembered, line))
 }
 
 /// Records the newest version in force, when the working tree's chain is the one committed at

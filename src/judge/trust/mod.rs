@@ -9,6 +9,7 @@
 mod anchor;
 mod chain;
 mod diff;
+mod history;
 mod memory;
 mod root;
 mod standing;
@@ -19,6 +20,7 @@ pub use anchor::{Anchor, AnchorError};
 pub(crate) use chain::load_chain;
 pub use chain::{Approval, Chain, ChainError, Version, TRUST_DIR};
 pub use diff::{diff, diff_people, TrustChange};
+pub use history::{Fate, Lost};
 pub use memory::Remembered;
 pub use root::{RootError, TrustRoot};
 pub use standing::{working_root, Standing};

@@ -63,9 +63,9 @@ impl Standing {
 pub fn standing(
     workspace: &Workspace,
     verifier: &Verifier,
-    anchor: Option<&str>,
+    anchors: &[&str],
 ) -> Result<Standing, ChainError> {
-    let Some(chain) = load_chain(workspace, verifier, anchor)? else {
+    let Some(chain) = load_chain(workspace, verifier, anchors)? else {
         return Ok(Standing::NoChain);
     };
     let Some(in_force) = chain.in_force() else {

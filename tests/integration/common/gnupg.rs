@@ -102,6 +102,33 @@ impl Gnupg {
         child.wait_with_output().unwrap()
     }
 
+    /// The certificate of `fpr`, armored, as keyring/ holds it.
+    pub fn export(&self, fpr: &str) -> Vec<u8> {
+        self.gpg(&["--armor", "--export", fpr])
+    }
+
+    /// `gpg --sign --no-armor` of `payload` by `fpr`, as if it were `at`
+    /// (`--faked-system-time`): the time a signer claims is the signer's choice.
+    pub fn sign_as_of(&self, fpr: &str, payload: &[u8], at: std::time::SystemTime) -> Vec<u8> {
+        let out = self.gpg_fed(
+            &[
+                "--faked-system-time",
+                &epoch(at),
+                "--sign",
+                "--no-armor",
+                "--local-user",
+                fpr,
+            ],
+            payload,
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    }
+
     /// StageX's sign.sh: the payload piped through `gpg --sign --no-armor`.
     pub fn stagex_sign(&self, fpr: &str, payload: &[u8]) -> Vec<u8> {
         let out = self.gpg_fed(&["--sign", "--no-armor", "--local-user", fpr], payload);
@@ -118,4 +145,12 @@ impl Drop for Gnupg {
     fn drop(&mut self) {
         let _ = self.cmd("gpgconf").args(["--kill", "all"]).output();
     }
+}
+
+/// Seconds since the epoch, as `gpg --faked-system-time` takes a time.
+pub fn epoch(at: std::time::SystemTime) -> String {
+    at.duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        .to_string()
 }

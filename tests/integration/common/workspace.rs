@@ -7,19 +7,38 @@ use super::run::{git, run_in, Run};
 
 /// MAINTAINERS naming each person with the keys they hold, as `Ws::new` writes it.
 pub fn maintainers(people: &[(&str, &[&TestKey])]) -> String {
+    let people: Vec<(&str, Vec<String>)> = people
+        .iter()
+        .map(|(handle, keys)| (*handle, keys.iter().map(|k| k.fingerprint()).collect()))
+        .collect();
+    maintainers_of(&people)
+}
+
+/// MAINTAINERS naming each person with the primary fingerprints they hold (keys made by gpg).
+pub fn maintainers_of(people: &[(&str, Vec<String>)]) -> String {
     let mut text = String::new();
-    for (handle, keys) in people {
+    for (handle, fingerprints) in people {
         text.push_str(&format!(
             "[people.{handle}]\nname = \"{handle}\"\nemail = \"{handle}@example.org\"\n"
         ));
-        for (i, key) in keys.iter().enumerate() {
-            text.push_str(&format!(
-                "[keys.{handle}.key{i}]\nid = \"{}\"\n",
-                key.fingerprint()
-            ));
+        for (i, fingerprint) in fingerprints.iter().enumerate() {
+            text.push_str(&format!("[keys.{handle}.key{i}]\nid = \"{fingerprint}\"\n"));
         }
     }
     text
+}
+
+/// Adds a maintainer (and their certificate) to the working MAINTAINERS of the workspace or
+/// clone at `dir`.
+pub fn add_maintainer_in(dir: &Path, key: &TestKey) {
+    let mut text = std::fs::read_to_string(dir.join("MAINTAINERS")).unwrap();
+    text.push_str(&format!(
+        "[people.{n}]\nname = \"{n}\"\n[keys.{n}.main]\nid = \"{}\"\n",
+        key.fingerprint(),
+        n = key.name
+    ));
+    std::fs::write(dir.join("MAINTAINERS"), text).unwrap();
+    std::fs::write(dir.join(format!("keyring/{}.asc", key.name)), key.public()).unwrap();
 }
 
 /// A workspace in a temporary directory, with a git repository.

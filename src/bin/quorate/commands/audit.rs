@@ -3,6 +3,7 @@
 use super::*;
 
 pub(crate) fn run_audit(options: &WorkspaceOptions, args: AuditArgs) -> Result<Outcome, Failure> {
+    let options = &judged_options(options, &args.judge);
     use quorate::ledger::audit;
     // Syntax errors first, before the workspace is read.
     let references = args

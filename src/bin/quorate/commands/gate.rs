@@ -3,6 +3,7 @@
 use super::*;
 
 pub(crate) fn run_verify(options: &WorkspaceOptions, args: VerifyArgs) -> Result<Outcome, Failure> {
+    let options = &judged_options(options, &args.judge);
     let reference = parse_reference(&args.reference)?;
     let workspace = load_judged(options, &args.judge)?;
     let reference = in_namespace(&workspace, &args.reference, reference)?;
@@ -63,6 +64,7 @@ fn print_file(file: &FileJson) {
 }
 
 pub(crate) fn run_gate(options: &WorkspaceOptions, args: GateArgs) -> Result<Outcome, Failure> {
+    let options = &judged_options(options, &args.judge);
     let explicit = args
         .references
         .iter()

@@ -82,6 +82,14 @@ fn load_judged(options: &WorkspaceOptions, args: &JudgeArgs) -> Result<Workspace
     Ok(workspace)
 }
 
+/// The workspace options with what the judging options add to them (`--as-found`).
+fn judged_options(options: &WorkspaceOptions, args: &JudgeArgs) -> WorkspaceOptions {
+    WorkspaceOptions {
+        rewritten_as_found: args.as_found,
+        ..options.clone()
+    }
+}
+
 /// A published lookaside to read signatures from; its errors name the flag.
 fn lookaside(url: &str) -> Result<quorate::workspace::lookaside::Lookaside, Failure> {
     quorate::workspace::lookaside::Lookaside::new(url)

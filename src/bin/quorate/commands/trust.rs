@@ -6,9 +6,11 @@ use quorate::ops::trust as change;
 use super::signing::make_signer;
 use super::*;
 
-/// The anchor a command judges from (the library decides: pinned, else remembered, else none).
+/// The anchor a command judges from (the library decides: pinned and remembered, either, or
+/// none; a revision on a rewritten line as found only when `--as-found` asks).
 pub(crate) fn anchor_of(options: &WorkspaceOptions, workspace: &Workspace) -> Anchor {
     Anchor::resolve(workspace, options.trust_anchor.as_deref())
+        .rewritten_as_found(options.rewritten_as_found)
 }
 
 /// A chain that cannot be trusted: refused, and for a chain that lost what this clone
@@ -16,13 +18,13 @@ pub(crate) fn anchor_of(options: &WorkspaceOptions, workspace: &Workspace) -> An
 pub(crate) fn anchor_failure(e: AnchorError) -> Failure {
     match &e {
         AnchorError::Lost { remembered, .. } => Failure::refused(format!(
-            "{e}. Pin the version you trust with --trust-anchor; if the chain was restarted on purpose, delete {}",
+            "{e}. Pin the version you trust with --trust-anchor; if the chain was restarted on purpose, delete {} and pin the new chain's version",
             remembered.file
         )),
         AnchorError::Chain(ChainError::AnchorMissing { .. } | ChainError::NoChain { .. }) => {
             Failure::from(e).prefixed("--trust-anchor ")
         }
-        AnchorError::Chain(_) => Failure::from(e),
+        AnchorError::Chain(_) | AnchorError::Truncated(_) => Failure::from(e),
     }
 }
 
@@ -46,6 +48,17 @@ pub(crate) fn check_trust_from(
     verifier: &Verifier,
 ) -> Result<Standing, Failure> {
     let standing = anchor.judge(workspace, verifier).map_err(anchor_failure)?;
+    if anchor.rewritten() && anchor.remembered().is_none() {
+        eprintln!(
+            "warning: --as-found: this revision lies on a line rewritten since this clone recorded the trust root it saw; it is judged from its own chain, as found"
+        );
+    }
+    if let Some(chain) = standing.chain() {
+        for path in &chain.ignored {
+            eprintln!("warning: {path}: not a version of the chain of trust roots; ignored");
+        }
+        print_pin_behind(anchor, chain);
+    }
     match &standing {
         Standing::NoChain => eprintln!(
             "warning: the maintainer set is unprotected: anyone who can push can change MAINTAINERS; start the chain with `quorate trust propose` and `quorate trust sign` (docs/trust.md)"
@@ -68,6 +81,22 @@ pub(crate) fn check_trust_from(
         }
     }
     Ok(standing)
+}
+
+/// A pinned anchor older than the version in force: how CI keeps its pin current.
+fn print_pin_behind(anchor: &Anchor, chain: &Chain) {
+    let Some(pinned) = anchor.pinned() else {
+        return;
+    };
+    let pinned = chain.versions.iter().find(|v| v.digest == pinned);
+    if let (Some(pinned), Some(in_force)) = (pinned, chain.in_force()) {
+        if in_force.version > pinned.version {
+            eprintln!(
+                "trust: version {} is in force, newer than the pinned anchor (version {}); once you have checked it, pin --trust-anchor {}",
+                in_force.version, pinned.version, in_force.digest
+            );
+        }
+    }
 }
 
 /// `check_trust`, refusing (exit 1) a working trust root that is not the one in force.
@@ -208,6 +237,9 @@ pub(crate) fn run_trust_status(options: &WorkspaceOptions, json: bool) -> Result
         println!(
             "no chain: the maintainer set is unprotected; start it with quorate trust propose"
         );
+    }
+    for path in standing.chain().map_or(&[][..], |c| c.ignored.as_slice()) {
+        println!("ignored: {path} (not a version of the chain)");
     }
     for v in versions {
         let state = if v.before_anchor {
