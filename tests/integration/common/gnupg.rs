@@ -3,6 +3,8 @@
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
+use super::workspace::Ws;
+
 /// A throwaway GnuPG home; its agent is stopped when it is dropped.
 pub struct Gnupg {
     pub home: tempfile::TempDir,
@@ -118,4 +120,22 @@ impl Drop for Gnupg {
     fn drop(&mut self) {
         let _ = self.cmd("gpgconf").args(["--kill", "all"]).output();
     }
+}
+
+/// A workspace whose maintainers' keys live in a GnuPG home.
+pub fn gpg_workspace(gnupg: &Gnupg, people: &[(&str, &str)]) -> Ws {
+    let ws = Ws::new(&[]);
+    let mut maintainers = String::new();
+    for (handle, fpr) in people {
+        maintainers.push_str(&format!(
+            "[people.{handle}]\nname = \"{handle}\"\n[keys.{handle}.gpg]\nid = \"{fpr}\"\n"
+        ));
+        std::fs::write(
+            ws.path().join(format!("keyring/{handle}.pgp")),
+            gnupg.gpg(&["--export", fpr]),
+        )
+        .unwrap();
+    }
+    std::fs::write(ws.path().join("MAINTAINERS"), maintainers).unwrap();
+    ws
 }
