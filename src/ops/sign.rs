@@ -414,8 +414,17 @@ impl PayloadSigner for GpgSigner {
             .map(|l| format!("{}; ", l.trim()))
             .unwrap_or_default();
         if !output.status.success() || output.stdout.is_empty() {
+            // Without the primary key's secret here (kept offline, a subkey on a card), gpg fails
+            // on `FINGERPRINT!`: say why it was asked for.
+            let asked = if self.primary_only {
+                format!(
+                    "; quorate asked for the primary key ({local_user}), as the declared consumer refuses subkey signatures"
+                )
+            } else {
+                String::new()
+            };
             return Err(SignError::Gpg(format!(
-                "{program} made no signature: {why}{}",
+                "{program} made no signature: {why}{}{asked}",
                 output.status
             )));
         }

@@ -210,7 +210,22 @@ fn sign_gpg_signs_with_the_primary_key_the_declared_consumer_accepts() {
         "never",
     ]);
     let erin = gnupg.generate("erin", true);
-    let ws = gpg_workspace(&gnupg, &[("dora", &dora), ("erin", &erin)]);
+    // fay's primary key signs too, but its secret is kept offline: only the subkey's is here.
+    let fay = gnupg.generate("fay", false);
+    gnupg.gpg(&[
+        "--passphrase",
+        "",
+        "--quick-add-key",
+        &fay,
+        "ed25519",
+        "sign",
+        "never",
+    ]);
+    let fay_subkey = gnupg.fingerprints("fay").pop().unwrap();
+    let stub = gnupg.gpg(&["--export-secret-subkeys", &format!("{fay_subkey}!")]);
+    gnupg.gpg(&["--yes", "--delete-secret-keys", &fay]);
+    gnupg.gpg_fed(&["--import"], &stub);
+    let ws = gpg_workspace(&gnupg, &[("dora", &dora), ("erin", &erin), ("fay", &fay)]);
     let env = [("GNUPGHOME", gnupg.home.path())];
     let sign_as = |ws: &Ws, fpr: &str, program: &str| {
         run_env(
@@ -271,6 +286,13 @@ fn sign_gpg_signs_with_the_primary_key_the_declared_consumer_accepts() {
         "{run:?}"
     );
     assert!(!called.exists(), "gpg was run: {run:?}");
+    // fay's primary key is asked for and gpg has no secret for it: gpg's failure, and why.
+    let run = sign_as(&ws, &fay, "gpg");
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains(&format!("quorate asked for the primary key ({fay}!), as the declared consumer refuses subkey signatures")),
+        "{run:?}"
+    );
     assert_eq!(
         std::fs::read_dir(ws.image_dir("pallet-rust", HEX_A))
             .unwrap()

@@ -78,15 +78,17 @@ impl Gnupg {
     }
 
     pub fn fingerprint(&self, name: &str) -> String {
+        self.fingerprints(name).remove(0)
+    }
+
+    /// The fingerprints of `name`'s key, the primary first and then each subkey.
+    pub fn fingerprints(&self, name: &str) -> Vec<String> {
         let listing = String::from_utf8(self.gpg(&["--with-colons", "--list-keys", name])).unwrap();
         listing
             .lines()
-            .find(|l| l.starts_with("fpr:"))
-            .unwrap()
-            .split(':')
-            .nth(9)
-            .unwrap()
-            .to_string()
+            .filter(|l| l.starts_with("fpr:"))
+            .map(|l| l.split(':').nth(9).unwrap().to_string())
+            .collect()
     }
 
     /// `gpg --batch <args>` with `input` on its standard input: what it did, failed or not.
