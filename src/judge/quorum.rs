@@ -44,6 +44,22 @@ impl ImageReport {
         self.signers.len() as u32 >= threshold
     }
 
+    /// The maintainers counted with at least one counting signature made by their primary key:
+    /// the people a consumer before containers/image 5.37 (Debian 12's podman 4.3.1) accepts.
+    pub fn signers_by_primary_key(&self) -> Vec<String> {
+        self.signers
+            .iter()
+            .filter(|handle| {
+                self.files.iter().any(|f| {
+                    f.verdict.counts()
+                        && !f.verdict.signer.by_subkey
+                        && f.verdict.signer.maintainer.as_ref() == Some(handle)
+                })
+            })
+            .cloned()
+            .collect()
+    }
+
     /// `verify`'s rule: at least one file, and every file counts.
     pub fn all_valid(&self) -> bool {
         self.directory_error.is_none()

@@ -38,11 +38,13 @@ pub struct KeyringFinding {
     pub message: String,
 }
 
-/// Checks the keyring against MAINTAINERS, as of `now`.
+/// Checks the keyring against MAINTAINERS, as of `now`, and for what `consumer` (quorate.toml's
+/// `[consumers]`) accepts.
 pub fn check(
     keyring: &Keyring,
     maintainers: &crate::format::maintainers::Maintainers,
     now: std::time::SystemTime,
+    consumer: Option<&crate::keys::consumer::Consumer>,
 ) -> Vec<KeyringFinding> {
     use openpgp::policy::StandardPolicy;
     use openpgp::types::RevocationStatus;
@@ -117,6 +119,11 @@ pub fn check(
             .is_some();
         if !can_sign {
             problems.push("no key of the certificate can sign now".to_string());
+        }
+        if let Some(notice) =
+            consumer.and_then(|c| crate::keys::consumer::subkey_only_notice(cert, c, now))
+        {
+            problems.push(notice);
         }
         let uid = vc
             .primary_userid()

@@ -100,6 +100,9 @@ crate::codes::stable_codes! {
         /// The signing key is a valid signing key of several certificates, none of them its own
         /// (it is no certificate's primary key): whose signature it is cannot be told.
         KeyInSeveralCertificates = "key-in-several-certificates",
+        /// A subkey made the signature, and the consumer quorate.toml declares (containers/image
+        /// before 5.37, such as Debian 12's podman 4.3.1) accepts only signatures by a primary key.
+        SubkeyNotAccepted = "subkey-not-accepted",
 
         // --- the payload ---
         /// The payload is not JSON as Go's decoder reads it (a syntax error, bytes after the value,

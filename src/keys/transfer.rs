@@ -162,6 +162,9 @@ pub fn import(
     }
     // What each keyring file will hold: its current certificates, with the incoming merged in.
     let mut files_out: BTreeMap<PathBuf, Vec<Cert>> = BTreeMap::new();
+    // The files whose certificates the import changes: only these are written, so an import
+    // that brings nothing new leaves every file as it was, byte for byte.
+    let mut changed: std::collections::BTreeSet<PathBuf> = std::collections::BTreeSet::new();
     let mut imported = Vec::new();
     for (cert, maintainer) in incoming {
         let fingerprint = cert.fingerprint();
@@ -194,6 +197,9 @@ pub fn import(
             Some(old) => old.clone().merge_public(cert).expect("same primary key"),
             None => cert,
         };
+        if before.as_ref() != Some(&merged) {
+            changed.insert(target.clone());
+        }
         let change = describe_change(before.as_ref(), &merged);
         held.retain(|c| c.fingerprint() != fingerprint);
         held.push(merged);
@@ -204,7 +210,7 @@ pub fn import(
             change,
         });
     }
-    for (path, certs) in &files_out {
+    for (path, certs) in files_out.iter().filter(|(p, _)| changed.contains(*p)) {
         let mut out = Vec::new();
         for cert in certs {
             // Serializing into memory cannot fail.
@@ -235,11 +241,14 @@ fn describe_change(before: Option<&Cert>, after: &Cert) -> String {
     let Some(before) = before else {
         return "new certificate".into();
     };
+    if before == after {
+        return "unchanged".into();
+    }
     let count = |c: &Cert| (c.keys().subkeys().count(), c.clone().into_packets().count());
     let (subkeys_before, packets_before) = count(before);
     let (subkeys_after, packets_after) = count(after);
-    if packets_after == packets_before {
-        return "unchanged".into();
+    if packets_after <= packets_before {
+        return "updated: other packets in place of some".into();
     }
     let mut parts = Vec::new();
     if subkeys_after > subkeys_before {

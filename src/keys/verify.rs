@@ -16,6 +16,7 @@ use crate::format::maintainers::Maintainers;
 use crate::format::message::{read_signed_message, MessageError, SignedMessage};
 use crate::format::payload::{Payload, PayloadError};
 use crate::format::reference::{Digest, Reference};
+use crate::keys::consumer::Consumer;
 use crate::keys::keyring::Keyring;
 use crate::keys::keystate::{KeyJudge, KeyState};
 use crate::keys::reason::{Problem, Reason};
@@ -87,6 +88,7 @@ pub struct Verifier<'a> {
     policy: StandardPolicy<'static>,
     now: SystemTime,
     accept_legacy: bool,
+    consumer: Option<Consumer>,
 }
 
 impl<'a> Verifier<'a> {
@@ -102,6 +104,7 @@ impl<'a> Verifier<'a> {
             policy: StandardPolicy::at(now),
             now,
             accept_legacy: false,
+            consumer: None,
         }
     }
 
@@ -111,9 +114,23 @@ impl<'a> Verifier<'a> {
         self
     }
 
+    /// Counts only the image signatures `consumer` accepts (quorate.toml's `[consumers]`); None
+    /// counts every valid one.
+    pub fn for_consumer(mut self, consumer: Option<Consumer>) -> Verifier<'a> {
+        self.consumer = consumer;
+        self
+    }
+
+    /// The consumer whose acceptance decides, when one is declared.
+    pub fn consumer(&self) -> Option<&Consumer> {
+        self.consumer.as_ref()
+    }
+
     /// The same verifier judging at another time (the verdict "as of" a commit).
     pub fn at(&self, now: SystemTime) -> Verifier<'a> {
-        Verifier::new(self.keyring, self.maintainers, now).accept_legacy(self.accept_legacy)
+        Verifier::new(self.keyring, self.maintainers, now)
+            .accept_legacy(self.accept_legacy)
+            .for_consumer(self.consumer.clone())
     }
 
     /// The maintainer whose key made a git commit's OpenPGP signature (`gpgsig`, a detached
@@ -153,6 +170,26 @@ impl<'a> Verifier<'a> {
             Err(e) => return Verdict::failed(message_problem(e)),
         };
         let mut verdict = self.verify_message(&message);
+        // Only image signatures: podman never reads trust-root approvals or withdrawals.
+        match &self.consumer {
+            Some(consumer) if verdict.signer.by_subkey && !consumer.accepts_subkey_signatures() => {
+                verdict.problems.push(Problem::new(
+                    Reason::SubkeyNotAccepted,
+                    format!(
+                        "made by subkey {}, which the declared consumer {} refuses; {}",
+                        verdict
+                            .signer
+                            .signing_key
+                            .as_ref()
+                            .map(|k| k.to_hex())
+                            .unwrap_or_default(),
+                        consumer.describe(),
+                        consumer.subkey_remedy()
+                    ),
+                ))
+            }
+            _ => {}
+        }
         match Payload::parse(&message.payload) {
             Ok(payload) => {
                 check_payload(

@@ -715,7 +715,11 @@ fn ledger_image(
                 ));
             }
         }
-        if file.verdict.signer.by_subkey && file.verdict.signer.maintainer.is_some() {
+        // With a consumer declared, its verdict (subkey-not-accepted, or accepted) says it all.
+        if file.verdict.signer.by_subkey
+            && file.verdict.signer.maintainer.is_some()
+            && verifier.consumer().is_none()
+        {
             findings.push(Finding::new(AuditCode::SignedBySubkey, path.clone(), format!(
                     "made by subkey {}: containers/image before 5.37 (Debian 12's podman 4.3.1 among them) rejects subkey signatures",
                     json.signing_key.as_deref().unwrap_or("?")

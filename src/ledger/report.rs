@@ -77,6 +77,9 @@ pub struct ImageJson {
     pub signers: Vec<String>,
     /// Maintainers who have not signed.
     pub missing: Vec<String>,
+    /// The maintainers counted with a counting signature by their primary key: those a consumer
+    /// before containers/image 5.37 accepts (all of `signers` when such a consumer is declared).
+    pub signers_by_primary_key: Vec<String>,
     /// Every signature file.
     pub files: Vec<FileJson>,
 }
@@ -93,6 +96,7 @@ impl ImageJson {
             quorate: image.is_quorate(threshold),
             signers: image.signers.clone(),
             missing: image.missing.clone(),
+            signers_by_primary_key: image.signers_by_primary_key(),
             files: image
                 .files
                 .iter()
@@ -109,6 +113,9 @@ pub struct GateJson {
     pub passed: bool,
     /// The threshold applied.
     pub threshold: u32,
+    /// The consumer quorate.toml declares (`podman 4.3.1 (containers/image 5.23)`), whose
+    /// acceptance decided what counted; None when nothing is declared.
+    pub consumer: Option<String>,
     /// Each image.
     pub images: Vec<ImageJson>,
     /// With `--release --rebuilt`: images about to be pushed that the release does not list,

@@ -258,7 +258,8 @@ fn sign_release_unshown(
             .map_err(|e| SignError::BadReference(format!("{name}:{chosen}: {e}")))?;
         planned.push((item, reference));
     }
-    let verifier = Verifier::new(&workspace.keyring, &workspace.maintainers, now);
+    let verifier = Verifier::new(&workspace.keyring, &workspace.maintainers, now)
+        .for_consumer(workspace.consumer());
     let mut signer_handle: Option<String> = None;
     progress(Step::Start(planned.len() + outcome.refused.len()));
     for (item, _) in &outcome.refused {

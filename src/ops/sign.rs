@@ -20,6 +20,8 @@ use crate::format::payload::Payload;
 use crate::format::reference::Reference;
 use crate::fs::git::{self, FallbackIdentity};
 use crate::judge::quorum::check_image;
+use crate::keys::consumer::Consumer;
+use crate::keys::keyring::Keyring;
 use crate::keys::reason::Problem;
 use crate::keys::verify::{Expected, Verifier};
 use crate::workspace::tree;
@@ -78,6 +80,10 @@ pub enum SignError {
     /// There is nothing of this maintainer's to withdraw (exit 1).
     #[error("nothing to withdraw: {0}")]
     NothingToWithdraw(String),
+    /// The key can only sign with a subkey, and the declared consumer refuses subkey signatures
+    /// (exit 1): said before anything is signed or written.
+    #[error("{0}")]
+    SubkeyNotAccepted(String),
     /// A reference built from the release is invalid (exit 2).
     #[error("invalid reference {0}")]
     BadReference(String),
@@ -287,6 +293,24 @@ pub trait PayloadSigner {
     fn expected_primary(&self) -> Option<Fingerprint>;
     /// Signs the payload.
     fn sign(&self, payload: &[u8]) -> Result<Vec<u8>, SignError>;
+    /// Makes only image signatures `consumer` accepts, or refuses before signing when that cannot
+    /// be: a consumer before containers/image 5.37 refuses signatures made by a subkey.
+    fn serve(
+        &mut self,
+        consumer: &Consumer,
+        keyring: &Keyring,
+        now: SystemTime,
+    ) -> Result<(), SignError>;
+}
+
+/// The refusal for a key that signs only with `subkey` under `consumer`.
+fn subkey_refused(consumer: &Consumer, subkey: &Fingerprint, why: &str) -> SignError {
+    SignError::SubkeyNotAccepted(format!(
+        "not signed: {why} subkey {}, and the declared consumer {} refuses signatures made by a subkey, so the signature would not count; {}",
+        subkey.to_hex(),
+        consumer.describe(),
+        consumer.subkey_remedy()
+    ))
 }
 
 impl PayloadSigner for KeyFileSigner {
@@ -295,6 +319,16 @@ impl PayloadSigner for KeyFileSigner {
     }
     fn sign(&self, payload: &[u8]) -> Result<Vec<u8>, SignError> {
         KeyFileSigner::sign(self, payload)
+    }
+    fn serve(&mut self, consumer: &Consumer, _: &Keyring, _: SystemTime) -> Result<(), SignError> {
+        if self.by_subkey && !consumer.accepts_subkey_signatures() {
+            let why = format!(
+                "{} holds no usable secret for the primary key, only for",
+                self.path.display()
+            );
+            return Err(subkey_refused(consumer, &self.signing_key(), &why));
+        }
+        Ok(())
     }
 }
 
@@ -308,6 +342,9 @@ pub struct GpgSigner {
     pub key: String,
     /// The maintainer's primary fingerprint, when `key` names a certificate in the keyring.
     pub expected: Option<Fingerprint>,
+    /// Sign with the primary key (`--local-user FINGERPRINT!`): gpg otherwise picks a signing
+    /// subkey when the certificate has one, even when the primary key can sign.
+    pub primary_only: bool,
 }
 
 impl GpgSigner {
@@ -330,6 +367,7 @@ impl GpgSigner {
             program,
             key,
             expected,
+            primary_only: false,
         }
     }
 }
@@ -345,9 +383,13 @@ impl PayloadSigner for GpgSigner {
             .program
             .split_first()
             .ok_or_else(|| SignError::Crypto("no gpg program given".into()))?;
+        let local_user = match (&self.expected, self.primary_only) {
+            (Some(primary), true) => format!("{}!", primary.to_hex()),
+            _ => self.key.clone(),
+        };
         let mut child = Command::new(program)
             .args(leading)
-            .args(["--sign", "--no-armor", "--local-user", &self.key])
+            .args(["--sign", "--no-armor", "--local-user", &local_user])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -372,13 +414,46 @@ impl PayloadSigner for GpgSigner {
             .map(|l| format!("{}; ", l.trim()))
             .unwrap_or_default();
         if !output.status.success() || output.stdout.is_empty() {
+            // Without the primary key's secret here (kept offline, a subkey on a card), gpg fails
+            // on `FINGERPRINT!`: say why it was asked for.
+            let asked = if self.primary_only {
+                format!(
+                    "; quorate asked for the primary key ({local_user}), as the declared consumer refuses subkey signatures"
+                )
+            } else {
+                String::new()
+            };
             return Err(SignError::Gpg(format!(
-                "{program} made no signature: {why}{}",
+                "{program} made no signature: {why}{}{asked}",
                 output.status
             )));
         }
         written.map_err(|e| SignError::Gpg(format!("{program}: cannot write the payload: {e}")))?;
         Ok(output.stdout)
+    }
+
+    fn serve(
+        &mut self,
+        consumer: &Consumer,
+        keyring: &Keyring,
+        now: SystemTime,
+    ) -> Result<(), SignError> {
+        if consumer.accepts_subkey_signatures() {
+            return Ok(());
+        }
+        // A key gpg resolves by user ID is judged once it has signed: the verdict refuses it.
+        let Some(cert) = self.expected.as_ref().and_then(|f| keyring.by_primary(f)) else {
+            return Ok(());
+        };
+        if let Some(subkey) = crate::keys::consumer::only_subkey_signs(cert, now) {
+            let why = format!(
+                "certificate {}'s primary key cannot sign; only",
+                cert.fingerprint().to_hex()
+            );
+            return Err(subkey_refused(consumer, &subkey, &why));
+        }
+        self.primary_only = true;
+        Ok(())
     }
 }
 
@@ -684,7 +759,8 @@ fn sign_unshown(
     commit: Commit,
     now: SystemTime,
 ) -> Result<(Placement, Committed), SignError> {
-    let verifier = Verifier::new(&workspace.keyring, &workspace.maintainers, now);
+    let verifier = Verifier::new(&workspace.keyring, &workspace.maintainers, now)
+        .for_consumer(workspace.consumer());
     let placement = place(workspace, &verifier, reference, signer)?;
     let committed = commit_placement(workspace, reference, &placement, commit);
     Ok((placement, committed))

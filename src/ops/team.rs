@@ -106,6 +106,13 @@ threshold = 2
 
 # Where the release's images are published: <namespace>/<package> (without it, StageX's).
 # namespace = \"docker.io/stagex\"
+
+# The oldest consumer the images are pulled with: quorate counts only the signatures it accepts.
+# podman 4.3.1 is Debian 12's (containers/image 5.23): it refuses signatures made by a subkey,
+# so those do not count. Raise it (or name containers-image, skopeo or cri-o) when every
+# consumer is newer; containers/image accepts subkey signatures from 5.37 on (docs/consumers.md).
+[consumers]
+podman = \"4.3.1\"
 ";
 
 /// The parts a workspace is made of; `init` refuses when any exists.
@@ -130,6 +137,8 @@ pub struct Initialized {
     pub new_repository: bool,
     /// The commit holding the new files, or why there is none.
     pub committed: Result<git2::Oid, String>,
+    /// The consumer the new quorate.toml declares.
+    pub consumer: Option<crate::keys::consumer::Consumer>,
 }
 
 /// Makes a workspace in `dir` (made when missing): MAINTAINERS with a commented example,
@@ -199,10 +208,14 @@ pub fn init(dir: &Path, namespace: Option<&str>) -> Result<Initialized, TeamErro
         &fallback,
     )
     .map_err(|e| e.message);
+    let consumer = crate::workspace::load_config(&crate::fs::source::WorkingTree, dir)
+        .ok()
+        .and_then(|c| c.consumer);
     Ok(Initialized {
         files,
         new_repository,
         committed,
+        consumer,
     })
 }
 

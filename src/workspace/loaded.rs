@@ -104,6 +104,9 @@ pub struct Config {
     pub namespace: Option<String>,
     /// The line of `threshold`, for errors.
     pub threshold_line: Option<usize>,
+    /// `[consumers]`: the oldest consumer the images are pulled with, whose acceptance decides
+    /// what counts; None when nothing is declared.
+    pub consumer: Option<crate::keys::consumer::Consumer>,
 }
 
 /// quorate.toml as written, before it is checked.
@@ -112,6 +115,19 @@ pub struct Config {
 struct ConfigFile {
     threshold: Option<u32>,
     namespace: Option<String>,
+    consumers: Option<ConsumersTable>,
+}
+
+/// `[consumers]` as written: each a version string.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConsumersTable {
+    #[serde(rename = "containers-image")]
+    containers_image: Option<String>,
+    podman: Option<String>,
+    skopeo: Option<String>,
+    #[serde(rename = "cri-o")]
+    cri_o: Option<String>,
 }
 
 /// The namespace when quorate.toml names none, as StageX publishes.
@@ -314,6 +330,11 @@ impl Workspace {
         self.config.threshold.map_or(asked, |t| t.max(asked)).get()
     }
 
+    /// The consumer quorate.toml declares, whose acceptance decides what counts.
+    pub fn consumer(&self) -> Option<crate::keys::consumer::Consumer> {
+        self.config.consumer.clone()
+    }
+
     /// The namespace a release's packages are published under.
     pub fn namespace(&self) -> &str {
         self.config
@@ -470,7 +491,20 @@ pub(crate) fn load_config(source: &dyn Source, root: &Path) -> Result<Config, Wo
             Some(Threshold::new(n).ok_or_else(|| fail("threshold must be at least 1".into()))?)
         }
     };
+    let consumer = match &file.consumers {
+        None => None,
+        Some(table) => Some(declared_consumer(table, &text).map_err(|(line, message)| {
+            WorkspaceError::Config {
+                path: shown.clone(),
+                line,
+                column: None,
+                message,
+                excerpt: String::new(),
+            }
+        })?),
+    };
     let config = Config {
+        consumer,
         threshold,
         namespace: file.namespace,
         threshold_line: text
@@ -486,6 +520,47 @@ pub(crate) fn load_config(source: &dyn Source, root: &Path) -> Result<Config, Wo
         }
     }
     Ok(config)
+}
+
+/// The consumer `[consumers]` declares: the oldest containers/image among those it names (each is
+/// served, so the oldest decides). An error carries the line of the entry at fault.
+fn declared_consumer(
+    table: &ConsumersTable,
+    text: &str,
+) -> Result<crate::keys::consumer::Consumer, (Option<usize>, String)> {
+    use crate::keys::consumer::{Consumer, PROGRAMS};
+    let given = [
+        &table.containers_image,
+        &table.podman,
+        &table.skopeo,
+        &table.cri_o,
+    ];
+    let mut oldest: Option<Consumer> = None;
+    for (program, version) in PROGRAMS.iter().zip(given) {
+        let Some(version) = version else { continue };
+        let consumer = Consumer::declared(program, version).map_err(|message| {
+            let line = text
+                .lines()
+                .position(|l| l.trim_start().starts_with(program))
+                .map(|i| i + 1);
+            (line, format!("[consumers] {message}"))
+        })?;
+        if oldest
+            .as_ref()
+            .is_none_or(|o| consumer.containers_image < o.containers_image)
+        {
+            oldest = Some(consumer);
+        }
+    }
+    oldest.ok_or_else(|| {
+        (
+            None,
+            format!(
+                "[consumers] names no consumer: give one of {} with the oldest version the images are pulled with",
+                PROGRAMS.join(", ")
+            ),
+        )
+    })
 }
 
 /// A fingerprint MAINTAINERS lists that is a subkey of a certificate in the keyring never matches

@@ -4,24 +4,6 @@ use std::path::{Path, PathBuf};
 
 use crate::common::*;
 
-/// A workspace whose maintainers' keys live in a GnuPG home.
-fn gpg_workspace(gnupg: &Gnupg, people: &[(&str, &str)]) -> Ws {
-    let ws = Ws::new(&[]);
-    let mut maintainers = String::new();
-    for (handle, fpr) in people {
-        maintainers.push_str(&format!(
-            "[people.{handle}]\nname = \"{handle}\"\n[keys.{handle}.gpg]\nid = \"{fpr}\"\n"
-        ));
-        std::fs::write(
-            ws.path().join(format!("keyring/{handle}.pgp")),
-            gnupg.gpg(&["--export", fpr]),
-        )
-        .unwrap();
-    }
-    std::fs::write(ws.path().join("MAINTAINERS"), maintainers).unwrap();
-    ws
-}
-
 /// A manifest and its digest.
 fn manifest(dir: &Path) -> (PathBuf, String) {
     let text = r#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},"layers":[]}"#;

@@ -28,6 +28,7 @@ mod adversarial_podman;
 mod audit;
 mod consumers;
 mod crash;
+mod declared_consumer;
 mod realworld;
 mod rebuild_output;
 mod release;

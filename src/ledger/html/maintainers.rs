@@ -21,7 +21,12 @@ pub fn maintainers(
     now: std::time::SystemTime,
 ) -> Vec<Maintainer> {
     use sequoia_openpgp::policy::StandardPolicy;
-    let findings = crate::keys::findings::check(&workspace.keyring, &workspace.maintainers, now);
+    let findings = crate::keys::findings::check(
+        &workspace.keyring,
+        &workspace.maintainers,
+        now,
+        workspace.config.consumer.as_ref(),
+    );
     let policy = StandardPolicy::at(now);
     let soon = now + std::time::Duration::from_secs(30 * 86400);
     workspace

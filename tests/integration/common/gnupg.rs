@@ -3,6 +3,8 @@
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
+use super::workspace::Ws;
+
 /// A throwaway GnuPG home; its agent is stopped when it is dropped.
 pub struct Gnupg {
     pub home: tempfile::TempDir,
@@ -76,15 +78,17 @@ impl Gnupg {
     }
 
     pub fn fingerprint(&self, name: &str) -> String {
+        self.fingerprints(name).remove(0)
+    }
+
+    /// The fingerprints of `name`'s key, the primary first and then each subkey.
+    pub fn fingerprints(&self, name: &str) -> Vec<String> {
         let listing = String::from_utf8(self.gpg(&["--with-colons", "--list-keys", name])).unwrap();
         listing
             .lines()
-            .find(|l| l.starts_with("fpr:"))
-            .unwrap()
-            .split(':')
-            .nth(9)
-            .unwrap()
-            .to_string()
+            .filter(|l| l.starts_with("fpr:"))
+            .map(|l| l.split(':').nth(9).unwrap().to_string())
+            .collect()
     }
 
     /// `gpg --batch <args>` with `input` on its standard input: what it did, failed or not.
@@ -153,4 +157,22 @@ pub fn epoch(at: std::time::SystemTime) -> String {
         .unwrap()
         .as_secs()
         .to_string()
+}
+
+/// A workspace whose maintainers' keys live in a GnuPG home.
+pub fn gpg_workspace(gnupg: &Gnupg, people: &[(&str, &str)]) -> Ws {
+    let ws = Ws::new(&[]);
+    let mut maintainers = String::new();
+    for (handle, fpr) in people {
+        maintainers.push_str(&format!(
+            "[people.{handle}]\nname = \"{handle}\"\n[keys.{handle}.gpg]\nid = \"{fpr}\"\n"
+        ));
+        std::fs::write(
+            ws.path().join(format!("keyring/{handle}.pgp")),
+            gnupg.gpg(&["--export", fpr]),
+        )
+        .unwrap();
+    }
+    std::fs::write(ws.path().join("MAINTAINERS"), maintainers).unwrap();
+    ws
 }

@@ -136,3 +136,11 @@ pub fn set_threshold(dir: &Path, threshold: u32) {
     )
     .unwrap();
 }
+
+/// Declares the oldest consumer in quorate.toml at `dir` (`podman = "4.3.1"`, ...), keeping
+/// what else it says.
+pub fn declare_consumer(dir: &Path, entry: &str) {
+    let path = dir.join("quorate.toml");
+    let before = std::fs::read_to_string(&path).unwrap_or_default();
+    std::fs::write(&path, format!("{before}\n[consumers]\n{entry}\n")).unwrap();
+}

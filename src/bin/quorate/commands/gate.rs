@@ -125,6 +125,7 @@ pub(crate) fn run_gate(options: &WorkspaceOptions, args: GateArgs) -> Result<Out
         let json = GateJson {
             passed,
             threshold,
+            consumer: workspace.consumer().map(|c| c.describe()),
             images: rows.into_iter().filter_map(|r| r.json).collect(),
             refused: mismatches.clone(),
         };
@@ -157,6 +158,9 @@ pub(crate) fn run_gate(options: &WorkspaceOptions, args: GateArgs) -> Result<Out
             for line in &row.not_counting {
                 let _ = writeln!(out, "  {line}");
             }
+            if let Some(line) = undeclared_subkey_note(&workspace, row) {
+                let _ = writeln!(out, "  {label}: {line}");
+            }
         }
         for mismatch in &mismatches {
             let _ = writeln!(out, "Refused: {}: {}", mismatch.label(), mismatch.message);
@@ -169,6 +173,9 @@ pub(crate) fn run_gate(options: &WorkspaceOptions, args: GateArgs) -> Result<Out
             plural(rows.len(), "image"),
             push_summary(&mismatches)
         );
+        if let Some(line) = undeclared_subkey_summary(&workspace, &rows, threshold) {
+            let _ = writeln!(out, "{line}");
+        }
     }
     drop(out);
     if !passed {
@@ -179,6 +186,51 @@ pub(crate) fn run_gate(options: &WorkspaceOptions, args: GateArgs) -> Result<Out
         // With --json, stdout holds the JSON alone: the command's output goes to stderr.
         Some((program, rest)) => Ok(Outcome::Ran(run_command(program, rest, args.json))),
     }
+}
+
+/// With no consumer declared, every valid signature counts, subkey ones too: what a podman
+/// before containers/image 5.37 (Debian 12's 4.3.1) accepts of an image, when that is less.
+fn undeclared_subkey_note(workspace: &Workspace, row: &GateRow) -> Option<String> {
+    if workspace.consumer().is_some() || row.primary_signers.len() == row.signers.len() {
+        return None;
+    }
+    let by_subkey: Vec<String> = row
+        .signers
+        .iter()
+        .filter(|s| !row.primary_signers.contains(s))
+        .cloned()
+        .collect();
+    Some(format!(
+        "a podman before 5.37 would accept {} of the {} counted ({} signed with a subkey only)",
+        row.primary_signers.len(),
+        row.signers.len(),
+        by_subkey.join(", ")
+    ))
+}
+
+/// The summary's word on subkey signatures when no consumer is declared: how many images a
+/// podman before 5.37 would pull, and the remedy.
+fn undeclared_subkey_summary(
+    workspace: &Workspace,
+    rows: &[GateRow],
+    threshold: u32,
+) -> Option<String> {
+    // `threshold` people signing by primary key is what such a podman needs of an image.
+    if workspace.consumer().is_some()
+        || rows
+            .iter()
+            .all(|r| r.primary_signers.len() == r.signers.len())
+    {
+        return None;
+    }
+    let old = rows
+        .iter()
+        .filter(|r| r.primary_signers.len() >= threshold as usize)
+        .count();
+    Some(format!(
+        "a podman before 5.37 (Debian 12's 4.3.1 among them) would accept {old} of {}: it refuses subkey signatures, counted here because quorate.toml declares no [consumers] (docs/consumers.md)",
+        plural(rows.len(), "image")
+    ))
 }
 
 /// Why the images about to be pushed fail the gate, after the quorum count: without it, "3 of 3
@@ -267,6 +319,8 @@ struct GateRow {
     digest: String,
     quorate: bool,
     signers: Vec<String>,
+    /// The signers a consumer before containers/image 5.37 accepts.
+    primary_signers: Vec<String>,
     missing: Vec<String>,
     directory_error: Option<String>,
     /// `signature-N does not count: …` for each file that does not.
@@ -285,6 +339,7 @@ impl GateRow {
                 .unwrap_or_default(),
             quorate: image.is_quorate(threshold),
             signers: image.signers.clone(),
+            primary_signers: image.signers_by_primary_key(),
             missing: image.missing.clone(),
             directory_error: image.directory_error.clone(),
             not_counting: image

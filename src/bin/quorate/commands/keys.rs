@@ -8,6 +8,7 @@ pub(crate) fn run_keyring_check(options: &WorkspaceOptions) -> Result<Outcome, F
         &workspace.keyring,
         &workspace.maintainers,
         SystemTime::now(),
+        workspace.config.consumer.as_ref(),
     );
     let width = findings
         .iter()
@@ -66,6 +67,16 @@ pub(crate) fn run_keyring_import(
         Some(dir) => dir.clone(),
         None => workspace.root.clone(),
     };
+    if let Some(consumer) = workspace.consumer() {
+        for (fingerprint, notice) in
+            quorate::keys::consumer::notices_for_files(files, &consumer, SystemTime::now())
+        {
+            // A stranger's certificate refuses the whole import below.
+            if let Some(who) = workspace.maintainers.by_fingerprint(&fingerprint) {
+                eprintln!("quorate: warning: {} {fingerprint}: {notice}", who.handle);
+            }
+        }
+    }
     let imported = workspace.import_certificates(&root, files)?;
     for i in &imported {
         println!(

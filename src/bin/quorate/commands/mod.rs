@@ -103,6 +103,7 @@ pub(crate) fn now_verifier(workspace: &Workspace) -> Verifier<'_> {
         &workspace.maintainers,
         SystemTime::now(),
     )
+    .for_consumer(workspace.consumer())
 }
 
 /// The verifier the judging options ask for.
@@ -113,6 +114,7 @@ fn judge<'a>(workspace: &'a Workspace, args: &JudgeArgs) -> Verifier<'a> {
         args.as_of.unwrap_or_else(SystemTime::now),
     )
     .accept_legacy(args.accept_legacy)
+    .for_consumer(workspace.consumer())
 }
 
 fn parse_reference(text: &str) -> Result<Reference, Failure> {

@@ -22,7 +22,14 @@ pub(crate) fn run_sign(options: &WorkspaceOptions, args: SignArgs) -> Result<Out
         let release_dir = args.digests.as_deref().unwrap_or(&workspace.digests_dir);
         refuse_the_release_as_rebuild(&workspace, path, release_dir)?;
     }
-    let signer = make_signer(&args.signer, &workspace, now)?;
+    let mut signer = make_signer(&args.signer, &workspace, now)?;
+    // Before any PIN is asked or anything is written: a key whose signatures the declared
+    // consumer refuses is refused here.
+    if let Some(consumer) = workspace.consumer() {
+        signer
+            .serve(&consumer, &workspace.keyring, now)
+            .map_err(sign_failure)?;
+    }
     let commit = if args.no_commit {
         Commit::No
     } else {
@@ -188,7 +195,8 @@ pub(crate) fn make_signer(
         other => other,
     }
     .map_err(sign_failure_in(workspace))?;
-    if signer.by_subkey() {
+    // With a consumer declared, sign judges the subkey against it instead.
+    if signer.by_subkey() && workspace.consumer().is_none() {
         eprintln!(
             "quorate: warning: signing with subkey {}: the primary key's secret is absent or cannot sign; \
              containers/image before 5.37 (Debian 12's podman 4.3.1 among them) rejects signatures made by a subkey",
@@ -325,7 +333,8 @@ pub(crate) fn run_add(options: &WorkspaceOptions, args: AddArgs) -> Result<Outco
     let bytes = std::fs::read(&args.file)
         .map_err(|e| Failure::input(format!("{file}: cannot read: {e}")))?;
     let now = SystemTime::now();
-    let verifier = Verifier::new(&workspace.keyring, &workspace.maintainers, now);
+    let verifier = Verifier::new(&workspace.keyring, &workspace.maintainers, now)
+        .for_consumer(workspace.consumer());
     let placement = sign::place_bytes(&workspace, &verifier, &reference, &bytes)
         .map_err(|e| Failure::from(e).prefixed(&format!("{file}: ")))?;
     let commit = if args.no_commit {
@@ -346,7 +355,8 @@ pub(crate) fn run_withdraw(
     let reference = in_namespace(&workspace, &args.reference, reference)?;
     let now = SystemTime::now();
     let signer = make_signer(&args.signer, &workspace, now)?;
-    let verifier = Verifier::new(&workspace.keyring, &workspace.maintainers, now);
+    let verifier = Verifier::new(&workspace.keyring, &workspace.maintainers, now)
+        .for_consumer(workspace.consumer());
     let commit = if args.no_commit {
         Commit::No
     } else {

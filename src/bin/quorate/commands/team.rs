@@ -26,6 +26,13 @@ pub(crate) fn run_init(dir: &Path, namespace: Option<&str>) -> Result<Outcome, F
     let done = team::init(dir, namespace).map_err(team_failure)?;
     let shown = dir.display();
     println!("created a quorate workspace in {shown}: MAINTAINERS, quorate.toml (threshold = 2), keyring/, digests/, signatures/");
+    if let Some(consumer) = &done.consumer {
+        println!(
+            "quorate.toml declares the oldest consumer, [consumers] {}: {}",
+            consumer.declared,
+            consumer.meaning()
+        );
+    }
     if done.new_repository {
         println!("made a git repository in {shown}");
     }
@@ -145,6 +152,7 @@ pub(crate) fn run_maintainers_add(
     certs: &[PathBuf],
 ) -> Result<Outcome, Failure> {
     let workspace = load_for_editing(options)?;
+    warn_subkey_only(&workspace, handle, certs);
     let added = team::add(&workspace, handle, name, emails, certs).map_err(team_failure)?;
     for fingerprint in &added.already {
         println!("{handle} already holds key {fingerprint}");
@@ -165,7 +173,13 @@ pub(crate) fn run_maintainers_add(
     let after = Workspace::load_for_editing(options).ok();
     if let Some(after) = &after {
         let findings =
-            quorate::keys::findings::check(&after.keyring, &after.maintainers, SystemTime::now());
+            // The declared consumer's word on these keys was said before anything was written.
+            quorate::keys::findings::check(
+                &after.keyring,
+                &after.maintainers,
+                SystemTime::now(),
+                None,
+            );
         for finding in findings.iter().filter(|f| {
             f.maintainer.as_deref() == Some(handle)
                 && f.severity != Severity::Ok
@@ -184,6 +198,19 @@ pub(crate) fn run_maintainers_add(
         say_if_unapproved(standing_of(after, options).as_ref());
     }
     Ok(Outcome::Passed)
+}
+
+/// Warns, before anything is written, of each certificate in `certs` that can sign only with a
+/// subkey when the declared consumer refuses subkey signatures.
+pub(crate) fn warn_subkey_only(workspace: &Workspace, handle: &str, certs: &[PathBuf]) {
+    let Some(consumer) = workspace.consumer() else {
+        return;
+    };
+    for (fingerprint, notice) in
+        quorate::keys::consumer::notices_for_files(certs, &consumer, SystemTime::now())
+    {
+        eprintln!("quorate: warning: {handle} {fingerprint}: {notice}");
+    }
 }
 
 /// MAINTAINERS is part of the trust root (docs/trust.md): with a chain in force, an edit counts
