@@ -13,7 +13,7 @@ fn run(cmd: &mut Command) -> std::process::Output {
 
 /// Pushes a one-layer image (a real tar) as `repo:1.0` and returns the digest the registry
 /// serves (skopeo may rewrite the manifest on push, so that is the one to sign).
-fn push_image(registry: &Server, repo: &str, content: &str) -> String {
+pub(crate) fn push_image(registry: &Server, repo: &str, content: &str) -> String {
     let dir = tempfile::tempdir().unwrap();
     let rootfs = dir.path().join("rootfs");
     std::fs::create_dir(&rootfs).unwrap();
@@ -71,7 +71,7 @@ fn push_image(registry: &Server, repo: &str, content: &str) -> String {
 
 /// What `podman pull` by digest says, with the policy and registries.d `quorate policy export`
 /// wrote into `policy_dir`, in a storage of its own (so nothing is cached between pulls).
-fn podman_pulls(policy_dir: &Path, image: &str) -> Result<(), String> {
+pub(crate) fn podman_pulls(policy_dir: &Path, image: &str) -> Result<(), String> {
     let scratch = tempfile::tempdir().unwrap();
     let home = scratch.path().join("home");
     let registries = home.join(".config/containers/registries.d");
@@ -117,12 +117,12 @@ fn skopeo_copies(policy_dir: &Path, image: &str) -> Result<(), String> {
     }
 }
 
-fn consumers_here() -> bool {
+pub(crate) fn consumers_here() -> bool {
     have("podman") && have("skopeo") && have("docker-registry")
 }
 
 /// Writes the policy for `scope` with a lookaside URL into a new directory.
-fn export(ws: &Ws, args: &[&str]) -> PathBuf {
+pub(crate) fn export(ws: &Ws, args: &[&str]) -> PathBuf {
     let out = ws
         .path()
         .join(format!("policy-{}", hex_sha256(args.join(" ").as_bytes())));
@@ -135,7 +135,7 @@ fn export(ws: &Ws, args: &[&str]) -> PathBuf {
 
 /// Places the signatures of `signers` (each key once) as signature-1, 2, … of the image,
 /// replacing what was there.
-fn signed_by(ws: &Ws, reference: &str, digest: &str, signers: &[&TestKey]) {
+pub(crate) fn signed_by(ws: &Ws, reference: &str, digest: &str, signers: &[&TestKey]) {
     let dir = ws.image_dir("img", digest);
     let _ = std::fs::remove_dir_all(&dir);
     for (i, key) in signers.iter().enumerate() {

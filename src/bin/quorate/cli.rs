@@ -199,9 +199,14 @@ pub struct PolicyExportArgs {
     /// registries.d/quorate.yaml.
     #[arg(long, value_name = "URL")]
     pub lookaside: Option<String>,
-    /// Start from this policy.json, replacing only the scopes quorate writes.
+    /// Start from this policy.json, replacing only the scopes quorate writes; an entry inside one
+    /// of them (podman would use it instead) that needs fewer maintainers is refused.
     #[arg(long, value_name = "POLICY_JSON")]
     pub merge: Option<PathBuf>,
+    /// With --merge: replace each weaker entry inside a scope written with the quorum, rather
+    /// than refuse.
+    #[arg(long, requires = "merge")]
+    pub replace_weaker: bool,
     #[command(flatten)]
     pub threshold: ThresholdArg,
 }

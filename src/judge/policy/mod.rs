@@ -13,6 +13,8 @@ mod check;
 mod export;
 mod groups;
 
-pub use check::{check, CheckError, Satisfier, ScopeCheck};
+pub use check::{
+    check, check_value, CheckError, People, PolicyCheck, Satisfier, ScopeCheck, TRUST_ROOT_SCOPE,
+};
 pub use export::{export, ExportError, ExportOptions, Exported, Mirror, Warning};
 pub use groups::{binomial, groups, min_hitting_set, MAX_REQUIREMENTS};
