@@ -17,20 +17,16 @@ fn add_entry(policy_dir: &Path, scope: &str, entry: serde_json::Value) {
     std::fs::write(&file, policy.to_string()).unwrap();
 }
 
-/// alice, bob and carol, and `stagex/img:1.0` pushed to a registry on 127.0.0.1, its
-/// signatures served from the workspace; None where podman, skopeo or the registry are missing.
+/// `stagex/img:1.0` pushed to a registry on 127.0.0.1; None where podman, skopeo or the
+/// registry are missing.
 struct Pulled {
     /// Bound by every test, so the registry lives as long as it.
     _registry: Server,
     digest: String,
-    ws: Ws,
-    keys: [TestKey; 3],
     /// `127.0.0.1:PORT/stagex`.
     scope: String,
     /// `127.0.0.1:PORT/stagex/img`.
     repo: String,
-    /// The workspace's signatures, as a `file://` lookaside.
-    file_url: String,
 }
 
 fn pulled() -> Option<Pulled> {
@@ -39,18 +35,18 @@ fn pulled() -> Option<Pulled> {
     }
     let registry = registry();
     let digest = push_image(&registry, "stagex/img", "one");
-    let (ws, keys) = team();
     let scope = format!("127.0.0.1:{}/stagex", registry.port);
-    let file_url = format!("file://{}", ws.path().join("signatures").display());
     Some(Pulled {
         _registry: registry,
         digest,
-        ws,
-        keys,
         repo: format!("{scope}/img"),
         scope,
-        file_url,
     })
+}
+
+/// The workspace's signatures, as a `file://` lookaside.
+fn file_url(ws: &Ws) -> String {
+    format!("file://{}", ws.path().join("signatures").display())
 }
 
 /// `policy check --json` (with `--scope` when given) and its exit status.
@@ -74,16 +70,15 @@ fn check_json(ws: &Ws, policy_dir: &Path, scope: Option<&str>) -> (i32, serde_js
 fn policy_check_scope_answers_for_every_entry_below_it() {
     let Some(Pulled {
         digest,
-        ws,
-        keys,
         scope,
         repo,
-        file_url,
         _registry,
     }) = pulled()
     else {
         return;
     };
+    let (ws, keys) = team();
+    let file_url = file_url(&ws);
     let policy = export(&ws, &["--scope", &scope, "--lookaside", &file_url]);
     for asked in [&scope, &repo] {
         let (code, json) = check_json(&ws, &policy, Some(asked));
@@ -189,16 +184,15 @@ fn policy_check_scope_answers_for_every_entry_below_it() {
 fn policy_export_merge_never_keeps_a_weaker_entry_inside_its_scope() {
     let Some(Pulled {
         digest,
-        ws,
-        keys,
         scope,
         repo,
-        file_url,
         _registry,
     }) = pulled()
     else {
         return;
     };
+    let (ws, keys) = team();
+    let file_url = file_url(&ws);
     let tag = format!("{repo}:1.0");
     let mine = serde_json::json!({
         "default": [{"type": "reject"}],
@@ -375,4 +369,214 @@ fn a_policy_made_from_an_older_trust_root_is_stale() {
     assert_eq!(code, 0, "{json}");
     assert_eq!(json["made_from"], 3, "{json}");
     assert_eq!(json["stale"], false, "{json}");
+}
+
+/// `policy check --image` evaluates an image as the real podman 4.3.1 pulls it, and agrees with
+/// it on every case the consumer tests pull (k = 2 of 3): no signature, one maintainer, one
+/// maintainer's two keys, a tampered signature, a signature of another image, a stranger's,
+/// a subkey signature (refused before containers/image 5.37), a key expired since it signed;
+/// two maintainers pull, over file:// and HTTP. A refusal names the requirement nobody satisfies
+/// and who would have to sign.
+#[test]
+fn policy_check_image_agrees_with_podman() {
+    let Some(Pulled {
+        digest,
+        scope,
+        repo,
+        _registry,
+    }) = pulled()
+    else {
+        return;
+    };
+    let other_digest = push_image(&_registry, "stagex/other", "two");
+    let alice = TestKey::new("alice");
+    let alice2 = TestKey::new("alice-second");
+    let bob = TestKey::with_signing_subkey("bob");
+    let carol = TestKey::new("carol");
+    let dave = TestKey::new("dave");
+    let mut old = TestKey::new("alice-old");
+    let now = std::time::SystemTime::now();
+    old.set_expiry(Some(days(1)), now - days(29));
+    let ws = Team::of([&alice, &bob, &carol])
+        .also("alice", &alice2)
+        .also("alice", &old)
+        .ws();
+    let file_url = file_url(&ws);
+    let policy = export(&ws, &["--scope", &scope, "--lookaside", &file_url]);
+    let tag = format!("{repo}:1.0");
+    let image = format!("{repo}@sha256:{digest}");
+    let signed = payload(&tag, &digest);
+    let put = |files: Vec<Vec<u8>>| {
+        let _ = std::fs::remove_dir_all(ws.image_dir("img", &digest));
+        for (i, bytes) in files.iter().enumerate() {
+            ws.put("img", &digest, i as u32 + 1, bytes);
+        }
+    };
+    let by = |key: &TestKey| sign(key.primary_pair(), &signed);
+    let by_bob = || sign(bob.subkey_pair(), &signed);
+    let mut tampered = by(&carol);
+    let last = tampered.len() - 3;
+    tampered[last] ^= 1;
+    let cases: Vec<(&str, Vec<Vec<u8>>, bool)> = vec![
+        ("no signature", vec![], false),
+        ("alice alone", vec![by(&alice)], false),
+        ("alice with two keys", vec![by(&alice), by(&alice2)], false),
+        (
+            "alice and a tampered carol",
+            vec![by(&alice), tampered],
+            false,
+        ),
+        (
+            "alice and carol's signature of another image",
+            vec![
+                by(&alice),
+                sign(
+                    carol.primary_pair(),
+                    &payload(&format!("{scope}/other:1.0"), &other_digest),
+                ),
+            ],
+            false,
+        ),
+        ("alice and a stranger", vec![by(&alice), by(&dave)], false),
+        ("alice and bob by subkey", vec![by(&alice), by_bob()], false),
+        (
+            "carol and alice's key expired since it signed",
+            vec![
+                by(&carol),
+                sign_at(
+                    old.primary_pair(),
+                    &signed,
+                    now - days(29) - days(1) / 2,
+                    sequoia_openpgp::types::HashAlgorithm::SHA256,
+                ),
+            ],
+            false,
+        ),
+        ("alice and carol", vec![by(&alice), by(&carol)], true),
+        (
+            "carol and alice's second key",
+            vec![by(&carol), by(&alice2)],
+            true,
+        ),
+    ];
+    let policy_file = policy.join("policy.json");
+    let check = |url: &str| {
+        ws.run(&[
+            "policy",
+            "check",
+            policy_file.to_str().unwrap(),
+            "--image",
+            &image,
+            "--lookaside",
+            url,
+        ])
+    };
+    let server = http_server(&ws.path().join("signatures"));
+    let http_url = format!("http://127.0.0.1:{}/", server.port);
+    for (case, files, pulls) in cases {
+        put(files);
+        let podman = podman_pulls(&policy, &image);
+        assert_eq!(podman.is_ok(), pulls, "podman, {case}: {podman:?}");
+        for url in [&file_url, &http_url] {
+            let run = check(url);
+            assert_eq!(
+                run.code,
+                if pulls { 0 } else { 1 },
+                "{case}, {url}: {run:?}"
+            );
+        }
+    }
+
+    // A mirror: pulled as localhost:PORT/stagex/img, signed as 127.0.0.1:PORT/stagex/img
+    // (remapIdentity).
+    let mirror_scope = scope.replace("127.0.0.1", "localhost");
+    let mirrored = export(
+        &ws,
+        &[
+            "--scope",
+            &scope,
+            "--mirror",
+            &format!("{mirror_scope}={scope}"),
+            "--lookaside",
+            &file_url,
+        ],
+    );
+    let via_mirror = format!("{mirror_scope}/img@sha256:{digest}");
+    let mirrored_file = mirrored.join("policy.json");
+    for (files, pulls) in [
+        (vec![by(&alice)], false),
+        (vec![by(&alice), by(&carol)], true),
+    ] {
+        put(files);
+        assert_eq!(podman_pulls(&mirrored, &via_mirror).is_ok(), pulls);
+        let run = ws.run(&[
+            "policy",
+            "check",
+            mirrored_file.to_str().unwrap(),
+            "--image",
+            &via_mirror,
+        ]);
+        assert_eq!(run.code, if pulls { 0 } else { 1 }, "{run:?}");
+    }
+
+    // What a refusal says: the requirement nobody satisfies, each signature's reason, who to ask.
+    put(vec![by(&alice), by_bob()]);
+    let run = check(&file_url);
+    assert!(
+        run.stdout
+            .starts_with(&format!("REFUSED  {image}: podman would refuse it")),
+        "{run:?}"
+    );
+    assert!(
+        run.stdout
+            .contains("(signedBy of bob, carol): NOT SATISFIED"),
+        "{run:?}"
+    );
+    assert!(
+        run.stdout
+            .contains("(signedBy of alice, bob): satisfied by alice"),
+        "{run:?}"
+    );
+    assert!(
+        run.stdout.contains(
+            "signature-1 (alice): made by a key this requirement's keyring does not hold"
+        ),
+        "{run:?}"
+    );
+    assert!(
+        run.stdout.contains(
+            "signature-2 (bob): made with a subkey, which containers/image before 5.37 rejects"
+        ),
+        "{run:?}"
+    );
+    assert!(
+        run.stdout.contains(
+            "to pass: a signature, as podman accepts it, by 1 more maintainer (e.g. carol)"
+        ),
+        "{run:?}"
+    );
+    let json = ws.run(&[
+        "policy",
+        "check",
+        "--json",
+        policy_file.to_str().unwrap(),
+        "--image",
+        &image,
+    ]);
+    assert_eq!(json.code, 1, "{json:?}");
+    let json: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(json["accepted"], false, "{json}");
+    assert_eq!(json["would_pass_with"][0], "carol", "{json}");
+    let unmet: Vec<&serde_json::Value> = json["requirements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["satisfied"] == false)
+        .collect();
+    assert_eq!(unmet.len(), 1, "{json}");
+    assert_eq!(
+        unmet[0]["keyring"],
+        serde_json::json!(["bob", "carol"]),
+        "{json}"
+    );
 }

@@ -178,7 +178,7 @@ pub fn check(
 }
 
 /// A policy.json, parsed.
-pub(crate) fn read_policy(policy_path: &Path) -> Result<Value, CheckError> {
+pub fn read_policy(policy_path: &Path) -> Result<Value, CheckError> {
     let fail = |message: String| CheckError {
         path: policy_path.to_path_buf(),
         message,

@@ -1,9 +1,14 @@
 //! `quorate policy export` and `quorate policy check`.
 
-use quorate::judge::policy::{self, ExportOptions, Mirror};
-use quorate::workspace::WorkspaceOptions;
+use std::time::SystemTime;
 
-use super::{load, now_verifier, plural, print_json, require_trust, Failure, Outcome};
+use quorate::judge::policy::{self, ExportOptions, ImageOptions, Mirror};
+use quorate::workspace::{Workspace, WorkspaceOptions};
+
+use super::{
+    in_namespace, load, lookaside, now_verifier, parse_reference, plural, print_json,
+    require_trust, Failure, Outcome,
+};
 use crate::cli::{PolicyCheckArgs, PolicyExportArgs};
 
 pub(crate) fn run_policy_export(
@@ -112,6 +117,9 @@ pub(crate) fn run_policy_check(
             workspace.threshold(args.threshold.value),
         ),
     };
+    if let Some(image) = &args.image {
+        return run_image_check(&workspace, &args, image, &people);
+    }
     let checked = policy::check(&args.policy, &people, args.scope.as_deref())?;
     let scopes = &checked.scopes;
     let in_force = in_force.map(|v| v.version);
@@ -193,4 +201,129 @@ fn print_scope(scope: &policy::ScopeCheck, threshold: u32, judged: &str, indent:
             "{indent}         {who} ({judged}) is in no requirement: their signatures never count"
         );
     }
+}
+
+#[derive(serde::Serialize)]
+struct ImageJson<'a> {
+    image: String,
+    signatures_from: String,
+    #[serde(flatten)]
+    check: &'a policy::ImageCheck,
+}
+
+/// `policy check --image`: the image as podman would pull it by digest.
+fn run_image_check(
+    workspace: &Workspace,
+    args: &PolicyCheckArgs,
+    image: &str,
+    people: &policy::People,
+) -> Result<Outcome, Failure> {
+    let reference = in_namespace(workspace, image, parse_reference(image)?)?;
+    // Without --lookaside, the workspace's own tree, read as podman reads a file:// lookaside.
+    let (url, reader) = match &args.lookaside {
+        Some(url) => (url.clone(), lookaside(url)?),
+        None => {
+            let dir = std::path::absolute(&workspace.signatures_dir).map_err(|e| {
+                Failure::input(format!("{}: {e}", workspace.signatures_dir.display()))
+            })?;
+            let url = format!("file://{}", dir.display());
+            let reader = quorate::workspace::lookaside::Lookaside::new(&url)?;
+            (url, reader)
+        }
+    };
+    let served = reader.fetch(&reference)?;
+    let value = policy::read_policy(&args.policy)?;
+    let checked = policy::check_image(
+        &value,
+        &args.policy,
+        people,
+        &ImageOptions {
+            reference: &reference,
+            served: &served,
+            // As the oldest podman quorate serves judges (containers/image before 5.37, Debian
+            // 12's podman 4.3.1): a subkey signature is refused.
+            subkey_signatures: false,
+            now: SystemTime::now(),
+        },
+    )?;
+    if args.json {
+        print_json(&ImageJson {
+            image: reference.to_string(),
+            signatures_from: url,
+            check: &checked,
+        });
+        return Ok(Outcome::passed_if(checked.accepted));
+    }
+    println!(
+        "{} {}: {} [{}]; {} read from {url}",
+        if checked.accepted {
+            "accepted"
+        } else {
+            "REFUSED "
+        },
+        checked.identity,
+        if checked.accepted {
+            "podman would pull it"
+        } else {
+            "podman would refuse it"
+        },
+        checked.decided_by,
+        plural(served.len(), "signature"),
+    );
+    for req in &checked.requirements {
+        let keyring = if req.kind == "signedBy" {
+            let mut holders = req.keyring.clone();
+            holders.extend(req.strangers.iter().map(|s| format!("key {s}")));
+            format!(" of {}", holders.join(", "))
+        } else {
+            String::new()
+        };
+        let state = if req.satisfied {
+            "satisfied"
+        } else {
+            "NOT SATISFIED"
+        };
+        let by: Vec<&str> = req
+            .signatures
+            .iter()
+            .filter(|s| s.accepted)
+            .map(|s| {
+                s.signer
+                    .as_deref()
+                    .unwrap_or("a key of nobody judged against")
+            })
+            .collect();
+        let by = if by.is_empty() {
+            String::new()
+        } else {
+            format!(" by {}", by.join(", "))
+        };
+        println!(
+            "  requirement {} ({}{keyring}): {state}{by}",
+            req.number, req.kind
+        );
+        if !req.note.is_empty() {
+            println!("    {}", req.note);
+        }
+        if !req.satisfied {
+            for sig in &req.signatures {
+                println!(
+                    "    {} ({}): {}",
+                    sig.file,
+                    sig.signer.as_deref().unwrap_or("signer unknown"),
+                    sig.why
+                );
+            }
+        }
+    }
+    match &checked.would_pass_with {
+        _ if checked.accepted => {}
+        Some(people) => println!(
+            "to pass: a signature, as podman accepts it, by {} (e.g. {})",
+            plural(people.len(), "more maintainer"),
+            people.join(", ")
+        ),
+        None => println!("to pass: no maintainer's signature can satisfy every requirement"),
+    }
+    Ok(Outcome::passed_if(checked.accepted))
 }
