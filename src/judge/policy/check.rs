@@ -540,3 +540,62 @@ fn requirement(
         other => Err(fail(format!("unknown requirement type {other:?}"))),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What podman would pick over a scope: entries below it, its tags and digests, hosts under a
+    /// wildcard; never a sibling whose name merely starts the same, nor a broader entry.
+    #[test]
+    fn entries_more_specific_than_a_scope() {
+        let below = [
+            ("r.io/ns/app", "r.io/ns"),
+            ("r.io/ns/app:1", "r.io/ns"),
+            ("r.io/ns/app@sha256:ab", "r.io/ns/app"),
+            ("r.io/ns/app:1", "r.io/ns/app"),
+            ("r.io:5000/ns", "r.io:5000"),
+            ("a.r.io/ns", "*.r.io"),
+            ("*.a.r.io", "*.r.io"),
+        ];
+        for (entry, scope) in below {
+            assert!(more_specific(entry, scope), "{entry} below {scope}");
+        }
+        let not_below = [
+            ("r.io/ns", "r.io/ns"),
+            ("r.io/nsx/app", "r.io/ns"),
+            ("r.io/ns", "r.io/ns/app"),
+            ("r.io:50001/ns", "r.io:5000"),
+            ("r.io/ns/app:2", "r.io/ns/app:1"),
+            ("r.io/x", "*.r.io"),
+            ("", "r.io/ns"),
+        ];
+        for (entry, scope) in not_below {
+            assert!(!more_specific(entry, scope), "{entry} not below {scope}");
+        }
+    }
+
+    /// An image by tag or digest is looked up as itself, then as its repository, then upwards.
+    #[test]
+    fn a_tagged_scope_falls_back_to_its_repository() {
+        let policy = serde_json::json!({"default": [{"type": "reject"}], "transports": {"docker": {
+            "r.io:5000/ns/app": [{"type": "insecureAcceptAnything"}],
+            "r.io:5000/ns/app:1": [{"type": "reject"}],
+        }}});
+        let found = |scope: &str| resolve(&policy, scope).unwrap().0;
+        assert_eq!(
+            found("r.io:5000/ns/app:1"),
+            r#"transports.docker["r.io:5000/ns/app:1"]"#
+        );
+        assert_eq!(
+            found("r.io:5000/ns/app:2"),
+            r#"transports.docker["r.io:5000/ns/app"]"#
+        );
+        assert_eq!(
+            found("r.io:5000/ns/app@sha256:ab"),
+            r#"transports.docker["r.io:5000/ns/app"]"#
+        );
+        assert_eq!(found("r.io:5000/ns/other"), "default");
+        assert_eq!(repository_of("r.io:5000"), "r.io:5000");
+    }
+}
