@@ -9,19 +9,6 @@ use crate::common::*;
 
 /// Places the signatures of `signers` (each key once) as signature-1, 2, … of the image,
 /// replacing what was there.
-fn signed_by(ws: &Ws, reference: &str, digest: &str, signers: &[&TestKey]) {
-    let dir = ws.image_dir("img", digest);
-    let _ = std::fs::remove_dir_all(&dir);
-    for (i, key) in signers.iter().enumerate() {
-        ws.put(
-            "img",
-            digest,
-            i as u32 + 1,
-            &sign(key.primary_pair(), &payload(reference, digest)),
-        );
-    }
-}
-
 /// k = 2 of 3 and k = 3 of 4, with podman and skopeo: fewer than k people (however many keys
 /// or files) are refused, k people pull; a tampered or misplaced signature adds nobody; the
 /// lookaside served over HTTP answers as file:// does; a mirror pulls through remapIdentity.

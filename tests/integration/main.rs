@@ -67,5 +67,6 @@ fn the_threat_model_cites_existing_tests() {
 mod adversarial_sync;
 mod fuzz_seeds;
 mod perf;
+mod policy_judged;
 mod sync_workflow;
 mod team;

@@ -199,9 +199,14 @@ pub struct PolicyExportArgs {
     /// registries.d/quorate.yaml.
     #[arg(long, value_name = "URL")]
     pub lookaside: Option<String>,
-    /// Start from this policy.json, replacing only the scopes quorate writes.
+    /// Start from this policy.json, replacing only the scopes quorate writes; an entry inside one
+    /// of them (podman would use it instead) that needs fewer maintainers is refused.
     #[arg(long, value_name = "POLICY_JSON")]
     pub merge: Option<PathBuf>,
+    /// With --merge: replace each weaker entry inside a scope written with the quorum, rather
+    /// than refuse.
+    #[arg(long, requires = "merge")]
+    pub replace_weaker: bool,
     #[command(flatten)]
     pub threshold: ThresholdArg,
 }
@@ -211,9 +216,17 @@ pub struct PolicyCheckArgs {
     /// The policy.json to check.
     #[arg(value_name = "POLICY_JSON")]
     pub policy: PathBuf,
-    /// Check only the scope podman would use for this repository or namespace.
-    #[arg(long, value_name = "SCOPE")]
+    /// Check only the scope podman would use for this repository or namespace, with every
+    /// entry more specific than it.
+    #[arg(long, value_name = "SCOPE", conflicts_with = "image")]
     pub scope: Option<String>,
+    /// Evaluate this image as `podman pull NAME@sha256:…` would, requirement by requirement.
+    #[arg(long, value_name = "REF@sha256:HEX")]
+    pub image: Option<String>,
+    /// With --image: read its signatures from this published lookaside (https://, http:// or
+    /// file://) instead of the workspace's signatures/.
+    #[arg(long, value_name = "URL", requires = "image")]
+    pub lookaside: Option<String>,
     #[command(flatten)]
     pub threshold: ThresholdArg,
     /// Print JSON.

@@ -12,6 +12,9 @@ use openpgp::serialize::Serialize as _;
 use openpgp::Fingerprint;
 use serde_json::{json, Map, Value};
 
+use super::check::{
+    check_value, judge_entry, more_specific, recorded_version, People, TRUST_ROOT_SCOPE,
+};
 use super::groups::{binomial, groups, MAX_REQUIREMENTS};
 use crate::keys::keystate::KeyJudge;
 use crate::workspace::Workspace;
@@ -40,6 +43,12 @@ pub struct ExportOptions {
     pub merge: Option<PathBuf>,
     /// The caller's threshold; the trust root's may raise it.
     pub threshold: crate::workspace::Threshold,
+    /// Replace every merged entry inside a scope written that needs fewer than k maintainers
+    /// with the quorum, rather than refuse (`--replace-weaker`).
+    pub replace_weaker: bool,
+    /// The trust-root version in force the maintainers come from, recorded in the policy (as the
+    /// scope `TRUST_ROOT_SCOPE` + N) so `policy check` can tell it is stale; None without a chain.
+    pub trust_root_version: Option<u32>,
 }
 
 /// Why nothing was written.
@@ -49,7 +58,8 @@ pub enum ExportError {
     #[error("{0}")]
     Input(String),
     /// The policy cannot express what is asked (exit 1): a threshold no set of maintainers can
-    /// meet, or more requirements than `MAX_REQUIREMENTS`.
+    /// meet, more requirements than `MAX_REQUIREMENTS`, or a merged entry inside a scope written
+    /// that needs fewer than k maintainers (podman would use it instead).
     #[error("{0}")]
     Refused(String),
     /// A file could not be written (exit 2).
@@ -136,6 +146,9 @@ pub struct Exported {
     pub scopes: Vec<String>,
     /// The files written.
     pub files: Vec<PathBuf>,
+    /// Merged entries inside a scope written that needed fewer than k maintainers, replaced by
+    /// the quorum (`--replace-weaker`).
+    pub replaced: Vec<String>,
     /// Maintainers podman may not accept, and whether the quorum survives them.
     pub warnings: Vec<Warning>,
 }
@@ -212,26 +225,22 @@ pub fn export(workspace: &Workspace, options: &ExportOptions) -> Result<Exported
         })
         .collect();
     let docker = docker_transport(&mut policy, options.merge.as_deref())?;
-    for (scope, signed) in &scopes {
-        let identity = match signed {
-            None => json!({"type": "matchRepoDigestOrExact"}),
-            Some(signed) => {
-                json!({"type": "remapIdentity", "prefix": scope, "signedPrefix": signed})
-            }
-        };
-        let requirements: Vec<Value> = keyrings
-            .iter()
-            .map(|data| {
-                json!({
-                    "type": "signedBy",
-                    "keyType": "GPGKeys",
-                    "keyData": data,
-                    "signedIdentity": identity,
-                })
-            })
-            .collect();
-        docker.insert(scope.clone(), Value::Array(requirements));
+    // The version markers of an earlier export are the old trust root's.
+    docker.retain(|scope, _| recorded_version(scope).is_none());
+    let written = scope_requirements(&scopes, &keyrings);
+    let people_judged = People::from_maintainers(&workspace.maintainers);
+    let replaced = weaker_inside(docker, &written, &people_judged, threshold, options)?;
+    for (scope, requirements) in written {
+        docker.insert(scope, Value::Array(requirements));
     }
+    if let Some(version) = options.trust_root_version {
+        docker.insert(
+            format!("{TRUST_ROOT_SCOPE}{version}"),
+            json!([{"type": "reject"}]),
+        );
+    }
+    // The policy is judged as `policy check --scope` judges it before anything is written.
+    judge_own_output(&policy, &scopes, &people_judged, threshold, options)?;
 
     // The output directory is the caller's; nothing below it is written through a link.
     let write = |dir: PathBuf, name: &str, bytes: &[u8]| -> Result<PathBuf, ExportError> {
@@ -277,7 +286,127 @@ pub fn export(workspace: &Workspace, options: &ExportOptions) -> Result<Exported
         scopes: scopes.into_iter().map(|(s, _)| s).collect(),
         files,
         warnings,
+        replaced,
     })
+}
+
+/// The merged entries inside a scope written (more specific, so podman uses them instead) that
+/// need fewer than `threshold` maintainers: replaced by that scope's requirements with
+/// `replace_weaker`, else refused, each named. Returns the replaced entries.
+fn weaker_inside(
+    docker: &mut Map<String, Value>,
+    written: &[(String, Vec<Value>)],
+    people: &People,
+    threshold: u32,
+    options: &ExportOptions,
+) -> Result<Vec<String>, ExportError> {
+    let merged = options.merge.as_deref().unwrap_or(Path::new("policy.json"));
+    let mut weaker: Vec<(String, String, usize)> = Vec::new();
+    for (entry, requirements) in docker.iter() {
+        if written.iter().any(|(scope, _)| scope == entry) {
+            continue;
+        }
+        let Some(index) = written
+            .iter()
+            .position(|(scope, _)| more_specific(entry, scope))
+        else {
+            continue;
+        };
+        let described = format!("transports.docker[{entry:?}]");
+        let verdict = judge_entry(entry, described, requirements, people, merged)
+            .map_err(|e| ExportError::Input(e.to_string()))?;
+        if !verdict.holds(threshold) {
+            let needs = match verdict.min_maintainers {
+                Some(n) if n > 0 => format!("needs {}", crate::plural(n, "maintainer")),
+                _ => "accepts images without any maintainer's signature".to_string(),
+            };
+            weaker.push((entry.clone(), needs, index));
+        }
+    }
+    if weaker.is_empty() {
+        return Ok(Vec::new());
+    }
+    if !options.replace_weaker {
+        return Err(ExportError::Refused(format!(
+            "{}: {}; podman uses the most specific entry, so the quorum would not hold there; remove {} or pass --replace-weaker to replace {} with the quorum",
+            merged.display(),
+            weaker
+                .iter()
+                .map(|(entry, needs, i)| format!(
+                    "{entry:?} {needs}, inside {} which is written to need {threshold}",
+                    written[*i].0
+                ))
+                .collect::<Vec<_>>()
+                .join("; "),
+            if weaker.len() == 1 { "it" } else { "them" },
+            if weaker.len() == 1 { "it" } else { "them" },
+        )));
+    }
+    for (entry, _, index) in &weaker {
+        docker.insert(entry.clone(), Value::Array(written[*index].1.clone()));
+    }
+    Ok(weaker.into_iter().map(|(entry, _, _)| entry).collect())
+}
+
+/// Each scope written with its requirements: one `signedBy` per keyring, matching the image's
+/// own name, or a mirror's signed name.
+fn scope_requirements(
+    scopes: &[(String, Option<String>)],
+    keyrings: &[String],
+) -> Vec<(String, Vec<Value>)> {
+    scopes
+        .iter()
+        .map(|(scope, signed)| {
+            let identity = match signed {
+                None => json!({"type": "matchRepoDigestOrExact"}),
+                Some(signed) => {
+                    json!({"type": "remapIdentity", "prefix": scope, "signedPrefix": signed})
+                }
+            };
+            let requirements = keyrings
+                .iter()
+                .map(|data| {
+                    json!({
+                        "type": "signedBy",
+                        "keyType": "GPGKeys",
+                        "keyData": data,
+                        "signedIdentity": identity,
+                    })
+                })
+                .collect();
+            (scope.clone(), requirements)
+        })
+        .collect()
+}
+
+/// Refuses a policy about to be written that lets any scope written through with fewer than
+/// `threshold` maintainers, as `policy check --scope` judges it.
+fn judge_own_output(
+    policy: &Value,
+    scopes: &[(String, Option<String>)],
+    people_judged: &People,
+    threshold: u32,
+    options: &ExportOptions,
+) -> Result<(), ExportError> {
+    let output = options.output.join("policy.json");
+    for (scope, _) in scopes {
+        let judged = check_value(policy, &output, people_judged, Some(scope))
+            .map_err(|e| ExportError::Refused(e.to_string()))?;
+        for verdict in judged.scopes {
+            if !verdict.holds(threshold) {
+                return Err(ExportError::Refused(format!(
+                    "the policy written would let {scope} through with {} ({}), not {threshold}: nothing written",
+                    match verdict.min_maintainers {
+                        Some(0) => "no maintainer's signature".to_string(),
+                        Some(n) => crate::plural(n, "maintainer"),
+                        None => "no image".to_string(),
+                    },
+                    verdict.decided_by
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Who podman may not accept, and whether k people remain without them.

@@ -12,7 +12,12 @@
 mod check;
 mod export;
 mod groups;
+mod image;
 
-pub use check::{check, CheckError, Satisfier, ScopeCheck};
+pub use check::{
+    check, check_value, read_policy, CheckError, People, PolicyCheck, Satisfier, ScopeCheck,
+    TRUST_ROOT_SCOPE,
+};
 pub use export::{export, ExportError, ExportOptions, Exported, Mirror, Warning};
 pub use groups::{binomial, groups, min_hitting_set, MAX_REQUIREMENTS};
+pub use image::{check_image, ImageCheck, ImageOptions, RequirementVerdict, SignatureVerdict};

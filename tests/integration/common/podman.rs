@@ -132,3 +132,17 @@ pub fn export(ws: &Ws, args: &[&str]) -> PathBuf {
     assert_eq!(run.code, 0, "{run:?}");
     out
 }
+
+/// Replaces `img`'s signatures at `digest` with one by each of `signers`' primary keys, in order.
+pub fn signed_by(ws: &Ws, reference: &str, digest: &str, signers: &[&TestKey]) {
+    let dir = ws.image_dir("img", digest);
+    let _ = std::fs::remove_dir_all(&dir);
+    for (i, key) in signers.iter().enumerate() {
+        ws.put(
+            "img",
+            digest,
+            i as u32 + 1,
+            &sign(key.primary_pair(), &payload(reference, digest)),
+        );
+    }
+}
