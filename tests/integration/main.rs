@@ -13,6 +13,7 @@ mod library;
 mod rules;
 mod sign;
 mod trust;
+mod trust_team;
 
 /// The CLI pinned case by case on the example workspace at the repository root: args, expected
 /// output and exit status (tests/cmd/*.toml).

@@ -4,10 +4,12 @@
 //! image signatures are, by people: version N+1 is in force only with the approval of
 //! threshold(N) maintainers of N, threshold(N+1) of N+1, and every key it adds. A caller pins a
 //! version it trusts (`--trust-anchor`), the way a TUF client ships its first root.
+//! Once a version is in force, it decides who counts: the working files are a draft.
 //! (docs/trust.md)
 
 mod anchor;
 mod chain;
+mod deciding;
 mod diff;
 mod memory;
 mod root;
@@ -18,6 +20,7 @@ pub use anchor::{Anchor, AnchorError};
 // decides the anchor and remembers what it saw: not to be bypassed from outside.
 pub(crate) use chain::load_chain;
 pub use chain::{Approval, Chain, ChainError, Version, TRUST_DIR};
+pub use deciding::decide;
 pub use diff::{diff, diff_people, TrustChange};
 pub use memory::Remembered;
 pub use root::{RootError, TrustRoot};
