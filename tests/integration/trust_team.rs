@@ -370,3 +370,33 @@ fn the_departing_maintainer_approves_his_own_removal() {
     let run = approve(&ws, &carol);
     assert!(run.stdout.contains("version 2 is in force"), "{run:?}");
 }
+
+/// Item 5, the team's own edit: with three maintainers and a threshold of 3 in force, removing
+/// one leaves the draft's threshold out of reach. That draft blocks nothing either: the gate
+/// judges by version 1 (3 of 3 pass) and names the pending change, rather than refusing to load
+/// the workspace.
+#[test]
+fn a_draft_whose_threshold_is_out_of_reach_blocks_nothing() {
+    let keys = team_keys();
+    let ws = Team::of(keys.each_ref()).threshold(3).ws();
+    commit_all(ws.path(), "workspace");
+    assert_eq!(ws.run(&["trust", "propose"]).code, 0);
+    for key in &keys {
+        approve(&ws, key);
+        let file = ws.key_file(key);
+        let run = ws.run(&["sign", &asked(), "--key", file.to_str().unwrap()]);
+        assert_eq!(run.code, 0, "{run:?}");
+    }
+    let run = ws.run(&["maintainers", "remove", "carol"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let gate = ws.run(&["gate", &asked()]);
+    assert_eq!(gate.code, 0, "{gate:?}");
+    assert!(
+        gate.stderr.contains("change pending") && gate.stderr.contains("removed maintainer carol"),
+        "{gate:?}"
+    );
+    // Proposing it is refused: that draft could never pass.
+    let run = ws.run(&["trust", "propose"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("can never pass"), "{run:?}");
+}

@@ -18,8 +18,9 @@ mod standing;
 pub use anchor::{Anchor, AnchorError};
 // Loading the chain, judging the standing and the clone's memory go through `Anchor`, which
 // decides the anchor and remembers what it saw: not to be bypassed from outside.
+pub use crate::workspace::tree::TRUST_DIR;
 pub(crate) use chain::load_chain;
-pub use chain::{Approval, Chain, ChainError, Version, TRUST_DIR};
+pub use chain::{Approval, Chain, ChainError, Version};
 pub use deciding::decide;
 pub use diff::{diff, diff_people, TrustChange};
 pub use memory::Remembered;

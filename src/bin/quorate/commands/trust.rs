@@ -50,13 +50,20 @@ pub(crate) fn check_trust_from(
 ) -> Result<Standing, Failure> {
     let standing = anchor.decide(workspace, at).map_err(anchor_failure)?;
     match &standing {
-        Standing::NoChain => eprintln!(
-            "warning: the maintainer set is unprotected: anyone who can push can change MAINTAINERS; start the chain with `quorate trust propose` and `quorate trust sign` (docs/trust.md)"
-        ),
-        Standing::NothingInForce(chain) => eprintln!(
-            "warning: the chain of trust roots has no version in force yet ({}); the maintainer set is unprotected",
-            pending_needs(chain)
-        ),
+        Standing::NoChain => {
+            workspace.check_threshold()?;
+            eprintln!(
+                "warning: the maintainer set is unprotected: anyone who can push can change MAINTAINERS; start the chain with `quorate trust propose` and `quorate trust sign` (docs/trust.md)"
+            )
+        }
+        Standing::NothingInForce(chain) => {
+            // Nothing decides but the working files: their threshold must be reachable.
+            workspace.check_threshold()?;
+            eprintln!(
+                "warning: the chain of trust roots has no version in force yet ({}); the maintainer set is unprotected",
+                pending_needs(chain)
+            )
+        }
         Standing::InForce(chain) | Standing::Unapproved(chain, _, _) => {
             if anchor.pinned().is_none() {
                 if let Some(v) = chain.in_force() {
