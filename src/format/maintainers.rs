@@ -52,8 +52,21 @@ pub struct MaintainerKey {
 pub struct Maintainers {
     people: BTreeMap<String, Maintainer>,
     by_fingerprint: BTreeMap<String, String>,
+    /// Primary fingerprints of people who were maintainers and are no longer, with their handle
+    /// and the trust root version that removed them: their signatures are shown as theirs,
+    /// never counted (set from the chain of trust roots, empty without one).
+    former: BTreeMap<String, Former>,
     /// What is odd but harmless, `FILE:LINE: message` each: a typo'd table, a person with no key.
     pub warnings: Vec<String>,
+}
+
+/// A key of someone the chain of trust roots named and the root in force no longer names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Former {
+    /// Their handle where a version last named the key.
+    pub handle: String,
+    /// The trust root version that no longer names it.
+    pub removed_in: u32,
 }
 
 /// The fields StageX's MAINTAINERS uses: known, so never warned about.
@@ -130,8 +143,74 @@ impl Maintainers {
         Ok(Maintainers {
             people,
             by_fingerprint,
+            former: BTreeMap::new(),
             warnings: reader.warnings,
         })
+    }
+
+    /// The maintainers a decided rule names (handle → primary fingerprints), described as `draft`
+    /// describes them where it names the same person (name, emails, key labels): who counts is
+    /// the rule's, never the draft's.
+    pub fn decided(
+        rule: &BTreeMap<String, std::collections::BTreeSet<String>>,
+        draft: &Maintainers,
+    ) -> Maintainers {
+        let mut people = BTreeMap::new();
+        let mut by_fingerprint = BTreeMap::new();
+        for (handle, keys) in rule {
+            let described = draft.people.get(handle);
+            let keys = keys
+                .iter()
+                .map(|fingerprint| {
+                    by_fingerprint.insert(fingerprint.clone(), handle.clone());
+                    described
+                        .and_then(|p| p.keys.iter().find(|k| &k.fingerprint == fingerprint))
+                        .cloned()
+                        .unwrap_or_else(|| MaintainerKey {
+                            label: fingerprint[32..].to_ascii_lowercase(),
+                            fingerprint: fingerprint.clone(),
+                            line: None,
+                        })
+                })
+                .collect();
+            people.insert(
+                handle.clone(),
+                Maintainer {
+                    handle: handle.clone(),
+                    name: described.and_then(|p| p.name.clone()),
+                    emails: described.map(|p| p.emails.clone()).unwrap_or_default(),
+                    keys,
+                },
+            );
+        }
+        Maintainers {
+            people,
+            by_fingerprint,
+            former: draft.former.clone(),
+            warnings: draft.warnings.clone(),
+        }
+    }
+
+    /// Records the keys of former maintainers (primary fingerprint → who and when removed).
+    pub fn set_former(&mut self, former: BTreeMap<String, Former>) {
+        self.former = former;
+    }
+
+    /// The former maintainer holding this primary fingerprint (any case), when it is one.
+    pub fn former(&self, fingerprint: &str) -> Option<&Former> {
+        self.former.get(&fingerprint.to_ascii_uppercase())
+    }
+
+    /// Every former maintainer's handle with the version that removed them, sorted, once each.
+    pub fn former_people(&self) -> Vec<(&str, u32)> {
+        let mut people: Vec<(&str, u32)> = self
+            .former
+            .values()
+            .map(|f| (f.handle.as_str(), f.removed_in))
+            .collect();
+        people.sort();
+        people.dedup_by(|a, b| a.0 == b.0);
+        people
     }
 
     /// How many people hold at least one key: the most distinct maintainers that can ever sign.

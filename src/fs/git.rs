@@ -103,6 +103,28 @@ pub(crate) fn uncommitted(repo: &Repository, paths: &[PathBuf]) -> Vec<PathBuf> 
         .collect()
 }
 
+/// The files HEAD holds directly in `dir` (a directory of the work tree), as work-tree paths:
+/// what a commit of that directory must account for when some are gone from the work tree.
+pub(crate) fn files_at_head(repo: &Repository, dir: &Path) -> Vec<PathBuf> {
+    let Ok(relative) = relative_path(repo, dir) else {
+        return Vec::new();
+    };
+    let Some(tree) = repo
+        .head()
+        .ok()
+        .and_then(|h| h.peel_to_tree().ok())
+        .and_then(|t| t.get_path(&relative).ok())
+        .and_then(|e| e.to_object(repo).ok())
+        .and_then(|o| o.into_tree().ok())
+    else {
+        return Vec::new();
+    };
+    tree.iter()
+        .filter(|e| e.kind() == Some(git2::ObjectType::Blob))
+        .filter_map(|e| e.name().map(|n| dir.join(n)))
+        .collect()
+}
+
 /// Who a commit is by when git has no user.name/user.email configured.
 #[derive(Debug, Clone)]
 pub struct FallbackIdentity {

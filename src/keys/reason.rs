@@ -97,6 +97,9 @@ crate::codes::stable_codes! {
         CertificateInvalid = "certificate-invalid",
         /// The signing key's primary key is not listed in MAINTAINERS.
         NotAMaintainer = "not-a-maintainer",
+        /// The signing key's primary key is a former maintainer's: the chain of trust roots named
+        /// them, the root in force no longer does. Shown as theirs, not counted, not an error.
+        FormerMaintainer = "former-maintainer",
         /// The signing key is a valid signing key of several certificates, none of them its own
         /// (it is no certificate's primary key): whose signature it is cannot be told.
         KeyInSeveralCertificates = "key-in-several-certificates",
@@ -141,6 +144,12 @@ impl Reason {
     /// False only for notices, which are reported but do not stop a file from being valid.
     pub fn is_fault(self) -> bool {
         !matches!(self, Reason::DuplicateMaintainer)
+    }
+
+    /// True for what an honest history holds and is no error, though it does not count: a former
+    /// maintainer's signature.
+    pub fn is_honest_past(self) -> bool {
+        matches!(self, Reason::FormerMaintainer)
     }
 }
 

@@ -69,6 +69,14 @@ impl Verdict {
     pub fn counts(&self) -> bool {
         self.problems.iter().all(|p| !p.reason.is_fault())
     }
+
+    /// True when it counts, or its only faults are what an honest history holds (a former
+    /// maintainer's signature): nothing wrong with it, though it does not count.
+    pub fn is_honest(&self) -> bool {
+        self.problems
+            .iter()
+            .all(|p| !p.reason.is_fault() || p.reason.is_honest_past())
+    }
 }
 
 /// What a signature must name to count.
@@ -271,13 +279,20 @@ impl<'a> Verifier<'a> {
             .problems
             .extend(key_state_problems(&key_fpr, &cert.fingerprint(), states));
         if verdict.signer.maintainer.is_none() {
-            verdict.problems.push(Problem::new(
-                Reason::NotAMaintainer,
-                format!(
-                    "primary key {} is not listed in MAINTAINERS",
-                    cert.fingerprint().to_hex()
+            let primary = cert.fingerprint().to_hex();
+            verdict.problems.push(match self.maintainers.former(&primary) {
+                Some(former) => Problem::new(
+                    Reason::FormerMaintainer,
+                    format!(
+                        "by {}, a former maintainer (removed in trust root version {}): not counted",
+                        former.handle, former.removed_in
+                    ),
                 ),
-            ));
+                None => Problem::new(
+                    Reason::NotAMaintainer,
+                    format!("primary key {primary} is not listed in MAINTAINERS"),
+                ),
+            });
         }
         verdict
     }

@@ -64,7 +64,8 @@ crate::codes::stable_codes! {
         Renumbered = "renumbered",
         /// History: a maintainer withdrew a signature with `quorate withdraw`.
         Withdrawn = "withdrawn",
-        /// MAINTAINERS or quorate.toml differ from the trust root in force: an unapproved change.
+        /// MAINTAINERS or quorate.toml differ from the trust root in force: a draft nobody approved
+        /// yet, which changes nothing (the root in force decides who counts).
         TrustRootUnapproved = "trust-root-unapproved",
         /// The repository is a shallow clone: attribution stops at the graft.
         ShallowClone = "shallow-clone",
@@ -90,7 +91,6 @@ impl AuditCode {
             | AuditCode::SymlinkInTree
             | AuditCode::Rollback
             | AuditCode::Rewritten
-            | AuditCode::TrustRootUnapproved
             | AuditCode::PublishedMissing
             | AuditCode::PublishedExtra
             | AuditCode::PublishedDiffers
@@ -98,6 +98,7 @@ impl AuditCode {
             AuditCode::SignedBySubkey
             | AuditCode::SignatureAfterCommit
             | AuditCode::ShortOfQuorum
+            | AuditCode::TrustRootUnapproved
             | AuditCode::ShallowClone => Severity::Warning,
             AuditCode::StrayFile
             | AuditCode::Uncommitted
@@ -130,6 +131,8 @@ impl Code {
     /// How serious a finding with this code is: a file's fault is an error.
     pub fn severity(self) -> Severity {
         match self {
+            // A former maintainer's signature is honest history: recorded, not an error.
+            Code::Reason(r) if r.is_honest_past() => Severity::Info,
             Code::Reason(_) => Severity::Error,
             Code::Audit(a) => a.severity(),
         }

@@ -19,6 +19,13 @@ pub struct FileJson {
     pub counts: bool,
     /// The maintainer's handle, when known.
     pub maintainer: Option<String>,
+    /// A former maintainer's handle (removed from the chain of trust roots) when it is theirs:
+    /// shown as theirs, never counted. Present only then.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub former_maintainer: Option<String>,
+    /// The trust root version that removed that former maintainer. Present only then.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub removed_in: Option<u32>,
     /// The primary key's fingerprint, when known.
     pub primary_fingerprint: Option<String>,
     /// The key that made the signature (or the issuer it names, when unverified).
@@ -41,7 +48,15 @@ impl FileJson {
     /// From a file's report.
     pub fn new(workspace: &Workspace, file: &FileReport) -> FileJson {
         let v = &file.verdict;
+        let former = v
+            .signer
+            .primary
+            .as_ref()
+            .and_then(|p| workspace.maintainers.former(&p.to_hex()))
+            .filter(|_| v.signer.maintainer.is_none());
         FileJson {
+            former_maintainer: former.map(|f| f.handle.clone()),
+            removed_in: former.map(|f| f.removed_in),
             number: file.number,
             path: workspace.display_path(&file.path),
             counts: v.counts(),

@@ -61,6 +61,15 @@ pub enum SyncError {
         /// The root.json, repository-relative.
         path: String,
     },
+    /// A local proposal of the chain of trust roots carries a trust-root file (MAINTAINERS,
+    /// quorate.toml, a keyring file) the remote changed meanwhile (exit 1).
+    #[error("commit {commit} proposes a trust root made from {path}, which the remote changed meanwhile; nothing was moved or pushed. Drop your proposal's commits (git rebase -i), sync, then edit and propose again on top of the remote's")]
+    TrustRootEdited {
+        /// The commit, short.
+        commit: String,
+        /// The file, repository-relative.
+        path: String,
+    },
     /// A replayed signature does not count (exit 1).
     #[error("{path}: the replayed signature would not count: {why}")]
     WouldNotCount {
@@ -670,12 +679,45 @@ struct Changes {
     /// For a file of the chain of trust roots the commit rewrote (a replaced proposal): the
     /// bytes it replaced.
     replaced: BTreeMap<PathBuf, Oid>,
+    /// The trust-root files a proposal carries (MAINTAINERS, quorate.toml, keyring files): path,
+    /// the bytes before (None: added) and after (None: deleted).
+    edits: Vec<(PathBuf, Option<Oid>, Option<Oid>)>,
+}
+
+/// Where the trust root lies in the repository: MAINTAINERS and quorate.toml, and the keyring
+/// directory (repository-relative), which a proposal commits with its root.json.
+struct TrustRootPaths {
+    files: Vec<PathBuf>,
+    keyring: Option<PathBuf>,
+}
+
+impl TrustRootPaths {
+    fn of(repo: &Repository, workspace: &Workspace) -> TrustRootPaths {
+        let relative = |p: &Path| crate::fs::git::relative_path(repo, p).ok();
+        TrustRootPaths {
+            files: [
+                workspace.maintainers_path.clone(),
+                workspace.root.join("quorate.toml"),
+            ]
+            .iter()
+            .filter_map(|p| relative(p))
+            .collect(),
+            keyring: relative(&workspace.keyring_dir),
+        }
+    }
+
+    fn holds(&self, path: &Path) -> bool {
+        self.files.iter().any(|f| f == path)
+            || (self.keyring.as_deref() == path.parent()
+                && crate::keys::keyring::is_keyring_file(path))
+    }
 }
 
 fn changes_of(
     repo: &Repository,
     commit: &git2::Commit,
     prefix: &Path,
+    trust_root: &TrustRootPaths,
 ) -> Result<Changes, SyncError> {
     let short = || crate::text::short_id(commit.id());
     let parent_tree = commit.parent(0).ok().map(|p| p.tree()).transpose()?;
@@ -693,7 +735,12 @@ fn changes_of(
             .map(Path::to_path_buf)
             .unwrap_or_default();
         if !path.starts_with(prefix) {
-            return Err(SyncError::NotASignatureCommit(short()));
+            if !trust_root.holds(&path) {
+                return Err(SyncError::NotASignatureCommit(short()));
+            }
+            let id = |f: git2::DiffFile| (!f.id().is_zero()).then(|| f.id());
+            changes.edits.push((path, id(old), id(new)));
+            continue;
         }
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
@@ -725,6 +772,14 @@ fn changes_of(
             }
             _ => return Err(SyncError::NotASignatureCommit(short())),
         }
+    }
+    // Trust-root files travel only with the proposal made from them (`trust propose`).
+    let proposes = changes
+        .others
+        .iter()
+        .any(|(p, _)| p.starts_with(&trust) && p.file_name().is_some_and(|n| n == "root.json"));
+    if !changes.edits.is_empty() && !proposes {
+        return Err(SyncError::NotASignatureCommit(short()));
     }
     Ok(changes)
 }
@@ -776,12 +831,13 @@ impl Context<'_> {
             remote_tree: repo.find_commit(remote_tip)?.tree()?,
             dirs: BTreeMap::new(),
         };
+        let trust_root = TrustRootPaths::of(repo, self.workspace);
         // Files other than signatures already placed by earlier replays (statements, others).
         let mut put_elsewhere: BTreeMap<PathBuf, Oid> = BTreeMap::new();
         let mut plan = Vec::new();
         for id in local {
             let commit = repo.find_commit(*id)?;
-            let changes = changes_of(repo, &commit, self.prefix)?;
+            let changes = changes_of(repo, &commit, self.prefix, &trust_root)?;
             if commit.parent_count() > 1 {
                 // A merge brings nothing of its own here: what it merged is replayed on its own.
                 if !changes.removed.is_empty() {
@@ -980,6 +1036,33 @@ impl Context<'_> {
             if there != Some(*blob) && !(statement && there.is_some()) {
                 put_elsewhere.insert(path.clone(), *blob);
                 replay.ops.push(Op::Put(path.clone(), *blob));
+            }
+        }
+        // A proposal's trust-root files: replayed where the remote still holds what the
+        // proposal started from; never written over the remote's own edit.
+        for (path, before, after) in &changes.edits {
+            let there = match put_elsewhere.get(path) {
+                Some(blob) => (!blob.is_zero()).then_some(*blob),
+                None => state.remote_tree.get_path(path).ok().map(|e| e.id()),
+            };
+            if there == *after {
+                continue;
+            }
+            if there != *before {
+                return Err(SyncError::TrustRootEdited {
+                    commit: crate::text::short_id(replay.commit),
+                    path: path.display().to_string(),
+                });
+            }
+            match after {
+                Some(blob) => {
+                    put_elsewhere.insert(path.clone(), *blob);
+                    replay.ops.push(Op::Put(path.clone(), *blob));
+                }
+                None => {
+                    put_elsewhere.insert(path.clone(), Oid::zero());
+                    replay.ops.push(Op::Remove(path.clone()));
+                }
             }
         }
         Ok(())

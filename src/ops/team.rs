@@ -557,10 +557,35 @@ pub struct Removed {
     pub deleted: Vec<PathBuf>,
     /// Keyring files that also hold others' certificates, left as they are.
     pub shared: Vec<PathBuf>,
+    /// Keyring files holding only this person's certificates, kept because the chain of trust
+    /// roots names them: their approvals and their past signatures are verified with them.
+    pub kept: Vec<PathBuf>,
+}
+
+/// Those of `keys` a version of the chain of trust roots names (whether or not it is in force:
+/// naming is what makes the certificate needed, to verify their approvals and to show their
+/// signatures as a former maintainer's).
+fn named_by_chain<'k>(workspace: &Workspace, keys: &[&'k str]) -> Vec<&'k str> {
+    let verifier = crate::keys::verify::Verifier::new(
+        &workspace.keyring,
+        &workspace.maintainers,
+        std::time::SystemTime::now(),
+    );
+    let Some(chain) = crate::judge::trust::load_chain(workspace, &verifier, &[])
+        .ok()
+        .flatten()
+    else {
+        return Vec::new();
+    };
+    keys.iter()
+        .copied()
+        .filter(|k| chain.versions.iter().any(|v| v.root.holder(k).is_some()))
+        .collect()
 }
 
 /// Removes a person: `[people.HANDLE]`, `[keys.HANDLE.*]`, `[machines.HANDLE.*]`, and the keyring
-/// files holding only their certificates.
+/// files holding only their certificates, unless the chain of trust roots names them (then the
+/// files stay: a former maintainer's certificate is needed as long as the chain names them).
 pub fn remove(workspace: &Workspace, handle: &str) -> Result<Removed, TeamError> {
     let Some(person) = workspace.maintainers.get(handle) else {
         return Err(TeamError::Refused(format!(
@@ -580,8 +605,10 @@ pub fn remove(workspace: &Workspace, handle: &str) -> Result<Removed, TeamError>
         .map_err(|e| TeamError::Refused(format!("the edit would not load: {e}")))?;
 
     let (keyring_root, maintainers_target) = targets(workspace);
+    let named = named_by_chain(workspace, &theirs);
     let mut deleted = Vec::new();
     let mut shared = Vec::new();
+    let mut kept = Vec::new();
     let keyring_dir = Dir::open(&keyring_root, &workspace.keyring_dir)?;
     if let Some(dir) = &keyring_dir {
         let entries = dir.entries().map_err(|e| {
@@ -603,7 +630,12 @@ pub fn remove(workspace: &Workspace, handle: &str) -> Result<Removed, TeamError>
                 .iter()
                 .filter(|c| theirs.contains(&c.fingerprint().to_hex().as_str()))
                 .count();
-            if mine == certs.len() {
+            let needed = certs
+                .iter()
+                .any(|c| named.contains(&c.fingerprint().to_hex().as_str()));
+            if mine == certs.len() && needed {
+                kept.push(path);
+            } else if mine == certs.len() {
                 deleted.push((name, path));
             } else if mine > 0 {
                 shared.push(path);
@@ -622,6 +654,7 @@ pub fn remove(workspace: &Workspace, handle: &str) -> Result<Removed, TeamError>
     Ok(Removed {
         deleted: deleted.into_iter().map(|(_, p)| p).collect(),
         shared,
+        kept,
     })
 }
 

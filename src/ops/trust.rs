@@ -43,6 +43,9 @@ pub struct Proposed {
     pub changes: Vec<TrustChange>,
     /// The file written.
     pub file: PathBuf,
+    /// The trust-root files it was made from, committed with it: MAINTAINERS, quorate.toml and
+    /// the keyring files (those deleted from keyring/ are committed as removed).
+    pub trust_files: Vec<PathBuf>,
     /// True when it replaced a pending proposal (whose approvals were removed).
     pub replaced: bool,
     /// The commit.
@@ -93,6 +96,7 @@ pub fn propose(
         &root.maintainers,
         Some(root.threshold),
     );
+    let (trust_files, trust_removed) = trust_root_files(workspace)?;
     let dir = workspace
         .signatures_dir
         .join(TRUST_DIR)
@@ -130,20 +134,65 @@ pub fn propose(
             .collect::<Vec<_>>()
             .join("\n")
     );
-    let committed = commit_changes_placed(
-        workspace,
-        std::slice::from_ref(&file),
-        &removed,
-        &message,
-        "quorate",
-    );
+    // The edit travels with its proposal: synced alone, a proposal would leave every other clone
+    // with a draft it never saw.
+    let written: Vec<PathBuf> = std::iter::once(file.clone())
+        .chain(trust_files.iter().cloned())
+        .collect();
+    removed.extend(trust_removed);
+    let committed = commit_changes_placed(workspace, &written, &removed, &message, "quorate");
     Ok(Proposed {
         root,
         changes,
         file,
+        trust_files,
         replaced,
         committed,
     })
+}
+
+/// The files a proposal is made from, to commit with it: MAINTAINERS, quorate.toml and every
+/// keyring file in the work tree, and those HEAD holds in keyring/ that are gone (or quorate.toml
+/// gone). Refused, naming it, when one lies outside the repository holding signatures/: the
+/// proposal would travel without the edit it approves.
+fn trust_root_files(workspace: &Workspace) -> Result<(Vec<PathBuf>, Vec<PathBuf>), TrustError> {
+    let Some(repo) = crate::fs::git::discover(&workspace.signatures_dir, &workspace.root) else {
+        return Ok((Vec::new(), Vec::new()));
+    };
+    let mut written = vec![workspace.maintainers_path.clone()];
+    let mut removed = Vec::new();
+    let config = workspace.root.join("quorate.toml");
+    if config.symlink_metadata().is_ok() {
+        written.push(config);
+    } else {
+        removed.push(config);
+    }
+    let mut keyring: Vec<PathBuf> = workspace
+        .source
+        .list(&workspace.keyring_dir)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(_, kind)| *kind == crate::fs::path::Kind::File)
+        .map(|(name, _)| workspace.keyring_dir.join(name))
+        .filter(|p| crate::keys::keyring::is_keyring_file(p))
+        .collect();
+    keyring.sort();
+    written.extend(keyring);
+    removed.extend(
+        crate::fs::git::files_at_head(&repo, &workspace.keyring_dir)
+            .into_iter()
+            .filter(|p| p.symlink_metadata().is_err()),
+    );
+    for path in written.iter().chain(&removed) {
+        if crate::fs::git::relative_path(&repo, path).is_err() {
+            return Err(TrustError::Refused(format!(
+                "{} is outside the repository that holds {}: a proposal is committed with the trust-root files it was made from; commit them in that repository yourself, or keep the trust root in it",
+                workspace.display_path(path),
+                workspace.display_path(&workspace.signatures_dir)
+            )));
+        }
+    }
+    Ok((written, removed))
 }
 
 /// An approval written.
@@ -165,6 +214,34 @@ pub struct Approved {
     pub missing: Vec<String>,
     /// The commit.
     pub committed: Committed,
+}
+
+/// Why an approval that did not verify cannot count: the real cause (most often the signer's
+/// certificate missing from keyring/, as once happened to a departing maintainer whose
+/// certificate had been deleted).
+fn unverified(
+    verdict: &crate::keys::verify::Verdict,
+    signer: &dyn PayloadSigner,
+    holder: &dyn Fn(&str) -> Option<String>,
+    workspace: &Workspace,
+) -> TrustError {
+    let cause = verdict
+        .problems
+        .iter()
+        .find(|p| p.reason.is_fault())
+        .map_or_else(|| "it does not verify".to_string(), ToString::to_string);
+    let whose = signer
+        .expected_primary()
+        .and_then(|p| holder(&p.to_hex()).map(|h| (h, p)));
+    TrustError::Refused(match whose {
+        Some((handle, primary)) if workspace.keyring.by_primary(&primary).is_none() => format!(
+            "the approval does not verify: {} holds no certificate of {handle}'s key {}; import it (quorate keyring import FILE) and sign again",
+            workspace.display_path(&workspace.keyring_dir),
+            primary.to_hex()
+        ),
+        Some((handle, _)) => format!("{handle}'s approval does not verify: {cause}"),
+        None => format!("the approval does not verify: {cause}"),
+    })
 }
 
 /// Approves the pending proposal with `signer`, who must be a maintainer of the version in force
@@ -211,19 +288,23 @@ pub fn approve(
         SignError::Crypto(format!("the signer's output is not a signed message: {e}"))
     })?;
     let verdict = verifier.verify_message(&message);
-    let primary = verdict.signer.primary.as_ref().map(|f| f.to_hex());
-    let by = primary
-        .as_deref()
-        .and_then(|p| {
-            pending
-                .root
-                .holder(p)
-                .or_else(|| in_force.and_then(|v| v.root.holder(p)))
-        })
-        .map(str::to_string)
-        .ok_or_else(|| {
-            TrustError::Refused("the approval was made by no maintainer of either version".into())
-        })?;
+    let holder = |p: &str| {
+        pending
+            .root
+            .holder(p)
+            .or_else(|| in_force.and_then(|v| v.root.holder(p)))
+            .map(str::to_string)
+    };
+    let by = match verdict.signer.primary.as_ref().map(|f| f.to_hex()) {
+        Some(primary) => holder(&primary).ok_or_else(|| {
+            TrustError::Refused(format!(
+                "the approval was made with key {primary}, which belongs to no maintainer of version {} or of the version in force",
+                pending.version
+            ))
+        })?,
+        // It did not verify: say why, naming whose key it is when the chain knows.
+        None => return Err(unverified(&verdict, signer, &holder, workspace)),
+    };
     if let Some(p) = verdict
         .problems
         .iter()

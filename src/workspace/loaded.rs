@@ -182,7 +182,7 @@ impl Workspace {
     /// Loads MAINTAINERS, the keyring and quorate.toml from the working tree.
     pub fn load(options: &WorkspaceOptions) -> Result<Workspace, WorkspaceError> {
         let workspace = Workspace::load_from(options, Box::new(WorkingTree))?;
-        workspace.check_threshold()?;
+        workspace.check_threshold_unless_chained()?;
         Ok(workspace)
     }
 
@@ -190,6 +190,18 @@ impl Workspace {
     /// yet (a new workspace has nobody) is what `maintainers add` is for, not an error.
     pub fn load_for_editing(options: &WorkspaceOptions) -> Result<Workspace, WorkspaceError> {
         Workspace::load_from(options, Box::new(WorkingTree))
+    }
+
+    /// `check_threshold`, unless the signatures tree holds a chain of trust roots: then the working
+    /// quorate.toml is a draft and the root in force decides (a team's pending removal that leaves
+    /// the draft's threshold out of reach blocks nothing); the judging commands check it
+    /// themselves when no version is in force.
+    fn check_threshold_unless_chained(&self) -> Result<(), WorkspaceError> {
+        let chain = self.signatures_dir.join(crate::workspace::tree::TRUST_DIR);
+        match self.source.kind(&chain) {
+            Ok(Some(Kind::Dir)) => Ok(()),
+            _ => self.check_threshold(),
+        }
     }
 
     /// quorate.toml's threshold must be reachable: more than the people holding a key can never
@@ -225,7 +237,7 @@ impl Workspace {
                 message: crate::text::one_line(e.message()),
             })?;
         let workspace = Workspace::load_from(options, Box::new(revision))?;
-        workspace.check_threshold()?;
+        workspace.check_threshold_unless_chained()?;
         Ok(workspace)
     }
 

@@ -19,6 +19,9 @@ pub const PODMAN_GIVES_UP_AT: u32 = 128;
 /// The most signatures quorate places for one image: one fewer than makes podman give up.
 pub const MAX_SIGNATURES: u32 = PODMAN_GIVES_UP_AT - 1;
 
+/// Where the chain of trust roots lies, below signatures/ (judged in `judge::trust`).
+pub const TRUST_DIR: &str = ".quorate/trust";
+
 /// A tree operation that failed.
 #[derive(Debug, thiserror::Error)]
 pub enum TreeError {

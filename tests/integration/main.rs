@@ -14,6 +14,7 @@ mod rules;
 mod sign;
 mod trust;
 mod trust_time;
+mod trust_team;
 
 /// The CLI pinned case by case on the example workspace at the repository root: args, expected
 /// output and exit status (tests/cmd/*.toml).

@@ -812,25 +812,29 @@ fn maintainers_add_gives_an_existing_person_another_key() {
     assert_eq!(run.code, 1, "{run:?}");
     assert!(run.stderr.contains("already listed under alice"), "{run:?}");
 
-    // Until the quorum approves it, the new key counts for nothing: the gate refuses the edit.
+    // Until the quorum approves it, the new key counts for nothing: the gate judges by version 1
+    // in force and says the edit is pending.
     let run = ws.run(&["gate", &asked()]);
     assert_eq!(run.code, 1, "{run:?}");
-    assert!(run.stderr.contains("added key"), "{run:?}");
+    assert!(
+        run.stderr.contains("change pending") && run.stderr.contains("added key"),
+        "{run:?}"
+    );
 
-    // Removing the person takes both their keyring files; as alice approved version 1, the
-    // chain as found can no longer verify it, and remove says so rather than leave that to be
-    // found. (This clone's memory of version 1, which would keep it in force, is forgotten
-    // first: `trust.rs` `a_clone_remembers_the_chain_it_trusted` covers the remembering.)
+    // Removing the person deletes the certificate the chain never named (the card's) and keeps
+    // the one it names (alice approved version 1 with it): her approvals still verify, version 1
+    // stays in force, and her signatures can be shown as a former maintainer's. (This clone's
+    // memory of version 1, which would keep it in force anyway, is forgotten first.)
     std::fs::remove_file(ws.path().join(".git/quorate/trust-anchor")).unwrap();
     let run = ws.run(&["maintainers", "remove", "alice"]);
     assert_eq!(run.code, 0, "{run:?}");
     assert!(!ws.path().join(certificate).exists(), "{run:?}");
-    assert!(!ws.path().join("keyring/alice.asc").exists(), "{run:?}");
-    assert!(
-        run.stderr
-            .contains("trust root version 1 is no longer in force: alice's approvals"),
-        "{run:?}"
-    );
+    assert!(ws.path().join("keyring/alice.asc").exists(), "{run:?}");
+    assert!(run.stdout.contains("kept keyring/alice.asc"), "{run:?}");
+    assert!(!run.stderr.contains("no longer in force"), "{run:?}");
+    let status = ws.run(&["trust", "status", "--json"]);
+    let status: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+    assert_eq!(status["versions"][0]["in_force"], true, "{status}");
 }
 
 /// sync names files relative to the workspace, however the workspace was found: `--workspace .`

@@ -19,11 +19,8 @@ use crate::fs::path::Kind;
 use crate::fs::source::Source;
 use crate::keys::reason::Reason;
 use crate::keys::verify::Verifier;
-use crate::workspace::tree::{signature_file_name, MAX_SIGNATURES};
+use crate::workspace::tree::{signature_file_name, MAX_SIGNATURES, TRUST_DIR};
 use crate::workspace::Workspace;
-
-/// Where the chain lies, below signatures/.
-pub const TRUST_DIR: &str = ".quorate/trust";
 
 /// A chain that cannot be trusted as it stands (exit 1): refused, never worked around.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -14,7 +14,8 @@ use std::path::Path;
 
 use git2::{ObjectType, Oid, Repository, Tree};
 
-use super::chain::{read_chain, Chain, TRUST_DIR};
+use super::chain::{read_chain, Chain};
+use crate::workspace::tree::TRUST_DIR;
 use crate::fs::source::Revision;
 use crate::keys::keyring::Keyring;
 use crate::keys::verify::Verifier;

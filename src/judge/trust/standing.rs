@@ -26,25 +26,39 @@ pub enum Standing {
     NothingInForce(Chain),
     /// The working trust root is the one in force.
     InForce(Chain),
-    /// MAINTAINERS or quorate.toml differ from the root in force: an edit nobody approved.
-    Unapproved(Chain, Vec<TrustChange>),
+    /// MAINTAINERS or quorate.toml differ from the root in force: a draft, which changes nothing
+    /// until the quorum approves it (the root in force decides who counts). The changes, and the
+    /// pending version that proposes exactly this draft, if one does.
+    Unapproved(Chain, Vec<TrustChange>, Option<u32>),
 }
 
 impl Standing {
-    /// Why a working trust root nobody approved does not count, naming the difference; None
-    /// when it is approved (or there is no version in force to differ from).
+    /// One line saying that the working MAINTAINERS or quorate.toml are a draft the root in force
+    /// does not hold, what it changes, and which version proposes it (or that none does); None
+    /// when they are the root in force (or there is none to differ from).
     pub fn unapproved(&self) -> Option<String> {
-        let Standing::Unapproved(chain, changes) = self else {
+        let Standing::Unapproved(chain, changes, proposed) = self else {
             return None;
         };
         let version = chain.in_force().map_or(0, |v| v.version);
+        let changes = changes
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ");
+        let proposal = match (proposed, chain.pending()) {
+            (Some(n), Some(pending)) => format!(
+                "version {n} proposes it and needs {}",
+                pending.missing.join("; ")
+            ),
+            (_, Some(pending)) => format!(
+                "nobody proposed it (the pending version {} proposes something else)",
+                pending.version
+            ),
+            (_, None) => "nobody proposed it (quorate trust propose)".into(),
+        };
         Some(format!(
-            "MAINTAINERS or quorate.toml differ from trust root version {version} in force, and nobody approved it: {}; propose and approve the change (quorate trust propose) or revert it",
-            changes
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("; ")
+            "change pending: MAINTAINERS or quorate.toml differ from trust root version {version} in force ({changes}); judged by version {version} until the quorum approves the change: {proposal}"
         ))
     }
 
@@ -52,7 +66,7 @@ impl Standing {
     pub fn chain(&self) -> Option<&Chain> {
         match self {
             Standing::NoChain => None,
-            Standing::NothingInForce(c) | Standing::InForce(c) | Standing::Unapproved(c, _) => {
+            Standing::NothingInForce(c) | Standing::InForce(c) | Standing::Unapproved(c, _, _) => {
                 Some(c)
             }
         }
@@ -81,5 +95,9 @@ pub fn standing(
         &working.maintainers,
         Some(working.threshold),
     );
-    Ok(Standing::Unapproved(chain, changes))
+    let proposed = chain
+        .pending()
+        .filter(|p| p.root.same_rule(&working))
+        .map(|p| p.version);
+    Ok(Standing::Unapproved(chain, changes, proposed))
 }

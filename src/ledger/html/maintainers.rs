@@ -12,6 +12,9 @@ pub struct Maintainer {
     pub key_state: String,
     /// True when the key state needs attention.
     pub key_concern: bool,
+    /// For a former maintainer, the trust root version that removed them: their column stays,
+    /// their signatures shown as theirs and not counted.
+    pub removed_in: Option<u32>,
 }
 
 /// The maintainers as the page shows them: name, and their certificates' state as
@@ -69,7 +72,24 @@ pub fn maintainers(
                 name: person.name.clone(),
                 key_state: states.join("; "),
                 key_concern: concern,
+                removed_in: None,
             }
         })
+        .chain(
+            workspace
+                .maintainers
+                .former_people()
+                .into_iter()
+                .filter(|(handle, _)| workspace.maintainers.get(handle).is_none())
+                .map(|(handle, removed_in)| Maintainer {
+                    handle: handle.to_string(),
+                    name: None,
+                    key_state: format!(
+                        "former maintainer, removed in trust root version {removed_in}"
+                    ),
+                    key_concern: false,
+                    removed_in: Some(removed_in),
+                }),
+        )
         .collect()
 }

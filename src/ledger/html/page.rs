@@ -254,7 +254,8 @@ fn per_maintainer(out: &mut String, ledger: &Ledger, context: &PageContext) {
                 images += 1;
             }
             for s in &image.signatures {
-                if s.file.maintainer.as_deref() != Some(m.handle.as_str()) {
+                let whose = s.file.maintainer.as_deref();
+                if whose.or(s.file.former_maintainer.as_deref()) != Some(m.handle.as_str()) {
                     continue;
                 }
                 if s.file.counts {
@@ -366,10 +367,24 @@ fn row(
         let mine: Vec<_> = image
             .signatures
             .iter()
-            .filter(|s| s.file.maintainer.as_deref() == Some(m.handle.as_str()))
+            .filter(|s| {
+                s.file
+                    .maintainer
+                    .as_deref()
+                    .or(s.file.former_maintainer.as_deref())
+                    == Some(m.handle.as_str())
+            })
             .collect();
         let handle = esc(&m.handle);
-        if let Some(valid) = mine.iter().find(|s| s.file.counts) {
+        if let (Some(first), Some(removed_in)) = (mine.first(), m.removed_in) {
+            let date = first.file.created.as_deref().unwrap_or("");
+            let _ = write!(
+                out,
+                "<td class=\"cell former\" data-maintainer=\"{handle}\" data-state=\"former\" title=\"{}\">former maintainer (removed in version {removed_in}), not counted<br><time>{}</time></td>",
+                esc(&first.file.path),
+                esc(&date[..date.len().min(10)]),
+            );
+        } else if let Some(valid) = mine.iter().find(|s| s.file.counts) {
             let date = valid.file.created.as_deref().unwrap_or("");
             let more = if mine.len() > 1 {
                 format!(" <small>(+{} more)</small>", mine.len() - 1)
@@ -407,6 +422,7 @@ fn row(
             s.file
                 .maintainer
                 .as_deref()
+                .or(s.file.former_maintainer.as_deref())
                 .is_none_or(|h| !context.maintainers.iter().any(|m| m.handle == h))
         })
         .collect();

@@ -99,3 +99,16 @@ pub fn approve(ws: &Ws, key: &TestKey) -> Run {
     assert_eq!(run.code, 0, "{run:?}");
     run
 }
+
+/// `quorate trust sign` in a clone with the key's secret kept beside it; the run, whatever it did.
+pub fn trust_sign_in(clone: &std::path::Path, key: &TestKey) -> Run {
+    let file = super::remote::key_beside(clone, key);
+    super::run::run_in(clone, &["trust", "sign", "--key", file.to_str().unwrap()])
+}
+
+/// `trust_sign_in`, which must pass.
+pub fn approve_in(clone: &std::path::Path, key: &TestKey) -> Run {
+    let run = trust_sign_in(clone, key);
+    assert_eq!(run.code, 0, "{run:?}");
+    run
+}

@@ -11,12 +11,12 @@ pub(crate) fn run_audit(options: &WorkspaceOptions, args: AuditArgs) -> Result<O
         .iter()
         .map(|text| parse_reference(text))
         .collect::<Result<Vec<_>, _>>()?;
-    let workspace = load_judged(options, &args.judge)?;
+    let mut workspace = load_judged(options, &args.judge)?;
+    // The root in force decides who counts; a draft that differs is a finding of its own.
+    let anchor = anchor_of(options, &workspace);
+    let standing = check_trust_from(&anchor, &mut workspace, judged_at(&args.judge))?;
     let scope = audit_scope(&workspace, &args, references)?;
     let verifier = judge(&workspace, &args.judge);
-    // An unapproved trust root is an error finding here (the audit still shows everything).
-    let anchor = anchor_of(options, &workspace);
-    let standing = check_trust_from(&anchor, &workspace, &verifier)?;
     let threshold = workspace.threshold(args.threshold.value);
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = indicatif::ProgressBar::new_spinner();
@@ -203,12 +203,22 @@ fn print_image(ledger: &quorate::Ledger, image: &quorate::ledger::audit::LedgerI
     for sig in &image.signatures {
         let f = &sig.file;
         let codes: Vec<&str> = f.problems.iter().map(|p| p.reason.code()).collect();
-        let verdict = if f.counts {
-            "valid".to_string()
-        } else {
-            format!("INVALID [{}]", codes.join(", "))
+        let honest = f
+            .problems
+            .iter()
+            .all(|p| !p.reason.is_fault() || p.reason.is_honest_past());
+        let verdict = match f.removed_in {
+            _ if f.counts => "valid".to_string(),
+            Some(n) if honest => {
+                format!("not counted: a former maintainer (removed in trust root version {n})")
+            }
+            _ => format!("INVALID [{}]", codes.join(", ")),
         };
-        let who = f.maintainer.as_deref().unwrap_or("?");
+        let who = f
+            .maintainer
+            .as_deref()
+            .or(f.former_maintainer.as_deref())
+            .unwrap_or("?");
         let key = f
             .signing_key
             .as_deref()

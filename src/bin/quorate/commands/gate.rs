@@ -5,10 +5,10 @@ use super::*;
 pub(crate) fn run_verify(options: &WorkspaceOptions, args: VerifyArgs) -> Result<Outcome, Failure> {
     let options = &judged_options(options, &args.judge);
     let reference = parse_reference(&args.reference)?;
-    let workspace = load_judged(options, &args.judge)?;
+    let mut workspace = load_judged(options, &args.judge)?;
     let reference = in_namespace(&workspace, &args.reference, reference)?;
+    check_trust(options, &mut workspace, judged_at(&args.judge))?;
     let verifier = judge(&workspace, &args.judge);
-    require_trust(options, &workspace, &verifier)?;
     let image = check_image(&workspace, &verifier, &reference);
     let threshold = workspace.threshold(quorate::workspace::Threshold::DEFAULT);
     if args.json {
@@ -55,6 +55,8 @@ fn print_file(file: &FileJson) {
             ""
         };
         println!("  {name}  valid    {maintainer}  {primary}  by {key}  at {created}{legacy}");
+    } else if let (Some(former), Some(n)) = (&file.former_maintainer, file.removed_in) {
+        println!("  {name}  not counted: {former}, a former maintainer (removed in trust root version {n})");
     } else {
         println!("  {name}  INVALID");
     }
@@ -70,7 +72,7 @@ pub(crate) fn run_gate(options: &WorkspaceOptions, args: GateArgs) -> Result<Out
         .iter()
         .map(|text| parse_reference(text).map(|r| (text.clone(), r)))
         .collect::<Result<Vec<_>, _>>()?;
-    let workspace = load_judged(options, &args.judge)?;
+    let mut workspace = load_judged(options, &args.judge)?;
     let explicit = explicit
         .into_iter()
         .map(|(text, r)| in_namespace(&workspace, &text, r).map(|r| (text, r)))
@@ -90,9 +92,9 @@ pub(crate) fn run_gate(options: &WorkspaceOptions, args: GateArgs) -> Result<Out
     } else {
         explicit
     };
+    check_trust(options, &mut workspace, judged_at(&args.judge))?;
     let threshold = workspace.threshold(args.threshold.value);
     let verifier = judge(&workspace, &args.judge);
-    require_trust(options, &workspace, &verifier)?;
     let (labels, references): (Vec<String>, Vec<Reference>) = targets.into_iter().unzip();
     let bar = progress_bar(references.len());
     let tick = || {

@@ -22,7 +22,7 @@ pub(crate) use team::{
     run_init, run_maintainers_add, run_maintainers_list, run_maintainers_remove,
 };
 pub(crate) use trust::{
-    anchor_failure, anchor_of, check_trust_from, require_trust, run_trust_propose, run_trust_sign,
+    anchor_failure, anchor_of, check_trust, check_trust_from, run_trust_propose, run_trust_sign,
     run_trust_status,
 };
 
@@ -106,15 +106,16 @@ pub(crate) fn now_verifier(workspace: &Workspace) -> Verifier<'_> {
     .for_consumer(workspace.consumer())
 }
 
+/// The time the judging options ask to judge at.
+fn judged_at(args: &JudgeArgs) -> SystemTime {
+    args.as_of.unwrap_or_else(SystemTime::now)
+}
+
 /// The verifier the judging options ask for.
 fn judge<'a>(workspace: &'a Workspace, args: &JudgeArgs) -> Verifier<'a> {
-    Verifier::new(
-        &workspace.keyring,
-        &workspace.maintainers,
-        args.as_of.unwrap_or_else(SystemTime::now),
-    )
-    .accept_legacy(args.accept_legacy)
-    .for_consumer(workspace.consumer())
+    Verifier::new(&workspace.keyring, &workspace.maintainers, judged_at(args))
+        .accept_legacy(args.accept_legacy)
+        .for_consumer(workspace.consumer())
 }
 
 fn parse_reference(text: &str) -> Result<Reference, Failure> {

@@ -6,8 +6,8 @@ use quorate::judge::policy::{self, ExportOptions, ImageOptions, Mirror};
 use quorate::workspace::{Workspace, WorkspaceOptions};
 
 use super::{
-    in_namespace, load, lookaside, now_verifier, parse_reference, plural, print_json,
-    require_trust, Failure, Outcome,
+    in_namespace, load, lookaside, parse_reference, plural, print_json,
+    check_trust, Failure, Outcome,
 };
 use crate::cli::{PolicyCheckArgs, PolicyExportArgs};
 
@@ -15,10 +15,9 @@ pub(crate) fn run_policy_export(
     options: &WorkspaceOptions,
     args: PolicyExportArgs,
 ) -> Result<Outcome, Failure> {
-    let workspace = load(options)?;
-    // The policy is made from the trust root in force: an unapproved MAINTAINERS is refused.
-    let verifier = now_verifier(&workspace);
-    let standing = require_trust(options, &workspace, &verifier)?;
+    let mut workspace = load(options)?;
+    // The policy is made from the trust root in force, whatever the working MAINTAINERS say.
+    let standing = check_trust(options, &mut workspace, SystemTime::now())?;
     let trust_root_version = standing
         .chain()
         .and_then(|c| c.in_force())
@@ -101,11 +100,10 @@ pub(crate) fn run_policy_check(
     options: &WorkspaceOptions,
     args: PolicyCheckArgs,
 ) -> Result<Outcome, Failure> {
-    let workspace = load(options)?;
+    let mut workspace = load(options)?;
     // Judged against the trust root in force, as export makes it: a policy is never said to
     // hold (or fall short) against a MAINTAINERS or threshold nobody approved.
-    let verifier = now_verifier(&workspace);
-    let standing = require_trust(options, &workspace, &verifier)?;
+    let standing = check_trust(options, &mut workspace, SystemTime::now())?;
     let in_force = standing.chain().and_then(|c| c.in_force());
     let (people, threshold) = match in_force {
         Some(version) => (

@@ -396,7 +396,10 @@ pub(crate) fn run_withdraw(
 }
 
 pub(crate) fn run_sync(options: &WorkspaceOptions, args: SyncArgs) -> Result<Outcome, Failure> {
-    let workspace = load(options)?;
+    let mut workspace = load(options)?;
+    // Who counts while replaying signatures is the root in force's; a chain this clone refuses
+    // is said below, once sync has brought in what it brings.
+    let _ = anchor_of(options, &workspace).decide(&mut workspace, SystemTime::now());
     let verifier = now_verifier(&workspace);
     let synced = quorate::ops::sync::sync(
         &workspace,

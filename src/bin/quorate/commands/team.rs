@@ -213,14 +213,14 @@ pub(crate) fn warn_subkey_only(workspace: &Workspace, handle: &str, certs: &[Pat
     }
 }
 
-/// MAINTAINERS is part of the trust root (docs/trust.md): with a chain in force, an edit counts
-/// only once the quorum approves it. Said right after the edit, so nobody is surprised when the
-/// gate refuses it.
+/// MAINTAINERS is part of the trust root (docs/trust.md): with a chain in force, an edit is a
+/// draft and counts only once the quorum approves it. Said right after the edit, so nobody is
+/// surprised that it changes nothing yet.
 fn say_if_unapproved(standing: Option<&quorate::judge::trust::Standing>) {
-    if let Some(quorate::judge::trust::Standing::Unapproved(chain, changes)) = standing {
+    if let Some(quorate::judge::trust::Standing::Unapproved(chain, changes, _)) = standing {
         let changes: Vec<String> = changes.iter().map(ToString::to_string).collect();
         println!(
-            "the trust root now differs from version {} in force ({}): verify and gate refuse it until the quorum approves it: quorate trust propose, then quorate trust sign by the maintainers (docs/trust.md)",
+            "the working trust root now differs from version {} in force ({}): a draft, which changes nothing until the quorum approves it (the root in force decides who counts): quorate trust propose, then quorate trust sign by the maintainers (docs/trust.md)",
             chain.in_force().map_or(0, |v| v.version),
             changes.join("; ")
         );
@@ -235,9 +235,15 @@ pub(crate) fn run_maintainers_remove(
     let was_in_force = standing_of(&workspace, options).as_ref().and_then(in_force);
     let removed = team::remove(&workspace, handle).map_err(team_failure)?;
     let maintainers = workspace.display_path(&workspace.maintainers_path);
-    println!("removed {handle} from {maintainers}; their signatures no longer count");
+    println!("removed {handle} from {maintainers}");
     for path in &removed.deleted {
         println!("deleted {}", workspace.display_path(path));
+    }
+    for path in &removed.kept {
+        println!(
+            "kept {}: the chain of trust roots names {handle}, whose approvals and past signatures are verified with it (shown as a former maintainer's once a version without {handle} is in force)",
+            workspace.display_path(path)
+        );
     }
     for path in &removed.shared {
         eprintln!(

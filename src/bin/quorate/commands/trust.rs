@@ -28,26 +28,29 @@ pub(crate) fn anchor_failure(e: AnchorError) -> Failure {
     }
 }
 
-/// Before judging signatures: how the working trust root stands against the chain. With no
-/// chain, one warning line (the maintainer set is unprotected); without a pinned anchor, one line
-/// saying where the chain was verified from and the digest to pin. A chain that cannot be
-/// trusted (a malformed version, an anchor it lost) is refused (exit 1).
-fn check_trust(
+/// Before judging signatures (as of `at`): how the working trust root stands against the chain,
+/// and the root in force made to decide who counts in `workspace` (the working MAINTAINERS and
+/// quorate.toml are then a draft, said in one line when they differ). With no chain, one warning
+/// line (the maintainer set is unprotected); without a pinned anchor, one line saying where the
+/// chain was verified from and the digest to pin. A chain that cannot be trusted (a malformed
+/// version, an anchor it lost) is refused (exit 1).
+pub(crate) fn check_trust(
     options: &WorkspaceOptions,
-    workspace: &Workspace,
-    verifier: &Verifier,
+    workspace: &mut Workspace,
+    at: SystemTime,
 ) -> Result<Standing, Failure> {
-    check_trust_from(&anchor_of(options, workspace), workspace, verifier)
+    let anchor = anchor_of(options, workspace);
+    check_trust_from(&anchor, workspace, at)
 }
 
 /// `check_trust` from an anchor the caller keeps, to say afterwards where the chain was
 /// verified from as it stood before this run remembered anything.
 pub(crate) fn check_trust_from(
     anchor: &Anchor,
-    workspace: &Workspace,
-    verifier: &Verifier,
+    workspace: &mut Workspace,
+    at: SystemTime,
 ) -> Result<Standing, Failure> {
-    let standing = anchor.judge(workspace, verifier).map_err(anchor_failure)?;
+    let standing = anchor.decide(workspace, at).map_err(anchor_failure)?;
     if anchor.rewritten() && anchor.remembered().is_none() {
         eprintln!(
             "warning: --as-found: this revision lies on a line rewritten since this clone recorded the trust root it saw; it is judged from its own chain, as found"
@@ -60,14 +63,21 @@ pub(crate) fn check_trust_from(
         print_pin_behind(anchor, chain);
     }
     match &standing {
-        Standing::NoChain => eprintln!(
-            "warning: the maintainer set is unprotected: anyone who can push can change MAINTAINERS; start the chain with `quorate trust propose` and `quorate trust sign` (docs/trust.md)"
-        ),
-        Standing::NothingInForce(chain) => eprintln!(
-            "warning: the chain of trust roots has no version in force yet ({}); the maintainer set is unprotected",
-            pending_needs(chain)
-        ),
-        Standing::InForce(chain) | Standing::Unapproved(chain, _) => {
+        Standing::NoChain => {
+            workspace.check_threshold()?;
+            eprintln!(
+                "warning: the maintainer set is unprotected: anyone who can push can change MAINTAINERS; start the chain with `quorate trust propose` and `quorate trust sign` (docs/trust.md)"
+            )
+        }
+        Standing::NothingInForce(chain) => {
+            // Nothing decides but the working files: their threshold must be reachable.
+            workspace.check_threshold()?;
+            eprintln!(
+                "warning: the chain of trust roots has no version in force yet ({}); the maintainer set is unprotected",
+                pending_needs(chain)
+            )
+        }
+        Standing::InForce(chain) | Standing::Unapproved(chain, _, _) => {
             if anchor.pinned().is_none() {
                 if let Some(v) = chain.in_force() {
                     eprintln!(
@@ -79,6 +89,9 @@ pub(crate) fn check_trust_from(
                 }
             }
         }
+    }
+    if let Some(pending) = standing.unapproved() {
+        eprintln!("trust: {pending}");
     }
     Ok(standing)
 }
@@ -96,19 +109,6 @@ fn print_pin_behind(anchor: &Anchor, chain: &Chain) {
                 in_force.version, pinned.version, in_force.digest
             );
         }
-    }
-}
-
-/// `check_trust`, refusing (exit 1) a working trust root that is not the one in force.
-pub(crate) fn require_trust(
-    options: &WorkspaceOptions,
-    workspace: &Workspace,
-    verifier: &Verifier,
-) -> Result<Standing, Failure> {
-    let standing = check_trust(options, workspace, verifier)?;
-    match standing.unapproved() {
-        Some(why) => Err(Failure::refused(why)),
-        None => Ok(standing),
     }
 }
 
@@ -158,9 +158,13 @@ pub(crate) fn run_trust_propose(options: &WorkspaceOptions) -> Result<Outcome, F
             "the threshold of the version in force, the threshold of this version, and every key it adds".into()
         }
     );
+    let files: Vec<String> = std::iter::once(&proposed.file)
+        .chain(&proposed.trust_files)
+        .map(|f| workspace.display_path(f))
+        .collect();
     report_commit(
         &proposed.committed,
-        &[workspace.display_path(&proposed.file)],
+        &files,
         &format!("Propose trust root version {}", proposed.root.version),
     )
 }
@@ -270,8 +274,8 @@ pub(crate) fn run_trust_status(options: &WorkspaceOptions, json: bool) -> Result
         }
     }
     match &standing {
-        Standing::Unapproved(_, changes) => {
-            println!("the working MAINTAINERS / quorate.toml differ from the version in force:");
+        Standing::Unapproved(_, changes, _) => {
+            println!("the working MAINTAINERS / quorate.toml differ from the version in force (a draft, which counts for nothing until approved):");
             for c in changes {
                 println!("  {c}");
             }
