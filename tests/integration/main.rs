@@ -63,6 +63,7 @@ fn the_threat_model_cites_existing_tests() {
     }
 }
 mod adversarial_sync;
+mod digests_naming;
 mod fuzz_seeds;
 mod perf;
 mod sync_workflow;
