@@ -1,8 +1,10 @@
 //! Signing at the same time: two maintainers who sign the same digest on their own clones both
 //! write `signature-2`. `sync` fetches; when the remote is below the local commits it pushes them
-//! as made (their ids and commit signatures intact); otherwise it replays the local unpublished
-//! commits on top of the remote branch (signatures renumbered to the next free numbers,
-//! withdrawals by content, repairs on the remote's numbering), verifies the result and pushes.
+//! as made (their ids and commit signatures intact), whatever they change; otherwise it replays
+//! the local unpublished commits on top of the remote branch (signatures renumbered to the next
+//! free numbers, withdrawals by content, repairs on the remote's numbering; files outside the
+//! signatures root, such as MAINTAINERS, digests/ and docs, rebased as git would, a conflict
+//! refused), verifies the result and pushes.
 //! A remote rewritten since this clone last saw it is refused. Local work uses git2; fetching,
 //! pushing and signed commits call the user's `git`, so credentials, remotes and signing
 //! configuration just work.
@@ -37,10 +39,25 @@ pub enum SyncError {
     /// Local changes under signatures/ are not committed (exit 1).
     #[error("uncommitted changes under {0}: commit or remove them first")]
     Dirty(String),
-    /// A local commit changes more than adding signatures, withdrawing or renumbering them
-    /// (exit 1).
-    #[error("commit {0} changes more than adding signatures; rebase it by hand")]
-    NotASignatureCommit(String),
+    /// A local commit, to be replayed on a remote that moved, changes a file under the
+    /// signatures root in a way sync cannot replay: anything there but adding, withdrawing or
+    /// renumbering signatures and adding files (exit 1).
+    #[error("commit {commit} changes {path}, which sync cannot replay on top of the remote (under the signatures root it replays only added, withdrawn and renumbered signatures and added files): nothing was moved or pushed; rebase it by hand")]
+    NotASignatureCommit {
+        /// The commit, short.
+        commit: String,
+        /// The file, repository-relative.
+        path: String,
+    },
+    /// A local commit does not apply on top of the remote that moved: it and the remote change
+    /// the same file (exit 1).
+    #[error("commit {commit} conflicts with the remote on {path}: nothing was moved or pushed; rebase it by hand (git pull --rebase), then sync")]
+    Conflict {
+        /// The commit, short.
+        commit: String,
+        /// The file both change, repository-relative.
+        path: String,
+    },
     /// A local commit removes or overwrites a signature without the signed statement a
     /// withdrawal keeps (exit 1).
     #[error(
@@ -220,6 +237,9 @@ enum Op {
 struct Replay {
     commit: Oid,
     ops: Vec<Op>,
+    /// The files outside the signatures root as the commit leaves them, rebased on the remote
+    /// (a tree without the root), when it changes any.
+    outside: Option<Oid>,
     /// What the message notes: renumberings and withdrawals redone.
     notes: Vec<String>,
 }
@@ -370,11 +390,11 @@ impl Context<'_> {
                 walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)?;
                 let local: Vec<Oid> = walk.collect::<Result<_, _>>()?;
                 // Every refusal is decided here, before any object is written or anything moves.
-                let mut planned = Synced::default();
-                let plan = self.plan_replay(&local, remote_tip, &mut planned)?;
                 let fast_forward = !local.is_empty()
                     && (remote_tip == local_tip
                         || repo.graph_descendant_of(local_tip, remote_tip)?);
+                let mut planned = Synced::default();
+                let plan = self.plan_replay(&local, remote_tip, fast_forward, &mut planned)?;
                 if fast_forward {
                     // The remote is below the local commits: they apply unchanged, so they are
                     // pushed as made (their ids, their signatures), never rewritten.
@@ -384,7 +404,7 @@ impl Context<'_> {
                     synced = planned;
                     let mut tip = repo.find_commit(remote_tip)?;
                     for replay in &plan {
-                        tip = replay_commit(repo, &tip, replay)?;
+                        tip = replay_commit(repo, &tip, replay, self.prefix)?;
                         synced.replayed += 1;
                         // A commit signature cannot survive a replay; one git was not asked to
                         // make again is said to be lost, never dropped silently.
@@ -667,6 +687,11 @@ struct Changes {
     statements: Vec<(PathBuf, Oid)>,
     /// Other files added under the root, replayed as they are.
     others: Vec<(PathBuf, Oid)>,
+    /// True when the commit changes files outside the signatures root (MAINTAINERS, digests,
+    /// docs): those are rebased as git would, the root's files replayed.
+    outside: bool,
+    /// A file under the root the commit changes in a way no replay reproduces, if any.
+    unreplayable: Option<PathBuf>,
     /// For a file of the chain of trust roots the commit rewrote (a replaced proposal): the
     /// bytes it replaced.
     replaced: BTreeMap<PathBuf, Oid>,
@@ -677,7 +702,6 @@ fn changes_of(
     commit: &git2::Commit,
     prefix: &Path,
 ) -> Result<Changes, SyncError> {
-    let short = || crate::text::short_id(commit.id());
     let parent_tree = commit.parent(0).ok().map(|p| p.tree()).transpose()?;
     let diff = repo.diff_tree_to_tree(parent_tree.as_ref(), Some(&commit.tree()?), None)?;
     let withdrawals = prefix.join(crate::judge::history::WITHDRAWALS_DIR);
@@ -693,7 +717,8 @@ fn changes_of(
             .map(Path::to_path_buf)
             .unwrap_or_default();
         if !path.starts_with(prefix) {
-            return Err(SyncError::NotASignatureCommit(short()));
+            changes.outside = true;
+            continue;
         }
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
@@ -723,7 +748,9 @@ fn changes_of(
                     .push((path.clone(), old.id()));
                 changes.added.entry(dir).or_default().push((path, new.id()));
             }
-            _ => return Err(SyncError::NotASignatureCommit(short())),
+            _ => {
+                changes.unreplayable.get_or_insert(path);
+            }
         }
     }
     Ok(changes)
@@ -768,12 +795,16 @@ impl Context<'_> {
         &self,
         local: &[Oid],
         remote_tip: Oid,
+        fast_forward: bool,
         synced: &mut Synced,
     ) -> Result<Vec<Replay>, SyncError> {
         let repo = self.repo;
+        let remote_tree = repo.find_commit(remote_tip)?.tree()?;
+        // The files outside the root as the replays so far leave them.
+        let mut outside = without_root(repo, &remote_tree, self.prefix)?;
         let mut state = State {
             repo,
-            remote_tree: repo.find_commit(remote_tip)?.tree()?,
+            remote_tree,
             dirs: BTreeMap::new(),
         };
         // Files other than signatures already placed by earlier replays (statements, others).
@@ -782,18 +813,40 @@ impl Context<'_> {
         for id in local {
             let commit = repo.find_commit(*id)?;
             let changes = changes_of(repo, &commit, self.prefix)?;
+            let short = || crate::text::short_id(id);
             if commit.parent_count() > 1 {
                 // A merge brings nothing of its own here: what it merged is replayed on its own.
-                if !changes.removed.is_empty() {
-                    return Err(SyncError::NotASignatureCommit(crate::text::short_id(id)));
+                if let Some((path, _)) = changes.removed.values().flatten().next() {
+                    return Err(SyncError::NotASignatureCommit {
+                        commit: short(),
+                        path: path.display().to_string(),
+                    });
                 }
                 continue;
+            }
+            if let Some(path) = &changes.unreplayable {
+                // Pushed as made, a commit needs no replay; on a remote that moved it would.
+                if fast_forward {
+                    continue;
+                }
+                return Err(SyncError::NotASignatureCommit {
+                    commit: short(),
+                    path: path.display().to_string(),
+                });
             }
             let mut replay = Replay {
                 commit: *id,
                 ops: Vec::new(),
+                outside: None,
                 notes: Vec::new(),
             };
+            if changes.outside {
+                let rebased = rebase_outside(repo, &commit, outside, self.prefix)?;
+                if rebased != outside {
+                    replay.outside = Some(rebased);
+                    outside = rebased;
+                }
+            }
             let dirs: std::collections::BTreeSet<PathBuf> = changes
                 .added
                 .keys()
@@ -806,7 +859,7 @@ impl Context<'_> {
                 state.dirs.insert(dir, numbers);
             }
             self.place_elsewhere(&changes, &state, &mut put_elsewhere, &mut replay)?;
-            if !replay.ops.is_empty() {
+            if !replay.ops.is_empty() || replay.outside.is_some() {
                 plan.push(replay);
             }
         }
@@ -1064,6 +1117,7 @@ fn replay_commit<'r>(
     repo: &'r Repository,
     tip: &git2::Commit<'r>,
     replay: &Replay,
+    prefix: &Path,
 ) -> Result<git2::Commit<'r>, SyncError> {
     let commit = repo.find_commit(replay.commit)?;
     let mut update = git2::build::TreeUpdateBuilder::new();
@@ -1077,7 +1131,10 @@ fn replay_commit<'r>(
             }
         }
     }
-    let tree = repo.find_tree(update.create_updated(repo, &tip.tree()?)?)?;
+    let mut tree = repo.find_tree(update.create_updated(repo, &tip.tree()?)?)?;
+    if let Some(outside) = replay.outside {
+        tree = repo.find_tree(with_root_of(repo, outside, &tree, prefix)?)?;
+    }
     let mut message = commit.message().unwrap_or("").trim_end().to_string();
     if !replay.notes.is_empty() {
         message.push_str("\n\n");
@@ -1090,6 +1147,69 @@ fn replay_commit<'r>(
     let new =
         crate::fs::git::write_commit(repo, &commit.author(), &committer, &message, &tree, &[tip])?;
     Ok(repo.find_commit(new)?)
+}
+
+/// `tree` without the signatures root (`prefix`): the files a commit's rebase merges as git
+/// would, while the root's are replayed.
+fn without_root(repo: &Repository, tree: &git2::Tree, prefix: &Path) -> Result<Oid, SyncError> {
+    if tree.get_path(prefix).is_err() {
+        return Ok(tree.id());
+    }
+    let mut update = git2::build::TreeUpdateBuilder::new();
+    update.remove(prefix.to_string_lossy().as_ref());
+    Ok(update.create_updated(repo, tree)?)
+}
+
+/// `outside` (a tree without the root) with the signatures root of `tree` put back.
+fn with_root_of(
+    repo: &Repository,
+    outside: Oid,
+    tree: &git2::Tree,
+    prefix: &Path,
+) -> Result<Oid, SyncError> {
+    let mut update = git2::build::TreeUpdateBuilder::new();
+    let root = prefix.to_string_lossy();
+    match tree.get_path(prefix) {
+        Ok(entry) => update.upsert(root.as_ref(), entry.id(), git2::FileMode::Tree),
+        Err(_) => update.remove(root.as_ref()),
+    };
+    Ok(update.create_updated(repo, &repo.find_tree(outside)?)?)
+}
+
+/// What `commit` changes outside the signatures root, merged onto `onto` (a tree without the
+/// root) as `git rebase` would: a file both changed is a conflict, named, and nothing moves.
+fn rebase_outside(
+    repo: &Repository,
+    commit: &git2::Commit,
+    onto: Oid,
+    prefix: &Path,
+) -> Result<Oid, SyncError> {
+    let ancestor = match commit.parent(0) {
+        Ok(parent) => without_root(repo, &parent.tree()?, prefix)?,
+        Err(_) => repo.treebuilder(None)?.write()?,
+    };
+    let ancestor = repo.find_tree(ancestor)?;
+    let theirs = repo.find_tree(without_root(repo, &commit.tree()?, prefix)?)?;
+    let ours = repo.find_tree(onto)?;
+    let mut merged = repo.merge_trees(&ancestor, &ours, &theirs, None)?;
+    if merged.has_conflicts() {
+        let path = merged
+            .conflicts()?
+            .flatten()
+            .find_map(|c| {
+                [c.our, c.their, c.ancestor]
+                    .into_iter()
+                    .flatten()
+                    .next()
+                    .map(|e| String::from_utf8_lossy(&e.path).into_owned())
+            })
+            .unwrap_or_default();
+        return Err(SyncError::Conflict {
+            commit: crate::text::short_id(commit.id()),
+            path,
+        });
+    }
+    Ok(merged.write_tree_to(repo)?)
 }
 
 /// What the trust root of `new` changes from that of `old`: MAINTAINERS and quorate.toml read

