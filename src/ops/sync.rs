@@ -24,8 +24,34 @@ use crate::keys::verify::{Expected, Verifier};
 use crate::workspace::tree::{signature_file_name, TreeError, MAX_SIGNATURES};
 use crate::workspace::Workspace;
 
-/// How many pushes sync attempts in all when each loses a race (fetch, replay, push again).
-pub const PUSH_ATTEMPTS: usize = 3;
+/// How many pushes sync attempts in all when each loses a race (fetch, replay, push again):
+/// enough for a team of eight syncing at once, with the backoff below between attempts.
+pub const PUSH_ATTEMPTS: usize = 12;
+
+/// The backoff before attempt `retry + 1`: a random wait up to 50 ms doubled per retry, at
+/// most 2 s ("full jitter"), so clones that lost the same race do not push in step again.
+fn backoff(retry: usize) -> std::time::Duration {
+    use std::hash::{BuildHasher, Hasher};
+    let ceiling_ms = (50u64 << retry.min(6)).min(2000);
+    // A process-random hasher seeds the jitter: no crate needed for a wait.
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_usize(retry);
+    hasher.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    std::time::Duration::from_millis(ceiling_ms / 4 + hasher.finish() % (ceiling_ms * 3 / 4 + 1))
+}
+
+/// A `git push` that failed: what quorate tried, and git's own output as git printed it.
+#[derive(Debug, Clone)]
+pub struct PushFailure {
+    /// One line: what failed.
+    pub summary: String,
+    /// git's stderr, verbatim (trailing newline trimmed); may be several lines.
+    pub git_output: String,
+}
 
 /// Why `sync` stopped.
 #[derive(Debug, thiserror::Error)]
@@ -178,8 +204,9 @@ pub struct Synced {
     pub tip: Option<Oid>,
     /// Where it was pushed.
     pub pushed_to: Option<String>,
-    /// Why the push failed, when it did: the branch has moved to the new tip all the same.
-    pub push_error: Option<String>,
+    /// Why the push failed, when it did: the branch has moved to the new tip all the same, and
+    /// nothing listed above was published.
+    pub push_error: Option<PushFailure>,
     /// The work tree of the repository the paths above are relative to (canonical), so they
     /// can be shown relative to the workspace (`Workspace::from_repo`).
     pub workdir: PathBuf,
@@ -248,7 +275,7 @@ struct Replay {
 enum Round {
     Done(Box<Synced>),
     /// The push was refused because the remote moved meanwhile: fetch and replay again.
-    Raced(Box<Synced>, String),
+    Raced(Box<Synced>, PushFailure),
 }
 
 /// Fetches `branch` from `remote`, replays, verifies, and pushes to `push_to` (default: the
@@ -306,25 +333,42 @@ pub fn sync(
         started_at: repo.find_reference(&head_ref)?.peel_to_commit()?.id(),
     };
     let mut retries = 0;
+    // Where a signature placed by a round that lost its race came from: the next round replays
+    // that round's commit, and says where the file first was.
+    let mut origins: BTreeMap<PathBuf, PathBuf> = BTreeMap::new();
     loop {
-        match context.round(retries)? {
+        let mut round = context.round(retries)?;
+        let (Round::Done(synced) | Round::Raced(synced, _)) = &mut round;
+        for (from, _) in &mut synced.placed {
+            if let Some(origin) = origins.get(from) {
+                *from = origin.clone();
+            }
+        }
+        origins = synced
+            .placed
+            .iter()
+            .map(|(f, t)| (t.clone(), f.clone()))
+            .collect();
+        match round {
             Round::Done(mut synced) => {
                 synced.retries = retries;
                 synced.workdir = workdir.clone();
                 synced.trust_versions_before = trust_versions_before;
                 return Ok(*synced);
             }
-            Round::Raced(mut synced, why) => {
+            Round::Raced(mut synced, mut why) => {
                 retries += 1;
                 if retries >= PUSH_ATTEMPTS {
                     synced.retries = retries - 1;
                     synced.workdir = workdir.clone();
                     synced.trust_versions_before = trust_versions_before;
-                    synced.push_error = Some(format!(
-                        "{why} (the remote kept moving: {PUSH_ATTEMPTS} attempts)"
+                    why.summary.push_str(&format!(
+                        " (the remote kept moving: {PUSH_ATTEMPTS} attempts)"
                     ));
+                    synced.push_error = Some(why);
                     return Ok(*synced);
                 }
+                std::thread::sleep(backoff(retries));
             }
         }
     }
@@ -442,24 +486,31 @@ impl Context<'_> {
             }
             // The tip sync verified, not whatever HEAD is by the time git runs.
             let refspec = format!("{tip}:refs/heads/{destination}");
-            match run_git(self.workdir, &["push", "--quiet", self.remote, &refspec]) {
+            match git_output(self.workdir, &["push", "--quiet", self.remote, &refspec]) {
                 Ok(()) => {
                     synced.pushed_to = Some(format!("{} {destination}", self.remote));
                     if destination == self.branch {
                         self.record_seen(tip);
                     }
                 }
-                Err(e) => {
-                    // A push refused because someone pushed first is a race to run again; any
-                    // other failure (no access, no network) is reported as it is.
+                Err(git_output) => {
+                    let failure = PushFailure {
+                        summary: format!("git push to {} {destination} failed", self.remote),
+                        git_output,
+                    };
+                    // A push refused because someone pushed first, or while another push held
+                    // the branch's lock, is a race to run again; any other failure (no access,
+                    // no network, a hook's refusal) is reported as it is.
                     let moved = match self.fetch() {
                         Ok(now) => destination == self.branch && now != remote_tip,
                         Err(_) => false,
                     };
-                    if moved {
-                        return Ok(Round::Raced(Box::new(synced), e.to_string()));
+                    let locked = failure.git_output.contains("cannot lock ref")
+                        || failure.git_output.contains("failed to lock");
+                    if moved || locked {
+                        return Ok(Round::Raced(Box::new(synced), failure));
                     }
-                    synced.push_error = Some(e.to_string());
+                    synced.push_error = Some(failure);
                 }
             }
         }
@@ -1334,20 +1385,34 @@ fn check_replayed(
     Ok(verdict)
 }
 
-fn run_git(dir: &Path, args: &[&str]) -> Result<(), SyncError> {
+/// Runs git; a failure is git's stderr as git printed it (lines kept), or why git could not run.
+fn git_output(dir: &Path, args: &[&str]) -> Result<(), String> {
     let output = Command::new("git")
         .args(args)
         .current_dir(dir)
         .output()
-        .map_err(|e| SyncError::Git(format!("cannot run git: {e}")))?;
-    if !output.status.success() {
-        return Err(SyncError::Git(format!(
-            "git {} failed: {}",
-            args.first().unwrap_or(&""),
-            crate::text::one_line(&String::from_utf8_lossy(&output.stderr))
-        )));
+        .map_err(|e| format!("cannot run git: {e}"))?;
+    if output.status.success() {
+        return Ok(());
     }
-    Ok(())
+    let stderr = String::from_utf8_lossy(&output.stderr)
+        .trim_end()
+        .to_string();
+    Err(if stderr.is_empty() {
+        format!("git exited with {}", output.status)
+    } else {
+        stderr
+    })
+}
+
+/// Runs git; a failure names the git command, git's own lines below it.
+fn run_git(dir: &Path, args: &[&str]) -> Result<(), SyncError> {
+    git_output(dir, args).map_err(|output| {
+        SyncError::Git(format!(
+            "git {} failed:\n{output}",
+            args.first().unwrap_or(&"")
+        ))
+    })
 }
 
 #[cfg(test)]

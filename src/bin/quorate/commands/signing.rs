@@ -398,11 +398,17 @@ pub(crate) fn run_sync(options: &WorkspaceOptions, args: SyncArgs) -> Result<Out
     // The paths sync reports are the repository's; shown as every path is, from the workspace.
     let shown =
         |p: &std::path::Path| workspace.display_path(&workspace.from_repo(&synced.workdir, p));
+    // What was not pushed is said to be in the branch only, never as if published.
+    let unpushed = if synced.push_error.is_some() {
+        " in your branch (not pushed)"
+    } else {
+        ""
+    };
     for (from, to) in &synced.placed {
         if from == to {
-            println!("replayed {}", shown(to));
+            println!("replayed {}{unpushed}", shown(to));
         } else {
-            println!("replayed {} as {}", shown(from), shown(to));
+            println!("replayed {} as {}{unpushed}", shown(from), shown(to));
         }
     }
     for path in &synced.already_there {
@@ -417,7 +423,7 @@ pub(crate) fn run_sync(options: &WorkspaceOptions, args: SyncArgs) -> Result<Out
     }
     for (withdrawn, statement) in &synced.withdrawn {
         println!(
-            "replayed the withdrawal of {} (statement {})",
+            "replayed the withdrawal of {} (statement {}){unpushed}",
             shown(withdrawn),
             shown(statement)
         );
@@ -429,7 +435,7 @@ pub(crate) fn run_sync(options: &WorkspaceOptions, args: SyncArgs) -> Result<Out
         );
     }
     for (from, to) in &synced.moved {
-        println!("renumbered {} as {}", shown(from), shown(to));
+        println!("renumbered {} as {}{unpushed}", shown(from), shown(to));
     }
     for (original, replay) in &synced.unsigned_replays {
         println!(
@@ -482,8 +488,10 @@ pub(crate) fn run_sync(options: &WorkspaceOptions, args: SyncArgs) -> Result<Out
         }
     }
     if let Some(why) = &synced.push_error {
+        // git's own lines follow quorate's, as git printed them.
         return Err(Failure::refused(format!(
-            "{why}; your branch holds the synced commits: push them again with quorate sync or git push"
+            "{}; nothing was published, your branch holds the synced commits: push them again with quorate sync or git push\n{}",
+            why.summary, why.git_output
         )));
     }
     if synced.brought_in > 0 {
