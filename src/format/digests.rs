@@ -275,6 +275,11 @@ fn read_limited(source: &dyn Source, path: &Path) -> Result<Vec<u8>, DigestsErro
     Ok(bytes)
 }
 
+/// True when `dir` is a directory holding at least one `*.txt` digests file.
+pub fn holds_digests(source: &dyn Source, dir: &Path) -> bool {
+    files_with_extension(source, dir, "txt").is_ok_and(|files| !files.is_empty())
+}
+
 /// Reads every `*.txt` of a digests directory, sorted by file name.
 pub fn read_dir(source: &dyn Source, dir: &Path) -> Result<Vec<Package>, DigestsError> {
     let mut packages = Vec::new();

@@ -106,6 +106,10 @@ threshold = 2
 
 # Where the release's images are published: <namespace>/<package> (without it, StageX's).
 # namespace = \"docker.io/stagex\"
+
+# Where each maintainer's rebuild lands (OCI layouts), below the workspace: what `quorate sign`
+# checks an image against when no --rebuilt is given.
+# rebuilt = \"out\"
 ";
 
 /// The parts a workspace is made of; `init` refuses when any exists.

@@ -696,6 +696,7 @@ fn an_image_holds_at_most_127_signatures() {
     let key = ws.key_file(&bob);
     let run = ws.run(&[
         "sign",
+        "--no-rebuild",
         "--no-commit",
         "--key",
         key.to_str().unwrap(),
@@ -708,6 +709,7 @@ fn an_image_holds_at_most_127_signatures() {
     let key = ws.key_file(&carol);
     let run = ws.run(&[
         "sign",
+        "--no-rebuild",
         "--no-commit",
         "--key",
         key.to_str().unwrap(),

@@ -66,6 +66,7 @@ mod adversarial_sync;
 mod digests_naming;
 mod fuzz_seeds;
 mod perf;
+mod sign_rebuilt;
 mod sync_all;
 mod sync_workflow;
 mod team;

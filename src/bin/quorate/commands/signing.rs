@@ -10,15 +10,24 @@ pub(crate) fn run_sign(options: &WorkspaceOptions, args: SignArgs) -> Result<Out
         _ => None,
     };
     let now = SystemTime::now();
-    let rebuild = args
-        .rebuilt
-        .as_deref()
-        .map(|path| {
+    // Rebuild, then sign: the rebuild given, else quorate.toml's, else --no-rebuild said so.
+    let rebuilt = match (&args.rebuilt, &workspace.config.rebuilt) {
+        (Some(path), _) => Some((path.clone(), "--rebuilt")),
+        (None, _) if args.no_rebuild => None,
+        (None, Some(dir)) => Some((workspace.root.join(dir), "quorate.toml's rebuilt")),
+        (None, None) => return Err(Failure::input(
+            "sign needs your own rebuild to check the image against: give --rebuilt OUT_DIR (or set rebuilt = \"out\" in quorate.toml once), or --no-rebuild to sign what you did not rebuild (the commit says so)",
+        )),
+    };
+    let rebuild = rebuilt
+        .as_ref()
+        .map(|(path, from)| {
             // A layout that cannot be read refuses its own package, not the whole signing.
-            Rebuild::load_per_package(path).map_err(Failure::from)
+            Rebuild::load_per_package(path)
+                .map_err(|e| Failure::from(e).prefixed(&format!("{from}: ")))
         })
         .transpose()?;
-    if let Some(path) = &args.rebuilt {
+    if let Some((path, _)) = &rebuilt {
         let release_dir = args.digests.as_deref().unwrap_or(&workspace.digests_dir);
         refuse_the_release_as_rebuild(&workspace, path, release_dir)?;
     }
@@ -29,7 +38,11 @@ pub(crate) fn run_sign(options: &WorkspaceOptions, args: SignArgs) -> Result<Out
         Commit::Yes
     };
     let Some(reference) = reference else {
-        let rebuild = rebuild.expect("clap requires --rebuilt with --release");
+        let Some(rebuild) = rebuild else {
+            return Err(Failure::input(
+                "sign --release signs what your rebuild reproduces: give --rebuilt OUT_DIR, or set rebuilt in quorate.toml",
+            ));
+        };
         return run_sign_release(&workspace, &args, &rebuild, signer.as_ref(), commit, now);
     };
     let digest = reference.digest().expect("parsed with a digest");
@@ -49,8 +62,19 @@ pub(crate) fn run_sign(options: &WorkspaceOptions, args: SignArgs) -> Result<Out
         }
         None => {}
     }
-    let (placement, committed) =
-        sign::sign(&workspace, &reference, signer.as_ref(), commit, now).map_err(sign_failure)?;
+    let checked = match &rebuild {
+        Some(rebuild) => sign::Checked::Rebuild(&rebuild.label),
+        None => sign::Checked::NoRebuild,
+    };
+    let (placement, committed) = sign::sign(
+        &workspace,
+        &reference,
+        signer.as_ref(),
+        commit,
+        checked,
+        now,
+    )
+    .map_err(sign_failure)?;
     report_placement(&workspace, &reference, &placement, &committed)
 }
 
@@ -63,7 +87,9 @@ fn refuse_outside_release(
     digest: &quorate::format::reference::Digest,
 ) -> Result<(), Failure> {
     let dir = &workspace.digests_dir;
-    if workspace.source.kind(dir).ok().flatten().is_none() {
+    // No digests/, or one holding no digests file (as `quorate init` leaves it, a .gitkeep):
+    // no release yet.
+    if !workspace.holds_release(dir) {
         return Ok(());
     }
     let release = workspace.read_release(dir)?;
@@ -333,7 +359,13 @@ pub(crate) fn run_add(options: &WorkspaceOptions, args: AddArgs) -> Result<Outco
     } else {
         Commit::Yes
     };
-    let committed = sign::commit_placement(&workspace, &reference, &placement, commit);
+    let committed = sign::commit_placement(
+        &workspace,
+        &reference,
+        &placement,
+        commit,
+        sign::Checked::Elsewhere,
+    );
     report_placement(&workspace, &reference, &placement, &committed)
 }
 
