@@ -282,3 +282,42 @@ fn only_what_was_pushed_is_reported_pushed_and_gits_lines_are_kept() {
     assert_eq!(net.tip("main"), tip);
     assert_agrees_with_head(&mine);
 }
+
+/// Under signatures/, sync replays only signatures' own changes: a commit editing another file
+/// there is pushed as made when the remote has not moved, and refused naming it and the file
+/// when it would have to be replayed.
+#[test]
+fn an_edit_under_signatures_is_pushed_as_made_but_never_replayed() {
+    let alice = TestKey::new("alice");
+    let bob = TestKey::new("bob");
+    let net = Net::new(&[("alice", &[&alice]), ("bob", &[&bob])], |dir| {
+        std::fs::create_dir_all(dir.join("signatures")).unwrap();
+        std::fs::write(dir.join("signatures/README.md"), "v1\n").unwrap();
+    });
+    let mine = net.clone("alice");
+    let theirs = net.clone("bob");
+    std::fs::write(mine.join("signatures/README.md"), "v2\n").unwrap();
+    let made = commit_all(&mine, "README v2");
+    let run = run_in(&mine, &["sync"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(net.tip("main"), made);
+
+    git(&theirs, &["pull", "-q", "--ff-only", "origin", "main"]);
+    assert_eq!(sign_in(&theirs, &bob, HEX_A).code, 0);
+    assert_eq!(run_in(&theirs, &["sync"]).code, 0);
+    let tip = net.tip("main");
+    std::fs::write(mine.join("signatures/README.md"), "v3\n").unwrap();
+    let edit = commit_all(&mine, "README v3");
+    let run = run_in(&mine, &["sync"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains(&format!(
+            "commit {} changes signatures/README.md, which sync cannot replay",
+            &edit[..12]
+        )),
+        "{run:?}"
+    );
+    assert_eq!(net.tip("main"), tip);
+    assert_eq!(head(&mine), edit);
+    assert_agrees_with_head(&mine);
+}
