@@ -73,7 +73,7 @@ for i in 1 2 3 4 5 6 7 8; do
 done
 (cd "$ws" && git init -q)
 for fpr in "${signers[@]}"; do
-  (cd "$ws" && "$quorate" sign --no-commit --gpg --signer "$fpr" "$image:1.0@sha256:$digest" >/dev/null)
+  (cd "$ws" && "$quorate" sign --no-rebuild --no-commit --gpg --signer "$fpr" "$image:1.0@sha256:$digest" >/dev/null)
 done
 
 scope="127.0.0.1:$port/stagex"

@@ -1,6 +1,9 @@
 //! StageX's release digest files, `digests/<stage>.txt`: one line per package,
 //! `<64 lowercase hex> <stage>-<name>`, one space, LF, sorted by name. Read and written byte for
-//! byte.
+//! byte. A `<stage>.txt` holds `<stage>-…` packages (StageX's convention) and the package named
+//! `<stage>` itself; `digests compute` writes each package in the file of its name up to the
+//! first `-` (`greeter` in `greeter.txt`), which the reader accepts, so whatever compute writes
+//! every command reads.
 
 use std::path::{Path, PathBuf};
 
@@ -63,13 +66,11 @@ pub fn parse_file(path: &Path, bytes: &[u8]) -> Result<Vec<Package>, DigestsErro
                 format!("{hex:?} is not 64 lowercase hex digits"),
             ));
         }
-        if !is_package_name(name) {
-            return Err(fail(
-                Some(number),
-                format!("{name:?} is not a package name (lowercase letters, digits, . _ -)"),
-            ));
+        if let Err(why) = check_package_name(name) {
+            return Err(fail(Some(number), format!("{name:?} {why}")));
         }
-        if !name.starts_with(&format!("{stage}-")) {
+        // StageX's `<stage>-<name>`, or a package that is its own stage.
+        if name != stage && !name.starts_with(&format!("{stage}-")) {
             return Err(fail(
                 Some(number),
                 format!("{name:?} is not a {stage}- package, but this is {stage}.txt"),
@@ -166,7 +167,7 @@ pub fn parse_platforms(path: &Path, bytes: &[u8]) -> Result<Vec<OtherPlatform>, 
                 format!("{hex:?} is not 64 lowercase hex digits"),
             ));
         }
-        if !is_package_name(package) || !is_platform(platform) {
+        if check_package_name(package).is_err() || !is_platform(platform) {
             return Err(fail(
                 Some(number),
                 format!("{package:?} {platform:?} is not a package and a platform"),
@@ -201,7 +202,9 @@ pub fn render_platforms(entries: &[OtherPlatform]) -> Vec<u8> {
         .into_bytes()
 }
 
-fn is_platform(text: &str) -> bool {
+/// True when `text` can be written as a platform of a `<stage>.platforms` line:
+/// `os/arch[/variant]`, each part letters, digits, `_ - .`.
+pub fn is_platform(text: &str) -> bool {
     let parts: Vec<&str> = text.split('/').collect();
     (2..=3).contains(&parts.len())
         && parts.iter().all(|p| {
@@ -272,6 +275,11 @@ fn read_limited(source: &dyn Source, path: &Path) -> Result<Vec<u8>, DigestsErro
     Ok(bytes)
 }
 
+/// True when `dir` is a directory holding at least one `*.txt` digests file.
+pub fn holds_digests(source: &dyn Source, dir: &Path) -> bool {
+    files_with_extension(source, dir, "txt").is_ok_and(|files| !files.is_empty())
+}
+
 /// Reads every `*.txt` of a digests directory, sorted by file name.
 pub fn read_dir(source: &dyn Source, dir: &Path) -> Result<Vec<Package>, DigestsError> {
     let mut packages = Vec::new();
@@ -289,12 +297,21 @@ pub fn read_dir(source: &dyn Source, dir: &Path) -> Result<Vec<Package>, Digests
     Ok(packages)
 }
 
-fn is_package_name(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
-        && name.as_bytes()[0].is_ascii_alphanumeric()
+/// The stage a package belongs to, and so the file it is written in (`<stage>.txt`): its name
+/// up to the first `-`, or the whole name when it has none.
+pub fn stage_of(name: &str) -> &str {
+    name.split('-').next().unwrap_or(name)
+}
+
+/// Why `name` cannot be a package of a digests file, if it cannot: it must be a repository name
+/// component, as the gated reference `<namespace>/<name>` needs (lowercase letters and digits,
+/// separated by `.`, `_`, `__` or dashes).
+pub fn check_package_name(name: &str) -> Result<(), &'static str> {
+    if crate::format::reference::is_valid_path_component(name) {
+        Ok(())
+    } else {
+        Err("is not a package name (lowercase letters and digits, separated by one . or _, two _, or dashes, as an image repository's name)")
+    }
 }
 
 #[cfg(test)]
@@ -321,6 +338,14 @@ mod tests {
             .collect();
         assert_eq!(render(&pairs), text.as_bytes());
         assert!(parse("").unwrap().is_empty());
+        // A package without a stage prefix is its own stage.
+        assert_eq!(stage_of("greeter"), "greeter");
+        assert_eq!(stage_of("pallet-rust-1"), "pallet");
+        let own = parse_file(
+            Path::new("digests/greeter.txt"),
+            format!("{A} greeter\n{B} greeter-cli\n").as_bytes(),
+        );
+        assert_eq!(own.unwrap().len(), 2);
     }
 
     #[test]
@@ -340,6 +365,7 @@ mod tests {
                 "64 lowercase hex",
             ),
             (format!("{A} core-go\n"), "not a pallet- package"),
+            (format!("{A} pallet.\n"), "not a package name"),
             (format!("{B} pallet-rust\n{A} pallet-go\n"), "out of order"),
             (format!("{A} pallet-go\n{B} pallet-go\n"), "appears twice"),
             (format!("{A}\n"), "expected"),

@@ -52,6 +52,8 @@ pub struct Built {
     pub tag: Option<String>,
     /// Image index digests the layout holds: never signed.
     pub indexes: Vec<Digest>,
+    /// The layout directory it was read from (None when read from digests files).
+    pub layout: Option<PathBuf>,
 }
 
 impl Built {
@@ -157,6 +159,7 @@ impl Rebuild {
                         others: manifests.map(|m| (m.platform, m.digest)).collect(),
                         tag: layout.tag,
                         indexes: layout.indexes,
+                        layout: Some(layout.dir),
                     },
                 );
             }
@@ -168,12 +171,40 @@ impl Rebuild {
         })
     }
 
+    /// The rebuild as digests files, refusing a package or platform the files cannot hold (the
+    /// readers, and so `gate` and `sign`, would refuse them): named with the layout it came from.
+    pub fn checked_digests_files(&self) -> Result<BTreeMap<String, Vec<u8>>, RebuildError> {
+        for (name, built) in &self.packages {
+            let from = built
+                .layout
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(&self.label));
+            let refuse = |message: String| RebuildError::Path {
+                path: from.clone(),
+                message,
+            };
+            if let Err(why) = digests::check_package_name(name) {
+                return Err(refuse(format!(
+                    "names the package {name:?}, which {why}: rename the image (its io.containerd.image.name or org.opencontainers.image.ref.name annotation, or the layout directory)"
+                )));
+            }
+            if let Some(platform) = built.others.keys().find(|p| !digests::is_platform(p)) {
+                return Err(refuse(format!(
+                    "{name}'s platform {platform:?} cannot be written in {}.platforms (os/arch[/variant] of letters, digits, _ - .)",
+                    digests::stage_of(name)
+                )));
+            }
+        }
+        Ok(self.digests_files())
+    }
+
     /// The rebuild as digests files: `<stage>.txt` (StageX's, first platform) and, where there
-    /// are other platforms, `<stage>.platforms`; keyed by file name.
+    /// are other platforms, `<stage>.platforms`; keyed by file name. Each package goes in the
+    /// file of its stage (`digests::stage_of`), which the readers accept it in.
     pub fn digests_files(&self) -> BTreeMap<String, Vec<u8>> {
         let mut stages: BTreeMap<String, StageFiles> = BTreeMap::new();
         for (name, built) in &self.packages {
-            let stage = name.split('-').next().unwrap_or(name).to_string();
+            let stage = digests::stage_of(name).to_string();
             let entry = stages.entry(stage).or_default();
             entry.firsts.push((name.clone(), built.first.clone()));
             for (platform, digest) in &built.others {
@@ -212,6 +243,7 @@ fn from_digest(first: Digest) -> Built {
         others: BTreeMap::new(),
         tag: None,
         indexes: Vec::new(),
+        layout: None,
     }
 }
 

@@ -303,7 +303,12 @@ fn sign_release_unshown(
             );
             for (_, reference, placement) in &outcome.signed {
                 message.push('\n');
-                message.push_str(&sign::commit_message(workspace, reference, placement));
+                message.push_str(&sign::commit_message(
+                    workspace,
+                    reference,
+                    placement,
+                    sign::Checked::Rebuild(&plan.rebuild.label),
+                ));
             }
             for path in &leftovers {
                 message.push_str(&format!(

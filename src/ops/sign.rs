@@ -703,16 +703,35 @@ pub fn commit_changes_placed(
     }
 }
 
+/// What the signer held the image against before signing it, as its commit message records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Checked<'a> {
+    /// The signer's own rebuild (an OUT_DIR, or digests) shows the digest: its label.
+    Rebuild(&'a str),
+    /// No rebuild: signed with --no-rebuild, which the commit says.
+    NoRebuild,
+    /// Not this command's to say: a signature made elsewhere, added.
+    Elsewhere,
+}
+
 /// The commit message for one signature.
 pub fn commit_message(
     workspace: &Workspace,
     reference: &Reference,
     placement: &Placement,
+    checked: Checked,
 ) -> String {
-    format!(
+    let mut message = format!(
         "Sign {reference}\n\n{}",
         commit_trailer(workspace, reference, placement)
-    )
+    );
+    match checked {
+        Checked::Rebuild(label) => message.push_str(&format!("Rebuilt: {label}\n")),
+        Checked::NoRebuild => message
+            .push_str("Rebuilt: no (--no-rebuild: signed without a rebuild of the signer's own)\n"),
+        Checked::Elsewhere => {}
+    }
+    message
 }
 
 /// What a commit message says of one signature: image, digest, maintainer, keys, file.
@@ -746,9 +765,11 @@ pub fn sign(
     reference: &Reference,
     signer: &dyn PayloadSigner,
     commit: Commit,
+    checked: Checked,
     now: SystemTime,
 ) -> Result<(Placement, Committed), SignError> {
-    sign_unshown(workspace, reference, signer, commit, now).map_err(|e| e.shown_in(workspace))
+    sign_unshown(workspace, reference, signer, commit, checked, now)
+        .map_err(|e| e.shown_in(workspace))
 }
 
 /// `sign`, with paths in its errors as they were found.
@@ -757,12 +778,13 @@ fn sign_unshown(
     reference: &Reference,
     signer: &dyn PayloadSigner,
     commit: Commit,
+    checked: Checked,
     now: SystemTime,
 ) -> Result<(Placement, Committed), SignError> {
     let verifier = Verifier::new(&workspace.keyring, &workspace.maintainers, now)
         .for_consumer(workspace.consumer());
     let placement = place(workspace, &verifier, reference, signer)?;
-    let committed = commit_placement(workspace, reference, &placement, commit);
+    let committed = commit_placement(workspace, reference, &placement, commit, checked);
     Ok((placement, committed))
 }
 
@@ -775,6 +797,7 @@ pub fn commit_placement(
     reference: &Reference,
     placement: &Placement,
     commit: Commit,
+    checked: Checked,
 ) -> Committed {
     match (placement, commit) {
         (
@@ -783,7 +806,7 @@ pub fn commit_placement(
             },
             Commit::Yes,
         ) => {
-            let message = commit_message(workspace, reference, placement);
+            let message = commit_message(workspace, reference, placement, checked);
             commit_placed(workspace, std::slice::from_ref(path), &message, maintainer)
         }
         // Written by an earlier run whose commit failed or that was told not to commit: this

@@ -1,8 +1,10 @@
 //! Signing at the same time: two maintainers who sign the same digest on their own clones both
 //! write `signature-2`. `sync` fetches; when the remote is below the local commits it pushes them
-//! as made (their ids and commit signatures intact); otherwise it replays the local unpublished
-//! commits on top of the remote branch (signatures renumbered to the next free numbers,
-//! withdrawals by content, repairs on the remote's numbering), verifies the result and pushes.
+//! as made (their ids and commit signatures intact), whatever they change; otherwise it replays
+//! the local unpublished commits on top of the remote branch (signatures renumbered to the next
+//! free numbers, withdrawals by content, repairs on the remote's numbering; files outside the
+//! signatures root, such as MAINTAINERS, digests/ and docs, rebased as git would, a conflict
+//! refused), verifies the result and pushes.
 //! A remote rewritten since this clone last saw it is refused. Local work uses git2; fetching,
 //! pushing and signed commits call the user's `git`, so credentials, remotes and signing
 //! configuration just work.
@@ -22,8 +24,34 @@ use crate::keys::verify::{Expected, Verifier};
 use crate::workspace::tree::{signature_file_name, TreeError, MAX_SIGNATURES};
 use crate::workspace::Workspace;
 
-/// How many pushes sync attempts in all when each loses a race (fetch, replay, push again).
-pub const PUSH_ATTEMPTS: usize = 3;
+/// How many pushes sync attempts in all when each loses a race (fetch, replay, push again):
+/// enough for a team of eight syncing at once, with the backoff below between attempts.
+pub const PUSH_ATTEMPTS: usize = 12;
+
+/// The backoff before attempt `retry + 1`: a random wait up to 50 ms doubled per retry, at
+/// most 2 s ("full jitter"), so clones that lost the same race do not push in step again.
+fn backoff(retry: usize) -> std::time::Duration {
+    use std::hash::{BuildHasher, Hasher};
+    let ceiling_ms = (50u64 << retry.min(6)).min(2000);
+    // A process-random hasher seeds the jitter: no crate needed for a wait.
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_usize(retry);
+    hasher.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    std::time::Duration::from_millis(ceiling_ms / 4 + hasher.finish() % (ceiling_ms * 3 / 4 + 1))
+}
+
+/// A `git push` that failed: what quorate tried, and git's own output as git printed it.
+#[derive(Debug, Clone)]
+pub struct PushFailure {
+    /// One line: what failed.
+    pub summary: String,
+    /// git's stderr, verbatim (trailing newline trimmed); may be several lines.
+    pub git_output: String,
+}
 
 /// Why `sync` stopped.
 #[derive(Debug, thiserror::Error)]
@@ -37,10 +65,25 @@ pub enum SyncError {
     /// Local changes under signatures/ are not committed (exit 1).
     #[error("uncommitted changes under {0}: commit or remove them first")]
     Dirty(String),
-    /// A local commit changes more than adding signatures, withdrawing or renumbering them
-    /// (exit 1).
-    #[error("commit {0} changes more than adding signatures; rebase it by hand")]
-    NotASignatureCommit(String),
+    /// A local commit, to be replayed on a remote that moved, changes a file under the
+    /// signatures root in a way sync cannot replay: anything there but adding, withdrawing or
+    /// renumbering signatures and adding files (exit 1).
+    #[error("commit {commit} changes {path}, which sync cannot replay on top of the remote (under the signatures root it replays only added, withdrawn and renumbered signatures and added files): nothing was moved or pushed; rebase it by hand")]
+    NotASignatureCommit {
+        /// The commit, short.
+        commit: String,
+        /// The file, repository-relative.
+        path: String,
+    },
+    /// A local commit does not apply on top of the remote that moved: it and the remote change
+    /// the same file (exit 1).
+    #[error("commit {commit} conflicts with the remote on {path}: nothing was moved or pushed; rebase it by hand (git pull --rebase), then sync")]
+    Conflict {
+        /// The commit, short.
+        commit: String,
+        /// The file both change, repository-relative.
+        path: String,
+    },
     /// A local commit removes or overwrites a signature without the signed statement a
     /// withdrawal keeps (exit 1).
     #[error(
@@ -59,15 +102,6 @@ pub enum SyncError {
         /// The commit, short.
         commit: String,
         /// The root.json, repository-relative.
-        path: String,
-    },
-    /// A local proposal of the chain of trust roots carries a trust-root file (MAINTAINERS,
-    /// quorate.toml, a keyring file) the remote changed meanwhile (exit 1).
-    #[error("commit {commit} proposes a trust root made from {path}, which the remote changed meanwhile; nothing was moved or pushed. Drop your proposal's commits (git rebase -i), sync, then edit and propose again on top of the remote's")]
-    TrustRootEdited {
-        /// The commit, short.
-        commit: String,
-        /// The file, repository-relative.
         path: String,
     },
     /// A replayed signature does not count (exit 1).
@@ -170,8 +204,9 @@ pub struct Synced {
     pub tip: Option<Oid>,
     /// Where it was pushed.
     pub pushed_to: Option<String>,
-    /// Why the push failed, when it did: the branch has moved to the new tip all the same.
-    pub push_error: Option<String>,
+    /// Why the push failed, when it did: the branch has moved to the new tip all the same, and
+    /// nothing listed above was published.
+    pub push_error: Option<PushFailure>,
     /// The work tree of the repository the paths above are relative to (canonical), so they
     /// can be shown relative to the workspace (`Workspace::from_repo`).
     pub workdir: PathBuf,
@@ -229,6 +264,9 @@ enum Op {
 struct Replay {
     commit: Oid,
     ops: Vec<Op>,
+    /// The files outside the signatures root as the commit leaves them, rebased on the remote
+    /// (a tree without the root), when it changes any.
+    outside: Option<Oid>,
     /// What the message notes: renumberings and withdrawals redone.
     notes: Vec<String>,
 }
@@ -237,7 +275,7 @@ struct Replay {
 enum Round {
     Done(Box<Synced>),
     /// The push was refused because the remote moved meanwhile: fetch and replay again.
-    Raced(Box<Synced>, String),
+    Raced(Box<Synced>, PushFailure),
 }
 
 /// Fetches `branch` from `remote`, replays, verifies, and pushes to `push_to` (default: the
@@ -295,25 +333,42 @@ pub fn sync(
         started_at: repo.find_reference(&head_ref)?.peel_to_commit()?.id(),
     };
     let mut retries = 0;
+    // Where a signature placed by a round that lost its race came from: the next round replays
+    // that round's commit, and says where the file first was.
+    let mut origins: BTreeMap<PathBuf, PathBuf> = BTreeMap::new();
     loop {
-        match context.round(retries)? {
+        let mut round = context.round(retries)?;
+        let (Round::Done(synced) | Round::Raced(synced, _)) = &mut round;
+        for (from, _) in &mut synced.placed {
+            if let Some(origin) = origins.get(from) {
+                *from = origin.clone();
+            }
+        }
+        origins = synced
+            .placed
+            .iter()
+            .map(|(f, t)| (t.clone(), f.clone()))
+            .collect();
+        match round {
             Round::Done(mut synced) => {
                 synced.retries = retries;
                 synced.workdir = workdir.clone();
                 synced.trust_versions_before = trust_versions_before;
                 return Ok(*synced);
             }
-            Round::Raced(mut synced, why) => {
+            Round::Raced(mut synced, mut why) => {
                 retries += 1;
                 if retries >= PUSH_ATTEMPTS {
                     synced.retries = retries - 1;
                     synced.workdir = workdir.clone();
                     synced.trust_versions_before = trust_versions_before;
-                    synced.push_error = Some(format!(
-                        "{why} (the remote kept moving: {PUSH_ATTEMPTS} attempts)"
+                    why.summary.push_str(&format!(
+                        " (the remote kept moving: {PUSH_ATTEMPTS} attempts)"
                     ));
+                    synced.push_error = Some(why);
                     return Ok(*synced);
                 }
+                std::thread::sleep(backoff(retries));
             }
         }
     }
@@ -379,11 +434,11 @@ impl Context<'_> {
                 walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)?;
                 let local: Vec<Oid> = walk.collect::<Result<_, _>>()?;
                 // Every refusal is decided here, before any object is written or anything moves.
-                let mut planned = Synced::default();
-                let plan = self.plan_replay(&local, remote_tip, &mut planned)?;
                 let fast_forward = !local.is_empty()
                     && (remote_tip == local_tip
                         || repo.graph_descendant_of(local_tip, remote_tip)?);
+                let mut planned = Synced::default();
+                let plan = self.plan_replay(&local, remote_tip, fast_forward, &mut planned)?;
                 if fast_forward {
                     // The remote is below the local commits: they apply unchanged, so they are
                     // pushed as made (their ids, their signatures), never rewritten.
@@ -393,7 +448,7 @@ impl Context<'_> {
                     synced = planned;
                     let mut tip = repo.find_commit(remote_tip)?;
                     for replay in &plan {
-                        tip = replay_commit(repo, &tip, replay)?;
+                        tip = replay_commit(repo, &tip, replay, self.prefix)?;
                         synced.replayed += 1;
                         // A commit signature cannot survive a replay; one git was not asked to
                         // make again is said to be lost, never dropped silently.
@@ -431,24 +486,31 @@ impl Context<'_> {
             }
             // The tip sync verified, not whatever HEAD is by the time git runs.
             let refspec = format!("{tip}:refs/heads/{destination}");
-            match run_git(self.workdir, &["push", "--quiet", self.remote, &refspec]) {
+            match git_output(self.workdir, &["push", "--quiet", self.remote, &refspec]) {
                 Ok(()) => {
                     synced.pushed_to = Some(format!("{} {destination}", self.remote));
                     if destination == self.branch {
                         self.record_seen(tip);
                     }
                 }
-                Err(e) => {
-                    // A push refused because someone pushed first is a race to run again; any
-                    // other failure (no access, no network) is reported as it is.
+                Err(git_output) => {
+                    let failure = PushFailure {
+                        summary: format!("git push to {} {destination} failed", self.remote),
+                        git_output,
+                    };
+                    // A push refused because someone pushed first, or while another push held
+                    // the branch's lock, is a race to run again; any other failure (no access,
+                    // no network, a hook's refusal) is reported as it is.
                     let moved = match self.fetch() {
                         Ok(now) => destination == self.branch && now != remote_tip,
                         Err(_) => false,
                     };
-                    if moved {
-                        return Ok(Round::Raced(Box::new(synced), e.to_string()));
+                    let locked = failure.git_output.contains("cannot lock ref")
+                        || failure.git_output.contains("failed to lock");
+                    if moved || locked {
+                        return Ok(Round::Raced(Box::new(synced), failure));
                     }
-                    synced.push_error = Some(e.to_string());
+                    synced.push_error = Some(failure);
                 }
             }
         }
@@ -676,50 +738,21 @@ struct Changes {
     statements: Vec<(PathBuf, Oid)>,
     /// Other files added under the root, replayed as they are.
     others: Vec<(PathBuf, Oid)>,
+    /// True when the commit changes files outside the signatures root (MAINTAINERS, digests,
+    /// docs): those are rebased as git would, the root's files replayed.
+    outside: bool,
+    /// A file under the root the commit changes in a way no replay reproduces, if any.
+    unreplayable: Option<PathBuf>,
     /// For a file of the chain of trust roots the commit rewrote (a replaced proposal): the
     /// bytes it replaced.
     replaced: BTreeMap<PathBuf, Oid>,
-    /// The trust-root files a proposal carries (MAINTAINERS, quorate.toml, keyring files): path,
-    /// the bytes before (None: added) and after (None: deleted).
-    edits: Vec<(PathBuf, Option<Oid>, Option<Oid>)>,
-}
-
-/// Where the trust root lies in the repository: MAINTAINERS and quorate.toml, and the keyring
-/// directory (repository-relative), which a proposal commits with its root.json.
-struct TrustRootPaths {
-    files: Vec<PathBuf>,
-    keyring: Option<PathBuf>,
-}
-
-impl TrustRootPaths {
-    fn of(repo: &Repository, workspace: &Workspace) -> TrustRootPaths {
-        let relative = |p: &Path| crate::fs::git::relative_path(repo, p).ok();
-        TrustRootPaths {
-            files: [
-                workspace.maintainers_path.clone(),
-                workspace.root.join("quorate.toml"),
-            ]
-            .iter()
-            .filter_map(|p| relative(p))
-            .collect(),
-            keyring: relative(&workspace.keyring_dir),
-        }
-    }
-
-    fn holds(&self, path: &Path) -> bool {
-        self.files.iter().any(|f| f == path)
-            || (self.keyring.as_deref() == path.parent()
-                && crate::keys::keyring::is_keyring_file(path))
-    }
 }
 
 fn changes_of(
     repo: &Repository,
     commit: &git2::Commit,
     prefix: &Path,
-    trust_root: &TrustRootPaths,
 ) -> Result<Changes, SyncError> {
-    let short = || crate::text::short_id(commit.id());
     let parent_tree = commit.parent(0).ok().map(|p| p.tree()).transpose()?;
     let diff = repo.diff_tree_to_tree(parent_tree.as_ref(), Some(&commit.tree()?), None)?;
     let withdrawals = prefix.join(crate::judge::history::WITHDRAWALS_DIR);
@@ -735,11 +768,7 @@ fn changes_of(
             .map(Path::to_path_buf)
             .unwrap_or_default();
         if !path.starts_with(prefix) {
-            if !trust_root.holds(&path) {
-                return Err(SyncError::NotASignatureCommit(short()));
-            }
-            let id = |f: git2::DiffFile| (!f.id().is_zero()).then(|| f.id());
-            changes.edits.push((path, id(old), id(new)));
+            changes.outside = true;
             continue;
         }
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -770,16 +799,10 @@ fn changes_of(
                     .push((path.clone(), old.id()));
                 changes.added.entry(dir).or_default().push((path, new.id()));
             }
-            _ => return Err(SyncError::NotASignatureCommit(short())),
+            _ => {
+                changes.unreplayable.get_or_insert(path);
+            }
         }
-    }
-    // Trust-root files travel only with the proposal made from them (`trust propose`).
-    let proposes = changes
-        .others
-        .iter()
-        .any(|(p, _)| p.starts_with(&trust) && p.file_name().is_some_and(|n| n == "root.json"));
-    if !changes.edits.is_empty() && !proposes {
-        return Err(SyncError::NotASignatureCommit(short()));
     }
     Ok(changes)
 }
@@ -823,33 +846,58 @@ impl Context<'_> {
         &self,
         local: &[Oid],
         remote_tip: Oid,
+        fast_forward: bool,
         synced: &mut Synced,
     ) -> Result<Vec<Replay>, SyncError> {
         let repo = self.repo;
+        let remote_tree = repo.find_commit(remote_tip)?.tree()?;
+        // The files outside the root as the replays so far leave them.
+        let mut outside = without_root(repo, &remote_tree, self.prefix)?;
         let mut state = State {
             repo,
-            remote_tree: repo.find_commit(remote_tip)?.tree()?,
+            remote_tree,
             dirs: BTreeMap::new(),
         };
-        let trust_root = TrustRootPaths::of(repo, self.workspace);
         // Files other than signatures already placed by earlier replays (statements, others).
         let mut put_elsewhere: BTreeMap<PathBuf, Oid> = BTreeMap::new();
         let mut plan = Vec::new();
         for id in local {
             let commit = repo.find_commit(*id)?;
-            let changes = changes_of(repo, &commit, self.prefix, &trust_root)?;
+            let changes = changes_of(repo, &commit, self.prefix)?;
+            let short = || crate::text::short_id(id);
             if commit.parent_count() > 1 {
                 // A merge brings nothing of its own here: what it merged is replayed on its own.
-                if !changes.removed.is_empty() {
-                    return Err(SyncError::NotASignatureCommit(crate::text::short_id(id)));
+                if let Some((path, _)) = changes.removed.values().flatten().next() {
+                    return Err(SyncError::NotASignatureCommit {
+                        commit: short(),
+                        path: path.display().to_string(),
+                    });
                 }
                 continue;
+            }
+            if let Some(path) = &changes.unreplayable {
+                // Pushed as made, a commit needs no replay; on a remote that moved it would.
+                if fast_forward {
+                    continue;
+                }
+                return Err(SyncError::NotASignatureCommit {
+                    commit: short(),
+                    path: path.display().to_string(),
+                });
             }
             let mut replay = Replay {
                 commit: *id,
                 ops: Vec::new(),
+                outside: None,
                 notes: Vec::new(),
             };
+            if changes.outside {
+                let rebased = rebase_outside(repo, &commit, outside, self.prefix)?;
+                if rebased != outside {
+                    replay.outside = Some(rebased);
+                    outside = rebased;
+                }
+            }
             let dirs: std::collections::BTreeSet<PathBuf> = changes
                 .added
                 .keys()
@@ -862,7 +910,7 @@ impl Context<'_> {
                 state.dirs.insert(dir, numbers);
             }
             self.place_elsewhere(&changes, &state, &mut put_elsewhere, &mut replay)?;
-            if !replay.ops.is_empty() {
+            if !replay.ops.is_empty() || replay.outside.is_some() {
                 plan.push(replay);
             }
         }
@@ -1038,33 +1086,6 @@ impl Context<'_> {
                 replay.ops.push(Op::Put(path.clone(), *blob));
             }
         }
-        // A proposal's trust-root files: replayed where the remote still holds what the
-        // proposal started from; never written over the remote's own edit.
-        for (path, before, after) in &changes.edits {
-            let there = match put_elsewhere.get(path) {
-                Some(blob) => (!blob.is_zero()).then_some(*blob),
-                None => state.remote_tree.get_path(path).ok().map(|e| e.id()),
-            };
-            if there == *after {
-                continue;
-            }
-            if there != *before {
-                return Err(SyncError::TrustRootEdited {
-                    commit: crate::text::short_id(replay.commit),
-                    path: path.display().to_string(),
-                });
-            }
-            match after {
-                Some(blob) => {
-                    put_elsewhere.insert(path.clone(), *blob);
-                    replay.ops.push(Op::Put(path.clone(), *blob));
-                }
-                None => {
-                    put_elsewhere.insert(path.clone(), Oid::zero());
-                    replay.ops.push(Op::Remove(path.clone()));
-                }
-            }
-        }
         Ok(())
     }
 }
@@ -1147,6 +1168,7 @@ fn replay_commit<'r>(
     repo: &'r Repository,
     tip: &git2::Commit<'r>,
     replay: &Replay,
+    prefix: &Path,
 ) -> Result<git2::Commit<'r>, SyncError> {
     let commit = repo.find_commit(replay.commit)?;
     let mut update = git2::build::TreeUpdateBuilder::new();
@@ -1160,7 +1182,10 @@ fn replay_commit<'r>(
             }
         }
     }
-    let tree = repo.find_tree(update.create_updated(repo, &tip.tree()?)?)?;
+    let mut tree = repo.find_tree(update.create_updated(repo, &tip.tree()?)?)?;
+    if let Some(outside) = replay.outside {
+        tree = repo.find_tree(with_root_of(repo, outside, &tree, prefix)?)?;
+    }
     let mut message = commit.message().unwrap_or("").trim_end().to_string();
     if !replay.notes.is_empty() {
         message.push_str("\n\n");
@@ -1173,6 +1198,69 @@ fn replay_commit<'r>(
     let new =
         crate::fs::git::write_commit(repo, &commit.author(), &committer, &message, &tree, &[tip])?;
     Ok(repo.find_commit(new)?)
+}
+
+/// `tree` without the signatures root (`prefix`): the files a commit's rebase merges as git
+/// would, while the root's are replayed.
+fn without_root(repo: &Repository, tree: &git2::Tree, prefix: &Path) -> Result<Oid, SyncError> {
+    if tree.get_path(prefix).is_err() {
+        return Ok(tree.id());
+    }
+    let mut update = git2::build::TreeUpdateBuilder::new();
+    update.remove(prefix.to_string_lossy().as_ref());
+    Ok(update.create_updated(repo, tree)?)
+}
+
+/// `outside` (a tree without the root) with the signatures root of `tree` put back.
+fn with_root_of(
+    repo: &Repository,
+    outside: Oid,
+    tree: &git2::Tree,
+    prefix: &Path,
+) -> Result<Oid, SyncError> {
+    let mut update = git2::build::TreeUpdateBuilder::new();
+    let root = prefix.to_string_lossy();
+    match tree.get_path(prefix) {
+        Ok(entry) => update.upsert(root.as_ref(), entry.id(), git2::FileMode::Tree),
+        Err(_) => update.remove(root.as_ref()),
+    };
+    Ok(update.create_updated(repo, &repo.find_tree(outside)?)?)
+}
+
+/// What `commit` changes outside the signatures root, merged onto `onto` (a tree without the
+/// root) as `git rebase` would: a file both changed is a conflict, named, and nothing moves.
+fn rebase_outside(
+    repo: &Repository,
+    commit: &git2::Commit,
+    onto: Oid,
+    prefix: &Path,
+) -> Result<Oid, SyncError> {
+    let ancestor = match commit.parent(0) {
+        Ok(parent) => without_root(repo, &parent.tree()?, prefix)?,
+        Err(_) => repo.treebuilder(None)?.write()?,
+    };
+    let ancestor = repo.find_tree(ancestor)?;
+    let theirs = repo.find_tree(without_root(repo, &commit.tree()?, prefix)?)?;
+    let ours = repo.find_tree(onto)?;
+    let mut merged = repo.merge_trees(&ancestor, &ours, &theirs, None)?;
+    if merged.has_conflicts() {
+        let path = merged
+            .conflicts()?
+            .flatten()
+            .find_map(|c| {
+                [c.our, c.their, c.ancestor]
+                    .into_iter()
+                    .flatten()
+                    .next()
+                    .map(|e| String::from_utf8_lossy(&e.path).into_owned())
+            })
+            .unwrap_or_default();
+        return Err(SyncError::Conflict {
+            commit: crate::text::short_id(commit.id()),
+            path,
+        });
+    }
+    Ok(merged.write_tree_to(repo)?)
 }
 
 /// What the trust root of `new` changes from that of `old`: MAINTAINERS and quorate.toml read
@@ -1297,20 +1385,34 @@ fn check_replayed(
     Ok(verdict)
 }
 
-fn run_git(dir: &Path, args: &[&str]) -> Result<(), SyncError> {
+/// Runs git; a failure is git's stderr as git printed it (lines kept), or why git could not run.
+fn git_output(dir: &Path, args: &[&str]) -> Result<(), String> {
     let output = Command::new("git")
         .args(args)
         .current_dir(dir)
         .output()
-        .map_err(|e| SyncError::Git(format!("cannot run git: {e}")))?;
-    if !output.status.success() {
-        return Err(SyncError::Git(format!(
-            "git {} failed: {}",
-            args.first().unwrap_or(&""),
-            crate::text::one_line(&String::from_utf8_lossy(&output.stderr))
-        )));
+        .map_err(|e| format!("cannot run git: {e}"))?;
+    if output.status.success() {
+        return Ok(());
     }
-    Ok(())
+    let stderr = String::from_utf8_lossy(&output.stderr)
+        .trim_end()
+        .to_string();
+    Err(if stderr.is_empty() {
+        format!("git exited with {}", output.status)
+    } else {
+        stderr
+    })
+}
+
+/// Runs git; a failure names the git command, git's own lines below it.
+fn run_git(dir: &Path, args: &[&str]) -> Result<(), SyncError> {
+    git_output(dir, args).map_err(|output| {
+        SyncError::Git(format!(
+            "git {} failed:\n{output}",
+            args.first().unwrap_or(&"")
+        ))
+    })
 }
 
 #[cfg(test)]

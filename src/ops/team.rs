@@ -107,6 +107,9 @@ threshold = 2
 # Where the release's images are published: <namespace>/<package> (without it, StageX's).
 # namespace = \"docker.io/stagex\"
 
+# Where each maintainer's rebuild lands (OCI layouts), below the workspace: what `quorate sign`
+# checks an image against when no --rebuilt is given.
+# rebuilt = \"out\"
 # The oldest consumer the images are pulled with: quorate counts only the signatures it accepts.
 # podman 4.3.1 is Debian 12's (containers/image 5.23): it refuses signatures made by a subkey,
 # so those do not count. Raise it (or name containers-image, skopeo or cri-o) when every

@@ -107,6 +107,9 @@ pub struct Config {
     /// `[consumers]`: the oldest consumer the images are pulled with, whose acceptance decides
     /// what counts; None when nothing is declared.
     pub consumer: Option<crate::keys::consumer::Consumer>,
+    /// `rebuilt`: where each maintainer's rebuild lands (an OUT_DIR, or digests), relative to
+    /// the workspace; `sign` checks against it when no `--rebuilt` is given.
+    pub rebuilt: Option<PathBuf>,
 }
 
 /// quorate.toml as written, before it is checked.
@@ -115,6 +118,7 @@ pub struct Config {
 struct ConfigFile {
     threshold: Option<u32>,
     namespace: Option<String>,
+    rebuilt: Option<String>,
     consumers: Option<ConsumersTable>,
 }
 
@@ -381,6 +385,13 @@ impl Workspace {
         }
     }
 
+    /// True when `dir` holds a release: a digests directory with at least one `*.txt` file. A
+    /// missing directory, or one holding no digests file (`quorate init` leaves a `.gitkeep`),
+    /// is a workspace with no release yet.
+    pub fn holds_release(&self, dir: &Path) -> bool {
+        crate::format::digests::holds_digests(self.source.as_ref(), dir)
+    }
+
     /// The release's digests in `dir` (default `digests/`), read from this workspace's source;
     /// an error names the file as every path is shown, from the workspace.
     pub fn read_release(
@@ -515,9 +526,27 @@ pub(crate) fn load_config(source: &dyn Source, root: &Path) -> Result<Config, Wo
             }
         })?),
     };
+    let rebuilt = match file.rebuilt {
+        None => None,
+        Some(dir) => {
+            let relative = Path::new(&dir);
+            // Relative and below the workspace: a shared file never points a signer elsewhere.
+            if dir.is_empty()
+                || !relative
+                    .components()
+                    .all(|c| matches!(c, std::path::Component::Normal(_)))
+            {
+                return Err(fail(format!(
+                    "rebuilt {dir:?} is not a directory below the workspace, such as \"out\""
+                )));
+            }
+            Some(relative.to_path_buf())
+        }
+    };
     let config = Config {
         consumer,
         threshold,
+        rebuilt,
         namespace: file.namespace,
         threshold_line: text
             .lines()

@@ -34,7 +34,13 @@ fn snapshot(dir: &Path) -> Vec<(PathBuf, Option<String>)> {
 
 fn quorate_sign(ws: &Ws, key: &TestKey, hex: &str) {
     let file = ws.key_file(key);
-    let run = ws.run(&["sign", &reference(hex), "--key", file.to_str().unwrap()]);
+    let run = ws.run(&[
+        "sign",
+        "--no-rebuild",
+        &reference(hex),
+        "--key",
+        file.to_str().unwrap(),
+    ]);
     assert_eq!(run.code, 0, "{run:?}");
 }
 
@@ -429,7 +435,13 @@ fn sign_and_add_delete_nothing_through_a_link() {
     symlink(outside.path(), ws.path().join("signatures/stagex")).unwrap();
     let before = snapshot(outside.path());
     let key = ws.key_file(&keys[0]);
-    let run = ws.run(&["sign", &reference(HEX_A), "--key", key.to_str().unwrap()]);
+    let run = ws.run(&[
+        "sign",
+        "--no-rebuild",
+        &reference(HEX_A),
+        "--key",
+        key.to_str().unwrap(),
+    ]);
     assert_eq!(run.code, 1, "{run:?}");
     assert!(run.stderr.contains("symlink"), "{run:?}");
     let file = ws.path().join("alice.sig");
@@ -573,7 +585,13 @@ fn sync_writes_nothing_through_a_link() {
     std::fs::write(&file, keys[1].secret()).unwrap();
     let run = run_in(
         &bob,
-        &["sign", &reference(HEX_A), "--key", file.to_str().unwrap()],
+        &[
+            "sign",
+            "--no-rebuild",
+            &reference(HEX_A),
+            "--key",
+            file.to_str().unwrap(),
+        ],
     );
     assert_eq!(run.code, 0, "{run:?}");
     assert_eq!(run_in(&bob, &["sync"]).code, 0);

@@ -27,7 +27,13 @@ fn signing_while_sync_runs_never_deletes_a_committed_signature() {
     // While sync holds, alice signs another image.
     let key = key_beside(&mine, &alice);
     let mut sign = quorate_command(&mine)
-        .args(["sign", &reference(HEX_B), "--key", key.to_str().unwrap()])
+        .args([
+            "sign",
+            "--no-rebuild",
+            &reference(HEX_B),
+            "--key",
+            key.to_str().unwrap(),
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -97,6 +103,7 @@ fn a_commit_made_while_sync_runs_is_never_undone() {
         &mine,
         &[
             "sign",
+            "--no-rebuild",
             &reference(HEX_B),
             "--key",
             key.to_str().unwrap(),

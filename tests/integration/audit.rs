@@ -292,13 +292,25 @@ fn history_tells_rollbacks_and_rewrites_from_moves_and_withdrawals() {
     for key in &keys {
         let file = ws.key_file(key);
         assert_eq!(
-            ws.run(&["sign", &r(HEX_A), "--key", file.to_str().unwrap()])
-                .code,
+            ws.run(&[
+                "sign",
+                "--no-rebuild",
+                &r(HEX_A),
+                "--key",
+                file.to_str().unwrap()
+            ])
+            .code,
             0
         );
         assert_eq!(
-            ws.run(&["sign", &r(HEX_B), "--key", file.to_str().unwrap()])
-                .code,
+            ws.run(&[
+                "sign",
+                "--no-rebuild",
+                &r(HEX_B),
+                "--key",
+                file.to_str().unwrap()
+            ])
+            .code,
             0
         );
     }
@@ -427,8 +439,14 @@ fn a_withdrawal_statement_by_someone_else_is_a_rollback() {
     for key in &keys[..2] {
         let file = ws.key_file(key);
         assert_eq!(
-            ws.run(&["sign", &reference, "--key", file.to_str().unwrap()])
-                .code,
+            ws.run(&[
+                "sign",
+                "--no-rebuild",
+                &reference,
+                "--key",
+                file.to_str().unwrap()
+            ])
+            .code,
             0
         );
     }
@@ -492,7 +510,16 @@ fn sync_resolves_two_maintainers_signing_at_once() {
     for (path, key) in [(&alice_clone, &keys[0]), (&bob_clone, &keys[1])] {
         let file = path.join("../key.asc");
         std::fs::write(&file, key.secret()).unwrap();
-        let run = run_in(path, &["sign", &reference, "--key", file.to_str().unwrap()]);
+        let run = run_in(
+            path,
+            &[
+                "sign",
+                "--no-rebuild",
+                &reference,
+                "--key",
+                file.to_str().unwrap(),
+            ],
+        );
         assert_eq!(run.code, 0, "{run:?}");
         assert!(run.stdout.contains("signature-1"), "{}", run.stdout);
     }
@@ -522,7 +549,13 @@ fn sync_resolves_two_maintainers_signing_at_once() {
     assert_eq!(
         run_in(
             &carol_clone,
-            &["sign", &reference, "--key", file.to_str().unwrap()]
+            &[
+                "sign",
+                "--no-rebuild",
+                &reference,
+                "--key",
+                file.to_str().unwrap()
+            ]
         )
         .code,
         0
@@ -558,8 +591,15 @@ fn a_commit_signed_by_a_maintainer_is_named() {
     .unwrap();
     let reference = asked();
     assert_eq!(
-        ws.run(&["sign", &reference, "--key", "alice.key", "--no-commit"])
-            .code,
+        ws.run(&[
+            "sign",
+            "--no-rebuild",
+            &reference,
+            "--key",
+            "alice.key",
+            "--no-commit"
+        ])
+        .code,
         0
     );
     git(ws.path(), &["add", "signatures"]);
@@ -583,6 +623,7 @@ fn a_commit_signed_by_a_maintainer_is_named() {
     assert_eq!(
         ws.run(&[
             "sign",
+            "--no-rebuild",
             &format!("stagex/pallet-go:1.0@sha256:{HEX_A}"),
             "--key",
             "alice.key"

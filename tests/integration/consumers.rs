@@ -557,6 +557,7 @@ fn an_image_holds_at_most_127_signatures() {
     let key = ws.key_file(&bob);
     let run = ws.run(&[
         "sign",
+        "--no-rebuild",
         "--no-commit",
         "--key",
         key.to_str().unwrap(),
@@ -569,6 +570,7 @@ fn an_image_holds_at_most_127_signatures() {
     let key = ws.key_file(&carol);
     let run = ws.run(&[
         "sign",
+        "--no-rebuild",
         "--no-commit",
         "--key",
         key.to_str().unwrap(),

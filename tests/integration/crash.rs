@@ -47,7 +47,13 @@ fn a_sign_stopped_at_any_step_leaves_a_sound_tree() {
         let key = ws.key_file(&alice);
         let run = run_failing_at(
             ws.path(),
-            &["sign", &reference(HEX_A), "--key", key.to_str().unwrap()],
+            &[
+                "sign",
+                "--no-rebuild",
+                &reference(HEX_A),
+                "--key",
+                key.to_str().unwrap(),
+            ],
             point,
         );
         assert_eq!(
@@ -61,6 +67,7 @@ fn a_sign_stopped_at_any_step_leaves_a_sound_tree() {
         let bob_key = ws.key_file(&bob);
         let run = ws.run(&[
             "sign",
+            "--no-rebuild",
             &reference(HEX_A),
             "--key",
             bob_key.to_str().unwrap(),
@@ -108,7 +115,13 @@ fn two_hundred_signers_killed_at_random_moments_leave_a_sound_tree() {
         .collect();
     for hex in &hexes {
         let mut child = quorate_command(ws.path())
-            .args(["sign", &reference(hex), "--key", key.to_str().unwrap()])
+            .args([
+                "sign",
+                "--no-rebuild",
+                &reference(hex),
+                "--key",
+                key.to_str().unwrap(),
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -166,7 +179,13 @@ fn sixteen_maintainers_sign_one_digest_at_once() {
         .iter()
         .map(|file| {
             quorate_command(ws.path())
-                .args(["sign", &reference(HEX_A), "--key", file.to_str().unwrap()])
+                .args([
+                    "sign",
+                    "--no-rebuild",
+                    &reference(HEX_A),
+                    "--key",
+                    file.to_str().unwrap(),
+                ])
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
                 .spawn()

@@ -24,7 +24,13 @@ fn quorates_signature_passes_skopeo_and_gpg() {
     std::fs::write(&key, gnupg.gpg(&["--export-secret-keys", &fpr])).unwrap();
     let (manifest, hex) = manifest(ws.path());
     let reference = reference(&hex);
-    let run = ws.run(&["sign", &reference, "--key", key.to_str().unwrap()]);
+    let run = ws.run(&[
+        "sign",
+        "--no-rebuild",
+        &reference,
+        "--key",
+        key.to_str().unwrap(),
+    ]);
     assert_eq!(run.code, 0, "{run:?}");
     let sig = ws.image_dir("pallet-rust", &hex).join("signature-1");
 
@@ -66,7 +72,11 @@ fn the_exported_keyring_is_what_podman_needs() {
     .unwrap();
     let (manifest, hex) = manifest(ws.path());
     let reference = reference(&hex);
-    assert_eq!(ws.run(&["sign", &reference, "--key", "alice.key"]).code, 0);
+    assert_eq!(
+        ws.run(&["sign", "--no-rebuild", &reference, "--key", "alice.key"])
+            .code,
+        0
+    );
     let run = ws.run(&["keyring", "export", "-o", "maintainers.pgp"]);
     assert_eq!(run.code, 0, "{run:?}");
     // A fresh GnuPG that knows only the exported keyring verifies the signature.
@@ -182,10 +192,11 @@ fn a_key_exported_by_gpg_with_a_passphrase_signs() {
     std::fs::write(ws.path().join("dora.key"), secret).unwrap();
     std::fs::write(ws.path().join("pass"), "s3cret\n").unwrap();
     let reference = asked();
-    let run = ws.run(&["sign", &reference, "--key", "dora.key"]);
+    let run = ws.run(&["sign", "--no-rebuild", &reference, "--key", "dora.key"]);
     assert_eq!(run.code, 2, "{run:?}");
     let run = ws.run(&[
         "sign",
+        "--no-rebuild",
         &reference,
         "--key",
         "dora.key",
@@ -210,7 +221,7 @@ fn a_smartcard_style_export_signs_with_the_subkey() {
     )
     .unwrap();
     let reference = asked();
-    let run = ws.run(&["sign", &reference, "--key", "erin.key"]);
+    let run = ws.run(&["sign", "--no-rebuild", &reference, "--key", "erin.key"]);
     assert_eq!(run.code, 0, "{run:?}");
     assert!(
         run.stderr.contains("warning: signing with subkey"),

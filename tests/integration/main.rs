@@ -66,8 +66,11 @@ fn the_threat_model_cites_existing_tests() {
     }
 }
 mod adversarial_sync;
+mod digests_naming;
 mod fuzz_seeds;
 mod perf;
 mod policy_judged;
+mod sign_rebuilt;
+mod sync_all;
 mod sync_workflow;
 mod team;

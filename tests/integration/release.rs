@@ -405,6 +405,7 @@ fn a_gpg_programs_output_is_verified_not_trusted() {
         ws.path(),
         &[
             "sign",
+            "--no-rebuild",
             &reference,
             "--gpg",
             "--signer",
@@ -421,7 +422,14 @@ fn a_gpg_programs_output_is_verified_not_trusted() {
     let mallory = gnupg.generate("mallory", false);
     let run = run_env(
         ws.path(),
-        &["sign", &reference, "--gpg", "--signer", &mallory],
+        &[
+            "sign",
+            "--no-rebuild",
+            &reference,
+            "--gpg",
+            "--signer",
+            &mallory,
+        ],
         &[("GNUPGHOME", home)],
     );
     assert_eq!(run.code, 1, "{run:?}");
@@ -444,6 +452,7 @@ fn a_gpg_programs_output_is_verified_not_trusted() {
     .unwrap();
     let run = ws.run(&[
         "sign",
+        "--no-rebuild",
         &reference,
         "--gpg",
         "--signer",
@@ -458,6 +467,7 @@ fn a_gpg_programs_output_is_verified_not_trusted() {
     let program = format!("gpg --homedir {}", home.display());
     let run = ws.run(&[
         "sign",
+        "--no-rebuild",
         &reference,
         "--gpg",
         "--signer",

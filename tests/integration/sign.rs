@@ -5,7 +5,7 @@ use crate::common::*;
 fn sign_as(ws: &Ws, key: &TestKey, extra: &[&str]) -> Run {
     let file = ws.key_file(key);
     let r = asked();
-    let mut args = vec!["sign", &r, "--key", file.to_str().unwrap()];
+    let mut args = vec!["sign", "--no-rebuild", &r, "--key", file.to_str().unwrap()];
     args.extend_from_slice(extra);
     ws.run(&args)
 }
@@ -64,7 +64,13 @@ fn another_tag_of_the_same_digest_is_a_new_signature() {
     assert_eq!(sign_as(&ws, &alice, &[]).code, 0);
     let file = ws.key_file(&alice);
     let other = format!("stagex/pallet-rust:latest@sha256:{HEX_A}");
-    let run = ws.run(&["sign", &other, "--key", file.to_str().unwrap()]);
+    let run = ws.run(&[
+        "sign",
+        "--no-rebuild",
+        &other,
+        "--key",
+        file.to_str().unwrap(),
+    ]);
     assert_eq!(run.code, 0, "{run:?}");
     assert!(run.stdout.contains("signature-2"), "{}", run.stdout);
 }
@@ -167,13 +173,20 @@ fn a_passphrase_protected_key_needs_its_passphrase() {
     };
     let key_file = ws.key_file(&encrypted);
     let r = asked();
-    let run = ws.run(&["sign", &r, "--key", key_file.to_str().unwrap()]);
+    let run = ws.run(&[
+        "sign",
+        "--no-rebuild",
+        &r,
+        "--key",
+        key_file.to_str().unwrap(),
+    ]);
     assert_eq!(run.code, 2, "{run:?}");
     assert!(run.stderr.contains("passphrase"), "{}", run.stderr);
     let wrong = ws.path().join("wrong");
     std::fs::write(&wrong, "nope\n").unwrap();
     let run = ws.run(&[
         "sign",
+        "--no-rebuild",
         &r,
         "--key",
         key_file.to_str().unwrap(),
@@ -185,6 +198,7 @@ fn a_passphrase_protected_key_needs_its_passphrase() {
     std::fs::write(&right, "correct horse\n").unwrap();
     let run = ws.run(&[
         "sign",
+        "--no-rebuild",
         &r,
         "--key",
         key_file.to_str().unwrap(),
@@ -202,30 +216,35 @@ fn bad_input_is_exit_2_with_one_line() {
     for args in [
         vec![
             "sign".to_string(),
+            "--no-rebuild".into(),
             format!("stagex/pallet-rust@sha256:{HEX_A}"),
             "--key".into(),
             key.into(),
         ],
         vec![
             "sign".to_string(),
+            "--no-rebuild".into(),
             "stagex/pallet-rust:1.0".into(),
             "--key".into(),
             key.into(),
         ],
         vec![
             "sign".to_string(),
+            "--no-rebuild".into(),
             format!("Stagex/x:1@sha256:{HEX_A}"),
             "--key".into(),
             key.into(),
         ],
         vec![
             "sign".to_string(),
+            "--no-rebuild".into(),
             asked(),
             "--key".into(),
             "missing.key".into(),
         ],
         vec![
             "sign".to_string(),
+            "--no-rebuild".into(),
             asked(),
             "--key".into(),
             "MAINTAINERS".into(),
@@ -245,7 +264,7 @@ fn bad_input_is_exit_2_with_one_line() {
         assert!(!run.stderr.contains("panicked"), "{args:?}: {run:?}");
     }
     // Errors about files name the file, on one line.
-    let run = ws.run(&["sign", &asked(), "--key", "missing.key"]);
+    let run = ws.run(&["sign", "--no-rebuild", &asked(), "--key", "missing.key"]);
     assert_eq!(run.stderr.lines().count(), 1, "{run:?}");
     assert!(run.stderr.starts_with("quorate: missing.key: "), "{run:?}");
 }
@@ -351,7 +370,16 @@ fn no_repository_above_the_workspace_is_used() {
     std::fs::remove_dir_all(inner.join(".git")).unwrap();
     let key = inner.join("alice.key");
     std::fs::write(&key, alice.secret()).unwrap();
-    let run = run_in(&inner, &["sign", &asked(), "--key", key.to_str().unwrap()]);
+    let run = run_in(
+        &inner,
+        &[
+            "sign",
+            "--no-rebuild",
+            &asked(),
+            "--key",
+            key.to_str().unwrap(),
+        ],
+    );
     assert_eq!(run.code, 0, "{run:?}");
     // Said plainly: written, and not committed.
     assert!(

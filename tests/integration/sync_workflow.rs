@@ -73,7 +73,14 @@ impl GpgTeam {
     /// alice signs an image with `quorate sign --gpg`.
     fn alice_signs(&self, clone: &Path, hex: &str, extra: &[&str]) -> Run {
         let reference = reference(hex);
-        let mut args = vec!["sign", reference.as_str(), "--gpg", "--signer", &self.alice];
+        let mut args = vec![
+            "sign",
+            "--no-rebuild",
+            reference.as_str(),
+            "--gpg",
+            "--signer",
+            &self.alice,
+        ];
         args.extend_from_slice(extra);
         self.as_alice(clone, &args)
     }
@@ -156,7 +163,13 @@ fn sync_fast_forwards_what_needs_no_renumbering() {
     let key = key_beside(&other, &team.bob);
     let run = run_in(
         &other,
-        &["sign", &reference(HEX_C), "--key", key.to_str().unwrap()],
+        &[
+            "sign",
+            "--no-rebuild",
+            &reference(HEX_C),
+            "--key",
+            key.to_str().unwrap(),
+        ],
     );
     assert_eq!(run.code, 0, "{run:?}");
     assert_eq!(run_in(&other, &["sync"]).code, 0);
@@ -301,6 +314,7 @@ fn quorates_commits_are_signed_as_git_is_configured() {
         &mine,
         &[
             "sign",
+            "--no-rebuild",
             &reference(HEX_B),
             "--key",
             bobs_key.to_str().unwrap(),
@@ -553,7 +567,13 @@ fn the_first_push_to_an_empty_remote_works() {
     std::fs::write(ws.path().join(".gitignore"), "*.key\n").unwrap();
     git(ws.path(), &["add", ".gitignore"]);
     git(ws.path(), &["commit", "-qm", "ignore keys"]);
-    let run = ws.run(&["sign", &reference(HEX_A), "--key", key.to_str().unwrap()]);
+    let run = ws.run(&[
+        "sign",
+        "--no-rebuild",
+        &reference(HEX_A),
+        "--key",
+        key.to_str().unwrap(),
+    ]);
     assert_eq!(run.code, 0, "{run:?}");
     let run = ws.run(&["sync"]);
     assert_eq!(run.code, 0, "{run:?}");

@@ -354,6 +354,7 @@ fn the_workspace_is_found_upward_from_inside_it() {
         &deep,
         &[
             "sign",
+            "--no-rebuild",
             &reference,
             "--key",
             key.to_str().unwrap(),
@@ -401,6 +402,7 @@ fn a_short_reference_uses_the_workspaces_namespace() {
     let key = ws.key_file(&alice);
     let run = ws.run(&[
         "sign",
+        "--no-rebuild",
         &format!("pallet-rust:1.0@sha256:{HEX_A}"),
         "--key",
         key.to_str().unwrap(),
@@ -434,7 +436,7 @@ fn a_digest_outside_the_release_is_signed_only_when_meant() {
     let key = ws.key_file(&alice);
     let key = key.to_str().unwrap();
     let outside = reference(HEX_B);
-    let run = ws.run(&["sign", &outside, "--key", key]);
+    let run = ws.run(&["sign", "--no-rebuild", &outside, "--key", key]);
     assert_eq!(run.code, 1, "{run:?}");
     assert!(
         run.stderr.contains("digests/") && run.stderr.contains("--not-in-release"),
@@ -442,10 +444,17 @@ fn a_digest_outside_the_release_is_signed_only_when_meant() {
         run.stderr
     );
     assert!(!ws.path().join("signatures").exists());
-    let run = ws.run(&["sign", &outside, "--key", key, "--not-in-release"]);
+    let run = ws.run(&[
+        "sign",
+        "--no-rebuild",
+        &outside,
+        "--key",
+        key,
+        "--not-in-release",
+    ]);
     assert_eq!(run.code, 0, "{run:?}");
     // The release's own digest needs nothing more.
-    let run = ws.run(&["sign", &asked(), "--key", key]);
+    let run = ws.run(&["sign", "--no-rebuild", &asked(), "--key", key]);
     assert_eq!(run.code, 0, "{run:?}");
     // --rebuilt naming the release itself proves nothing.
     let run = ws.run(&[
@@ -501,12 +510,19 @@ fn a_signature_left_uncommitted_is_committed_by_the_next_sign() {
     let key = ws.key_file(&alice);
     let key = key.to_str().unwrap();
     let reference = asked();
-    let run = ws.run(&["sign", &reference, "--key", key, "--no-commit"]);
+    let run = ws.run(&[
+        "sign",
+        "--no-rebuild",
+        &reference,
+        "--key",
+        key,
+        "--no-commit",
+    ]);
     assert_eq!(run.code, 0, "{run:?}");
     let status = git(ws.path(), &["status", "--porcelain", "signatures"]);
     assert_eq!(status.lines().count(), 1, "{status}");
     // Signing the same image again writes nothing and commits what was left.
-    let run = ws.run(&["sign", &reference, "--key", key]);
+    let run = ws.run(&["sign", "--no-rebuild", &reference, "--key", key]);
     assert_eq!(run.code, 0, "{run:?}");
     assert!(run.stdout.contains("committed"), "{}", run.stdout);
     assert_eq!(git(ws.path(), &["status", "--porcelain", "signatures"]), "");
@@ -519,7 +535,13 @@ fn outside_git_sign_says_it_wrote_and_did_not_commit() {
     let (ws, alice, _) = release_team();
     std::fs::remove_dir_all(ws.path().join(".git")).unwrap();
     let key = ws.key_file(&alice);
-    let run = ws.run(&["sign", &asked(), "--key", key.to_str().unwrap()]);
+    let run = ws.run(&[
+        "sign",
+        "--no-rebuild",
+        &asked(),
+        "--key",
+        key.to_str().unwrap(),
+    ]);
     assert_eq!(run.code, 0, "{run:?}");
     assert!(
         run.stdout
@@ -555,6 +577,7 @@ fn a_gpg_failure_shows_gpgs_message() {
         ws.path(),
         &[
             "sign",
+            "--no-rebuild",
             &asked(),
             "--not-in-release",
             "--gpg",
@@ -932,7 +955,11 @@ fn every_path_is_shown_relative_to_the_workspace() {
         std::os::unix::fs::symlink(elsewhere.path(), &image).unwrap();
         let shown = format!("signatures/stagex/pallet-rust@sha256={HEX_A}: is a symlink");
         clean(&run_as(dir, how, &["verify", &reference]), &shown);
-        let run = run_as(dir, how, &["sign", &reference, "--key", &key]);
+        let run = run_as(
+            dir,
+            how,
+            &["sign", "--no-rebuild", &reference, "--key", &key],
+        );
         assert_eq!(run.code, 1, "{run:?}");
         clean(&run, &shown);
         std::fs::remove_file(&image).unwrap();
@@ -957,7 +984,11 @@ fn every_path_is_shown_relative_to_the_workspace() {
         // A release file that does not parse.
         write(&ws.path().join("digests/bad.txt"), "garbage\n");
         clean(
-            &run_as(dir, how, &["sign", &reference, "--key", &key]),
+            &run_as(
+                dir,
+                how,
+                &["sign", "--no-rebuild", &reference, "--key", &key],
+            ),
             "digests/bad.txt:1: ",
         );
         clean(
@@ -1006,7 +1037,13 @@ fn a_lookaside_url_is_printed_as_given() {
     let (ws, alice, _) = release_team();
     let key = ws.key_file(&alice);
     let reference = asked();
-    let run = ws.run(&["sign", &reference, "--key", key.to_str().unwrap()]);
+    let run = ws.run(&[
+        "sign",
+        "--no-rebuild",
+        &reference,
+        "--key",
+        key.to_str().unwrap(),
+    ]);
     assert_eq!(run.code, 0, "{run:?}");
     let url = format!("file://{}", ws.path().join("signatures").display());
     for how in [vec![], vec!["--workspace", "."]] {

@@ -246,14 +246,18 @@ pub struct SignArgs {
     #[command(flatten)]
     pub signer: SignerArgs,
     /// Refuse what your own rebuild does not show: an OUT_DIR of OCI layouts, or a digests
-    /// directory or file.
+    /// directory or file (default: quorate.toml's `rebuilt`). Signing needs it or --no-rebuild.
     #[arg(long, value_name = "PATH")]
     pub rebuilt: Option<PathBuf>,
-    /// Sign a digest the release's digests/ does not hold (without --rebuilt): you mean it.
+    /// Sign what you did not rebuild: said so in the commit message.
     #[arg(long, conflicts_with_all = ["release", "rebuilt"])]
+    pub no_rebuild: bool,
+    /// Sign a digest the release's digests/ does not hold (with --no-rebuild): you mean it.
+    #[arg(long, requires = "no_rebuild")]
     pub not_in_release: bool,
-    /// Sign every package of the release that --rebuilt reproduces.
-    #[arg(long, requires = "rebuilt")]
+    /// Sign every package of the release that your rebuild (--rebuilt, or quorate.toml's
+    /// `rebuilt`) reproduces.
+    #[arg(long)]
     pub release: bool,
     /// The release digests directory (default: the workspace's digests/).
     #[arg(long, value_name = "DIR", requires = "release")]

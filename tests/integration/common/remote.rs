@@ -71,7 +71,13 @@ pub fn sign_in(clone: &Path, key: &TestKey, hex: &str) -> Run {
     let file = key_beside(clone, key);
     run_in(
         clone,
-        &["sign", &reference(hex), "--key", file.to_str().unwrap()],
+        &[
+            "sign",
+            "--no-rebuild",
+            &reference(hex),
+            "--key",
+            file.to_str().unwrap(),
+        ],
     )
 }
 

@@ -7,7 +7,7 @@ pub(crate) fn run_digests(command: DigestsCommand) -> Result<Outcome, Failure> {
     match command {
         DigestsCommand::Compute { out_dir, output } => {
             let rebuild = load_rebuild(&out_dir)?;
-            let files = rebuild.digests_files();
+            let files = rebuild.checked_digests_files()?;
             match output {
                 None => {
                     for (name, bytes) in &files {

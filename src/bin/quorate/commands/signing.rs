@@ -10,15 +10,24 @@ pub(crate) fn run_sign(options: &WorkspaceOptions, args: SignArgs) -> Result<Out
         _ => None,
     };
     let now = SystemTime::now();
-    let rebuild = args
-        .rebuilt
-        .as_deref()
-        .map(|path| {
+    // Rebuild, then sign: the rebuild given, else quorate.toml's, else --no-rebuild said so.
+    let rebuilt = match (&args.rebuilt, &workspace.config.rebuilt) {
+        (Some(path), _) => Some((path.clone(), "--rebuilt")),
+        (None, _) if args.no_rebuild => None,
+        (None, Some(dir)) => Some((workspace.root.join(dir), "quorate.toml's rebuilt")),
+        (None, None) => return Err(Failure::input(
+            "sign needs your own rebuild to check the image against: give --rebuilt OUT_DIR (or set rebuilt = \"out\" in quorate.toml once), or --no-rebuild to sign what you did not rebuild (the commit says so)",
+        )),
+    };
+    let rebuild = rebuilt
+        .as_ref()
+        .map(|(path, from)| {
             // A layout that cannot be read refuses its own package, not the whole signing.
-            Rebuild::load_per_package(path).map_err(Failure::from)
+            Rebuild::load_per_package(path)
+                .map_err(|e| Failure::from(e).prefixed(&format!("{from}: ")))
         })
         .transpose()?;
-    if let Some(path) = &args.rebuilt {
+    if let Some((path, _)) = &rebuilt {
         let release_dir = args.digests.as_deref().unwrap_or(&workspace.digests_dir);
         refuse_the_release_as_rebuild(&workspace, path, release_dir)?;
     }
@@ -36,7 +45,11 @@ pub(crate) fn run_sign(options: &WorkspaceOptions, args: SignArgs) -> Result<Out
         Commit::Yes
     };
     let Some(reference) = reference else {
-        let rebuild = rebuild.expect("clap requires --rebuilt with --release");
+        let Some(rebuild) = rebuild else {
+            return Err(Failure::input(
+                "sign --release signs what your rebuild reproduces: give --rebuilt OUT_DIR, or set rebuilt in quorate.toml",
+            ));
+        };
         return run_sign_release(&workspace, &args, &rebuild, signer.as_ref(), commit, now);
     };
     let digest = reference.digest().expect("parsed with a digest");
@@ -56,8 +69,19 @@ pub(crate) fn run_sign(options: &WorkspaceOptions, args: SignArgs) -> Result<Out
         }
         None => {}
     }
-    let (placement, committed) =
-        sign::sign(&workspace, &reference, signer.as_ref(), commit, now).map_err(sign_failure)?;
+    let checked = match &rebuild {
+        Some(rebuild) => sign::Checked::Rebuild(&rebuild.label),
+        None => sign::Checked::NoRebuild,
+    };
+    let (placement, committed) = sign::sign(
+        &workspace,
+        &reference,
+        signer.as_ref(),
+        commit,
+        checked,
+        now,
+    )
+    .map_err(sign_failure)?;
     report_placement(&workspace, &reference, &placement, &committed)
 }
 
@@ -70,7 +94,9 @@ fn refuse_outside_release(
     digest: &quorate::format::reference::Digest,
 ) -> Result<(), Failure> {
     let dir = &workspace.digests_dir;
-    if workspace.source.kind(dir).ok().flatten().is_none() {
+    // No digests/, or one holding no digests file (as `quorate init` leaves it, a .gitkeep):
+    // no release yet.
+    if !workspace.holds_release(dir) {
         return Ok(());
     }
     let release = workspace.read_release(dir)?;
@@ -342,7 +368,13 @@ pub(crate) fn run_add(options: &WorkspaceOptions, args: AddArgs) -> Result<Outco
     } else {
         Commit::Yes
     };
-    let committed = sign::commit_placement(&workspace, &reference, &placement, commit);
+    let committed = sign::commit_placement(
+        &workspace,
+        &reference,
+        &placement,
+        commit,
+        sign::Checked::Elsewhere,
+    );
     report_placement(&workspace, &reference, &placement, &committed)
 }
 
@@ -411,11 +443,17 @@ pub(crate) fn run_sync(options: &WorkspaceOptions, args: SyncArgs) -> Result<Out
     // The paths sync reports are the repository's; shown as every path is, from the workspace.
     let shown =
         |p: &std::path::Path| workspace.display_path(&workspace.from_repo(&synced.workdir, p));
+    // What was not pushed is said to be in the branch only, never as if published.
+    let unpushed = if synced.push_error.is_some() {
+        " in your branch (not pushed)"
+    } else {
+        ""
+    };
     for (from, to) in &synced.placed {
         if from == to {
-            println!("replayed {}", shown(to));
+            println!("replayed {}{unpushed}", shown(to));
         } else {
-            println!("replayed {} as {}", shown(from), shown(to));
+            println!("replayed {} as {}{unpushed}", shown(from), shown(to));
         }
     }
     for path in &synced.already_there {
@@ -430,7 +468,7 @@ pub(crate) fn run_sync(options: &WorkspaceOptions, args: SyncArgs) -> Result<Out
     }
     for (withdrawn, statement) in &synced.withdrawn {
         println!(
-            "replayed the withdrawal of {} (statement {})",
+            "replayed the withdrawal of {} (statement {}){unpushed}",
             shown(withdrawn),
             shown(statement)
         );
@@ -442,7 +480,7 @@ pub(crate) fn run_sync(options: &WorkspaceOptions, args: SyncArgs) -> Result<Out
         );
     }
     for (from, to) in &synced.moved {
-        println!("renumbered {} as {}", shown(from), shown(to));
+        println!("renumbered {} as {}{unpushed}", shown(from), shown(to));
     }
     for (original, replay) in &synced.unsigned_replays {
         println!(
@@ -495,8 +533,10 @@ pub(crate) fn run_sync(options: &WorkspaceOptions, args: SyncArgs) -> Result<Out
         }
     }
     if let Some(why) = &synced.push_error {
+        // git's own lines follow quorate's, as git printed them.
         return Err(Failure::refused(format!(
-            "{why}; your branch holds the synced commits: push them again with quorate sync or git push"
+            "{}; nothing was published, your branch holds the synced commits: push them again with quorate sync or git push\n{}",
+            why.summary, why.git_output
         )));
     }
     if synced.brought_in > 0 {
