@@ -51,10 +51,10 @@ fn the_library_remembers_the_chain_and_refuses_its_deletion() {
         !e.to_string().contains("--"),
         "library messages name no flag: {e}"
     );
-    // A pinned anchor is not replaced by the memory.
+    // A pinned anchor and the memory combine: neither replaces the other.
     let pinned = "sha256:".to_string() + &"0".repeat(64);
     let anchor = Anchor::resolve(&workspace, Some(&pinned));
-    assert!(anchor.remembered().is_none());
+    assert_eq!(anchor.remembered().map(|r| r.version), Some(1));
     assert_eq!(anchor.digest(), Some(pinned.as_str()));
 }
 

@@ -181,7 +181,8 @@ impl Anchor {
         verifier: &Verifier,
         chain: Option<&Chain>,
     ) -> Result<(), AnchorError> {
-        match lost_from_history(workspace, verifier, &self.anchors(), chain) {
+        let seen = self.remembered.as_ref().map(|r| r.commit);
+        match lost_from_history(workspace, verifier, &self.anchors(), chain, seen) {
             Some(lost) => Err(AnchorError::Truncated(lost)),
             None => Ok(()),
         }

@@ -60,11 +60,14 @@ type Held = BTreeMap<u32, (Oid, BTreeSet<Oid>)>;
 
 /// The first version in force at an ancestor of the judged state that `judged` lost, if any.
 /// Nothing to check without a git repository (or without commits).
+/// `seen` is the commit where this clone recorded the version it remembers: that record is made
+/// only after this same check passed there, so its ancestors are not walked again.
 pub(crate) fn lost_from_history(
     workspace: &Workspace,
     verifier: &Verifier,
     anchors: &[&str],
     judged: Option<&Chain>,
+    seen: Option<Oid>,
 ) -> Option<Lost> {
     let repo = crate::fs::git::discover(&workspace.signatures_dir, &workspace.root)?;
     let start = match workspace.source.revision() {
@@ -74,7 +77,7 @@ pub(crate) fn lost_from_history(
     let trust_dir = workspace.signatures_dir.join(TRUST_DIR);
     let relative = crate::fs::git::relative_path(&repo, &trust_dir).ok()?;
     let keyring = crate::fs::git::relative_path(&repo, &workspace.keyring_dir).ok();
-    let states = chain_states(&repo, start, &relative, keyring.as_deref()).ok()?;
+    let states = chain_states(&repo, start, seen, &relative, keyring.as_deref()).ok()?;
     if states.is_empty() {
         return None;
     }
@@ -134,11 +137,19 @@ struct State {
 fn chain_states(
     repo: &Repository,
     start: Oid,
+    seen: Option<Oid>,
     relative: &Path,
     keyring: Option<&Path>,
 ) -> Result<Vec<State>, git2::Error> {
     let mut walk = repo.revwalk()?;
     walk.push(start)?;
+    if let Some(seen) = seen {
+        // Gone from this repository (a gc after a rewrite): walk it all.
+        if walk.hide(seen).is_err() {
+            walk = repo.revwalk()?;
+            walk.push(start)?;
+        }
+    }
     let mut trees_seen = HashSet::new();
     let mut states_seen = HashSet::new();
     let mut states = Vec::new();
