@@ -891,13 +891,6 @@ impl Context<'_> {
                 outside: None,
                 notes: Vec::new(),
             };
-            if changes.outside {
-                let rebased = rebase_outside(repo, &commit, outside, self.prefix)?;
-                if rebased != outside {
-                    replay.outside = Some(rebased);
-                    outside = rebased;
-                }
-            }
             let dirs: std::collections::BTreeSet<PathBuf> = changes
                 .added
                 .keys()
@@ -910,6 +903,15 @@ impl Context<'_> {
                 state.dirs.insert(dir, numbers);
             }
             self.place_elsewhere(&changes, &state, &mut put_elsewhere, &mut replay)?;
+            // After the chain's own conflicts, so a second proposal of the same version is
+            // refused as that, not as the edit it was made from.
+            if changes.outside {
+                let rebased = rebase_outside(repo, &commit, outside, self.prefix)?;
+                if rebased != outside {
+                    replay.outside = Some(rebased);
+                    outside = rebased;
+                }
+            }
             if !replay.ops.is_empty() || replay.outside.is_some() {
                 plan.push(replay);
             }

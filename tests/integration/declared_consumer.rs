@@ -163,6 +163,7 @@ fn sign_refuses_a_subkey_the_declared_consumer_would_refuse_before_writing() {
         let file = ws.key_file(key);
         ws.run(&[
             "sign",
+            "--no-rebuild",
             &reference(HEX_A),
             "--not-in-release",
             "--key",
@@ -232,6 +233,7 @@ fn sign_gpg_signs_with_the_primary_key_the_declared_consumer_accepts() {
             ws.path(),
             &[
                 "sign",
+                "--no-rebuild",
                 &reference(HEX_A),
                 "--not-in-release",
                 "--no-commit",

@@ -13,8 +13,8 @@ mod library;
 mod rules;
 mod sign;
 mod trust;
-mod trust_time;
 mod trust_team;
+mod trust_time;
 
 /// The CLI pinned case by case on the example workspace at the repository root: args, expected
 /// output and exit status (tests/cmd/*.toml).

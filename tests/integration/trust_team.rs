@@ -254,7 +254,13 @@ fn four_with_dave() -> (Ws, [TestKey; 4]) {
         (HEX_B, &bob),
     ] {
         let file = ws.key_file(key);
-        let run = ws.run(&["sign", &reference(hex), "--key", file.to_str().unwrap()]);
+        let run = ws.run(&[
+            "sign",
+            "--no-rebuild",
+            &reference(hex),
+            "--key",
+            file.to_str().unwrap(),
+        ]);
         assert_eq!(run.code, 0, "{run:?}");
     }
     (ws, [alice, bob, carol, dave])
@@ -384,7 +390,13 @@ fn a_draft_whose_threshold_is_out_of_reach_blocks_nothing() {
     for key in &keys {
         approve(&ws, key);
         let file = ws.key_file(key);
-        let run = ws.run(&["sign", &asked(), "--key", file.to_str().unwrap()]);
+        let run = ws.run(&[
+            "sign",
+            "--no-rebuild",
+            &asked(),
+            "--key",
+            file.to_str().unwrap(),
+        ]);
         assert_eq!(run.code, 0, "{run:?}");
     }
     let run = ws.run(&["maintainers", "remove", "carol"]);

@@ -15,10 +15,10 @@ use std::path::Path;
 use git2::{ObjectType, Oid, Repository, Tree};
 
 use super::chain::{read_chain, Chain};
-use crate::workspace::tree::TRUST_DIR;
 use crate::fs::source::Revision;
 use crate::keys::keyring::Keyring;
 use crate::keys::verify::Verifier;
+use crate::workspace::tree::TRUST_DIR;
 use crate::workspace::Workspace;
 
 /// A version an ancestor commit held in force that the judged chain lost.

@@ -6,8 +6,8 @@ use quorate::judge::policy::{self, ExportOptions, ImageOptions, Mirror};
 use quorate::workspace::{Workspace, WorkspaceOptions};
 
 use super::{
-    in_namespace, load, lookaside, parse_reference, plural, print_json,
-    check_trust, Failure, Outcome,
+    check_trust, in_namespace, load, lookaside, parse_reference, plural, print_json, Failure,
+    Outcome,
 };
 use crate::cli::{PolicyCheckArgs, PolicyExportArgs};
 
