@@ -318,6 +318,57 @@ impl Dir {
         os(unsafe { libc::unlinkat(self.fd.as_raw_fd(), c_name.as_ptr(), 0) }).map(drop)
     }
 
+    /// Removes the empty subdirectory `name` (a link is not a directory: refused).
+    pub fn remove_dir(&self, name: &OsStr) -> io::Result<()> {
+        let c_name = cstring(name)?;
+        // SAFETY: a valid descriptor and name.
+        os(unsafe { libc::unlinkat(self.fd.as_raw_fd(), c_name.as_ptr(), libc::AT_REMOVEDIR) })
+            .map(drop)
+    }
+
+    /// Removes the entry `name` and, when it is a directory, everything below it, never
+    /// following a link (a link below is removed itself).
+    pub fn remove_tree(&self, name: &OsStr) -> Result<(), ConfineError> {
+        let path = self.path.join(name);
+        match self.kind(name).map_err(|e| ConfineError::io(&path, e))? {
+            None => Ok(()),
+            Some(Kind::Dir) => {
+                let child = self
+                    .child(name, false)?
+                    .ok_or_else(|| ConfineError::io(&path, io::ErrorKind::NotFound.into()))?;
+                let entries = child.entries().map_err(|e| ConfineError::io(&path, e))?;
+                for (entry, _) in entries {
+                    child.remove_tree(&entry)?;
+                }
+                self.remove_dir(name)
+                    .map_err(|e| ConfineError::io(&path, e))
+            }
+            Some(_) => self.remove(name).map_err(|e| ConfineError::io(&path, e)),
+        }
+    }
+
+    /// Swaps the entries `a` and `b` of this directory in one step (Linux `RENAME_EXCHANGE`):
+    /// a reader sees one or the other, never neither nor a mixture.
+    pub fn exchange(&self, a: &OsStr, b: &OsStr) -> io::Result<()> {
+        let (c_a, c_b) = (cstring(a)?, cstring(b)?);
+        // SAFETY: valid descriptors and names.
+        os(unsafe {
+            libc::renameat2(
+                self.fd.as_raw_fd(),
+                c_a.as_ptr(),
+                self.fd.as_raw_fd(),
+                c_b.as_ptr(),
+                libc::RENAME_EXCHANGE,
+            )
+        })
+        .map(drop)
+    }
+
+    /// The subdirectory `name`, made when absent, never through a link.
+    pub fn subdir(&self, name: &OsStr) -> Result<Dir, ConfineError> {
+        Ok(self.child(name, true)?.expect("created when missing"))
+    }
+
     /// Makes new names in the directory durable. Best effort: not every filesystem syncs one.
     pub fn sync(&self) {
         // SAFETY: a valid descriptor.
@@ -397,6 +448,24 @@ pub fn write_output(path: &Path, bytes: &[u8]) -> Result<(), ConfineError> {
     let dir = Dir::open(parent, parent)?
         .ok_or_else(|| ConfineError::io(parent, io::Error::from(io::ErrorKind::NotFound)))?;
     dir.write_atomic(name, bytes)
+}
+
+/// A new directory of the system's temporary directory that only this user can enter, made
+/// fresh (mkdtemp), so nobody else can have placed or replace what is written into it.
+pub fn private_temp_dir(prefix: &str) -> Result<Dir, ConfineError> {
+    let base = std::env::temp_dir();
+    let template = base.join(format!("{prefix}XXXXXX"));
+    let mut bytes = cstring(template.as_os_str())
+        .map_err(|e| ConfineError::io(&template, e))?
+        .into_bytes_with_nul();
+    // SAFETY: a writable NUL-terminated template ending in XXXXXX, as mkdtemp requires.
+    let made = unsafe { libc::mkdtemp(bytes.as_mut_ptr().cast()) };
+    if made.is_null() {
+        return Err(ConfineError::io(&template, io::Error::last_os_error()));
+    }
+    bytes.pop();
+    let path = PathBuf::from(OsStr::from_bytes(&bytes));
+    Ok(Dir::open(&path, &path)?.expect("just made"))
 }
 
 /// Distinguishes temporary files made in the same second by the same process.

@@ -1,5 +1,6 @@
 //! What people do: sign, withdraw, sync, release, set up the team.
 
+pub mod gated;
 pub mod rebuild;
 pub mod release;
 pub mod sign;

@@ -52,6 +52,9 @@ pub struct Built {
     pub tag: Option<String>,
     /// Image index digests the layout holds: never signed.
     pub indexes: Vec<Digest>,
+    /// The OCI layout it was read from (None for a digests file or directory): where a push
+    /// takes it from.
+    pub layout: Option<PathBuf>,
 }
 
 impl Built {
@@ -157,6 +160,7 @@ impl Rebuild {
                         others: manifests.map(|m| (m.platform, m.digest)).collect(),
                         tag: layout.tag,
                         indexes: layout.indexes,
+                        layout: Some(layout.dir),
                     },
                 );
             }
@@ -212,6 +216,7 @@ fn from_digest(first: Digest) -> Built {
         others: BTreeMap::new(),
         tag: None,
         indexes: Vec::new(),
+        layout: None,
     }
 }
 

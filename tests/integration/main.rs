@@ -65,5 +65,6 @@ fn the_threat_model_cites_existing_tests() {
 mod adversarial_sync;
 mod fuzz_seeds;
 mod perf;
+mod pipeline;
 mod sync_workflow;
 mod team;

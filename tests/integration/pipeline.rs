@@ -1,0 +1,186 @@
+//! From a maintainer's rebuild to an image podman pulls, with no hand-written glue: `gate -- CMD`
+//! hands CMD what it verified, `publish` writes the lookaside, CI runs unattended, and `status`
+//! says what is left to do. Against the real skopeo, podman, docker-registry, git and a static
+//! HTTP server on 127.0.0.1.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::common::*;
+
+/// A script of the docs, written executable into `dir`.
+fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join(name);
+    std::fs::write(&path, body).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+/// alice, bob and carol (threshold 2) publishing to the registry's `team` namespace; `out/`
+/// holds hello and greeter, digests/ the release computed from it, and alice and bob signed it.
+fn signed_release(registry: &Server) -> (Ws, [TestKey; 3], [String; 2]) {
+    let (ws, keys) = team();
+    let namespace = format!("127.0.0.1:{}/team", registry.port);
+    std::fs::write(
+        ws.path().join("quorate.toml"),
+        format!("threshold = 2\nnamespace = \"{namespace}\"\n"),
+    )
+    .unwrap();
+    let out = ws.path().join("out");
+    let hello = real_layout(&out, "core-hello", "hello 1.0", "1.0");
+    let greeter = real_layout(&out, "core-greeter", "greeter 1.0", "1.0");
+    let run = ws.run(&["digests", "compute", "out", "-o", "digests"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    commit_all(ws.path(), "release");
+    for key in &keys[..2] {
+        let file = ws.key_file(key);
+        let run = ws.run(&[
+            "sign",
+            "--release",
+            "--rebuilt",
+            "out",
+            "--key",
+            file.to_str().unwrap(),
+        ]);
+        assert_eq!(run.code, 0, "{run:?}");
+    }
+    (ws, keys, [hello, greeter])
+}
+
+/// The manifest digest the registry serves for `repository@sha256:hex`, if any.
+fn served(repository: &str, hex: &str) -> Option<String> {
+    let out = Command::new("skopeo")
+        .args(["inspect", "--raw", "--tls-verify=false"])
+        .arg(format!("docker://{repository}@sha256:{hex}"))
+        .output()
+        .unwrap();
+    out.status.success().then(|| hex_sha256(&out.stdout))
+}
+
+/// `gate -- CMD` hands CMD the images it verified (QUORATE_GATED, QUORATE_GATED_REFS), and
+/// docs/json.md's push script pushes exactly those, by digest, to the real registry; a layout
+/// changed after the gate pushes nothing.
+#[test]
+fn gate_hands_the_push_script_what_it_verified() {
+    if !consumers_here() || !have("jq") {
+        return;
+    }
+    let registry = registry();
+    let (ws, _keys, [hello, greeter]) = signed_release(&registry);
+    let namespace = format!("127.0.0.1:{}/team", registry.port);
+    script(
+        ws.path(),
+        "push.sh",
+        &doc_script("docs/json.md", "# push.sh"),
+    );
+    let env = [("SKOPEO_FLAGS", "--dest-tls-verify=false")];
+    let seen = ws.path().join("seen");
+    let show = script(
+        ws.path(),
+        "show.sh",
+        &format!(
+            "#!/bin/sh\necho \"$QUORATE_GATED\" > {0}/path && cp \"$QUORATE_GATED\" {0}/gated.json && printf '%s\\n' \"$QUORATE_GATED_REFS\" > {0}/refs && exec ./push.sh\n",
+            seen.display()
+        ),
+    );
+    std::fs::create_dir(&seen).unwrap();
+    let run = run_env(
+        ws.path(),
+        &[
+            "gate",
+            "--release",
+            "--rebuilt",
+            "out",
+            "--",
+            show.to_str().unwrap(),
+        ],
+        &env,
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    let gated: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(seen.join("gated.json")).unwrap()).unwrap();
+    assert_eq!(gated["threshold"], 2);
+    let images = gated["images"].as_array().unwrap();
+    assert_eq!(images.len(), 2, "{gated}");
+    let greeter_image = &images[0];
+    assert_eq!(greeter_image["package"], "core-greeter");
+    assert_eq!(greeter_image["platform"], "linux/amd64");
+    assert_eq!(greeter_image["tag"], "1.0");
+    assert_eq!(greeter_image["digest"], format!("sha256:{greeter}"));
+    assert_eq!(
+        greeter_image["reference"],
+        format!("{namespace}/core-greeter:1.0@sha256:{greeter}")
+    );
+    let layout = ws.path().join("out/core-greeter");
+    assert_eq!(
+        Path::new(greeter_image["layout"].as_str().unwrap()),
+        std::fs::canonicalize(&layout).unwrap()
+    );
+    assert!(greeter_image["manifest"]
+        .as_str()
+        .unwrap()
+        .ends_with(&format!("out/core-greeter/blobs/sha256/{greeter}")));
+    assert_eq!(
+        std::fs::read_to_string(seen.join("refs")).unwrap(),
+        format!(
+            "{namespace}/core-greeter:1.0@sha256:{greeter}\n{namespace}/core-hello:1.0@sha256:{hello}\n"
+        )
+    );
+    // The file was made for CMD alone and is gone once it ended.
+    let handed = std::fs::read_to_string(seen.join("path")).unwrap();
+    assert!(!Path::new(handed.trim()).exists(), "{handed}");
+    assert_eq!(
+        served(&format!("{namespace}/core-hello"), &hello).as_deref(),
+        Some(hello.as_str())
+    );
+    assert_eq!(
+        served(&format!("{namespace}/core-greeter"), &greeter).as_deref(),
+        Some(greeter.as_str())
+    );
+
+    // Between the gate and the push, out/ changes: the script still pushes by the gated
+    // digest, and the registry refuses a manifest that is not it.
+    let registry2 = self::registry();
+    let (ws2, _keys, [hello2, _]) = signed_release(&registry2);
+    let namespace2 = format!("127.0.0.1:{}/team", registry2.port);
+    script(
+        ws2.path(),
+        "push.sh",
+        &doc_script("docs/json.md", "# push.sh"),
+    );
+    let evil = tempfile::tempdir().unwrap();
+    real_layout(
+        evil.path(),
+        "core-hello",
+        "hello 1.0 with something else",
+        "1.0",
+    );
+    let swap_then_push = script(
+        ws2.path(),
+        "swap-then-push.sh",
+        &format!(
+            "#!/bin/sh\nset -e\nrm -r out/core-hello\ncp -r {} out/core-hello\nexec ./push.sh\n",
+            evil.path().join("core-hello").display()
+        ),
+    );
+    let run = run_env(
+        ws2.path(),
+        &[
+            "gate",
+            "--release",
+            "--rebuilt",
+            "out",
+            "--",
+            swap_then_push.to_str().unwrap(),
+        ],
+        &env,
+    );
+    assert_ne!(run.code, 0, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("Digest of source image's manifest would not match destination reference"),
+        "{run:?}"
+    );
+    assert_eq!(served(&format!("{namespace2}/core-hello"), &hello2), None);
+}
