@@ -1,6 +1,7 @@
 //! What people do: sign, withdraw, sync, release, set up the team.
 
 pub mod gated;
+pub mod publish;
 pub mod rebuild;
 pub mod release;
 pub mod sign;

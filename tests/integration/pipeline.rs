@@ -184,3 +184,138 @@ fn gate_hands_the_push_script_what_it_verified() {
     );
     assert_eq!(served(&format!("{namespace2}/core-hello"), &hello2), None);
 }
+
+/// Every file below `dir`, relative, sorted.
+fn files_below(dir: &Path) -> Vec<String> {
+    let mut files: Vec<String> = walkdir::WalkDir::new(dir)
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(|e| !e.file_type().is_dir())
+        .map(|e| {
+            e.path()
+                .strip_prefix(dir)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// `quorate publish DIR`: exactly podman's lookaside layout of a revision (no .quorate/, no
+/// .gitkeep), swapped in whole, saying what changed; unchanged leaves DIR alone; a gap, a
+/// directory holding other files and `--at` an older revision are handled as podman and the
+/// server's owner need; `audit --published` finds nothing missing on the static server.
+#[test]
+fn publish_writes_exactly_the_lookaside_of_a_revision() {
+    let (ws, [alice, bob, _], busybox, _) = release_workspace();
+    std::fs::create_dir_all(ws.path().join("signatures/.quorate")).unwrap();
+    std::fs::write(ws.path().join("signatures/.quorate/notes"), "internal").unwrap();
+    std::fs::write(ws.path().join("signatures/.gitkeep"), "").unwrap();
+    commit_all(ws.path(), "release");
+    let sign_release = |key: &TestKey, out: &str| {
+        let file = ws.key_file(key);
+        let run = ws.run(&[
+            "sign",
+            "--release",
+            "--rebuilt",
+            out,
+            "--key",
+            file.to_str().unwrap(),
+        ]);
+        assert_eq!(run.code, 0, "{run:?}");
+    };
+    sign_release(&alice, "alice-out");
+    let first = git(ws.path(), &["rev-parse", "HEAD"]).trim().to_string();
+    let site = tempfile::tempdir().unwrap();
+    let dir = site.path().join("lookaside");
+    let publish = |args: &[&str]| {
+        let mut all = vec!["publish", dir.to_str().unwrap()];
+        all.extend_from_slice(args);
+        ws.run(&all)
+    };
+    let run = publish(&[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let image = |hex: &str| format!("stagex/core-busybox@sha256={hex}");
+    let one = files_below(&dir);
+    assert_eq!(one.len(), 3, "{one:?}");
+    assert!(
+        one.contains(&format!("{}/signature-1", image(&busybox[0]))),
+        "{one:?}"
+    );
+    assert!(one
+        .iter()
+        .all(|f| !f.contains(".quorate") && !f.contains(".gitkeep")));
+    assert!(
+        run.stdout.contains("3 added, 0 replaced, 0 removed"),
+        "{run:?}"
+    );
+    assert_eq!(run.stdout.matches("added ").count(), 3, "{run:?}");
+    // Nothing but DIR is left beside it.
+    assert_eq!(std::fs::read_dir(site.path()).unwrap().count(), 1);
+
+    let server = http_server(site.path());
+    let url = format!("http://127.0.0.1:{}/lookaside", server.port);
+    let run = ws.run(&["audit", "--published", &url]);
+    assert!(!run.stdout.contains("published-"), "{run:?}");
+
+    // bob signs: the next publish adds his files, says so; then unchanged is unchanged.
+    sign_release(&bob, "bob-out");
+    let run = ws.run(&["audit", "--published", &url]);
+    assert!(run.stdout.contains("published-missing"), "{run:?}");
+    let run = publish(&[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout.contains("3 added, 0 replaced, 0 removed"),
+        "{run:?}"
+    );
+    assert_eq!(files_below(&dir).len(), 6);
+    let run = ws.run(&["audit", "--published", &url]);
+    assert!(!run.stdout.contains("published-"), "{run:?}");
+    let before = std::fs::metadata(&dir).unwrap();
+    let run = publish(&[]);
+    assert!(run.stdout.starts_with("unchanged: "), "{run:?}");
+    use std::os::unix::fs::MetadataExt;
+    assert_eq!(std::fs::metadata(&dir).unwrap().ino(), before.ino());
+
+    // An older revision: what is gone is removed, and said.
+    let run = publish(&["--at", &first]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout.contains("0 added, 0 replaced, 3 removed"),
+        "{run:?}"
+    );
+    assert_eq!(files_below(&dir), one);
+
+    // A gap podman would stop short in: refused, DIR as it was.
+    let gapped = ws.image_dir("core-busybox", &busybox[0]);
+    std::fs::rename(gapped.join("signature-1"), gapped.join("signature-3")).unwrap();
+    commit_all(ws.path(), "a gap");
+    let run = publish(&[]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains(&format!(
+            "signatures/{}: signature-1 is missing before signature-2",
+            image(&busybox[0])
+        )),
+        "{run:?}"
+    );
+    assert_eq!(files_below(&dir), one);
+
+    // A directory holding what publish did not write is not replaced.
+    let other = site.path().join("www");
+    std::fs::create_dir(&other).unwrap();
+    std::fs::write(other.join("index.html"), "hello").unwrap();
+    let run = ws.run(&["publish", other.to_str().unwrap(), "--at", &first]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("index.html, which publish does not write"),
+        "{run:?}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(other.join("index.html")).unwrap(),
+        "hello"
+    );
+}

@@ -94,6 +94,9 @@ pub enum Command {
     Sync(SyncArgs),
     /// Close every gap in the numbering by renumbering (podman stops at the first gap).
     Repair(RepairArgs),
+    /// Write the lookaside as podman reads it into DIR: a revision's signature-N files, nothing
+    /// else, swapped in whole.
+    Publish(PublishArgs),
     /// Print the exact bytes to sign for an image (for signing on another machine).
     Payload(PayloadArgs),
     /// Verify a signature made elsewhere and place it at the next free number.
@@ -329,6 +332,17 @@ pub struct SyncArgs {
     /// Push to this branch instead (for a merge request).
     #[arg(long, value_name = "BRANCH")]
     pub push_to: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    /// The directory served as the lookaside (made when missing; it may hold only what
+    /// publish writes).
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// The git revision whose signatures to publish (in the repository holding signatures/).
+    #[arg(long, value_name = "REV", default_value = "HEAD")]
+    pub at: String,
 }
 
 #[derive(Debug, Args)]

@@ -50,6 +50,7 @@ fn main() -> ExitCode {
         Command::Audit(args) => run_audit(&options, args),
         Command::Withdraw(args) => run_withdraw(&options, args),
         Command::Repair(args) => run_repair(&options, args),
+        Command::Publish(args) => run_publish(&options, args),
         Command::Sync(args) => run_sync(&options, args),
         Command::Payload(args) => run_payload(&options, args),
         Command::Add(args) => run_add(&options, args),

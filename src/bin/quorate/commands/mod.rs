@@ -7,6 +7,7 @@ mod docs;
 mod gate;
 mod keys;
 mod policy;
+mod publish;
 mod signing;
 mod team;
 mod trust;
@@ -17,6 +18,7 @@ pub(crate) use docs::{run_completions, run_man};
 pub(crate) use gate::{run_gate, run_verify};
 pub(crate) use keys::{run_keyring_check, run_keyring_export, run_keyring_import};
 pub(crate) use policy::{run_policy_check, run_policy_export};
+pub(crate) use publish::run_publish;
 pub(crate) use signing::{run_add, run_payload, run_repair, run_sign, run_sync, run_withdraw};
 pub(crate) use team::{
     run_init, run_maintainers_add, run_maintainers_list, run_maintainers_remove,
@@ -44,8 +46,8 @@ use quorate::text::fmt_time;
 use quorate::workspace::{Workspace, WorkspaceError, WorkspaceOptions};
 
 use crate::cli::{
-    AddArgs, AuditArgs, DigestsCommand, GateArgs, JudgeArgs, PayloadArgs, RepairArgs, SignArgs,
-    SignerArgs, SyncArgs, VerifyArgs, WithdrawArgs,
+    AddArgs, AuditArgs, DigestsCommand, GateArgs, JudgeArgs, PayloadArgs, PublishArgs, RepairArgs,
+    SignArgs, SignerArgs, SyncArgs, VerifyArgs, WithdrawArgs,
 };
 
 pub(crate) use crate::outcome::{Failure, Outcome};
