@@ -24,6 +24,9 @@ pub struct WorkspaceOptions {
     /// `--trust-anchor sha256:HEX` (or QUORATE_TRUST_ANCHOR): the trust root version the caller
     /// already trusts, pinned outside the repository.
     pub trust_anchor: Option<String>,
+    /// `--require-anchor` (or QUORATE_REQUIRE_ANCHOR=1): judging refuses a chain that would be
+    /// trusted as found, with nothing pinned or remembered.
+    pub require_anchor: bool,
 }
 
 /// A workspace that cannot be loaded. Always an input error (exit 2).

@@ -319,3 +319,258 @@ fn publish_writes_exactly_the_lookaside_of_a_revision() {
         "hello"
     );
 }
+
+/// `--require-anchor` (and QUORATE_REQUIRE_ANCHOR=1) refuses to trust a fresh clone's chain as
+/// found (exit 1) and passes once the anchor is pinned; `--quiet` leaves only the result and
+/// warnings.
+#[test]
+fn ci_requires_a_pinned_anchor_and_can_be_quiet() {
+    let (ws, _keys) = chained();
+    let status: serde_json::Value =
+        serde_json::from_str(&ws.run(&["trust", "status", "--json"]).stdout).unwrap();
+    let digest = status["versions"][0]["digest"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // A fresh clone, as CI has: it remembers nothing.
+    let clones = tempfile::tempdir().unwrap();
+    git(
+        clones.path(),
+        &["clone", "-q", ws.path().to_str().unwrap(), "ci"],
+    );
+    let ci = clones.path().join("ci");
+    let out = ci.join("policy");
+    let export = ["policy", "export", "-o", out.to_str().unwrap()];
+    let with = |flags: &[&str], env: &[(&str, &str)]| {
+        let args: Vec<&str> = flags.iter().chain(export.iter()).copied().collect();
+        run_env(&ci, &args, env)
+    };
+    for refused in [
+        with(&["--require-anchor"], &[]),
+        with(&[], &[("QUORATE_REQUIRE_ANCHOR", "1")]),
+    ] {
+        assert_eq!(refused.code, 1, "{refused:?}");
+        assert!(
+            refused.stderr.contains("--require-anchor: no trust anchor")
+                && refused.stderr.contains("trust on first use"),
+            "{refused:?}"
+        );
+        assert!(!out.exists());
+    }
+    let run = with(&[], &[("QUORATE_REQUIRE_ANCHOR", "0")]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("trust: verified from version 1 as found"),
+        "{run:?}"
+    );
+    let pinned = ["--require-anchor", "--trust-anchor", &digest];
+    let run = with(&pinned, &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let noted = with(&[], &[]);
+    assert!(noted.stderr.contains("trust: verified from"), "{noted:?}");
+    let quiet = with(&["--quiet"], &[]);
+    assert_eq!(quiet.code, 0, "{quiet:?}");
+    assert_eq!(quiet.stderr, "", "{quiet:?}");
+    assert_eq!(quiet.stdout, noted.stdout);
+    // Quiet keeps warnings: a workspace with no chain is still said to be unprotected, and an
+    // anchor is still required of it.
+    let (bare, _) = team();
+    let run = run_env(
+        bare.path(),
+        &["--quiet", "verify", &reference(&"a".repeat(64))],
+        &[("QUORATE_QUIET", "1")],
+    );
+    assert!(
+        run.stderr
+            .contains("warning: the maintainer set is unprotected"),
+        "{run:?}"
+    );
+    let run = bare.run(&["--require-anchor", "verify", &reference(&"a".repeat(64))]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains("--require-anchor: no trust anchor"),
+        "{run:?}"
+    );
+}
+
+/// The directory of the quorate binary, first on PATH: the docs' scripts call `quorate`.
+fn path_with_quorate() -> std::ffi::OsString {
+    let bin = Path::new(env!("CARGO_BIN_EXE_quorate")).parent().unwrap();
+    let mut paths = vec![bin.to_path_buf()];
+    paths.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    std::env::join_paths(paths).unwrap()
+}
+
+/// A docs script run with `sh` in `dir`.
+fn run_script(dir: &Path, body: &str, env: &[(&str, &str)]) -> Run {
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(body)
+        .current_dir(dir)
+        .env("PATH", path_with_quorate())
+        .env_remove("QUORATE_TRUST_ANCHOR")
+        .envs(env.iter().map(|(k, v)| (*k, *v)))
+        .output()
+        .unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// The commands of a script, without comments or blank lines.
+fn commands_of(script: &str) -> Vec<&str> {
+    script
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect()
+}
+
+/// docs/ci.md's jobs, end to end: a bare remote holding a release alice and bob signed (the
+/// chain started), a fresh CI clone running the exact lines of both the GitHub Actions and the
+/// GitLab CI job against the local registry, then the static server serving what it published.
+/// Without the anchor configured, the job fails and pushes nothing.
+#[test]
+fn ci_jobs_run_end_to_end() {
+    if !consumers_here() || !have("jq") || !have("make") {
+        return;
+    }
+    let release = doc_script("docs/ci.md", "# ci-release.sh");
+    let check = doc_script("docs/ci.md", "# ci-check-published.sh");
+    for (marker, what) in [
+        ("actions/checkout", "GitHub Actions"),
+        ("stages:", "GitLab CI"),
+    ] {
+        let job = doc_block("docs/ci.md", "yaml", marker);
+        let lines: Vec<&str> = job.lines().map(str::trim).collect();
+        for command in commands_of(&release).into_iter().chain(commands_of(&check)) {
+            assert!(
+                lines.contains(&command),
+                "the {what} job does not run `{command}`"
+            );
+        }
+    }
+
+    let registry = registry();
+    let namespace = format!("127.0.0.1:{}/team", registry.port);
+    let keys = team_keys();
+    let built = tempfile::tempdir().unwrap();
+    let hello = real_layout(built.path(), "core-hello", "hello 2.0", "2.0");
+    let net = Net::new(
+        &[
+            ("alice", &[&keys[0]]),
+            ("bob", &[&keys[1]]),
+            ("carol", &[&keys[2]]),
+        ],
+        |dir| {
+            std::fs::write(
+                dir.join("quorate.toml"),
+                format!("threshold = 2\nnamespace = \"{namespace}\"\n"),
+            )
+            .unwrap();
+            script(dir, "push.sh", &doc_script("docs/json.md", "# push.sh"));
+            std::fs::write(
+                dir.join("Makefile"),
+                "all:\n\trm -rf out && cp -r \"$(PREBUILT)\" out\n",
+            )
+            .unwrap();
+            std::fs::write(dir.join(".gitignore"), "out/\npublic/\naudit.html\n").unwrap();
+            let run = run_in(
+                dir,
+                &[
+                    "digests",
+                    "compute",
+                    built.path().to_str().unwrap(),
+                    "-o",
+                    "digests",
+                ],
+            );
+            assert_eq!(run.code, 0, "{run:?}");
+        },
+    );
+    let alice = net.clone("alice");
+    assert_eq!(run_in(&alice, &["trust", "propose"]).code, 0);
+    for key in &keys[..2] {
+        let file = key_beside(&alice, key);
+        let run = run_in(&alice, &["trust", "sign", "--key", file.to_str().unwrap()]);
+        assert_eq!(run.code, 0, "{run:?}");
+        let run = run_in(
+            &alice,
+            &[
+                "sign",
+                "--release",
+                "--rebuilt",
+                built.path().to_str().unwrap(),
+                "--key",
+                file.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(run.code, 0, "{run:?}");
+    }
+    git(&alice, &["push", "-q", "origin", "main"]);
+    let status: serde_json::Value =
+        serde_json::from_str(&run_in(&alice, &["trust", "status", "--json"]).stdout).unwrap();
+    let anchor = status["versions"][0]["digest"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let prebuilt = built.path().to_str().unwrap();
+    let base = [
+        ("SKOPEO_FLAGS", "--dest-tls-verify=false"),
+        ("PREBUILT", prebuilt),
+    ];
+    // The anchor missing from the CI settings: refused, nothing pushed or published.
+    let unpinned = net.clone("ci-unpinned");
+    let run = run_script(&unpinned, &release, &base);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains("--require-anchor: no trust anchor"),
+        "{run:?}"
+    );
+    assert_eq!(served(&format!("{namespace}/core-hello"), &hello), None);
+    assert!(!unpinned.join("public").exists());
+
+    let ci = net.clone("ci");
+    let mut env = base.to_vec();
+    env.push(("QUORATE_TRUST_ANCHOR", &anchor));
+    let run = run_script(&ci, &release, &env);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(!run.stderr.contains("trust: verified"), "{run:?}");
+    assert!(
+        run.stdout
+            .contains(&format!("pushed {namespace}/core-hello@sha256:{hello}")),
+        "{run:?}"
+    );
+    assert_eq!(
+        served(&format!("{namespace}/core-hello"), &hello).as_deref(),
+        Some(hello.as_str())
+    );
+    assert_eq!(files_below(&ci.join("public")).len(), 2);
+    assert!(std::fs::read_to_string(ci.join("audit.html"))
+        .unwrap()
+        .contains("<html"));
+
+    let pages = http_server(&ci.join("public"));
+    let url = format!("http://127.0.0.1:{}/", pages.port);
+    let mut env = vec![
+        ("QUORATE_TRUST_ANCHOR", anchor.as_str()),
+        ("LOOKASIDE_URL", url.as_str()),
+    ];
+    let run = run_script(&ci, &check, &env);
+    assert_eq!(run.code, 0, "{run:?}");
+    // What is served going stale is what the check is for.
+    let served_file = ci
+        .join("public")
+        .join(files_below(&ci.join("public"))[0].clone());
+    std::fs::remove_file(served_file).unwrap();
+    env.truncate(2);
+    let run = run_script(&ci, &check, &env);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stdout.contains("published-missing"), "{run:?}");
+}

@@ -33,6 +33,14 @@ pub struct Global {
     #[arg(long, global = true, value_name = "sha256:HEX", env = "QUORATE_TRUST_ANCHOR",
           value_parser = parse_anchor)]
     pub trust_anchor: Option<String>,
+    /// Refuse to trust the chain of trust roots as found (trust on first use): judging needs
+    /// --trust-anchor, or a version this clone remembers. For CI.
+    #[arg(long, global = true, env = "QUORATE_REQUIRE_ANCHOR", value_parser = clap::builder::FalseyValueParser::new())]
+    pub require_anchor: bool,
+    /// Print only the result and warnings: no notes on stderr (where the chain was verified
+    /// from, progress).
+    #[arg(long, short = 'q', global = true, env = "QUORATE_QUIET", value_parser = clap::builder::FalseyValueParser::new())]
+    pub quiet: bool,
 }
 
 fn parse_anchor(text: &str) -> Result<String, String> {

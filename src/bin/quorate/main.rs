@@ -3,6 +3,7 @@
 
 mod cli;
 mod commands;
+mod notes;
 mod outcome;
 
 use std::process::ExitCode;
@@ -27,7 +28,9 @@ fn main() -> ExitCode {
         keyring: cli.global.keyring.clone(),
         maintainers: cli.global.maintainers.clone(),
         trust_anchor: cli.global.trust_anchor.clone(),
+        require_anchor: cli.global.require_anchor,
     };
+    notes::set_quiet(cli.global.quiet);
     let result = match cli.command {
         Command::Init { dir, namespace } => run_init(&dir, namespace.as_deref()),
         Command::Completions { shell } => run_completions(shell),

@@ -15,6 +15,8 @@ use crate::workspace::Workspace;
 pub struct Anchor {
     pinned: Option<String>,
     remembered: Option<Remembered>,
+    /// Trusting the chain as found (trust on first use) is refused.
+    required: bool,
 }
 
 /// A chain that cannot be trusted from the anchor. Always a refusal (exit 1).
@@ -38,6 +40,10 @@ pub enum AnchorError {
         /// True when the tree holds no chain at all any more.
         no_chain: bool,
     },
+    /// An anchor is required (`--require-anchor`) and there is none: nothing pinned, nothing
+    /// this clone remembers, so the chain would be trusted as found.
+    #[error("--require-anchor: no trust anchor: nothing is pinned and this clone remembers no version, so the chain of trust roots would be trusted as found (trust on first use); pin the version you trust with --trust-anchor sha256:… (QUORATE_TRUST_ANCHOR), as `quorate trust status` prints it")]
+    Required,
 }
 
 crate::fault::always!(Refused: AnchorError);
@@ -48,7 +54,18 @@ impl Anchor {
     pub fn resolve(workspace: &Workspace, pinned: Option<&str>) -> Anchor {
         let pinned = pinned.map(str::to_string);
         let remembered = pinned.is_none().then(|| recall(workspace)).flatten();
-        Anchor { pinned, remembered }
+        Anchor {
+            pinned,
+            remembered,
+            required: false,
+        }
+    }
+
+    /// The same anchor, refusing in `judge` to trust the chain as found when `required`
+    /// (`--require-anchor`, QUORATE_REQUIRE_ANCHOR=1: CI, where every clone is a first use).
+    pub fn required(mut self, required: bool) -> Anchor {
+        self.required = required;
+        self
     }
 
     /// The digest the chain is verified from, when there is one.
@@ -100,12 +117,16 @@ impl Anchor {
     }
 
     /// `standing`, then the version in force remembered (when nothing is pinned): what every
-    /// command that judges signatures does first.
+    /// command that judges signatures does first. Refused when an anchor is required and there
+    /// is none.
     pub fn judge(
         &self,
         workspace: &Workspace,
         verifier: &Verifier,
     ) -> Result<Standing, AnchorError> {
+        if self.required && self.digest().is_none() {
+            return Err(AnchorError::Required);
+        }
         let standing = self.standing(workspace, verifier)?;
         if let Some(chain) = standing.chain() {
             self.remember(workspace, chain);

@@ -92,13 +92,17 @@ pub fn consumers_here() -> bool {
 /// The fenced ```sh block of a document (path from the repository root) that contains
 /// `marker`: the docs' scripts are what the tests run.
 pub fn doc_script(doc: &str, marker: &str) -> String {
+    doc_block(doc, "sh", marker) + "\n"
+}
+
+/// The fenced block of language `lang` (```sh, ```yaml) of a document that contains `marker`.
+pub fn doc_block(doc: &str, lang: &str, marker: &str) -> String {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(root.join(doc)).unwrap();
-    text.split("```sh\n")
+    text.split(&format!("```{lang}\n"))
         .skip(1)
         .filter_map(|rest| rest.split_once("\n```").map(|(block, _)| block))
         .find(|block| block.contains(marker))
-        .unwrap_or_else(|| panic!("{doc} has no sh block holding {marker}"))
+        .unwrap_or_else(|| panic!("{doc} has no {lang} block holding {marker}"))
         .to_string()
-        + "\n"
 }

@@ -184,31 +184,41 @@ pub(crate) fn run_gate(options: &WorkspaceOptions, args: GateArgs) -> Result<Out
                 threshold,
                 images: gated,
             };
-            // CMD is told exactly what passed, in a file made fresh for it and removed after.
-            let dir = quorate::fs::confine::private_temp_dir("quorate-gated-")
-                .map_err(|e| Failure::input(format!("cannot hand CMD the gated images: {e}")))?;
-            let file = std::ffi::OsStr::new("gated.json");
-            let json = serde_json::to_string_pretty(&gated).expect("serializable") + "\n";
-            let written = dir.write_atomic(file, json.as_bytes());
-            let status = written.map(|()| {
-                let env = [
-                    ("QUORATE_GATED", dir.path().join(file).into_os_string()),
-                    ("QUORATE_GATED_REFS", gated.references().into()),
-                ];
-                // With --json, stdout holds the JSON alone: the command's output goes to stderr.
-                run_command(program, rest, args.json, &env)
-            });
-            let _ = dir.remove(file);
-            if let Some(parent) = dir.path().parent() {
-                if let Ok(Some(base)) = quorate::fs::confine::Dir::open(parent, parent) {
-                    let _ = base.remove_dir(dir.path().file_name().unwrap_or_default());
-                }
-            }
-            let status = status
-                .map_err(|e| Failure::input(format!("cannot hand CMD the gated images: {e}")))?;
-            Ok(Outcome::Ran(status))
+            run_gated(program, rest, args.json, &gated)
         }
     }
+}
+
+/// Runs CMD with what passed: `QUORATE_GATED` names a JSON file made fresh for it (removed once
+/// CMD ends), `QUORATE_GATED_REFS` the plain list.
+fn run_gated(
+    program: &str,
+    rest: &[String],
+    json: bool,
+    gated: &gated::Gated,
+) -> Result<Outcome, Failure> {
+    let dir = quorate::fs::confine::private_temp_dir("quorate-gated-")
+        .map_err(|e| Failure::input(format!("cannot hand CMD the gated images: {e}")))?;
+    let file = std::ffi::OsStr::new("gated.json");
+    let text = serde_json::to_string_pretty(gated).expect("serializable") + "\n";
+    let written = dir.write_atomic(file, text.as_bytes());
+    let status = written.map(|()| {
+        let env = [
+            ("QUORATE_GATED", dir.path().join(file).into_os_string()),
+            ("QUORATE_GATED_REFS", gated.references().into()),
+        ];
+        // With --json, stdout holds the JSON alone: the command's output goes to stderr.
+        run_command(program, rest, json, &env)
+    });
+    let _ = dir.remove(file);
+    if let Some(parent) = dir.path().parent() {
+        if let Ok(Some(base)) = quorate::fs::confine::Dir::open(parent, parent) {
+            let _ = base.remove_dir(dir.path().file_name().unwrap_or_default());
+        }
+    }
+    let status =
+        status.map_err(|e| Failure::input(format!("cannot hand CMD the gated images: {e}")))?;
+    Ok(Outcome::Ran(status))
 }
 
 /// Why the images about to be pushed fail the gate, after the quorum count: without it, "3 of 3

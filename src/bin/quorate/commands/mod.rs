@@ -187,7 +187,7 @@ fn report_commit(
 
 /// A progress bar on stderr when it is a terminal and the work is large enough to wait for.
 fn progress_bar(total: usize) -> Option<indicatif::ProgressBar> {
-    (std::io::stderr().is_terminal() && total >= 200).then(|| {
+    (std::io::stderr().is_terminal() && total >= 200 && crate::notes::shown()).then(|| {
         let bar = indicatif::ProgressBar::new(total as u64);
         bar.set_style(
             indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} images {elapsed}")

@@ -220,7 +220,7 @@ pub(crate) fn run_sign_release(
         .clone()
         .unwrap_or_else(|| workspace.digests_dir.clone());
     let release_digests = workspace.read_release(&dir)?;
-    let bar = std::io::stderr().is_terminal().then(|| {
+    let bar = (std::io::stderr().is_terminal() && crate::notes::shown()).then(|| {
         let bar = indicatif::ProgressBar::new(0);
         bar.set_style(
             indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
@@ -234,8 +234,12 @@ pub(crate) fn run_sign_release(
             bar.set_message(format!("{} {what}", item.label()));
             bar.inc(1);
         }
-        (release::Step::Start(n), None) => eprintln!("signing {n} platform manifests"),
-        (release::Step::Done(item, what), None) => eprintln!("{what}: {}", item.label()),
+        (release::Step::Start(n), None) => {
+            crate::notes::note!("signing {n} platform manifests")
+        }
+        (release::Step::Done(item, what), None) => {
+            crate::notes::note!("{what}: {}", item.label())
+        }
     };
     let outcome = release::sign_release(
         workspace,

@@ -8,7 +8,7 @@ use super::*;
 
 /// The anchor a command judges from (the library decides: pinned, else remembered, else none).
 pub(crate) fn anchor_of(options: &WorkspaceOptions, workspace: &Workspace) -> Anchor {
-    Anchor::resolve(workspace, options.trust_anchor.as_deref())
+    Anchor::resolve(workspace, options.trust_anchor.as_deref()).required(options.require_anchor)
 }
 
 /// A chain that cannot be trusted: refused, and for a chain that lost what this clone
@@ -22,7 +22,7 @@ pub(crate) fn anchor_failure(e: AnchorError) -> Failure {
         AnchorError::Chain(ChainError::AnchorMissing { .. } | ChainError::NoChain { .. }) => {
             Failure::from(e).prefixed("--trust-anchor ")
         }
-        AnchorError::Chain(_) => Failure::from(e),
+        AnchorError::Chain(_) | AnchorError::Required => Failure::from(e),
     }
 }
 
@@ -57,7 +57,7 @@ pub(crate) fn check_trust_from(
         Standing::InForce(chain) | Standing::Unapproved(chain, _) => {
             if anchor.pinned().is_none() {
                 if let Some(v) = chain.in_force() {
-                    eprintln!(
+                    crate::notes::note!(
                         "trust: verified from {}; pin it with --trust-anchor {} (version {})",
                         anchor.describe(),
                         v.digest,
