@@ -5,6 +5,7 @@ pub mod publish;
 pub mod rebuild;
 pub mod release;
 pub mod sign;
+pub mod status;
 pub mod sync;
 pub mod team;
 pub mod trust;

@@ -574,3 +574,169 @@ fn ci_jobs_run_end_to_end() {
     assert_eq!(run.code, 1, "{run:?}");
     assert!(run.stdout.contains("published-missing"), "{run:?}");
 }
+
+/// `quorate status`: bob's view of his work, in his own clone, as alice signs and pushes: what
+/// he has not signed, what is short of quorum, the trust proposal awaiting him, and how far his
+/// clone is behind the remote; text and `--json`, the signer found from git's signing key.
+#[test]
+fn status_says_what_the_signer_still_has_to_do() {
+    let keys = team_keys();
+    let rebuilds = tempfile::tempdir().unwrap();
+    let (alice_out, busybox, pallet) = out_dir(rebuilds.path(), "alice-out", "v1");
+    let (bob_out, _, _) = out_dir(rebuilds.path(), "bob-out", "v1");
+    let net = Net::new(
+        &[
+            ("alice", &[&keys[0]]),
+            ("bob", &[&keys[1]]),
+            ("carol", &[&keys[2]]),
+        ],
+        |dir| {
+            let run = run_in(
+                dir,
+                &[
+                    "digests",
+                    "compute",
+                    alice_out.to_str().unwrap(),
+                    "-o",
+                    "digests",
+                ],
+            );
+            assert_eq!(run.code, 0, "{run:?}");
+        },
+    );
+    let alice = net.clone("alice");
+    let bob = net.clone("bob");
+    git(&bob, &["config", "user.signingkey", &keys[1].fingerprint()]);
+    let status = |args: &[&str]| {
+        let mut all = vec!["status"];
+        all.extend_from_slice(args);
+        run_in(&bob, &all)
+    };
+    let json = |args: &[&str]| -> serde_json::Value {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        let run = status(&all);
+        assert_eq!(run.code, 0, "{run:?}");
+        serde_json::from_str(&run.stdout).unwrap()
+    };
+    let packages = |list: &serde_json::Value| -> Vec<String> {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                i["reference"]
+                    .as_str()
+                    .unwrap()
+                    .rsplit_once('@')
+                    .unwrap()
+                    .1
+                    .to_string()
+            })
+            .collect()
+    };
+    let all = vec![
+        format!("sha256:{}", busybox[0]),
+        format!("sha256:{}", busybox[1]),
+        format!("sha256:{}", pallet[0]),
+    ];
+    let now = json(&[]);
+    assert_eq!(now["signer"], "bob");
+    assert_eq!(now["release_images"], 3);
+    assert_eq!(packages(&now["to_sign"]), all);
+    assert_eq!(packages(&now["short_of_quorum"]), all);
+    assert_eq!(now["trust_to_approve"], serde_json::Value::Null);
+    assert_eq!(now["remote"]["behind"], 0);
+    assert_eq!(now["remote"]["ahead"], 0);
+
+    // alice proposes the first trust root, approves it, signs the release and pushes.
+    assert_eq!(run_in(&alice, &["trust", "propose"]).code, 0);
+    let key = key_beside(&alice, &keys[0]);
+    assert_eq!(
+        run_in(&alice, &["trust", "sign", "--key", key.to_str().unwrap()]).code,
+        0
+    );
+    let run = run_in(
+        &alice,
+        &[
+            "sign",
+            "--release",
+            "--rebuilt",
+            alice_out.to_str().unwrap(),
+            "--key",
+            key.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    git(&alice, &["push", "-q", "origin", "main"]);
+    // Without fetching, bob's clone does not know yet.
+    assert!(status(&["--no-fetch"])
+        .stdout
+        .contains("remote: origin/main: up to date"));
+    let run = status(&[]);
+    assert!(
+        run.stdout
+            .contains("remote: origin/main: 3 commits behind (git pull --ff-only)"),
+        "{run:?}"
+    );
+    git(&bob, &["pull", "-q", "--ff-only"]);
+    let now = json(&["--signer", "bob"]);
+    assert_eq!(now["remote"]["behind"], 0);
+    assert_eq!(packages(&now["to_sign"]), all);
+    assert_eq!(packages(&now["short_of_quorum"]), all);
+    assert_eq!(
+        now["short_of_quorum"][0]["signers"],
+        serde_json::json!(["alice"])
+    );
+    assert_eq!(now["trust_to_approve"]["version"], 1);
+    assert_eq!(
+        now["trust_to_approve"]["approved_by"],
+        serde_json::json!(["alice"])
+    );
+    let run = status(&[]);
+    assert!(run.stdout.contains("trust: version 1 (sha256:"), "{run:?}");
+    assert!(
+        run.stdout
+            .contains("core-busybox: 1 of 2 (alice); not yet signed by: bob, carol"),
+        "{run:?}"
+    );
+
+    // bob approves and signs: nothing left for him but to publish.
+    let key = key_beside(&bob, &keys[1]);
+    assert_eq!(
+        run_in(&bob, &["trust", "sign", "--key", key.to_str().unwrap()]).code,
+        0
+    );
+    let run = run_in(
+        &bob,
+        &[
+            "sign",
+            "--release",
+            "--rebuilt",
+            bob_out.to_str().unwrap(),
+            "--key",
+            key.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    let now = json(&[]);
+    assert_eq!(now["to_sign"], serde_json::json!([]));
+    assert_eq!(now["short_of_quorum"], serde_json::json!([]));
+    assert_eq!(now["trust_to_approve"], serde_json::Value::Null);
+    assert_eq!(now["remote"]["ahead"], 2);
+    let run = status(&[]);
+    assert!(
+        run.stdout.contains("signed by you: every release image"),
+        "{run:?}"
+    );
+    assert!(
+        run.stdout.contains("2 commits to publish (quorate sync)"),
+        "{run:?}"
+    );
+    // carol is found by her key too, and a key of no maintainer is bad input.
+    let carol = json(&["--signer", &keys[2].fingerprint()]);
+    assert_eq!(carol["signer"], "carol");
+    assert_eq!(packages(&carol["to_sign"]), all);
+    let run = status(&["--signer", &TestKey::new("mallory").fingerprint()]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("names no maintainer"), "{run:?}");
+}

@@ -105,6 +105,9 @@ pub enum Command {
     /// Write the lookaside as podman reads it into DIR: a revision's signature-N files, nothing
     /// else, swapped in whole.
     Publish(PublishArgs),
+    /// What you still have to do: release images you have not signed, images short of quorum,
+    /// a trust proposal awaiting your approval, and whether your clone is behind the remote.
+    Status(StatusArgs),
     /// Print the exact bytes to sign for an image (for signing on another machine).
     Payload(PayloadArgs),
     /// Verify a signature made elsewhere and place it at the next free number.
@@ -340,6 +343,25 @@ pub struct SyncArgs {
     /// Push to this branch instead (for a merge request).
     #[arg(long, value_name = "BRANCH")]
     pub push_to: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Whose status: a handle, or a fingerprint or key id of their key (default: git config
+    /// user.signingkey, the key `sign --gpg` uses).
+    #[arg(long, value_name = "KEY")]
+    pub signer: Option<String>,
+    /// The remote to compare with (default: the branch's upstream remote, else origin).
+    #[arg(long, value_name = "REMOTE")]
+    pub remote: Option<String>,
+    /// Compare with what was last fetched instead of fetching.
+    #[arg(long)]
+    pub no_fetch: bool,
+    #[command(flatten)]
+    pub threshold: ThresholdArg,
+    /// Print JSON (schema in docs/json.md).
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -54,6 +54,7 @@ fn main() -> ExitCode {
         Command::Withdraw(args) => run_withdraw(&options, args),
         Command::Repair(args) => run_repair(&options, args),
         Command::Publish(args) => run_publish(&options, args),
+        Command::Status(args) => run_status(&options, args),
         Command::Sync(args) => run_sync(&options, args),
         Command::Payload(args) => run_payload(&options, args),
         Command::Add(args) => run_add(&options, args),

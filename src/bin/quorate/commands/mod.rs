@@ -9,6 +9,7 @@ mod keys;
 mod policy;
 mod publish;
 mod signing;
+mod status;
 mod team;
 mod trust;
 
@@ -20,6 +21,7 @@ pub(crate) use keys::{run_keyring_check, run_keyring_export, run_keyring_import}
 pub(crate) use policy::{run_policy_check, run_policy_export};
 pub(crate) use publish::run_publish;
 pub(crate) use signing::{run_add, run_payload, run_repair, run_sign, run_sync, run_withdraw};
+pub(crate) use status::run_status;
 pub(crate) use team::{
     run_init, run_maintainers_add, run_maintainers_list, run_maintainers_remove,
 };
@@ -47,7 +49,7 @@ use quorate::workspace::{Workspace, WorkspaceError, WorkspaceOptions};
 
 use crate::cli::{
     AddArgs, AuditArgs, DigestsCommand, GateArgs, JudgeArgs, PayloadArgs, PublishArgs, RepairArgs,
-    SignArgs, SignerArgs, SyncArgs, VerifyArgs, WithdrawArgs,
+    SignArgs, SignerArgs, StatusArgs, SyncArgs, VerifyArgs, WithdrawArgs,
 };
 
 pub(crate) use crate::outcome::{Failure, Outcome};

@@ -200,7 +200,7 @@ pub(crate) fn make_signer(
 
 /// `git config user.signingkey`, as StageX's scripts read it: the workspace's repository's
 /// configuration (which includes the global one), else the global one.
-fn git_signing_key(workspace: &Workspace) -> Option<String> {
+pub(crate) fn git_signing_key(workspace: &Workspace) -> Option<String> {
     let config = quorate::fs::git::discover(&workspace.root, &workspace.root)
         .and_then(|repo| repo.config().ok())
         .or_else(|| git2::Config::open_default().ok())?;
