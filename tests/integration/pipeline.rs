@@ -740,3 +740,277 @@ fn status_says_what_the_signer_still_has_to_do() {
     assert_eq!(run.code, 2, "{run:?}");
     assert!(run.stderr.contains("names no maintainer"), "{run:?}");
 }
+
+/// One maintainer of the walk: a gpg home with their key, and their clone.
+struct Maintainer {
+    handle: &'static str,
+    gnupg: Gnupg,
+    fingerprint: String,
+    clone: PathBuf,
+}
+
+impl Maintainer {
+    /// quorate in their clone, as in their shell (their GNUPGHOME).
+    fn run(&self, args: &[&str]) -> Run {
+        let run = run_env(&self.clone, args, &[("GNUPGHOME", self.gnupg.home.path())]);
+        assert_eq!(run.code, 0, "{} {args:?}: {run:?}", self.handle);
+        run
+    }
+}
+
+/// The README's quick start, walked by three maintainers with the real gpg, git, skopeo,
+/// podman, docker-registry and a static HTTP server: init → maintainers → trust → rebuild →
+/// digests → sign → concurrent sync → gate with a push → publish → podman pull through the
+/// exported policy. An image of the same repository that the quorum did not sign is not pulled.
+#[test]
+fn the_pipeline_from_init_to_podman_pull() {
+    if !consumers_here() || !have("jq") || !have("gpg") {
+        return;
+    }
+    let registry = registry();
+    let namespace = format!("127.0.0.1:{}/team", registry.port);
+    let place = tempfile::tempdir().unwrap();
+    let remote = place.path().join("remote.git");
+    std::fs::create_dir(&remote).unwrap();
+    git(&remote, &["init", "-q", "--bare", "-b", "main"]);
+    let people: Vec<Maintainer> = ["alice", "bob", "carol"]
+        .into_iter()
+        .map(|handle| {
+            let gnupg = Gnupg::new();
+            let fingerprint = gnupg.generate(handle, false);
+            Maintainer {
+                handle,
+                gnupg,
+                fingerprint,
+                clone: place.path().join(handle),
+            }
+        })
+        .collect();
+    let [alice, bob, carol] = [&people[0], &people[1], &people[2]];
+
+    // alice sets the workspace up: init, the maintainers, pushed.
+    std::fs::create_dir(&alice.clone).unwrap();
+    git(&alice.clone, &["init", "-q", "-b", "main"]);
+    let identify = |m: &Maintainer| {
+        git(&m.clone, &["config", "user.name", m.handle]);
+        git(
+            &m.clone,
+            &["config", "user.email", &format!("{}@example.org", m.handle)],
+        );
+        git(&m.clone, &["config", "user.signingkey", &m.fingerprint]);
+    };
+    identify(alice);
+    alice.run(&["init", "--namespace", &namespace]);
+    for m in &people {
+        let cert = place.path().join(format!("{}.asc", m.handle));
+        std::fs::write(&cert, m.gnupg.gpg(&["--armor", "--export", &m.fingerprint])).unwrap();
+        let email = format!("{}@example.org", m.handle);
+        alice.run(&[
+            "maintainers",
+            "add",
+            m.handle,
+            "--name",
+            m.handle,
+            "--email",
+            &email,
+            cert.to_str().unwrap(),
+        ]);
+    }
+    script(
+        &alice.clone,
+        "push.sh",
+        &doc_script("docs/json.md", "# push.sh"),
+    );
+    std::fs::write(alice.clone.join(".gitignore"), "out/\npublic/\n").unwrap();
+    commit_all(&alice.clone, "The maintainers, and the push script");
+    git(
+        &alice.clone,
+        &["remote", "add", "origin", remote.to_str().unwrap()],
+    );
+    git(&alice.clone, &["push", "-q", "-u", "origin", "main"]);
+    for m in [bob, carol] {
+        git(
+            place.path(),
+            &["clone", "-q", remote.to_str().unwrap(), m.handle],
+        );
+        identify(m);
+    }
+
+    // The trust root: alice proposes, alice and bob approve; version 1 comes into force.
+    alice.run(&["trust", "propose"]);
+    alice.run(&["trust", "sign", "--gpg"]);
+    git(&alice.clone, &["push", "-q"]);
+    git(&bob.clone, &["pull", "-q", "--ff-only"]);
+    let run = bob.run(&["trust", "sign", "--gpg"]);
+    assert!(run.stdout.contains("version 1 is in force"), "{run:?}");
+    git(&bob.clone, &["push", "-q"]);
+    let status: serde_json::Value =
+        serde_json::from_str(&bob.run(&["trust", "status", "--json"]).stdout).unwrap();
+    let anchor = status["versions"][0]["digest"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // Each rebuilds (the same sources, the same digests); alice commits the release's digests.
+    let mut digests = Vec::new();
+    for m in &people {
+        let out = m.clone.join("out");
+        digests = vec![
+            real_layout(&out, "core-hello", "hello 1.0", "1.0"),
+            real_layout(&out, "core-greeter", "greeter 1.0", "1.0"),
+        ];
+    }
+    git(&alice.clone, &["pull", "-q", "--ff-only"]);
+    alice.run(&["digests", "compute", "out", "-o", "digests"]);
+    commit_all(&alice.clone, "Release digests");
+    git(&alice.clone, &["push", "-q"]);
+    for m in [bob, carol] {
+        git(&m.clone, &["pull", "-q", "--ff-only"]);
+        m.run(&["digests", "compare", "digests", "out"]);
+    }
+
+    // Everyone signs what they rebuilt, then all sync at once.
+    for m in &people {
+        m.run(&["sign", "--release", "--rebuilt", "out", "--gpg"]);
+        let status = m.run(&["status", "--json"]);
+        let status: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+        assert_eq!(status["to_sign"], serde_json::json!([]), "{status}");
+    }
+    let synced: Vec<Run> = std::thread::scope(|s| {
+        let handles: Vec<_> = people
+            .iter()
+            .map(|m| s.spawn(|| run_in(&m.clone, &["sync"])))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for (m, run) in people.iter().zip(&synced) {
+        assert_eq!(run.code, 0, "{}'s sync: {run:?}", m.handle);
+    }
+
+    // The release, from a clone of what was pushed: gated with the push, then published.
+    git(
+        place.path(),
+        &["clone", "-q", remote.to_str().unwrap(), "release"],
+    );
+    let release = place.path().join("release");
+    for (package, content) in [("core-hello", "hello 1.0"), ("core-greeter", "greeter 1.0")] {
+        real_layout(&release.join("out"), package, content, "1.0");
+    }
+    let env = [
+        ("SKOPEO_FLAGS", "--dest-tls-verify=false"),
+        ("QUORATE_TRUST_ANCHOR", anchor.as_str()),
+        ("QUORATE_REQUIRE_ANCHOR", "1"),
+    ];
+    let run = run_env(
+        &release,
+        &["gate", "--release", "--rebuilt", "out", "--", "./push.sh"],
+        &env,
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("gate passed: 2 of 2 images signed by at least 2"),
+        "{run:?}"
+    );
+    let run = run_env(&release, &["publish", "public"], &env);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout.contains("published 2 images (6 signatures)"),
+        "{run:?}"
+    );
+    let pages = http_server(&release.join("public"));
+    let url = format!("http://127.0.0.1:{}/", pages.port);
+    let run = run_env(&release, &["audit", "--published", &url], &env);
+    assert!(!run.stdout.contains("published-"), "{run:?}");
+    let policy = release.join("policy");
+    let run = run_env(
+        &release,
+        &[
+            "policy",
+            "export",
+            "-o",
+            policy.to_str().unwrap(),
+            "--lookaside",
+            &url,
+        ],
+        &env,
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+
+    // podman pulls the release through the exported policy, and not an unsigned image.
+    let hello = &digests[0];
+    podman_pulls(&policy, &format!("{namespace}/core-hello@sha256:{hello}")).unwrap();
+    let other = tempfile::tempdir().unwrap();
+    let unsigned = real_layout(other.path(), "core-hello", "hello 1.0, changed", "1.0");
+    let out = Command::new("skopeo")
+        .args(["copy", "--quiet", "--dest-tls-verify=false"])
+        .arg(format!(
+            "oci:{}:1.0",
+            other.path().join("core-hello").display()
+        ))
+        .arg(format!("docker://{namespace}/core-hello:unsigned"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let refused = podman_pulls(
+        &policy,
+        &format!("{namespace}/core-hello@sha256:{unsigned}"),
+    );
+    assert!(refused.is_err(), "podman pulled an image nobody signed");
+}
+
+/// The README's quick start is the walk above, step by step: its quorate commands, in order,
+/// are the ones `the_pipeline_from_init_to_podman_pull` runs.
+#[test]
+fn the_quick_start_is_the_walk() {
+    let quick = doc_block("README.md", "sh", "quorate init --namespace");
+    let steps: Vec<String> = quick
+        .lines()
+        .flat_map(|line| line.split("&&"))
+        .filter_map(|command| {
+            let words: Vec<&str> = command.split_whitespace().collect();
+            (words.first() == Some(&"quorate")).then(|| {
+                let sub = words[1];
+                match words.get(2) {
+                    Some(next) if ["maintainers", "trust", "digests", "policy"].contains(&sub) => {
+                        format!("{sub} {next}")
+                    }
+                    _ => sub.to_string(),
+                }
+            })
+        })
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "init",
+            "maintainers add",
+            "trust propose",
+            "trust sign",
+            "digests compute",
+            "digests compare",
+            "sign",
+            "status",
+            "sync",
+            "gate",
+            "publish",
+            "policy export",
+        ]
+    );
+    let walk = std::fs::read_to_string(file!()).unwrap();
+    let walk = &walk[walk
+        .find("fn the_pipeline_from_init_to_podman_pull")
+        .unwrap()..];
+    let mut from = 0;
+    for step in &steps {
+        let args = step
+            .split(' ')
+            .map(|w| format!("\"{w}\""))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let at = walk[from..].find(&format!("[{args}")).unwrap_or_else(|| {
+            panic!("the walk does not run `quorate {step}` after the steps before it")
+        });
+        from += at;
+    }
+}

@@ -7,7 +7,7 @@ use std::process::Command;
 use super::release::blob;
 
 /// Writes `out/<package>/`, an OCI layout holding one linux/amd64 image (a real one-file tar
-/// layer of `content`) tagged `tag`, and returns its manifest digest hex.
+/// layer of `content`, built reproducibly) tagged `tag`, and returns its manifest digest hex.
 pub fn real_layout(out: &Path, package: &str, content: &str, tag: &str) -> String {
     let layout = out.join(package);
     let scratch = tempfile::tempdir().unwrap();
@@ -15,7 +15,15 @@ pub fn real_layout(out: &Path, package: &str, content: &str, tag: &str) -> Strin
     std::fs::create_dir(&rootfs).unwrap();
     std::fs::write(rootfs.join("hello.txt"), content).unwrap();
     let tar = scratch.path().join("layer.tar");
+    // Reproducible, as a rebuild must be: the same content gives the same digest.
     assert!(Command::new("tar")
+        .args([
+            "--mtime=@0",
+            "--owner=0",
+            "--group=0",
+            "--numeric-owner",
+            "--sort=name"
+        ])
         .arg("-cf")
         .arg(&tar)
         .arg("-C")
