@@ -364,9 +364,16 @@ impl Dir {
         .map(drop)
     }
 
-    /// The subdirectory `name`, made when absent, never through a link.
-    pub fn subdir(&self, name: &OsStr) -> Result<Dir, ConfineError> {
-        Ok(self.child(name, true)?.expect("created when missing"))
+    /// A new subdirectory `name`, made now: fails when anything is already there, so nobody can
+    /// have placed what it holds.
+    pub fn subdir_new(&self, name: &OsStr) -> Result<Dir, ConfineError> {
+        let path = self.path.join(name);
+        let c_name = cstring(name).map_err(|e| ConfineError::io(&path, e))?;
+        // SAFETY: a valid descriptor and NUL-terminated name.
+        os(unsafe { libc::mkdirat(self.fd.as_raw_fd(), c_name.as_ptr(), 0o777) })
+            .map_err(|e| ConfineError::io(&path, e))?;
+        self.child(name, false)?
+            .ok_or_else(|| ConfineError::io(&path, io::ErrorKind::NotFound.into()))
     }
 
     /// Makes new names in the directory durable. Best effort: not every filesystem syncs one.
@@ -519,5 +526,38 @@ mod tests {
         let mut names: Vec<_> = made.entries().unwrap();
         names.sort();
         assert_eq!(names, vec![(OsString::from("g"), Kind::Symlink)]);
+    }
+
+    /// What publish relies on: a staging directory is made fresh (one already there, planted or
+    /// not, is refused), the swap exchanges two trees in one step, and removing a tree removes a
+    /// link below it, never what it points to.
+    #[test]
+    #[allow(clippy::disallowed_methods)]
+    fn fresh_directories_swaps_and_tree_removal() {
+        let root = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("keep"), "kept").unwrap();
+        let dir = Dir::open(root.path(), root.path()).unwrap().unwrap();
+        let new = dir.subdir_new(OsStr::new("new")).unwrap();
+        new.write_atomic(OsStr::new("file"), b"new").unwrap();
+        assert!(dir.subdir_new(OsStr::new("new")).is_err());
+        std::fs::create_dir(root.path().join("old")).unwrap();
+        std::fs::write(root.path().join("old/file"), "old").unwrap();
+        std::os::unix::fs::symlink(outside.path(), root.path().join("old/link")).unwrap();
+        dir.exchange(OsStr::new("new"), OsStr::new("old")).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(root.path().join("old/file")).unwrap(),
+            "new"
+        );
+        assert_eq!(
+            std::fs::read_to_string(root.path().join("new/file")).unwrap(),
+            "old"
+        );
+        dir.remove_tree(OsStr::new("new")).unwrap();
+        assert!(!root.path().join("new").exists());
+        assert_eq!(
+            std::fs::read_to_string(outside.path().join("keep")).unwrap(),
+            "kept"
+        );
     }
 }

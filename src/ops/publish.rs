@@ -163,6 +163,8 @@ pub fn publish(workspace: &Workspace, options: &PublishOptions) -> Result<Publis
         std::process::id(),
         confine::unique()
     ));
+    // Made fresh: a directory planted under this name would otherwise be served with its files.
+    parent.subdir_new(&staging)?;
     let result = stage(&parent, &staging, &wanted).and_then(|()| {
         if current.is_some() {
             // One step: readers see the old tree or the new one, never neither.
@@ -269,10 +271,9 @@ fn served(target: &Path) -> Result<Files, PublishError> {
     Ok(files)
 }
 
-/// Writes every file into a new directory `staging` of `parent`.
+/// Writes every file into `staging`, a directory of `parent` just made.
 fn stage(parent: &Dir, staging: &OsStr, files: &Files) -> Result<(), PublishError> {
     let root = parent.path().join(staging);
-    parent.subdir(staging)?;
     for (path, bytes) in files {
         let path = Path::new(path);
         let dir_path = root.join(path.parent().unwrap_or(Path::new("")));
