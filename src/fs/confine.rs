@@ -318,6 +318,64 @@ impl Dir {
         os(unsafe { libc::unlinkat(self.fd.as_raw_fd(), c_name.as_ptr(), 0) }).map(drop)
     }
 
+    /// Removes the empty subdirectory `name` (a link is not a directory: refused).
+    pub fn remove_dir(&self, name: &OsStr) -> io::Result<()> {
+        let c_name = cstring(name)?;
+        // SAFETY: a valid descriptor and name.
+        os(unsafe { libc::unlinkat(self.fd.as_raw_fd(), c_name.as_ptr(), libc::AT_REMOVEDIR) })
+            .map(drop)
+    }
+
+    /// Removes the entry `name` and, when it is a directory, everything below it, never
+    /// following a link (a link below is removed itself).
+    pub fn remove_tree(&self, name: &OsStr) -> Result<(), ConfineError> {
+        let path = self.path.join(name);
+        match self.kind(name).map_err(|e| ConfineError::io(&path, e))? {
+            None => Ok(()),
+            Some(Kind::Dir) => {
+                let child = self
+                    .child(name, false)?
+                    .ok_or_else(|| ConfineError::io(&path, io::ErrorKind::NotFound.into()))?;
+                let entries = child.entries().map_err(|e| ConfineError::io(&path, e))?;
+                for (entry, _) in entries {
+                    child.remove_tree(&entry)?;
+                }
+                self.remove_dir(name)
+                    .map_err(|e| ConfineError::io(&path, e))
+            }
+            Some(_) => self.remove(name).map_err(|e| ConfineError::io(&path, e)),
+        }
+    }
+
+    /// Swaps the entries `a` and `b` of this directory in one step (Linux `RENAME_EXCHANGE`):
+    /// a reader sees one or the other, never neither nor a mixture.
+    pub fn exchange(&self, a: &OsStr, b: &OsStr) -> io::Result<()> {
+        let (c_a, c_b) = (cstring(a)?, cstring(b)?);
+        // SAFETY: valid descriptors and names.
+        os(unsafe {
+            libc::renameat2(
+                self.fd.as_raw_fd(),
+                c_a.as_ptr(),
+                self.fd.as_raw_fd(),
+                c_b.as_ptr(),
+                libc::RENAME_EXCHANGE,
+            )
+        })
+        .map(drop)
+    }
+
+    /// A new subdirectory `name`, made now: fails when anything is already there, so nobody can
+    /// have placed what it holds.
+    pub fn subdir_new(&self, name: &OsStr) -> Result<Dir, ConfineError> {
+        let path = self.path.join(name);
+        let c_name = cstring(name).map_err(|e| ConfineError::io(&path, e))?;
+        // SAFETY: a valid descriptor and NUL-terminated name.
+        os(unsafe { libc::mkdirat(self.fd.as_raw_fd(), c_name.as_ptr(), 0o777) })
+            .map_err(|e| ConfineError::io(&path, e))?;
+        self.child(name, false)?
+            .ok_or_else(|| ConfineError::io(&path, io::ErrorKind::NotFound.into()))
+    }
+
     /// Makes new names in the directory durable. Best effort: not every filesystem syncs one.
     pub fn sync(&self) {
         // SAFETY: a valid descriptor.
@@ -399,6 +457,24 @@ pub fn write_output(path: &Path, bytes: &[u8]) -> Result<(), ConfineError> {
     dir.write_atomic(name, bytes)
 }
 
+/// A new directory of the system's temporary directory that only this user can enter, made
+/// fresh (mkdtemp), so nobody else can have placed or replace what is written into it.
+pub fn private_temp_dir(prefix: &str) -> Result<Dir, ConfineError> {
+    let base = std::env::temp_dir();
+    let template = base.join(format!("{prefix}XXXXXX"));
+    let mut bytes = cstring(template.as_os_str())
+        .map_err(|e| ConfineError::io(&template, e))?
+        .into_bytes_with_nul();
+    // SAFETY: a writable NUL-terminated template ending in XXXXXX, as mkdtemp requires.
+    let made = unsafe { libc::mkdtemp(bytes.as_mut_ptr().cast()) };
+    if made.is_null() {
+        return Err(ConfineError::io(&template, io::Error::last_os_error()));
+    }
+    bytes.pop();
+    let path = PathBuf::from(OsStr::from_bytes(&bytes));
+    Ok(Dir::open(&path, &path)?.expect("just made"))
+}
+
 /// Distinguishes temporary files made in the same second by the same process.
 pub(crate) fn unique() -> u128 {
     use std::time::{SystemTime, UNIX_EPOCH};
@@ -450,5 +526,38 @@ mod tests {
         let mut names: Vec<_> = made.entries().unwrap();
         names.sort();
         assert_eq!(names, vec![(OsString::from("g"), Kind::Symlink)]);
+    }
+
+    /// What publish relies on: a staging directory is made fresh (one already there, planted or
+    /// not, is refused), the swap exchanges two trees in one step, and removing a tree removes a
+    /// link below it, never what it points to.
+    #[test]
+    #[allow(clippy::disallowed_methods)]
+    fn fresh_directories_swaps_and_tree_removal() {
+        let root = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("keep"), "kept").unwrap();
+        let dir = Dir::open(root.path(), root.path()).unwrap().unwrap();
+        let new = dir.subdir_new(OsStr::new("new")).unwrap();
+        new.write_atomic(OsStr::new("file"), b"new").unwrap();
+        assert!(dir.subdir_new(OsStr::new("new")).is_err());
+        std::fs::create_dir(root.path().join("old")).unwrap();
+        std::fs::write(root.path().join("old/file"), "old").unwrap();
+        std::os::unix::fs::symlink(outside.path(), root.path().join("old/link")).unwrap();
+        dir.exchange(OsStr::new("new"), OsStr::new("old")).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(root.path().join("old/file")).unwrap(),
+            "new"
+        );
+        assert_eq!(
+            std::fs::read_to_string(root.path().join("new/file")).unwrap(),
+            "old"
+        );
+        dir.remove_tree(OsStr::new("new")).unwrap();
+        assert!(!root.path().join("new").exists());
+        assert_eq!(
+            std::fs::read_to_string(outside.path().join("keep")).unwrap(),
+            "kept"
+        );
     }
 }

@@ -52,7 +52,8 @@ pub struct Built {
     pub tag: Option<String>,
     /// Image index digests the layout holds: never signed.
     pub indexes: Vec<Digest>,
-    /// The layout directory it was read from (None when read from digests files).
+    /// The OCI layout it was read from (None for a digests file or directory): where a push
+    /// takes it from.
     pub layout: Option<PathBuf>,
 }
 

@@ -27,6 +27,9 @@ pub struct WorkspaceOptions {
     /// `--as-found` (with `--at REV`): a revision on a line rewritten since this clone recorded
     /// the trust root it saw is judged from its own chain, as found, not refused.
     pub rewritten_as_found: bool,
+    /// `--require-anchor` (or QUORATE_REQUIRE_ANCHOR=1): judging refuses a chain that would be
+    /// trusted as found, with nothing pinned or remembered.
+    pub require_anchor: bool,
 }
 
 /// A workspace that cannot be loaded. Always an input error (exit 2).

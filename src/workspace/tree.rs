@@ -353,10 +353,15 @@ pub(crate) fn close_gaps_in(dir: &Dir) -> Result<Vec<(PathBuf, PathBuf)>, TreeEr
 
 /// Every well-named image directory under `root` (links never followed, `.quorate` skipped).
 pub fn image_dirs(root: &Path) -> Result<Vec<PathBuf>, TreeError> {
+    image_dirs_in(&WorkingTree, root)
+}
+
+/// `image_dirs`, read from `source` (the working tree or a revision).
+pub fn image_dirs_in(source: &dyn Source, root: &Path) -> Result<Vec<PathBuf>, TreeError> {
     let mut found = Vec::new();
     let mut pending = vec![root.to_path_buf()];
     while let Some(dir) = pending.pop() {
-        let entries = match WorkingTree.list(&dir) {
+        let entries = match source.list(&dir) {
             Ok(entries) => entries,
             Err(e) if e.kind() == io::ErrorKind::NotFound && dir == root => return Ok(found),
             Err(e) => return Err(io_error(&dir)(e)),

@@ -56,6 +56,7 @@ fn every_json_field_is_documented() {
         vec!["audit", "--json"],
         vec!["audit", "--json", "--release"],
         vec!["trust", "status", "--json"],
+        vec!["status", "--json", "--signer", "carol", "--no-fetch"],
         vec!["policy", "check", "--json", policy_file.to_str().unwrap()],
     ];
     let mut undocumented = Vec::new();

@@ -72,5 +72,6 @@ mod perf;
 mod policy_judged;
 mod sign_rebuilt;
 mod sync_all;
+mod pipeline;
 mod sync_workflow;
 mod team;

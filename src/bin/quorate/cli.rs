@@ -33,6 +33,14 @@ pub struct Global {
     #[arg(long, global = true, value_name = "sha256:HEX", env = "QUORATE_TRUST_ANCHOR",
           value_parser = parse_anchor)]
     pub trust_anchor: Option<String>,
+    /// Refuse to trust the chain of trust roots as found (trust on first use): judging needs
+    /// --trust-anchor, or a version this clone remembers. For CI.
+    #[arg(long, global = true, env = "QUORATE_REQUIRE_ANCHOR", value_parser = clap::builder::FalseyValueParser::new())]
+    pub require_anchor: bool,
+    /// Print only the result and warnings: no notes on stderr (where the chain was verified
+    /// from, progress).
+    #[arg(long, short = 'q', global = true, env = "QUORATE_QUIET", value_parser = clap::builder::FalseyValueParser::new())]
+    pub quiet: bool,
 }
 
 fn parse_anchor(text: &str) -> Result<String, String> {
@@ -94,6 +102,12 @@ pub enum Command {
     Sync(SyncArgs),
     /// Close every gap in the numbering by renumbering (podman stops at the first gap).
     Repair(RepairArgs),
+    /// Write the lookaside as podman reads it into DIR: a revision's signature-N files, nothing
+    /// else, swapped in whole.
+    Publish(PublishArgs),
+    /// What you still have to do: release images you have not signed, images short of quorum,
+    /// a trust proposal awaiting your approval, and whether your clone is behind the remote.
+    Status(StatusArgs),
     /// Print the exact bytes to sign for an image (for signing on another machine).
     Payload(PayloadArgs),
     /// Verify a signature made elsewhere and place it at the next free number.
@@ -346,6 +360,36 @@ pub struct SyncArgs {
     /// Push to this branch instead (for a merge request).
     #[arg(long, value_name = "BRANCH")]
     pub push_to: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Whose status: a handle, or a fingerprint or key id of their key (default: git config
+    /// user.signingkey, the key `sign --gpg` uses).
+    #[arg(long, value_name = "KEY")]
+    pub signer: Option<String>,
+    /// The remote to compare with (default: the branch's upstream remote, else origin).
+    #[arg(long, value_name = "REMOTE")]
+    pub remote: Option<String>,
+    /// Compare with what was last fetched instead of fetching.
+    #[arg(long)]
+    pub no_fetch: bool,
+    #[command(flatten)]
+    pub threshold: ThresholdArg,
+    /// Print JSON (schema in docs/json.md).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    /// The directory served as the lookaside (made when missing; it may hold only what
+    /// publish writes).
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// The git revision whose signatures to publish (in the repository holding signatures/).
+    #[arg(long, value_name = "REV", default_value = "HEAD")]
+    pub at: String,
 }
 
 #[derive(Debug, Args)]

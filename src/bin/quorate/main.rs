@@ -3,6 +3,7 @@
 
 mod cli;
 mod commands;
+mod notes;
 mod outcome;
 
 use std::process::ExitCode;
@@ -28,7 +29,9 @@ fn main() -> ExitCode {
         maintainers: cli.global.maintainers.clone(),
         trust_anchor: cli.global.trust_anchor.clone(),
         rewritten_as_found: false,
+        require_anchor: cli.global.require_anchor,
     };
+    notes::set_quiet(cli.global.quiet);
     let result = match cli.command {
         Command::Init { dir, namespace } => run_init(&dir, namespace.as_deref()),
         Command::Completions { shell } => run_completions(shell),
@@ -51,6 +54,8 @@ fn main() -> ExitCode {
         Command::Audit(args) => run_audit(&options, args),
         Command::Withdraw(args) => run_withdraw(&options, args),
         Command::Repair(args) => run_repair(&options, args),
+        Command::Publish(args) => run_publish(&options, args),
+        Command::Status(args) => run_status(&options, args),
         Command::Sync(args) => run_sync(&options, args),
         Command::Payload(args) => run_payload(&options, args),
         Command::Add(args) => run_add(&options, args),

@@ -20,6 +20,8 @@ pub struct Anchor {
     remembered: Option<Remembered>,
     /// True when the revision judged lies on a line rewritten since the memory was recorded.
     rewritten: bool,
+    /// Trusting the chain as found (trust on first use) is refused.
+    required: bool,
 }
 
 /// A chain that cannot be trusted from the anchor. Always a refusal (exit 1).
@@ -53,6 +55,10 @@ pub enum AnchorError {
         .0.now
     )]
     Truncated(Lost),
+    /// An anchor is required (`--require-anchor`) and there is none: nothing pinned, nothing
+    /// this clone remembers, so the chain would be trusted as found.
+    #[error("--require-anchor: no trust anchor: nothing is pinned and this clone remembers no version, so the chain of trust roots would be trusted as found (trust on first use); pin the version you trust with --trust-anchor sha256:… (QUORATE_TRUST_ANCHOR), as `quorate trust status` prints it")]
+    Required,
 }
 
 crate::fault::always!(Refused: AnchorError);
@@ -69,7 +75,15 @@ impl Anchor {
             pinned: pinned.map(str::to_string),
             remembered,
             rewritten: line == Line::Rewritten,
+            required: false,
         }
+    }
+
+    /// The same anchor, refusing in `judge` to trust the chain as found when `required`
+    /// (`--require-anchor`, QUORATE_REQUIRE_ANCHOR=1: CI, where every clone is a first use).
+    pub fn required(mut self, required: bool) -> Anchor {
+        self.required = required;
+        self
     }
 
     /// With `as_found`, a revision on a rewritten line is judged from its own chain as found,
@@ -154,13 +168,17 @@ impl Anchor {
         Ok(standing)
     }
 
-    /// `standing`, then the version in force remembered: what every command that judges
-    /// signatures does first.
+    /// `standing`, then the version in force remembered (when nothing is pinned): what every
+    /// command that judges signatures does first. Refused when an anchor is required and there
+    /// is none.
     pub fn judge(
         &self,
         workspace: &Workspace,
         verifier: &Verifier,
     ) -> Result<Standing, AnchorError> {
+        if self.required && self.digest().is_none() {
+            return Err(AnchorError::Required);
+        }
         let standing = self.standing(workspace, verifier)?;
         if let Some(chain) = standing.chain() {
             self.remember(workspace, chain);

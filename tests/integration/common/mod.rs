@@ -2,6 +2,7 @@
 //! with real git repositories, and the real `quorate` binary. Every helper more than one test
 //! file uses lives here, by concern; the test files import `crate::common::*` and export nothing.
 
+pub mod consumer;
 pub mod failpoints;
 pub mod gnupg;
 pub mod keys;
@@ -13,6 +14,7 @@ pub mod run;
 pub mod team;
 pub mod workspace;
 
+pub use consumer::*;
 pub use failpoints::*;
 pub use gnupg::*;
 pub use keys::*;

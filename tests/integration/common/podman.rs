@@ -15,45 +15,8 @@ fn run(cmd: &mut Command) -> std::process::Output {
 /// serves (skopeo may rewrite the manifest on push, so that is the one to sign).
 pub fn push_image(registry: &Server, repo: &str, content: &str) -> String {
     let dir = tempfile::tempdir().unwrap();
-    let rootfs = dir.path().join("rootfs");
-    std::fs::create_dir(&rootfs).unwrap();
-    std::fs::write(rootfs.join("hello.txt"), content).unwrap();
-    let tar = dir.path().join("layer.tar");
-    assert!(run(Command::new("tar")
-        .arg("-cf")
-        .arg(&tar)
-        .arg("-C")
-        .arg(&rootfs)
-        .arg("."))
-    .status
-    .success());
+    real_layout(dir.path(), "oci", content, "1.0");
     let layout = dir.path().join("oci");
-    let blob = |bytes: &[u8]| blob(&layout, bytes);
-    let layer = std::fs::read(&tar).unwrap();
-    let layer_hex = blob(&layer);
-    let config = format!(
-        r#"{{"architecture":"amd64","os":"linux","rootfs":{{"type":"layers","diff_ids":["sha256:{layer_hex}"]}},"config":{{}}}}"#
-    );
-    let config_hex = blob(config.as_bytes());
-    let manifest = format!(
-        r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:{config_hex}","size":{}}},"layers":[{{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"sha256:{layer_hex}","size":{}}}]}}"#,
-        config.len(),
-        layer.len()
-    );
-    let manifest_hex = blob(manifest.as_bytes());
-    std::fs::write(
-        layout.join("index.json"),
-        format!(
-            r#"{{"schemaVersion":2,"manifests":[{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:{manifest_hex}","size":{},"annotations":{{"org.opencontainers.image.ref.name":"1.0"}}}}]}}"#,
-            manifest.len()
-        ),
-    )
-    .unwrap();
-    std::fs::write(
-        layout.join("oci-layout"),
-        r#"{"imageLayoutVersion":"1.0.0"}"#,
-    )
-    .unwrap();
     let target = format!("docker://127.0.0.1:{}/{repo}:1.0", registry.port);
     let out = run(Command::new("skopeo")
         .args(["copy", "--quiet", "--dest-tls-verify=false"])

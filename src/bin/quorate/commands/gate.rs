@@ -1,5 +1,7 @@
 //! verify and gate: the verdicts, and the gate that runs the publish step.
 
+use quorate::ops::gated;
+
 use super::*;
 
 pub(crate) fn run_verify(options: &WorkspaceOptions, args: VerifyArgs) -> Result<Outcome, Failure> {
@@ -78,19 +80,22 @@ pub(crate) fn run_gate(options: &WorkspaceOptions, args: GateArgs) -> Result<Out
         .map(|(text, r)| in_namespace(&workspace, &text, r).map(|r| (text, r)))
         .collect::<Result<Vec<_>, _>>()?;
     let mut mismatches = Vec::new();
-    let targets = if args.release {
+    let (targets, gated) = if args.release {
         let dir = args
             .digests
             .clone()
             .unwrap_or_else(|| workspace.digests_dir.clone());
         let release_digests = workspace.read_release(&dir)?;
-        if let Some(path) = &args.rebuilt {
-            let rebuild = Rebuild::load(path)?;
-            mismatches = release::push_mismatches(&release_digests, &rebuild);
+        let rebuild = args.rebuilt.as_deref().map(Rebuild::load).transpose()?;
+        if let Some(rebuild) = &rebuild {
+            mismatches = release::push_mismatches(&release_digests, rebuild);
         }
-        release_targets(&workspace, &release_digests)?
+        let gated = gated::of_release(workspace.namespace(), &release_digests, rebuild.as_ref())
+            .map_err(|e| Failure::input(format!("{}: {e}", workspace.namespace())))?;
+        (release_targets(&workspace, &release_digests)?, gated)
     } else {
-        explicit
+        let references: Vec<Reference> = explicit.iter().map(|(_, r)| r.clone()).collect();
+        (explicit, gated::of_references(&references))
     };
     check_trust(options, &mut workspace, judged_at(&args.judge))?;
     let threshold = workspace.threshold(args.threshold.value);
@@ -185,8 +190,13 @@ pub(crate) fn run_gate(options: &WorkspaceOptions, args: GateArgs) -> Result<Out
     }
     match args.command.split_first() {
         None => Ok(Outcome::Passed),
-        // With --json, stdout holds the JSON alone: the command's output goes to stderr.
-        Some((program, rest)) => Ok(Outcome::Ran(run_command(program, rest, args.json))),
+        Some((program, rest)) => {
+            let gated = gated::Gated {
+                threshold,
+                images: gated,
+            };
+            run_gated(program, rest, args.json, &gated)
+        }
     }
 }
 
@@ -233,6 +243,38 @@ fn undeclared_subkey_summary(
         "a podman before 5.37 (Debian 12's 4.3.1 among them) would accept {old} of {}: it refuses subkey signatures, counted here because quorate.toml declares no [consumers] (docs/consumers.md)",
         plural(rows.len(), "image")
     ))
+}
+
+/// Runs CMD with what passed: `QUORATE_GATED` names a JSON file made fresh for it (removed once
+/// CMD ends), `QUORATE_GATED_REFS` the plain list.
+fn run_gated(
+    program: &str,
+    rest: &[String],
+    json: bool,
+    gated: &gated::Gated,
+) -> Result<Outcome, Failure> {
+    let dir = quorate::fs::confine::private_temp_dir("quorate-gated-")
+        .map_err(|e| Failure::input(format!("cannot hand CMD the gated images: {e}")))?;
+    let file = std::ffi::OsStr::new("gated.json");
+    let text = serde_json::to_string_pretty(gated).expect("serializable") + "\n";
+    let written = dir.write_atomic(file, text.as_bytes());
+    let status = written.map(|()| {
+        let env = [
+            ("QUORATE_GATED", dir.path().join(file).into_os_string()),
+            ("QUORATE_GATED_REFS", gated.references().into()),
+        ];
+        // With --json, stdout holds the JSON alone: the command's output goes to stderr.
+        run_command(program, rest, json, &env)
+    });
+    let _ = dir.remove(file);
+    if let Some(parent) = dir.path().parent() {
+        if let Ok(Some(base)) = quorate::fs::confine::Dir::open(parent, parent) {
+            let _ = base.remove_dir(dir.path().file_name().unwrap_or_default());
+        }
+    }
+    let status =
+        status.map_err(|e| Failure::input(format!("cannot hand CMD the gated images: {e}")))?;
+    Ok(Outcome::Ran(status))
 }
 
 /// Why the images about to be pushed fail the gate, after the quorum count: without it, "3 of 3
@@ -365,10 +407,16 @@ impl GateRow {
 
 /// Runs CMD and returns its status as env(1) does: 126 when it cannot be run, 127 when it is
 /// not found, 128+N when a signal ended it.
-pub(crate) fn run_command(program: &str, args: &[String], stdout_to_stderr: bool) -> u8 {
+pub(crate) fn run_command(
+    program: &str,
+    args: &[String],
+    stdout_to_stderr: bool,
+    env: &[(&str, std::ffi::OsString)],
+) -> u8 {
     use std::os::unix::process::ExitStatusExt;
     let mut command = std::process::Command::new(program);
     command.args(args);
+    command.envs(env.iter().map(|(k, v)| (k, v)));
     if stdout_to_stderr {
         command.stdout(std::io::stderr());
     }

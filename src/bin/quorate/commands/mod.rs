@@ -7,7 +7,9 @@ mod docs;
 mod gate;
 mod keys;
 mod policy;
+mod publish;
 mod signing;
+mod status;
 mod team;
 mod trust;
 
@@ -17,7 +19,9 @@ pub(crate) use docs::{run_completions, run_man};
 pub(crate) use gate::{run_gate, run_verify};
 pub(crate) use keys::{run_keyring_check, run_keyring_export, run_keyring_import};
 pub(crate) use policy::{run_policy_check, run_policy_export};
+pub(crate) use publish::run_publish;
 pub(crate) use signing::{run_add, run_payload, run_repair, run_sign, run_sync, run_withdraw};
+pub(crate) use status::run_status;
 pub(crate) use team::{
     run_init, run_maintainers_add, run_maintainers_list, run_maintainers_remove,
 };
@@ -44,8 +48,8 @@ use quorate::text::fmt_time;
 use quorate::workspace::{Workspace, WorkspaceError, WorkspaceOptions};
 
 use crate::cli::{
-    AddArgs, AuditArgs, DigestsCommand, GateArgs, JudgeArgs, PayloadArgs, RepairArgs, SignArgs,
-    SignerArgs, SyncArgs, VerifyArgs, WithdrawArgs,
+    AddArgs, AuditArgs, DigestsCommand, GateArgs, JudgeArgs, PayloadArgs, PublishArgs, RepairArgs,
+    SignArgs, SignerArgs, StatusArgs, SyncArgs, VerifyArgs, WithdrawArgs,
 };
 
 pub(crate) use crate::outcome::{Failure, Outcome};
@@ -196,7 +200,7 @@ fn report_commit(
 
 /// A progress bar on stderr when it is a terminal and the work is large enough to wait for.
 fn progress_bar(total: usize) -> Option<indicatif::ProgressBar> {
-    (std::io::stderr().is_terminal() && total >= 200).then(|| {
+    (std::io::stderr().is_terminal() && total >= 200 && crate::notes::shown()).then(|| {
         let bar = indicatif::ProgressBar::new(total as u64);
         bar.set_style(
             indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} images {elapsed}")

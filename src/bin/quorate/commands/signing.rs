@@ -234,7 +234,7 @@ pub(crate) fn make_signer(
 
 /// `git config user.signingkey`, as StageX's scripts read it: the workspace's repository's
 /// configuration (which includes the global one), else the global one.
-fn git_signing_key(workspace: &Workspace) -> Option<String> {
+pub(crate) fn git_signing_key(workspace: &Workspace) -> Option<String> {
     let config = quorate::fs::git::discover(&workspace.root, &workspace.root)
         .and_then(|repo| repo.config().ok())
         .or_else(|| git2::Config::open_default().ok())?;
@@ -254,7 +254,7 @@ pub(crate) fn run_sign_release(
         .clone()
         .unwrap_or_else(|| workspace.digests_dir.clone());
     let release_digests = workspace.read_release(&dir)?;
-    let bar = std::io::stderr().is_terminal().then(|| {
+    let bar = (std::io::stderr().is_terminal() && crate::notes::shown()).then(|| {
         let bar = indicatif::ProgressBar::new(0);
         bar.set_style(
             indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
@@ -268,8 +268,12 @@ pub(crate) fn run_sign_release(
             bar.set_message(format!("{} {what}", item.label()));
             bar.inc(1);
         }
-        (release::Step::Start(n), None) => eprintln!("signing {n} platform manifests"),
-        (release::Step::Done(item, what), None) => eprintln!("{what}: {}", item.label()),
+        (release::Step::Start(n), None) => {
+            crate::notes::note!("signing {n} platform manifests")
+        }
+        (release::Step::Done(item, what), None) => {
+            crate::notes::note!("{what}: {}", item.label())
+        }
     };
     let outcome = release::sign_release(
         workspace,

@@ -11,6 +11,7 @@ use super::*;
 pub(crate) fn anchor_of(options: &WorkspaceOptions, workspace: &Workspace) -> Anchor {
     Anchor::resolve(workspace, options.trust_anchor.as_deref())
         .rewritten_as_found(options.rewritten_as_found)
+        .required(options.require_anchor)
 }
 
 /// A chain that cannot be trusted: refused, and for a chain that lost what this clone
@@ -24,7 +25,9 @@ pub(crate) fn anchor_failure(e: AnchorError) -> Failure {
         AnchorError::Chain(ChainError::AnchorMissing { .. } | ChainError::NoChain { .. }) => {
             Failure::from(e).prefixed("--trust-anchor ")
         }
-        AnchorError::Chain(_) | AnchorError::Truncated(_) => Failure::from(e),
+        AnchorError::Chain(_) | AnchorError::Truncated(_) | AnchorError::Required => {
+            Failure::from(e)
+        }
     }
 }
 
@@ -80,7 +83,7 @@ pub(crate) fn check_trust_from(
         Standing::InForce(chain) | Standing::Unapproved(chain, _, _) => {
             if anchor.pinned().is_none() {
                 if let Some(v) = chain.in_force() {
-                    eprintln!(
+                    crate::notes::note!(
                         "trust: verified from {}; pin it with --trust-anchor {} (version {})",
                         anchor.describe(),
                         v.digest,
