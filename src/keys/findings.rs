@@ -153,6 +153,23 @@ pub fn check(
     for cert in keyring.certs() {
         let fingerprint = cert.fingerprint().to_hex();
         if maintainers.by_fingerprint(&fingerprint).is_none() {
+            let source = keyring
+                .source_of(&cert.fingerprint())
+                .map(Path::to_path_buf);
+            if let Some(former) = maintainers.former(&fingerprint) {
+                // Kept on removal: their approvals and past signatures must stay verifiable.
+                findings.push(KeyringFinding {
+                    severity: Severity::Ok,
+                    maintainer: Some(former.handle.clone()),
+                    fingerprint,
+                    source,
+                    message: format!(
+                        "a former maintainer's key (removed in trust root version {}), kept to verify their past signatures and approvals",
+                        former.removed_in
+                    ),
+                });
+                continue;
+            }
             let uid = cert
                 .userids()
                 .next()
@@ -162,9 +179,7 @@ pub fn check(
                 severity: Severity::Error,
                 maintainer: None,
                 fingerprint,
-                source: keyring
-                    .source_of(&cert.fingerprint())
-                    .map(Path::to_path_buf),
+                source,
                 message: format!(
                     "certificate {uid} is not a maintainer's key: MAINTAINERS does not list it"
                 ),

@@ -345,6 +345,15 @@ fn a_removed_maintainers_signatures_stay_honest_history() {
         html.contains("data-state=\"former\""),
         "his cell is a former's"
     );
+    // His kept certificate is a former maintainer's, not a stranger's: keyring check stays green.
+    let check = ws.run(&["keyring", "check"]);
+    assert_eq!(check.code, 0, "{check:?}");
+    assert!(
+        check
+            .stdout
+            .contains("a former maintainer's key (removed in trust root version 2)"),
+        "{check:?}"
+    );
 }
 
 /// Item 8. Every maintainer of the version in force can approve the next one, whatever it does

@@ -43,14 +43,14 @@ pub fn decide(workspace: &mut Workspace, chain: &Chain) {
         return;
     };
     let mut maintainers = Maintainers::decided(&in_force.root.maintainers, &workspace.maintainers);
-    maintainers.set_former(former(chain));
+    maintainers.set_former(former_maintainers(chain));
     workspace.maintainers = maintainers;
     workspace.config.threshold = Threshold::new(in_force.root.threshold);
 }
 
 /// Every key a version up to the one in force named that the root in force does not: whose it
 /// was where last named, and the version after that (the one that removed it).
-fn former(chain: &Chain) -> BTreeMap<String, Former> {
+pub fn former_maintainers(chain: &Chain) -> BTreeMap<String, Former> {
     let Some(in_force) = chain.in_force() else {
         return BTreeMap::new();
     };

@@ -22,7 +22,7 @@ pub use anchor::{Anchor, AnchorError};
 pub use crate::workspace::tree::TRUST_DIR;
 pub(crate) use chain::load_chain;
 pub use chain::{Approval, Chain, ChainError, Version};
-pub use deciding::decide;
+pub use deciding::{decide, former_maintainers};
 pub use diff::{diff, diff_people, TrustChange};
 pub use history::{Fate, Lost};
 pub use memory::Remembered;

@@ -3,7 +3,21 @@
 use super::*;
 
 pub(crate) fn run_keyring_check(options: &WorkspaceOptions) -> Result<Outcome, Failure> {
-    let workspace = load(options)?;
+    let mut workspace = load(options)?;
+    // Judged against the working MAINTAINERS (what is about to be proposed), with the chain's
+    // former maintainers known: their kept certificates are no stranger's.
+    let verifier = now_verifier(&workspace);
+    let former = super::trust::anchor_of(options, &workspace)
+        .judge(&workspace, &verifier)
+        .ok()
+        .and_then(|standing| {
+            standing
+                .chain()
+                .map(quorate::judge::trust::former_maintainers)
+        });
+    if let Some(former) = former {
+        workspace.maintainers.set_former(former);
+    }
     let findings = findings::check(
         &workspace.keyring,
         &workspace.maintainers,
