@@ -189,8 +189,9 @@ fn print_image(ledger: &quorate::Ledger, image: &quorate::ledger::audit::LedgerI
         "SHORT OF QUORUM"
     };
     println!();
+    println!("{name}");
     println!(
-        "{name}\n  {status}: {} of {}; signed by: {}; not yet: {}; tags: {}",
+        "  {status}: {} of {}; signed by: {}; not yet: {}; tags: {}",
         image.signers.len(),
         ledger.threshold,
         list_or(&image.signers, "none"),

@@ -126,11 +126,7 @@ pub(crate) fn run_gate(options: &WorkspaceOptions, args: GateArgs) -> Result<Out
             images: rows.into_iter().filter_map(|r| r.json).collect(),
             refused: mismatches.clone(),
         };
-        let _ = writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&json).expect("serializable")
-        );
+        let _ = std::writeln!(out, "{}", crate::output::json(&json));
     } else {
         if args.release {
             print_release_table(&mut out, &labels, &rows, threshold);

@@ -198,8 +198,5 @@ fn progress_bar(total: usize) -> Option<indicatif::ProgressBar> {
 pub(crate) use quorate::plural;
 
 fn print_json<T: serde::Serialize>(value: &T) {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(value).expect("serializable")
-    );
+    std::println!("{}", crate::output::json(value));
 }

@@ -231,7 +231,7 @@ pub(crate) fn run_sign_release(
     let mut progress = |step: release::Step| match (step, &bar) {
         (release::Step::Start(n), Some(bar)) => bar.set_length(n as u64),
         (release::Step::Done(item, what), Some(bar)) => {
-            bar.set_message(format!("{} {what}", item.label()));
+            bar.set_message(crate::output::line(&format!("{} {what}", item.label())).into_owned());
             bar.inc(1);
         }
         (release::Step::Start(n), None) => eprintln!("signing {n} platform manifests"),

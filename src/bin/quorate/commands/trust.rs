@@ -217,15 +217,14 @@ pub(crate) fn run_trust_status(options: &WorkspaceOptions, json: bool) -> Result
         } else {
             "not in force"
         };
+        println!("version {} {}  {state}", v.version, v.digest);
+        println!("  previous: {}", v.previous.as_deref().unwrap_or("none"));
         println!(
-            "version {} {}  {state}\n  previous: {}\n  maintainers: {} (threshold {})\n  approved by: {}",
-            v.version,
-            v.digest,
-            v.previous.as_deref().unwrap_or("none"),
+            "  maintainers: {} (threshold {})",
             v.maintainers.join(", "),
-            v.threshold,
-            list_or(&v.approved_by, "no one"),
+            v.threshold
         );
+        println!("  approved by: {}", list_or(&v.approved_by, "no one"));
         for need in &v.missing {
             println!("  still needs: {need}");
         }

@@ -1,0 +1,178 @@
+//! Text output cannot lie: every string that comes from git, the tree, a certificate,
+//! MAINTAINERS or a server reaches the terminal with its control characters and bidirectional
+//! overrides escaped, on every command that prints such strings; JSON stays JSON.
+
+use crate::common::*;
+
+/// A handle, a name and a commit author as a pusher would choose them: rewrite the line, hide
+/// what follows, reverse the text.
+const HANDLE: &str = "mal\u{1b}[8m";
+const NAME: &str = "x\r\u{1b}[2K  signature-2  valid  bob\u{1b}[8m \u{202e}lam";
+const AUTHOR: &str = "x\r\u{1b}[2K  signature-2  valid  bob\u{1b}[8m";
+
+/// The characters a terminal acts on that must never be printed raw.
+fn assert_clean(what: &str, run: &Run) {
+    for (stream, text) in [("stdout", &run.stdout), ("stderr", &run.stderr)] {
+        let raw: Vec<char> = text
+            .chars()
+            .filter(|c| *c != '\n' && quorate::text::is_unshowable(*c))
+            .collect();
+        assert!(
+            raw.is_empty(),
+            "{what}: {stream} carries {raw:?} raw:\n{text}"
+        );
+    }
+}
+
+/// alice and bob, and mallory whose handle, name and certificate's user ID are hostile; the
+/// image signed by alice and mallory and committed by a hostile author.
+fn hostile() -> (Ws, [TestKey; 3], String) {
+    let alice = TestKey::new("alice");
+    let bob = TestKey::new("bob");
+    let mallory = TestKey::build("mallory", |b| {
+        b.add_userid(format!("{NAME} <mallory@example.org>"))
+    });
+    let ws = Ws::new(&[
+        ("alice", &[&alice]),
+        ("bob", &[&bob]),
+        ("mallory", &[&mallory]),
+    ]);
+    let toml_escaped = |s: &str| {
+        s.chars()
+            .map(|c| match c {
+                c if c.is_control() || c == '\u{202e}' => format!("\\u{:04X}", c as u32),
+                c => c.to_string(),
+            })
+            .collect::<String>()
+    };
+    let text = std::fs::read_to_string(ws.path().join("MAINTAINERS"))
+        .unwrap()
+        .replace(
+            "[people.mallory]",
+            &format!("[people.\"{}\"]", toml_escaped(HANDLE)),
+        )
+        .replace(
+            "[keys.mallory.",
+            &format!("[keys.\"{}\".", toml_escaped(HANDLE)),
+        )
+        .replace(
+            "name = \"mallory\"",
+            &format!("name = \"{}\"", toml_escaped(NAME)),
+        );
+    std::fs::write(ws.path().join("MAINTAINERS"), text).unwrap();
+    commit_all(ws.path(), "workspace");
+    // The chain started, so trust status names version 1's maintainers.
+    let run = ws.run(&["trust", "propose"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    approve(&ws, &alice);
+    approve(&ws, &mallory);
+    commit_all(ws.path(), "trust root version 1");
+    let hex = "ab".repeat(32);
+    let reference = reference(&hex);
+    for key in [&alice, &mallory] {
+        let file = ws.key_file(key);
+        let run = ws.run(&["sign", &reference, "--key", file.to_str().unwrap()]);
+        assert_eq!(run.code, 0, "{run:?}");
+    }
+    // The last signature's commit rewritten with the hostile author.
+    git_env(
+        ws.path(),
+        &["commit", "-q", "--amend", "--no-edit", "--reset-author"],
+        &[("GIT_AUTHOR_NAME", AUTHOR)],
+    );
+    (ws, [alice, bob, mallory], reference)
+}
+
+#[test]
+fn every_command_escapes_what_others_wrote() {
+    let (ws, _keys, reference) = hostile();
+    let log = git(ws.path(), &["log", "-1", "--format=%an"]);
+    assert!(
+        log.contains('\u{1b}'),
+        "git kept the author as given: {log:?}"
+    );
+    for args in [
+        vec!["maintainers", "list"],
+        vec!["verify", reference.as_str()],
+        vec!["gate", reference.as_str()],
+        vec!["keyring", "check"],
+        vec!["trust", "status"],
+        vec!["audit"],
+    ] {
+        let run = ws.run(&args);
+        assert_clean(&args.join(" "), &run);
+        assert!(
+            run.stdout.contains("\\u{1b}") || run.stderr.contains("\\u{1b}"),
+            "{args:?} shows the escape as \\u{{1b}}: {run:?}"
+        );
+    }
+    // The audit's signature row names the author, escaped, and cannot forge a "valid bob" row.
+    let audit = ws.run(&["audit"]);
+    assert!(
+        audit
+            .stdout
+            .contains("x\\r\\u{1b}[2K  signature-2  valid  bob\\u{1b}[8m"),
+        "{audit:?}"
+    );
+}
+
+#[test]
+fn the_audit_page_shows_controls_and_bidi_overrides_instead_of_obeying_them() {
+    let (ws, _keys, _reference) = hostile();
+    let page = ws.path().join("audit.html");
+    let run = ws.run(&["audit", "--html", page.to_str().unwrap()]);
+    assert_clean("audit --html", &run);
+    let html = std::fs::read_to_string(&page).unwrap();
+    let raw: Vec<char> = html
+        .chars()
+        .filter(|c| !matches!(c, '\n' | '\t') && quorate::text::is_unshowable(*c))
+        .collect();
+    assert!(raw.is_empty(), "the page carries {raw:?} raw");
+    assert!(
+        html.contains("\\u{202e}lam"),
+        "the name is on the page, shown"
+    );
+}
+
+#[test]
+fn json_output_stays_json_with_every_character_escaped() {
+    let (ws, _keys, reference) = hostile();
+    for args in [
+        vec!["maintainers", "list", "--json"],
+        vec!["verify", "--json", reference.as_str()],
+        vec!["gate", "--json", reference.as_str()],
+        vec!["audit", "--json"],
+    ] {
+        let run = ws.run(&args);
+        assert_clean(&args.join(" "), &run);
+        let value: serde_json::Value = serde_json::from_str(&run.stdout)
+            .unwrap_or_else(|e| panic!("{args:?}: {e}: {}", run.stdout));
+        if args[0] == "maintainers" {
+            let mallory = &value[2];
+            assert_eq!(mallory["handle"], HANDLE, "{value}");
+            assert_eq!(mallory["name"], NAME, "{value}");
+        }
+    }
+}
+
+#[test]
+fn a_server_message_is_escaped_by_sync() {
+    let keys = team_keys();
+    let net = Team::of(keys.each_ref()).net();
+    // The remote refuses every push with a message that would erase the line before it.
+    let hook = net.remote.path().join("hooks/pre-receive");
+    std::fs::write(
+        &hook,
+        "#!/bin/sh\nprintf 'all good\\r\\033[2K\\033[1Apushed\\n' >&2\nexit 1\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let clone = net.clone("alice");
+    let run = sign_in(&clone, &keys[0], &"cd".repeat(32));
+    assert_eq!(run.code, 0, "{run:?}");
+    let run = run_in(&clone, &["sync"]);
+    assert_ne!(run.code, 0, "{run:?}");
+    assert_clean("sync", &run);
+    assert!(run.stderr.contains("\\u{1b}[2K"), "{run:?}");
+}
