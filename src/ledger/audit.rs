@@ -467,51 +467,54 @@ fn published_findings(
 ) -> Vec<Finding> {
     use crate::judge::published::{compare, Difference};
     use rayon::prelude::*;
-    let per_image: Vec<Vec<Finding>> = targets
-        .par_iter()
-        .filter_map(|t| match t {
-            Target::Image(reference) => Some(reference),
-            Target::Malformed(_) => None,
-        })
-        .map(|reference| {
-            let finding =
-                |code: AuditCode, path: String, detail: String| Finding::new(code, path, detail);
-            compare(workspace, lookaside, reference)
-                .into_iter()
-                .map(|difference| match difference {
-                    Difference::Missing { number, path } => finding(
-                        AuditCode::PublishedMissing,
-                        workspace.display_path(&path),
-                        format!(
-                            "{} is in git but not served: podman never sees it",
-                            signature_file_name(number)
+    let per_image: Vec<Vec<Finding>> = lookaside.reading(|| {
+        targets
+            .par_iter()
+            .filter_map(|t| match t {
+                Target::Image(reference) => Some(reference),
+                Target::Malformed(_) => None,
+            })
+            .map(|reference| {
+                let finding = |code: AuditCode, path: String, detail: String| {
+                    Finding::new(code, path, detail)
+                };
+                compare(workspace, lookaside, reference)
+                    .into_iter()
+                    .map(|difference| match difference {
+                        Difference::Missing { number, path } => finding(
+                            AuditCode::PublishedMissing,
+                            workspace.display_path(&path),
+                            format!(
+                                "{} is in git but not served: podman never sees it",
+                                signature_file_name(number)
+                            ),
                         ),
-                    ),
-                    Difference::Extra { number, url } => finding(
-                        AuditCode::PublishedExtra,
-                        url,
-                        format!(
-                            "{} is served but not in git: nobody committed it",
-                            signature_file_name(number)
+                        Difference::Extra { number, url } => finding(
+                            AuditCode::PublishedExtra,
+                            url,
+                            format!(
+                                "{} is served but not in git: nobody committed it",
+                                signature_file_name(number)
+                            ),
                         ),
-                    ),
-                    Difference::Differs { number, path, url } => finding(
-                        AuditCode::PublishedDiffers,
-                        workspace.display_path(&path),
-                        format!(
-                            "{} is served with other bytes than git holds ({url})",
-                            signature_file_name(number)
+                        Difference::Differs { number, path, url } => finding(
+                            AuditCode::PublishedDiffers,
+                            workspace.display_path(&path),
+                            format!(
+                                "{} is served with other bytes than git holds ({url})",
+                                signature_file_name(number)
+                            ),
                         ),
-                    ),
-                    Difference::Unreadable(e) => finding(
-                        AuditCode::PublishedUnreadable,
-                        lookaside.image_url(reference),
-                        e.to_string(),
-                    ),
-                })
-                .collect()
-        })
-        .collect();
+                        Difference::Unreadable(e) => finding(
+                            AuditCode::PublishedUnreadable,
+                            lookaside.image_url(reference),
+                            e.to_string(),
+                        ),
+                    })
+                    .collect()
+            })
+            .collect()
+    });
     per_image.into_iter().flatten().collect()
 }
 

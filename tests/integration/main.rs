@@ -64,6 +64,7 @@ fn the_threat_model_cites_existing_tests() {
 }
 mod adversarial_sync;
 mod fuzz_seeds;
+mod lookaside_deadline;
 mod output;
 mod perf;
 mod sync_workflow;

@@ -115,9 +115,18 @@ pub fn http_server(root: &Path) -> Server {
 
 /// A server that answers every request with `status`.
 pub fn failing_server(status: u16) -> Server {
+    python_server(&format!(
+        "self.send_response({status}); self.end_headers(); self.wfile.write(b'no')"
+    ))
+}
+
+/// A hostile server on 127.0.0.1 whose every GET runs `do_get`, Python statements on one line
+/// (`self` is the handler, `port` the server's port, `time` imported); requests are served at
+/// once, each in its own thread.
+pub fn python_server(do_get: &str) -> Server {
     let port = free_port();
     let script = format!(
-        "import http.server\nclass H(http.server.BaseHTTPRequestHandler):\n  def do_GET(self):\n    self.send_response({status}); self.end_headers(); self.wfile.write(b'no')\n  def log_message(self, *a): pass\nhttp.server.HTTPServer(('127.0.0.1', {port}), H).serve_forever()\n"
+        "import http.server, time\nport = {port}\nclass H(http.server.BaseHTTPRequestHandler):\n  def do_GET(self):\n    {do_get}\n  def log_message(self, *a): pass\nhttp.server.ThreadingHTTPServer(('127.0.0.1', port), H).serve_forever()\n"
     );
     Server::start(Command::new("python3").args(["-c", &script]), port, None)
 }

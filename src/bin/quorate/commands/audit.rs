@@ -34,7 +34,11 @@ pub(crate) fn run_audit(options: &WorkspaceOptions, args: AuditArgs) -> Result<O
             history: args.history,
             threshold,
             accept_legacy: args.judge.accept_legacy,
-            published: args.published.as_deref().map(lookaside).transpose()?,
+            published: args
+                .published
+                .as_deref()
+                .map(|url| Ok::<_, Failure>(lookaside(url)?.with_deadlines(args.judge.deadlines())))
+                .transpose()?,
             trust: standing.clone(),
         },
         &|| {

@@ -77,7 +77,7 @@ fn load_judged(options: &WorkspaceOptions, args: &JudgeArgs) -> Result<Workspace
         None => load(options)?,
     };
     if let Some(url) = &args.lookaside {
-        workspace.lookaside = Some(lookaside(url)?);
+        workspace.lookaside = Some(lookaside(url)?.with_deadlines(args.deadlines()));
     }
     Ok(workspace)
 }
