@@ -399,6 +399,17 @@ pub fn write_output(path: &Path, bytes: &[u8]) -> Result<(), ConfineError> {
     dir.write_atomic(name, bytes)
 }
 
+/// `write_output` for a file the program makes (`keyring export -o`, `audit --html`): its
+/// missing parent directories are made first, as `output_dir` makes them.
+pub fn write_output_file(path: &Path, bytes: &[u8]) -> Result<(), ConfineError> {
+    match (path.parent(), path.file_name()) {
+        (Some(parent), Some(name)) if !parent.as_os_str().is_empty() && !parent.is_dir() => {
+            output_dir(parent)?.write_atomic(name, bytes)
+        }
+        _ => write_output(path, bytes),
+    }
+}
+
 /// Distinguishes temporary files made in the same second by the same process.
 pub(crate) fn unique() -> u128 {
     use std::time::{SystemTime, UNIX_EPOCH};

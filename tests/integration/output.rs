@@ -176,3 +176,188 @@ fn a_server_message_is_escaped_by_sync() {
     assert_clean("sync", &run);
     assert!(run.stderr.contains("\\u{1b}[2K"), "{run:?}");
 }
+
+// Output that reads right: the small fixes of the trial, one test each.
+
+#[test]
+fn outside_a_workspace_the_error_says_there_is_none() {
+    let empty = tempfile::tempdir().unwrap();
+    let run = run_in(empty.path(), &["maintainers", "list"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert_eq!(
+        run.stderr,
+        "quorate: no workspace here or above (MAINTAINERS or quorate.toml); use --workspace\n"
+    );
+    let dir = empty.path().to_str().unwrap();
+    let run = run_in(empty.path(), &["--workspace", dir, "gate", "--release"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert_eq!(
+        run.stderr,
+        format!("quorate: {dir}: not a workspace (no MAINTAINERS or quorate.toml there)\n")
+    );
+}
+
+#[test]
+fn keyring_export_makes_its_directory() {
+    let (ws, _keys) = team();
+    let run = ws.run(&["keyring", "export", "-o", "out/keys/maintainers.asc"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(ws.path().join("out/keys/maintainers.asc").is_file());
+    assert!(
+        run.stdout
+            .contains("wrote 3 maintainer certificates to out/keys/maintainers.asc"),
+        "{run:?}"
+    );
+}
+
+#[test]
+fn a_release_signing_reports_each_image_once_and_its_commit_counts_right() {
+    let (ws, keys, _busybox, _pallet) = release_workspace();
+    // A release of one image: pallet-rust alone.
+    for entry in std::fs::read_dir(ws.path().join("digests")).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let kept: String = text
+            .lines()
+            .filter(|l| l.contains("pallet-rust"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        if kept.is_empty() {
+            std::fs::remove_file(&path).unwrap();
+        } else {
+            std::fs::write(&path, kept).unwrap();
+        }
+    }
+    let bob = ws.key_file(&keys[1]);
+    let run = ws.run(&[
+        "sign",
+        "--release",
+        "--rebuilt",
+        "bob-out",
+        "--key",
+        bob.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let all = format!("{}{}", run.stdout, run.stderr);
+    let lines = all.lines().filter(|l| l.contains("pallet-rust")).count();
+    assert_eq!(lines, 1, "{run:?}");
+    assert_eq!(
+        git(ws.path(), &["log", "-1", "--format=%s"]).trim(),
+        "Sign 1 image of the release as bob"
+    );
+}
+
+#[test]
+fn verify_lines_up_its_columns() {
+    let (ws, keys) = pair();
+    for key in &keys {
+        ws.put(
+            "pallet-rust",
+            HEX_A,
+            if key.name == "alice" { 1 } else { 2 },
+            &sign(key.primary_pair(), &payload(REF, HEX_A)),
+        );
+    }
+    let run = ws.run(&["verify", &asked()]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let columns: Vec<usize> = keys
+        .iter()
+        .map(|key| {
+            let line = run
+                .stdout
+                .lines()
+                .find(|l| l.contains(&key.fingerprint()))
+                .unwrap();
+            line.find(&key.fingerprint()).unwrap()
+        })
+        .collect();
+    assert_eq!(columns[0], columns[1], "{}", run.stdout);
+}
+
+#[test]
+fn gate_names_the_image_on_each_line_that_does_not_count() {
+    let (ws, keys) = team();
+    ws.put(
+        "pallet-rust",
+        HEX_A,
+        1,
+        &sign(keys[0].primary_pair(), &payload(REF, HEX_A)),
+    );
+    ws.put(
+        "pallet-rust",
+        HEX_A,
+        2,
+        &sign(keys[1].primary_pair(), &payload(REF, HEX_A)),
+    );
+    ws.put("pallet-rust", HEX_A, 3, b"not a signature");
+    let run = ws.run(&["gate", &asked()]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let line = run
+        .stdout
+        .lines()
+        .find(|l| l.contains("does not count"))
+        .unwrap_or_else(|| panic!("{run:?}"));
+    assert!(
+        line.starts_with(&format!("  {}: signature-3 does not count: ", asked()))
+            || line.contains(&format!("{HEX_A}: signature-3 does not count: ")),
+        "{line}"
+    );
+}
+
+/// chained()'s workspace with erin added: version 2 proposed.
+fn erin_proposed() -> (Ws, [TestKey; 3], TestKey) {
+    let (ws, keys) = chained();
+    let erin = TestKey::new("erin");
+    ws.add_cert(&erin);
+    let mut text = std::fs::read_to_string(ws.path().join("MAINTAINERS")).unwrap();
+    text.push_str(&maintainers(&[("erin", &[&erin])]));
+    std::fs::write(ws.path().join("MAINTAINERS"), text).unwrap();
+    commit_all(ws.path(), "add erin");
+    (ws, keys, erin)
+}
+
+#[test]
+fn trust_propose_says_what_it_needs_in_numbers() {
+    let (ws, _keys, erin) = erin_proposed();
+    let run = ws.run(&["trust", "propose"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout.contains(&format!(
+            "it needs the approval (quorate trust sign) of 2 more of version 1's maintainers (alice, bob, carol); 2 more of version 2's maintainers (alice, bob, carol, erin); erin's approval with the added key {}",
+            erin.fingerprint()
+        )),
+        "{run:?}"
+    );
+}
+
+#[test]
+fn the_trust_root_in_force_is_named_and_older_versions_are_superseded() {
+    let (ws, keys, erin) = erin_proposed();
+    assert_eq!(ws.run(&["trust", "propose"]).code, 0);
+    for key in [&keys[0], &keys[1], &erin] {
+        approve(&ws, key);
+    }
+    commit_all(ws.path(), "approved");
+    let status = ws.run(&["trust", "status"]);
+    assert!(status.stdout.contains("IN FORCE"), "{status:?}");
+    let version_1 = status
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("version 1 "))
+        .unwrap();
+    assert!(version_1.ends_with("  superseded"), "{version_1}");
+    let page = ws.path().join("audit.html");
+    let run = ws.run(&["audit", "--html", page.to_str().unwrap()]);
+    assert!(run.code <= 1, "{run:?}");
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(
+        html.contains("from trust root version 2 (sha256:"),
+        "the header"
+    );
+    assert!(html.contains(", in force; threshold 2."), "the header");
+    assert!(!html.contains("from MAINTAINERS"), "the header");
+    assert!(
+        html.contains("), superseded: maintainers alice, bob, carol"),
+        "version 1: {html}"
+    );
+}

@@ -370,6 +370,12 @@ fn approvals(
     Ok(out)
 }
 
+/// What a new version needs to come into force, in numbers and names, before anyone approved
+/// it (the rule `judge` applies, so the two never disagree).
+pub fn approvals_needed(root: &TrustRoot, previous: Option<&TrustRoot>) -> Vec<String> {
+    judge(root.clone(), previous, Vec::new()).missing
+}
+
 /// A version's own rule: approved by threshold(N−1) people of N−1, threshold(N) people of N,
 /// and every key N adds (proof its holder has it). People, not keys or files.
 fn judge(root: TrustRoot, previous: Option<&TrustRoot>, approvals: Vec<Approval>) -> Version {

@@ -17,7 +17,7 @@ pub use anchor::{Anchor, AnchorError};
 // Loading the chain, judging the standing and the clone's memory go through `Anchor`, which
 // decides the anchor and remembers what it saw: not to be bypassed from outside.
 pub(crate) use chain::load_chain;
-pub use chain::{Approval, Chain, ChainError, Version, TRUST_DIR};
+pub use chain::{approvals_needed, Approval, Chain, ChainError, Version, TRUST_DIR};
 pub use diff::{diff, diff_people, TrustChange};
 pub use memory::Remembered;
 pub use root::{RootError, TrustRoot};

@@ -438,15 +438,18 @@ fn row(
     }
     let label = match status {
         "errors" if image.quorate => format!(
-            "⚠ quorate, with errors ({} of {threshold})",
+            "⚠ quorate, with errors: {} (threshold {threshold})",
             image.signers.len()
         ),
         "errors" => format!(
-            "⚠ short, with errors ({} of {threshold})",
+            "⚠ short, with errors: {} (threshold {threshold})",
             image.signers.len()
         ),
-        "quorate" => format!("✓ quorate ({} of {threshold})", image.signers.len()),
-        _ => format!("✗ short of quorum ({} of {threshold})", image.signers.len()),
+        "quorate" => format!("✓ quorate: {} (threshold {threshold})", image.signers.len()),
+        _ => format!(
+            "✗ short of quorum: {} (threshold {threshold})",
+            image.signers.len()
+        ),
     };
     let _ = writeln!(out, "<td class=\"{status}\">{}</td></tr>", esc(&label));
 }

@@ -111,7 +111,7 @@ fn write_page(
         trust_root,
     };
     let page = quorate::ledger::html::render(ledger, &context);
-    quorate::fs::confine::write_output(path, page.as_bytes())
+    quorate::fs::confine::write_output_file(path, page.as_bytes())
         .map_err(|e| Failure::input(format!("{}: {e}", workspace.display_path(path))))?;
     let quorate_images = ledger.images.iter().filter(|i| i.quorate).count();
     eprintln!(
@@ -270,10 +270,14 @@ fn trust_paragraphs(
     anchor: &quorate::judge::trust::Anchor,
     threshold: u32,
 ) -> Vec<String> {
+    let in_force = standing.chain().and_then(|c| c.in_force());
+    let from = match in_force {
+        Some(v) => format!("trust root version {} ({}), in force", v.version, v.digest),
+        None => workspace.display_path(&workspace.maintainers_path),
+    };
     let mut out = vec![format!(
-        "{} maintainers and their primary keys, from {}; threshold {threshold}.",
+        "{} maintainers and their primary keys, from {from}; threshold {threshold}.",
         workspace.maintainers.people().count(),
-        workspace.display_path(&workspace.maintainers_path),
     )];
     let Some(chain) = standing.chain() else {
         out.push("No signed chain of maintainer sets protects them: whoever can change MAINTAINERS in the repository judged changes who counts (docs/trust.md).".into());
@@ -301,8 +305,11 @@ fn trust_paragraphs(
             "Version {} ({}){}: maintainers {} (threshold {}), approved by {}{}.",
             v.version,
             v.digest,
-            if v.in_force {
+            if in_force.is_some_and(|f| f.version == v.version) {
                 ", in force"
+            } else if in_force.is_some_and(|f| v.version < f.version) {
+                // Each version is made on the one in force: those below it were, once.
+                ", superseded"
             } else {
                 ", not in force"
             },

@@ -235,7 +235,8 @@ pub(crate) fn run_sign_release(
             bar.inc(1);
         }
         (release::Step::Start(n), None) => eprintln!("signing {n} platform manifests"),
-        (release::Step::Done(item, what), None) => eprintln!("{what}: {}", item.label()),
+        // Each image is reported once, on stdout, when all are signed.
+        (release::Step::Done(..), None) => {}
     };
     let outcome = release::sign_release(
         workspace,

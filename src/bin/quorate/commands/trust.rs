@@ -123,11 +123,7 @@ pub(crate) fn run_trust_propose(options: &WorkspaceOptions) -> Result<Outcome, F
     println!("  threshold {}", proposed.root.threshold);
     println!(
         "it needs the approval (quorate trust sign) of {}",
-        if proposed.root.version == 1 {
-            format!("{} of its maintainers", proposed.root.threshold)
-        } else {
-            "the threshold of the version in force, the threshold of this version, and every key it adds".into()
-        }
+        proposed.needs.join("; ")
     );
     report_commit(
         &proposed.committed,
@@ -209,11 +205,20 @@ pub(crate) fn run_trust_status(options: &WorkspaceOptions, json: bool) -> Result
             "no chain: the maintainer set is unprotected; start it with quorate trust propose"
         );
     }
+    // Every version that came into force is marked so; the last of them is the one in force.
+    let current = versions
+        .iter()
+        .rev()
+        .find(|v| v.in_force)
+        .map(|v| v.version);
     for v in versions {
         let state = if v.before_anchor {
             "before the anchor"
-        } else if v.in_force {
+        } else if v.in_force && Some(v.version) == current {
             "IN FORCE"
+        } else if current.is_some_and(|n| v.version < n) {
+            // Each version is made on the one in force: those below it were, once.
+            "superseded"
         } else {
             "not in force"
         };
