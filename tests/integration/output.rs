@@ -361,3 +361,39 @@ fn the_trust_root_in_force_is_named_and_older_versions_are_superseded() {
         "version 1: {html}"
     );
 }
+
+#[test]
+fn a_timeline_of_one_day_keeps_its_labels_apart() {
+    let (ws, keys) = team();
+    for (n, key) in keys.iter().enumerate() {
+        ws.put(
+            "pallet-rust",
+            HEX_A,
+            n as u32 + 1,
+            &sign(key.primary_pair(), &payload(REF, HEX_A)),
+        );
+    }
+    let page = ws.path().join("audit.html");
+    let run = ws.run(&["audit", "--html", page.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let html = std::fs::read_to_string(&page).unwrap();
+    let svg = &html[html.find("<svg").unwrap()..html.find("</svg>").unwrap()];
+    let attribute = |element: &str, name: &str| -> f64 {
+        let at = element.find(&format!(" {name}=\"")).unwrap() + name.len() + 3;
+        element[at..].split('"').next().unwrap().parse().unwrap()
+    };
+    // The handles end 8 units left of x = 130: no circle reaches them.
+    let circles: Vec<&str> = svg.split("<circle").skip(1).collect();
+    assert_eq!(circles.len(), 3, "{svg}");
+    for circle in circles {
+        let (cx, r) = (attribute(circle, "cx"), attribute(circle, "r"));
+        assert!(cx - r > 130.0, "a circle over the handles: {circle}");
+    }
+    // The axis has one label, the day, under the circles.
+    let labels: Vec<&str> = svg
+        .split("<text")
+        .skip(1)
+        .filter(|t| t.contains("text-anchor=\"middle\""))
+        .collect();
+    assert_eq!(labels.len(), 1, "{svg}");
+}
