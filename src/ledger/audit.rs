@@ -950,7 +950,13 @@ fn history_findings(
             ),
             EventKind::Withdrawn => (
                 AuditCode::Withdrawn,
-                "withdrawn by its maintainer with a signed statement".to_string(),
+                match withdrawal_reason(&repo, &withdrawals, &event) {
+                    Some(reason) => format!(
+                        "withdrawn by its maintainer with a signed statement, because: {}",
+                        crate::text::one_line(&reason)
+                    ),
+                    None => "withdrawn by its maintainer with a signed statement".to_string(),
+                },
             ),
         };
         findings.push(
@@ -967,6 +973,22 @@ fn history_findings(
         );
     }
     Ok(())
+}
+
+/// The reason the withdrawal's signed statement gives (`withdraw --reason`), if any.
+fn withdrawal_reason(
+    repo: &git2::Repository,
+    withdrawals: &Path,
+    event: &history::Event,
+) -> Option<String> {
+    let commit = repo
+        .find_commit(git2::Oid::from_str(&event.commit.id).ok()?)
+        .ok()?;
+    let tree = commit.tree().ok()?;
+    let blob = repo
+        .find_blob(git2::Oid::from_str(&event.blob).ok()?)
+        .ok()?;
+    crate::ops::withdraw::statement_reason(repo, &tree, withdrawals, blob.content())
 }
 
 /// A repository path as the workspace names it.

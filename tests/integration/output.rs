@@ -397,3 +397,47 @@ fn a_timeline_of_one_day_keeps_its_labels_apart() {
         .collect();
     assert_eq!(labels.len(), 1, "{svg}");
 }
+
+#[test]
+fn a_withdrawal_keeps_its_reason_signed_and_audit_shows_it() {
+    let (ws, keys) = team();
+    commit_all(ws.path(), "workspace");
+    let alice = ws.key_file(&keys[0]);
+    let alice = alice.to_str().unwrap();
+    assert_eq!(ws.run(&["sign", &asked(), "--key", alice]).code, 0);
+    let run = ws.run(&[
+        "withdraw",
+        &asked(),
+        "--key",
+        alice,
+        "--reason",
+        "signed the wrong build",
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let message = git(ws.path(), &["log", "-1", "--format=%B"]);
+    assert!(
+        message.contains("Reason: signed the wrong build"),
+        "{message}"
+    );
+    // In the statement alice signed, so nobody can change it later.
+    let statements = ws.path().join("signatures/.quorate/withdrawals");
+    let statement = std::fs::read_dir(&statements)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let bytes = std::fs::read(statement).unwrap();
+    let window = b"\"reason\":\"signed the wrong build\"";
+    assert!(
+        bytes.windows(window.len()).any(|w| w == window),
+        "the reason is in the signed payload"
+    );
+    let run = ws.run(&["audit", "--history"]);
+    assert!(
+        run.stdout.contains(
+            "withdrawn by its maintainer with a signed statement, because: signed the wrong build"
+        ),
+        "{run:?}"
+    );
+}

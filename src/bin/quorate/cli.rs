@@ -314,6 +314,9 @@ pub struct WithdrawArgs {
     pub reference: String,
     #[command(flatten)]
     pub signer: SignerArgs,
+    /// Why: kept in the signed statement (nobody can change it later) and shown by audit.
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
     /// Change the files but do not commit.
     #[arg(long)]
     pub no_commit: bool,

@@ -359,6 +359,7 @@ pub(crate) fn run_withdraw(
         &reference,
         signer.as_ref(),
         commit,
+        args.reason.as_deref(),
     )
     .map_err(sign_failure)?;
     for path in &done.removed {
