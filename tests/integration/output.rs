@@ -441,3 +441,48 @@ fn a_withdrawal_keeps_its_reason_signed_and_audit_shows_it() {
         "{run:?}"
     );
 }
+
+#[test]
+fn the_matrix_tells_the_release_from_older_tags() {
+    let (ws, keys, _busybox, pallet) = release_workspace();
+    let bob = ws.key_file(&keys[1]);
+    let run = ws.run(&[
+        "sign",
+        "--release",
+        "--rebuilt",
+        "bob-out",
+        "--key",
+        bob.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+    // An older tag of pallet-rust, signed before this release.
+    ws.put(
+        "pallet-rust",
+        HEX_A,
+        1,
+        &sign(keys[0].primary_pair(), &payload(REF, HEX_A)),
+    );
+    let page = ws.path().join("audit.html");
+    let run = ws.run(&["audit", "--html", page.to_str().unwrap()]);
+    assert!(run.code <= 1, "{run:?}");
+    let html = std::fs::read_to_string(&page).unwrap();
+    let row = |hex: &str| -> String {
+        html.split("<tr id=\"img-")
+            .skip(1)
+            .find(|r| r.contains(&hex[..12]))
+            .unwrap_or_else(|| panic!("no row for {hex}"))
+            .split("</tr>")
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    let release = row(&pallet[0]);
+    assert!(release.contains("data-release=\"true\""), "{release}");
+    assert!(
+        release.contains("<span class=\"release\">release</span>"),
+        "{release}"
+    );
+    let older = row(HEX_A);
+    assert!(older.contains("data-release=\"false\""), "{older}");
+    assert!(!older.contains("class=\"release\""), "{older}");
+}

@@ -16,6 +16,9 @@ pub struct PageContext {
     pub maintainers: Vec<Maintainer>,
     /// The trust root: what decides who counts, in words (one paragraph each).
     pub trust_root: Vec<String>,
+    /// The digests (`sha256:<hex>`) of the workspace's release (digests/), so the matrix tells
+    /// its images from older tags'; empty without a release.
+    pub release: Vec<String>,
 }
 
 /// The CSS: plain, printable, with status shown by symbols and words as well as colour.
@@ -36,6 +39,8 @@ th.person small { display: block; font-weight: normal; color: #57606a; }
 td.digest, code { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: .92em; }
 #matrix-table td, #matrix-table th { white-space: nowrap; }
 caption { text-align: left; color: #57606a; padding: .25rem 0; }
+span.release { font-size: .8em; font-weight: 600; border: 1px solid #0969da; color: #0969da; border-radius: .6em; padding: 0 .4em; }
+tr[data-release="false"] th { font-weight: normal; color: #57606a; }
 .valid { color: var(--ok); }
 .invalid { color: var(--bad); }
 .unsigned { color: var(--none); }
@@ -353,11 +358,24 @@ fn row(
                 .unwrap_or_default()
         })
         .collect();
+    // The release's images are marked in words, not only by style: an older tag of the same
+    // package is otherwise the same row.
+    let in_release = context.release.iter().any(|d| d == digest);
+    let release_attribute = if context.release.is_empty() {
+        String::new()
+    } else {
+        format!(" data-release=\"{in_release}\"")
+    };
     let _ = write!(
         out,
-        "<tr id=\"img-{index}\" data-status=\"{status}\"><th scope=\"row\" title=\"{}\">{}</th><td class=\"digest\" title=\"{}\">{}</td><td>{}</td>",
+        "<tr id=\"img-{index}\" data-status=\"{status}\"{release_attribute}><th scope=\"row\" title=\"{}\">{}{}</th><td class=\"digest\" title=\"{}\">{}</td><td>{}</td>",
         esc(image.repository.as_deref().unwrap_or(&image.directory)),
         esc(&name),
+        if in_release {
+            " <span class=\"release\">release</span>"
+        } else {
+            ""
+        },
         esc(digest),
         esc(&hex[..hex.len().min(12)]),
         esc(&tags.join(", ")),

@@ -109,6 +109,16 @@ fn write_page(
             .to_string(),
         maintainers: quorate::ledger::html::maintainers(workspace, verifier.now()),
         trust_root,
+        // Without a readable release, no row is marked (the audit itself reports what is wrong).
+        release: workspace
+            .read_release(&workspace.digests_dir)
+            .map(|release| {
+                quorate::ops::release::items(&release)
+                    .into_iter()
+                    .map(|item| item.digest.to_string())
+                    .collect()
+            })
+            .unwrap_or_default(),
     };
     let page = quorate::ledger::html::render(ledger, &context);
     quorate::fs::confine::write_output_file(path, page.as_bytes())
