@@ -274,6 +274,14 @@ impl Lookaside {
         match &self.location {
             Location::File => {
                 let path = &url["file://".len()..];
+                // Opening a FIFO or a device would wait for a writer with no deadline to stop
+                // it: only a regular file is a signature.
+                match std::fs::metadata(path) {
+                    Ok(meta) if !meta.is_file() => {
+                        return Err(transport("not a regular file".into()))
+                    }
+                    _ => {}
+                }
                 match std::fs::File::open(path) {
                     Ok(file) => {
                         use std::io::Read;

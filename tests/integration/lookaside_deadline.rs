@@ -150,3 +150,30 @@ fn redirects_to_http_are_followed_absolute_or_relative() {
         "{report:#}"
     );
 }
+
+#[test]
+fn a_fifo_in_a_file_lookaside_is_unreadable_not_a_hang() {
+    let ws = signed();
+    let served = tempfile::tempdir().unwrap();
+    let dir = served
+        .path()
+        .join(format!("stagex/pallet-rust@sha256={HEX_A}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let fifo = dir.join("signature-1");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let url = format!("file://{}", served.path().display());
+    let run = run_within(
+        ws.path(),
+        &["verify", &asked(), "--lookaside", &url],
+        WATCHDOG,
+    );
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stdout.contains("signature-1: not a regular file"),
+        "{run:?}"
+    );
+}
