@@ -475,6 +475,17 @@ pub fn private_temp_dir(prefix: &str) -> Result<Dir, ConfineError> {
     Ok(Dir::open(&path, &path)?.expect("just made"))
 }
 
+/// `write_output` for a file the program makes (`keyring export -o`, `audit --html`): its
+/// missing parent directories are made first, as `output_dir` makes them.
+pub fn write_output_file(path: &Path, bytes: &[u8]) -> Result<(), ConfineError> {
+    match (path.parent(), path.file_name()) {
+        (Some(parent), Some(name)) if !parent.as_os_str().is_empty() && !parent.is_dir() => {
+            output_dir(parent)?.write_atomic(name, bytes)
+        }
+        _ => write_output(path, bytes),
+    }
+}
+
 /// Distinguishes temporary files made in the same second by the same process.
 pub(crate) fn unique() -> u128 {
     use std::time::{SystemTime, UNIX_EPOCH};

@@ -79,14 +79,20 @@ pub fn check_images<T: Send>(
     done: &(dyn Fn() + Sync),
 ) -> Vec<T> {
     use rayon::prelude::*;
-    references
-        .par_iter()
-        .map(|reference| {
-            let summary = summarize(check_image(workspace, verifier, reference));
-            done();
-            summary
-        })
-        .collect()
+    let all = || {
+        references
+            .par_iter()
+            .map(|reference| {
+                let summary = summarize(check_image(workspace, verifier, reference));
+                done();
+                summary
+            })
+            .collect()
+    };
+    match &workspace.lookaside {
+        Some(lookaside) => lookaside.reading(all),
+        None => all(),
+    }
 }
 
 /// Reads and judges every signature of one image.

@@ -470,51 +470,54 @@ fn published_findings(
 ) -> Vec<Finding> {
     use crate::judge::published::{compare, Difference};
     use rayon::prelude::*;
-    let per_image: Vec<Vec<Finding>> = targets
-        .par_iter()
-        .filter_map(|t| match t {
-            Target::Image(reference) => Some(reference),
-            Target::Malformed(_) => None,
-        })
-        .map(|reference| {
-            let finding =
-                |code: AuditCode, path: String, detail: String| Finding::new(code, path, detail);
-            compare(workspace, lookaside, reference)
-                .into_iter()
-                .map(|difference| match difference {
-                    Difference::Missing { number, path } => finding(
-                        AuditCode::PublishedMissing,
-                        workspace.display_path(&path),
-                        format!(
-                            "{} is in git but not served: podman never sees it",
-                            signature_file_name(number)
+    let per_image: Vec<Vec<Finding>> = lookaside.reading(|| {
+        targets
+            .par_iter()
+            .filter_map(|t| match t {
+                Target::Image(reference) => Some(reference),
+                Target::Malformed(_) => None,
+            })
+            .map(|reference| {
+                let finding = |code: AuditCode, path: String, detail: String| {
+                    Finding::new(code, path, detail)
+                };
+                compare(workspace, lookaside, reference)
+                    .into_iter()
+                    .map(|difference| match difference {
+                        Difference::Missing { number, path } => finding(
+                            AuditCode::PublishedMissing,
+                            workspace.display_path(&path),
+                            format!(
+                                "{} is in git but not served: podman never sees it",
+                                signature_file_name(number)
+                            ),
                         ),
-                    ),
-                    Difference::Extra { number, url } => finding(
-                        AuditCode::PublishedExtra,
-                        url,
-                        format!(
-                            "{} is served but not in git: nobody committed it",
-                            signature_file_name(number)
+                        Difference::Extra { number, url } => finding(
+                            AuditCode::PublishedExtra,
+                            url,
+                            format!(
+                                "{} is served but not in git: nobody committed it",
+                                signature_file_name(number)
+                            ),
                         ),
-                    ),
-                    Difference::Differs { number, path, url } => finding(
-                        AuditCode::PublishedDiffers,
-                        workspace.display_path(&path),
-                        format!(
-                            "{} is served with other bytes than git holds ({url})",
-                            signature_file_name(number)
+                        Difference::Differs { number, path, url } => finding(
+                            AuditCode::PublishedDiffers,
+                            workspace.display_path(&path),
+                            format!(
+                                "{} is served with other bytes than git holds ({url})",
+                                signature_file_name(number)
+                            ),
                         ),
-                    ),
-                    Difference::Unreadable(e) => finding(
-                        AuditCode::PublishedUnreadable,
-                        lookaside.image_url(reference),
-                        e.to_string(),
-                    ),
-                })
-                .collect()
-        })
-        .collect();
+                        Difference::Unreadable(e) => finding(
+                            AuditCode::PublishedUnreadable,
+                            lookaside.image_url(reference),
+                            e.to_string(),
+                        ),
+                    })
+                    .collect()
+            })
+            .collect()
+    });
     per_image.into_iter().flatten().collect()
 }
 
@@ -954,7 +957,13 @@ fn history_findings(
             ),
             EventKind::Withdrawn => (
                 AuditCode::Withdrawn,
-                "withdrawn by its maintainer with a signed statement".to_string(),
+                match withdrawal_reason(&repo, &withdrawals, &event) {
+                    Some(reason) => format!(
+                        "withdrawn by its maintainer with a signed statement, because: {}",
+                        crate::text::one_line(&reason)
+                    ),
+                    None => "withdrawn by its maintainer with a signed statement".to_string(),
+                },
             ),
         };
         findings.push(
@@ -971,6 +980,22 @@ fn history_findings(
         );
     }
     Ok(())
+}
+
+/// The reason the withdrawal's signed statement gives (`withdraw --reason`), if any.
+fn withdrawal_reason(
+    repo: &git2::Repository,
+    withdrawals: &Path,
+    event: &history::Event,
+) -> Option<String> {
+    let commit = repo
+        .find_commit(git2::Oid::from_str(&event.commit.id).ok()?)
+        .ok()?;
+    let tree = commit.tree().ok()?;
+    let blob = repo
+        .find_blob(git2::Oid::from_str(&event.blob).ok()?)
+        .ok()?;
+    crate::ops::withdraw::statement_reason(repo, &tree, withdrawals, blob.content())
 }
 
 /// A repository path as the workspace names it.

@@ -298,8 +298,8 @@ fn sign_release_unshown(
         written.extend(leftovers.iter().cloned());
         if let (false, Some(maintainer)) = (written.is_empty(), signer_handle.as_ref()) {
             let mut message = format!(
-                "Sign {} images of the release as {maintainer}\n",
-                written.len()
+                "Sign {} of the release as {maintainer}\n",
+                crate::text::plural(written.len(), "image")
             );
             for (_, reference, placement) in &outcome.signed {
                 message.push('\n');

@@ -48,6 +48,8 @@ pub struct Proposed {
     pub trust_files: Vec<PathBuf>,
     /// True when it replaced a pending proposal (whose approvals were removed).
     pub replaced: bool,
+    /// What it needs to come into force, in numbers: "2 more of version 1's maintainers (…)".
+    pub needs: Vec<String>,
     /// The commit.
     pub committed: Committed,
 }
@@ -141,7 +143,9 @@ pub fn propose(
         .collect();
     removed.extend(trust_removed);
     let committed = commit_changes_placed(workspace, &written, &removed, &message, "quorate");
+    let needs = crate::judge::trust::approvals_needed(&root, in_force.map(|v| &v.root));
     Ok(Proposed {
+        needs,
         root,
         changes,
         file,

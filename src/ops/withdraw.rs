@@ -23,11 +23,35 @@ pub fn content_hash(bytes: &[u8]) -> String {
 
 /// The payload a maintainer signs to withdraw the signature `bytes` found at `file`.
 pub fn statement_payload(bytes: &[u8], file: &str) -> Vec<u8> {
-    let value = json!({
+    statement_payload_because(bytes, file, None)
+}
+
+/// `statement_payload` with the maintainer's reason (`withdraw --reason`), signed with it so
+/// nobody can change or add one later.
+pub fn statement_payload_because(bytes: &[u8], file: &str, reason: Option<&str>) -> Vec<u8> {
+    let mut value = json!({
         "type": STATEMENT_TYPE,
         "withdrawn": {"sha256": content_hash(bytes), "file": file},
     });
+    if let Some(reason) = reason {
+        value["reason"] = json!(reason);
+    }
     serde_json::to_vec(&value).expect("a JSON value always serializes")
+}
+
+/// The reason a commit's statement for `withdrawn` in `dir` gives, if it gives one (the
+/// statement's validity is `statement_in_tree`'s to judge).
+pub fn statement_reason(
+    repo: &git2::Repository,
+    tree: &git2::Tree,
+    dir: &Path,
+    withdrawn: &[u8],
+) -> Option<String> {
+    let path = dir.join(format!("{}.pgp", content_hash(withdrawn)));
+    let blob = repo.find_blob(tree.get_path(&path).ok()?.id()).ok()?;
+    let message = read_signed_message(blob.content()).ok()?;
+    let value: serde_json::Value = serde_json::from_slice(&message.payload).ok()?;
+    value["reason"].as_str().map(str::to_string)
 }
 
 /// True when `statement` is a signed withdrawal of `withdrawn` by the maintainer who made it.
@@ -104,8 +128,9 @@ pub fn withdraw(
     reference: &Reference,
     signer: &dyn PayloadSigner,
     commit: Commit,
+    reason: Option<&str>,
 ) -> Result<Withdrawal, SignError> {
-    withdraw_unshown(workspace, verifier, reference, signer, commit)
+    withdraw_unshown(workspace, verifier, reference, signer, commit, reason)
         .map_err(|e| e.shown_in(workspace))
 }
 
@@ -116,6 +141,7 @@ fn withdraw_unshown(
     reference: &Reference,
     signer: &dyn PayloadSigner,
     commit: Commit,
+    reason: Option<&str>,
 ) -> Result<Withdrawal, SignError> {
     let primary = signer.expected_primary().ok_or(SignError::UnknownSigner)?;
     let maintainer = workspace
@@ -166,7 +192,7 @@ fn withdraw_unshown(
             .read(name, crate::format::message::MAX_SIGNATURE_FILE)
             .map_err(|e| SignError::Crypto(format!("{}: {e}", path.display())))?;
         let shown = workspace.display_path(path);
-        let statement = signer.sign(&statement_payload(&bytes, &shown))?;
+        let statement = signer.sign(&statement_payload_because(&bytes, &shown, reason))?;
         if !statement_is_valid(&statement, &bytes, verifier) {
             return Err(SignError::NotAMaintainer(primary.to_hex()));
         }
@@ -196,13 +222,16 @@ fn withdraw_unshown(
         removed.extend(withdrawal.moves.iter().map(|(from, _)| from.clone()));
         removed.retain(|p| !written.contains(p));
         let message = format!(
-            "Withdraw {maintainer}'s signature of {reference}\n\n{}\n",
+            "Withdraw {maintainer}'s signature of {reference}\n\n{}\n{}",
             withdrawal
                 .removed
                 .iter()
                 .map(|p| format!("Withdrawn: {}", workspace.display_path(p)))
                 .collect::<Vec<_>>()
-                .join("\n")
+                .join("\n"),
+            reason
+                .map(|r| format!("Reason: {}\n", crate::text::one_line(r)))
+                .unwrap_or_default()
         );
         withdrawal.committed =
             commit_changes_placed(workspace, &written, &removed, &message, &maintainer);

@@ -43,6 +43,13 @@ pub enum WorkspaceError {
         /// Why.
         reason: String,
     },
+    /// Neither MAINTAINERS nor quorate.toml is in the directory (the current one and none above
+    /// it, when no --workspace was given).
+    #[error("{}", if path.as_os_str() == "." { "no workspace here or above (MAINTAINERS or quorate.toml); use --workspace".to_string() } else { format!("{}: not a workspace (no MAINTAINERS or quorate.toml there)", path.display()) })]
+    NoWorkspace {
+        /// The directory.
+        path: PathBuf,
+    },
     /// MAINTAINERS is missing or malformed.
     #[error(transparent)]
     Maintainers(#[from] MaintainersError),
@@ -188,7 +195,7 @@ const PARTS: [&str; 5] = [
 impl Workspace {
     /// Loads MAINTAINERS, the keyring and quorate.toml from the working tree.
     pub fn load(options: &WorkspaceOptions) -> Result<Workspace, WorkspaceError> {
-        let workspace = Workspace::load_from(options, Box::new(WorkingTree))?;
+        let workspace = Workspace::load_for_editing(options)?;
         workspace.check_threshold_unless_chained()?;
         Ok(workspace)
     }
@@ -196,6 +203,18 @@ impl Workspace {
     /// Loads the workspace to change who the maintainers are: a threshold the team cannot reach
     /// yet (a new workspace has nobody) is what `maintainers add` is for, not an error.
     pub fn load_for_editing(options: &WorkspaceOptions) -> Result<Workspace, WorkspaceError> {
+        // A directory holding neither file is no workspace at all: saying so beats "MAINTAINERS:
+        // cannot read" (a MAINTAINERS given with --maintainers makes any directory one).
+        let holds = |part: &str| options.dir.join(part).symlink_metadata().is_ok();
+        if options.maintainers.is_none()
+            && options.dir.is_dir()
+            && !holds("MAINTAINERS")
+            && !holds("quorate.toml")
+        {
+            return Err(WorkspaceError::NoWorkspace {
+                path: options.dir.clone(),
+            });
+        }
         Workspace::load_from(options, Box::new(WorkingTree))
     }
 

@@ -5,8 +5,13 @@
 //!
 //! So a consumer or an auditor checks a release against what is actually served, without
 //! cloning the repository.
+//!
+//! A server cannot keep a command waiting: each request is capped (30 s), each image's reads
+//! together (`Deadlines::image`) and every read of the run together (`Deadlines::run`); past a
+//! deadline the image is unreadable. A redirect is followed only to http or https, as Go's
+//! client (podman's) does.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::format::message::MAX_SIGNATURE_FILE;
 use crate::format::reference::Reference;
@@ -21,6 +26,39 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Go's http.Client follows at most 10 redirects; so does containers/image.
 const MAX_REDIRECTS: u32 = 10;
+/// How many images are read from a server at once: reading is waiting, not computing, so more
+/// than the machine's cores.
+const PARALLEL_READS: usize = 8;
+
+/// How long reading from a lookaside may take in all, past which what is not read is
+/// unreadable (podman itself would wait on; a gate or an audit must end).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deadlines {
+    /// Every request for one image's signatures together.
+    pub image: Duration,
+    /// Every request of the run together, from the lookaside's creation.
+    pub run: Duration,
+}
+
+impl Default for Deadlines {
+    /// 60 s an image, 10 minutes a run: far more than a healthy server needs (a release of
+    /// 1000 images is read in seconds), far less than 127 stalled requests of 30 s.
+    fn default() -> Deadlines {
+        Deadlines {
+            image: Duration::from_secs(60),
+            run: Duration::from_secs(600),
+        }
+    }
+}
+
+/// Which deadline passed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deadline {
+    /// The image's own (`--lookaside-deadline`).
+    Image,
+    /// The run's (`--lookaside-run-deadline`).
+    Run,
+}
 
 /// A URL that is not a lookaside quorate can read (exit 2).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -57,6 +95,26 @@ pub enum FetchError {
         /// The image's lookaside directory.
         url: String,
     },
+    /// A deadline passed before every signature of the image was read.
+    #[error("{url}: {} read, then the deadline {} passed ({} s, {}): the image's signatures are unreadable", crate::text::plural(*.read as usize, "signature"), match .which { Deadline::Image => "for one image's reads", Deadline::Run => "for every lookaside read of this run" }, .limit.as_secs(), match .which { Deadline::Image => "--lookaside-deadline SECONDS", Deadline::Run => "--lookaside-run-deadline SECONDS" })]
+    Deadline {
+        /// The image's lookaside directory.
+        url: String,
+        /// Which deadline.
+        which: Deadline,
+        /// How long it allowed.
+        limit: Duration,
+        /// How many signatures were read before it passed.
+        read: u32,
+    },
+    /// A redirect to something other than http or https: Go's client (podman's) refuses it.
+    #[error("{url}: redirected to {to}, which podman does not follow (only http:// and https://); podman stops the pull")]
+    Redirect {
+        /// The signature's URL.
+        url: String,
+        /// Where the server redirected.
+        to: String,
+    },
     /// The request failed: connection, TLS, timeout, too many redirects, a file not readable.
     #[error("{url}: {message}")]
     Transport {
@@ -92,6 +150,9 @@ enum Location {
 pub struct Lookaside {
     base: String,
     location: Location,
+    deadlines: Deadlines,
+    /// When the run's deadline passes.
+    run_ends: Instant,
 }
 
 impl Lookaside {
@@ -108,10 +169,7 @@ impl Lookaside {
                     "a file:// URL needs an absolute path (file:///srv/signatures)",
                 ));
             }
-            return Ok(Lookaside {
-                location: Location::File,
-                base,
-            });
+            return Ok(Lookaside::at(base, Location::File));
         }
         let host = base
             .strip_prefix("https://")
@@ -126,14 +184,43 @@ impl Lookaside {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .timeout_global(Some(REQUEST_TIMEOUT))
             .timeout_connect(Some(CONNECT_TIMEOUT))
-            .max_redirects(MAX_REDIRECTS)
+            // Redirects are followed here, one by one, to refuse a scheme podman would not
+            // follow and to keep each hop within the deadlines.
+            .max_redirects(0)
+            .max_redirects_will_error(false)
             .http_status_as_error(false)
             .build()
             .into();
-        Ok(Lookaside {
+        Ok(Lookaside::at(base, Location::Http(agent)))
+    }
+
+    fn at(base: String, location: Location) -> Lookaside {
+        let deadlines = Deadlines::default();
+        Lookaside {
             base,
-            location: Location::Http(agent),
-        })
+            location,
+            deadlines,
+            run_ends: Instant::now() + deadlines.run,
+        }
+    }
+
+    /// The same lookaside read within these deadlines; the run's counts from now.
+    pub fn with_deadlines(mut self, deadlines: Deadlines) -> Lookaside {
+        self.deadlines = deadlines;
+        self.run_ends = Instant::now() + deadlines.run;
+        self
+    }
+
+    /// `work` run with up to 8 images read at once, since reading a lookaside is waiting on a
+    /// server, not computing (the work's own parallel iterators use that pool).
+    pub fn reading<R: Send>(&self, work: impl FnOnce() -> R + Send) -> R {
+        match rayon::ThreadPoolBuilder::new()
+            .num_threads(PARALLEL_READS)
+            .build()
+        {
+            Ok(pool) => pool.install(work),
+            Err(_) => work(),
+        }
     }
 
     /// The URL of an image's directory: `<base>/<repository path>@sha256=<hex>`.
@@ -142,25 +229,44 @@ impl Lookaside {
         format!("{}/{}@sha256={}", self.base, reference.path(), digest.hex())
     }
 
-    /// Every signature served for the image, read as podman reads them.
+    /// Every signature served for the image, read as podman reads them, within the deadlines.
     pub fn fetch(&self, reference: &Reference) -> Result<Vec<Served>, FetchError> {
         let dir = self.image_url(reference);
+        let image_ends = Instant::now() + self.deadlines.image;
+        let (ends, which, limit) = if image_ends < self.run_ends {
+            (image_ends, Deadline::Image, self.deadlines.image)
+        } else {
+            (self.run_ends, Deadline::Run, self.deadlines.run)
+        };
         let mut served = Vec::new();
         for number in 1.. {
             if number > MAX_LOOKASIDE_SIGNATURES {
                 return Err(FetchError::TooMany { url: dir });
             }
             let url = format!("{dir}/{}", signature_file_name(number));
-            match self.get(&url)? {
-                Some(bytes) => served.push(Served { number, url, bytes }),
-                None => break,
+            let passed = || FetchError::Deadline {
+                url: dir.clone(),
+                which,
+                limit,
+                read: number - 1,
+            };
+            let left = ends.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(passed());
+            }
+            match self.get(&url, left) {
+                Ok(Some(bytes)) => served.push(Served { number, url, bytes }),
+                Ok(None) => break,
+                // The request was cut short by the deadline, not by its own cap.
+                Err(FetchError::Transport { .. }) if Instant::now() >= ends => return Err(passed()),
+                Err(e) => return Err(e),
             }
         }
         Ok(served)
     }
 
-    /// One signature's bytes, or None when it is not there.
-    fn get(&self, url: &str) -> Result<Option<Vec<u8>>, FetchError> {
+    /// One signature's bytes, or None when it is not there; the request takes at most `left`.
+    fn get(&self, url: &str, left: Duration) -> Result<Option<Vec<u8>>, FetchError> {
         let transport = |message: String| FetchError::Transport {
             url: url.to_string(),
             message,
@@ -168,6 +274,14 @@ impl Lookaside {
         match &self.location {
             Location::File => {
                 let path = &url["file://".len()..];
+                // Opening a FIFO or a device would wait for a writer with no deadline to stop
+                // it: only a regular file is a signature.
+                match std::fs::metadata(path) {
+                    Ok(meta) if !meta.is_file() => {
+                        return Err(transport("not a regular file".into()))
+                    }
+                    _ => {}
+                }
                 match std::fs::File::open(path) {
                     Ok(file) => {
                         use std::io::Read;
@@ -187,10 +301,7 @@ impl Lookaside {
                 }
             }
             Location::Http(agent) => {
-                let mut response = agent
-                    .get(url)
-                    .call()
-                    .map_err(|e| transport(e.to_string()))?;
+                let mut response = self.follow(agent, url, left)?;
                 match response.status().as_u16() {
                     404 => return Ok(None),
                     200 => {}
@@ -215,5 +326,56 @@ impl Lookaside {
                 }
             }
         }
+    }
+
+    /// GET `url`, redirects followed (at most 10, only to http or https), every hop within
+    /// `left` in all (and each within the request cap).
+    fn follow(
+        &self,
+        agent: &ureq::Agent,
+        url: &str,
+        left: Duration,
+    ) -> Result<ureq::http::Response<ureq::Body>, FetchError> {
+        let ends = Instant::now() + left;
+        let transport = |message: String| FetchError::Transport {
+            url: url.to_string(),
+            message,
+        };
+        let mut at = url.to_string();
+        for _ in 0..=MAX_REDIRECTS {
+            let timeout = ends
+                .saturating_duration_since(Instant::now())
+                .min(REQUEST_TIMEOUT);
+            let response = agent
+                .get(&at)
+                .config()
+                .timeout_global(Some(timeout))
+                .build()
+                .call()
+                .map_err(|e| transport(e.to_string()))?;
+            if !response.status().is_redirection() {
+                return Ok(response);
+            }
+            let Some(location) = response
+                .headers()
+                .get(ureq::http::header::LOCATION)
+                .and_then(|l| l.to_str().ok())
+            else {
+                return Ok(response);
+            };
+            let next = url::Url::parse(&at)
+                .and_then(|base| base.join(location))
+                .map_err(|e| transport(format!("redirected to {location:?}: {e}")))?;
+            if !matches!(next.scheme(), "http" | "https") {
+                return Err(FetchError::Redirect {
+                    url: url.to_string(),
+                    to: next.to_string(),
+                });
+            }
+            at = next.to_string();
+        }
+        Err(transport(
+            "too many redirects (podman follows at most 10)".into(),
+        ))
     }
 }

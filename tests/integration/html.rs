@@ -135,7 +135,7 @@ fn the_page_shows_who_signed_what() {
     assert_eq!(cell_state(a, "alice"), "valid");
     assert_eq!(cell_state(a, "bob"), "valid");
     assert_eq!(cell_state(a, "carol"), "unsigned");
-    assert!(a.contains("✓ quorate (2 of 2)"), "{a}");
+    assert!(a.contains("✓ quorate: 2 (threshold 2)"), "{a}");
 
     let b = row(&dom, &HEX_B[..12]);
     assert!(b.contains("data-status=\"errors\""), "{b}");
@@ -144,7 +144,7 @@ fn the_page_shows_who_signed_what() {
     assert!(b.contains("data-code=\"digest-mismatch\""), "{b}");
     assert!(b.contains("href=\"#code-digest-mismatch\""), "{b}");
     assert_eq!(cell_state(b, "carol"), "unsigned");
-    assert!(b.contains("short, with errors (1 of 2)"), "{b}");
+    assert!(b.contains("short, with errors: 1 (threshold 2)"), "{b}");
     // Every code used is explained, and the finding links to its row.
     assert!(dom.contains("id=\"code-digest-mismatch\""));
     assert!(

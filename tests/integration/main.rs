@@ -68,6 +68,8 @@ fn the_threat_model_cites_existing_tests() {
 mod adversarial_sync;
 mod digests_naming;
 mod fuzz_seeds;
+mod lookaside_deadline;
+mod output;
 mod perf;
 mod pipeline;
 mod policy_judged;

@@ -345,6 +345,9 @@ pub struct WithdrawArgs {
     pub reference: String,
     #[command(flatten)]
     pub signer: SignerArgs,
+    /// Why: kept in the signed statement (nobody can change it later) and shown by audit.
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
     /// Change the files but do not commit.
     #[arg(long)]
     pub no_commit: bool,
@@ -464,6 +467,26 @@ pub struct JudgeArgs {
     /// reads them, instead of signatures/.
     #[arg(long, value_name = "URL")]
     pub lookaside: Option<String>,
+    /// Give up on an image whose signatures the lookaside (--lookaside, --published) has not
+    /// served in SECONDS in all: it is unreadable (default 60).
+    #[arg(long, value_name = "SECONDS", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub lookaside_deadline: u64,
+    /// Give up on every image not read from the lookaside within SECONDS of the start (default
+    /// 600).
+    #[arg(long, value_name = "SECONDS", default_value_t = 600,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub lookaside_run_deadline: u64,
+}
+
+impl JudgeArgs {
+    /// The deadlines for reading a lookaside.
+    pub fn deadlines(&self) -> quorate::workspace::lookaside::Deadlines {
+        quorate::workspace::lookaside::Deadlines {
+            image: std::time::Duration::from_secs(self.lookaside_deadline),
+            run: std::time::Duration::from_secs(self.lookaside_run_deadline),
+        }
+    }
 }
 
 fn parse_time(text: &str) -> Result<std::time::SystemTime, String> {

@@ -1,6 +1,10 @@
 //! The `quorate` program: parses the command line once, hands plain settings to the library,
 //! and prints what it found. Exit status: 0 success, 1 refused or invalid, 2 bad usage or input.
 
+// First: its printing macros shadow the standard ones in every module below.
+#[macro_use]
+mod output;
+
 mod cli;
 mod commands;
 mod notes;

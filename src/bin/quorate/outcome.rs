@@ -83,7 +83,8 @@ pub(crate) fn exit_status(result: Result<Outcome, Failure>) -> ExitCode {
         Ok(Outcome::Refused) => ExitCode::from(1),
         Ok(Outcome::Ran(code)) => ExitCode::from(code),
         Err(failure) => {
-            eprintln!("quorate: {}", failure.message);
+            // A block: an error may quote a file's line under its message, caret beneath.
+            std::eprintln!("quorate: {}", crate::output::block(&failure.message));
             ExitCode::from(match failure.fault {
                 Fault::Refused => 1,
                 Fault::Input => 2,

@@ -484,6 +484,12 @@ fn approvals(
     Ok(out)
 }
 
+/// What a new version needs to come into force, in numbers and names, before anyone approved
+/// it (the rule `needs` applies, so the two never disagree).
+pub fn approvals_needed(root: &TrustRoot, previous: Option<&TrustRoot>) -> Vec<String> {
+    needs(root, previous, &[])
+}
+
 /// What a version still needs, given the approvals that count: threshold(N−1) people of N−1,
 /// threshold(N) people of N, and every key N adds (proof its holder has it). People, not keys
 /// or files.

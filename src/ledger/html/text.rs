@@ -1,6 +1,8 @@
 //! Text on the page: escaped, and the meaning of each code from the shipped docs.
 
-/// Escapes text for HTML element content and attribute values.
+/// Escapes text for HTML element content and attribute values; a control character or a
+/// bidirectional override (which would reorder what the page shows) is written out as
+/// `\u{…}`, as the terminal shows it.
 pub fn esc(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -10,6 +12,9 @@ pub fn esc(text: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
+            c if crate::text::is_unshowable(c) => {
+                out.push_str(&crate::text::shown(c.encode_utf8(&mut [0; 4])))
+            }
             c => out.push(c),
         }
     }
@@ -51,6 +56,14 @@ mod tests {
         assert_eq!(
             esc(r#"<script>alert("x")</script> & 'y'"#),
             "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;y&#39;"
+        );
+    }
+
+    #[test]
+    fn bidi_overrides_and_controls_are_shown_not_obeyed() {
+        assert_eq!(
+            esc("a\u{202e}b\u{1b}[2K\u{2066}"),
+            "a\\u{202e}b\\u{1b}[2K\\u{2066}"
         );
     }
 

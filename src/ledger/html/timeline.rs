@@ -54,7 +54,16 @@ pub fn svg(ledger: &Ledger, maintainers: &[Maintainer]) -> String {
         return "<p>No dated signature by a maintainer.</p>\n".into();
     };
     let span = (last - first).num_days().max(1) as f64;
-    let x = |d: NaiveDate| LEFT + (d - first).num_days() as f64 / span * (WIDTH - LEFT - RIGHT);
+    let one_day = first == last;
+    // Everything on one day is drawn in the middle, clear of the handles on the left, its date
+    // the axis's only label.
+    let x = |d: NaiveDate| {
+        if one_day {
+            (LEFT + WIDTH - RIGHT) / 2.0
+        } else {
+            LEFT + (d - first).num_days() as f64 / span * (WIDTH - LEFT - RIGHT)
+        }
+    };
     let height = TOP + ROW * maintainers.len() as f64 + AXIS;
     let mut out = String::new();
     let _ = writeln!(
@@ -99,7 +108,7 @@ pub fn svg(ledger: &Ledger, maintainers: &[Maintainer]) -> String {
     let step = (months / 10).max(1);
     let mut tick = NaiveDate::from_ymd_opt(first.year(), first.month(), 1).unwrap_or(first);
     let mut i = 0;
-    while tick <= last {
+    while tick <= last && !one_day {
         if tick >= first && i % step == 0 {
             let tx = x(tick);
             let _ = writeln!(
@@ -118,10 +127,11 @@ pub fn svg(ledger: &Ledger, maintainers: &[Maintainer]) -> String {
             break;
         }
     }
-    if first == last {
+    if one_day {
         let _ = writeln!(
             out,
-            "<text x=\"{LEFT}\" y=\"{:.1}\">{first}</text>",
+            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{first}</text>",
+            x(first),
             axis_y + 18.0
         );
     }

@@ -94,30 +94,55 @@ pub fn registry() -> Server {
     )
 }
 
-/// A static HTTP server on 127.0.0.1 serving `root`.
+/// A static HTTP server on 127.0.0.1 serving `root` (Python's http.server).
 pub fn http_server(root: &Path) -> Server {
-    let port = free_port();
-    Server::start(
-        Command::new("python3")
-            .args([
-                "-m",
-                "http.server",
-                "--bind",
-                "127.0.0.1",
-                &port.to_string(),
-            ])
-            .arg("--directory")
-            .arg(root),
-        port,
-        None,
-    )
+    let root = root.to_str().unwrap();
+    python_on_any_port(&format!(
+        "import functools\nclass H(http.server.SimpleHTTPRequestHandler):\n  def log_message(self, *a): pass\nH = functools.partial(H, directory={root:?})\n"
+    ))
 }
 
 /// A server that answers every request with `status`.
 pub fn failing_server(status: u16) -> Server {
-    let port = free_port();
+    python_server(&format!(
+        "self.send_response({status}); self.end_headers(); self.wfile.write(b'no')"
+    ))
+}
+
+/// A hostile server on 127.0.0.1 whose every GET runs `do_get`, Python statements on one line
+/// (`self` is the handler, `port` the server's port, `time` imported); requests are served at
+/// once, each in its own thread.
+pub fn python_server(do_get: &str) -> Server {
+    python_on_any_port(&format!(
+        "class H(http.server.BaseHTTPRequestHandler):\n  def do_GET(self):\n    {do_get}\n  def log_message(self, *a): pass\n"
+    ))
+}
+
+/// Python's threading HTTP server with the handler `H` that `handler` defines, on a port of the
+/// system's choosing that it says: no other test's server can take the port between choosing
+/// and binding, as with a port picked free beforehand.
+fn python_on_any_port(handler: &str) -> Server {
     let script = format!(
-        "import http.server\nclass H(http.server.BaseHTTPRequestHandler):\n  def do_GET(self):\n    self.send_response({status}); self.end_headers(); self.wfile.write(b'no')\n  def log_message(self, *a): pass\nhttp.server.HTTPServer(('127.0.0.1', {port}), H).serve_forever()\n"
+        "import http.server, sys, time\n{handler}server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), H)\nport = server.server_address[1]\nprint(port, flush=True)\nserver.serve_forever()\n"
     );
-    Server::start(Command::new("python3").args(["-c", &script]), port, None)
+    let mut child = Command::new("python3")
+        .args(["-c", &script])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    use std::io::BufRead;
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port = line
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("the server did not say its port: {line:?}"));
+    Server {
+        child,
+        port,
+        _dir: None,
+    }
 }

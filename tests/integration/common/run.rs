@@ -38,6 +38,33 @@ pub fn run_env<V: AsRef<OsStr>>(dir: &Path, args: &[&str], env: &[(&str, V)]) ->
     }
 }
 
+/// Runs quorate in `dir`, killed and the test failed if it has not ended within `limit` (a
+/// watchdog against a hang, never a measure of speed).
+pub fn run_within(dir: &Path, args: &[&str], limit: std::time::Duration) -> Run {
+    let mut child = quorate_command(dir)
+        .args(args)
+        .env_remove("GIT_DIR")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let ended = super::net::wait_until(limit, || matches!(child.try_wait(), Ok(Some(_))));
+    if !ended {
+        let _ = child.kill();
+    }
+    let output = child.wait_with_output().unwrap();
+    let run = Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    };
+    assert!(
+        ended,
+        "quorate {args:?} was still running after {limit:?}: {run:?}"
+    );
+    run
+}
+
 pub fn git(dir: &Path, args: &[&str]) -> String {
     git_env::<&str>(dir, args, &[])
 }

@@ -35,7 +35,11 @@ pub(crate) fn run_audit(options: &WorkspaceOptions, args: AuditArgs) -> Result<O
             history: args.history,
             threshold,
             accept_legacy: args.judge.accept_legacy,
-            published: args.published.as_deref().map(lookaside).transpose()?,
+            published: args
+                .published
+                .as_deref()
+                .map(|url| Ok::<_, Failure>(lookaside(url)?.with_deadlines(args.judge.deadlines())))
+                .transpose()?,
             trust: standing.clone(),
         },
         &|| {
@@ -106,9 +110,19 @@ fn write_page(
             .to_string(),
         maintainers: quorate::ledger::html::maintainers(workspace, verifier.now()),
         trust_root,
+        // Without a readable release, no row is marked (the audit itself reports what is wrong).
+        release: workspace
+            .read_release(&workspace.digests_dir)
+            .map(|release| {
+                quorate::ops::release::items(&release)
+                    .into_iter()
+                    .map(|item| item.digest.to_string())
+                    .collect()
+            })
+            .unwrap_or_default(),
     };
     let page = quorate::ledger::html::render(ledger, &context);
-    quorate::fs::confine::write_output(path, page.as_bytes())
+    quorate::fs::confine::write_output_file(path, page.as_bytes())
         .map_err(|e| Failure::input(format!("{}: {e}", workspace.display_path(path))))?;
     let quorate_images = ledger.images.iter().filter(|i| i.quorate).count();
     eprintln!(
@@ -190,8 +204,9 @@ fn print_image(ledger: &quorate::Ledger, image: &quorate::ledger::audit::LedgerI
         "SHORT OF QUORUM"
     };
     println!();
+    println!("{name}");
     println!(
-        "{name}\n  {status}: {} of {}; signed by: {}; not yet: {}; tags: {}",
+        "  {status}: {} of {}; signed by: {}; not yet: {}; tags: {}",
         image.signers.len(),
         ledger.threshold,
         list_or(&image.signers, "none"),
@@ -276,10 +291,14 @@ fn trust_paragraphs(
     anchor: &quorate::judge::trust::Anchor,
     threshold: u32,
 ) -> Vec<String> {
+    let in_force = standing.chain().and_then(|c| c.in_force());
+    let from = match in_force {
+        Some(v) => format!("trust root version {} ({}), in force", v.version, v.digest),
+        None => workspace.display_path(&workspace.maintainers_path),
+    };
     let mut out = vec![format!(
-        "{} maintainers and their primary keys, from {}; threshold {threshold}.",
+        "{} maintainers and their primary keys, from {from}; threshold {threshold}.",
         workspace.maintainers.people().count(),
-        workspace.display_path(&workspace.maintainers_path),
     )];
     let Some(chain) = standing.chain() else {
         out.push("No signed chain of maintainer sets protects them: whoever can change MAINTAINERS in the repository judged changes who counts (docs/trust.md).".into());
@@ -307,8 +326,11 @@ fn trust_paragraphs(
             "Version {} ({}){}: maintainers {} (threshold {}), approved by {}{}.",
             v.version,
             v.digest,
-            if v.in_force {
+            if in_force.is_some_and(|f| f.version == v.version) {
                 ", in force"
+            } else if in_force.is_some_and(|f| v.version < f.version) {
+                // Each version is made on the one in force: those below it were, once.
+                ", superseded"
             } else {
                 ", not in force"
             },

@@ -19,8 +19,16 @@ pub fn pad(text: &str, cells: usize) -> String {
 }
 
 /// Rows laid out in columns two blanks apart, each as wide as its widest cell; trailing blanks
-/// trimmed, so a short last column leaves no padding behind.
+/// trimmed, so a short last column leaves no padding behind. Each cell is measured as it will
+/// be printed (escaped by the output layer), so a control character cannot shift a column.
 pub fn render<const N: usize>(rows: &[[String; N]]) -> Vec<String> {
+    let rows: Vec<[String; N]> = rows
+        .iter()
+        .map(|row| {
+            row.clone()
+                .map(|cell| crate::output::line(&cell).into_owned())
+        })
+        .collect();
     let widths: Vec<usize> = (0..N)
         .map(|i| rows.iter().map(|r| width(&r[i])).max().unwrap_or(0))
         .collect();

@@ -110,11 +110,12 @@ pub(crate) fn run_keyring_export(
 ) -> Result<Outcome, Failure> {
     let workspace = load(options)?;
     let (bytes, missing) = transfer::export(&workspace.keyring, &workspace.maintainers);
-    quorate::fs::confine::write_output(output, &bytes)
+    quorate::fs::confine::write_output_file(output, &bytes)
         .map_err(|e| Failure::input(format!("cannot write the keyring: {e}")))?;
     let exported = workspace.maintainers.fingerprints().count() - missing.len();
     println!(
-        "wrote {exported} maintainer certificates to {}",
+        "wrote {} to {}",
+        plural(exported, "maintainer certificate"),
         workspace.display_path(output)
     );
     for fingerprint in &missing {

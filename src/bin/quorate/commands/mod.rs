@@ -81,7 +81,7 @@ fn load_judged(options: &WorkspaceOptions, args: &JudgeArgs) -> Result<Workspace
         None => load(options)?,
     };
     if let Some(url) = &args.lookaside {
-        workspace.lookaside = Some(lookaside(url)?);
+        workspace.lookaside = Some(lookaside(url)?.with_deadlines(args.deadlines()));
     }
     Ok(workspace)
 }
@@ -213,8 +213,5 @@ fn progress_bar(total: usize) -> Option<indicatif::ProgressBar> {
 pub(crate) use quorate::plural;
 
 fn print_json<T: serde::Serialize>(value: &T) {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(value).expect("serializable")
-    );
+    std::println!("{}", crate::output::json(value));
 }

@@ -265,15 +265,14 @@ pub(crate) fn run_sign_release(
     let mut progress = |step: release::Step| match (step, &bar) {
         (release::Step::Start(n), Some(bar)) => bar.set_length(n as u64),
         (release::Step::Done(item, what), Some(bar)) => {
-            bar.set_message(format!("{} {what}", item.label()));
+            bar.set_message(crate::output::line(&format!("{} {what}", item.label())).into_owned());
             bar.inc(1);
         }
         (release::Step::Start(n), None) => {
             crate::notes::note!("signing {n} platform manifests")
         }
-        (release::Step::Done(item, what), None) => {
-            crate::notes::note!("{what}: {}", item.label())
-        }
+        // Each image is reported once, on stdout, when all are signed.
+        (release::Step::Done(..), None) => {}
     };
     let outcome = release::sign_release(
         workspace,
@@ -404,6 +403,7 @@ pub(crate) fn run_withdraw(
         &reference,
         signer.as_ref(),
         commit,
+        args.reason.as_deref(),
     )
     .map_err(sign_failure)?;
     for path in &done.removed {

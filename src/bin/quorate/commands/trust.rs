@@ -155,11 +155,7 @@ pub(crate) fn run_trust_propose(options: &WorkspaceOptions) -> Result<Outcome, F
     println!("  threshold {}", proposed.root.threshold);
     println!(
         "it needs the approval (quorate trust sign) of {}",
-        if proposed.root.version == 1 {
-            format!("{} of its maintainers", proposed.root.threshold)
-        } else {
-            "the threshold of the version in force, the threshold of this version, and every key it adds".into()
-        }
+        proposed.needs.join("; ")
     );
     let files: Vec<String> = std::iter::once(&proposed.file)
         .chain(&proposed.trust_files)
@@ -248,23 +244,31 @@ pub(crate) fn run_trust_status(options: &WorkspaceOptions, json: bool) -> Result
     for path in standing.chain().map_or(&[][..], |c| c.ignored.as_slice()) {
         println!("ignored: {path} (not a version of the chain)");
     }
+    // Every version that came into force is marked so; the last of them is the one in force.
+    let current = versions
+        .iter()
+        .rev()
+        .find(|v| v.in_force)
+        .map(|v| v.version);
     for v in versions {
         let state = if v.before_anchor {
             "before the anchor"
-        } else if v.in_force {
+        } else if v.in_force && Some(v.version) == current {
             "IN FORCE"
+        } else if current.is_some_and(|n| v.version < n) {
+            // Each version is made on the one in force: those below it were, once.
+            "superseded"
         } else {
             "not in force"
         };
+        println!("version {} {}  {state}", v.version, v.digest);
+        println!("  previous: {}", v.previous.as_deref().unwrap_or("none"));
         println!(
-            "version {} {}  {state}\n  previous: {}\n  maintainers: {} (threshold {})\n  approved by: {}",
-            v.version,
-            v.digest,
-            v.previous.as_deref().unwrap_or("none"),
+            "  maintainers: {} (threshold {})",
             v.maintainers.join(", "),
-            v.threshold,
-            list_or(&v.approved_by, "no one"),
+            v.threshold
         );
+        println!("  approved by: {}", list_or(&v.approved_by, "no one"));
         for need in &v.missing {
             println!("  still needs: {need}");
         }
