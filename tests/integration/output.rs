@@ -71,7 +71,13 @@ fn hostile() -> (Ws, [TestKey; 3], String) {
     let reference = reference(&hex);
     for key in [&alice, &mallory] {
         let file = ws.key_file(key);
-        let run = ws.run(&["sign", &reference, "--key", file.to_str().unwrap()]);
+        let run = ws.run(&[
+            "sign",
+            "--no-rebuild",
+            &reference,
+            "--key",
+            file.to_str().unwrap(),
+        ]);
         assert_eq!(run.code, 0, "{run:?}");
     }
     // The last signature's commit rewritten with the hostile author.
@@ -404,7 +410,11 @@ fn a_withdrawal_keeps_its_reason_signed_and_audit_shows_it() {
     commit_all(ws.path(), "workspace");
     let alice = ws.key_file(&keys[0]);
     let alice = alice.to_str().unwrap();
-    assert_eq!(ws.run(&["sign", &asked(), "--key", alice]).code, 0);
+    assert_eq!(
+        ws.run(&["sign", "--no-rebuild", &asked(), "--key", alice])
+            .code,
+        0
+    );
     let run = ws.run(&[
         "withdraw",
         &asked(),
