@@ -314,6 +314,10 @@ pub enum AuditError {
     /// The git history cannot be read.
     #[error("git: {0}")]
     Git(String),
+    /// The workspace still counts its working MAINTAINERS while a version of the chain is in
+    /// force: the caller did not let the root in force decide (`Anchor::decide`).
+    #[error("trust root version {0} is in force, but the workspace counts other maintainers or another threshold: judge it through Anchor::decide first")]
+    Undecided(u32),
 }
 
 crate::fault::always!(Input: AuditError);
@@ -325,6 +329,19 @@ pub fn audit(
     options: &Options,
     done: &(dyn Fn() + Sync),
 ) -> Result<Ledger, AuditError> {
+    // Who counts is the root in force's to say, for a program using the library as for the CLI.
+    if let Some(in_force) = options.trust.chain().and_then(|c| c.in_force()) {
+        let counted = crate::judge::trust::working_root(
+            workspace,
+            in_force.version,
+            in_force.root.previous.clone(),
+        );
+        if counted.maintainers != in_force.root.maintainers
+            || counted.threshold != in_force.root.threshold
+        {
+            return Err(AuditError::Undecided(in_force.version));
+        }
+    }
     if let Some(handle) = &options.maintainer {
         if workspace.maintainers.get(handle).is_none() {
             return Err(AuditError::UnknownMaintainer(handle.clone()));

@@ -73,6 +73,34 @@ fn the_library_audit_reports_an_unapproved_trust_root_as_a_draft() {
         .join("\n[");
     std::fs::write(&maintainers, kept).unwrap();
     let mut workspace = load(&ws);
+    // A program that skips the root in force is refused, never given the draft's count.
+    let anchor = Anchor::resolve(&workspace, None);
+    let standing = {
+        let verifier = Verifier::new(
+            &workspace.keyring,
+            &workspace.maintainers,
+            SystemTime::now(),
+        );
+        anchor.judge(&workspace, &verifier).unwrap()
+    };
+    {
+        let verifier = Verifier::new(
+            &workspace.keyring,
+            &workspace.maintainers,
+            SystemTime::now(),
+        );
+        let options = Options {
+            scope: Scope::Tree,
+            maintainer: None,
+            history: false,
+            threshold: 2,
+            accept_legacy: false,
+            published: None,
+            trust: standing,
+        };
+        let e = quorate::audit(&workspace, &verifier, &options, &|| {}).unwrap_err();
+        assert!(e.to_string().contains("Anchor::decide"), "{e}");
+    }
     // The root in force decides who counts: carol is still a maintainer, the edit a draft.
     let standing = Anchor::resolve(&workspace, None)
         .decide(&mut workspace, SystemTime::now())
