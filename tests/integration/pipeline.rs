@@ -320,18 +320,23 @@ fn publish_writes_exactly_the_lookaside_of_a_revision() {
     );
 }
 
+/// The digest of version 1 of `ws`'s chain, as `trust status` prints it (what CI pins).
+fn first_version_digest(ws: &Ws) -> String {
+    let status: serde_json::Value =
+        serde_json::from_str(&ws.run(&["trust", "status", "--json"]).stdout).unwrap();
+    status["versions"][0]["digest"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
 /// `--require-anchor` (and QUORATE_REQUIRE_ANCHOR=1) refuses to trust a fresh clone's chain as
 /// found (exit 1) and passes once the anchor is pinned; `--quiet` leaves only the result and
 /// warnings.
 #[test]
 fn ci_requires_a_pinned_anchor_and_can_be_quiet() {
     let (ws, _keys) = chained();
-    let status: serde_json::Value =
-        serde_json::from_str(&ws.run(&["trust", "status", "--json"]).stdout).unwrap();
-    let digest = status["versions"][0]["digest"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let digest = first_version_digest(&ws);
     // A fresh clone, as CI has: it remembers nothing.
     let clones = tempfile::tempdir().unwrap();
     git(
@@ -392,6 +397,61 @@ fn ci_requires_a_pinned_anchor_and_can_be_quiet() {
         run.stderr.contains("--require-anchor: no trust anchor"),
         "{run:?}"
     );
+}
+
+/// `sync` and `status` under `--require-anchor` refuse as verify and gate do (exit 1) when a
+/// fresh clone has nothing pinned: sync before it fetches or pushes anything, and without
+/// remembering the chain as found (which would make it the clone's anchor for the next
+/// `--require-anchor` run); pinned, both run.
+#[test]
+fn sync_and_status_require_an_anchor_as_gate_does() {
+    let (ws, _keys) = chained();
+    let digest = first_version_digest(&ws);
+    let dirs = tempfile::tempdir().unwrap();
+    let origin = dirs.path().join("origin.git");
+    git(
+        dirs.path(),
+        &[
+            "clone",
+            "-q",
+            "--bare",
+            ws.path().to_str().unwrap(),
+            "origin.git",
+        ],
+    );
+    git(
+        dirs.path(),
+        &["clone", "-q", origin.to_str().unwrap(), "ci"],
+    );
+    let ci = dirs.path().join("ci");
+    git(&ci, &["commit", "-q", "--allow-empty", "-m", "local"]);
+    let published = git(&origin, &["rev-parse", "HEAD"]);
+    let memory = ci.join(".git/quorate/trust-anchor");
+    let status = ["status", "--signer", "alice", "--no-fetch"];
+    for (flags, env) in [
+        (vec!["--require-anchor"], vec![]),
+        (vec![], vec![("QUORATE_REQUIRE_ANCHOR", "1")]),
+    ] {
+        for command in [&["sync"][..], &status[..]] {
+            let args: Vec<&str> = flags.iter().chain(command).copied().collect();
+            let refused = run_env(&ci, &args, &env);
+            assert_eq!(refused.code, 1, "{args:?}: {refused:?}");
+            assert!(
+                refused.stderr.contains("--require-anchor: no trust anchor"),
+                "{args:?}: {refused:?}"
+            );
+            assert!(!memory.exists(), "{args:?} remembered the chain as found");
+            assert_eq!(git(&origin, &["rev-parse", "HEAD"]), published);
+        }
+    }
+    let pinned = ["--require-anchor", "--trust-anchor", &digest];
+    let args: Vec<&str> = pinned.iter().chain(&["sync"]).copied().collect();
+    let run = run_env::<&str>(&ci, &args, &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_ne!(git(&origin, &["rev-parse", "HEAD"]), published);
+    let args: Vec<&str> = pinned.iter().chain(&status).copied().collect();
+    let run = run_env::<&str>(&ci, &args, &[]);
+    assert_eq!(run.code, 0, "{run:?}");
 }
 
 /// The directory of the quorate binary, first on PATH: the docs' scripts call `quorate`.
