@@ -572,7 +572,8 @@ fn ci_jobs_run_end_to_end() {
         );
         assert_eq!(run.code, 0, "{run:?}");
     }
-    git(&alice, &["push", "-q", "origin", "main"]);
+    let run = run_in(&alice, &["sync"]);
+    assert_eq!(run.code, 0, "{run:?}");
     let status: serde_json::Value =
         serde_json::from_str(&run_in(&alice, &["trust", "status", "--json"]).stdout).unwrap();
     let anchor = status["versions"][0]["digest"]
@@ -727,7 +728,8 @@ fn status_says_what_the_signer_still_has_to_do() {
         ],
     );
     assert_eq!(run.code, 0, "{run:?}");
-    git(&alice, &["push", "-q", "origin", "main"]);
+    let run = run_in(&alice, &["sync"]);
+    assert_eq!(run.code, 0, "{run:?}");
     // Without fetching, bob's clone does not know yet.
     assert!(status(&["--no-fetch"])
         .stdout
@@ -848,7 +850,7 @@ fn the_pipeline_from_init_to_podman_pull() {
         .collect();
     let [alice, bob, carol] = [&people[0], &people[1], &people[2]];
 
-    // alice sets the workspace up: init, the maintainers, pushed.
+    // alice sets the workspace up: init, the maintainers, published with sync.
     std::fs::create_dir(&alice.clone).unwrap();
     git(&alice.clone, &["init", "-q", "-b", "main"]);
     let identify = |m: &Maintainer| {
@@ -887,7 +889,8 @@ fn the_pipeline_from_init_to_podman_pull() {
         &alice.clone,
         &["remote", "add", "origin", remote.to_str().unwrap()],
     );
-    git(&alice.clone, &["push", "-q", "-u", "origin", "main"]);
+    let run = alice.run(&["sync"]);
+    assert!(run.stdout.contains("pushed to origin main"), "{run:?}");
     for m in [bob, carol] {
         git(
             place.path(),
@@ -899,11 +902,16 @@ fn the_pipeline_from_init_to_podman_pull() {
     // The trust root: alice proposes, alice and bob approve; version 1 comes into force.
     alice.run(&["trust", "propose"]);
     alice.run(&["trust", "sign", "--gpg"]);
-    git(&alice.clone, &["push", "-q"]);
-    git(&bob.clone, &["pull", "-q", "--ff-only"]);
+    alice.run(&["sync"]);
+    let run = bob.run(&["sync"]);
+    assert!(
+        run.stdout
+            .contains("sync: brought in trust root version 1 ("),
+        "{run:?}"
+    );
     let run = bob.run(&["trust", "sign", "--gpg"]);
     assert!(run.stdout.contains("version 1 is in force"), "{run:?}");
-    git(&bob.clone, &["push", "-q"]);
+    bob.run(&["sync"]);
     let status: serde_json::Value =
         serde_json::from_str(&bob.run(&["trust", "status", "--json"]).stdout).unwrap();
     let anchor = status["versions"][0]["digest"]
@@ -920,12 +928,12 @@ fn the_pipeline_from_init_to_podman_pull() {
             real_layout(&out, "core-greeter", "greeter 1.0", "1.0"),
         ];
     }
-    git(&alice.clone, &["pull", "-q", "--ff-only"]);
+    alice.run(&["sync"]);
     alice.run(&["digests", "compute", "out", "-o", "digests"]);
     commit_all(&alice.clone, "Release digests");
-    git(&alice.clone, &["push", "-q"]);
+    alice.run(&["sync"]);
     for m in [bob, carol] {
-        git(&m.clone, &["pull", "-q", "--ff-only"]);
+        m.run(&["sync"]);
         m.run(&["digests", "compare", "digests", "out"]);
     }
 
@@ -1045,8 +1053,10 @@ fn the_quick_start_is_the_walk() {
         [
             "init",
             "maintainers add",
+            "sync",
             "trust propose",
             "trust sign",
+            "sync",
             "digests compute",
             "digests compare",
             "sign",
