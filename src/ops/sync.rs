@@ -225,15 +225,39 @@ pub struct ChainReport {
     pub refused: Option<AnchorError>,
 }
 
+/// Before a sync: the root in force, verified from `anchor`, decides who counts in `workspace`
+/// while replaying. Only a required anchor that is missing (`--require-anchor`) refuses the sync,
+/// before anything is fetched or pushed: the sync would judge by the chain as found and remember
+/// it, which would make it this clone's anchor for every later run. Any other refusal of the
+/// chain is said after the sync (`chain_report`), which may bring in what repairs it.
+pub fn decide_before_sync(
+    anchor: &Anchor,
+    workspace: &mut Workspace,
+    at: std::time::SystemTime,
+) -> Result<(), AnchorError> {
+    match anchor.decide(workspace, at) {
+        Err(AnchorError::Required) => Err(AnchorError::Required),
+        _ => Ok(()),
+    }
+}
+
 /// The chain of trust roots in `after`, the workspace loaded again once `synced` is done,
 /// verified from its anchor (`pinned`, else what this clone remembers, which is updated).
+/// With `required` and no anchor, refused and nothing remembered.
 pub fn chain_report(
     synced: &Synced,
     after: &Workspace,
     verifier: &Verifier,
     pinned: Option<&str>,
+    required: bool,
 ) -> ChainReport {
-    let anchor = Anchor::resolve(after, pinned);
+    let anchor = Anchor::resolve(after, pinned).required(required);
+    if let Err(e) = anchor.require() {
+        return ChainReport {
+            arrived: Vec::new(),
+            refused: Some(e),
+        };
+    }
     match anchor.load_chain(after, verifier) {
         Err(e) => ChainReport {
             arrived: Vec::new(),

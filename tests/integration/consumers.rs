@@ -277,7 +277,7 @@ fn policy_export_merges_refuses_and_warns() {
     );
     assert!(
         run.stderr
-            .contains("not reachable on podman built with containers/image before 5.37"),
+            .contains("not reachable on podman before containers/image 5.37"),
         "{run:?}"
     );
     let written: serde_json::Value =

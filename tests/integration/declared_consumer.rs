@@ -150,6 +150,78 @@ fn the_gate_counts_what_the_declared_podman_pulls() {
     assert_eq!(run.code, 0, "{run:?}");
 }
 
+/// `policy export` and `policy check --image` judge by the declared consumer: undeclared (or
+/// declared before containers/image 5.37), a subkey-only maintainer is warned about, the quorum
+/// without them is said unreachable, and a subkey signature does not satisfy a requirement;
+/// declared 5.37 or later, none of that.
+#[test]
+fn policy_export_and_image_check_follow_the_declared_consumer() {
+    let alice = TestKey::new("alice");
+    let bob = TestKey::new("bob");
+    let carol = TestKey::with_signing_subkey("carol");
+    let ws = Team::of([&alice, &bob, &carol]).threshold(3).ws();
+    signed_at(&ws, &[(&alice, false), (&carol, true), (&bob, false)]);
+    let image = format!("{REF}@sha256:{HEX_A}");
+    let cases = [
+        (
+            None,
+            Some("carol signs with a subkey: podman before containers/image 5.37 (Debian 12's podman 4.3.1) rejects those signatures"),
+            Some("made with a subkey, which containers/image before 5.37 rejects"),
+        ),
+        (
+            Some("podman = \"4.3.1\""),
+            Some("carol signs with a subkey: the declared consumer podman 4.3.1 (containers/image 5.23) rejects those signatures"),
+            Some("made with a subkey, which the declared consumer podman 4.3.1 (containers/image 5.23) rejects (sign with the primary key, or raise [consumers]"),
+        ),
+        (Some("containers-image = \"5.37\""), None, None),
+        (Some("podman = \"5.7\""), None, None),
+    ];
+    for (declared, export_warning, image_refusal) in cases {
+        let toml = match declared {
+            Some(entry) => format!("threshold = 3\n[consumers]\n{entry}\n"),
+            None => "threshold = 3\n".to_string(),
+        };
+        std::fs::write(ws.path().join("quorate.toml"), toml).unwrap();
+        let out = ws.path().join("out");
+        let run = ws.run(&["policy", "export", "-o", out.to_str().unwrap()]);
+        assert_eq!(run.code, 0, "{declared:?}: {run:?}");
+        match export_warning {
+            Some(warning) => {
+                assert!(run.stderr.contains(warning), "{declared:?}: {run:?}");
+                assert!(
+                    run.stderr.contains("the quorum is not reachable on "),
+                    "{declared:?}: {run:?}"
+                );
+            }
+            None => assert!(
+                !run.stderr.contains("subkey") && !run.stderr.contains("not reachable"),
+                "{declared:?}: {run:?}"
+            ),
+        }
+        let policy = out.join("policy.json");
+        let run = ws.run(&[
+            "policy",
+            "check",
+            policy.to_str().unwrap(),
+            "--image",
+            &image,
+        ]);
+        match image_refusal {
+            Some(why) => {
+                assert_eq!(run.code, 1, "{declared:?}: {run:?}");
+                assert!(
+                    run.stdout.contains(&format!("signature-2 (carol): {why}")),
+                    "{declared:?}: {run:?}"
+                );
+            }
+            None => {
+                assert_eq!(run.code, 0, "{declared:?}: {run:?}");
+                assert!(run.stdout.starts_with("accepted "), "{declared:?}: {run:?}");
+            }
+        }
+    }
+}
+
 /// `sign --key` with a key whose primary cannot sign, under a consumer that refuses subkey
 /// signatures: refused before anything is signed or written, naming the subkey and the remedy.
 /// Undeclared, it signs as before (with a warning).

@@ -139,3 +139,39 @@ fn the_library_audit_reports_an_unapproved_trust_root_as_a_draft() {
     assert!(ledger.warnings >= 1);
     assert!(ledger.trust.is_some(), "the ledger carries the chain");
 }
+
+/// A sync through the library refuses, as the CLI's does, to trust the chain as found when an
+/// anchor is required: before it starts, and in its report of the chain afterwards, which then
+/// remembers nothing (a chain remembered as found would be the next run's anchor).
+#[test]
+fn the_library_sync_requires_an_anchor_when_asked() {
+    let (ws, _keys) = chained();
+    let mut workspace = load(&ws);
+    let required = Anchor::resolve(&workspace, None).required(true);
+    let e = quorate::ops::sync::decide_before_sync(&required, &mut workspace, SystemTime::now())
+        .unwrap_err();
+    assert!(matches!(e, AnchorError::Required), "{e:?}");
+    let verifier = Verifier::new(
+        &workspace.keyring,
+        &workspace.maintainers,
+        SystemTime::now(),
+    );
+    let synced = quorate::ops::sync::Synced::default();
+    let report = quorate::ops::sync::chain_report(&synced, &workspace, &verifier, None, true);
+    assert!(
+        matches!(report.refused, Some(AnchorError::Required)),
+        "{report:?}"
+    );
+    assert!(Anchor::resolve(&workspace, None).remembered().is_none());
+    // Not required: trusted as found, and remembered.
+    let report = quorate::ops::sync::chain_report(&synced, &workspace, &verifier, None, false);
+    assert!(report.refused.is_none(), "{report:?}");
+    let anchor = Anchor::resolve(&workspace, None);
+    assert_eq!(anchor.remembered().map(|r| r.version), Some(1));
+    quorate::ops::sync::decide_before_sync(
+        &anchor.required(true),
+        &mut workspace,
+        SystemTime::now(),
+    )
+    .unwrap();
+}

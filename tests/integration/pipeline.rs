@@ -320,18 +320,23 @@ fn publish_writes_exactly_the_lookaside_of_a_revision() {
     );
 }
 
+/// The digest of version 1 of `ws`'s chain, as `trust status` prints it (what CI pins).
+fn first_version_digest(ws: &Ws) -> String {
+    let status: serde_json::Value =
+        serde_json::from_str(&ws.run(&["trust", "status", "--json"]).stdout).unwrap();
+    status["versions"][0]["digest"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
 /// `--require-anchor` (and QUORATE_REQUIRE_ANCHOR=1) refuses to trust a fresh clone's chain as
 /// found (exit 1) and passes once the anchor is pinned; `--quiet` leaves only the result and
 /// warnings.
 #[test]
 fn ci_requires_a_pinned_anchor_and_can_be_quiet() {
     let (ws, _keys) = chained();
-    let status: serde_json::Value =
-        serde_json::from_str(&ws.run(&["trust", "status", "--json"]).stdout).unwrap();
-    let digest = status["versions"][0]["digest"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let digest = first_version_digest(&ws);
     // A fresh clone, as CI has: it remembers nothing.
     let clones = tempfile::tempdir().unwrap();
     git(
@@ -392,6 +397,61 @@ fn ci_requires_a_pinned_anchor_and_can_be_quiet() {
         run.stderr.contains("--require-anchor: no trust anchor"),
         "{run:?}"
     );
+}
+
+/// `sync` and `status` under `--require-anchor` refuse as verify and gate do (exit 1) when a
+/// fresh clone has nothing pinned: sync before it fetches or pushes anything, and without
+/// remembering the chain as found (which would make it the clone's anchor for the next
+/// `--require-anchor` run); pinned, both run.
+#[test]
+fn sync_and_status_require_an_anchor_as_gate_does() {
+    let (ws, _keys) = chained();
+    let digest = first_version_digest(&ws);
+    let dirs = tempfile::tempdir().unwrap();
+    let origin = dirs.path().join("origin.git");
+    git(
+        dirs.path(),
+        &[
+            "clone",
+            "-q",
+            "--bare",
+            ws.path().to_str().unwrap(),
+            "origin.git",
+        ],
+    );
+    git(
+        dirs.path(),
+        &["clone", "-q", origin.to_str().unwrap(), "ci"],
+    );
+    let ci = dirs.path().join("ci");
+    git(&ci, &["commit", "-q", "--allow-empty", "-m", "local"]);
+    let published = git(&origin, &["rev-parse", "HEAD"]);
+    let memory = ci.join(".git/quorate/trust-anchor");
+    let status = ["status", "--signer", "alice", "--no-fetch"];
+    for (flags, env) in [
+        (vec!["--require-anchor"], vec![]),
+        (vec![], vec![("QUORATE_REQUIRE_ANCHOR", "1")]),
+    ] {
+        for command in [&["sync"][..], &status[..]] {
+            let args: Vec<&str> = flags.iter().chain(command).copied().collect();
+            let refused = run_env(&ci, &args, &env);
+            assert_eq!(refused.code, 1, "{args:?}: {refused:?}");
+            assert!(
+                refused.stderr.contains("--require-anchor: no trust anchor"),
+                "{args:?}: {refused:?}"
+            );
+            assert!(!memory.exists(), "{args:?} remembered the chain as found");
+            assert_eq!(git(&origin, &["rev-parse", "HEAD"]), published);
+        }
+    }
+    let pinned = ["--require-anchor", "--trust-anchor", &digest];
+    let args: Vec<&str> = pinned.iter().chain(&["sync"]).copied().collect();
+    let run = run_env::<&str>(&ci, &args, &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_ne!(git(&origin, &["rev-parse", "HEAD"]), published);
+    let args: Vec<&str> = pinned.iter().chain(&status).copied().collect();
+    let run = run_env::<&str>(&ci, &args, &[]);
+    assert_eq!(run.code, 0, "{run:?}");
 }
 
 /// The directory of the quorate binary, first on PATH: the docs' scripts call `quorate`.
@@ -512,7 +572,8 @@ fn ci_jobs_run_end_to_end() {
         );
         assert_eq!(run.code, 0, "{run:?}");
     }
-    git(&alice, &["push", "-q", "origin", "main"]);
+    let run = run_in(&alice, &["sync"]);
+    assert_eq!(run.code, 0, "{run:?}");
     let status: serde_json::Value =
         serde_json::from_str(&run_in(&alice, &["trust", "status", "--json"]).stdout).unwrap();
     let anchor = status["versions"][0]["digest"]
@@ -667,7 +728,8 @@ fn status_says_what_the_signer_still_has_to_do() {
         ],
     );
     assert_eq!(run.code, 0, "{run:?}");
-    git(&alice, &["push", "-q", "origin", "main"]);
+    let run = run_in(&alice, &["sync"]);
+    assert_eq!(run.code, 0, "{run:?}");
     // Without fetching, bob's clone does not know yet.
     assert!(status(&["--no-fetch"])
         .stdout
@@ -788,7 +850,7 @@ fn the_pipeline_from_init_to_podman_pull() {
         .collect();
     let [alice, bob, carol] = [&people[0], &people[1], &people[2]];
 
-    // alice sets the workspace up: init, the maintainers, pushed.
+    // alice sets the workspace up: init, the maintainers, published with sync.
     std::fs::create_dir(&alice.clone).unwrap();
     git(&alice.clone, &["init", "-q", "-b", "main"]);
     let identify = |m: &Maintainer| {
@@ -827,7 +889,8 @@ fn the_pipeline_from_init_to_podman_pull() {
         &alice.clone,
         &["remote", "add", "origin", remote.to_str().unwrap()],
     );
-    git(&alice.clone, &["push", "-q", "-u", "origin", "main"]);
+    let run = alice.run(&["sync"]);
+    assert!(run.stdout.contains("pushed to origin main"), "{run:?}");
     for m in [bob, carol] {
         git(
             place.path(),
@@ -839,11 +902,16 @@ fn the_pipeline_from_init_to_podman_pull() {
     // The trust root: alice proposes, alice and bob approve; version 1 comes into force.
     alice.run(&["trust", "propose"]);
     alice.run(&["trust", "sign", "--gpg"]);
-    git(&alice.clone, &["push", "-q"]);
-    git(&bob.clone, &["pull", "-q", "--ff-only"]);
+    alice.run(&["sync"]);
+    let run = bob.run(&["sync"]);
+    assert!(
+        run.stdout
+            .contains("sync: brought in trust root version 1 ("),
+        "{run:?}"
+    );
     let run = bob.run(&["trust", "sign", "--gpg"]);
     assert!(run.stdout.contains("version 1 is in force"), "{run:?}");
-    git(&bob.clone, &["push", "-q"]);
+    bob.run(&["sync"]);
     let status: serde_json::Value =
         serde_json::from_str(&bob.run(&["trust", "status", "--json"]).stdout).unwrap();
     let anchor = status["versions"][0]["digest"]
@@ -860,12 +928,12 @@ fn the_pipeline_from_init_to_podman_pull() {
             real_layout(&out, "core-greeter", "greeter 1.0", "1.0"),
         ];
     }
-    git(&alice.clone, &["pull", "-q", "--ff-only"]);
+    alice.run(&["sync"]);
     alice.run(&["digests", "compute", "out", "-o", "digests"]);
     commit_all(&alice.clone, "Release digests");
-    git(&alice.clone, &["push", "-q"]);
+    alice.run(&["sync"]);
     for m in [bob, carol] {
-        git(&m.clone, &["pull", "-q", "--ff-only"]);
+        m.run(&["sync"]);
         m.run(&["digests", "compare", "digests", "out"]);
     }
 
@@ -985,8 +1053,10 @@ fn the_quick_start_is_the_walk() {
         [
             "init",
             "maintainers add",
+            "sync",
             "trust propose",
             "trust sign",
+            "sync",
             "digests compute",
             "digests compare",
             "sign",

@@ -84,9 +84,14 @@ impl crate::fault::Classify for ExportError {
 /// A maintainer podman may not accept, named so the release engineer knows before a pull fails.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Warning {
-    /// Signs only with a subkey: containers/image before 5.37 (Debian 12's podman 4.3.1) rejects
-    /// such signatures.
-    SubkeyOnly(String),
+    /// Signs only with a subkey, which the consumer named refuses (containers/image before
+    /// 5.37; undeclared, Debian 12's podman 4.3.1 is assumed).
+    SubkeyOnly {
+        /// Who.
+        who: String,
+        /// The consumer that refuses their signatures, for the message.
+        consumer: String,
+    },
     /// No key of theirs can sign now (expired or revoked): GPGME judges expiry now, so their
     /// signatures fail at pull time.
     CannotSignNow(String),
@@ -98,17 +103,21 @@ pub enum Warning {
         usable: Vec<String>,
         /// The threshold.
         threshold: u32,
-        /// Whether this is for podman built with containers/image before 5.37 (subkey signers lost too).
-        old_podman: bool,
+        /// The consumer on which it is unreachable because subkey signers are lost too; None when
+        /// it is unreachable on every podman.
+        consumer: Option<String>,
     },
 }
+
+/// The consumer assumed when quorate.toml declares none: the oldest podman quorate serves.
+const UNDECLARED_CONSUMER: &str = "podman before containers/image 5.37 (Debian 12's podman 4.3.1)";
 
 impl std::fmt::Display for Warning {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Warning::SubkeyOnly(who) => write!(
+            Warning::SubkeyOnly { who, consumer } => write!(
                 f,
-                "{who} signs with a subkey: podman before containers/image 5.37 (Debian 12's podman 4.3.1) rejects those signatures"
+                "{who} signs with a subkey: {consumer} rejects those signatures"
             ),
             Warning::CannotSignNow(who) => write!(
                 f,
@@ -121,11 +130,14 @@ impl std::fmt::Display for Warning {
             Warning::Unreachable {
                 usable,
                 threshold,
-                old_podman,
+                consumer,
             } => write!(
                 f,
                 "the quorum is not reachable{}: only {} podman accepts ({}), {threshold} needed",
-                if *old_podman { " on podman built with containers/image before 5.37" } else { "" },
+                match consumer {
+                    Some(consumer) => format!(" on {consumer}"),
+                    None => String::new(),
+                },
                 crate::plural(usable.len(), "maintainer"),
                 if usable.is_empty() { "none".to_string() } else { usable.join(", ") }
             ),
@@ -205,7 +217,12 @@ pub fn export(workspace: &Workspace, options: &ExportOptions) -> Result<Exported
         )));
     }
 
-    warnings.extend(acceptance_warnings(&workspace.keyring, &people, threshold));
+    warnings.extend(acceptance_warnings(
+        &workspace.keyring,
+        &people,
+        threshold,
+        workspace.consumer().as_ref(),
+    ));
 
     let mut policy = match &options.merge {
         Some(path) => read_policy(path)?,
@@ -409,12 +426,22 @@ fn judge_own_output(
     Ok(())
 }
 
-/// Who podman may not accept, and whether k people remain without them.
+/// Who podman may not accept, and whether k people remain without them. A declared consumer
+/// decides whether subkey signers count; undeclared, they are warned about as Debian 12's podman
+/// 4.3.1 would refuse them.
 fn acceptance_warnings(
     keyring: &crate::keys::keyring::Keyring,
     people: &[(String, Vec<&Cert>)],
     threshold: u32,
+    consumer: Option<&crate::keys::consumer::Consumer>,
 ) -> Vec<Warning> {
+    let refuser = match consumer {
+        None => Some(UNDECLARED_CONSUMER.to_string()),
+        Some(c) if !c.accepts_subkey_signatures() => {
+            Some(format!("the declared consumer {}", c.describe()))
+        }
+        Some(_) => None,
+    };
     let now = SystemTime::now();
     let policy = StandardPolicy::at(now);
     let judge = KeyJudge {
@@ -445,7 +472,12 @@ fn acceptance_warnings(
         match (primary_signs, subkey_signs) {
             (false, false) => warnings.push(Warning::CannotSignNow(handle.clone())),
             (false, true) => {
-                warnings.push(Warning::SubkeyOnly(handle.clone()));
+                if let Some(consumer) = &refuser {
+                    warnings.push(Warning::SubkeyOnly {
+                        who: handle.clone(),
+                        consumer: consumer.clone(),
+                    });
+                }
                 usable.push(handle.clone());
             }
             _ => {
@@ -458,13 +490,13 @@ fn acceptance_warnings(
         warnings.push(Warning::Unreachable {
             usable,
             threshold,
-            old_podman: false,
+            consumer: None,
         });
-    } else if usable_old.len() < threshold as usize {
+    } else if let Some(consumer) = refuser.filter(|_| usable_old.len() < threshold as usize) {
         warnings.push(Warning::Unreachable {
             usable: usable_old,
             threshold,
-            old_podman: true,
+            consumer: Some(consumer),
         });
     }
     warnings

@@ -25,8 +25,10 @@ pub struct ImageOptions<'a> {
     pub reference: &'a Reference,
     /// The signatures podman would read, in order (the lookaside's `signature-1, 2, …`).
     pub served: &'a [Served],
-    /// Whether subkey signatures are accepted (containers/image 5.37 and later).
-    pub subkey_signatures: bool,
+    /// The consumer quorate.toml declares (`Workspace::consumer`): from containers/image 5.37
+    /// on it accepts subkey signatures. None judges as Debian 12's podman 4.3.1, the oldest
+    /// quorate serves, which refuses them.
+    pub consumer: Option<&'a crate::keys::consumer::Consumer>,
     /// When: GPGME judges expiry now.
     pub now: SystemTime,
 }
@@ -341,11 +343,19 @@ fn signature(
             _ => p.to_string(),
         })
         .collect();
-    if why.is_empty() && verdict.signer.by_subkey && !options.subkey_signatures {
-        why.push(
-            "made with a subkey, which containers/image before 5.37 rejects (sign with the primary key)"
-                .into(),
-        );
+    if why.is_empty() && verdict.signer.by_subkey {
+        match options.consumer {
+            None => why.push(
+                "made with a subkey, which containers/image before 5.37 rejects (sign with the primary key)"
+                    .into(),
+            ),
+            Some(consumer) if !consumer.accepts_subkey_signatures() => why.push(format!(
+                "made with a subkey, which the declared consumer {} rejects ({})",
+                consumer.describe(),
+                consumer.subkey_remedy()
+            )),
+            Some(_) => {}
+        }
     }
     if let Some(payload) = &verdict.payload {
         if Some(&payload.digest) != image.digest() {

@@ -176,14 +176,20 @@ impl Anchor {
         workspace: &Workspace,
         verifier: &Verifier,
     ) -> Result<Standing, AnchorError> {
-        if self.required && self.digest().is_none() {
-            return Err(AnchorError::Required);
-        }
+        self.require()?;
         let standing = self.standing(workspace, verifier)?;
         if let Some(chain) = standing.chain() {
             self.remember(workspace, chain);
         }
         Ok(standing)
+    }
+
+    /// Refused when an anchor is required and there is none: nothing pinned, nothing remembered.
+    pub fn require(&self) -> Result<(), AnchorError> {
+        if self.required && self.digest().is_none() {
+            return Err(AnchorError::Required);
+        }
+        Ok(())
     }
 
     /// Remembers the newest version in force of a committed chain, pinned or not: a run pinned

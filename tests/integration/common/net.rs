@@ -1,6 +1,7 @@
 //! Servers on 127.0.0.1 a test stands up (Debian's docker-registry, static and failing HTTP
 //! servers) and waiting: for a port to listen, for something to happen.
 
+use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -27,12 +28,64 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-/// Waits (bounded) until something accepts connections on the port.
-pub fn wait_for(port: u16, child: &mut Child) {
+/// A background server, killed when dropped.
+pub struct Server {
+    child: Child,
+    pub port: u16,
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// Attempts at a fresh port before giving up: a port is lost only to a test racing for it.
+const PORT_ATTEMPTS: u32 = 10;
+
+impl Server {
+    /// Starts the server `command_on(port)` makes on a free port, and waits until that very
+    /// process listens on it. `free_port` lets go of the port before the server binds it, so
+    /// another test may take it first: then the server fails to bind and exits, or the port
+    /// answers as the other test's server; either way, again on a fresh port.
+    fn start_race_free(
+        command_on: impl FnMut(u16) -> Command,
+        dir: Option<tempfile::TempDir>,
+    ) -> Server {
+        Server::start_on_ports(std::iter::repeat_with(free_port), command_on, dir)
+    }
+
+    /// `start_race_free` with the ports tried taken from `ports`.
+    fn start_on_ports(
+        ports: impl Iterator<Item = u16>,
+        mut command_on: impl FnMut(u16) -> Command,
+        dir: Option<tempfile::TempDir>,
+    ) -> Server {
+        for port in ports.take(PORT_ATTEMPTS as usize) {
+            let mut child = command_on(port)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            if wait_for_own_listener(port, &mut child) {
+                return Server {
+                    child,
+                    port,
+                    _dir: dir,
+                };
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        panic!("no server started on any of {PORT_ATTEMPTS} free ports");
+    }
+}
+
+/// Waits (bounded) until `child` itself listens on 127.0.0.1:`port`; false when it exits first
+/// (it could not bind the port).
+fn wait_for_own_listener(port: u16, child: &mut Child) -> bool {
     let start = Instant::now();
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if let Ok(Some(status)) = child.try_wait() {
-            panic!("the server on port {port} exited: {status}");
+    loop {
+        if let Ok(Some(_)) = child.try_wait() {
+            return false;
+        }
+        if listens(child.id(), port) {
+            return true;
         }
         assert!(
             start.elapsed() < Duration::from_secs(20),
@@ -42,29 +95,30 @@ pub fn wait_for(port: u16, child: &mut Child) {
     }
 }
 
-/// A background server, killed when dropped.
-pub struct Server {
-    child: Child,
-    pub port: u16,
-    _dir: Option<tempfile::TempDir>,
-}
-
-impl Server {
-    /// Starts `command` (its output discarded) to listen on `port` and waits until it does;
-    /// `dir`, what it serves from, lives as long as the server.
-    fn start(command: &mut Command, port: u16, dir: Option<tempfile::TempDir>) -> Server {
-        let mut child = command
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        wait_for(port, &mut child);
-        Server {
-            child,
-            port,
-            _dir: dir,
-        }
-    }
+/// Whether process `pid` holds the socket listening on 127.0.0.1:`port`: a listening socket's
+/// inode in /proc/net/tcp, among the sockets in /proc/PID/fd.
+fn listens(pid: u32, port: u16) -> bool {
+    let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return false;
+    };
+    let sockets: std::collections::HashSet<String> = fds
+        .filter_map(|fd| std::fs::read_link(fd.ok()?.path()).ok())
+        .filter_map(|link| {
+            let link = link.to_string_lossy().into_owned();
+            Some(
+                link.strip_prefix("socket:[")?
+                    .strip_suffix(']')?
+                    .to_string(),
+            )
+        })
+        .collect();
+    let local = format!("0100007F:{port:04X}");
+    std::fs::read_to_string("/proc/net/tcp")
+        .unwrap_or_default()
+        .lines()
+        .skip(1)
+        .map(|line| line.split_whitespace().collect::<Vec<_>>())
+        .any(|f| f.len() > 9 && f[1] == local && f[3] == "0A" && sockets.contains(f[9]))
 }
 
 impl Drop for Server {
@@ -77,19 +131,22 @@ impl Drop for Server {
 /// Debian's docker-registry on 127.0.0.1.
 pub fn registry() -> Server {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
     let config = dir.path().join("config.yml");
-    std::fs::write(
-        &config,
-        format!(
-            "version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\nlog:\n  level: error\n",
-            dir.path().join("data").display()
-        ),
-    )
-    .unwrap();
-    Server::start(
-        Command::new("docker-registry").args(["serve", config.to_str().unwrap()]),
-        port,
+    let data = dir.path().join("data");
+    Server::start_race_free(
+        |port| {
+            std::fs::write(
+                &config,
+                format!(
+                    "version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\nlog:\n  level: error\n",
+                    data.display()
+                ),
+            )
+            .unwrap();
+            let mut command = Command::new("docker-registry");
+            command.args(["serve", config.to_str().unwrap()]);
+            command
+        },
         Some(dir),
     )
 }
@@ -100,6 +157,17 @@ pub fn http_server(root: &Path) -> Server {
     python_on_any_port(&format!(
         "import functools\nclass H(http.server.SimpleHTTPRequestHandler):\n  def log_message(self, *a): pass\nH = functools.partial(H, directory={root:?})\n"
     ))
+}
+
+/// Python's static server of `root` on 127.0.0.1:`port`.
+fn http_command(root: &Path, port: u16) -> Command {
+    let mut command = Command::new("python3");
+    command
+        .args(["-m", "http.server", "--bind", "127.0.0.1"])
+        .arg(port.to_string())
+        .arg("--directory")
+        .arg(root);
+    command
 }
 
 /// A server that answers every request with `status`.
@@ -145,4 +213,22 @@ fn python_on_any_port(handler: &str) -> Server {
         port,
         _dir: None,
     }
+}
+
+/// The race `start_race_free` survives: the first port it is given already answers, as another
+/// test's server; the server it returns is its own, on another port, serving what it was asked.
+#[test]
+fn a_server_whose_port_is_taken_starts_on_a_fresh_one() {
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let taken_port = taken.local_addr().unwrap().port();
+    let root = tempfile::tempdir().unwrap();
+    std::fs::write(root.path().join("file"), "served").unwrap();
+    let ports = std::iter::once(taken_port).chain(std::iter::repeat_with(free_port));
+    let server = Server::start_on_ports(ports, |port| http_command(root.path(), port), None);
+    assert_ne!(server.port, taken_port);
+    let mut stream = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    stream.write_all(b"GET /file HTTP/1.0\r\n\r\n").unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.ends_with("served"), "{answer}");
 }

@@ -238,9 +238,7 @@ fn run_image_check(
         &ImageOptions {
             reference: &reference,
             served: &served,
-            // As the oldest podman quorate serves judges (containers/image before 5.37, Debian
-            // 12's podman 4.3.1): a subkey signature is refused.
-            subkey_signatures: false,
+            consumer: workspace.consumer().as_ref(),
             now: SystemTime::now(),
         },
     )?;

@@ -434,8 +434,13 @@ pub(crate) fn run_withdraw(
 pub(crate) fn run_sync(options: &WorkspaceOptions, args: SyncArgs) -> Result<Outcome, Failure> {
     let mut workspace = load(options)?;
     // Who counts while replaying signatures is the root in force's; a chain this clone refuses
-    // is said below, once sync has brought in what it brings.
-    let _ = anchor_of(options, &workspace).decide(&mut workspace, SystemTime::now());
+    // is said below, once sync has brought in what it brings (the library decides).
+    quorate::ops::sync::decide_before_sync(
+        &anchor_of(options, &workspace),
+        &mut workspace,
+        SystemTime::now(),
+    )
+    .map_err(anchor_failure)?;
     let verifier = now_verifier(&workspace);
     let synced = quorate::ops::sync::sync(
         &workspace,
@@ -513,6 +518,7 @@ pub(crate) fn run_sync(options: &WorkspaceOptions, args: SyncArgs) -> Result<Out
             &after,
             &now_verifier(&after),
             options.trust_anchor.as_deref(),
+            options.require_anchor,
         );
         if let Some(e) = report.refused {
             println!(
