@@ -232,3 +232,25 @@ cat docs/benchmarks.md
 
 # What the quorum costs at pull time (podman with the generated policy); skipped without podman.
 scripts/bench-podman.sh "$quorate" >> docs/benchmarks.md || echo "SKIPPED: the podman pull figures failed" >&2
+
+# Where gate and audit spend their instructions on the gpg-made tree, by phase (valgrind's
+# callgrind: counts, not seconds, so a loaded machine gives the same figures).
+if command -v valgrind >/dev/null && [ -d "$work/tg" ]; then
+  {
+    echo
+    echo "## Where the instructions go: the gpg-made tree, by phase"
+    echo
+    echo "\`scripts/profile.sh QUORATE TREE ARGS\` (valgrind --tool=callgrind, both threads counted; a phase is"
+    echo "the inclusive count of the functions doing it, so the indented rows are parts of the row above)."
+    echo
+    scripts/profile.sh "$quorate" "$work/tg" gate --release
+    echo
+    scripts/profile.sh "$quorate" "$work/tg" audit
+    echo
+    echo "With \`RUST_BACKTRACE=1\`:"
+    echo
+    RUST_BACKTRACE=1 scripts/profile.sh "$quorate" "$work/tg" gate --release
+  } >> docs/benchmarks.md
+else
+  echo "SKIPPED: valgrind is not installed; no profile" >&2
+fi
