@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What the quorum costs at pull time: `podman pull` by digest with the policy `quorate policy export`
 # writes for 8 maintainers (k = 2: 8 signedBy, k = 3: 28) against StageX's single signedBy over the
-# whole keyring, the lookaside on file://, a registry on 127.0.0.1. Prints a markdown section on stdout
+# whole keyring, then for teams of 12 and 16 (PODMAN_TEAMS="8 12 16": C(M, k-1) signedBy each), the lookaside on file://, a registry on 127.0.0.1. Prints a markdown section on stdout
 # (scripts/bench.sh includes it in docs/benchmarks.md). Needs podman, skopeo, docker-registry and gpg.
 #
 #   scripts/bench-podman.sh [QUORATE_BINARY]
@@ -58,28 +58,40 @@ image="127.0.0.1:$port/stagex/bench"
 skopeo copy --quiet --dest-tls-verify=false "oci:$work/oci:1.0" "docker://$image:1.0"
 digest=$(skopeo inspect --raw --tls-verify=false "docker://$image:1.0" | sha256sum | cut -d' ' -f1)
 
-# Eight maintainers with Ed25519 keys; three of them sign.
-ws="$work/ws"
-mkdir -p "$ws/keyring" "$work/gnupg"
+# Sixteen maintainers with Ed25519 keys; a team of M is the first M of them, and the first three
+# sign, in each team's own workspace. M = 8 is the team the main table is measured with.
+teams=(${PODMAN_TEAMS:-8 12 16})
+mkdir -p "$work/gnupg" "$work/keys"
 chmod 700 "$work/gnupg"
 export GNUPGHOME="$work/gnupg"
-: > "$ws/MAINTAINERS"
-for i in 1 2 3 4 5 6 7 8; do
+fprs=()
+for i in $(seq "${teams[-1]}"); do
   gpg --batch --quiet --passphrase '' --quick-gen-key "m$i <m$i@example.org>" ed25519 sign,cert never 2>/dev/null
   fpr=$(gpg --with-colons --list-keys "m$i@example.org" 2>/dev/null | awk -F: '/^fpr/ {print $10; exit}')
-  gpg --armor --export "$fpr" 2>/dev/null > "$ws/keyring/m$i.asc"
-  printf '[people.m%s]\nname = "M%s"\n[keys.m%s.main]\nid = "%s"\n' "$i" "$i" "$i" "$fpr" >> "$ws/MAINTAINERS"
-  [ "$i" -le 3 ] && signers+=("$fpr")
+  gpg --armor --export "$fpr" 2>/dev/null > "$work/keys/m$i.asc"
+  fprs+=("$fpr")
 done
-(cd "$ws" && git init -q)
-for fpr in "${signers[@]}"; do
-  (cd "$ws" && "$quorate" sign --no-rebuild --no-commit --gpg --signer "$fpr" "$image:1.0@sha256:$digest" >/dev/null)
-done
-
 scope="127.0.0.1:$port/stagex"
+for m in "${teams[@]}"; do
+  ws="$work/ws$m"
+  mkdir -p "$ws/keyring"
+  : > "$ws/MAINTAINERS"
+  for i in $(seq "$m"); do
+    cp "$work/keys/m$i.asc" "$ws/keyring/"
+    printf '[people.m%s]\nname = "M%s"\n[keys.m%s.main]\nid = "%s"\n' "$i" "$i" "$i" "${fprs[$((i - 1))]}" >> "$ws/MAINTAINERS"
+  done
+  (cd "$ws" && git init -q)
+  for fpr in "${fprs[@]:0:3}"; do
+    (cd "$ws" && "$quorate" sign --no-rebuild --no-commit --gpg --signer "$fpr" "$image:1.0@sha256:$digest" >/dev/null)
+  done
+  for k in 2 3; do
+    (cd "$ws" && "$quorate" policy export -o "$work/m${m}k$k" --scope "$scope" --lookaside "file://$ws/signatures" --threshold "$k" >/dev/null)
+  done
+done
+ws="$work/ws8"
 lookaside="file://$ws/signatures"
-(cd "$ws" && "$quorate" policy export -o "$work/k2" --scope "$scope" --lookaside "$lookaside" --threshold 2 >/dev/null)
-(cd "$ws" && "$quorate" policy export -o "$work/k3" --scope "$scope" --lookaside "$lookaside" --threshold 3 >/dev/null)
+mv "$work/m8k2" "$work/k2"
+mv "$work/m8k3" "$work/k3"
 (cd "$ws" && "$quorate" keyring export -o "$work/keyring.pgp" >/dev/null)
 mkdir -p "$work/single/registries.d"
 cp "$work/k2/registries.d/quorate.yaml" "$work/single/registries.d/"
@@ -110,6 +122,15 @@ k3_ms=$(pull_ms "$work/k3")
 req() { python3 -c "import json,sys; print(len(json.load(open(sys.argv[1]))['transports']['docker'][sys.argv[2]]))" "$1/policy.json" "$scope"; }
 size() { echo $(( $(stat -c %s "$1/policy.json") / 1024 )); }
 
+team_rows=""
+for m in "${teams[@]}"; do
+  for k in 2 3; do
+    dir="$work/m${m}k$k"; [ "$m" = 8 ] && dir="$work/k$k"
+    if [ "$m" = 8 ]; then ms=$([ "$k" = 2 ] && echo "$k2_ms" || echo "$k3_ms"); else ms=$(pull_ms "$dir"); fi
+    team_rows+="| M = $m | $k | $(req "$dir") | $(size "$dir") KiB | $ms ms | $(printf '%.1f' "$(echo "scale=3; $ms / $single_ms" | bc)") |"$'\n'
+  done
+done
+team_rows=${team_rows%$'\n'}
 cat <<EOF
 ## At pull time: podman with the generated policy
 
@@ -126,4 +147,10 @@ carries 3 signatures of 8 maintainers (Ed25519). Median of $runs pulls.
 
 Each \`signedBy\` imports its keyring into a temporary GnuPG home and checks the image's signatures against it,
 so the cost grows with the number of requirements times the signatures served.
+
+As the team grows (\`PODMAN_TEAMS\`, each a workspace of M maintainers of whom 3 sign; C(M, k−1) requirements):
+
+| team | k | requirements | policy.json | pull | vs one signedBy |
+|---|---|---|---|---|---|
+$team_rows
 EOF

@@ -57,6 +57,7 @@ mv .git .git.off
 audit_nogit_s=$(timed "$quorate" audit)
 mv .git.off .git
 floor_s=$("$benchtree" floor . "$threads")
+IFS=$'\t' read -r raw_s raw_each < <("$benchtree" rawfloor . "$threads")
 
 loop_n=$count
 [ -n "${QUICK:-}" ] && loop_n=1000
@@ -97,6 +98,8 @@ if command -v gpg >/dev/null; then
   g_bt_s=$(RUST_BACKTRACE=1 timed "$quorate" gate --release)
   g_at_s=$(timed "$quorate" gate --release --at HEAD)
   g_floor_s=$("$benchtree" floor . "$threads")
+  IFS=$'\t' read -r g_raw_s g_raw_each < <("$benchtree" rawfloor . "$threads")
+  g_audit_s=$(timed "$quorate" audit)
   mkdir -m 700 "$work/gnupg-g"
   gpg --homedir "$work/gnupg-g" --batch --quiet --import keyring/*.asc 2>/dev/null
   find signatures -name 'signature-*' | sort > "$work/gfiles.txt"
@@ -105,7 +108,9 @@ if command -v gpg >/dev/null; then
   gpg_rows="| \`quorate gate --release\`, gpg-made tree ($gpg_n) | $g_gate_s s | 1 | target: within 1.5× of the floor, ≥ 75× faster than gpg |
 | same, \`RUST_BACKTRACE=1\` | $g_bt_s s | $(ratio "$g_bt_s" "$g_gate_s") | target: within 10% |
 | same, \`--at HEAD\` | $g_at_s s | $(ratio "$g_at_s" "$g_gate_s") | target: within 1.3× |
+| \`quorate audit\`, gpg-made tree | $g_audit_s s | $(ratio "$g_audit_s" "$g_gate_s") | $(ratio "$g_audit_s" "$g_raw_s")× the raw floor; target: within 1.5× of it |
 | floor, gpg-made tree ($threads threads) | $g_floor_s s | $(ratio "$g_floor_s" "$g_gate_s") | quorate is $(ratio "$g_gate_s" "$g_floor_s")× the floor |
+| raw floor, gpg-made tree: OpenSSL alone ($threads threads) | $g_raw_s s | $(ratio "$g_raw_s" "$g_gate_s") | gate is $(ratio "$g_gate_s" "$g_raw_s")× it, target within 1.5×; one thread: $g_raw_each |
 | \`gpg --verify\` loop, gpg-made tree | $g_loop_s s | $(ratio "$g_loop_s" "$g_gate_s") | quorate is $(ratio "$g_loop_s" "$g_gate_s")× faster |"
 fi
 
@@ -164,6 +169,7 @@ $( [ -n "${QUICK:-}" ] && echo "QUICK run: the gpg and sq loops ran on $loop_n f
 | \`quorate audit --at HEAD\` | $audit_at_s s | $(ratio "$audit_at_s" "$gate_s") | $(ratio "$audit_at_s" "$audit_git_s")× audit; target: within 1.5× |
 | \`quorate audit\` without git | $audit_nogit_s s | $(ratio "$audit_nogit_s" "$gate_s") | |
 | floor: the signature checks alone ($threads threads) | $floor_s s | $(ratio "$floor_s" "$gate_s") | quorate is $(ratio "$gate_s" "$floor_s")× the floor; target within 1.5× |
+| raw floor: the public-key checks alone, OpenSSL ($threads threads) | $raw_s s | $(ratio "$raw_s" "$gate_s") | quorate is $(ratio "$gate_s" "$raw_s")× it; one thread: $raw_each |
 | \`gpg --verify\` loop, one process per file | ${gpg_10k:-skipped} s | ${gpg_10k:+$(ratio "$gpg_10k" "$gate_s")} | |
 | \`sq verify\` loop, one process per file | ${sq_10k:-skipped} s | ${sq_10k:+$(ratio "$sq_10k" "$gate_s")} | |
 $gpg_rows
@@ -174,7 +180,10 @@ $big_rows
 How to read it: gate and audit verify on every core (rayon), read each certificate once and the tree
 once; the floor is \`examples/benchtree.rs floor\`: the same files parsed and checked
 cryptographically against their issuers with the same number of threads and nothing else (no policy,
-no key validity, no payload, no tree). \`cargo bench --bench verify_one\` times one signature's full
+no key validity, no payload, no tree); the raw floor is \`benchtree rawfloor\`: only the public-key
+checks of the same files through OpenSSL (the payload and the signature packet's trailer hashed, the
+issuer's key verifying), the files read and parsed before its clock starts: how far quorate is from
+the hardware, not only from its own parser. \`cargo bench --bench verify_one\` times one signature's full
 verification.
 
 ## Crafted files
@@ -223,3 +232,25 @@ cat docs/benchmarks.md
 
 # What the quorum costs at pull time (podman with the generated policy); skipped without podman.
 scripts/bench-podman.sh "$quorate" >> docs/benchmarks.md || echo "SKIPPED: the podman pull figures failed" >&2
+
+# Where gate and audit spend their instructions on the gpg-made tree, by phase (valgrind's
+# callgrind: counts, not seconds, so a loaded machine gives the same figures).
+if command -v valgrind >/dev/null && [ -d "$work/tg" ]; then
+  {
+    echo
+    echo "## Where the instructions go: the gpg-made tree, by phase"
+    echo
+    echo "\`scripts/profile.sh QUORATE TREE ARGS\` (valgrind --tool=callgrind, both threads counted; a phase is"
+    echo "the inclusive count of the functions doing it, so the indented rows are parts of the row above)."
+    echo
+    scripts/profile.sh "$quorate" "$work/tg" gate --release
+    echo
+    scripts/profile.sh "$quorate" "$work/tg" audit
+    echo
+    echo "With \`RUST_BACKTRACE=1\`:"
+    echo
+    RUST_BACKTRACE=1 scripts/profile.sh "$quorate" "$work/tg" gate --release
+  } >> docs/benchmarks.md
+else
+  echo "SKIPPED: valgrind is not installed; no profile" >&2
+fi

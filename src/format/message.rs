@@ -228,6 +228,9 @@ fn read_packets(bytes: &[u8], inside: bool) -> Result<Vec<Part>, MessageError> {
                     BodyLength::Full(n) => *n as usize,
                     _ => bytes.len(),
                 };
+                // Old-format, indeterminate length (as gpg writes it): the packet runs to the
+                // end of the file, so nothing can follow it.
+                let to_the_end = matches!(pp.header().length(), BodyLength::Indeterminate);
                 if input > MAX_COMPRESSED {
                     return Err(MessageError::CompressedTooLarge(format!(
                         "{input} bytes of compressed data"
@@ -236,14 +239,13 @@ fn read_packets(bytes: &[u8], inside: bool) -> Result<Vec<Part>, MessageError> {
                 // Reading the packet reads its decompressed stream: one byte past the budget
                 // tells a stream that goes on from one that ends there, and nothing past it is
                 // decompressed (moving on to the next packet would decompress the rest).
-                let mut inner = Vec::new();
-                (&mut pp)
-                    .take(MAX_COMPRESSED as u64 + 1)
-                    .read_to_end(&mut inner)
-                    .map_err(|e| read_error(&e))?;
+                let inner = read_decompressed(&mut pp)?;
                 let over = inner.len() > MAX_COMPRESSED;
                 parts.push(Part::Compressed(algo, inner));
-                if over {
+                // Moving on would find the end of the file, after sequoia's reader stack drained
+                // the decompressor already read to its end: four more zeroed buffers of 32 KiB
+                // each, about 15% of a gpg-made tree's gate in instructions (scripts/profile.sh).
+                if over || to_the_end {
                     return Ok(parts);
                 }
             }
@@ -282,6 +284,29 @@ fn read_packets(bytes: &[u8], inside: bool) -> Result<Vec<Part>, MessageError> {
         ppr = next;
     }
     Ok(parts)
+}
+
+/// The decompressed bytes of the compressed data packet `pp` is at, at most `MAX_COMPRESSED + 1`
+/// of them. Read from sequoia's buffer rather than through `io::Read`: its decompressor allocates
+/// a fresh zeroed buffer of 32 KiB and more for every read asking more than it holds, as
+/// large as the ask, and `read_to_end` asks for its whole spare capacity each time (six or seven
+/// such reads for a payload of a few hundred bytes: a quarter of a gpg-made tree's gate in
+/// instructions, measured with scripts/profile.sh). Small asks cost two refills.
+fn read_decompressed(pp: &mut openpgp::parse::PacketParser) -> Result<Vec<u8>, MessageError> {
+    use openpgp::parse::buffered_reader::BufferedReader;
+    // What is asked sizes the buffer each refill allocates: a small ask, refilled as needed.
+    const ASK: usize = 4096;
+    let mut inner = Vec::new();
+    while inner.len() <= MAX_COMPRESSED {
+        let ask = (MAX_COMPRESSED + 1 - inner.len()).min(ASK);
+        // Consumes at most `ask` bytes, though it may show more of what is buffered.
+        let chunk = pp.data_consume(ask).map_err(|e| read_error(&e))?;
+        if chunk.is_empty() {
+            break;
+        }
+        inner.extend_from_slice(&chunk[..chunk.len().min(ask)]);
+    }
+    Ok(inner)
 }
 
 /// Judges the packets of one level (the file's, or the compressed data's): exactly One-Pass
