@@ -900,14 +900,15 @@ impl Context<'_> {
                 continue;
             }
             if let Some(path) = &changes.unreplayable {
-                // Pushed as made, a commit needs no replay; on a remote that moved it would.
-                if fast_forward {
-                    continue;
+                // Pushed as made, a commit needs no replay of that change; on a remote that moved
+                // it would. The rest of the commit is still judged below (a removal still needs
+                // its withdrawal statement, a new signature must count).
+                if !fast_forward {
+                    return Err(SyncError::NotASignatureCommit {
+                        commit: short(),
+                        path: path.display().to_string(),
+                    });
                 }
-                return Err(SyncError::NotASignatureCommit {
-                    commit: short(),
-                    path: path.display().to_string(),
-                });
             }
             let mut replay = Replay {
                 commit: *id,

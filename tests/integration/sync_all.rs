@@ -321,3 +321,29 @@ fn an_edit_under_signatures_is_pushed_as_made_but_never_replayed() {
     assert_eq!(head(&mine), edit);
     assert_agrees_with_head(&mine);
 }
+
+/// Pushed as made, a commit's edit under signatures/ does not excuse the rest of it: a commit
+/// that edits a file there and deletes another maintainer's signature without a withdrawal
+/// statement is refused, as the deletion alone is, with nothing pushed.
+#[test]
+fn an_edit_under_signatures_does_not_carry_an_unwithdrawn_removal() {
+    let alice = TestKey::new("alice");
+    let bob = TestKey::new("bob");
+    let net = Net::new(&[("alice", &[&alice]), ("bob", &[&bob])], |dir| {
+        std::fs::create_dir_all(dir.join("signatures")).unwrap();
+        std::fs::write(dir.join("signatures/README.md"), "v1\n").unwrap();
+    });
+    let theirs = net.clone("bob");
+    assert_eq!(sign_in(&theirs, &bob, HEX_A).code, 0);
+    assert_eq!(run_in(&theirs, &["sync"]).code, 0);
+    let tip = net.tip("main");
+    let mine = net.clone("alice");
+    let signature = image_dir(&mine, HEX_A).join("signature-1");
+    std::fs::remove_file(&signature).unwrap();
+    std::fs::write(mine.join("signatures/README.md"), "v2\n").unwrap();
+    commit_all(&mine, "README v2, and bob's signature gone");
+    let run = run_in(&mine, &["sync"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("signature-1"), "{run:?}");
+    assert_eq!(net.tip("main"), tip, "nothing pushed");
+}
