@@ -36,7 +36,8 @@ const PARALLEL_READS: usize = 8;
 pub struct Deadlines {
     /// Every request for one image's signatures together.
     pub image: Duration,
-    /// Every request of the run together, from the lookaside's creation.
+    /// Every request of the run together, from its first request (not from the lookaside's
+    /// creation: the judging a command does before reading must not use it up).
     pub run: Duration,
 }
 
@@ -151,8 +152,8 @@ pub struct Lookaside {
     base: String,
     location: Location,
     deadlines: Deadlines,
-    /// When the run's deadline passes.
-    run_ends: Instant,
+    /// When the run's first request was made: its deadline counts from there.
+    run_started: std::sync::OnceLock<Instant>,
 }
 
 impl Lookaside {
@@ -195,19 +196,17 @@ impl Lookaside {
     }
 
     fn at(base: String, location: Location) -> Lookaside {
-        let deadlines = Deadlines::default();
         Lookaside {
             base,
             location,
-            deadlines,
-            run_ends: Instant::now() + deadlines.run,
+            deadlines: Deadlines::default(),
+            run_started: std::sync::OnceLock::new(),
         }
     }
 
-    /// The same lookaside read within these deadlines; the run's counts from now.
+    /// The same lookaside read within these deadlines; the run's counts from its first request.
     pub fn with_deadlines(mut self, deadlines: Deadlines) -> Lookaside {
         self.deadlines = deadlines;
-        self.run_ends = Instant::now() + deadlines.run;
         self
     }
 
@@ -232,11 +231,13 @@ impl Lookaside {
     /// Every signature served for the image, read as podman reads them, within the deadlines.
     pub fn fetch(&self, reference: &Reference) -> Result<Vec<Served>, FetchError> {
         let dir = self.image_url(reference);
-        let image_ends = Instant::now() + self.deadlines.image;
-        let (ends, which, limit) = if image_ends < self.run_ends {
+        let now = Instant::now();
+        let image_ends = now + self.deadlines.image;
+        let run_ends = *self.run_started.get_or_init(|| now) + self.deadlines.run;
+        let (ends, which, limit) = if image_ends < run_ends {
             (image_ends, Deadline::Image, self.deadlines.image)
         } else {
-            (self.run_ends, Deadline::Run, self.deadlines.run)
+            (run_ends, Deadline::Run, self.deadlines.run)
         };
         let mut served = Vec::new();
         for number in 1.. {
@@ -275,16 +276,19 @@ impl Lookaside {
             Location::File => {
                 let path = &url["file://".len()..];
                 // Opening a FIFO or a device would wait for a writer with no deadline to stop
-                // it: only a regular file is a signature.
-                match std::fs::metadata(path) {
-                    Ok(meta) if !meta.is_file() => {
-                        return Err(transport("not a regular file".into()))
-                    }
-                    _ => {}
-                }
-                match std::fs::File::open(path) {
+                // it: opened without waiting, and judged by what was opened (a check of the path
+                // before opening it could be raced by a swap), only a regular file is a signature.
+                use std::os::unix::fs::OpenOptionsExt;
+                let opened = std::fs::OpenOptions::new()
+                    .read(true)
+                    .custom_flags(libc::O_NONBLOCK)
+                    .open(path);
+                match opened {
                     Ok(file) => {
                         use std::io::Read;
+                        if !file.metadata().is_ok_and(|m| m.is_file()) {
+                            return Err(transport("not a regular file".into()));
+                        }
                         let mut bytes = Vec::new();
                         file.take(MAX_SIGNATURE_FILE + 1)
                             .read_to_end(&mut bytes)
@@ -377,5 +381,27 @@ impl Lookaside {
         Err(transport(
             "too many redirects (podman follows at most 10)".into(),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The run's deadline covers its reads, not what the command did before the first one (an
+    /// audit judges the whole tree before it reads what is published).
+    #[test]
+    fn the_run_deadline_counts_from_the_first_request() {
+        let dir = tempfile::tempdir().unwrap();
+        let image = format!("r.io/ns/img@sha256:{}", "a".repeat(64));
+        let reference = Reference::parse(&image).unwrap();
+        let lookaside = Lookaside::new(&format!("file://{}", dir.path().display()))
+            .unwrap()
+            .with_deadlines(Deadlines {
+                image: Duration::from_secs(60),
+                run: Duration::from_millis(200),
+            });
+        std::thread::sleep(Duration::from_millis(300));
+        assert!(lookaside.fetch(&reference).unwrap().is_empty());
     }
 }
