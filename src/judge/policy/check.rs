@@ -70,6 +70,12 @@ impl People {
         &self.0[index].0
     }
 
+    /// More people than a set of them fits (a `u64` of bits, one a person): not judged, the
+    /// one refusal every evaluation of a policy makes first.
+    pub(crate) fn refused_as_too_many(&self) -> Option<String> {
+        (self.0.len() > 64).then(|| "more than 64 maintainers: not checked".to_string())
+    }
+
     /// How many people.
     pub(crate) fn len(&self) -> usize {
         self.0.len()
@@ -198,8 +204,8 @@ pub fn check_value(
         path: policy_path.to_path_buf(),
         message,
     };
-    if people.len() > 64 {
-        return Err(fail("more than 64 maintainers: not checked".into()));
+    if let Some(why) = people.refused_as_too_many() {
+        return Err(fail(why));
     }
     let judge = |scope: &str, decided_by: String, requirements: &Value| {
         judge_entry(scope, decided_by, requirements, people, policy_path)
@@ -544,6 +550,32 @@ fn requirement(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Evaluating one image holds to the same bound as checking a scope: past 64 people it
+    /// refuses, never overflows the set of people that sign.
+    #[test]
+    fn an_image_check_refuses_more_than_64_people() {
+        let people = People(
+            (0..65)
+                .map(|i| (format!("p{i}"), vec![format!("{i:040X}")]))
+                .collect(),
+        );
+        let reference = crate::format::reference::Reference::parse(&format!(
+            "r.io/ns/img@sha256:{}",
+            "a".repeat(64)
+        ))
+        .unwrap();
+        let options = crate::judge::policy::ImageOptions {
+            reference: &reference,
+            served: &[],
+            consumer: None,
+            now: std::time::SystemTime::now(),
+        };
+        let policy = serde_json::json!({"default": [{"type": "insecureAcceptAnything"}]});
+        let e = crate::judge::policy::check_image(&policy, Path::new("p.json"), &people, &options)
+            .unwrap_err();
+        assert!(e.to_string().contains("more than 64"), "{e}");
+    }
 
     /// What podman would pick over a scope: entries below it, its tags and digests, hosts under a
     /// wildcard; never a sibling whose name merely starts the same, nor a broader entry.

@@ -93,6 +93,9 @@ pub fn check_image(
         path: policy_path.to_path_buf(),
         message,
     };
+    if let Some(why) = people.refused_as_too_many() {
+        return Err(fail(why));
+    }
     let asked = options.reference;
     let digest = asked
         .digest()
