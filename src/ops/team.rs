@@ -568,22 +568,26 @@ pub struct Removed {
 /// Those of `keys` a version of the chain of trust roots names (whether or not it is in force:
 /// naming is what makes the certificate needed, to verify their approvals and to show their
 /// signatures as a former maintainer's).
-fn named_by_chain<'k>(workspace: &Workspace, keys: &[&'k str]) -> Vec<&'k str> {
+/// A chain that cannot be read refuses: naming nobody would delete certificates it may name.
+fn named_by_chain<'k>(workspace: &Workspace, keys: &[&'k str]) -> Result<Vec<&'k str>, TeamError> {
     let verifier = crate::keys::verify::Verifier::new(
         &workspace.keyring,
         &workspace.maintainers,
         std::time::SystemTime::now(),
     );
-    let Some(chain) = crate::judge::trust::load_chain(workspace, &verifier, &[])
-        .ok()
-        .flatten()
-    else {
-        return Vec::new();
+    let chain = crate::judge::trust::load_chain(workspace, &verifier, &[]).map_err(|e| {
+        TeamError::Refused(format!(
+            "{e}: the chain of trust roots cannot be read, so whether it names this person's keys cannot be told; nothing was removed"
+        ))
+    })?;
+    let Some(chain) = chain else {
+        return Ok(Vec::new());
     };
-    keys.iter()
+    Ok(keys
+        .iter()
         .copied()
         .filter(|k| chain.versions.iter().any(|v| v.root.holder(k).is_some()))
-        .collect()
+        .collect())
 }
 
 /// Removes a person: `[people.HANDLE]`, `[keys.HANDLE.*]`, `[machines.HANDLE.*]`, and the keyring
@@ -608,7 +612,7 @@ pub fn remove(workspace: &Workspace, handle: &str) -> Result<Removed, TeamError>
         .map_err(|e| TeamError::Refused(format!("the edit would not load: {e}")))?;
 
     let (keyring_root, maintainers_target) = targets(workspace);
-    let named = named_by_chain(workspace, &theirs);
+    let named = named_by_chain(workspace, &theirs)?;
     let mut deleted = Vec::new();
     let mut shared = Vec::new();
     let mut kept = Vec::new();

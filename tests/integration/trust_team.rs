@@ -276,6 +276,28 @@ fn remove_dave(ws: &Ws) -> String {
     git(ws.path(), &["rev-parse", "HEAD~1"]).trim().to_string()
 }
 
+/// A chain that cannot be read (a version's name on a file, pushed by anyone) never lets
+/// `maintainers remove` conclude that it names nobody and delete a certificate it names: the
+/// removal is refused, nothing changed.
+#[test]
+fn an_unreadable_chain_keeps_maintainers_remove_from_deleting_certificates() {
+    let (ws, _keys) = four_with_dave();
+    std::fs::write(
+        ws.path().join("signatures/.quorate/trust/2"),
+        "not a version",
+    )
+    .unwrap();
+    let maintainers = std::fs::read(ws.path().join("MAINTAINERS")).unwrap();
+    let run = ws.run(&["maintainers", "remove", "dave"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("nothing was removed"), "{run:?}");
+    assert!(ws.path().join("keyring/dave.asc").exists());
+    assert_eq!(
+        std::fs::read(ws.path().join("MAINTAINERS")).unwrap(),
+        maintainers
+    );
+}
+
 /// Item 7. Removing a maintainer keeps his certificate while the chain names him; once the
 /// version that removes him is in force, his past signatures are a former maintainer's
 /// ("removed in trust root version 2"): never an error or an unknown issuer, counted only where
