@@ -495,4 +495,22 @@ fn the_matrix_tells_the_release_from_older_tags() {
     let older = row(HEX_A);
     assert!(older.contains("data-release=\"false\""), "{older}");
     assert!(!older.contains("class=\"release\""), "{older}");
+    // The release audited with --digests is the one the page marks, not the workspace's.
+    std::fs::rename(ws.path().join("digests"), ws.path().join("elsewhere")).unwrap();
+    let run = ws.run(&[
+        "audit",
+        "--release",
+        "--digests",
+        "elsewhere",
+        "--html",
+        page.to_str().unwrap(),
+    ]);
+    assert!(run.code <= 1, "{run:?}");
+    let html = std::fs::read_to_string(&page).unwrap();
+    let marked = html
+        .split("<tr id=\"img-")
+        .skip(1)
+        .find(|r| r.contains(&pallet[0][..12]))
+        .unwrap();
+    assert!(marked.contains("data-release=\"true\""), "{marked}");
 }

@@ -16,6 +16,11 @@ pub(crate) fn run_audit(options: &WorkspaceOptions, args: AuditArgs) -> Result<O
     let anchor = anchor_of(options, &workspace);
     let standing = check_trust_from(&anchor, &mut workspace, judged_at(&args.judge))?;
     let scope = audit_scope(&workspace, &args, references)?;
+    let release = if args.html.is_some() {
+        release_marks(&workspace, &args, &scope)
+    } else {
+        Vec::new()
+    };
     let verifier = judge(&workspace, &args.judge);
     let threshold = workspace.threshold(args.threshold.value);
     let bar = std::io::stderr().is_terminal().then(|| {
@@ -57,7 +62,9 @@ pub(crate) fn run_audit(options: &WorkspaceOptions, args: AuditArgs) -> Result<O
     }
     if let Some(path) = &args.html {
         let trust_root = trust_paragraphs(&workspace, &standing, &anchor, threshold);
-        write_page(options, &workspace, &verifier, &ledger, trust_root, path)?;
+        write_page(
+            options, &workspace, &verifier, &ledger, trust_root, release, path,
+        )?;
     }
     if args.json {
         print_json(&ledger);
@@ -94,6 +101,32 @@ fn audit_scope(
     })
 }
 
+/// The release's digests the page marks: the release audited with `--release` (from
+/// `--digests` when given), else the workspace's; none when it cannot be read (the audit itself
+/// reports what is wrong).
+fn release_marks(
+    workspace: &Workspace,
+    args: &AuditArgs,
+    scope: &quorate::ledger::audit::Scope,
+) -> Vec<String> {
+    let digests = |release: &quorate::format::digests::Release| {
+        quorate::ops::release::items(release)
+            .into_iter()
+            .map(|item| item.digest.to_string())
+            .collect()
+    };
+    match scope {
+        quorate::ledger::audit::Scope::Release(release) => digests(release),
+        _ => {
+            let dir = args.digests.as_ref().unwrap_or(&workspace.digests_dir);
+            workspace
+                .read_release(dir)
+                .map(|r| digests(&r))
+                .unwrap_or_default()
+        }
+    }
+}
+
 /// `--html FILE`: the page, written through confine, and one line saying what it holds.
 fn write_page(
     options: &WorkspaceOptions,
@@ -101,6 +134,7 @@ fn write_page(
     verifier: &Verifier,
     ledger: &quorate::Ledger,
     trust_root: Vec<String>,
+    release: Vec<String>,
     path: &std::path::Path,
 ) -> Result<(), Failure> {
     let context = quorate::ledger::html::PageContext {
@@ -110,16 +144,7 @@ fn write_page(
             .to_string(),
         maintainers: quorate::ledger::html::maintainers(workspace, verifier.now()),
         trust_root,
-        // Without a readable release, no row is marked (the audit itself reports what is wrong).
-        release: workspace
-            .read_release(&workspace.digests_dir)
-            .map(|release| {
-                quorate::ops::release::items(&release)
-                    .into_iter()
-                    .map(|item| item.digest.to_string())
-                    .collect()
-            })
-            .unwrap_or_default(),
+        release,
     };
     let page = quorate::ledger::html::render(ledger, &context);
     quorate::fs::confine::write_output_file(path, page.as_bytes())
