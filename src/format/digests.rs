@@ -275,9 +275,14 @@ fn read_limited(source: &dyn Source, path: &Path) -> Result<Vec<u8>, DigestsErro
     Ok(bytes)
 }
 
-/// True when `dir` is a directory holding at least one `*.txt` digests file.
-pub fn holds_digests(source: &dyn Source, dir: &Path) -> bool {
-    files_with_extension(source, dir, "txt").is_ok_and(|files| !files.is_empty())
+/// Whether `dir` holds at least one `*.txt` digests file: false when there is no `dir` or it
+/// holds none (as `quorate init` leaves it); one that cannot be read (a link, no permission) is
+/// an error, never "no release".
+pub fn holds_digests(source: &dyn Source, dir: &Path) -> Result<bool, DigestsError> {
+    if matches!(source.kind(dir), Ok(None)) {
+        return Ok(false);
+    }
+    Ok(!files_with_extension(source, dir, "txt")?.is_empty())
 }
 
 /// Reads every `*.txt` of a digests directory, sorted by file name.

@@ -409,9 +409,12 @@ impl Workspace {
 
     /// True when `dir` holds a release: a digests directory with at least one `*.txt` file. A
     /// missing directory, or one holding no digests file (`quorate init` leaves a `.gitkeep`),
-    /// is a workspace with no release yet.
-    pub fn holds_release(&self, dir: &Path) -> bool {
-        crate::format::digests::holds_digests(self.source.as_ref(), dir)
+    /// is a workspace with no release yet; one that cannot be read is an error naming it.
+    pub fn holds_release(&self, dir: &Path) -> Result<bool, crate::format::digests::DigestsError> {
+        crate::format::digests::holds_digests(self.source.as_ref(), dir).map_err(|mut e| {
+            e.path = PathBuf::from(self.display_path(&e.path));
+            e
+        })
     }
 
     /// The release's digests in `dir` (default `digests/`), read from this workspace's source;

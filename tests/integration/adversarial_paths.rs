@@ -265,6 +265,32 @@ fn the_workspaces_own_links_are_refused() {
     assert_eq!(run.code, 0, "{run:?}");
 }
 
+/// A digests/ that cannot be read as a directory (here a file of that name) is refused by
+/// `sign`, never taken for "no release yet", which would let a digest outside the release be
+/// signed without `--not-in-release`.
+#[test]
+fn sign_refuses_an_unreadable_digests_dir_rather_than_taking_it_for_no_release() {
+    let (ws, keys) = pair();
+    std::fs::write(ws.path().join("digests"), format!("{HEX_A} pallet-rust\n")).unwrap();
+    let key = ws.key_file(&keys[0]);
+    let run = ws.run(&[
+        "sign",
+        "--no-rebuild",
+        &reference(HEX_B),
+        "--key",
+        key.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr.contains("digests") && run.stderr.contains("cannot read the digests directory"),
+        "{run:?}"
+    );
+    assert!(
+        !ws.image_dir("pallet-rust", HEX_B).exists(),
+        "nothing signed"
+    );
+}
+
 // --- 5. A rollback disguised as a withdrawal or a move ---
 
 /// (severity, code, path, commit subject) of every history finding.

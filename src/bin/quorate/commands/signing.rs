@@ -96,7 +96,7 @@ fn refuse_outside_release(
     let dir = &workspace.digests_dir;
     // No digests/, or one holding no digests file (as `quorate init` leaves it, a .gitkeep):
     // no release yet.
-    if !workspace.holds_release(dir) {
+    if !workspace.holds_release(dir)? {
         return Ok(());
     }
     let release = workspace.read_release(dir)?;

@@ -20,7 +20,7 @@ pub(crate) fn run_status(options: &WorkspaceOptions, args: StatusArgs) -> Result
     let anchor = anchor_of(options, &workspace);
     let standing = check_trust_from(&anchor, &mut workspace, std::time::SystemTime::now())?;
     let verifier = now_verifier(&workspace);
-    let release_digests = if workspace.holds_release(&workspace.digests_dir) {
+    let release_digests = if workspace.holds_release(&workspace.digests_dir)? {
         Some(workspace.read_release(&workspace.digests_dir.clone())?)
     } else {
         None
