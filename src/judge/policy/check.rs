@@ -10,7 +10,6 @@ use serde_json::Value;
 
 use super::groups::min_hitting_set;
 use crate::format::maintainers::Maintainers;
-use crate::judge::trust::TrustRoot;
 use crate::keys::keyring::parse_certs;
 
 /// The docker scope `policy export` records the trust-root version in:
@@ -44,16 +43,6 @@ impl People {
                         .collect();
                     (m.handle.clone(), keys)
                 })
-                .collect(),
-        )
-    }
-
-    /// A trust root's people.
-    pub fn from_root(root: &TrustRoot) -> People {
-        People(
-            root.maintainers
-                .iter()
-                .map(|(handle, keys)| (handle.clone(), keys.iter().cloned().collect()))
                 .collect(),
         )
     }

@@ -103,18 +103,11 @@ pub(crate) fn run_policy_check(
     let mut workspace = load(options)?;
     // Judged against the trust root in force, as export makes it: a policy is never said to
     // hold (or fall short) against a MAINTAINERS or threshold nobody approved.
+    // `check_trust` leaves the root in force deciding in the workspace: its people and threshold.
     let standing = check_trust(options, &mut workspace, SystemTime::now())?;
     let in_force = standing.chain().and_then(|c| c.in_force());
-    let (people, threshold) = match in_force {
-        Some(version) => (
-            policy::People::from_root(&version.root),
-            version.root.threshold.max(args.threshold.value.get()),
-        ),
-        None => (
-            policy::People::from_maintainers(&workspace.maintainers),
-            workspace.threshold(args.threshold.value),
-        ),
-    };
+    let people = policy::People::from_maintainers(&workspace.maintainers);
+    let threshold = workspace.threshold(args.threshold.value);
     if let Some(image) = &args.image {
         return run_image_check(&workspace, &args, image, &people);
     }

@@ -244,11 +244,10 @@ pub(crate) fn run_trust_status(options: &WorkspaceOptions, json: bool) -> Result
     for path in standing.chain().map_or(&[][..], |c| c.ignored.as_slice()) {
         println!("ignored: {path} (not a version of the chain)");
     }
-    // Every version that came into force is marked so; the last of them is the one in force.
-    let current = versions
-        .iter()
-        .rev()
-        .find(|v| v.in_force)
+    // Every version that came into force is marked so; the chain's own is the one in force.
+    let current = standing
+        .chain()
+        .and_then(|c| c.in_force())
         .map(|v| v.version);
     for v in versions {
         let state = if v.before_anchor {
