@@ -7,4 +7,5 @@ pub mod message;
 pub mod oci;
 pub mod payload;
 pub mod reference;
+pub mod sigstore;
 pub(crate) mod toml_error;

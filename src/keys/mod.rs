@@ -5,5 +5,6 @@ pub mod findings;
 pub mod keyring;
 pub mod keystate;
 pub mod reason;
+pub mod sigstore;
 pub mod transfer;
 pub mod verify;
