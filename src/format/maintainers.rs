@@ -34,6 +34,121 @@ pub struct Maintainer {
     pub emails: Vec<String>,
     /// Primary fingerprints (40 uppercase hex), with the label of each `[keys.<handle>.<label>]`.
     pub keys: Vec<MaintainerKey>,
+    /// Cosign public keys and keyless identities, each from its own `[keys.<handle>.<label>]`.
+    pub sigstore: Vec<SigstoreKey>,
+}
+
+impl Maintainer {
+    /// True when the person holds a key or identity of any kind: what they sign can count.
+    pub fn holds_a_key(&self) -> bool {
+        !self.keys.is_empty() || !self.sigstore.is_empty()
+    }
+
+    /// Every key and identity the trust root names for this person: primary fingerprints and
+    /// the ids of `SigstoreIdentity::root_id`.
+    pub fn root_ids(&self) -> impl Iterator<Item = String> + '_ {
+        self.keys
+            .iter()
+            .map(|k| k.fingerprint.clone())
+            .chain(self.sigstore.iter().map(|k| k.identity.root_id()))
+    }
+}
+
+/// A cosign key or keyless identity a maintainer holds: `[keys.<handle>.<label>]` with
+/// `cosign = "<file>"` and `id = "sha256:<hex>"`, or `oidc-issuer` and `subject`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SigstoreKey {
+    /// The `<label>` in `[keys.<handle>.<label>]`.
+    pub label: String,
+    /// Which key or identity.
+    pub identity: SigstoreIdentity,
+    /// The line of its table's first field in MAINTAINERS.
+    pub line: Option<usize>,
+}
+
+/// What a Sigstore vote must be made by.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SigstoreIdentity {
+    /// A cosign key pair's public key (ECDSA P-256, a PEM file below keyring/), pinned by the
+    /// SHA-256 of its DER SubjectPublicKeyInfo.
+    CosignKey {
+        /// `sha256:<64 lowercase hex>`.
+        id: String,
+        /// The PEM file, relative to keyring/ (empty when only the trust root names the key).
+        file: String,
+    },
+    /// A keyless identity: a Fulcio certificate's OIDC issuer and subject (an email or a URI),
+    /// both matched exactly.
+    Keyless {
+        /// The issuer URL (the certificate's OID 1.3.6.1.4.1.57264.1.1 or .1.8).
+        issuer: String,
+        /// The subject: the certificate's email or URI subject alternative name.
+        subject: String,
+    },
+}
+
+/// The prefix of a keyless identity's id in the trust root.
+pub const KEYLESS_ID_PREFIX: &str = "keyless:";
+
+impl SigstoreIdentity {
+    /// How the trust root names it: the cosign key's `sha256:<hex>`, or
+    /// `keyless:<issuer> <subject>` (neither holds whitespace, so the first space splits).
+    pub fn root_id(&self) -> String {
+        match self {
+            SigstoreIdentity::CosignKey { id, .. } => id.clone(),
+            SigstoreIdentity::Keyless { issuer, subject } => {
+                format!("{KEYLESS_ID_PREFIX}{issuer} {subject}")
+            }
+        }
+    }
+
+    /// The identity a trust root id names, when it is a Sigstore one (a cosign key then has no
+    /// file: only MAINTAINERS says where it lies).
+    pub fn from_root_id(id: &str) -> Option<SigstoreIdentity> {
+        if let Some(rest) = id.strip_prefix(KEYLESS_ID_PREFIX) {
+            let (issuer, subject) = rest.split_once(' ')?;
+            return (is_identity_text(issuer) && is_identity_text(subject)).then(|| {
+                SigstoreIdentity::Keyless {
+                    issuer: issuer.to_string(),
+                    subject: subject.to_string(),
+                }
+            });
+        }
+        is_cosign_key_id(id).then(|| SigstoreIdentity::CosignKey {
+            id: id.to_string(),
+            file: String::new(),
+        })
+    }
+
+    /// What kind of key it is, in words: `cosign key` or `keyless identity`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            SigstoreIdentity::CosignKey { .. } => "cosign key",
+            SigstoreIdentity::Keyless { .. } => "keyless identity",
+        }
+    }
+}
+
+/// `sha256:` and 64 lowercase hex digits: a cosign key's pin.
+pub fn is_cosign_key_id(id: &str) -> bool {
+    id.strip_prefix("sha256:").is_some_and(|hex| {
+        hex.len() == 64
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
+}
+
+/// An issuer or subject quorate can match exactly and name unambiguously: not empty, printable
+/// ASCII without whitespace, at most 1024 bytes.
+fn is_identity_text(text: &str) -> bool {
+    !text.is_empty() && text.len() <= 1024 && text.bytes().all(|b| b.is_ascii_graphic())
+}
+
+/// True when a trust root id names a key of some kind quorate knows: a primary fingerprint, a
+/// cosign key's pin or a keyless identity.
+pub fn is_root_id(id: &str) -> bool {
+    normalize_fingerprint(id).as_deref() == Some(id) || SigstoreIdentity::from_root_id(id).is_some()
 }
 
 /// One key a maintainer holds.
@@ -79,8 +194,11 @@ const PERSON_FIELDS: [&str; 7] = [
     "keyoxide",
     "website",
 ];
-const KEY_FIELDS: [&str; 7] = [
+const KEY_FIELDS: [&str; 10] = [
     "id",
+    "cosign",
+    "oidc-issuer",
+    "subject",
     "algorithm",
     "servers",
     "devices",
@@ -157,22 +275,39 @@ impl Maintainers {
     ) -> Maintainers {
         let mut people = BTreeMap::new();
         let mut by_fingerprint = BTreeMap::new();
-        for (handle, keys) in rule {
+        for (handle, ids) in rule {
             let described = draft.people.get(handle);
-            let keys = keys
-                .iter()
-                .map(|fingerprint| {
-                    by_fingerprint.insert(fingerprint.clone(), handle.clone());
-                    described
-                        .and_then(|p| p.keys.iter().find(|k| &k.fingerprint == fingerprint))
-                        .cloned()
-                        .unwrap_or_else(|| MaintainerKey {
-                            label: fingerprint[32..].to_ascii_lowercase(),
-                            fingerprint: fingerprint.clone(),
-                            line: None,
-                        })
-                })
-                .collect();
+            let mut keys = Vec::new();
+            let mut sigstore = Vec::new();
+            for id in ids {
+                by_fingerprint.insert(id.clone(), handle.clone());
+                if let Some(identity) = SigstoreIdentity::from_root_id(id) {
+                    let root_id = identity.root_id();
+                    sigstore.push(
+                        described
+                            .and_then(|p| {
+                                p.sigstore.iter().find(|k| k.identity.root_id() == root_id)
+                            })
+                            .cloned()
+                            .unwrap_or(SigstoreKey {
+                                label: identity.kind().replace(' ', "-"),
+                                identity,
+                                line: None,
+                            }),
+                    );
+                } else if id.len() == 40 {
+                    keys.push(
+                        described
+                            .and_then(|p| p.keys.iter().find(|k| &k.fingerprint == id))
+                            .cloned()
+                            .unwrap_or_else(|| MaintainerKey {
+                                label: id[32..].to_ascii_lowercase(),
+                                fingerprint: id.clone(),
+                                line: None,
+                            }),
+                    );
+                }
+            }
             people.insert(
                 handle.clone(),
                 Maintainer {
@@ -180,6 +315,7 @@ impl Maintainers {
                     name: described.and_then(|p| p.name.clone()),
                     emails: described.map(|p| p.emails.clone()).unwrap_or_default(),
                     keys,
+                    sigstore,
                 },
             );
         }
@@ -196,9 +332,12 @@ impl Maintainers {
         self.former = former;
     }
 
-    /// The former maintainer holding this primary fingerprint (any case), when it is one.
-    pub fn former(&self, fingerprint: &str) -> Option<&Former> {
-        self.former.get(&fingerprint.to_ascii_uppercase())
+    /// The former maintainer holding this primary fingerprint (any case) or Sigstore root id
+    /// (exactly), when it is one.
+    pub fn former(&self, id: &str) -> Option<&Former> {
+        self.former
+            .get(id)
+            .or_else(|| self.former.get(&id.to_ascii_uppercase()))
     }
 
     /// Every former maintainer's handle with the version that removed them, sorted, once each.
@@ -215,7 +354,22 @@ impl Maintainers {
 
     /// How many people hold at least one key: the most distinct maintainers that can ever sign.
     pub fn signers(&self) -> usize {
-        self.people.values().filter(|p| !p.keys.is_empty()).count()
+        self.people.values().filter(|p| p.holds_a_key()).count()
+    }
+
+    /// The person who holds this cosign key (`sha256:<hex>`) or keyless identity (issuer and
+    /// subject, exactly).
+    pub fn by_sigstore(&self, identity: &SigstoreIdentity) -> Option<&Maintainer> {
+        self.by_fingerprint
+            .get(&identity.root_id())
+            .and_then(|h| self.people.get(h))
+    }
+
+    /// Every Sigstore key and identity with its holder, sorted by root id.
+    pub fn sigstore_keys(&self) -> impl Iterator<Item = (&SigstoreKey, &Maintainer)> {
+        self.people
+            .values()
+            .flat_map(|p| p.sigstore.iter().map(move |k| (k, p)))
     }
 
     /// The person who holds this primary fingerprint (any case).
@@ -240,6 +394,7 @@ impl Maintainers {
     pub fn fingerprints(&self) -> impl Iterator<Item = (&str, &str)> {
         self.by_fingerprint
             .iter()
+            .filter(|(f, _)| f.len() == 40 && !f.contains(':'))
             .map(|(f, h)| (f.as_str(), h.as_str()))
     }
 }
@@ -374,6 +529,7 @@ impl Reader<'_> {
             name,
             emails,
             keys: Vec::new(),
+            sigstore: Vec::new(),
         })
     }
 
@@ -403,7 +559,26 @@ impl Reader<'_> {
             })?;
             for (label, entry) in labels.iter() {
                 let line = self.line(labels, label).or(line);
-                let key = self.key(handle, label, entry, line)?;
+                let key = match self.key(handle, label, entry, line)? {
+                    AnyKey::OpenPgp(key) => key,
+                    AnyKey::Sigstore(key) => {
+                        let id = key.identity.root_id();
+                        if let Some(other) = by_fingerprint.get(&id) {
+                            let what = key.identity.kind();
+                            return Err(self.fail(
+                                key.line,
+                                if other != handle {
+                                    format!("{what} {id} is listed under two people, {other} and {handle}")
+                                } else {
+                                    format!("{what} {id} is listed twice under {handle}")
+                                },
+                            ));
+                        }
+                        by_fingerprint.insert(id, handle.to_string());
+                        person.sigstore.push(key);
+                        continue;
+                    }
+                };
                 if let Some(other) = by_fingerprint.get(&key.fingerprint) {
                     let fingerprint = &key.fingerprint;
                     if other != handle {
@@ -426,17 +601,26 @@ impl Reader<'_> {
         Ok(by_fingerprint)
     }
 
-    /// One `[keys.<handle>.<label>]` at `line`: its `id`, a primary key fingerprint.
+    /// One `[keys.<handle>.<label>]` at `line`: its `id`, a primary key fingerprint, or a
+    /// cosign key or keyless identity.
     fn key(
         &mut self,
         handle: &str,
         label: &str,
         entry: &toml_edit::Item,
         line: Option<usize>,
-    ) -> Result<MaintainerKey, MaintainersError> {
+    ) -> Result<AnyKey, MaintainersError> {
         let entry = entry
             .as_table_like()
             .ok_or_else(|| self.fail(line, format!("`keys.{handle}.{label}` has no `id`")))?;
+        if ["cosign", "oidc-issuer", "subject"]
+            .iter()
+            .any(|field| entry.contains_key(field))
+        {
+            return self
+                .sigstore_key(handle, label, entry, line)
+                .map(AnyKey::Sigstore);
+        }
         let id_line = self.line(entry, "id").or(line);
         let id = entry
             .get("id")
@@ -468,16 +652,104 @@ impl Reader<'_> {
             };
             return Err(self.fail(id_line, message));
         };
-        Ok(MaintainerKey {
+        Ok(AnyKey::OpenPgp(MaintainerKey {
             label: label.to_string(),
             fingerprint,
             line: id_line,
+        }))
+    }
+
+    /// A `[keys.<handle>.<label>]` with `cosign` (and `id` pinning it) or with `oidc-issuer`
+    /// and `subject`: never both, never half of one.
+    fn sigstore_key(
+        &mut self,
+        handle: &str,
+        label: &str,
+        entry: &dyn toml_edit::TableLike,
+        line: Option<usize>,
+    ) -> Result<SigstoreKey, MaintainersError> {
+        let table = format!("keys.{handle}.{label}");
+        let text = self.text;
+        let at = |key: &str| entry_line(text, entry, key).or(line);
+        let string = |field: &str| -> Result<Option<String>, MaintainersError> {
+            match entry.get(field) {
+                None => Ok(None),
+                Some(item) => item.as_str().map(|s| Some(s.to_string())).ok_or_else(|| {
+                    failure(
+                        self.path,
+                        at(field),
+                        format!("`{table}.{field}` is not a string"),
+                    )
+                }),
+            }
+        };
+        let (cosign, id) = (string("cosign")?, string("id")?);
+        let (issuer, subject) = (string("oidc-issuer")?, string("subject")?);
+        for (field, _) in entry.iter() {
+            if !KEY_FIELDS.contains(&field) {
+                self.warn(at(field), format!("unknown key `{table}.{field}`"));
+            }
+        }
+        let identity = match (cosign, id, issuer, subject) {
+            (Some(file), Some(id), None, None) => {
+                if !is_cosign_key_id(&id) {
+                    return Err(self.fail(
+                        at("id"),
+                        format!("`{table}.id` is {id:?}, not sha256:<64 lowercase hex> (the SHA-256 of the cosign key's DER SubjectPublicKeyInfo)"),
+                    ));
+                }
+                if !is_keyring_relative(&file) {
+                    return Err(self.fail(
+                        at("cosign"),
+                        format!("`{table}.cosign` is {file:?}: a file below keyring/, named relative to it, without `..`"),
+                    ));
+                }
+                SigstoreIdentity::CosignKey { id, file }
+            }
+            (Some(_), None, None, None) => {
+                return Err(self.fail(
+                    at("cosign"),
+                    format!("`{table}` names a cosign key but no `id` pinning it (id = \"sha256:<hex>\"; `quorate maintainers add` writes it)"),
+                ))
+            }
+            (None, None, Some(issuer), Some(subject)) => {
+                for (field, value) in [("oidc-issuer", &issuer), ("subject", &subject)] {
+                    if !is_identity_text(value) {
+                        return Err(self.fail(
+                            at(field),
+                            format!("`{table}.{field}` is {value:?}: matched exactly, it must be printable ASCII without spaces"),
+                        ));
+                    }
+                }
+                SigstoreIdentity::Keyless { issuer, subject }
+            }
+            (None, _, Some(_), None) | (None, _, None, Some(_)) => {
+                return Err(self.fail(
+                    line,
+                    format!("`{table}` is a keyless identity: it needs both `oidc-issuer` and `subject`"),
+                ))
+            }
+            _ => {
+                return Err(self.fail(
+                    line,
+                    format!("`{table}` mixes kinds: a table holds an OpenPGP `id`, a `cosign` key with its `id`, or an `oidc-issuer` with a `subject`"),
+                ))
+            }
+        };
+        Ok(SigstoreKey {
+            label: label.to_string(),
+            identity,
+            line: at(if entry.contains_key("cosign") {
+                "cosign"
+            } else {
+                "oidc-issuer"
+            }),
         })
     }
 
     /// Warns of each person with no key: nothing they sign can count.
     fn warn_keyless(&mut self, people: &BTreeMap<String, Maintainer>, lines: &PeopleLines) {
-        for person in people.values().filter(|p| p.keys.is_empty()) {
+        for person in people.values().filter(|p| !p.holds_a_key()) {
             self.warn(
                 lines.get(&person.handle).copied().flatten(),
                 format!(
@@ -499,6 +771,22 @@ pub(crate) fn toml_syntax(path: &Path, text: &str, e: &toml_edit::TomlError) -> 
         message: crate::format::toml_error::message(e.message()),
         excerpt: at.excerpt,
     }
+}
+
+/// One `[keys.<handle>.<label>]` as read: an OpenPGP key or a Sigstore one.
+enum AnyKey {
+    OpenPgp(MaintainerKey),
+    Sigstore(SigstoreKey),
+}
+
+/// A relative path with normal components only: it stays below the directory it is joined to.
+fn is_keyring_relative(file: &str) -> bool {
+    let path = Path::new(file);
+    !file.is_empty()
+        && !file.contains('\\')
+        && path
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)))
 }
 
 /// 40 hex digits in any case, returned uppercase; anything else is not a v4 fingerprint.
@@ -580,6 +868,113 @@ mod tests {
                 "MAINTAINERS:5: b has no key: nothing they sign can count (add [keys.b.<label>] id = \"<fingerprint>\")",
             ]
         );
+    }
+
+    const COSIGN: &str = "sha256:0b7e3f1c2a9d4e5f60718293a4b5c6d7e8f90123456789abcdef0123456789ab";
+
+    #[test]
+    fn reads_cosign_keys_and_keyless_identities_beside_openpgp_keys() {
+        let m = parse(&format!(
+            "[people.alice]\n[keys.alice.card]\nid = \"{A}\"\n\
+             [keys.alice.cosign]\ncosign = \"cosign/alice.pub\"\nid = \"{COSIGN}\"\n\
+             [keys.alice.ci]\noidc-issuer = \"https://token.actions.githubusercontent.com\"\n\
+             subject = \"https://github.com/team/repo/.github/workflows/release.yml@refs/heads/main\"\n\
+             [people.bob]\n[keys.bob.google]\noidc-issuer = \"https://accounts.google.com\"\nsubject = \"bob@example.org\"\n"
+        ))
+        .unwrap();
+        assert!(m.warnings.is_empty(), "{:?}", m.warnings);
+        let alice = m.get("alice").unwrap();
+        assert_eq!(alice.keys.len(), 1);
+        assert_eq!(alice.sigstore.len(), 2);
+        let ids: Vec<String> = alice.root_ids().collect();
+        assert_eq!(ids[0], A);
+        assert_eq!(ids[1], COSIGN);
+        assert_eq!(
+            ids[2],
+            "keyless:https://token.actions.githubusercontent.com https://github.com/team/repo/.github/workflows/release.yml@refs/heads/main"
+        );
+        for id in &ids {
+            assert!(is_root_id(id), "{id}");
+        }
+        let bob = SigstoreIdentity::Keyless {
+            issuer: "https://accounts.google.com".into(),
+            subject: "bob@example.org".into(),
+        };
+        assert_eq!(m.by_sigstore(&bob).unwrap().handle, "bob");
+        assert_eq!(SigstoreIdentity::from_root_id(&bob.root_id()), Some(bob));
+        // The issuer is matched exactly: another issuer with the same subject is nobody.
+        let other = SigstoreIdentity::Keyless {
+            issuer: "https://github.com/login/oauth".into(),
+            subject: "bob@example.org".into(),
+        };
+        assert!(m.by_sigstore(&other).is_none());
+        assert_eq!(m.signers(), 2);
+        // Only OpenPGP fingerprints are fingerprints.
+        assert_eq!(m.fingerprints().count(), 1);
+    }
+
+    #[test]
+    fn malformed_sigstore_tables_are_named() {
+        let cases = [
+            (
+                format!("[keys.a.k]\ncosign = \"a.pub\"\n"),
+                "no `id` pinning it",
+            ),
+            (
+                format!("[keys.a.k]\ncosign = \"a.pub\"\nid = \"{A}\"\n"),
+                "not sha256:",
+            ),
+            (
+                format!("[keys.a.k]\ncosign = \"../a.pub\"\nid = \"{COSIGN}\"\n"),
+                "below keyring/",
+            ),
+            (
+                format!("[keys.a.k]\ncosign = \"/etc/a.pub\"\nid = \"{COSIGN}\"\n"),
+                "below keyring/",
+            ),
+            (
+                "[keys.a.k]\noidc-issuer = \"https://i\"\n".to_string(),
+                "needs both",
+            ),
+            ("[keys.a.k]\nsubject = \"a@x\"\n".to_string(), "needs both"),
+            (
+                "[keys.a.k]\noidc-issuer = \"https://i\"\nsubject = \"a @x\"\n".to_string(),
+                "without spaces",
+            ),
+            (
+                format!(
+                    "[keys.a.k]\noidc-issuer = \"https://i\"\nsubject = \"a@x\"\nid = \"{A}\"\n"
+                ),
+                "mixes kinds",
+            ),
+            (
+                format!("[keys.a.k]\ncosign = \"a.pub\"\nid = \"{COSIGN}\"\nsubject = \"a@x\"\n"),
+                "mixes kinds",
+            ),
+        ];
+        for (table, expected) in cases {
+            let err = parse(&format!("[people.a]\n{table}"))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(expected), "{table}: {err}");
+            assert!(err.starts_with("MAINTAINERS:"), "{err}");
+        }
+    }
+
+    #[test]
+    fn one_sigstore_identity_belongs_to_one_person() {
+        let key = format!("cosign = \"k.pub\"\nid = \"{COSIGN}\"\n");
+        let err = parse(&format!(
+            "[people.a]\n[people.b]\n[keys.a.k]\n{key}[keys.b.k]\n{key}"
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("listed under two people, a and b"), "{err}");
+        let who = "oidc-issuer = \"https://i\"\nsubject = \"a@x\"\n";
+        let err = parse(&format!("[people.a]\n[keys.a.k]\n{who}[keys.a.l]\n{who}"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("listed twice under a"), "{err}");
     }
 
     #[test]

@@ -229,7 +229,7 @@ fn holders(workspace: &Workspace) -> Vec<String> {
     workspace
         .maintainers
         .people()
-        .filter(|m| !m.keys.is_empty())
+        .filter(|m| m.holds_a_key())
         .map(|m| m.handle.clone())
         .collect()
 }

@@ -34,6 +34,39 @@ pub struct Signer {
     pub signing_key: Option<KeyHandle>,
     /// True when the signing key is a subkey (containers/image before 5.37 rejects these).
     pub by_subkey: bool,
+    /// What kind of key made it: OpenPGP, a cosign key or a keyless identity.
+    pub kind: SignerKind,
+}
+
+/// What kind of key made a vote. One person may hold keys of every kind; they count once.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum SignerKind {
+    /// An OpenPGP key (`primary` and `signing_key` say which).
+    #[default]
+    OpenPgp,
+    /// A cosign key pair's key, by its `sha256:<hex>` id.
+    CosignKey {
+        /// The key's id.
+        id: String,
+    },
+    /// A keyless identity: the Fulcio certificate's issuer and subject.
+    Keyless {
+        /// The OIDC issuer.
+        issuer: String,
+        /// The email or URI subject.
+        subject: String,
+    },
+}
+
+impl SignerKind {
+    /// The stable name of the kind in JSON and on the page: `openpgp`, `cosign-key`, `keyless`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SignerKind::OpenPgp => "openpgp",
+            SignerKind::CosignKey { .. } => "cosign-key",
+            SignerKind::Keyless { .. } => "keyless",
+        }
+    }
 }
 
 /// The verdict on one signature's bytes.
@@ -58,6 +91,7 @@ impl Verdict {
                 primary: None,
                 signing_key: None,
                 by_subkey: false,
+                kind: SignerKind::OpenPgp,
             },
             created: None,
             payload: None,
@@ -524,6 +558,7 @@ impl<'a> Verifier<'a> {
                 by_subkey: key.fingerprint() != primary,
                 primary: Some(primary),
                 signing_key: Some(KeyHandle::Fingerprint(key.fingerprint())),
+                kind: SignerKind::OpenPgp,
             },
             created,
             payload: None,
@@ -543,6 +578,7 @@ impl<'a> Verifier<'a> {
                 primary: None,
                 signing_key: sig.get_issuers().into_iter().next(),
                 by_subkey: false,
+                kind: SignerKind::OpenPgp,
             },
             created,
             payload: None,

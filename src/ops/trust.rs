@@ -5,7 +5,8 @@ use std::ffi::OsStr;
 use std::path::PathBuf;
 
 use crate::judge::trust::{
-    diff_people, working_root, Anchor, AnchorError, TrustChange, TrustRoot, TRUST_DIR,
+    diff_people, with_sigstore_change, working_root, Anchor, AnchorError, TrustChange, TrustRoot,
+    TRUST_DIR,
 };
 use crate::keys::verify::Verifier;
 use crate::ops::sign::{commit_changes_placed, Committed, PayloadSigner, SignError};
@@ -91,12 +92,16 @@ pub fn propose(
         )));
     }
     let empty = Default::default();
-    let changes = diff_people(
-        in_force.map_or(&empty, |v| &v.root.maintainers),
-        // Version 1 sets its threshold rather than changing one.
-        Some(in_force.map_or(root.threshold, |v| v.root.threshold)),
-        &root.maintainers,
-        Some(root.threshold),
+    let changes = with_sigstore_change(
+        diff_people(
+            in_force.map_or(&empty, |v| &v.root.maintainers),
+            // Version 1 sets its threshold rather than changing one.
+            Some(in_force.map_or(root.threshold, |v| v.root.threshold)),
+            &root.maintainers,
+            Some(root.threshold),
+        ),
+        &in_force.and_then(|v| v.root.sigstore.clone()),
+        &root.sigstore,
     );
     let (trust_files, trust_removed) = trust_root_files(workspace)?;
     let dir = workspace
@@ -263,11 +268,15 @@ pub fn approve(
         TrustError::Refused("no pending proposal: the last version is in force".into())
     })?;
     let in_force = chain.in_force();
-    let changes = diff_people(
-        in_force.map_or(&Default::default(), |v| &v.root.maintainers),
-        Some(in_force.map_or(pending.root.threshold, |v| v.root.threshold)),
-        &pending.root.maintainers,
-        Some(pending.root.threshold),
+    let changes = with_sigstore_change(
+        diff_people(
+            in_force.map_or(&Default::default(), |v| &v.root.maintainers),
+            Some(in_force.map_or(pending.root.threshold, |v| v.root.threshold)),
+            &pending.root.maintainers,
+            Some(pending.root.threshold),
+        ),
+        &in_force.and_then(|v| v.root.sigstore.clone()),
+        &pending.root.sigstore,
     );
     if let Some(primary) = signer.expected_primary() {
         let hex = primary.to_hex();

@@ -56,6 +56,9 @@ pub enum WorkspaceError {
     /// The keyring is missing or holds an unparsable certificate.
     #[error(transparent)]
     Keyring(#[from] KeyringError),
+    /// keyring/sigstore/ holds a trusted root or cosign key that cannot be used.
+    #[error(transparent)]
+    Sigstore(#[from] crate::keys::sigstore::material::MaterialError),
     /// `--at REV` names no commit, or the tree is not in a repository.
     #[error("{rev}: {message}")]
     Revision {
@@ -171,6 +174,8 @@ pub struct Workspace {
     pub maintainers: Maintainers,
     /// Their certificates (and any others the keyring holds).
     pub keyring: Keyring,
+    /// The keyring's Sigstore part: the trusted root and the cosign keys MAINTAINERS names.
+    pub sigstore: crate::keys::sigstore::material::SigstoreMaterial,
     /// quorate.toml, or the defaults.
     pub config: Config,
     /// Where signatures are read from instead of signatures/ (`--lookaside URL`): what is
@@ -344,6 +349,14 @@ impl Workspace {
                 e
             })?;
         keyring.show_paths_from(&root);
+        let sigstore = crate::keys::sigstore::material::SigstoreMaterial::load(
+            trust_root(options.keyring.is_some()),
+            &keyring_dir,
+        )
+        .map_err(|mut e| {
+            e.path = shown(&e.path);
+            e
+        })?;
         let config = load_config(source.as_ref(), &root)?;
         check_subkeys(&maintainers, &keyring, &shown(&maintainers_path))?;
         let warnings = maintainers.warnings.clone();
@@ -358,9 +371,15 @@ impl Workspace {
             keyring_dir,
             maintainers,
             keyring,
+            sigstore,
             config,
             lookaside: None,
         })
+    }
+
+    /// The digest of keyring/sigstore/trusted_root.json, which the trust root pins.
+    pub fn sigstore_root_digest(&self) -> Option<String> {
+        self.sigstore.trusted_root_digest()
     }
 
     /// The threshold in force: the larger of the caller's and quorate.toml's.

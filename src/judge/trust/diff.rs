@@ -42,6 +42,13 @@ pub enum TrustChange {
         /// The primary fingerprint.
         fingerprint: String,
     },
+    /// keyring/sigstore/trusted_root.json changed, appeared or went (its digests; None: none).
+    SigstoreRootChanged {
+        /// Before.
+        from: Option<String>,
+        /// After.
+        to: Option<String>,
+    },
     /// quorate.toml's threshold changed (None: not set).
     ThresholdChanged {
         /// Before.
@@ -62,15 +69,33 @@ pub fn diff(
 ) -> Vec<TrustChange> {
     let people = |m: &Maintainers| -> BTreeMap<String, BTreeSet<String>> {
         m.people()
-            .map(|p| {
-                (
-                    p.handle.clone(),
-                    p.keys.iter().map(|k| k.fingerprint.clone()).collect(),
-                )
-            })
+            .map(|p| (p.handle.clone(), p.root_ids().collect()))
             .collect()
     };
     diff_people(&people(old), old_threshold, &people(new), new_threshold)
+}
+
+/// The change of the Sigstore trusted root between two trust roots, if any (after the people,
+/// before the threshold, as `diff_people` orders them).
+pub fn with_sigstore_change(
+    mut changes: Vec<TrustChange>,
+    old: &Option<String>,
+    new: &Option<String>,
+) -> Vec<TrustChange> {
+    if old != new {
+        let at = changes
+            .iter()
+            .position(|c| matches!(c, TrustChange::ThresholdChanged { .. }))
+            .unwrap_or(changes.len());
+        changes.insert(
+            at,
+            TrustChange::SigstoreRootChanged {
+                from: old.clone(),
+                to: new.clone(),
+            },
+        );
+    }
+    changes
 }
 
 /// The same, between two maps of handle → primary fingerprints (two trust roots).
@@ -148,6 +173,10 @@ impl fmt::Display for TrustChange {
             } => write!(f, "removed key {fingerprint} from {handle}"),
             TrustChange::ThresholdChanged { from, to } => {
                 write!(f, "threshold {} -> {}", threshold(from), threshold(to))
+            }
+            TrustChange::SigstoreRootChanged { from, to } => {
+                let root = |d: &Option<String>| d.clone().unwrap_or_else(|| "none".into());
+                write!(f, "Sigstore trusted root {} -> {}", root(from), root(to))
             }
         }
     }

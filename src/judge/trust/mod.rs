@@ -23,7 +23,7 @@ pub use crate::workspace::tree::TRUST_DIR;
 pub(crate) use chain::load_chain;
 pub use chain::{approvals_needed, Approval, Chain, ChainError, Version};
 pub use deciding::{decide, former_maintainers};
-pub use diff::{diff, diff_people, TrustChange};
+pub use diff::{diff, diff_people, with_sigstore_change, TrustChange};
 pub use history::{Fate, Lost};
 pub use memory::Remembered;
 pub use root::{RootError, TrustRoot};

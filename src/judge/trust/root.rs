@@ -21,10 +21,17 @@ crate::fault::always!(Refused: RootError);
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrustRoot {
-    /// Each maintainer's handle and the primary fingerprints they hold (40 uppercase hex).
+    /// Each maintainer's handle and the keys they hold: primary fingerprints (40 uppercase hex),
+    /// cosign keys (`sha256:<hex>` of the DER SubjectPublicKeyInfo) and keyless identities
+    /// (`keyless:<issuer> <subject>`).
     pub maintainers: BTreeMap<String, BTreeSet<String>>,
     /// The digest of the version before, `sha256:<hex>`; null for version 1.
     pub previous: Option<String>,
+    /// The `sha256:<hex>` of keyring/sigstore/trusted_root.json, the Sigstore trusted root that
+    /// judges keyless votes and log entries; absent when the workspace has none (and then the
+    /// member is left out, so roots without one keep their bytes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sigstore: Option<String>,
     /// Distinct maintainers required.
     pub threshold: u32,
     /// Always `quorate trust root`.
@@ -39,6 +46,7 @@ impl TrustRoot {
     /// `previous`.
     pub fn from_workspace(
         maintainers: &Maintainers,
+        sigstore: Option<String>,
         threshold: u32,
         version: u32,
         previous: Option<String>,
@@ -46,6 +54,7 @@ impl TrustRoot {
         TrustRoot {
             maintainers: people(maintainers),
             previous,
+            sigstore,
             threshold,
             kind: ROOT_TYPE.to_string(),
             version,
@@ -84,6 +93,13 @@ impl TrustRoot {
                 root.kind
             )));
         }
+        if let Some(digest) = &root.sigstore {
+            if !crate::format::maintainers::is_cosign_key_id(digest) {
+                return Err(RootError(format!(
+                    "sigstore is {digest:?}, not sha256:<64 lowercase hex>"
+                )));
+            }
+        }
         if root.version == 0 {
             return Err(RootError("version 0: versions start at 1".into()));
         }
@@ -100,11 +116,9 @@ impl TrustRoot {
                 return Err(RootError(format!("maintainer {handle} holds no key")));
             }
             for key in keys {
-                if crate::format::maintainers::normalize_fingerprint(key).as_deref()
-                    != Some(key.as_str())
-                {
+                if !crate::format::maintainers::is_root_id(key) {
                     return Err(RootError(format!(
-                        "{handle}: {key:?} is not a 40-hex fingerprint"
+                        "{handle}: {key:?} is not a 40-hex fingerprint, a cosign key's sha256:<hex> or a keyless:<issuer> <subject>"
                     )));
                 }
                 if !seen.insert(key.clone()) {
@@ -128,7 +142,9 @@ impl TrustRoot {
     /// True when both name the same people with the same keys and the same threshold (the
     /// version and predecessor aside).
     pub fn same_rule(&self, other: &TrustRoot) -> bool {
-        self.maintainers == other.maintainers && self.threshold == other.threshold
+        self.maintainers == other.maintainers
+            && self.threshold == other.threshold
+            && self.sigstore == other.sigstore
     }
 }
 
@@ -136,13 +152,8 @@ impl TrustRoot {
 fn people(maintainers: &Maintainers) -> BTreeMap<String, BTreeSet<String>> {
     maintainers
         .people()
-        .filter(|p| !p.keys.is_empty())
-        .map(|p| {
-            (
-                p.handle.clone(),
-                p.keys.iter().map(|k| k.fingerprint.clone()).collect(),
-            )
-        })
+        .filter(|p| p.holds_a_key())
+        .map(|p| (p.handle.clone(), p.root_ids().collect()))
         .collect()
 }
 
@@ -163,6 +174,7 @@ mod tests {
         TrustRoot {
             maintainers,
             previous: None,
+            sigstore: None,
             threshold: 2,
             kind: ROOT_TYPE.into(),
             version: 1,
@@ -201,5 +213,41 @@ mod tests {
             TrustRoot::parse(&twice.canonical()).is_err(),
             "one key, two people"
         );
+    }
+
+    #[test]
+    fn sigstore_keys_and_the_trusted_root_are_part_of_the_root() {
+        let mut r = root();
+        let cosign = format!("sha256:{}", "ab".repeat(32));
+        r.maintainers.get_mut("bob").unwrap().insert(cosign.clone());
+        r.maintainers
+            .get_mut("alice")
+            .unwrap()
+            .insert("keyless:https://accounts.google.com alice@example.org".into());
+        r.sigstore = Some(format!("sha256:{}", "cd".repeat(32)));
+        let bytes = r.canonical();
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        assert!(
+            text.contains(&format!(
+                r#""previous":null,"sigstore":"sha256:{}","threshold""#,
+                "cd".repeat(32)
+            )),
+            "{text}"
+        );
+        assert_eq!(TrustRoot::parse(&bytes).unwrap(), r);
+        assert_eq!(r.holder(&cosign), Some("bob"));
+        // A changed trusted root is another rule.
+        let mut other = r.clone();
+        other.sigstore = None;
+        assert!(!other.same_rule(&r));
+        // Ids of no known kind, and a cosign id under two people, are refused.
+        for bad in ["sha256:AB", "keyless:https://i", "keyless: a@x", "cosign:x"] {
+            let mut wrong = r.clone();
+            wrong.maintainers.get_mut("bob").unwrap().insert(bad.into());
+            assert!(TrustRoot::parse(&wrong.canonical()).is_err(), "{bad}");
+        }
+        let mut twice = r.clone();
+        twice.maintainers.get_mut("alice").unwrap().insert(cosign);
+        assert!(TrustRoot::parse(&twice.canonical()).is_err());
     }
 }

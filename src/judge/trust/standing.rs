@@ -1,7 +1,7 @@
 //! How the working trust root (MAINTAINERS and quorate.toml) stands against the chain.
 
 use super::chain::{load_chain, Chain, ChainError};
-use super::diff::{diff_people, TrustChange};
+use super::diff::{diff_people, with_sigstore_change, TrustChange};
 use super::root::TrustRoot;
 use crate::keys::verify::Verifier;
 use crate::workspace::Workspace;
@@ -11,6 +11,7 @@ use crate::workspace::Workspace;
 pub fn working_root(workspace: &Workspace, version: u32, previous: Option<String>) -> TrustRoot {
     TrustRoot::from_workspace(
         &workspace.maintainers,
+        workspace.sigstore_root_digest(),
         workspace.config.threshold.unwrap_or_default().get(),
         version,
         previous,
@@ -89,11 +90,15 @@ pub fn standing(
     if working.same_rule(&in_force.root) {
         return Ok(Standing::InForce(chain));
     }
-    let changes = diff_people(
-        &in_force.root.maintainers,
-        Some(in_force.root.threshold),
-        &working.maintainers,
-        Some(working.threshold),
+    let changes = with_sigstore_change(
+        diff_people(
+            &in_force.root.maintainers,
+            Some(in_force.root.threshold),
+            &working.maintainers,
+            Some(working.threshold),
+        ),
+        &in_force.root.sigstore,
+        &working.sigstore,
     );
     let proposed = chain
         .pending()

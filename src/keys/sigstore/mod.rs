@@ -1,3 +1,5 @@
 //! Sigstore votes judged: a cosign key's or a keyless (Fulcio) identity's signature of an image
 //! digest, its log entry and its certificate chain checked against the workspace's trusted root,
 //! through OpenSSL (the library sequoia's backend already builds).
+
+pub mod material;
