@@ -917,7 +917,7 @@ mod tests {
     fn malformed_sigstore_tables_are_named() {
         let cases = [
             (
-                format!("[keys.a.k]\ncosign = \"a.pub\"\n"),
+                "[keys.a.k]\ncosign = \"a.pub\"\n".to_string(),
                 "no `id` pinning it",
             ),
             (
