@@ -37,6 +37,9 @@ pub struct Keyring {
     by_keyid: HashMap<KeyID, Vec<usize>>,
     /// The workspace the source files are named from in messages (empty: as read).
     display_root: PathBuf,
+    /// The Sigstore part: the trusted root and the cosign keys MAINTAINERS names (loaded by
+    /// the workspace, which knows MAINTAINERS).
+    pub sigstore: crate::keys::sigstore::material::SigstoreMaterial,
 }
 
 /// A keyring file larger than this is refused rather than read.

@@ -174,8 +174,6 @@ pub struct Workspace {
     pub maintainers: Maintainers,
     /// Their certificates (and any others the keyring holds).
     pub keyring: Keyring,
-    /// The keyring's Sigstore part: the trusted root and the cosign keys MAINTAINERS names.
-    pub sigstore: crate::keys::sigstore::material::SigstoreMaterial,
     /// quorate.toml, or the defaults.
     pub config: Config,
     /// Where signatures are read from instead of signatures/ (`--lookaside URL`): what is
@@ -349,7 +347,7 @@ impl Workspace {
                 e
             })?;
         keyring.show_paths_from(&root);
-        let sigstore = crate::keys::sigstore::material::SigstoreMaterial::load(
+        keyring.sigstore = crate::keys::sigstore::material::SigstoreMaterial::load(
             trust_root(options.keyring.is_some()),
             &keyring_dir,
         )
@@ -371,7 +369,6 @@ impl Workspace {
             keyring_dir,
             maintainers,
             keyring,
-            sigstore,
             config,
             lookaside: None,
         })
@@ -379,7 +376,7 @@ impl Workspace {
 
     /// The digest of keyring/sigstore/trusted_root.json, which the trust root pins.
     pub fn sigstore_root_digest(&self) -> Option<String> {
-        self.sigstore.trusted_root_digest()
+        self.keyring.sigstore.trusted_root_digest()
     }
 
     /// The threshold in force: the larger of the caller's and quorate.toml's.

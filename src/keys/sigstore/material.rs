@@ -31,6 +31,8 @@ pub struct LoadedTrustedRoot {
     pub path: PathBuf,
     /// `sha256:<hex>` of its bytes: what the trust root pins.
     pub digest: String,
+    /// Its bytes.
+    pub bytes: Vec<u8>,
 }
 
 /// The keyring's Sigstore part.
@@ -76,6 +78,7 @@ impl SigstoreMaterial {
                 Some(LoadedTrustedRoot {
                     path: path.clone(),
                     digest: sha256_id(&bytes),
+                    bytes,
                 })
             }
             Some(crate::fs::path::Kind::Symlink) => {
