@@ -107,6 +107,40 @@ crate::codes::stable_codes! {
         /// before 5.37, such as Debian 12's podman 4.3.1) accepts only signatures by a primary key.
         SubkeyNotAccepted = "subkey-not-accepted",
 
+        // --- Sigstore votes (cosign keys and keyless identities) ---
+        /// A Sigstore vote that does not parse strictly: the `\x00sigstore-json` encoding or a
+        /// bundle with an unknown, duplicate or case-variant key, another media type, bad base64.
+        SigstoreMalformed = "sigstore-malformed",
+        /// No certificate, and no cosign key MAINTAINERS lists verifies the signature.
+        UnknownCosignKey = "unknown-cosign-key",
+        /// A keyless vote, or a cosign-key vote where quorate.toml asks for one, carries no
+        /// transparency log entry.
+        LogEntryMissing = "log-entry-missing",
+        /// The log entry's body is for another signature, key or payload than this vote's.
+        LogEntryMismatch = "log-entry-mismatch",
+        /// The log entry's signed timestamp or inclusion proof does not verify with a Rekor key of
+        /// the trusted root valid at its time.
+        LogEntryUnverified = "log-entry-unverified",
+        /// The signing certificate does not parse, or lacks what a Fulcio certificate has (one
+        /// issuer, read alike from both its OIDs; a subject; code signing usage); or repeats an
+        /// extension.
+        SigningCertificateMalformed = "signing-certificate-malformed",
+        /// No path leads from the signing certificate to a certificate authority of the trusted
+        /// root valid at the log entry's time.
+        CertificateUntrusted = "certificate-untrusted",
+        /// The log entry's time lies outside the signing certificate's validity.
+        CertificateOutsideWindow = "certificate-outside-window",
+        /// The certificate's issuer and subject are no maintainer's listed keyless identity.
+        UnknownIdentity = "unknown-identity",
+        /// The vote needs a Sigstore trusted root and the trust root in force pins none.
+        NoTrustedRoot = "no-trusted-root",
+        /// The consumer quorate.toml declares cannot check this kind of vote (containers/image
+        /// before 5.33 for cosign keys, before 5.24 or with a URI subject for keyless, Debian's
+        /// build at all).
+        SigstoreNotAccepted = "sigstore-not-accepted",
+        /// A bundle that signs something else than a cosign image signature statement.
+        BundleWrongContent = "bundle-wrong-content",
+
         // --- the payload ---
         /// The payload is not JSON as Go's decoder reads it (a syntax error, bytes after the value,
         /// nesting deeper than 10000, invalid UTF-8 outside a string).
