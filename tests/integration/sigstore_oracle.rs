@@ -127,6 +127,7 @@ fn the_sigstore_fixtures_cover_every_kind_and_mutation() {
         &world.trusted_root,
         &world.foreign_trusted_root,
         &world.client_trust_config,
+        &world.trusted_root_without_intermediate,
     ] {
         assert!(root.is_file(), "{}", root.display());
     }

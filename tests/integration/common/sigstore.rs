@@ -91,6 +91,9 @@ pub struct World {
     pub foreign_trusted_root: PathBuf,
     /// A ClientTrustConfig for sigstore-python's CLI.
     pub client_trust_config: PathBuf,
+    /// This world's trusted root naming the root CA only: legacy votes complete the path with
+    /// their chain annotation, bundles v0.3 (leaf only) cannot.
+    pub trusted_root_without_intermediate: PathBuf,
     /// alice, bob, carol.
     pub people: BTreeMap<String, SigstorePerson>,
     /// Every vote, in manifest order.
@@ -175,6 +178,7 @@ pub fn world_with(python: &Path, dir: &Path, digest: &str, repository: &str) -> 
         trusted_root: at("trusted_root"),
         foreign_trusted_root: at("foreign_trusted_root"),
         client_trust_config: at("client_trust_config"),
+        trusted_root_without_intermediate: at("trusted_root_without_intermediate"),
         people,
         votes,
     }

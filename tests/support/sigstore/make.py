@@ -6,10 +6,21 @@
 Needs Python 3 with `cryptography` and `pynacl` only. OUT_DIR gets:
   trusted_root.json          Fulcio-like CA (root + intermediate), CT log key, Rekor key, each with validFor
   foreign_trusted_root.json  another world's root (its CA, CT log and Rekor key)
+  trusted_root_without_intermediate.json  this world with the root CA only (the chain annotation completes it)
+  client_trust_config.json   trusted root + signing config for sigstore-python's CLI (`--trust-config`)
   people/<name>/             cosign.pub, encrypted cosign private keys (both PEM labels, N 32768 and 65536),
                              passphrase
   votes/                     one file per vote (legacy lookaside form, bundles v0.3, blob bundles, mutations)
-  manifest.json              every vote: kind, person, verdict (`counts` or why not), digest, repository, ...
+  manifest.json              digest, repository, other_digest, the roots above, rekor_log_id, signed_at,
+                             integrated_time, people {name: cosign_pub, key_id, passphrase_file,
+                             private_keys {file: {label, N}}, identity?, issuer?}, votes [{file, kind, person,
+                             verdict, oracle, digest, repository, key_id | identity+issuer, payload?, proof?}]
+Vote kinds: legacy-key, legacy-keyless (`\x00sigstore-json\n` + JSON, as containers/image stores a sigstore
+signature), bundle-dsse-key, bundle-dsse-keyless (cosign v3 bundles v0.3), bundle-message-key,
+bundle-message-keyless (cosign sign-blob --bundle over votes/payload.json). `verdict` is `counts` or the reason
+the vote must not count; `oracle` is what sigstore-python is expected to say (`accepts` where it is blind: it
+reads only the issuer OID .1.1). `proof` is the inclusion proof a Rekor lookup returns for a legacy vote's SET
+(the legacy form carries none). The Rekor log is one Merkle tree over every vote's body (RFC 6962 proofs).
 Each run makes fresh keys; the times are fixed (SIGNED_AT), far from the run's clock.
 """
 
@@ -205,7 +216,7 @@ class World:
             "canonicalizedBody": b64(body),
         }
 
-    def trusted_root(self):
+    def trusted_root(self, with_intermediate=True):
         def log_key(key, log_id, url):
             return {"baseUrl": url, "hashAlgorithm": "SHA2_256",
                     "publicKey": {"rawBytes": b64(spki(key)), "keyDetails": "PKIX_ECDSA_P256_SHA_256",
@@ -218,7 +229,8 @@ class World:
                 "subject": {"organization": self.name, "commonName": f"{self.name} intermediate"},
                 "uri": f"https://fulcio.{self.name}.test",
                 "certChain": {"certificates": [{"rawBytes": b64(c.public_bytes(DER))}
-                                               for c in (self.inter, self.root)]},
+                                               for c in ((self.inter, self.root) if with_intermediate
+                                                         else (self.root,))]},
                 "validFor": {"start": iso(WORLD_START)},
             }],
             "ctlogs": [log_key(self.ct_key, self.ct_log_id, f"https://ctfe.{self.name}.test")],
@@ -359,6 +371,9 @@ def main():
     world, foreign = World("sigstore-test"), World("foreign")
     write("trusted_root.json", json.dumps(world.trusted_root(), indent=2))
     write("foreign_trusted_root.json", json.dumps(foreign.trusted_root(), indent=2))
+    # The same world naming only the root CA: legacy votes complete the path with their chain annotation
+    # (containers/image allows it); bundles v0.3 carry the leaf alone and cannot.
+    write("trusted_root_without_intermediate.json", json.dumps(world.trusted_root(False), indent=2))
     write("client_trust_config.json", json.dumps(world.client_trust_config(), indent=2))
 
     # People: everyone gets a cosign key pair; bob and carol vote keyless.
@@ -474,7 +489,7 @@ def main():
     legacy_keyless("mutation-legacy-bob-payload-changed.sig", "bob", "signature-invalid", "refuses",
                    payload=simple_signing(repository, digest).replace(b'"optional":null', b'"optional":{}'))
 
-    # ---- bundles v0.3, DSSE over the cosign statement
+    # ---- bundles v0.3, DSSE over the cosign statement (as sigstore-go's protojson writes them: no empty keyid)
     def envelope_json(payload, sig):
         return json.dumps({"payload": b64(payload), "payloadType": INTOTO, "signatures": [{"sig": b64(sig)}]},
                           separators=(",", ":")).encode()
@@ -504,7 +519,7 @@ def main():
             material["tlogEntries"] = [world.entry(index, t, "dsse", foreign.rekor_key if foreign_set else None)]
             bundle = {"mediaType": BUNDLE_V03, "verificationMaterial": material,
                       "dsseEnvelope": {"payload": b64(shown), "payloadType": INTOTO,
-                                       "signatures": [{"sig": b64(sig), "keyid": ""}]}}
+                                       "signatures": [{"sig": b64(sig)}]}}
             write(f"votes/{name}", json.dumps(bundle, indent=2))
         finish.append(done)
         extra = {"key_id": p["key_id"]} if key is not None else {"identity": p["identity"], "issuer": p["issuer"]}
@@ -586,6 +601,7 @@ def main():
     manifest = {"digest": digest, "repository": repository, "other_digest": other_digest,
                 "trusted_root": "trusted_root.json", "foreign_trusted_root": "foreign_trusted_root.json",
                 "client_trust_config": "client_trust_config.json",
+                "trusted_root_without_intermediate": "trusted_root_without_intermediate.json",
                 "rekor_log_id": world.log_id.hex(), "signed_at": unix(SIGNED_AT), "integrated_time": integrated,
                 "people": people, "votes": votes}
     write("manifest.json", json.dumps(manifest, indent=2))
