@@ -151,8 +151,9 @@ class World:
                 x509.AuthorityKeyIdentifier.from_issuer_public_key(signer.public_key()), critical=False)
         return builder.sign(signer, hashes.SHA256())
 
-    def leaf(self, san, issuer_v1, issuer_v2, not_before, key):
-        """A Fulcio-like leaf for `key` with an embedded SCT from this world's CT log."""
+    def leaf(self, san, issuer_v1, issuer_v2, not_before, key, sct_key="own", eku=ExtendedKeyUsageOID.CODE_SIGNING):
+        """A Fulcio-like leaf for `key` with an embedded SCT from this world's CT log (or from `sct_key`;
+        None: no SCT)."""
         serial = x509.random_serial_number()
 
         def builder():
@@ -165,7 +166,7 @@ class World:
                                               key_encipherment=False, data_encipherment=False,
                                               key_agreement=False, key_cert_sign=False, crl_sign=False,
                                               encipher_only=False, decipher_only=False), critical=True)
-                 .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CODE_SIGNING]), critical=False)
+                 .add_extension(x509.ExtendedKeyUsage([eku]), critical=False)
                  .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
                  .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(self.inter_key.public_key()),
                                 critical=False)
@@ -178,11 +179,14 @@ class World:
                                     critical=False)
             return b
 
+        if sct_key is None:
+            return builder().sign(self.inter_key, hashes.SHA256())
+        sct_key = self.ct_key if sct_key == "own" else sct_key
         tbs = builder().sign(self.inter_key, hashes.SHA256()).tbs_certificate_bytes
         ms = unix(not_before) * 1000 + 250
         signed = struct.pack("!BBQH", 0, 0, ms, 1) + sha(spki(self.inter_key)) + u24(len(tbs)) + tbs + u16(0)
-        sig = self.ct_key.sign(signed, ECDSA)
-        sct = b"\x00" + self.ct_log_id + struct.pack("!Q", ms) + u16(0) + b"\x04\x03" + u16(len(sig)) + sig
+        sig = sct_key.sign(signed, ECDSA)
+        sct = b"\x00" + sha(spki(sct_key)) + struct.pack("!Q", ms) + u16(0) + b"\x04\x03" + u16(len(sig)) + sig
         sct_list = u16(len(sct) + 2) + u16(len(sct)) + sct
         cert = builder().add_extension(x509.UnrecognizedExtension(OID_SCT_LIST, der_octets(sct_list)),
                                        critical=False).sign(self.inter_key, hashes.SHA256())
@@ -194,14 +198,16 @@ class World:
         self.bodies.append(body)
         return len(self.bodies) - 1
 
-    def entry(self, index, integrated_time, kind, set_key=None):
+    def entry(self, index, integrated_time, kind, set_key=None, checkpoint_key=None, tamper_proof=False):
         """The bundle's tlogEntries[0] for entry `index` (call after every entry is logged)."""
         body = self.bodies[index]
         root, path = merkle_root(self.bodies), merkle_path(index, self.bodies)
+        if tamper_proof:
+            path[0] = sha(b"not the sibling" + path[0])
         size = len(self.bodies)
         note = f"{self.origin}\n{size}\n{b64(root)}\n"
         checkpoint = note + "\n\u2014 " + self.origin.split(" ")[0] + " " + \
-            b64(self.log_id[:4] + self.rekor_key.sign(note.encode(), ECDSA)) + "\n"
+            b64(self.log_id[:4] + (checkpoint_key or self.rekor_key).sign(note.encode(), ECDSA)) + "\n"
         set_payload = {"body": b64(body), "integratedTime": integrated_time,
                        "logID": self.log_id.hex(), "logIndex": index}
         set_sig = (set_key or self.rekor_key).sign(cjson(set_payload), ECDSA)
@@ -324,12 +330,12 @@ def simple_signing(repository, digest):
                        "optional": None}, separators=(",", ":")).encode()
 
 
-def statement(digest, name=None):
+def statement(digest, name=None, predicate_type="https://sigstore.dev/cosign/sign/v1"):
     subject = {"digest": {"sha256": digest.removeprefix("sha256:")}}
     if name is not None:
         subject = {"name": name, **subject}
     return json.dumps({"_type": "https://in-toto.io/Statement/v1", "subject": [subject],
-                       "predicateType": "https://sigstore.dev/cosign/sign/v1", "predicate": {}},
+                       "predicateType": predicate_type, "predicate": {}},
                       separators=(",", ":")).encode()
 
 
@@ -496,14 +502,16 @@ def main():
 
     def dsse_bundle(name, person, verdict, oracle, key=None, w=world, san=None, issuer_v1="default",
                     issuer_v2="default", not_before=SIGNED_AT, t=integrated, vote_digest=digest,
-                    changed_payload=False, other_body=False, foreign_set=False, subject_name=None):
+                    changed_payload=False, other_body=False, foreign_set=False, subject_name=None,
+                    sct_key="own", eku=ExtendedKeyUsageOID.CODE_SIGNING, checkpoint_key=None, tamper_proof=False,
+                    predicate_type="https://sigstore.dev/cosign/sign/v1"):
         p = people[person]
-        stmt = statement(vote_digest, subject_name)
+        stmt = statement(vote_digest, subject_name, predicate_type)
         if key is None:
             signer = new_key()
             i1 = p["issuer"] if issuer_v1 == "default" else issuer_v1
             i2 = p["issuer"] if issuer_v2 == "default" else issuer_v2
-            cert = w.leaf(san or p["identity"], i1, i2, not_before, signer)
+            cert = w.leaf(san or p["identity"], i1, i2, not_before, signer, sct_key, eku)
             verifier_pem = cert.public_bytes(PEM)
             material = {"certificate": {"rawBytes": b64(cert.public_bytes(DER))}}
         else:
@@ -516,7 +524,8 @@ def main():
         index = world.log(dsse_body(envelope_json(stmt, logged_sig), stmt, logged_sig, verifier_pem))
 
         def done():
-            material["tlogEntries"] = [world.entry(index, t, "dsse", foreign.rekor_key if foreign_set else None)]
+            material["tlogEntries"] = [world.entry(index, t, "dsse", foreign.rekor_key if foreign_set else None,
+                                                   checkpoint_key, tamper_proof)]
             bundle = {"mediaType": BUNDLE_V03, "verificationMaterial": material,
                       "dsseEnvelope": {"payload": b64(shown), "payloadType": INTOTO,
                                        "signatures": [{"sig": b64(sig)}]}}
@@ -554,6 +563,22 @@ def main():
                 "accepts", issuer_v2="https://other.example.test")
     dsse_bundle("mutation-bundle-bob-set-foreign-rekor.sigstore.json", "bob", "set-invalid", "refuses",
                 foreign_set=True)
+    # Only .1.8 (DER UTF8String): containers/image takes it; sigstore-python reads only .1.1 and refuses.
+    dsse_bundle("bundle-bob-keyless-issuer-v2-only.sigstore.json", "bob", "counts", "refuses", issuer_v1=None)
+    dsse_bundle("mutation-bundle-bob-issuer-oids-absent.sigstore.json", "bob", "issuer-missing", "refuses",
+                issuer_v1=None, issuer_v2=None)
+    # SCTs: cosign and sigstore-python check the embedded SCT, containers/image does not.
+    dsse_bundle("mutation-bundle-bob-sct-foreign-ct-log.sigstore.json", "bob", "sct-invalid", "refuses",
+                sct_key=foreign.ct_key)
+    dsse_bundle("mutation-bundle-bob-no-sct.sigstore.json", "bob", "sct-missing", "refuses", sct_key=None)
+    dsse_bundle("mutation-bundle-bob-eku-not-code-signing.sigstore.json", "bob", "not-code-signing", "refuses",
+                eku=ExtendedKeyUsageOID.SERVER_AUTH)
+    dsse_bundle("mutation-bundle-bob-inclusion-proof-wrong.sigstore.json", "bob", "inclusion-proof-invalid",
+                "refuses", tamper_proof=True)
+    dsse_bundle("mutation-bundle-bob-checkpoint-foreign-rekor.sigstore.json", "bob", "checkpoint-invalid",
+                "refuses", checkpoint_key=foreign.rekor_key)
+    dsse_bundle("mutation-bundle-bob-other-predicate-type.sigstore.json", "bob", "statement-invalid", "refuses",
+                predicate_type="https://slsa.dev/provenance/v1")
     dsse_bundle("mutation-bundle-alice-set-foreign-rekor.sigstore.json", "alice", "set-invalid", "refuses",
                 key=keys["alice"], foreign_set=True)
 
