@@ -11,6 +11,7 @@ pub mod podman;
 pub mod release;
 pub mod remote;
 pub mod run;
+pub mod sigstore;
 pub mod team;
 pub mod workspace;
 
@@ -23,5 +24,6 @@ pub use podman::*;
 pub use release::*;
 pub use remote::*;
 pub use run::*;
+pub use sigstore::*;
 pub use team::*;
 pub use workspace::*;
