@@ -19,6 +19,9 @@ pub struct FileReport {
     pub path: PathBuf,
     /// What it is and whether it counts.
     pub verdict: Verdict,
+    /// True for a `sigstore-bundle-N.json` (N is then the bundle's number), which podman never
+    /// reads; false for a `signature-N`.
+    pub bundle: bool,
 }
 
 /// Everything known about one image's signatures.
@@ -126,6 +129,7 @@ pub fn check_image(
                         number: file.number,
                         path: PathBuf::from(file.url),
                         verdict: verifier.verify_bytes(&file.bytes, &expected),
+                        bundle: false,
                     });
                 }
             }
@@ -191,10 +195,47 @@ pub fn check_image(
             number: entry.number,
             path: entry.path.clone(),
             verdict,
+            bundle: false,
+        });
+    }
+    for entry in &listing.bundles {
+        report.files.push(FileReport {
+            number: entry.number,
+            path: entry.path.clone(),
+            verdict: judge_bundle_file(source, verifier, entry, &expected),
+            bundle: true,
         });
     }
     count_people(workspace, &mut report);
     report
+}
+
+/// A `sigstore-bundle-N.json` judged: past the cap it is never read, as a signature past it.
+fn judge_bundle_file(
+    source: &dyn Source,
+    verifier: &Verifier,
+    entry: &tree::Entry,
+    expected: &Expected,
+) -> Verdict {
+    if !entry.regular {
+        return Verdict::failed(Problem::new(
+            Reason::NotARegularFile,
+            "a symlink or other non-regular file; never followed",
+        ));
+    }
+    if entry.number > tree::MAX_SIGNATURES {
+        return Verdict::failed(Problem::new(
+            Reason::BeyondLimit,
+            format!(
+                "quorate reads at most {} bundles of an image, as it places at most that many signatures",
+                tree::MAX_SIGNATURES
+            ),
+        ));
+    }
+    match read_limited(source, &entry.path) {
+        Ok(bytes) => verifier.verify_bundle_bytes(&bytes, expected),
+        Err(problem) => Verdict::failed(problem),
+    }
 }
 
 /// Counts each maintainer once, marking their further valid files, and names who has not signed.

@@ -22,6 +22,13 @@ use openpgp::types::RevocationStatus;
 /// The first containers/image that accepts signatures made by a subkey.
 pub const SUBKEYS_ACCEPTED_FROM: (u32, u32) = (5, 37);
 
+/// The first containers/image whose `sigstoreSigned` takes several keys (`keyDatas`): before it,
+/// a requirement holds one cosign key, so k of M cosign-key people cannot be asked.
+pub const COSIGN_KEYS_ACCEPTED_FROM: (u32, u32) = (5, 33);
+
+/// The first containers/image whose `sigstoreSigned` checks Fulcio certificates (`fulcio`).
+pub const KEYLESS_ACCEPTED_FROM: (u32, u32) = (5, 24);
+
 /// The newest containers/image minor version quorate knows the rules of.
 const NEWEST_KNOWN: u32 = 39;
 
@@ -142,6 +149,35 @@ impl Consumer {
     /// True when this consumer accepts a signature made by a subkey.
     pub fn accepts_subkey_signatures(&self) -> bool {
         (5, self.containers_image) >= SUBKEYS_ACCEPTED_FROM
+    }
+
+    /// Why this consumer cannot check a Sigstore vote of this kind, None when it can: cosign
+    /// keys need containers/image 5.33 (`keyDatas`), keyless identities 5.24 (`fulcio`) and an
+    /// email subject (containers/image matches email SANs only).
+    pub fn sigstore_refusal(
+        &self,
+        kind: &crate::keys::verify::SignerKind,
+    ) -> Option<String> {
+        use crate::keys::verify::SignerKind;
+        let at = (5, self.containers_image);
+        match kind {
+            SignerKind::OpenPgp => None,
+            SignerKind::CosignKey { .. } if at < COSIGN_KEYS_ACCEPTED_FROM => Some(format!(
+                "the declared consumer {} checks no cosign key of k of M (keyDatas needs containers/image 5.33)",
+                self.describe()
+            )),
+            SignerKind::Keyless { .. } if at < KEYLESS_ACCEPTED_FROM => Some(format!(
+                "the declared consumer {} checks no keyless signature (fulcio needs containers/image 5.24)",
+                self.describe()
+            )),
+            SignerKind::Keyless { subject, .. } if !subject.contains('@') || subject.contains(':') => {
+                Some(format!(
+                    "the declared consumer {} matches keyless identities by email only, and {subject} is a URI",
+                    self.describe()
+                ))
+            }
+            _ => None,
+        }
     }
 
     /// `podman 4.3.1 (containers/image 5.23)`, for messages.

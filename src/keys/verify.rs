@@ -205,8 +205,14 @@ impl<'a> Verifier<'a> {
         self.now
     }
 
-    /// Judges a signature file's bytes.
+    /// Judges a signature file's bytes: an OpenPGP signed message, or a cosign vote in
+    /// containers/image's sigstore encoding (`\x00sigstore-json\n`), told apart by the first
+    /// byte as containers/image tells them.
     pub fn verify_bytes(&self, bytes: &[u8], expected: &Expected) -> Verdict {
+        if crate::format::sigstore::envelope::is_sigstore(bytes) {
+            let vote = self.sigstore().judge_legacy(bytes);
+            return self.sigstore_verdict(vote, expected);
+        }
         let message = match read_signed_message(bytes) {
             Ok(m) => m,
             Err(e) => return Verdict::failed(message_problem(e)),
@@ -234,15 +240,81 @@ impl<'a> Verifier<'a> {
         }
         match Payload::parse(&message.payload) {
             Ok(payload) => {
-                check_payload(
-                    &payload,
-                    expected,
-                    self.accept_legacy,
-                    &mut verdict.problems,
-                );
+                let identity = if self.accept_legacy {
+                    PayloadIdentity::ExactOrLegacy
+                } else {
+                    PayloadIdentity::Exact
+                };
+                check_payload(&payload, expected, identity, &mut verdict.problems);
                 verdict.payload = Some(payload);
             }
             Err(e) => verdict.problems.push(payload_problem(e)),
+        }
+        verdict
+    }
+
+    /// Judges a Sigstore bundle file (cosign v3's form, kept beside the `signature-N` files).
+    pub fn verify_bundle_bytes(&self, bytes: &[u8], expected: &Expected) -> Verdict {
+        let vote = self.sigstore().judge_bundle(bytes);
+        self.sigstore_verdict(vote, expected)
+    }
+
+    fn sigstore(&self) -> crate::keys::sigstore::vote::SigstoreJudge<'_> {
+        crate::keys::sigstore::vote::SigstoreJudge {
+            material: &self.keyring.sigstore,
+            maintainers: self.maintainers,
+            require_log_entry: self.keyring.sigstore.require_log_entry,
+        }
+    }
+
+    /// A Sigstore vote's verdict with its payload judged (the repository alone, as
+    /// containers/image's matchRepository, since cosign signs no tag; a bundle's statement by
+    /// digest alone) and the declared consumer's say.
+    fn sigstore_verdict(
+        &self,
+        vote: crate::keys::sigstore::vote::VoteVerdict,
+        expected: &Expected,
+    ) -> Verdict {
+        use crate::keys::sigstore::vote::SignedContent;
+        let mut verdict = Verdict {
+            signer: vote.signer,
+            created: vote.created,
+            payload: None,
+            problems: vote.problems,
+        };
+        if let Some(created) = verdict.created {
+            if created > self.now {
+                verdict.problems.push(Problem::new(
+                    Reason::SignatureInFuture,
+                    format!(
+                        "logged at {}, after {}",
+                        fmt_time(created),
+                        fmt_time(self.now)
+                    ),
+                ));
+            }
+        }
+        match vote.signed {
+            SignedContent::Payload(bytes) => match Payload::parse_cosign(&bytes) {
+                Ok(payload) => {
+                    check_payload(&payload, expected, PayloadIdentity::Repository, &mut verdict.problems);
+                    verdict.payload = Some(payload);
+                }
+                Err(e) => verdict.problems.push(payload_problem(e)),
+            },
+            SignedContent::Statement(digest) => {
+                check_digest(&digest, expected, &mut verdict.problems);
+            }
+            SignedContent::Nothing => {}
+        }
+        if let Some(refusal) = self
+            .consumer
+            .as_ref()
+            .and_then(|c| c.sigstore_refusal(&verdict.signer.kind))
+        {
+            verdict
+                .problems
+                .push(Problem::new(Reason::SigstoreNotAccepted, refusal));
         }
         verdict
     }
@@ -728,19 +800,52 @@ fn is_strong_hash(algo: HashAlgorithm) -> bool {
 }
 
 /// The payload must name the image asked for and agree with its directory.
+/// How a payload's identity is matched against the reference asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PayloadIdentity {
+    /// podman's default, matchRepoDigestOrExact; StageX's legacy payloads refused.
+    Exact,
+    /// The same, StageX's legacy payloads counted by repository (`--accept-legacy`).
+    ExactOrLegacy,
+    /// The repository alone (matchRepository): cosign signs no tag.
+    Repository,
+}
+
+/// The digest a vote names (a bundle's statement: no repository) against the one asked for and
+/// the directory the file lies in.
+fn check_digest(digest: &Digest, expected: &Expected, problems: &mut Vec<Problem>) {
+    if let Some(asked) = expected.reference.and_then(|r| r.digest()) {
+        if digest != asked {
+            problems.push(Problem::new(
+                Reason::DigestMismatch,
+                format!("signs {digest}, not {asked}"),
+            ));
+        }
+    }
+    if let Some((path, in_dir)) = expected.directory {
+        if digest != in_dir {
+            problems.push(Problem::new(
+                Reason::DirectoryMismatch,
+                format!("signs {digest}, but lies in {path}@sha256={}", in_dir.hex()),
+            ));
+        }
+    }
+}
+
 fn check_payload(
     payload: &Payload,
     expected: &Expected,
-    accept_legacy: bool,
+    identity: PayloadIdentity,
     problems: &mut Vec<Problem>,
 ) {
-    if payload.legacy && !accept_legacy {
+    let repository_only = payload.legacy || identity == PayloadIdentity::Repository;
+    if payload.legacy && identity != PayloadIdentity::ExactOrLegacy {
         problems.push(Problem::new(
             Reason::LegacyPayload,
             "StageX's legacy payload, which podman cannot read (--accept-legacy counts it)",
         ));
     }
-    if payload.reference.is_name_only() && !payload.legacy {
+    if payload.reference.is_name_only() && !repository_only {
         problems.push(Problem::new(
             Reason::ReferenceWithoutTag,
             format!(
@@ -775,8 +880,8 @@ fn check_payload(
     let Some(asked) = expected.reference else {
         return;
     };
-    // A legacy payload carries no tag: its identity can only be the repository.
-    let identity_ok = if payload.legacy {
+    // A legacy or cosign payload carries no tag: its identity can only be the repository.
+    let identity_ok = if repository_only {
         payload.reference.name() == asked.name()
     } else {
         identity_matches(&payload.reference, asked)

@@ -671,6 +671,7 @@ fn check_malformed(workspace: &Workspace, verifier: &Verifier, dir: &Path) -> Im
             number,
             path,
             verdict,
+            bundle: false,
         });
     }
     files.sort_by_key(|f| f.number);

@@ -123,6 +123,8 @@ pub struct Config {
     /// `rebuilt`: where each maintainer's rebuild lands (an OUT_DIR, or digests), relative to
     /// the workspace; `sign` checks against it when no `--rebuilt` is given.
     pub rebuilt: Option<PathBuf>,
+    /// `[sigstore] require-log-entry`: cosign-key votes count only with a verified Rekor entry.
+    pub require_log_entry: bool,
 }
 
 /// quorate.toml as written, before it is checked.
@@ -133,6 +135,15 @@ struct ConfigFile {
     namespace: Option<String>,
     rebuilt: Option<String>,
     consumers: Option<ConsumersTable>,
+    sigstore: Option<SigstoreTable>,
+}
+
+/// `[sigstore]` as written.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SigstoreTable {
+    #[serde(rename = "require-log-entry")]
+    require_log_entry: Option<bool>,
 }
 
 /// `[consumers]` as written: each a version string.
@@ -350,12 +361,14 @@ impl Workspace {
         keyring.sigstore = crate::keys::sigstore::material::SigstoreMaterial::load(
             trust_root(options.keyring.is_some()),
             &keyring_dir,
+            &maintainers,
         )
         .map_err(|mut e| {
             e.path = shown(&e.path);
             e
         })?;
         let config = load_config(source.as_ref(), &root)?;
+        keyring.sigstore.require_log_entry = config.require_log_entry;
         check_subkeys(&maintainers, &keyring, &shown(&maintainers_path))?;
         let warnings = maintainers.warnings.clone();
         Ok(Workspace {
@@ -588,6 +601,11 @@ pub(crate) fn load_config(source: &dyn Source, root: &Path) -> Result<Config, Wo
         consumer,
         threshold,
         rebuilt,
+        require_log_entry: file
+            .sigstore
+            .as_ref()
+            .and_then(|s| s.require_log_entry)
+            .unwrap_or(false),
         namespace: file.namespace,
         threshold_line: text
             .lines()

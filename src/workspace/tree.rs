@@ -114,6 +114,8 @@ pub struct Entry {
 pub struct Listing {
     /// Every `signature-N`, sorted by N.
     pub entries: Vec<Entry>,
+    /// Every `sigstore-bundle-N.json` (cosign v3 bundles, which podman never reads), sorted by N.
+    pub bundles: Vec<Entry>,
     /// How many podman sees: the length of the run 1, 2, 3, … with no gap.
     pub contiguous: u32,
 }
@@ -157,6 +159,41 @@ pub fn signature_file_name(number: u32) -> String {
     format!("signature-{number}")
 }
 
+/// `sigstore-bundle-<N>.json` with N ≥ 1 without leading zeros: a Sigstore bundle kept beside
+/// the signatures under a name podman never requests.
+pub fn bundle_number(name: &str) -> Option<u32> {
+    let digits = name.strip_prefix("sigstore-bundle-")?.strip_suffix(".json")?;
+    if digits.is_empty() || digits.starts_with('0') || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+/// The name of bundle file `number`: the inverse of `bundle_number`.
+pub fn bundle_file_name(number: u32) -> String {
+    format!("sigstore-bundle-{number}.json")
+}
+
+/// Which of the two kinds of vote file a name is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VoteFile {
+    /// `signature-N`: what podman reads (OpenPGP, or a cosign vote in containers/image's
+    /// sigstore encoding).
+    Signature,
+    /// `sigstore-bundle-N.json`: a cosign v3 bundle, which only quorate reads.
+    Bundle,
+}
+
+impl VoteFile {
+    /// The file name of number N.
+    pub fn name(self, number: u32) -> String {
+        match self {
+            VoteFile::Signature => signature_file_name(number),
+            VoteFile::Bundle => bundle_file_name(number),
+        }
+    }
+}
+
 /// Refuses a symlink anywhere between `root` (itself included) and `path`; true when `path`
 /// exists.
 pub(crate) fn check_no_symlinks(
@@ -194,6 +231,17 @@ pub(crate) fn write_next(
     dir: &Path,
     bytes: &[u8],
 ) -> Result<(u32, PathBuf), TreeError> {
+    write_next_file(root, dir, bytes, VoteFile::Signature)
+}
+
+/// `write_next` for either kind of vote file: bundles are numbered apart from signatures, and
+/// capped alike.
+pub(crate) fn write_next_file(
+    root: &Path,
+    dir: &Path,
+    bytes: &[u8],
+    form: VoteFile,
+) -> Result<(u32, PathBuf), TreeError> {
     let handle = Dir::create(root, dir)?;
     remove_stale_in(&handle);
     let temp = OsString::from(format!(
@@ -201,7 +249,7 @@ pub(crate) fn write_next(
         std::process::id(),
         crate::fs::confine::unique()
     ));
-    let result = link_into_place(&handle, &temp, bytes);
+    let result = link_into_place(&handle, &temp, bytes, form);
     let _ = handle.remove(&temp);
     result
 }
@@ -238,17 +286,24 @@ fn remove_stale_in(dir: &Dir) {
 /// The signature files among a directory's entries, and how many podman sees.
 fn listing_of(dir: &Path, read: Vec<(OsString, Kind)>) -> Listing {
     let mut entries = Vec::new();
+    let mut bundles = Vec::new();
     for (name, kind) in read {
-        let Some(number) = name.to_str().and_then(signature_number) else {
+        let Some(text) = name.to_str() else {
             continue;
         };
-        entries.push(Entry {
+        let (list, number) = match (signature_number(text), bundle_number(text)) {
+            (Some(n), _) => (&mut entries, n),
+            (None, Some(n)) => (&mut bundles, n),
+            (None, None) => continue,
+        };
+        list.push(Entry {
             number,
             path: dir.join(&name),
             regular: kind == Kind::File,
         });
     }
     entries.sort_by_key(|e| e.number);
+    bundles.sort_by_key(|e| e.number);
     let mut contiguous = 0;
     for entry in &entries {
         if entry.number == contiguous + 1 {
@@ -259,6 +314,7 @@ fn listing_of(dir: &Path, read: Vec<(OsString, Kind)>) -> Listing {
     }
     Listing {
         entries,
+        bundles,
         contiguous,
     }
 }
@@ -268,7 +324,12 @@ fn listing_in(dir: &Dir) -> Result<Listing, TreeError> {
     Ok(listing_of(dir.path(), read))
 }
 
-fn link_into_place(dir: &Dir, temp: &OsStr, bytes: &[u8]) -> Result<(u32, PathBuf), TreeError> {
+fn link_into_place(
+    dir: &Dir,
+    temp: &OsStr,
+    bytes: &[u8],
+    form: VoteFile,
+) -> Result<(u32, PathBuf), TreeError> {
     let temp_path = dir.path().join(temp);
     {
         let mut file = dir.create_new(temp).map_err(io_error(&temp_path))?;
@@ -279,11 +340,14 @@ fn link_into_place(dir: &Dir, temp: &OsStr, bytes: &[u8]) -> Result<(u32, PathBu
     crate::failpoint("tree-temp-synced");
     loop {
         let listing = listing_in(dir)?;
-        let number = listing.first_free();
+        let number = match form {
+            VoteFile::Signature => listing.first_free(),
+            VoteFile::Bundle => listing.bundles.last().map_or(1, |b| b.number + 1),
+        };
         if number > MAX_SIGNATURES {
             return Err(TreeError::Full(dir.path().to_path_buf()));
         }
-        let name = OsString::from(signature_file_name(number));
+        let name = OsString::from(form.name(number));
         let target = dir.path().join(&name);
         match dir.link(temp, &name) {
             Ok(()) => {

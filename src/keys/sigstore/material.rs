@@ -6,8 +6,13 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest as _, Sha256};
 
-use crate::format::sigstore::trusted_root::TRUSTED_ROOT_FILE;
+use crate::format::maintainers::{Maintainers, SigstoreIdentity};
+use crate::format::sigstore::trusted_root::{TrustedRoot, TRUSTED_ROOT_FILE};
 use crate::fs::source::Source;
+use crate::keys::sigstore::ecdsa::CosignPublicKey;
+
+/// A cosign public key file larger than this is refused rather than read.
+const MAX_KEY_FILE: u64 = 64 * 1024;
 
 /// A trusted root larger than this is refused rather than read (the public-good one is ~10 KiB).
 pub const MAX_TRUSTED_ROOT: u64 = 1024 * 1024;
@@ -33,13 +38,30 @@ pub struct LoadedTrustedRoot {
     pub digest: String,
     /// Its bytes.
     pub bytes: Vec<u8>,
+    /// Its contents.
+    pub root: TrustedRoot,
+}
+
+/// A cosign public key MAINTAINERS names, read from keyring/ and checked against its pin.
+#[derive(Debug, Clone)]
+pub struct LoadedCosignKey {
+    /// Its `sha256:<hex>` id (the pin).
+    pub id: String,
+    /// The key.
+    pub key: CosignPublicKey,
 }
 
 /// The keyring's Sigstore part.
 #[derive(Debug, Clone, Default)]
 pub struct SigstoreMaterial {
-    /// keyring/sigstore/trusted_root.json, when there is one.
+    /// keyring/sigstore/trusted_root.json, when there is one (once a trust root version is in
+    /// force: the copy that version pins).
     pub trusted_root: Option<LoadedTrustedRoot>,
+    /// The cosign keys MAINTAINERS names, each once, by id.
+    pub cosign_keys: Vec<LoadedCosignKey>,
+    /// quorate.toml's `[sigstore] require-log-entry`: a cosign-key vote counts only with a
+    /// verified transparency log entry (keyless votes always need one).
+    pub require_log_entry: bool,
 }
 
 impl SigstoreMaterial {
@@ -75,11 +97,7 @@ impl SigstoreMaterial {
                         "larger than any trusted root quorate reads (1 MiB)".into(),
                     ));
                 }
-                Some(LoadedTrustedRoot {
-                    path: path.clone(),
-                    digest: sha256_id(&bytes),
-                    bytes,
-                })
+                Some(LoadedTrustedRoot::parse(path.clone(), bytes)?)
             }
             Some(crate::fs::path::Kind::Symlink) => {
                 return Err(fail(
@@ -88,12 +106,37 @@ impl SigstoreMaterial {
             }
             Some(_) => return Err(fail("is not a file".into())),
         };
-        Ok(SigstoreMaterial { trusted_root })
+        Ok(SigstoreMaterial {
+            trusted_root,
+            cosign_keys: Vec::new(),
+            require_log_entry: false,
+        })
+    }
+
+    /// The cosign key with this id, when MAINTAINERS names it and its file was read.
+    pub fn cosign_key(&self, id: &str) -> Option<&CosignPublicKey> {
+        self.cosign_keys.iter().find(|k| k.id == id).map(|k| &k.key)
     }
 
     /// The trusted root's digest, which the trust root pins.
     pub fn trusted_root_digest(&self) -> Option<String> {
         self.trusted_root.as_ref().map(|r| r.digest.clone())
+    }
+}
+
+impl LoadedTrustedRoot {
+    /// A trusted root's bytes read from `path`, parsed.
+    pub fn parse(path: PathBuf, bytes: Vec<u8>) -> Result<LoadedTrustedRoot, MaterialError> {
+        let root = TrustedRoot::parse(&bytes).map_err(|e| MaterialError {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        Ok(LoadedTrustedRoot {
+            path,
+            digest: sha256_id(&bytes),
+            bytes,
+            root,
+        })
     }
 }
 

@@ -3,3 +3,4 @@
 //! through OpenSSL (the library sequoia's backend already builds).
 
 pub mod material;
+pub mod vote;
