@@ -55,8 +55,13 @@ fn chained_with_a_trusted_root() -> (Ws, [TestKey; 3]) {
 
 /// The workspace at `ws` as a library user loads it, decided by the root in force; the standing.
 fn decided(ws: &Ws) -> (Workspace, quorate::Standing) {
+    decided_at(ws.path())
+}
+
+/// `decided` for the workspace or clone at `dir`.
+fn decided_at(dir: &Path) -> (Workspace, quorate::Standing) {
     let mut workspace = Workspace::load(&quorate::WorkspaceOptions {
-        dir: ws.path().to_path_buf(),
+        dir: dir.to_path_buf(),
         ..Default::default()
     })
     .unwrap();
@@ -276,4 +281,35 @@ fn a_chain_copy_that_does_not_match_its_digest_is_refused() {
                 .contains("version 1's root names no Sigstore trusted root"),
         "{gate:?}"
     );
+}
+
+/// A proposal that pins a trusted root travels by sync as any proposal does, replayed on a
+/// remote that moved: another clone finds the copy in the chain, approves, and judges with it.
+#[test]
+fn a_trusted_root_proposal_travels_by_sync() {
+    let keys = team_keys();
+    let net = Team::of(keys.each_ref()).net();
+    let alice = net.clone("alice");
+    put_trusted_root(&alice, ROOT_A);
+    assert_eq!(run_in(&alice, &["trust", "propose"]).code, 0);
+    // carol signs and syncs meanwhile, so alice's sync replays her proposal on a moved remote.
+    let carol = net.clone("carol");
+    assert_eq!(sign_in(&carol, &keys[2], HEX_B).code, 0);
+    assert_eq!(run_in(&carol, &["sync"]).code, 0);
+    let run = run_in(&alice, &["sync"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_agrees_with_head(&alice);
+
+    let bob = net.clone("bob");
+    let copy = bob.join("signatures/.quorate/trust/1/sigstore-trusted-root.json");
+    assert_eq!(std::fs::read(&copy).unwrap(), ROOT_A);
+    assert_eq!(
+        std::fs::read(bob.join("keyring/sigstore/trusted_root.json")).unwrap(),
+        ROOT_A
+    );
+    approve_in(&bob, &keys[0]);
+    let run = approve_in(&bob, &keys[1]);
+    assert!(run.stdout.contains("version 1 is in force"), "{run:?}");
+    let (workspace, _) = decided_at(&bob);
+    assert_eq!(judging_digest(&workspace), Some(digest(ROOT_A)));
 }
