@@ -180,6 +180,7 @@ fn a_trusted_root_change_needs_the_quorum() {
         None,
         "one approval is no quorum"
     );
+    let one_approval = git(ws.path(), &["rev-parse", "HEAD"]).trim().to_string();
 
     let run = approve(&ws, &keys[1]);
     assert!(run.stdout.contains("version 2 is in force"), "{run:?}");
@@ -217,6 +218,27 @@ fn a_trusted_root_change_needs_the_quorum() {
         judging_digest(&workspace),
         Some(digest(ROOT_A)),
         "still 2's"
+    );
+
+    // An older revision is judged by the version in force there, with its own chain's copy: at
+    // one approval, version 1 (which pins none), though keyring/ held ROOT_A there.
+    let mut workspace = Workspace::load_at(
+        &quorate::WorkspaceOptions {
+            dir: ws.path().to_path_buf(),
+            ..Default::default()
+        },
+        &one_approval,
+    )
+    .unwrap();
+    assert_eq!(workspace.sigstore_root_digest(), Some(digest(ROOT_A)));
+    let standing = Anchor::resolve(&workspace, None)
+        .decide(&mut workspace, SystemTime::now())
+        .unwrap();
+    assert_eq!(judging_digest(&workspace), None, "{standing:?}");
+    let verify = ws.run(&["verify", "--at", &one_approval, &asked()]);
+    assert!(
+        verify.stderr.contains(&change) && verify.stderr.contains("version 2 proposes it"),
+        "{verify:?}"
     );
 }
 
