@@ -104,6 +104,17 @@ pub fn propose(
         &in_force.and_then(|v| v.root.sigstore.clone()),
         &root.sigstore,
     );
+    // The bytes the root's `sigstore` digest is of, checked before anything is written.
+    let trusted_root_copy = match (&root.sigstore, &workspace.keyring.sigstore.trusted_root) {
+        (Some(digest), Some(loaded)) if *digest == loaded.digest => Some(loaded.bytes.as_slice()),
+        (Some(digest), _) => {
+            return Err(TrustError::Refused(format!(
+                "the proposal names the Sigstore trusted root {digest}, which {} does not hold",
+                workspace.display_path(&workspace.keyring_dir)
+            )))
+        }
+        (None, _) => None,
+    };
     let (trust_files, trust_removed) = trust_root_files(workspace)?;
     let dir = workspace
         .signatures_dir
@@ -134,20 +145,14 @@ pub fn propose(
     // before root.json, which names it.
     let copy = OsStr::new(SIGSTORE_TRUSTED_ROOT_COPY);
     let mut copied = Vec::new();
-    match (&root.sigstore, &workspace.keyring.sigstore.trusted_root) {
-        (Some(digest), Some(loaded)) if *digest == loaded.digest => {
+    match trusted_root_copy {
+        Some(bytes) => {
             handle
-                .write_atomic(copy, &loaded.bytes)
+                .write_atomic(copy, bytes)
                 .map_err(|e| SignError::Crypto(e.to_string()))?;
             copied.push(dir.join(copy));
         }
-        (Some(digest), _) => {
-            return Err(TrustError::Refused(format!(
-                "the proposal names the Sigstore trusted root {digest}, which {} no longer holds",
-                workspace.display_path(&workspace.keyring_dir)
-            )))
-        }
-        (None, _) => {
+        None => {
             // A replaced proposal's copy goes with it.
             if handle.kind(copy).ok().flatten().is_some() {
                 handle
