@@ -4,9 +4,10 @@
 use std::ffi::OsStr;
 use std::path::PathBuf;
 
+use crate::format::sigstore::trusted_root::TRUSTED_ROOT_FILE;
 use crate::judge::trust::{
     diff_people, with_sigstore_change, working_root, Anchor, AnchorError, TrustChange, TrustRoot,
-    TRUST_DIR,
+    SIGSTORE_TRUSTED_ROOT_COPY, TRUST_DIR,
 };
 use crate::keys::verify::Verifier;
 use crate::ops::sign::{commit_changes_placed, Committed, PayloadSigner, SignError};
@@ -103,6 +104,17 @@ pub fn propose(
         &in_force.and_then(|v| v.root.sigstore.clone()),
         &root.sigstore,
     );
+    // The bytes the root's `sigstore` digest is of, checked before anything is written.
+    let trusted_root_copy = match (&root.sigstore, &workspace.keyring.sigstore.trusted_root) {
+        (Some(digest), Some(loaded)) if *digest == loaded.digest => Some(loaded.bytes.as_slice()),
+        (Some(digest), _) => {
+            return Err(TrustError::Refused(format!(
+                "the proposal names the Sigstore trusted root {digest}, which {} does not hold",
+                workspace.display_path(&workspace.keyring_dir)
+            )))
+        }
+        (None, _) => None,
+    };
     let (trust_files, trust_removed) = trust_root_files(workspace)?;
     let dir = workspace
         .signatures_dir
@@ -128,6 +140,28 @@ pub fn propose(
             removed.push(entry.path.clone());
         }
     }
+    // The trusted root the version pins travels in the chain, byte for byte: the root in force
+    // judges keyless votes with this copy, never with keyring/'s at HEAD (a pusher's). Written
+    // before root.json, which names it.
+    let copy = OsStr::new(SIGSTORE_TRUSTED_ROOT_COPY);
+    let mut copied = Vec::new();
+    match trusted_root_copy {
+        Some(bytes) => {
+            handle
+                .write_atomic(copy, bytes)
+                .map_err(|e| SignError::Crypto(e.to_string()))?;
+            copied.push(dir.join(copy));
+        }
+        None => {
+            // A replaced proposal's copy goes with it.
+            if handle.kind(copy).ok().flatten().is_some() {
+                handle
+                    .remove(copy)
+                    .map_err(|e| SignError::Crypto(format!("{}: {e}", dir.join(copy).display())))?;
+                removed.push(dir.join(copy));
+            }
+        }
+    }
     handle
         .write_atomic(OsStr::new("root.json"), &root.canonical())
         .map_err(|e| SignError::Crypto(e.to_string()))?;
@@ -144,6 +178,7 @@ pub fn propose(
     // The edit travels with its proposal: synced alone, a proposal would leave every other clone
     // with a draft it never saw.
     let written: Vec<PathBuf> = std::iter::once(file.clone())
+        .chain(copied.iter().cloned())
         .chain(trust_files.iter().cloned())
         .collect();
     removed.extend(trust_removed);
@@ -192,6 +227,16 @@ fn trust_root_files(workspace: &Workspace) -> Result<(Vec<PathBuf>, Vec<PathBuf>
             .into_iter()
             .filter(|p| p.symlink_metadata().is_err()),
     );
+    // The Sigstore trusted root the proposal pins (or no longer pins), below keyring/sigstore/.
+    let trusted_root = workspace.keyring_dir.join(TRUSTED_ROOT_FILE);
+    if workspace.keyring.sigstore.trusted_root.is_some() {
+        written.push(trusted_root);
+    } else if trusted_root
+        .parent()
+        .is_some_and(|dir| crate::fs::git::files_at_head(&repo, dir).contains(&trusted_root))
+    {
+        removed.push(trusted_root);
+    }
     for path in written.iter().chain(&removed) {
         if crate::fs::git::relative_path(&repo, path).is_err() {
             return Err(TrustError::Refused(format!(

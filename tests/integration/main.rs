@@ -13,6 +13,7 @@ mod library;
 mod rules;
 mod sign;
 mod trust;
+mod trust_sigstore;
 mod trust_team;
 mod trust_time;
 

@@ -4,7 +4,9 @@
 //! `signatures/.quorate/trust/<N>/signature-<K>` (approvals: OpenPGP signed messages over those
 //! bytes, in the same binary format as image signatures). Being under signatures/, they travel
 //! on the same branch as the signatures: sync carries them, auditors see them, a rewritten
-//! branch shows.
+//! branch shows. A version whose root names a Sigstore trusted root (`sigstore`) holds its exact
+//! bytes beside it, `signatures/.quorate/trust/<N>/sigstore-trusted-root.json`: the trusted root
+//! that judges keyless votes is the one the root in force pins, never keyring/'s at HEAD.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -21,6 +23,9 @@ use crate::keys::reason::Reason;
 use crate::keys::verify::Verifier;
 use crate::workspace::tree::{signature_file_name, MAX_SIGNATURES, TRUST_DIR};
 use crate::workspace::Workspace;
+
+/// The copy of the Sigstore trusted root a version names, in that version's directory.
+pub const SIGSTORE_TRUSTED_ROOT_COPY: &str = "sigstore-trusted-root.json";
 
 /// A chain that cannot be trusted as it stands (exit 1): refused, never worked around.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -109,6 +114,10 @@ pub struct Version {
     /// The root itself.
     #[serde(skip)]
     pub root: TrustRoot,
+    /// The bytes of its copy of the Sigstore trusted root (`SIGSTORE_TRUSTED_ROOT_COPY`), whose
+    /// digest is the root's `sigstore`; None when the root names none.
+    #[serde(skip)]
+    pub sigstore_trusted_root: Option<Vec<u8>>,
 }
 
 /// The chain as found.
@@ -181,6 +190,10 @@ pub(crate) fn read_chain(
         return no_chain();
     };
     let roots = read_roots(source, workspace, &dir, &numbers)?;
+    let copies = roots
+        .iter()
+        .map(|root| read_sigstore_copy(source, workspace, &dir, root))
+        .collect::<Result<Vec<_>, _>>()?;
 
     // The floor: the newest of the anchors, each of which the chain must hold.
     let digests: Vec<String> = roots.iter().map(TrustRoot::digest).collect();
@@ -198,7 +211,7 @@ pub(crate) fn read_chain(
     }
 
     let mut versions: Vec<Version> = Vec::new();
-    for (i, root) in roots.iter().enumerate() {
+    for (i, (root, copy)) in roots.iter().zip(copies).enumerate() {
         let previous = i.checked_sub(1).map(|p| &roots[p]);
         let vdir = dir.join(root.version.to_string());
         let rule = match floor {
@@ -224,7 +237,9 @@ pub(crate) fn read_chain(
                 }
             }
         }
-        versions.push(judge(root.clone(), previous, approvals));
+        let mut version = judge(root.clone(), previous, approvals);
+        version.sigstore_trusted_root = copy;
+        versions.push(version);
     }
 
     // In force: from the floor (trusted as pinned) or from version 1, forward, each needing the
@@ -365,6 +380,63 @@ fn read_roots(
         roots.push(root);
     }
     Ok(roots)
+}
+
+/// The version's copy of the Sigstore trusted root its root names: a regular file whose digest
+/// is the root's `sigstore`. A copy in a version whose root names none is refused too: quorate
+/// never writes one, and a file that judges nothing must not sit beside the root as if it did.
+fn read_sigstore_copy(
+    source: &dyn Source,
+    workspace: &Workspace,
+    dir: &Path,
+    root: &TrustRoot,
+) -> Result<Option<Vec<u8>>, ChainError> {
+    let file = dir
+        .join(root.version.to_string())
+        .join(SIGSTORE_TRUSTED_ROOT_COPY);
+    let malformed = |message: String| malformed_in(workspace, &file, message);
+    let kind = source
+        .kind(&file)
+        .map_err(|e| malformed(format!("cannot read: {e}")))?;
+    let digest = match (root.sigstore.as_deref(), kind) {
+        (None, None) => return Ok(None),
+        (None, Some(_)) => {
+            return Err(malformed(format!(
+                "version {}'s root names no Sigstore trusted root, yet its directory holds a copy of one",
+                root.version
+            )))
+        }
+        (Some(digest), None) => {
+            return Err(malformed(format!(
+                "missing: version {}'s root names the Sigstore trusted root {digest}, whose copy must lie here",
+                root.version
+            )))
+        }
+        (Some(_), Some(Kind::Symlink)) => {
+            return Err(malformed(
+                "is a symlink; quorate does not follow links in the trust root".into(),
+            ))
+        }
+        (Some(digest), Some(Kind::File)) => digest,
+        (Some(_), Some(_)) => return Err(malformed("is not a regular file".into())),
+    };
+    let limit = crate::keys::sigstore::material::MAX_TRUSTED_ROOT;
+    let bytes = source
+        .read(&file, limit)
+        .map_err(|e| malformed(format!("cannot read: {e}")))?;
+    if bytes.len() as u64 > limit {
+        return Err(malformed(
+            "larger than any trusted root quorate reads (1 MiB)".into(),
+        ));
+    }
+    let found = crate::keys::sigstore::material::sha256_id(&bytes);
+    if found != digest {
+        return Err(malformed(format!(
+            "its digest is {found}, but version {}'s root names the Sigstore trusted root {digest}",
+            root.version
+        )));
+    }
+    Ok(Some(bytes))
 }
 
 /// Every approval of a version, judged: valid when made (a hard revocation voids it), over the
@@ -574,5 +646,6 @@ fn judge(root: TrustRoot, previous: Option<&TrustRoot>, approvals: Vec<Approval>
         approvals,
         in_force_since,
         root,
+        sigstore_trusted_root: None,
     }
 }

@@ -9,10 +9,12 @@ use std::collections::BTreeMap;
 use std::time::SystemTime;
 
 use super::anchor::{Anchor, AnchorError};
-use super::chain::Chain;
+use super::chain::{Chain, Version, SIGSTORE_TRUSTED_ROOT_COPY};
 use super::standing::Standing;
 use crate::format::maintainers::{Former, Maintainers};
+use crate::keys::sigstore::material::LoadedTrustedRoot;
 use crate::keys::verify::Verifier;
+use crate::workspace::tree::TRUST_DIR;
 use crate::workspace::{Threshold, Workspace};
 
 impl Anchor {
@@ -37,7 +39,9 @@ impl Anchor {
 
 /// Puts the root in force of `chain` in the place of the working MAINTAINERS and threshold (the
 /// draft still describes the people it names: names, emails, key labels), with the former
-/// maintainers recorded. Nothing changes when no version is in force.
+/// maintainers recorded, and its copy of the Sigstore trusted root in the place of
+/// keyring/sigstore/trusted_root.json (none when it names none): a pushed trusted root would
+/// let its author mint keyless identities. Nothing changes when no version is in force.
 pub fn decide(workspace: &mut Workspace, chain: &Chain) {
     let Some(in_force) = chain.in_force() else {
         return;
@@ -46,6 +50,26 @@ pub fn decide(workspace: &mut Workspace, chain: &Chain) {
     maintainers.set_former(former_maintainers(chain));
     workspace.maintainers = maintainers;
     workspace.config.threshold = Threshold::new(in_force.root.threshold);
+    workspace.keyring.sigstore.trusted_root = in_force_trusted_root(workspace, in_force);
+}
+
+/// The trusted root the version in force pins, as the chain holds it: the loader checked that
+/// its bytes have the digest the root names.
+fn in_force_trusted_root(workspace: &Workspace, in_force: &Version) -> Option<LoadedTrustedRoot> {
+    let (digest, bytes) = in_force
+        .root
+        .sigstore
+        .as_ref()
+        .zip(in_force.sigstore_trusted_root.as_ref())?;
+    Some(LoadedTrustedRoot {
+        path: workspace
+            .signatures_dir
+            .join(TRUST_DIR)
+            .join(in_force.version.to_string())
+            .join(SIGSTORE_TRUSTED_ROOT_COPY),
+        digest: digest.clone(),
+        bytes: bytes.clone(),
+    })
 }
 
 /// Every key a version up to the one in force named that the root in force does not: whose it

@@ -21,7 +21,9 @@ pub use anchor::{Anchor, AnchorError};
 // decides the anchor and remembers what it saw: not to be bypassed from outside.
 pub use crate::workspace::tree::TRUST_DIR;
 pub(crate) use chain::load_chain;
-pub use chain::{approvals_needed, Approval, Chain, ChainError, Version};
+pub use chain::{
+    approvals_needed, Approval, Chain, ChainError, Version, SIGSTORE_TRUSTED_ROOT_COPY,
+};
 pub use deciding::{decide, former_maintainers};
 pub use diff::{diff, diff_people, with_sigstore_change, TrustChange};
 pub use history::{Fate, Lost};

@@ -27,21 +27,33 @@ pub enum Standing {
     NothingInForce(Chain),
     /// The working trust root is the one in force.
     InForce(Chain),
-    /// MAINTAINERS or quorate.toml differ from the root in force: a draft, which changes nothing
-    /// until the quorum approves it (the root in force decides who counts). The changes, and the
-    /// pending version that proposes exactly this draft, if one does.
+    /// MAINTAINERS, quorate.toml or keyring/sigstore/trusted_root.json differ from the root in
+    /// force: a draft, which changes nothing until the quorum approves it (the root in force
+    /// decides who counts). The changes, and the pending version that proposes exactly this
+    /// draft, if one does.
     Unapproved(Chain, Vec<TrustChange>, Option<u32>),
 }
 
 impl Standing {
-    /// One line saying that the working MAINTAINERS or quorate.toml are a draft the root in force
-    /// does not hold, what it changes, and which version proposes it (or that none does); None
-    /// when they are the root in force (or there is none to differ from).
+    /// One line saying that the working MAINTAINERS, quorate.toml or Sigstore trusted root are a
+    /// draft the root in force does not hold, what it changes, and which version proposes it (or
+    /// that none does); None when they are the root in force (or there is none to differ from).
     pub fn unapproved(&self) -> Option<String> {
         let Standing::Unapproved(chain, changes, proposed) = self else {
             return None;
         };
         let version = chain.in_force().map_or(0, |v| v.version);
+        let sigstore = |c: &TrustChange| matches!(c, TrustChange::SigstoreRootChanged { .. });
+        let drafts = match (
+            changes.iter().any(|c| !sigstore(c)),
+            changes.iter().any(sigstore),
+        ) {
+            (true, true) => {
+                "MAINTAINERS or quorate.toml and keyring/sigstore/trusted_root.json differ"
+            }
+            (false, true) => "keyring/sigstore/trusted_root.json differs",
+            _ => "MAINTAINERS or quorate.toml differ",
+        };
         let changes = changes
             .iter()
             .map(ToString::to_string)
@@ -59,7 +71,7 @@ impl Standing {
             (_, None) => "nobody proposed it (quorate trust propose)".into(),
         };
         Some(format!(
-            "change pending: MAINTAINERS or quorate.toml differ from trust root version {version} in force ({changes}); judged by version {version} until the quorum approves the change: {proposal}"
+            "change pending: {drafts} from trust root version {version} in force ({changes}); judged by version {version} until the quorum approves the change: {proposal}"
         ))
     }
 
