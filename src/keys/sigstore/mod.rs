@@ -6,3 +6,4 @@ pub mod ecdsa;
 pub mod fulcio;
 pub mod private_key;
 pub mod rekor;
+pub mod sct;

@@ -34,9 +34,20 @@ fn builder(
     from: i64,
     to: i64,
 ) -> X509Builder {
+    builder_with_serial(subject_cn, issuer, key, from, to, rand_u32())
+}
+
+fn builder_with_serial(
+    subject_cn: &str,
+    issuer: Option<&Ca>,
+    key: &PKey<Private>,
+    from: i64,
+    to: i64,
+    serial: u32,
+) -> X509Builder {
     let mut b = X509Builder::new().unwrap();
     b.set_version(2).unwrap();
-    let serial = BigNum::from_u32(rand_u32()).unwrap();
+    let serial = BigNum::from_u32(serial).unwrap();
     b.set_serial_number(&Asn1Integer::from_bn(&serial).unwrap())
         .unwrap();
     let mut name = X509NameBuilder::new().unwrap();
@@ -113,6 +124,7 @@ pub(crate) struct Spec {
     pub from: i64,
     pub to: i64,
     pub extra: Vec<(&'static str, Vec<u8>)>,
+    pub serial: u32,
 }
 
 impl Default for Spec {
@@ -128,12 +140,13 @@ impl Default for Spec {
             from: AT - 60,
             to: AT + 540,
             extra: vec![],
+            serial: rand_u32(),
         }
     }
 }
 
 pub(crate) fn leaf_with_key(spec: &Spec, ca: &Ca, key: &PKey<Private>) -> X509 {
-    let mut b = builder("", Some(ca), key, spec.from, spec.to);
+    let mut b = builder_with_serial("", Some(ca), key, spec.from, spec.to, spec.serial);
     if !spec.emails.is_empty() || !spec.uris.is_empty() {
         let mut san = SubjectAlternativeName::new();
         san.critical();
