@@ -1,19 +1,27 @@
-//! cosign key files across implementations: files written by tests/support/sigstore/cosign_key.py
-//! (Python `cryptography` + PyNaCl, the way cosign writes them) opened by quorate, and a file
-//! quorate writes opened by that script. Skipped loudly when no Python with `nacl` and
+//! Sigstore keys and certificates across implementations: cosign key files written by
+//! tests/support/sigstore/cosign_key.py (Python `cryptography` + PyNaCl, the way cosign writes
+//! them) opened by quorate, a file quorate writes opened by that script, and a Fulcio-style leaf
+//! with an embedded SCT made by tests/support/sigstore/fulcio_fixture.py read and checked. Skipped loudly when no Python with `nacl` and
 //! `cryptography` is found, unless QUORATE_REQUIRE_INTEROP is set (then it fails).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use sha2::Digest as _;
+
 use quorate::format::sigstore::private_key::KeyFileError;
+use quorate::format::sigstore::trusted_root::{CertificateAuthority, LogKey, Validity};
 use quorate::keys::sigstore::ecdsa::CosignPublicKey;
+use quorate::keys::sigstore::fulcio::{verify_chain, ChainError, Identity, Leaf};
 use quorate::keys::sigstore::private_key::{CosignPrivateKey, PrivateKeyError};
+use quorate::keys::sigstore::sct::verify_embedded_sct;
 
 const PASSPHRASE: &str = "correct horse battery staple";
 
-fn script() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/sigstore/cosign_key.py")
+fn support(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/support/sigstore")
+        .join(name)
 }
 
 fn usable(python: &str) -> bool {
@@ -43,7 +51,7 @@ fn python() -> Option<String> {
 
 fn run(python: &str, args: &[&str]) -> std::process::Output {
     Command::new(python)
-        .arg(script())
+        .arg(support("cosign_key.py"))
         .args(args)
         .output()
         .unwrap()
@@ -155,4 +163,54 @@ fn a_file_quorate_writes_opens_in_python_and_its_signatures_verify_there() {
     assert!(!run(&py, &[&["verify"], &other[..]].concat())
         .status
         .success());
+}
+
+#[test]
+fn a_leaf_made_by_python_cryptography_parses_chains_and_has_a_valid_sct() {
+    let Some(py) = python() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(&py)
+        .arg(support("fulcio_fixture.py"))
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let read = |name: &str| std::fs::read(dir.path().join(name)).unwrap();
+    let (ca, leaf_der, ct_spki) = (read("ca.der"), read("leaf.der"), read("ct.spki.der"));
+    let at: i64 = String::from_utf8(read("at")).unwrap().parse().unwrap();
+    let leaf = Leaf::parse(&leaf_der).unwrap();
+    assert_eq!(leaf.issuer, "https://issuer.example.test");
+    assert_eq!(leaf.identity, Identity::Email("alice@example.org".into()));
+    assert!(leaf.code_signing && leaf.digital_signature);
+    let open = Validity {
+        start: 0,
+        end: None,
+    };
+    let authority = CertificateAuthority {
+        chain_der: vec![ca.clone()],
+        valid_for: open,
+        uri: "https://fulcio.example.test".into(),
+    };
+    assert_eq!(
+        verify_chain(&leaf_der, &[], std::slice::from_ref(&authority), at),
+        Ok(0)
+    );
+    assert!(matches!(
+        verify_chain(&leaf_der, &[], std::slice::from_ref(&authority), at + 601),
+        Err(ChainError::LeafNotValidAt { .. })
+    ));
+    let ct = LogKey {
+        log_id: sha2::Sha256::digest(&ct_spki).into(),
+        public_key_der: ct_spki,
+        valid_for: open,
+        base_url: "https://ct.example.test".into(),
+    };
+    assert_eq!(
+        verify_embedded_sct(&leaf_der, &ca, std::slice::from_ref(&ct)),
+        Ok(0)
+    );
 }
