@@ -31,12 +31,13 @@ fn usable(python: &str) -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
-/// QUORATE_SIGSTORE_PYTHON, else `python3`, else /work/venv-sig/bin/python (the local venv), if it imports nacl
+/// QUORATE_SIGSTORE_PYTHON, else `python3`, /usr/bin/python3 or /work/venv-sig/bin/python, if it imports nacl
 /// and cryptography.
 fn python() -> Option<String> {
     let candidates = [
         std::env::var("QUORATE_SIGSTORE_PYTHON").ok(),
         Some("python3".to_string()),
+        Some("/usr/bin/python3".to_string()),
         Some("/work/venv-sig/bin/python".to_string()),
     ];
     let found = candidates.into_iter().flatten().find(|p| usable(p));
