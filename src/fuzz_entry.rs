@@ -112,3 +112,67 @@ fn tempfile_dir() -> std::io::Result<std::path::PathBuf> {
     std::fs::create_dir_all(&dir)?;
     Ok(dir)
 }
+
+/// A Fulcio certificate, DER or PEM: parsed, its SCTs checked with itself as the issuer, its
+/// chain checked against an authority made of itself (the carried chain too).
+pub fn sigstore_certificate(data: &[u8]) {
+    use crate::format::sigstore::trusted_root::{CertificateAuthority, Validity};
+    use crate::keys::sigstore::{fulcio, sct};
+    let _ = fulcio::Leaf::from_pem(data);
+    let _ = sct::verify_embedded_sct(data, data, &[]);
+    if let Ok(leaf) = fulcio::Leaf::parse(data) {
+        let authority = CertificateAuthority {
+            chain_der: vec![data.to_vec()],
+            valid_for: Validity {
+                start: i64::MIN,
+                end: None,
+            },
+            uri: String::new(),
+        };
+        let carried = [data.to_vec(), data.to_vec()];
+        let _ = fulcio::verify_chain(data, &carried, &[authority], leaf.not_before);
+    }
+}
+
+/// A cosign key file or public key (PEM or DER). A key file that parses writes back to one
+/// that parses the same; nothing is decrypted (scrypt's cost is the parser's to bound).
+pub fn sigstore_key(data: &[u8]) {
+    use crate::format::sigstore::private_key::EncryptedKeyFile;
+    use crate::keys::sigstore::ecdsa::CosignPublicKey;
+    if let Ok(file) = EncryptedKeyFile::parse(data) {
+        assert_eq!(EncryptedKeyFile::parse(&file.to_pem()), Ok(file));
+    }
+    let _ = CosignPublicKey::from_pem(data);
+    if let Ok(key) = CosignPublicKey::from_spki_der(data) {
+        let _ = key.verify(data, data);
+    }
+}
+
+/// A Rekor checkpoint (as text), and the same bytes as an inclusion proof: index and size
+/// (8 bytes each, big-endian), then 32-byte hashes.
+pub fn sigstore_checkpoint(data: &[u8]) {
+    use crate::format::sigstore::trusted_root::{LogKey, Validity};
+    use crate::keys::sigstore::rekor;
+    let log = LogKey {
+        log_id: [0; 32],
+        public_key_der: Vec::new(),
+        valid_for: Validity {
+            start: 0,
+            end: None,
+        },
+        base_url: String::new(),
+    };
+    if let Ok(text) = std::str::from_utf8(data) {
+        let _ = rekor::verify_checkpoint(text, std::slice::from_ref(&log), &[0; 32], 1);
+    }
+    if data.len() >= 16 {
+        let (head, rest) = data.split_at(16);
+        let index = u64::from_be_bytes(head[..8].try_into().unwrap_or_default());
+        let size = u64::from_be_bytes(head[8..].try_into().unwrap_or_default());
+        let hashes: Vec<[u8; 32]> = rest
+            .chunks_exact(32)
+            .filter_map(|c| c.try_into().ok())
+            .collect();
+        let _ = rekor::verify_inclusion(b"", index, size, &hashes, &[0; 32]);
+    }
+}

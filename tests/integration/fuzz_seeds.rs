@@ -9,13 +9,22 @@ type Entry = fn(&[u8]);
 #[test]
 fn every_seed_replays_without_a_panic() {
     let seeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds");
-    let targets: [(&str, Entry); 6] = [
+    let targets: [(&str, Entry); 9] = [
         ("signature_file", quorate::fuzz_entry::signature_file),
         ("payload", quorate::fuzz_entry::payload),
         ("reference", quorate::fuzz_entry::reference),
         ("maintainers", quorate::fuzz_entry::maintainers),
         ("digests", quorate::fuzz_entry::digests),
         ("oci_layout", quorate::fuzz_entry::oci_layout),
+        (
+            "sigstore_certificate",
+            quorate::fuzz_entry::sigstore_certificate,
+        ),
+        ("sigstore_key", quorate::fuzz_entry::sigstore_key),
+        (
+            "sigstore_checkpoint",
+            quorate::fuzz_entry::sigstore_checkpoint,
+        ),
     ];
     for (name, entry) in targets {
         let dir = seeds.join(name);

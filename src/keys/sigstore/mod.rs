@@ -2,5 +2,10 @@
 //! digest, its log entry and its certificate chain checked against the workspace's trusted root,
 //! through OpenSSL (the library sequoia's backend already builds).
 
+pub mod ecdsa;
+pub mod fulcio;
 pub mod material;
+pub mod private_key;
+pub mod rekor;
+pub mod sct;
 pub mod vote;
