@@ -3,4 +3,6 @@
 //! bundle (`bundle`), the trusted root (`trusted_root`), cosign's encrypted key file
 //! (`private_key`). docs/sigstore.md has the layout quorate keeps them in.
 
+pub(crate) mod encoding;
+pub mod rekor;
 pub mod trusted_root;
