@@ -4,5 +4,6 @@
 //! (`private_key`). docs/sigstore.md has the layout quorate keeps them in.
 
 pub(crate) mod encoding;
+pub mod envelope;
 pub mod rekor;
 pub mod trusted_root;
