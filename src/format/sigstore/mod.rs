@@ -3,6 +3,7 @@
 //! bundle (`bundle`), the trusted root (`trusted_root`), cosign's encrypted key file
 //! (`private_key`). docs/sigstore.md has the layout quorate keeps them in.
 
+pub mod bundle;
 pub(crate) mod encoding;
 pub mod envelope;
 pub mod rekor;
