@@ -4,6 +4,7 @@
 //! (`private_key`). docs/sigstore.md has the layout quorate keeps them in.
 
 pub mod bundle;
+pub mod download;
 pub(crate) mod encoding;
 pub mod envelope;
 pub mod rekor;
