@@ -23,6 +23,9 @@ pub struct Payload {
     pub legacy: bool,
 }
 
+/// The `type` of cosign's simple-signing payloads.
+pub const COSIGN_SIGNATURE_TYPE: &str = "cosign container image signature";
+
 /// The `type` of StageX's legacy payloads.
 pub const LEGACY_SIGNATURE_TYPE: &str = "pgp container image signature";
 
@@ -38,8 +41,9 @@ pub enum PayloadError {
     /// A member is missing, unknown, or of the wrong JSON type.
     #[error("{0}")]
     Schema(String),
-    /// `critical.type` is not `atomic container signature`.
-    #[error("type is {0:?}, not \"atomic container signature\"")]
+    /// `critical.type` is not the one the payload's kind needs (`atomic container signature`,
+    /// `cosign container image signature`, or the legacy one).
+    #[error("type is {0:?}, not the one podman reads for this kind of signature")]
     WrongType(String),
     /// The digest is not lowercase `sha256:` and 64 hex digits.
     #[error("malformed digest {0:?}")]
@@ -75,19 +79,63 @@ impl Payload {
     /// read as Go reads them.
     pub fn parse(bytes: &[u8]) -> Result<Payload, PayloadError> {
         gojson::check(bytes).map_err(PayloadError::NotJson)?;
-        let mut cur = Cursor::new(bytes);
-        if cur.kind() == Kind::Array {
+        let cur = Cursor::new(bytes);
+        if cur.clone().kind() == Kind::Array {
             return Payload::parse_legacy(cur);
         }
-        let [critical, optional] =
+        Payload::parse_object(cur, SIGNATURE_TYPE, false)
+    }
+
+    /// Parses a cosign simple-signing payload as containers/image does
+    /// (`signature/internal/sigstore_payload.go`): as [`Payload::parse`] reads the atomic one,
+    /// with `critical.type` `cosign container image signature` and `optional` null or an
+    /// object. The reference is normalized (cosign's `index.docker.io/…` is `docker.io/…`);
+    /// cosign writes a repository without tag, skopeo's sigstore signing a tagged one: both
+    /// are read.
+    pub fn parse_cosign(bytes: &[u8]) -> Result<Payload, PayloadError> {
+        gojson::check(bytes).map_err(PayloadError::NotJson)?;
+        Payload::parse_object(Cursor::new(bytes), COSIGN_SIGNATURE_TYPE, true)
+    }
+
+    /// The bytes `cosign sign` signs for `repository` (its tag and digest, if any, left out:
+    /// cosign names the repository only, Docker Hub as `index.docker.io`) and `digest`:
+    /// compact, keys sorted, `optional` null.
+    pub fn to_cosign_bytes(repository: &Reference, digest: &Digest) -> Vec<u8> {
+        let domain = match repository.domain() {
+            "docker.io" => "index.docker.io",
+            other => other,
+        };
+        let value = serde_json::json!({
+            "critical": {
+                "identity": {"docker-reference": format!("{domain}/{}", repository.path())},
+                "image": {"docker-manifest-digest": digest.to_string()},
+                "type": COSIGN_SIGNATURE_TYPE,
+            },
+            "optional": null,
+        });
+        // serde_json's map is sorted (no preserve_order feature): cosign's key order.
+        serde_json::to_vec(&value).expect("a JSON value always serializes")
+    }
+
+    /// The object form: `wanted_type` required, `optional` null allowed when `null_optional`.
+    fn parse_object(
+        mut cur: Cursor,
+        wanted_type: &str,
+        null_optional: bool,
+    ) -> Result<Payload, PayloadError> {
+        let [critical, mut optional] =
             exact_members(&mut cur, "the payload", ["critical", "optional"])?;
-        let (creator, timestamp) = read_optional(optional)?;
+        let (creator, timestamp) = if null_optional && optional.kind() == Kind::Null {
+            (None, None)
+        } else {
+            read_optional(optional)?
+        };
         let Critical {
             type_,
             digest_text,
             reference_text,
         } = Critical::read(critical)?;
-        if type_ != SIGNATURE_TYPE {
+        if type_ != wanted_type {
             return Err(PayloadError::WrongType(type_));
         }
         let digest = Digest::parse(&digest_text)
@@ -491,6 +539,90 @@ mod tests {
         assert!(matches!(
             read(r#"{"x":1,"x":2}"#),
             Err(PayloadError::DuplicateKey(_))
+        ));
+    }
+
+    const COSIGN: &str = r#"{"critical":{"identity":{"docker-reference":"index.docker.io/team/hello"},"image":{"docker-manifest-digest":"sha256:2fbe7b164dd92edb9c1096152f6d27592d8a69b1b8eb2fc907b5fadea7d11668"},"type":"cosign container image signature"},"optional":null}"#;
+
+    #[test]
+    fn reads_and_writes_cosign_payloads() {
+        let p = Payload::parse_cosign(COSIGN.as_bytes()).unwrap();
+        assert_eq!(p.reference.to_string(), "docker.io/team/hello");
+        assert_eq!(p.digest.hex(), HEX);
+        assert_eq!((p.creator, p.timestamp, p.legacy), (None, None, false));
+        let digest = Digest::from_hex(HEX).unwrap();
+        let tagged = Reference::parse("team/hello:1.0").unwrap();
+        let bytes = Payload::to_cosign_bytes(&tagged, &digest);
+        assert_eq!(String::from_utf8(bytes.clone()).unwrap(), COSIGN);
+        assert_eq!(
+            Payload::parse_cosign(&bytes).unwrap().reference,
+            Reference::parse("team/hello").unwrap()
+        );
+        let other = Reference::parse("ghcr.io/team/hello:2").unwrap();
+        let p = Payload::parse_cosign(&Payload::to_cosign_bytes(&other, &digest)).unwrap();
+        assert_eq!(p.reference.to_string(), "ghcr.io/team/hello");
+        // skopeo's sigstore payloads: a tag, creator and timestamp.
+        let skopeo = COSIGN
+            .replace("index.docker.io/team/hello", "docker.io/team/hello:1.0")
+            .replace(
+                r#""optional":null"#,
+                r#""optional":{"creator":"containers/image 5.36.1","timestamp":1795310654}"#,
+            );
+        let p = Payload::parse_cosign(skopeo.as_bytes()).unwrap();
+        assert_eq!(p.reference.tag(), Some("1.0"));
+        assert_eq!(p.timestamp, Some(1795310654));
+        // The real payload of containers/image's fixture.
+        let sig = crate::format::sigstore::envelope::LegacySignature::parse(include_bytes!(
+            "../../tests/fixtures/sigstore/dir-img-cosign-valid.signature-1"
+        ))
+        .unwrap();
+        let p = Payload::parse_cosign(&sig.payload).unwrap();
+        assert_eq!(
+            p.reference.to_string(),
+            "192.168.64.2:5000/cosign-signed-single-sample"
+        );
+    }
+
+    #[test]
+    fn cosign_payloads_are_as_strict_as_atomic_ones() {
+        let refused = |text: String| Payload::parse_cosign(text.as_bytes()).unwrap_err();
+        assert!(matches!(
+            refused(COSIGN.replace("cosign container image", "atomic container")),
+            PayloadError::WrongType(_)
+        ));
+        // Each kind is read only as itself.
+        assert!(matches!(
+            Payload::parse(COSIGN.replace("null", "{}").as_bytes()),
+            Err(PayloadError::WrongType(_))
+        ));
+        assert!(matches!(refused(good()), PayloadError::WrongType(_)));
+        assert!(matches!(
+            refused(COSIGN.replace(r#""optional":null"#, r#""optional":null,"optional":null"#)),
+            PayloadError::DuplicateKey(_)
+        ));
+        assert!(matches!(
+            refused(COSIGN.replace(r#""optional":null"#, r#""optional":1"#)),
+            PayloadError::Schema(_)
+        ));
+        assert!(matches!(
+            refused(COSIGN.replace(r#","optional":null"#, "")),
+            PayloadError::Schema(_)
+        ));
+        assert!(matches!(
+            refused(COSIGN.replace(r#""type":"#, r#""Type":"#)),
+            PayloadError::Schema(_)
+        ));
+        assert!(matches!(
+            refused(COSIGN.replace("sha256:", "sha512:")),
+            PayloadError::BadDigest(_)
+        ));
+        assert!(matches!(
+            refused(COSIGN.replace("team/hello", "Team/hello")),
+            PayloadError::BadReference(..)
+        ));
+        assert!(matches!(
+            refused(format!("[{COSIGN}]")),
+            PayloadError::Schema(_)
         ));
     }
 }
