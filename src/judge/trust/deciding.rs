@@ -61,15 +61,15 @@ fn in_force_trusted_root(workspace: &Workspace, in_force: &Version) -> Option<Lo
         .sigstore
         .as_ref()
         .zip(in_force.sigstore_trusted_root.as_ref())?;
-    Some(LoadedTrustedRoot {
-        path: workspace
-            .signatures_dir
-            .join(TRUST_DIR)
-            .join(in_force.version.to_string())
-            .join(SIGSTORE_TRUSTED_ROOT_COPY),
-        digest: digest.clone(),
-        bytes: bytes.clone(),
-    })
+    let path = workspace
+        .signatures_dir
+        .join(TRUST_DIR)
+        .join(in_force.version.to_string())
+        .join(SIGSTORE_TRUSTED_ROOT_COPY);
+    // The loader parsed it too: a copy that does not parse is a malformed version.
+    LoadedTrustedRoot::parse(path, bytes.clone())
+        .ok()
+        .filter(|root| &root.digest == digest)
 }
 
 /// Every key a version up to the one in force named that the root in force does not: whose it

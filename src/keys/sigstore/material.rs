@@ -65,9 +65,68 @@ pub struct SigstoreMaterial {
 }
 
 impl SigstoreMaterial {
-    /// Reads the trusted root below `keyring_dir`, when there is one; a link there is refused,
-    /// as everywhere in the trust root.
+    /// Reads the trusted root below `keyring_dir`, when there is one, and every cosign key
+    /// MAINTAINERS names, each checked against its pin (a swapped file is an input error); a
+    /// link is refused, as everywhere in the trust root.
     pub fn load(
+        source: &dyn Source,
+        keyring_dir: &Path,
+        maintainers: &Maintainers,
+    ) -> Result<SigstoreMaterial, MaterialError> {
+        let mut material = SigstoreMaterial::load_trusted_root(source, keyring_dir)?;
+        for (key, person) in maintainers.sigstore_keys() {
+            let SigstoreIdentity::CosignKey { id, file } = &key.identity else {
+                continue;
+            };
+            if file.is_empty() || material.cosign_keys.iter().any(|k| &k.id == id) {
+                continue;
+            }
+            let path = keyring_dir.join(file);
+            let fail = |message: String| MaterialError {
+                path: path.clone(),
+                message,
+            };
+            let bytes = match source.kind(&path) {
+                Ok(Some(crate::fs::path::Kind::File)) => source
+                    .read(&path, MAX_KEY_FILE)
+                    .map_err(|e| fail(format!("cannot read: {e}")))?,
+                Ok(Some(crate::fs::path::Kind::Symlink)) => {
+                    return Err(fail(
+                        "is a symlink; quorate does not follow links in the trust root".into(),
+                    ))
+                }
+                Ok(None) => {
+                    return Err(fail(format!(
+                        "missing: MAINTAINERS names it as {}'s cosign key {} ({id})",
+                        person.handle, key.label
+                    )))
+                }
+                Ok(Some(_)) => return Err(fail("is not a file".into())),
+                Err(e) => return Err(fail(format!("cannot read: {e}"))),
+            };
+            if bytes.len() as u64 > MAX_KEY_FILE {
+                return Err(fail("larger than any public key file (64 KiB)".into()));
+            }
+            let public = CosignPublicKey::from_pem(&bytes)
+                .map_err(|e| fail(format!("not a cosign public key: {e}")))?;
+            if &public.id() != id {
+                return Err(fail(format!(
+                    "holds cosign key {}, but MAINTAINERS pins {}'s key {} to {id}: a swapped key file is refused",
+                    public.id(),
+                    person.handle,
+                    key.label
+                )));
+            }
+            material.cosign_keys.push(LoadedCosignKey {
+                id: id.clone(),
+                key: public,
+            });
+        }
+        Ok(material)
+    }
+
+    /// The trusted root alone (see `load`).
+    fn load_trusted_root(
         source: &dyn Source,
         keyring_dir: &Path,
     ) -> Result<SigstoreMaterial, MaterialError> {

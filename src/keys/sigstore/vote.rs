@@ -12,9 +12,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use sha2::{Digest as _, Sha256};
 
 use crate::format::maintainers::{Maintainers, SigstoreIdentity};
-use crate::format::sigstore::bundle::{pae, Bundle, Content, InclusionProof, Statement};
+use crate::format::sigstore::bundle::{pae, Bundle, Content, InclusionProof, Signer as BundleSigner, Statement};
 use crate::format::sigstore::envelope::LegacySignature;
-use crate::format::sigstore::rekor::{LogBody, RekorBundle};
+use crate::format::sigstore::rekor::{DsseEntry, HashedRekord, LogBody, LogEntry, RekorBundle};
 use crate::keys::reason::{Problem, Reason};
 use crate::keys::sigstore::ecdsa::CosignPublicKey;
 use crate::keys::sigstore::fulcio::{self, Identity, Leaf};
@@ -122,10 +122,10 @@ fn unknown_signer() -> Signer {
 /// The DER of every certificate in a PEM text.
 fn pem_certificates(pem: &[u8]) -> Result<Vec<Vec<u8>>, String> {
     let certs = openssl::x509::X509::stack_from_pem(pem)
-        .map_err(|e| format!("not PEM certificates: {}", crate::text::error_line(&e)))?;
+        .map_err(|e| format!("not PEM certificates: {}", crate::text::one_line(&e.to_string())))?;
     certs
         .iter()
-        .map(|c| c.to_der().map_err(|e| crate::text::error_line(&e)))
+        .map(|c| c.to_der().map_err(|e| crate::text::one_line(&e.to_string())))
         .collect()
 }
 
@@ -214,9 +214,15 @@ impl SigstoreJudge<'_> {
             }
         };
         let message = pae(&envelope.payload_type, &envelope.payload);
-        let maker = match bundle.certificate_der() {
-            Some(der) => leaf_from_der(der.to_vec(), Vec::new(), &mut problems),
-            None => self.key_maker(&message, signature, &mut problems),
+        let signature = &signature.sig[..];
+        let maker = match &bundle.signer {
+            BundleSigner::Certificate(der) => leaf_from_der(der.clone(), Vec::new(), &mut problems),
+            // v0.1/v0.2: the leaf first, then what completes its path.
+            BundleSigner::Chain(chain) => match chain.split_first() {
+                Some((leaf, rest)) => leaf_from_der(leaf.clone(), rest.to_vec(), &mut problems),
+                None => return malformed("an empty certificate chain".into()),
+            },
+            BundleSigner::PublicKey { .. } => self.key_maker(&message, signature, &mut problems),
         };
         if let Some(maker @ Maker::Leaf(..)) = &maker {
             if !maker.public_key().verify(&message, signature) {
@@ -235,7 +241,7 @@ impl SigstoreJudge<'_> {
                 set: entry
                     .signed_entry_timestamp
                     .as_deref()
-                    .map(|set| (entry.canonical_set_payload(), set)),
+                    .map(|set| (Bundle::canonical_body_for_set(entry), set)),
                 proof: entry.inclusion_proof.as_ref(),
             }),
             more => return malformed(format!("{} log entries, not one", more.len())),
@@ -376,13 +382,13 @@ impl SigstoreJudge<'_> {
                 return;
             }
         };
-        let (verifier_pem, what) = match (&body, &binding) {
+        let (verifier_pem, what) = match (&body.entry, &binding) {
             (
-                LogBody::HashedRekord {
-                    hash,
+                LogEntry::HashedRekord(HashedRekord {
+                    data_hash: hash,
                     signature,
                     public_key_pem,
-                },
+                }),
                 Binding::HashedRekord {
                     payload_hash,
                     signature: ours,
@@ -397,11 +403,11 @@ impl SigstoreJudge<'_> {
                 (public_key_pem.as_slice(), "key")
             }
             (
-                LogBody::Dsse {
+                LogEntry::Dsse(DsseEntry {
                     payload_hash: logged,
                     signatures,
                     ..
-                },
+                }),
                 Binding::Dsse {
                     payload_hash,
                     signature: ours,
@@ -410,8 +416,8 @@ impl SigstoreJudge<'_> {
                 if logged != payload_hash {
                     problems.push(mismatch("its body hashes another statement".into()));
                 }
-                match signatures.iter().find(|(sig, _)| sig == ours) {
-                    Some((_, verifier)) if signatures.len() == 1 => (verifier.as_slice(), "key"),
+                match signatures.iter().find(|s| s.signature == *ours) {
+                    Some(logged) if signatures.len() == 1 => (logged.verifier_pem.as_slice(), "key"),
                     _ => {
                         problems.push(mismatch(
                             "its body does not hold this signature alone".into(),
@@ -582,14 +588,20 @@ fn check_proof(
     proof: &InclusionProof,
     tlogs: &[crate::format::sigstore::trusted_root::LogKey],
 ) -> Result<(), String> {
-    rekor::verify_inclusion(
-        entry.body,
-        proof.log_index,
-        proof.tree_size,
-        &proof.hashes,
-        &proof.root_hash,
-    )
-    .map_err(|e| format!("inclusion proof: {e}"))?;
-    rekor::verify_checkpoint(&proof.checkpoint, tlogs, &proof.root_hash, proof.tree_size)
+    let index = u64::try_from(proof.log_index).map_err(|_| "inclusion proof: a negative index")?;
+    let size = u64::try_from(proof.tree_size).map_err(|_| "inclusion proof: a negative size")?;
+    let root: [u8; 32] = proof.root_hash[..]
+        .try_into()
+        .map_err(|_| "inclusion proof: a root hash that is not 32 bytes")?;
+    let hashes = proof
+        .hashes
+        .iter()
+        .map(|h| <[u8; 32]>::try_from(&h[..]))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| "inclusion proof: a hash that is not 32 bytes")?;
+    rekor::verify_inclusion(entry.body, index, size, &hashes, &root)
+        .map_err(|e| format!("inclusion proof: {e}"))?;
+    rekor::verify_checkpoint(&proof.checkpoint, tlogs, &root, size)
+        .map(|_| ())
         .map_err(|e| format!("checkpoint: {e}"))
 }
