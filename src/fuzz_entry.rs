@@ -176,3 +176,72 @@ pub fn sigstore_checkpoint(data: &[u8]) {
         let _ = rekor::verify_inclusion(b"", index, size, &hashes, &[0; 32]);
     }
 }
+
+/// A sigstore `signature-N` (and, for bytes without its prefix, a SET annotation and a Rekor
+/// log entry body): what parses writes back to what parses the same.
+pub fn sigstore_signature(data: &[u8]) {
+    use crate::format::payload::Payload;
+    use crate::format::sigstore::{envelope::LegacySignature, rekor};
+    if !crate::format::sigstore::envelope::is_sigstore(data) {
+        if let Ok(set) = rekor::RekorBundle::parse(data) {
+            let _ = set.canonical_set_payload();
+            let again = rekor::RekorBundle::parse(&set.to_bytes()).expect("quorate's SET parses");
+            assert_eq!(again, set);
+        }
+        let _ = rekor::LogBody::parse(data);
+        let _ = Payload::parse_cosign(data);
+        return;
+    }
+    let Ok(signature) = LegacySignature::parse(data) else {
+        return;
+    };
+    let again = LegacySignature::parse(&signature.to_bytes()).expect("quorate's file parses");
+    assert_eq!(again, signature);
+    if let Some(set) = &signature.rekor_bundle {
+        let _ = rekor::LogBody::parse(&set.body);
+    }
+    if let Ok(payload) = Payload::parse_cosign(&signature.payload) {
+        let written = Payload::to_cosign_bytes(&payload.reference, &payload.digest);
+        // A name at docker's length limit may not fit once written as index.docker.io.
+        if let Ok(again) = Payload::parse_cosign(&written) {
+            assert_eq!(again.reference.name(), payload.reference.name());
+            assert_eq!(again.reference.tag(), None);
+            assert_eq!(again.digest, payload.digest);
+        }
+    }
+}
+
+/// A Sigstore bundle (and, read alone, an in-toto statement).
+pub fn sigstore_bundle(data: &[u8]) {
+    use crate::format::sigstore::bundle::{pae, Bundle, Content, Statement};
+    let _ = Statement::parse(data);
+    let Ok(bundle) = Bundle::parse(data) else {
+        return;
+    };
+    for entry in &bundle.tlog_entries {
+        let _ = Bundle::canonical_body_for_set(entry);
+        let _ = crate::format::sigstore::rekor::LogBody::parse(&entry.canonicalized_body);
+    }
+    if let Content::Dsse(envelope) = &bundle.content {
+        let _ = pae(&envelope.payload_type, &envelope.payload);
+        let _ = Statement::parse(&envelope.payload);
+    }
+}
+
+/// A Sigstore trusted root.
+pub fn trusted_root(data: &[u8]) {
+    let _ = crate::format::sigstore::trusted_root::TrustedRoot::parse(data);
+}
+
+/// The output of `cosign download signature`: each legacy signature found writes a file that
+/// parses back to it.
+pub fn cosign_download(data: &[u8]) {
+    use crate::format::sigstore::envelope::LegacySignature;
+    let Ok(download) = crate::format::sigstore::download::parse_download(data) else {
+        return;
+    };
+    for signature in &download.signatures {
+        let again = LegacySignature::parse(&signature.to_bytes()).expect("quorate's file parses");
+        assert_eq!(&again, signature);
+    }
+}

@@ -154,10 +154,7 @@ impl Consumer {
     /// Why this consumer cannot check a Sigstore vote of this kind, None when it can: cosign
     /// keys need containers/image 5.33 (`keyDatas`), keyless identities 5.24 (`fulcio`) and an
     /// email subject (containers/image matches email SANs only).
-    pub fn sigstore_refusal(
-        &self,
-        kind: &crate::keys::verify::SignerKind,
-    ) -> Option<String> {
+    pub fn sigstore_refusal(&self, kind: &crate::keys::verify::SignerKind) -> Option<String> {
         use crate::keys::verify::SignerKind;
         let at = (5, self.containers_image);
         match kind {

@@ -297,7 +297,12 @@ impl<'a> Verifier<'a> {
         match vote.signed {
             SignedContent::Payload(bytes) => match Payload::parse_cosign(&bytes) {
                 Ok(payload) => {
-                    check_payload(&payload, expected, PayloadIdentity::Repository, &mut verdict.problems);
+                    check_payload(
+                        &payload,
+                        expected,
+                        PayloadIdentity::Repository,
+                        &mut verdict.problems,
+                    );
                     verdict.payload = Some(payload);
                 }
                 Err(e) => verdict.problems.push(payload_problem(e)),

@@ -162,7 +162,9 @@ pub fn signature_file_name(number: u32) -> String {
 /// `sigstore-bundle-<N>.json` with N ≥ 1 without leading zeros: a Sigstore bundle kept beside
 /// the signatures under a name podman never requests.
 pub fn bundle_number(name: &str) -> Option<u32> {
-    let digits = name.strip_prefix("sigstore-bundle-")?.strip_suffix(".json")?;
+    let digits = name
+        .strip_prefix("sigstore-bundle-")?
+        .strip_suffix(".json")?;
     if digits.is_empty() || digits.starts_with('0') || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }

@@ -9,7 +9,7 @@ type Entry = fn(&[u8]);
 #[test]
 fn every_seed_replays_without_a_panic() {
     let seeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds");
-    let targets: [(&str, Entry); 9] = [
+    let targets: [(&str, Entry); 13] = [
         ("signature_file", quorate::fuzz_entry::signature_file),
         ("payload", quorate::fuzz_entry::payload),
         ("reference", quorate::fuzz_entry::reference),
@@ -25,6 +25,13 @@ fn every_seed_replays_without_a_panic() {
             "sigstore_checkpoint",
             quorate::fuzz_entry::sigstore_checkpoint,
         ),
+        (
+            "sigstore_signature",
+            quorate::fuzz_entry::sigstore_signature,
+        ),
+        ("sigstore_bundle", quorate::fuzz_entry::sigstore_bundle),
+        ("trusted_root", quorate::fuzz_entry::trusted_root),
+        ("cosign_download", quorate::fuzz_entry::cosign_download),
     ];
     for (name, entry) in targets {
         let dir = seeds.join(name);

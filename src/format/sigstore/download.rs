@@ -241,6 +241,18 @@ mod tests {
     }
 
     #[test]
+    fn reads_the_fuzz_seed() {
+        let download =
+            parse_download(include_bytes!("../../../fuzz/seeds/cosign_download/legacy")).unwrap();
+        assert_eq!(download.signatures.len(), 2);
+        assert!(download.signatures[0].rekor_bundle.is_some());
+        assert_eq!(
+            download.signatures[1].timestamp.as_deref(),
+            Some(&br#"{"SignedRFC3161Timestamp":"AQ=="}"#[..])
+        );
+    }
+
+    #[test]
     fn bundle_lines_are_bundles() {
         let mut text = String::from_utf8(BUNDLE.to_vec()).unwrap();
         text.retain(|c| c != '\n');

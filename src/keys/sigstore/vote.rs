@@ -12,7 +12,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use sha2::{Digest as _, Sha256};
 
 use crate::format::maintainers::{Maintainers, SigstoreIdentity};
-use crate::format::sigstore::bundle::{pae, Bundle, Content, InclusionProof, Signer as BundleSigner, Statement};
+use crate::format::sigstore::bundle::{
+    pae, Bundle, Content, InclusionProof, Signer as BundleSigner, Statement,
+};
 use crate::format::sigstore::envelope::LegacySignature;
 use crate::format::sigstore::rekor::{DsseEntry, HashedRekord, LogBody, LogEntry, RekorBundle};
 use crate::keys::reason::{Problem, Reason};
@@ -121,11 +123,18 @@ fn unknown_signer() -> Signer {
 
 /// The DER of every certificate in a PEM text.
 fn pem_certificates(pem: &[u8]) -> Result<Vec<Vec<u8>>, String> {
-    let certs = openssl::x509::X509::stack_from_pem(pem)
-        .map_err(|e| format!("not PEM certificates: {}", crate::text::one_line(&e.to_string())))?;
+    let certs = openssl::x509::X509::stack_from_pem(pem).map_err(|e| {
+        format!(
+            "not PEM certificates: {}",
+            crate::text::one_line(&e.to_string())
+        )
+    })?;
     certs
         .iter()
-        .map(|c| c.to_der().map_err(|e| crate::text::one_line(&e.to_string())))
+        .map(|c| {
+            c.to_der()
+                .map_err(|e| crate::text::one_line(&e.to_string()))
+        })
         .collect()
 }
 
@@ -152,13 +161,16 @@ impl SigstoreJudge<'_> {
                 ));
             }
         }
-        let entry = signature.rekor_bundle.as_ref().map(|b: &RekorBundle| Entry {
-            body: &b.body,
-            integrated_time: b.integrated_time,
-            log_id: b.log_id,
-            set: Some((b.canonical_set_payload(), &b.signed_entry_timestamp[..])),
-            proof: None,
-        });
+        let entry = signature
+            .rekor_bundle
+            .as_ref()
+            .map(|b: &RekorBundle| Entry {
+                body: &b.body,
+                integrated_time: b.integrated_time,
+                log_id: b.log_id,
+                set: Some((b.canonical_set_payload(), &b.signed_entry_timestamp[..])),
+                proof: None,
+            });
         let binding = Binding::HashedRekord {
             payload_hash: sha256(&signature.payload),
             signature: &signature.signature,
@@ -318,7 +330,9 @@ impl SigstoreJudge<'_> {
         self.check_binding(maker, entry.body, binding, problems);
         let tlogs = &trusted.root.tlogs;
         let logged = match (&entry.set, entry.proof) {
-            (None, None) => Err("neither a signed entry timestamp nor an inclusion proof".to_string()),
+            (None, None) => {
+                Err("neither a signed entry timestamp nor an inclusion proof".to_string())
+            }
             (set, proof) => set
                 .as_ref()
                 .map(|(canonical, set)| {
@@ -417,7 +431,9 @@ impl SigstoreJudge<'_> {
                     problems.push(mismatch("its body hashes another statement".into()));
                 }
                 match signatures.iter().find(|s| s.signature == *ours) {
-                    Some(logged) if signatures.len() == 1 => (logged.verifier_pem.as_slice(), "key"),
+                    Some(logged) if signatures.len() == 1 => {
+                        (logged.verifier_pem.as_slice(), "key")
+                    }
                     _ => {
                         problems.push(mismatch(
                             "its body does not hold this signature alone".into(),
@@ -558,7 +574,11 @@ fn leaf_from_pem(
     leaf_from_der(der, carried, problems)
 }
 
-fn leaf_from_der(der: Vec<u8>, carried: Vec<Vec<u8>>, problems: &mut Vec<Problem>) -> Option<Maker> {
+fn leaf_from_der(
+    der: Vec<u8>,
+    carried: Vec<Vec<u8>>,
+    problems: &mut Vec<Problem>,
+) -> Option<Maker> {
     match Leaf::parse(&der) {
         Ok(leaf) => Some(Maker::Leaf(Box::new(leaf), der, carried)),
         Err(e) => {
