@@ -1,7 +1,7 @@
 //! Judging an image's signatures as podman would see them, and counting people, not files:
 //! one maintainer counts once, however many files, keys or subkeys they signed with.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::format::reference::Reference;
 use crate::fs::source::Source;
@@ -101,6 +101,23 @@ pub fn check_image(
     verifier: &Verifier,
     reference: &Reference,
 ) -> ImageReport {
+    check_image_with(workspace, reference, &mut |_, bytes, expected| {
+        verifier.verify_bytes(bytes, expected)
+    })
+}
+
+/// How `check_image_with` judges one file: given the file, its bytes and what it must name.
+pub type JudgeFile<'j> = dyn FnMut(&std::path::Path, &[u8], &Expected) -> Verdict + 'j;
+
+/// `check_image`, each file's bytes judged by `judge`: for a caller that does more with the
+/// bytes than judge them now (the audit also judges them as of the commit that added them), so
+/// that it reads and parses each file once. The rules of the directory (numbering, gaps, the
+/// limit, links) are the same.
+pub fn check_image_with(
+    workspace: &Workspace,
+    reference: &Reference,
+    judge: &mut JudgeFile,
+) -> ImageReport {
     let directory = tree::image_dir(&workspace.signatures_dir, reference);
     let mut report = ImageReport {
         reference: reference.clone(),
@@ -122,10 +139,11 @@ pub fn check_image(
         match lookaside.fetch(reference) {
             Ok(served) => {
                 for file in served {
+                    let verdict = judge(Path::new(&file.url), &file.bytes, &expected);
                     report.files.push(FileReport {
                         number: file.number,
                         path: PathBuf::from(file.url),
-                        verdict: verifier.verify_bytes(&file.bytes, &expected),
+                        verdict,
                     });
                 }
             }
@@ -181,7 +199,7 @@ pub fn check_image(
             Verdict::failed(position.pop().expect("pushed above"))
         } else {
             match read_limited(source, &entry.path) {
-                Ok(bytes) => verifier.verify_bytes(&bytes, &expected),
+                Ok(bytes) => judge(&entry.path, &bytes, &expected),
                 Err(problem) => Verdict::failed(problem),
             }
         };
