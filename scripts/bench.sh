@@ -209,7 +209,7 @@ About 100 µs of CPU a signature goes to the public-key check itself (RSA-4096 a
 backend); parsing, key validity and the tree are the rest: quorate's own work on top of the cryptography
 (policy, key validity at signing time and now, payload, tree, people) is $(ratio "$gate_s" "$floor_s")× the floor on the generated tree.
 The 100,000-signature gate keeps only what it prints of each image once judged, so its memory follows the
-output, not the tree; audit keeps every file's verdict for its ledger.
+output, not the tree; so does audit's (it hands each image on as judged, and the page keeps its row).
 
 \`--at REV\` reads the same bytes from git's objects: each tree object of the revision is read from git
 once and kept parsed (libgit2 caches no tree over 4 KiB, and before that the directory of thousands of

@@ -55,26 +55,26 @@ impl CommitInfo {
 /// Which commit introduced each (path, content) under the signatures root.
 #[derive(Debug, Default)]
 pub struct Attribution {
-    added: HashMap<(PathBuf, Oid), CommitInfo>,
+    /// Each (path, content) and the commit that added it, an index into `commits`: a commit
+    /// is kept once, however many files it added (100,000 in a large tree's one commit).
+    added: HashMap<(PathBuf, Oid), usize>,
+    commits: Vec<CommitInfo>,
 }
 
 impl Attribution {
     /// Fills in who signed each commit, once per commit.
     pub fn set_signers(&mut self, signer: &dyn Fn(&str) -> Option<String>) {
-        let mut known: HashMap<String, Option<String>> = HashMap::new();
-        for info in self.added.values_mut() {
+        for info in &mut self.commits {
             if info.signed {
-                info.signed_by = known
-                    .entry(info.id.clone())
-                    .or_insert_with(|| signer(&info.id))
-                    .clone();
+                info.signed_by = signer(&info.id);
             }
         }
     }
 
     /// The commit that added this content at this path (the path relative to the repository).
     pub fn added(&self, path: &Path, blob: Oid) -> Option<&CommitInfo> {
-        self.added.get(&(path.to_path_buf(), blob))
+        let index = *self.added.get(&(path.to_path_buf(), blob))?;
+        self.commits.get(index)
     }
 }
 
@@ -109,10 +109,11 @@ pub fn attribute(repo: &Repository, tip: Oid, prefix: &Path) -> Result<Attributi
             if elsewhere || attribution.added.contains_key(&(path.clone(), blob)) {
                 continue;
             }
-            let info = info
-                .get_or_insert_with(|| CommitInfo::of(repo, &commit))
-                .clone();
-            attribution.added.insert((path, blob), info);
+            let index = *info.get_or_insert_with(|| {
+                attribution.commits.push(CommitInfo::of(repo, &commit));
+                attribution.commits.len() - 1
+            });
+            attribution.added.insert((path, blob), index);
         }
     }
     Ok(attribution)

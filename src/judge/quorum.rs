@@ -1,7 +1,7 @@
 //! Judging an image's signatures as podman would see them, and counting people, not files:
 //! one maintainer counts once, however many files, keys or subkeys they signed with.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::format::reference::Reference;
 use crate::fs::source::Source;
@@ -104,6 +104,35 @@ pub fn check_image(
     verifier: &Verifier,
     reference: &Reference,
 ) -> ImageReport {
+    check_image_with(workspace, reference, &mut |path, bytes, expected| {
+        if is_bundle_file(path) {
+            verifier.verify_bundle_bytes(bytes, expected)
+        } else {
+            verifier.verify_bytes(bytes, expected)
+        }
+    })
+}
+
+/// True for a `sigstore-bundle-N.json`, which is judged as a bundle, not as a `signature-N`.
+pub fn is_bundle_file(path: &std::path::Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .and_then(tree::bundle_number)
+        .is_some()
+}
+
+/// How `check_image_with` judges one file: given the file, its bytes and what it must name.
+pub type JudgeFile<'j> = dyn FnMut(&std::path::Path, &[u8], &Expected) -> Verdict + 'j;
+
+/// `check_image`, each file's bytes judged by `judge`: for a caller that does more with the
+/// bytes than judge them now (the audit also judges them as of the commit that added them), so
+/// that it reads and parses each file once. The rules of the directory (numbering, gaps, the
+/// limit, links) are the same.
+pub fn check_image_with(
+    workspace: &Workspace,
+    reference: &Reference,
+    judge: &mut JudgeFile,
+) -> ImageReport {
     let directory = tree::image_dir(&workspace.signatures_dir, reference);
     let mut report = ImageReport {
         reference: reference.clone(),
@@ -125,10 +154,11 @@ pub fn check_image(
         match lookaside.fetch(reference) {
             Ok(served) => {
                 for file in served {
+                    let verdict = judge(Path::new(&file.url), &file.bytes, &expected);
                     report.files.push(FileReport {
                         number: file.number,
                         path: PathBuf::from(file.url),
-                        verdict: verifier.verify_bytes(&file.bytes, &expected),
+                        verdict,
                         bundle: false,
                     });
                 }
@@ -185,7 +215,7 @@ pub fn check_image(
             Verdict::failed(position.pop().expect("pushed above"))
         } else {
             match read_limited(source, &entry.path) {
-                Ok(bytes) => verifier.verify_bytes(&bytes, &expected),
+                Ok(bytes) => judge(&entry.path, &bytes, &expected),
                 Err(problem) => Verdict::failed(problem),
             }
         };
@@ -202,7 +232,7 @@ pub fn check_image(
         report.files.push(FileReport {
             number: entry.number,
             path: entry.path.clone(),
-            verdict: judge_bundle_file(source, verifier, entry, &expected),
+            verdict: judge_bundle_file(source, judge, entry, &expected),
             bundle: true,
         });
     }
@@ -213,7 +243,7 @@ pub fn check_image(
 /// A `sigstore-bundle-N.json` judged: past the cap it is never read, as a signature past it.
 fn judge_bundle_file(
     source: &dyn Source,
-    verifier: &Verifier,
+    judge: &mut JudgeFile,
     entry: &tree::Entry,
     expected: &Expected,
 ) -> Verdict {
@@ -233,7 +263,7 @@ fn judge_bundle_file(
         ));
     }
     match read_limited(source, &entry.path) {
-        Ok(bytes) => verifier.verify_bundle_bytes(&bytes, expected),
+        Ok(bytes) => judge(&entry.path, &bytes, expected),
         Err(problem) => Verdict::failed(problem),
     }
 }

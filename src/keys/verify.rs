@@ -213,11 +213,17 @@ impl<'a> Verifier<'a> {
             let vote = self.sigstore().judge_legacy(bytes);
             return self.sigstore_verdict(vote, expected);
         }
-        let message = match read_signed_message(bytes) {
-            Ok(m) => m,
-            Err(e) => return Verdict::failed(message_problem(e)),
-        };
-        let mut verdict = self.verify_message(&message);
+        match read_signed_message(bytes) {
+            Ok(message) => self.verify_read(&message, expected),
+            Err(e) => Verdict::failed(message_problem(e)),
+        }
+    }
+
+    /// `verify_bytes` of a file already read with `read_signed_message`: for a caller judging
+    /// one file at two moments (the audit: now, and as of the commit that added it), which then
+    /// parses it once.
+    pub fn verify_read(&self, message: &SignedMessage, expected: &Expected) -> Verdict {
+        let mut verdict = self.verify_message(message);
         // Only image signatures: podman never reads trust-root approvals or withdrawals.
         match &self.consumer {
             Some(consumer) if verdict.signer.by_subkey && !consumer.accepts_subkey_signatures() => {

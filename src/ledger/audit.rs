@@ -8,12 +8,13 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::format::digests::Release;
+use crate::format::message::read_signed_message;
 use crate::format::reference::Reference;
 use crate::fs::path::Kind;
 use crate::judge::history::{self, Attribution, CommitInfo, EventKind};
-use crate::judge::quorum::{check_image, FileReport, ImageReport};
+use crate::judge::quorum::{check_image_with, FileReport, ImageReport, JudgeFile};
 use crate::keys::reason::{Problem, Reason};
-use crate::keys::verify::{Expected, Verdict, Verifier};
+use crate::keys::verify::{message_problem, Expected, Verdict, Verifier};
 use crate::ledger::report::{list_or, FileJson};
 use crate::workspace::tree::{self, signature_file_name};
 use crate::workspace::Workspace;
@@ -322,12 +323,48 @@ pub enum AuditError {
 
 crate::fault::always!(Input: AuditError);
 
+/// Where `audit_into` hands the ledger as it is made.
+pub trait LedgerSink {
+    /// Before any image: the ledger with no image and no finding yet (`errors` and `warnings`
+    /// zero); everything else is as it will be.
+    fn head(&mut self, head: &Ledger);
+    /// Each image once judged, in tree order.
+    fn image(&mut self, image: LedgerImage);
+}
+
+/// Keeps every image: what `audit` returns.
+struct KeepAll(Vec<LedgerImage>);
+
+impl LedgerSink for KeepAll {
+    fn head(&mut self, _head: &Ledger) {}
+    fn image(&mut self, image: LedgerImage) {
+        self.0.push(image);
+    }
+}
+
 /// Runs an audit.
 pub fn audit(
     workspace: &Workspace,
     verifier: &Verifier,
     options: &Options,
     done: &(dyn Fn() + Sync),
+) -> Result<Ledger, AuditError> {
+    let mut all = KeepAll(Vec::new());
+    let mut ledger = audit_into(workspace, verifier, options, done, &mut all)?;
+    ledger.images = all.0;
+    Ok(ledger)
+}
+
+/// `audit`, each image handed to `sink` as soon as it (and every image before it) is judged
+/// and not kept: the ledger returned holds the findings and the totals but no image. What it
+/// holds follows a batch of images and the findings, not the tree. Every error comes before
+/// `sink` is handed anything.
+pub fn audit_into(
+    workspace: &Workspace,
+    verifier: &Verifier,
+    options: &Options,
+    done: &(dyn Fn() + Sync),
+    sink: &mut dyn LedgerSink,
 ) -> Result<Ledger, AuditError> {
     // Who counts is the root in force's to say, for a program using the library as for the CLI.
     if let Some(in_force) = options.trust.chain().and_then(|c| c.in_force()) {
@@ -385,37 +422,11 @@ pub fn audit(
         }
     }
 
-    // Images are judged on every core; their findings are gathered in tree order.
-    use rayon::prelude::*;
-    let judged: Vec<(Option<LedgerImage>, Vec<Finding>)> = targets
-        .par_iter()
-        .map(|target| {
-            let (report, malformed) = match target {
-                Target::Image(reference) => (check_image(workspace, verifier, reference), false),
-                Target::Malformed(dir) => (check_malformed(workspace, verifier, dir), true),
-            };
-            let mut found = Vec::new();
-            let image = ledger_image(
-                workspace, verifier, &report, malformed, &git, options, &mut found,
-            );
-            done();
-            (image, found)
-        })
-        .collect();
-    let mut images = Vec::new();
-    for (image, found) in judged {
-        images.extend(image);
-        findings.extend(found);
-    }
-
-    if let Some(lookaside) = &options.published {
-        findings.extend(published_findings(workspace, lookaside, &targets));
-    }
-
+    // The history walk first: after the first image is handed on, nothing fails.
+    let mut history_found = Vec::new();
     if options.history {
         if let Some(git) = &git.repo {
-            let mut found = Vec::new();
-            history_findings(workspace, verifier, git, &mut found)?;
+            history_findings(workspace, verifier, git, &mut history_found)?;
             // Asked about some images, the history of those images only.
             if !matches!(options.scope, Scope::Tree) {
                 let dirs: Vec<String> =
@@ -428,14 +439,53 @@ pub fn audit(
                             Target::Malformed(_) => None,
                         })
                         .collect();
-                found.retain(|f| {
+                history_found.retain(|f| {
                     dirs.iter()
                         .any(|d| f.path == *d || f.path.starts_with(&format!("{d}/")))
                 });
             }
+        }
+    }
+
+    let mut ledger = Ledger {
+        source: workspace.source.describe(),
+        judged_at: crate::text::fmt_time(verifier.now()),
+        threshold: options.threshold,
+        accept_legacy: options.accept_legacy,
+        repository: git.repo.as_ref().map(|g| g.label.clone()),
+        images: Vec::new(),
+        findings: Vec::new(),
+        errors: 0,
+        warnings: 0,
+        trust: options.trust.chain().cloned(),
+    };
+    sink.head(&ledger);
+
+    // Images are judged on every core, a batch at a time, and handed on in tree order, so only
+    // a batch is held; their findings are gathered in tree order.
+    use rayon::prelude::*;
+    for batch in targets.chunks(IMAGES_AT_ONCE) {
+        let judged: Vec<(Option<LedgerImage>, Vec<Finding>)> = batch
+            .par_iter()
+            .map(|target| {
+                let mut found = Vec::new();
+                let image = judge_target(workspace, verifier, target, &git, options, &mut found);
+                done();
+                (image, found)
+            })
+            .collect();
+        for (image, found) in judged {
+            if let Some(image) = image {
+                sink.image(image);
+            }
             findings.extend(found);
         }
     }
+
+    if let Some(lookaside) = &options.published {
+        findings.extend(published_findings(workspace, lookaside, &targets));
+    }
+    findings.append(&mut history_found);
 
     findings.sort_by(|a, b| {
         b.severity
@@ -452,26 +502,104 @@ pub fn audit(
             ),
         );
     }
-    let errors = findings
+    ledger.errors = findings
         .iter()
         .filter(|f| f.severity == Severity::Error)
         .count();
-    let warnings = findings
+    ledger.warnings = findings
         .iter()
         .filter(|f| f.severity == Severity::Warning)
         .count();
-    Ok(Ledger {
-        source: workspace.source.describe(),
-        judged_at: crate::text::fmt_time(verifier.now()),
-        threshold: options.threshold,
-        accept_legacy: options.accept_legacy,
-        repository: git.repo.as_ref().map(|g| g.label.clone()),
-        images,
-        findings,
-        errors,
-        warnings,
-        trust: options.trust.chain().cloned(),
-    })
+    ledger.findings = findings;
+    Ok(ledger)
+}
+
+/// How many images are judged before they are handed on: enough that every core stays busy
+/// to the end of a batch, few enough that what they hold does not matter.
+const IMAGES_AT_ONCE: usize = 256;
+
+/// One image directory judged for the ledger: each file read and parsed once, judged now and,
+/// when a commit added its bytes, as of that commit.
+fn judge_target(
+    workspace: &Workspace,
+    verifier: &Verifier,
+    target: &Target,
+    git: &GitContext,
+    options: &Options,
+    found: &mut Vec<Finding>,
+) -> Option<LedgerImage> {
+    let malformed = matches!(target, Target::Malformed(_));
+    let mut seen: Vec<Seen> = Vec::new();
+    let mut judge = |path: &Path, bytes: &[u8], expected: &Expected| -> Verdict {
+        // A Sigstore vote has no OpenPGP message to keep: it is judged from its bytes each time.
+        let bundle = crate::judge::quorum::is_bundle_file(path);
+        let sigstore = bundle || crate::format::sigstore::envelope::is_sigstore(bytes);
+        let judged = |verifier: &Verifier| {
+            if bundle {
+                verifier.verify_bundle_bytes(bytes, expected)
+            } else {
+                verifier.verify_bytes(bytes, expected)
+            }
+        };
+        let (verdict, message) = if sigstore {
+            (judged(verifier), None)
+        } else {
+            match read_signed_message(bytes) {
+                Ok(message) => (verifier.verify_read(&message, expected), Some(message)),
+                Err(e) => (Verdict::failed(message_problem(e)), None),
+            }
+        };
+        // A published lookaside's files are not the tree's: nothing is attributed to them.
+        let mine = options
+            .maintainer
+            .as_ref()
+            .is_none_or(|h| verdict.signer.maintainer.as_ref() == Some(h));
+        if workspace.lookaside.is_none() && mine {
+            if let Some(git) = git.repo.as_ref() {
+                let commit = git.commit_of_bytes(workspace, path, bytes);
+                let at_commit = commit.as_ref().map(|c| {
+                    let then = match &message {
+                        Some(message) => verifier.at(c.time).verify_read(message, expected),
+                        None if sigstore => judged(&verifier.at(c.time)),
+                        // Unreadable now, unreadable then.
+                        None => verdict.clone(),
+                    };
+                    AtCommit {
+                        counts: then.counts(),
+                        problems: then.problems,
+                    }
+                });
+                seen.push(Seen {
+                    path: path.to_path_buf(),
+                    commit,
+                    at_commit,
+                });
+            }
+        }
+        verdict
+    };
+    let report = match target {
+        Target::Image(reference) => check_image_with(workspace, reference, &mut judge),
+        Target::Malformed(dir) => check_malformed(workspace, dir, &mut judge),
+    };
+    let commits = Commits { git, seen: &seen };
+    ledger_image(
+        workspace, verifier, &report, malformed, commits, options, found,
+    )
+}
+
+/// Who added an image's files: the repository, and what was found as the files were read.
+struct Commits<'a> {
+    git: &'a GitContext,
+    seen: &'a [Seen],
+}
+
+/// A file's commit and its verdict as of that commit, found while it was read for its verdict
+/// now.
+struct Seen {
+    path: PathBuf,
+    commit: Option<CommitInfo>,
+    at_commit: Option<AtCommit>,
 }
 
 enum Target {
@@ -624,7 +752,7 @@ fn namespace_domain(workspace: &Workspace) -> String {
 
 /// A directory whose name says nothing usable: its files are judged as signatures of a
 /// maintainer, but cannot count for any image.
-fn check_malformed(workspace: &Workspace, verifier: &Verifier, dir: &Path) -> ImageReport {
+fn check_malformed(workspace: &Workspace, dir: &Path, judge: &mut JudgeFile) -> ImageReport {
     let source = workspace.source.as_ref();
     let mut files = Vec::new();
     let mut entries = source.list(dir).unwrap_or_default();
@@ -647,7 +775,8 @@ fn check_malformed(workspace: &Workspace, verifier: &Verifier, dir: &Path) -> Im
                         "larger than the 4 MiB podman reads",
                     ))
                 }
-                Ok(bytes) => verifier.verify_bytes(
+                Ok(bytes) => judge(
+                    &path,
                     &bytes,
                     &Expected {
                         reference: None,
@@ -690,10 +819,11 @@ fn ledger_image(
     verifier: &Verifier,
     report: &ImageReport,
     malformed: bool,
-    git: &GitContext,
+    commits: Commits,
     options: &Options,
     findings: &mut Vec<Finding>,
 ) -> Option<LedgerImage> {
+    let Commits { git, seen } = commits;
     let directory = workspace.display_path(&report.directory);
     let mine = |f: &FileReport| {
         options
@@ -749,10 +879,18 @@ fn ledger_image(
                     json.signing_key.as_deref().unwrap_or("?")
                 )));
         }
-        let commit = git.commit_of(workspace, &file.path);
-        let at_commit = commit
-            .as_ref()
-            .and_then(|c| verdict_at(workspace, verifier, report, malformed, file, c));
+        // Found as the file was read; a file not read for its verdict (over the limit, a
+        // link) is read again here.
+        let (commit, at_commit) = match seen.iter().find(|s| s.path == file.path) {
+            Some(s) => (s.commit.clone(), s.at_commit.clone()),
+            None => {
+                let commit = git.commit_of(workspace, &file.path);
+                let at_commit = commit
+                    .as_ref()
+                    .and_then(|c| verdict_at(workspace, verifier, report, malformed, file, c));
+                (commit, at_commit)
+            }
+        };
         match (&commit, file.verdict.created) {
             (Some(c), Some(created)) if created > c.time => findings.push(
                 Finding::new(
@@ -925,15 +1063,28 @@ impl GitContext {
     /// The commit that added the file's current bytes at its path.
     fn commit_of(&self, workspace: &Workspace, path: &Path) -> Option<CommitInfo> {
         let git = self.repo.as_ref()?;
-        let inside = workspace.repo_path(&git.workdir, path)?;
+        workspace.repo_path(&git.workdir, path)?;
         let bytes = workspace
             .source
             .read(path, crate::format::message::MAX_SIGNATURE_FILE)
             .ok()?;
-        let blob = git2::Oid::hash_object(git2::ObjectType::Blob, &bytes).ok()?;
-        git.attribution
+        git.commit_of_bytes(workspace, path, &bytes)
+    }
+}
+
+impl GitRepo {
+    /// The commit that added these bytes at this path (the file's, already read).
+    fn commit_of_bytes(
+        &self,
+        workspace: &Workspace,
+        path: &Path,
+        bytes: &[u8],
+    ) -> Option<CommitInfo> {
+        let inside = workspace.repo_path(&self.workdir, path)?;
+        let blob = git2::Oid::hash_object(git2::ObjectType::Blob, bytes).ok()?;
+        self.attribution
             .added(&inside, blob)
-            .filter(|c| !git.shallow.contains(&c.id))
+            .filter(|c| !self.shallow.contains(&c.id))
             .cloned()
     }
 }

@@ -2,4 +2,5 @@
 
 pub mod audit;
 pub mod html;
+pub mod json;
 pub mod report;

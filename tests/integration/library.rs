@@ -175,3 +175,103 @@ fn the_library_sync_requires_an_anchor_when_asked() {
     )
     .unwrap();
 }
+
+/// What `audit_into` hands on, one image at a time, is the ledger `audit` returns: the JSON
+/// written as the images come is byte for byte the whole ledger's (what `audit --json` printed
+/// before it streamed), and so is the page built from them; with no image too.
+#[test]
+fn the_streamed_ledger_is_the_whole_ledger() {
+    use quorate::ledger::html::{render, Page, PageContext};
+    use quorate::ledger::json::LedgerJson;
+
+    let keys = [
+        TestKey::new("alice"),
+        TestKey::with_signing_subkey("bob"),
+        TestKey::new("carol"),
+    ];
+    let ws = Team::of(keys.each_ref()).ws();
+    let hex = |n: u8| format!("{:064x}", n);
+    // Quorate, short, a stranger, a gap, garbage; committed in 2020, one file added after.
+    for n in 1..=40u8 {
+        let signer = &keys[usize::from(n % 3)];
+        ws.put(
+            "pallet-rust",
+            &hex(n),
+            1,
+            &sign(signer.primary_pair(), &payload(REF, &hex(n))),
+        );
+        if n % 2 == 0 {
+            let other = &keys[usize::from((n + 1) % 3)];
+            ws.put(
+                "pallet-rust",
+                &hex(n),
+                2,
+                &sign(other.primary_pair(), &payload(REF, &hex(n))),
+            );
+        }
+    }
+    let mallory = TestKey::new("mallory");
+    ws.add_cert(&mallory);
+    ws.put(
+        "pallet-rust",
+        &hex(41),
+        1,
+        &sign(mallory.primary_pair(), &payload(REF, &hex(41))),
+    );
+    ws.put(
+        "pallet-rust",
+        &hex(42),
+        3,
+        &sign(keys[0].primary_pair(), &payload(REF, &hex(42))),
+    );
+    ws.put("pallet-rust", &hex(43), 1, b"not a signature");
+    commit_all_at(ws.path(), "signatures", "2020-01-01T00:00:00Z");
+    ws.put(
+        "pallet-rust",
+        &hex(1),
+        2,
+        &sign(keys[2].primary_pair(), &payload(REF, &hex(1))),
+    );
+
+    let mut workspace = load(&ws);
+    let now = SystemTime::now();
+    let standing = Anchor::resolve(&workspace, None)
+        .decide(&mut workspace, now)
+        .unwrap();
+    let verifier = Verifier::new(&workspace.keyring, &workspace.maintainers, now);
+    let context = PageContext {
+        workspace: "ws".into(),
+        maintainers: quorate::ledger::html::maintainers(&workspace, now),
+        trust_root: vec!["the trust root".into()],
+        release: Vec::new(),
+    };
+    for scope in [Scope::Tree, Scope::References(Vec::new())] {
+        let options = Options {
+            scope,
+            maintainer: None,
+            history: true,
+            threshold: 2,
+            accept_legacy: false,
+            published: None,
+            trust: standing.clone(),
+        };
+        let whole = quorate::audit(&workspace, &verifier, &options, &|| {}).unwrap();
+        let printed = quorate::text::json_shown(&serde_json::to_string_pretty(&whole).unwrap())
+            .into_owned()
+            + "\n";
+
+        let mut json = LedgerJson::new(Vec::new());
+        let rest =
+            quorate::ledger::audit::audit_into(&workspace, &verifier, &options, &|| {}, &mut json)
+                .unwrap();
+        assert!(rest.images.is_empty(), "the streamed ledger keeps no image");
+        let streamed = String::from_utf8(json.finish(&rest).unwrap()).unwrap();
+        assert_eq!(streamed, printed);
+
+        let mut page = Page::new(&context);
+        let rest =
+            quorate::ledger::audit::audit_into(&workspace, &verifier, &options, &|| {}, &mut page)
+                .unwrap();
+        assert_eq!(page.finish(&rest), render(&whole, &context));
+    }
+}

@@ -11,5 +11,5 @@ mod text;
 mod timeline;
 
 pub use maintainers::{maintainers, Maintainer};
-pub use page::{render, PageContext};
+pub use page::{render, Page, PageContext};
 pub use text::{esc, meanings};

@@ -86,28 +86,138 @@ document.documentElement.classList.add('js');
 
 /// The whole page.
 pub fn render(ledger: &Ledger, context: &PageContext) -> String {
-    let mut used_codes: Vec<String> = Vec::new();
-    let mut out = String::with_capacity(64 * 1024 + ledger.images.len() * 1024);
-    let with_errors: Vec<bool> = ledger
-        .images
-        .iter()
-        .map(|image| {
-            ledger
-                .findings
+    let mut page = Page::new(context);
+    for image in &ledger.images {
+        page.add(image);
+    }
+    page.finish(ledger)
+}
+
+/// The page built as the ledger is made (`audit_into`): of each image only what the page
+/// prints of it is kept (its matrix row, and its share of the maintainers' counts and the
+/// timeline), not its files' verdicts.
+pub struct Page<'c> {
+    context: &'c PageContext,
+    rows: Vec<Row>,
+    used_codes: Vec<String>,
+    people: Vec<Person>,
+    days: timeline::Days,
+}
+
+/// An image's row of the matrix, all but what the findings decide (its status).
+struct Row {
+    directory: String,
+    quorate: bool,
+    signers: usize,
+    release_attribute: String,
+    /// From the image's name to its other files' cell, written.
+    cells: String,
+}
+
+/// A maintainer's line of the maintainers' table, counted so far.
+#[derive(Default)]
+struct Person {
+    images: usize,
+    invalid: usize,
+    last: Option<String>,
+}
+
+impl<'c> Page<'c> {
+    /// A page of no image yet.
+    pub fn new(context: &'c PageContext) -> Page<'c> {
+        Page {
+            context,
+            rows: Vec::new(),
+            used_codes: Vec::new(),
+            people: context
+                .maintainers
                 .iter()
-                .any(|f| f.severity() == Severity::Error && belongs(&f.path, &image.directory))
-        })
-        .collect();
-    head(&mut out, context);
-    header(&mut out, ledger, context, &with_errors);
-    matrix(&mut out, ledger, context, &with_errors, &mut used_codes);
-    findings(&mut out, ledger, &mut used_codes);
-    per_maintainer(&mut out, ledger, context);
-    timeline_section(&mut out, ledger, context);
-    trust_root(&mut out, context);
-    codes(&mut out, used_codes);
-    let _ = write!(out, "<script>{SCRIPT}</script>\n</body>\n</html>\n");
-    out
+                .map(|_| Person::default())
+                .collect(),
+            days: timeline::Days::default(),
+        }
+    }
+
+    /// One more image, in the ledger's order.
+    pub fn add(&mut self, image: &LedgerImage) {
+        let digest = image.digest.as_deref().unwrap_or("");
+        let (release_attribute, release_mark) = release_marks(self.context, digest);
+        let mut cells = String::new();
+        row_cells(
+            &mut cells,
+            image,
+            release_mark,
+            self.context,
+            &mut self.used_codes,
+        );
+        self.rows.push(Row {
+            directory: image.directory.clone(),
+            quorate: image.quorate,
+            signers: image.signers.len(),
+            release_attribute,
+            cells,
+        });
+        for (m, person) in self.context.maintainers.iter().zip(&mut self.people) {
+            person.add(image, &m.handle);
+        }
+        self.days.add(image, &self.context.maintainers);
+    }
+
+    /// The page, with the ledger's findings and totals (its images are those added).
+    pub fn finish(mut self, ledger: &Ledger) -> String {
+        let mut out = String::with_capacity(64 * 1024 + self.rows.len() * 1024);
+        let with_errors: Vec<bool> =
+            self.rows
+                .iter()
+                .map(|row| {
+                    ledger.findings.iter().any(|f| {
+                        f.severity() == Severity::Error && belongs(&f.path, &row.directory)
+                    })
+                })
+                .collect();
+        let context = self.context;
+        head(&mut out, context);
+        header(&mut out, ledger, &self.rows, context, &with_errors);
+        matrix(&mut out, ledger, &self.rows, context, &with_errors);
+        findings(&mut out, ledger, &self.rows, &mut self.used_codes);
+        per_maintainer(&mut out, &self.people, context);
+        timeline_section(&mut out, &self.days, context);
+        trust_root(&mut out, context);
+        codes(&mut out, self.used_codes);
+        let _ = write!(out, "<script>{SCRIPT}</script>\n</body>\n</html>\n");
+        out
+    }
+}
+
+impl crate::ledger::audit::LedgerSink for Page<'_> {
+    fn head(&mut self, _head: &Ledger) {}
+    fn image(&mut self, image: LedgerImage) {
+        self.add(&image);
+    }
+}
+
+impl Person {
+    /// What one image adds to the maintainer's line.
+    fn add(&mut self, image: &LedgerImage, handle: &str) {
+        if image.signers.iter().any(|s| s == handle) {
+            self.images += 1;
+        }
+        for s in &image.signatures {
+            let whose = s.file.maintainer.as_deref();
+            if whose.or(s.file.former_maintainer.as_deref()) != Some(handle) {
+                continue;
+            }
+            if s.file.counts {
+                if let Some(c) = s.file.created.as_deref() {
+                    if self.last.as_deref().is_none_or(|l| c > l) {
+                        self.last = Some(c.to_string());
+                    }
+                }
+            } else {
+                self.invalid += 1;
+            }
+        }
+    }
 }
 
 /// The document's head, with the style, and the body's start.
@@ -120,8 +230,14 @@ fn head(out: &mut String, context: &PageContext) {
 }
 
 /// The header: what was judged, when, against what, and the totals; then the navigation.
-fn header(out: &mut String, ledger: &Ledger, context: &PageContext, with_errors: &[bool]) {
-    let quorate = ledger.images.iter().filter(|i| i.quorate).count();
+fn header(
+    out: &mut String,
+    ledger: &Ledger,
+    rows: &[Row],
+    context: &PageContext,
+    with_errors: &[bool],
+) {
+    let quorate = rows.iter().filter(|i| i.quorate).count();
     let error_images = with_errors.iter().filter(|e| **e).count();
     let _ = write!(
         out,
@@ -137,8 +253,8 @@ fn header(out: &mut String, ledger: &Ledger, context: &PageContext, with_errors:
     let _ = write!(
         out,
         "<p class=\"totals\" id=\"totals\"><span class=\"quorate\">✓ {quorate} quorate</span> · <span class=\"short\">✗ {} short of quorum</span> · <span class=\"errors\">⚠ {error_images} with errors</span> · {} · {}, {}</p>\n</header>\n",
-        ledger.images.len() - quorate,
-        crate::plural(ledger.images.len(), "image"),
+        rows.len() - quorate,
+        crate::plural(rows.len(), "image"),
         crate::plural(ledger.errors, "error finding"),
         crate::plural(ledger.warnings, "warning"),
     );
@@ -149,9 +265,9 @@ fn header(out: &mut String, ledger: &Ledger, context: &PageContext, with_errors:
 fn matrix(
     out: &mut String,
     ledger: &Ledger,
+    rows: &[Row],
     context: &PageContext,
     with_errors: &[bool],
-    used_codes: &mut Vec<String>,
 ) {
     out.push_str("<section id=\"matrix\">\n<h2>Images × maintainers</h2>\n<p>Each cell: <span class=\"valid\">✓ valid</span> (with the date it was signed), <span class=\"invalid\">✗ does not count</span> (with the reason; hover for the detail), or <span class=\"unsigned\">– not signed</span>.</p>\n");
     out.push_str("<div class=\"filter\"><label>Filter <input id=\"filter-text\" type=\"search\" placeholder=\"package, digest, tag, maintainer\"></label> <label>Status <select id=\"filter-status\"><option value=\"\">all</option><option value=\"quorate\">quorate</option><option value=\"short\">short of quorum</option><option value=\"errors\">with errors</option></select></label></div>\n");
@@ -168,22 +284,14 @@ fn matrix(
     out.push_str(
         "<th scope=\"col\">Other files</th><th scope=\"col\">Status</th></tr></thead>\n<tbody>\n",
     );
-    for (index, image) in ledger.images.iter().enumerate() {
-        row(
-            out,
-            index,
-            image,
-            ledger.threshold,
-            with_errors[index],
-            context,
-            used_codes,
-        );
+    for (index, image) in rows.iter().enumerate() {
+        row(out, index, image, ledger.threshold, with_errors[index]);
     }
     out.push_str("</tbody>\n</table>\n</section>\n");
 }
 
 /// The findings, by severity.
-fn findings(out: &mut String, ledger: &Ledger, used_codes: &mut Vec<String>) {
+fn findings(out: &mut String, ledger: &Ledger, rows: &[Row], used_codes: &mut Vec<String>) {
     out.push_str("<section id=\"findings\">\n<h2>Findings</h2>\n");
     if ledger.findings.is_empty() {
         out.push_str("<p>None.</p>\n");
@@ -218,8 +326,7 @@ fn findings(out: &mut String, ledger: &Ledger, used_codes: &mut Vec<String>) {
         );
         for f in found {
             note_code(used_codes, f.code.code());
-            let target = ledger
-                .images
+            let target = rows
                 .iter()
                 .position(|i| belongs(&f.path, &i.directory))
                 .map(|i| format!(" <a href=\"#img-{i}\">(row)</a>"))
@@ -248,32 +355,10 @@ fn findings(out: &mut String, ledger: &Ledger, used_codes: &mut Vec<String>) {
 }
 
 /// Per maintainer: what they signed, what of it does not count, their last valid signature.
-fn per_maintainer(out: &mut String, ledger: &Ledger, context: &PageContext) {
+fn per_maintainer(out: &mut String, people: &[Person], context: &PageContext) {
     out.push_str("<section id=\"maintainers\">\n<h2>Maintainers</h2>\n<table>\n<thead><tr><th scope=\"col\">Maintainer</th><th scope=\"col\">Images signed (counting)</th><th scope=\"col\">Signatures that do not count</th><th scope=\"col\">Last valid signature</th><th scope=\"col\">Keys</th></tr></thead>\n<tbody>\n");
-    for m in &context.maintainers {
-        let mut images = 0;
-        let mut invalid = 0;
-        let mut last: Option<&str> = None;
-        for image in &ledger.images {
-            if image.signers.contains(&m.handle) {
-                images += 1;
-            }
-            for s in &image.signatures {
-                let whose = s.file.maintainer.as_deref();
-                if whose.or(s.file.former_maintainer.as_deref()) != Some(m.handle.as_str()) {
-                    continue;
-                }
-                if s.file.counts {
-                    if let Some(c) = s.file.created.as_deref() {
-                        if last.is_none_or(|l| c > l) {
-                            last = Some(c);
-                        }
-                    }
-                } else {
-                    invalid += 1;
-                }
-            }
-        }
+    for (m, person) in context.maintainers.iter().zip(people) {
+        let (images, invalid, last) = (person.images, person.invalid, person.last.as_deref());
         let _ = writeln!(
             out,
             "<tr data-maintainer=\"{}\"><th scope=\"row\">{} <small>{}</small></th><td>{images}</td><td>{invalid}</td><td>{}</td><td class=\"{}\">{} {}</td></tr>",
@@ -290,9 +375,9 @@ fn per_maintainer(out: &mut String, ledger: &Ledger, context: &PageContext) {
 }
 
 /// The timeline of signatures.
-fn timeline_section(out: &mut String, ledger: &Ledger, context: &PageContext) {
+fn timeline_section(out: &mut String, days: &timeline::Days, context: &PageContext) {
     out.push_str("<section id=\"timeline\">\n<h2>Timeline</h2>\n<p>Signatures per maintainer and day: a filled circle counts, a hollow one does not; the area grows with the number that day.</p>\n");
-    out.push_str(&timeline::svg(ledger, &context.maintainers));
+    out.push_str(&days.svg(&context.maintainers));
     out.push_str("</section>\n");
 }
 
@@ -344,13 +429,39 @@ fn release_marks(context: &PageContext, digest: &str) -> (String, &'static str) 
     )
 }
 
-/// One image's row.
-fn row(
+/// One image's row of the matrix: its status, from the findings, around its cells.
+fn row(out: &mut String, index: usize, image: &Row, threshold: u32, errors: bool) {
+    let status = if errors {
+        "errors"
+    } else if image.quorate {
+        "quorate"
+    } else {
+        "short"
+    };
+    let _ = write!(
+        out,
+        "<tr id=\"img-{index}\" data-status=\"{status}\"{}>{}",
+        image.release_attribute, image.cells
+    );
+    let signers = image.signers;
+    let label = match status {
+        "errors" if image.quorate => format!(
+            "⚠ quorate, with errors: {} (threshold {threshold})",
+            signers
+        ),
+        "errors" => format!("⚠ short, with errors: {} (threshold {threshold})", signers),
+        "quorate" => format!("✓ quorate: {} (threshold {threshold})", signers),
+        _ => format!("✗ short of quorum: {} (threshold {threshold})", signers),
+    };
+    let _ = writeln!(out, "<td class=\"{status}\">{}</td></tr>", esc(&label));
+}
+
+/// An image's cells in the matrix: its name, digest and tags, one cell per maintainer, and its
+/// other files; the codes they show noted.
+fn row_cells(
     out: &mut String,
-    index: usize,
     image: &LedgerImage,
-    threshold: u32,
-    errors: bool,
+    release_mark: &str,
     context: &PageContext,
     used_codes: &mut Vec<String>,
 ) {
@@ -361,13 +472,6 @@ fn row(
         .unwrap_or_else(|| image.directory.clone());
     let digest = image.digest.as_deref().unwrap_or("");
     let hex = digest.strip_prefix("sha256:").unwrap_or(digest);
-    let status = if errors {
-        "errors"
-    } else if image.quorate {
-        "quorate"
-    } else {
-        "short"
-    };
     let tags: Vec<String> = image
         .references
         .iter()
@@ -377,10 +481,9 @@ fn row(
                 .unwrap_or_default()
         })
         .collect();
-    let (release_attribute, release_mark) = release_marks(context, digest);
     let _ = write!(
         out,
-        "<tr id=\"img-{index}\" data-status=\"{status}\"{release_attribute}><th scope=\"row\" title=\"{}\">{}{}</th><td class=\"digest\" title=\"{}\">{}</td><td>{}</td>",
+        "<th scope=\"row\" title=\"{}\">{}{}</th><td class=\"digest\" title=\"{}\">{}</td><td>{}</td>",
         esc(image.repository.as_deref().unwrap_or(&image.directory)),
         esc(&name),
         release_mark,
@@ -477,22 +580,6 @@ fn row(
             if codes.len() > 2 { ", …" } else { "" }
         );
     }
-    let label = match status {
-        "errors" if image.quorate => format!(
-            "⚠ quorate, with errors: {} (threshold {threshold})",
-            image.signers.len()
-        ),
-        "errors" => format!(
-            "⚠ short, with errors: {} (threshold {threshold})",
-            image.signers.len()
-        ),
-        "quorate" => format!("✓ quorate: {} (threshold {threshold})", image.signers.len()),
-        _ => format!(
-            "✗ short of quorum: {} (threshold {threshold})",
-            image.signers.len()
-        ),
-    };
-    let _ = writeln!(out, "<td class=\"{status}\">{}</td></tr>", esc(&label));
 }
 
 /// `docker.io/stagex/pallet-rust` → `pallet-rust` (the namespace is the same for every row).

@@ -8,7 +8,7 @@ use chrono::{Datelike, NaiveDate};
 
 use super::maintainers::Maintainer;
 use super::text::esc;
-use crate::ledger::audit::Ledger;
+use crate::ledger::audit::LedgerImage;
 
 const WIDTH: f64 = 960.0;
 const LEFT: f64 = 130.0;
@@ -17,11 +17,14 @@ const ROW: f64 = 28.0;
 const TOP: f64 = 10.0;
 const AXIS: f64 = 30.0;
 
-/// The SVG, or a sentence when no signature carries a date.
-pub fn svg(ledger: &Ledger, maintainers: &[Maintainer]) -> String {
-    // (row, day) → (valid, invalid)
-    let mut days: BTreeMap<(usize, NaiveDate), (usize, usize)> = BTreeMap::new();
-    for image in &ledger.images {
+/// Signatures per maintainer and day, counted as the images come: (row, day) → (valid,
+/// invalid).
+#[derive(Debug, Default)]
+pub struct Days(BTreeMap<(usize, NaiveDate), (usize, usize)>);
+
+impl Days {
+    /// Counts one image's dated signatures by a maintainer.
+    pub fn add(&mut self, image: &LedgerImage, maintainers: &[Maintainer]) {
         for s in &image.signatures {
             let Some(row) = s
                 .file
@@ -39,7 +42,7 @@ pub fn svg(ledger: &Ledger, maintainers: &[Maintainer]) -> String {
             else {
                 continue;
             };
-            let entry = days.entry((row, day)).or_default();
+            let entry = self.0.entry((row, day)).or_default();
             if s.file.counts {
                 entry.0 += 1;
             } else {
@@ -47,6 +50,14 @@ pub fn svg(ledger: &Ledger, maintainers: &[Maintainer]) -> String {
             }
         }
     }
+
+    /// The SVG, or a sentence when no signature carries a date.
+    pub fn svg(&self, maintainers: &[Maintainer]) -> String {
+        svg(&self.0, maintainers)
+    }
+}
+
+fn svg(days: &BTreeMap<(usize, NaiveDate), (usize, usize)>, maintainers: &[Maintainer]) -> String {
     let (Some(first), Some(last)) = (
         days.keys().map(|(_, d)| *d).min(),
         days.keys().map(|(_, d)| *d).max(),
@@ -81,7 +92,7 @@ pub fn svg(ledger: &Ledger, maintainers: &[Maintainer]) -> String {
             WIDTH - RIGHT
         );
     }
-    for ((row, day), (valid, invalid)) in &days {
+    for ((row, day), (valid, invalid)) in days {
         let y = TOP + ROW * *row as f64 + ROW / 2.0;
         let total = valid + invalid;
         let r = (2.5 + (total as f64).sqrt() * 1.5).min(ROW / 2.0 - 1.0);

@@ -31,7 +31,31 @@ pub(crate) fn run_audit(options: &WorkspaceOptions, args: AuditArgs) -> Result<O
         );
         bar
     });
-    let ledger = audit::audit(
+    // The page's context is known before any image; the page keeps of each image its row.
+    let context = args
+        .html
+        .as_ref()
+        .map(|_| quorate::ledger::html::PageContext {
+            workspace: std::fs::canonicalize(&options.dir)
+                .unwrap_or_else(|_| options.dir.clone())
+                .display()
+                .to_string(),
+            maintainers: quorate::ledger::html::maintainers(&workspace, verifier.now()),
+            trust_root: trust_paragraphs(&workspace, &standing, &anchor, threshold),
+            release,
+        });
+    let mut out = AuditOutput {
+        text: (!args.json && args.html.is_none()).then_some(&anchor),
+        json: args
+            .json
+            .then(|| quorate::ledger::json::LedgerJson::new(std::io::stdout().lock())),
+        page: context.as_ref().map(quorate::ledger::html::Page::new),
+        bar: bar.as_ref(),
+        images: 0,
+        quorate: 0,
+        threshold,
+    };
+    let ledger = audit::audit_into(
         &workspace,
         &verifier,
         &audit::Options {
@@ -52,26 +76,79 @@ pub(crate) fn run_audit(options: &WorkspaceOptions, args: AuditArgs) -> Result<O
                 bar.inc(1);
             }
         },
+        &mut out,
     )
     .map_err(|e| match e {
         audit::AuditError::UnknownMaintainer(_) => Failure::from(e).prefixed("--maintainer "),
         _ => Failure::from(e),
     })?;
-    if let Some(bar) = bar {
+    if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
-    if let Some(path) = &args.html {
-        let trust_root = trust_paragraphs(&workspace, &standing, &anchor, threshold);
-        write_page(
-            options, &workspace, &verifier, &ledger, trust_root, release, path,
-        )?;
+    if let (Some(page), Some(path)) = (out.page.take(), &args.html) {
+        write_page(&workspace, page, &ledger, (out.images, out.quorate), path)?;
     }
-    if args.json {
-        print_json(&ledger);
-    } else if args.html.is_none() {
-        print_ledger(&ledger, &anchor);
+    if let Some(json) = out.json.take() {
+        drop(
+            json.finish(&ledger)
+                .map_err(|e| Failure::input(format!("stdout: {e}")))?,
+        );
+    } else if out.text.is_some() {
+        print_findings(&ledger, out.images);
     }
     Ok(Outcome::passed_if(ledger.errors == 0))
+}
+
+/// Where the audit's images go as they are judged: printed as text, written as JSON, kept as
+/// the page's rows; and counted.
+struct AuditOutput<'a, 'c> {
+    text: Option<&'a quorate::Anchor>,
+    json: Option<quorate::ledger::json::LedgerJson<std::io::StdoutLock<'static>>>,
+    page: Option<quorate::ledger::html::Page<'c>>,
+    /// The spinner on a terminal, cleared while a line is printed.
+    bar: Option<&'a indicatif::ProgressBar>,
+    images: usize,
+    quorate: usize,
+    threshold: u32,
+}
+
+impl AuditOutput<'_, '_> {
+    /// Prints, the spinner out of the way.
+    fn printing(&mut self, print: impl FnOnce(&mut Self)) {
+        match self.bar {
+            Some(bar) => bar.suspend(|| print(self)),
+            None => print(self),
+        }
+    }
+}
+
+impl quorate::ledger::audit::LedgerSink for AuditOutput<'_, '_> {
+    fn head(&mut self, head: &quorate::Ledger) {
+        self.printing(|out| {
+            if let Some(json) = &mut out.json {
+                json.head(head);
+            }
+            if let Some(anchor) = out.text {
+                print_head(head, anchor);
+            }
+        });
+    }
+
+    fn image(&mut self, image: quorate::ledger::audit::LedgerImage) {
+        self.images += 1;
+        self.quorate += usize::from(image.quorate);
+        if let Some(page) = &mut self.page {
+            page.add(&image);
+        }
+        self.printing(|out| {
+            if let Some(json) = &mut out.json {
+                json.image(&image);
+            }
+            if out.text.is_some() {
+                print_image(out.threshold, &image);
+            }
+        });
+    }
 }
 
 /// What the audit covers: the release, the references named (short ones in the workspace's
@@ -129,40 +206,27 @@ fn release_marks(
 
 /// `--html FILE`: the page, written through confine, and one line saying what it holds.
 fn write_page(
-    options: &WorkspaceOptions,
     workspace: &Workspace,
-    verifier: &Verifier,
+    page: quorate::ledger::html::Page,
     ledger: &quorate::Ledger,
-    trust_root: Vec<String>,
-    release: Vec<String>,
+    (images, quorate_images): (usize, usize),
     path: &std::path::Path,
 ) -> Result<(), Failure> {
-    let context = quorate::ledger::html::PageContext {
-        workspace: std::fs::canonicalize(&options.dir)
-            .unwrap_or_else(|_| options.dir.clone())
-            .display()
-            .to_string(),
-        maintainers: quorate::ledger::html::maintainers(workspace, verifier.now()),
-        trust_root,
-        release,
-    };
-    let page = quorate::ledger::html::render(ledger, &context);
+    let page = page.finish(ledger);
     quorate::fs::confine::write_output_file(path, page.as_bytes())
         .map_err(|e| Failure::input(format!("{}: {e}", workspace.display_path(path))))?;
-    let quorate_images = ledger.images.iter().filter(|i| i.quorate).count();
     eprintln!(
         "wrote {}: {}, {quorate_images} quorate; {}, {}",
         workspace.display_path(path),
-        plural(ledger.images.len(), "image"),
+        plural(images, "image"),
         plural(ledger.errors, "error"),
         plural(ledger.warnings, "warning"),
     );
     Ok(())
 }
 
-/// The ledger as text: the header, each image with a row per signature, the findings.
-fn print_ledger(ledger: &quorate::Ledger, anchor: &quorate::Anchor) {
-    use quorate::ledger::audit::Severity;
+/// The ledger as text, before its images: what was judged, and the trust root.
+fn print_head(ledger: &quorate::Ledger, anchor: &quorate::Anchor) {
     println!(
         "Audit of {}, judged at {}, threshold {}{}; git: {}",
         ledger.source,
@@ -190,9 +254,11 @@ fn print_ledger(ledger: &quorate::Ledger, anchor: &quorate::Anchor) {
             println!("Trust root: MAINTAINERS as found; no signed chain in force (docs/trust.md)")
         }
     }
-    for image in &ledger.images {
-        print_image(ledger, image);
-    }
+}
+
+/// The ledger as text, after its `images` images: the findings and the totals.
+fn print_findings(ledger: &quorate::Ledger, images: usize) {
+    use quorate::ledger::audit::Severity;
     if !ledger.findings.is_empty() {
         println!();
         println!("Findings:");
@@ -211,14 +277,14 @@ fn print_ledger(ledger: &quorate::Ledger, anchor: &quorate::Anchor) {
     println!();
     println!(
         "{}; {}, {}",
-        plural(ledger.images.len(), "image"),
+        plural(images, "image"),
         plural(ledger.errors, "error"),
         plural(ledger.warnings, "warning")
     );
 }
 
 /// One image of the ledger: its status line, then one row per signature, lined up.
-fn print_image(ledger: &quorate::Ledger, image: &quorate::ledger::audit::LedgerImage) {
+fn print_image(threshold: u32, image: &quorate::ledger::audit::LedgerImage) {
     let name = match (&image.repository, &image.digest) {
         (Some(r), Some(d)) => format!("{r}@{d}"),
         _ => image.directory.clone(),
@@ -233,7 +299,7 @@ fn print_image(ledger: &quorate::Ledger, image: &quorate::ledger::audit::LedgerI
     println!(
         "  {status}: {} of {}; signed by: {}; not yet: {}; tags: {}",
         image.signers.len(),
-        ledger.threshold,
+        threshold,
         list_or(&image.signers, "none"),
         list_or(&image.missing, "no one"),
         list_or(&image.references, "none")
