@@ -286,13 +286,18 @@ pub struct SignArgs {
 
 /// Who signs: a key file or the maintainer's own GnuPG.
 #[derive(Debug, Args)]
-#[command(group(ArgGroup::new("signer_kind").required(true).args(["key", "gpg"])))]
+#[command(group(ArgGroup::new("signer_kind").required(true).args(["key", "gpg", "cosign_key"])))]
+#[command(group(ArgGroup::new("key_file").args(["key", "cosign_key"])))]
 pub struct SignerArgs {
     /// The maintainer's secret key, as `gpg --export-secret-keys` writes it.
     #[arg(long, value_name = "FILE")]
     pub key: Option<PathBuf>,
+    /// Sign image votes with a cosign key (`cosign generate-key-pair`'s cosign.key): the
+    /// legacy Sigstore form cosign and containers/image read (sign only).
+    #[arg(long, value_name = "FILE")]
+    pub cosign_key: Option<PathBuf>,
     /// Read the key file's passphrase from FILE (first line).
-    #[arg(long, value_name = "FILE", requires = "key")]
+    #[arg(long, value_name = "FILE", requires = "key_file")]
     pub passphrase_file: Option<PathBuf>,
     /// Sign with your own GnuPG (gpg-agent, smartcards): `gpg --sign --no-armor --local-user KEY`.
     #[arg(long)]
@@ -410,6 +415,10 @@ pub struct PayloadArgs {
     /// The image: NAME:TAG@sha256:<64 hex>.
     #[arg(value_name = "REF@sha256:HEX")]
     pub reference: String,
+    /// Print cosign's simple-signing payload instead (the repository without its tag), for
+    /// `cosign sign-blob --bundle`; `quorate add --bundle` takes the bundle back.
+    #[arg(long)]
+    pub cosign: bool,
 }
 
 #[derive(Debug, Args)]

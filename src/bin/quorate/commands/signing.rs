@@ -31,7 +31,10 @@ pub(crate) fn run_sign(options: &WorkspaceOptions, args: SignArgs) -> Result<Out
         let release_dir = args.digests.as_deref().unwrap_or(&workspace.digests_dir);
         refuse_the_release_as_rebuild(&workspace, path, release_dir)?;
     }
-    let mut signer = make_signer(&args.signer, &workspace, now)?;
+    let mut signer = match &args.signer.cosign_key {
+        Some(path) => make_cosign_signer(path, &args.signer, &workspace)?,
+        None => make_signer(&args.signer, &workspace, now)?,
+    };
     // Before any PIN is asked or anything is written: a key whose signatures the declared
     // consumer refuses is refused here.
     if let Some(consumer) = workspace.consumer() {
@@ -198,19 +201,13 @@ pub(crate) fn make_signer(
         };
         return Ok(Box::new(GpgSigner::new(program, key, &workspace.keyring)));
     }
+    if args.cosign_key.is_some() {
+        return Err(Failure::input(
+            "--cosign-key signs image votes only (quorate sign): give --key or --gpg",
+        ));
+    }
     let path = args.key.as_deref().expect("clap requires --key or --gpg");
-    let passphrase = match &args.passphrase_file {
-        Some(file) => {
-            let text = std::fs::read_to_string(file).map_err(|e| {
-                Failure::input(format!(
-                    "{}: cannot read: {e}",
-                    workspace.display_path(file)
-                ))
-            })?;
-            Some(text.lines().next().unwrap_or("").to_string().into())
-        }
-        None => None,
-    };
+    let passphrase = read_passphrase_file(args, workspace)?.map(Into::into);
     let signer = match KeyFileSigner::load(path, passphrase.as_ref(), now) {
         Err(SignError::NeedsPassphrase(path)) if std::io::stdin().is_terminal() => {
             let prompt = format!("Passphrase for {}: ", workspace.display_path(&path));
@@ -229,6 +226,54 @@ pub(crate) fn make_signer(
             signer.signing_key().to_hex()
         );
     }
+    Ok(Box::new(signer))
+}
+
+/// The first line of --passphrase-file, when given.
+fn read_passphrase_file(
+    args: &SignerArgs,
+    workspace: &Workspace,
+) -> Result<Option<String>, Failure> {
+    let Some(file) = &args.passphrase_file else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(file).map_err(|e| {
+        Failure::input(format!(
+            "{}: cannot read: {e}",
+            workspace.display_path(file)
+        ))
+    })?;
+    Ok(Some(text.lines().next().unwrap_or("").to_string()))
+}
+
+/// A cosign key file, decrypted with --passphrase-file's passphrase, else one typed at a
+/// terminal, else the empty one (cosign's `COSIGN_PASSWORD=""` keys); refused before anything
+/// is signed when MAINTAINERS does not list it.
+fn make_cosign_signer(
+    path: &std::path::Path,
+    args: &SignerArgs,
+    workspace: &Workspace,
+) -> Result<Box<dyn PayloadSigner>, Failure> {
+    use quorate::ops::cosign::CosignKeySigner;
+    let given = read_passphrase_file(args, workspace)?;
+    let guessed_empty = given.is_none() && !std::io::stdin().is_terminal();
+    let passphrase = match given {
+        Some(given) => given,
+        None if !guessed_empty => {
+            let prompt = format!("Passphrase for {}: ", workspace.display_path(path));
+            rpassword::prompt_password(prompt)
+                .map_err(|e| Failure::input(format!("cannot read a passphrase: {e}")))?
+        }
+        None => String::new(),
+    };
+    let signer = match CosignKeySigner::load(path, passphrase.as_bytes()) {
+        Err(SignError::WrongPassphrase(path)) if guessed_empty => {
+            Err(SignError::NeedsPassphrase(path))
+        }
+        other => other,
+    }
+    .map_err(sign_failure_in(workspace))?;
+    signer.check_listed(workspace).map_err(sign_failure)?;
     Ok(Box::new(signer))
 }
 
@@ -346,7 +391,11 @@ pub(crate) fn run_payload(
         parse_reference(&format!("{namespace}/{}", args.reference))?
     };
     let digest = reference.digest().expect("parsed with a digest");
-    let bytes = quorate::format::payload::Payload::to_bytes(&reference, digest);
+    let bytes = if args.cosign {
+        quorate::format::payload::Payload::to_cosign_bytes(&reference, digest)
+    } else {
+        quorate::format::payload::Payload::to_bytes(&reference, digest)
+    };
     use std::io::Write;
     std::io::stdout()
         .write_all(&bytes)

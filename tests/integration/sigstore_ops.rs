@@ -1,0 +1,179 @@
+//! Getting Sigstore votes in (issue 23): `payload --cosign`, `sign --cosign-key`, `add` of what
+//! cosign made elsewhere, `maintainers add --cosign-key/--keyless`. The votes and keys come
+//! from make.py's offline world (Python `cryptography`, `pynacl`); quorate runs as the binary.
+
+use std::path::Path;
+
+use crate::common::sigstore::{world, World};
+use crate::common::*;
+
+const HEX: &str = "4b1f9d0c3a6e8f7b2d5c1e0a9b8f7e6d5c4b3a29181706f5e4d3c2b1a0f9e8d7";
+const REPOSITORY: &str = "ghcr.io/stagex/core-x";
+
+/// The image as `sign`, `add` and `gate` are asked about it.
+fn image() -> String {
+    format!("{REPOSITORY}:1@sha256:{HEX}")
+}
+
+/// A workspace whose MAINTAINERS lists alice's cosign key, bob's and carol's keyless
+/// identities, with the world's trusted root in keyring/sigstore/ and no consumer declared;
+/// committed. None when no Python can make the world.
+fn sigstore_ws() -> Option<(Ws, World)> {
+    let ws = Ws::new(&[]);
+    let world = world(
+        &ws.path().join("world"),
+        &format!("sha256:{HEX}"),
+        REPOSITORY,
+    )?;
+    std::fs::create_dir_all(ws.path().join("keyring/cosign")).unwrap();
+    std::fs::create_dir_all(ws.path().join("keyring/sigstore")).unwrap();
+    std::fs::copy(
+        &world.trusted_root,
+        ws.path().join("keyring/sigstore/trusted_root.json"),
+    )
+    .unwrap();
+    let alice = &world.people["alice"];
+    std::fs::copy(
+        &alice.cosign_pub,
+        ws.path().join("keyring/cosign/alice.pub"),
+    )
+    .unwrap();
+    let mut text = format!(
+        "[people.alice]\nname = \"alice\"\n[keys.alice.cosign]\ncosign = \"cosign/alice.pub\"\nid = \"{}\"\n",
+        alice.key_id
+    );
+    for name in ["bob", "carol"] {
+        let (subject, issuer) = world.people[name].identity.clone().unwrap();
+        text.push_str(&format!(
+            "[people.{name}]\nname = \"{name}\"\n[keys.{name}.keyless]\noidc-issuer = \"{issuer}\"\nsubject = \"{subject}\"\n"
+        ));
+    }
+    std::fs::write(ws.path().join("MAINTAINERS"), text).unwrap();
+    std::fs::write(ws.path().join(".gitignore"), "world/\n").unwrap();
+    std::fs::write(
+        ws.path().join("quorate.toml"),
+        "namespace = \"ghcr.io/stagex\"\n",
+    )
+    .unwrap();
+    commit_all(ws.path(), "workspace");
+    Some((ws, world))
+}
+
+fn files_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|d| {
+            d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+fn image_dir(ws: &Ws) -> std::path::PathBuf {
+    ws.path()
+        .join(format!("signatures/stagex/core-x@sha256={HEX}"))
+}
+
+/// `payload --cosign` prints cosign's simple-signing payload: the repository without its tag,
+/// byte for byte what make.py's votes sign.
+#[test]
+fn payload_cosign_prints_what_cosign_signs() {
+    let Some((ws, world)) = sigstore_ws() else {
+        return;
+    };
+    let run = ws.run(&["payload", "--cosign", &image()]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let expected = std::fs::read(world.dir.join("votes/payload.json")).unwrap();
+    assert_eq!(run.stdout.as_bytes(), expected.as_slice(), "{run:?}");
+    assert!(!run.stdout.contains(":1\""), "{run:?}");
+    // Without --cosign the atomic payload (with the tag) is printed, as before.
+    let run = ws.run(&["payload", &image()]);
+    assert_ne!(run.stdout.as_bytes(), expected.as_slice());
+}
+
+/// `sign --cosign-key` decrypts every key file make.py wrote (both PEM labels, both scrypt N),
+/// writes a legacy-form vote that counts, commits it, and the gate counts it.
+#[test]
+fn sign_with_a_cosign_key_writes_a_counting_legacy_vote() {
+    let Some((ws, world)) = sigstore_ws() else {
+        return;
+    };
+    let alice = &world.people["alice"];
+    let passphrase = alice.passphrase_file.to_str().unwrap();
+    for (i, (key, label, n)) in alice.private_keys.iter().enumerate() {
+        let run = ws.run(&[
+            "sign",
+            "--cosign-key",
+            key.to_str().unwrap(),
+            "--passphrase-file",
+            passphrase,
+            "--no-rebuild",
+            &image(),
+        ]);
+        assert_eq!(run.code, 0, "{label} N={n}: {run:?}");
+        if i == 0 {
+            assert!(run.stdout.contains("as alice"), "{run:?}");
+        } else {
+            assert!(
+                run.stdout.contains("already signed"),
+                "{label} N={n}: {run:?}"
+            );
+        }
+    }
+    assert_eq!(files_in(&image_dir(&ws)), ["signature-1"]);
+    let bytes = std::fs::read(image_dir(&ws).join("signature-1")).unwrap();
+    assert!(bytes.starts_with(b"\x00sigstore-json\n"));
+    let log = git(ws.path(), &["log", "--format=%s", "-1"]);
+    assert!(log.starts_with("Sign "), "{log}");
+    assert_eq!(git(ws.path(), &["status", "--porcelain"]), "");
+    let gate = ws.run(&["gate", "--threshold", "1", &image()]);
+    assert_eq!(gate.code, 0, "{gate:?}");
+}
+
+/// A wrong passphrase is exit 2 with one line naming the key file; nothing is written.
+#[test]
+fn sign_with_a_cosign_key_and_a_wrong_passphrase_is_exit_2() {
+    let Some((ws, world)) = sigstore_ws() else {
+        return;
+    };
+    let wrong = ws.path().join("wrong");
+    std::fs::write(&wrong, "not the passphrase\n").unwrap();
+    let (key, _, _) = &world.people["alice"].private_keys[0];
+    let run = ws.run(&[
+        "sign",
+        "--cosign-key",
+        key.to_str().unwrap(),
+        "--passphrase-file",
+        wrong.to_str().unwrap(),
+        "--no-rebuild",
+        &image(),
+    ]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("passphrase"), "{run:?}");
+    assert!(run.stderr.contains("alice"), "{run:?}");
+    assert_eq!(run.stderr.trim().lines().count(), 1, "{run:?}");
+    assert!(files_in(&image_dir(&ws)).is_empty());
+}
+
+/// A cosign key MAINTAINERS does not list is refused before anything is written.
+#[test]
+fn sign_with_an_unlisted_cosign_key_writes_nothing() {
+    let Some((ws, world)) = sigstore_ws() else {
+        return;
+    };
+    let bob = &world.people["bob"];
+    let (key, _, _) = &bob.private_keys[0];
+    let run = ws.run(&[
+        "sign",
+        "--cosign-key",
+        key.to_str().unwrap(),
+        "--passphrase-file",
+        bob.passphrase_file.to_str().unwrap(),
+        "--no-rebuild",
+        &image(),
+    ]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains(&bob.key_id), "{run:?}");
+    assert!(files_in(&image_dir(&ws)).is_empty());
+}
