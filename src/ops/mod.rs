@@ -1,5 +1,6 @@
 //! What people do: sign, withdraw, sync, release, set up the team.
 
+pub mod add;
 pub mod cosign;
 pub mod gated;
 pub mod publish;

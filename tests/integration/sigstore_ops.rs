@@ -177,3 +177,142 @@ fn sign_with_an_unlisted_cosign_key_writes_nothing() {
     assert!(run.stderr.contains(&bob.key_id), "{run:?}");
     assert!(files_in(&image_dir(&ws)).is_empty());
 }
+
+/// The world's vote file `votes/<name>`.
+fn vote(world: &World, name: &str) -> String {
+    world
+        .dir
+        .join("votes")
+        .join(name)
+        .to_str()
+        .unwrap()
+        .to_string()
+}
+
+/// `add` of legacy-form votes (cosign key and keyless) places each as the next signature-N of
+/// the image its payload names, one commit each; the same vote again writes nothing; the gate
+/// counts both.
+#[test]
+fn add_places_legacy_sigstore_votes_and_the_gate_counts_them() {
+    let Some((ws, world)) = sigstore_ws() else {
+        return;
+    };
+    for (name, who) in [
+        ("legacy-alice-key.sig", "alice"),
+        ("legacy-bob-keyless.sig", "bob"),
+    ] {
+        let run = ws.run(&["add", &vote(&world, name)]);
+        assert_eq!(run.code, 0, "{name}: {run:?}");
+        assert!(
+            run.stdout.contains(&format!("added {who}'s vote")),
+            "{run:?}"
+        );
+    }
+    assert_eq!(files_in(&image_dir(&ws)), ["signature-1", "signature-2"]);
+    assert_eq!(
+        std::fs::read(image_dir(&ws).join("signature-2")).unwrap(),
+        std::fs::read(vote(&world, "legacy-bob-keyless.sig")).unwrap()
+    );
+    assert_eq!(git(ws.path(), &["status", "--porcelain"]), "");
+    let run = ws.run(&["add", &vote(&world, "legacy-bob-keyless.sig")]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("nothing written"), "{run:?}");
+    assert_eq!(files_in(&image_dir(&ws)).len(), 2);
+    let gate = ws.run(&["gate", "--threshold", "2", &image()]);
+    assert_eq!(gate.code, 0, "{gate:?}");
+}
+
+/// A vote that does not count is refused with the verdict's reasons (exit 1), writing nothing.
+#[test]
+fn add_refuses_a_sigstore_vote_that_does_not_count_and_writes_nothing() {
+    let Some((ws, world)) = sigstore_ws() else {
+        return;
+    };
+    for name in [
+        "mutation-legacy-bob-wrong-identity.sig",
+        "mutation-legacy-alice-payload-changed.sig",
+    ] {
+        let run = ws.run(&["add", &vote(&world, name)]);
+        assert_eq!(run.code, 1, "{name}: {run:?}");
+        assert!(run.stderr.contains("would not count"), "{run:?}");
+        assert!(run.stderr.contains(name), "{run:?}");
+    }
+    let run = ws.run(&[
+        "add",
+        "--bundle",
+        &vote(&world, "mutation-bundle-carol-wrong-identity.sigstore.json"),
+        "--image",
+        &image(),
+    ]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(files_in(&image_dir(&ws)).is_empty());
+    assert_eq!(git(ws.path(), &["rev-list", "--count", "HEAD"]).trim(), "1");
+}
+
+/// `add --bundle` of DSSE bundles writes sigstore-bundle-N.json in --image's directory; the gate
+/// counts them.
+#[test]
+fn add_places_dsse_bundles_and_the_gate_counts_them() {
+    let Some((ws, world)) = sigstore_ws() else {
+        return;
+    };
+    for name in [
+        "bundle-alice-key.sigstore.json",
+        "bundle-carol-keyless.sigstore.json",
+    ] {
+        let run = ws.run(&["add", "--bundle", &vote(&world, name), "--image", &image()]);
+        assert_eq!(run.code, 0, "{name}: {run:?}");
+    }
+    assert_eq!(
+        files_in(&image_dir(&ws)),
+        ["sigstore-bundle-1.json", "sigstore-bundle-2.json"]
+    );
+    // The same bundle again is noted, not written twice.
+    let run = ws.run(&[
+        "add",
+        "--bundle",
+        &vote(&world, "bundle-alice-key.sigstore.json"),
+        "--image",
+        &image(),
+    ]);
+    assert!(run.stdout.contains("nothing written"), "{run:?}");
+    assert_eq!(files_in(&image_dir(&ws)).len(), 2);
+    assert_eq!(git(ws.path(), &["status", "--porcelain"]), "");
+    let gate = ws.run(&["gate", "--threshold", "2", &image()]);
+    assert_eq!(gate.code, 0, "{gate:?}");
+}
+
+/// A messageSignature bundle (`cosign sign-blob --bundle` over `payload --cosign`) becomes a
+/// legacy-form signature-N carrying the payload, the certificate and the SET; the gate counts
+/// it. For another image its messageDigest does not match and nothing is written.
+#[test]
+fn add_converts_a_message_signature_bundle_to_the_legacy_form() {
+    let Some((ws, world)) = sigstore_ws() else {
+        return;
+    };
+    let other = format!("{REPOSITORY}:1@sha256:{}", "0".repeat(64));
+    let run = ws.run(&[
+        "add",
+        "--bundle",
+        &vote(&world, "blob-bob-keyless.sigstore.json"),
+        "--image",
+        &other,
+    ]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("messageDigest"), "{run:?}");
+    for name in [
+        "blob-bob-keyless.sigstore.json",
+        "blob-alice-key.sigstore.json",
+    ] {
+        let run = ws.run(&["add", "--bundle", &vote(&world, name), "--image", &image()]);
+        assert_eq!(run.code, 0, "{name}: {run:?}");
+    }
+    assert_eq!(files_in(&image_dir(&ws)), ["signature-1", "signature-2"]);
+    let bytes = std::fs::read(image_dir(&ws).join("signature-1")).unwrap();
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(bytes.starts_with(b"\x00sigstore-json\n"));
+    assert!(text.contains("dev.sigstore.cosign/certificate"), "{text}");
+    assert!(text.contains("dev.sigstore.cosign/bundle"), "{text}");
+    let gate = ws.run(&["gate", "--threshold", "2", &image()]);
+    assert_eq!(gate.code, 0, "{gate:?}");
+}

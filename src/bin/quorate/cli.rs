@@ -423,12 +423,22 @@ pub struct PayloadArgs {
 
 #[derive(Debug, Args)]
 pub struct AddArgs {
-    /// A signature made elsewhere (for example on an air-gapped machine).
-    #[arg(value_name = "FILE")]
-    pub file: PathBuf,
-    /// The image it signs: NAME:TAG@sha256:<64 hex>.
+    /// A signature made elsewhere (for example on an air-gapped machine): an OpenPGP
+    /// signature, or a Sigstore one in the legacy form (`\x00sigstore-json\n`...), placed in the
+    /// directory of the image its payload names.
+    #[arg(value_name = "FILE", required_unless_present = "bundle")]
+    pub file: Option<PathBuf>,
+    /// The image it signs: NAME:TAG@sha256:<64 hex> (required for an OpenPGP signature).
     #[arg(value_name = "REF@sha256:HEX")]
-    pub reference: String,
+    pub reference: Option<String>,
+    /// A Sigstore bundle: a DSSE one (`cosign sign --bundle`) is placed as the next
+    /// sigstore-bundle-N.json; a messageSignature one (`cosign sign-blob --bundle` over
+    /// `quorate payload --cosign`) is converted to the legacy form podman reads.
+    #[arg(long, value_name = "FILE", conflicts_with = "file", requires = "image")]
+    pub bundle: Option<PathBuf>,
+    /// The image a bundle is a vote for (a bundle names no repository).
+    #[arg(long, value_name = "REF@sha256:HEX")]
+    pub image: Option<String>,
     /// Place the signature but do not commit it.
     #[arg(long)]
     pub no_commit: bool,

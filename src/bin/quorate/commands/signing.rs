@@ -404,12 +404,26 @@ pub(crate) fn run_payload(
 }
 
 pub(crate) fn run_add(options: &WorkspaceOptions, args: AddArgs) -> Result<Outcome, Failure> {
-    let reference = parse_tagged(&args.reference)?;
+    let sigstore_file = match &args.file {
+        Some(path) => std::fs::read(path)
+            .ok()
+            .filter(|bytes| quorate::format::sigstore::envelope::is_sigstore(bytes)),
+        None => None,
+    };
+    if args.bundle.is_some() || sigstore_file.is_some() {
+        return run_add_sigstore(options, &args, sigstore_file);
+    }
+    let (Some(path), Some(text)) = (&args.file, &args.reference) else {
+        return Err(Failure::input(
+            "add FILE REF@sha256:HEX: an OpenPGP signature needs the image it signs",
+        ));
+    };
+    let reference = parse_tagged(text)?;
     let workspace = load(options)?;
-    let reference = in_namespace(&workspace, &args.reference, reference)?;
-    let file = workspace.display_path(&args.file);
-    let bytes = std::fs::read(&args.file)
-        .map_err(|e| Failure::input(format!("{file}: cannot read: {e}")))?;
+    let reference = in_namespace(&workspace, text, reference)?;
+    let file = workspace.display_path(path);
+    let bytes =
+        std::fs::read(path).map_err(|e| Failure::input(format!("{file}: cannot read: {e}")))?;
     let now = SystemTime::now();
     let verifier = Verifier::new(&workspace.keyring, &workspace.maintainers, now)
         .for_consumer(workspace.consumer());
@@ -428,6 +442,81 @@ pub(crate) fn run_add(options: &WorkspaceOptions, args: AddArgs) -> Result<Outco
         sign::Checked::Elsewhere,
     );
     report_placement(&workspace, &reference, &placement, &committed)
+}
+
+/// `add` of a Sigstore vote: a legacy-form file, or a bundle for --image; committed alone.
+fn run_add_sigstore(
+    options: &WorkspaceOptions,
+    args: &AddArgs,
+    legacy: Option<Vec<u8>>,
+) -> Result<Outcome, Failure> {
+    let workspace = load(options)?;
+    let asked = match args.image.as_deref().or(args.reference.as_deref()) {
+        Some(text) => {
+            let reference = parse_reference(text)?;
+            Some(in_namespace(&workspace, text, reference)?)
+        }
+        None => None,
+    };
+    let verifier = Verifier::new(
+        &workspace.keyring,
+        &workspace.maintainers,
+        SystemTime::now(),
+    )
+    .for_consumer(workspace.consumer());
+    let (path, added) = match (&args.bundle, legacy) {
+        (Some(path), _) => {
+            let bytes = std::fs::read(path).map_err(|e| {
+                Failure::input(format!(
+                    "{}: cannot read: {e}",
+                    workspace.display_path(path)
+                ))
+            })?;
+            let Some(image) = asked.as_ref() else {
+                return Err(Failure::input("add --bundle needs --image REF@sha256:HEX"));
+            };
+            let added = quorate::ops::add::add_bundle(&workspace, &verifier, &bytes, image);
+            (path, added)
+        }
+        (None, Some(bytes)) => {
+            let Some(path) = args.file.as_ref() else {
+                return Err(Failure::input("add needs a FILE or --bundle"));
+            };
+            let added =
+                quorate::ops::add::add_legacy(&workspace, &verifier, &bytes, asked.as_ref());
+            (path, added)
+        }
+        (None, None) => return Err(Failure::input("add needs a FILE or --bundle")),
+    };
+    let shown = workspace.display_path(path);
+    let added = added.map_err(|e| Failure::from(e).prefixed(&format!("{shown}: ")))?;
+    let reference = &added.reference;
+    match &added.placement {
+        Placement::AlreadySigned { maintainer, path } => {
+            println!(
+                "{maintainer} already has this vote for {reference} in {}; nothing written",
+                workspace.display_path(path)
+            );
+            Ok(Outcome::Passed)
+        }
+        Placement::Written {
+            path, maintainer, ..
+        } => {
+            let written = workspace.display_path(path);
+            println!("added {maintainer}'s vote for {reference}: wrote {written}");
+            if args.no_commit {
+                return Ok(Outcome::Passed);
+            }
+            let message = format!(
+                "Sign {reference}\n\nImage: {}\nDigest: {}\nMaintainer: {maintainer}\nFile: {written}\nAdded from: {shown}\n",
+                reference.without_digest(),
+                reference.digest().map(|d| d.to_string()).unwrap_or_default(),
+            );
+            let committed =
+                sign::commit_placed(&workspace, std::slice::from_ref(path), &message, maintainer);
+            report_commit(&committed, &[written], &format!("Sign {reference}"))
+        }
+    }
 }
 
 pub(crate) fn run_withdraw(
