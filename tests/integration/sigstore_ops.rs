@@ -316,3 +316,89 @@ fn add_converts_a_message_signature_bundle_to_the_legacy_form() {
     let gate = ws.run(&["gate", "--threshold", "2", &image()]);
     assert_eq!(gate.code, 0, "{gate:?}");
 }
+
+/// `maintainers add --cosign-key` copies the key to keyring/cosign/ and pins its computed id;
+/// `--keyless` lists the issuer and subject; the rest of MAINTAINERS is kept; the votes of the
+/// people so added count; the same key again changes nothing, under another person it is
+/// refused.
+#[test]
+fn maintainers_add_lists_cosign_keys_and_keyless_identities_that_then_count() {
+    let Some((ws, world)) = sigstore_ws() else {
+        return;
+    };
+    // Start from a MAINTAINERS that lists nobody of Sigstore, with a comment kept through.
+    std::fs::write(
+        ws.path().join("MAINTAINERS"),
+        "# The team.\n[people.alice]\nname = \"alice\"\n",
+    )
+    .unwrap();
+    std::fs::remove_file(ws.path().join("keyring/cosign/alice.pub")).unwrap();
+    let alice = &world.people["alice"];
+    let run = ws.run(&[
+        "maintainers",
+        "add",
+        "alice",
+        "--cosign-key",
+        alice.cosign_pub.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let text = std::fs::read_to_string(ws.path().join("MAINTAINERS")).unwrap();
+    assert!(text.starts_with("# The team.\n"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "[keys.alice.cosign]\ncosign = \"cosign/alice-cosign.pub\"\nid = \"{}\"",
+            alice.key_id
+        )),
+        "{text}"
+    );
+    assert!(ws.path().join("keyring/cosign/alice-cosign.pub").is_file());
+    let (subject, issuer) = world.people["bob"].identity.clone().unwrap();
+    let run = ws.run(&[
+        "maintainers",
+        "add",
+        "bob",
+        "--name",
+        "bob",
+        "--email",
+        "bob@example.org",
+        "--keyless",
+        &issuer,
+        &subject,
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let text = std::fs::read_to_string(ws.path().join("MAINTAINERS")).unwrap();
+    assert!(
+        text.contains(&format!(
+            "[keys.bob.keyless]\noidc-issuer = \"{issuer}\"\nsubject = \"{subject}\""
+        )),
+        "{text}"
+    );
+    // Again: nothing changes; under another person: refused.
+    let again = ws.run(&["maintainers", "add", "bob", "--keyless", &issuer, &subject]);
+    assert_eq!(again.code, 0, "{again:?}");
+    assert!(again.stdout.contains("nothing changed"), "{again:?}");
+    let other = ws.run(&[
+        "maintainers",
+        "add",
+        "alice",
+        "--keyless",
+        &issuer,
+        &subject,
+    ]);
+    assert_eq!(other.code, 1, "{other:?}");
+    assert!(
+        other.stderr.contains("already listed under bob"),
+        "{other:?}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(ws.path().join("MAINTAINERS")).unwrap(),
+        text
+    );
+    commit_all(ws.path(), "team");
+    for name in ["legacy-alice-key.sig", "legacy-bob-keyless.sig"] {
+        let run = ws.run(&["add", &vote(&world, name)]);
+        assert_eq!(run.code, 0, "{name}: {run:?}");
+    }
+    let gate = ws.run(&["gate", "--threshold", "2", &image()]);
+    assert_eq!(gate.code, 0, "{gate:?}");
+}

@@ -176,8 +176,16 @@ pub enum MaintainersCommand {
         #[arg(long, value_name = "EMAIL")]
         email: Vec<String>,
         /// Their public certificates (armored or binary); each primary key is listed.
-        #[arg(value_name = "CERT_FILE", required = true)]
+        #[arg(value_name = "CERT_FILE", required_unless_present_any = ["cosign_key", "keyless"])]
         certs: Vec<PathBuf>,
+        /// List a cosign public key (PEM) instead: copied to keyring/cosign/, pinned by its
+        /// `sha256:` id.
+        #[arg(long, value_name = "PUB_PEM", conflicts_with_all = ["certs", "keyless"])]
+        cosign_key: Option<PathBuf>,
+        /// List a keyless identity instead: the OIDC issuer and the certificate's subject
+        /// (email or URI), both matched exactly.
+        #[arg(long, num_args = 2, value_names = ["ISSUER", "SUBJECT"], conflicts_with = "certs")]
+        keyless: Vec<String>,
     },
     /// Remove a person: their MAINTAINERS entries and the keyring files holding only their keys.
     Remove {
