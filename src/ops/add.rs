@@ -205,3 +205,50 @@ pub fn legacy_from_message_bundle(bundle: &Bundle, image: &Reference) -> Result<
     }
     .to_bytes())
 }
+
+/// Places every vote of `cosign download signature`'s output (JSON lines): each legacy line
+/// converted to the legacy form, each bundle line for `asked`. Every vote is judged before the
+/// first is written, so a refused one leaves the tree as it was.
+pub fn add_download(
+    workspace: &Workspace,
+    verifier: &Verifier,
+    bytes: &[u8],
+    asked: Option<&Reference>,
+) -> Result<Vec<Added>, AddError> {
+    let download = crate::format::sigstore::download::parse_download(bytes).map_err(|e| {
+        AddError::Unreadable(format!("not `cosign download signature` output: {e}"))
+    })?;
+    // Bundle lines are parsed, not kept as bytes: they are placed through `add --bundle`.
+    if !download.bundles.is_empty() {
+        return Err(AddError::Unreadable(format!(
+            "the download holds {} bundle line(s): save each line as a file and give it to add --bundle FILE --image IMAGE",
+            download.bundles.len()
+        )));
+    }
+    let legacy: Vec<Vec<u8>> = download.signatures.iter().map(|s| s.to_bytes()).collect();
+    for (i, vote) in legacy.iter().enumerate() {
+        let parsed = LegacySignature::parse(vote)
+            .map_err(|e| AddError::Unreadable(format!("signature {}: {e}", i + 1)))?;
+        let reference = payload_image(&parsed.payload)?;
+        same_image(&reference, asked)?;
+        let digest = reference.digest().cloned();
+        let verdict = verifier.verify_bytes(
+            vote,
+            &Expected {
+                reference: Some(&reference),
+                directory: digest.as_ref().map(|d| (reference.path(), d)),
+            },
+        );
+        if !verdict.counts() {
+            return Err(SignError::WouldNotCount {
+                problems: verdict.problems,
+            }
+            .into());
+        }
+    }
+    let mut added = Vec::new();
+    for vote in &legacy {
+        added.push(add_legacy(workspace, verifier, vote, asked)?);
+    }
+    Ok(added)
+}

@@ -402,3 +402,91 @@ fn maintainers_add_lists_cosign_keys_and_keyless_identities_that_then_count() {
     let gate = ws.run(&["gate", "--threshold", "2", &image()]);
     assert_eq!(gate.code, 0, "{gate:?}");
 }
+
+/// The base64 bodies of the PEM blocks in `pem` (each the DER's standard base64).
+fn pem_bodies(pem: &str) -> Vec<serde_json::Value> {
+    pem.split("-----END CERTIFICATE-----")
+        .filter_map(|block| {
+            let body: String = block
+                .lines()
+                .filter(|l| !l.starts_with("-----") && !l.trim().is_empty())
+                .collect();
+            (!body.is_empty()).then(|| serde_json::json!({ "Raw": body }))
+        })
+        .collect()
+}
+
+/// The line `cosign download signature` prints for a legacy-form vote file (Go's json.Marshal of
+/// `SignedPayload`), built here from the file's annotations.
+fn download_line(file: &Path) -> String {
+    let bytes = std::fs::read(file).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_slice(bytes.strip_prefix(b"\x00sigstore-json\n").unwrap()).unwrap();
+    let a = &json["annotations"];
+    let cert = a["dev.sigstore.cosign/certificate"]
+        .as_str()
+        .map(|pem| pem_bodies(pem).remove(0));
+    let chain = a["dev.sigstore.cosign/chain"].as_str().map(pem_bodies);
+    let set: Option<serde_json::Value> = a["dev.sigstore.cosign/bundle"]
+        .as_str()
+        .map(|s| serde_json::from_str(s).unwrap());
+    serde_json::json!({
+        "Base64Signature": a["dev.cosignproject.cosign/signature"],
+        "Payload": json["payload"],
+        "Cert": cert,
+        "Chain": chain,
+        "Bundle": set,
+        "RFC3161Timestamp": null,
+    })
+    .to_string()
+}
+
+/// `add` of `cosign download signature` output places each line as a legacy-form signature-N,
+/// in one commit; a download with a line that does not count writes nothing.
+#[test]
+fn add_places_cosign_download_lines_in_one_commit() {
+    let Some((ws, world)) = sigstore_ws() else {
+        return;
+    };
+    let refused = ws.path().join("refused.jsonl");
+    std::fs::write(
+        &refused,
+        format!(
+            "{}\n{}\n",
+            download_line(&world.dir.join("votes/legacy-alice-key-set.sig")),
+            download_line(
+                &world
+                    .dir
+                    .join("votes/mutation-legacy-bob-wrong-identity.sig")
+            ),
+        ),
+    )
+    .unwrap();
+    let run = ws.run(&["add", refused.to_str().unwrap()]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(files_in(&image_dir(&ws)).is_empty());
+    let lines = ws.path().join("download.jsonl");
+    std::fs::write(
+        &lines,
+        format!(
+            "{}\n{}\n",
+            download_line(&world.dir.join("votes/legacy-alice-key-set.sig")),
+            download_line(&world.dir.join("votes/legacy-bob-keyless.sig")),
+        ),
+    )
+    .unwrap();
+    let before: u32 = git(ws.path(), &["rev-list", "--count", "HEAD"])
+        .trim()
+        .parse()
+        .unwrap();
+    let run = ws.run(&["add", lines.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(files_in(&image_dir(&ws)), ["signature-1", "signature-2"]);
+    let after: u32 = git(ws.path(), &["rev-list", "--count", "HEAD"])
+        .trim()
+        .parse()
+        .unwrap();
+    assert_eq!(after, before + 1);
+    let gate = ws.run(&["gate", "--threshold", "2", &image()]);
+    assert_eq!(gate.code, 0, "{gate:?}");
+}

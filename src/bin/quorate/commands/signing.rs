@@ -405,9 +405,12 @@ pub(crate) fn run_payload(
 
 pub(crate) fn run_add(options: &WorkspaceOptions, args: AddArgs) -> Result<Outcome, Failure> {
     let sigstore_file = match &args.file {
-        Some(path) => std::fs::read(path)
-            .ok()
-            .filter(|bytes| quorate::format::sigstore::envelope::is_sigstore(bytes)),
+        // A legacy-form file, or `cosign download signature`'s JSON lines (no OpenPGP
+        // signature, armored or binary, starts with `{`).
+        Some(path) => std::fs::read(path).ok().filter(|bytes| {
+            quorate::format::sigstore::envelope::is_sigstore(bytes)
+                || bytes.trim_ascii_start().starts_with(b"{")
+        }),
         None => None,
     };
     if args.bundle.is_some() || sigstore_file.is_some() {
@@ -476,47 +479,63 @@ fn run_add_sigstore(
                 return Err(Failure::input("add --bundle needs --image REF@sha256:HEX"));
             };
             let added = quorate::ops::add::add_bundle(&workspace, &verifier, &bytes, image);
-            (path, added)
+            (path, added.map(|a| vec![a]))
         }
         (None, Some(bytes)) => {
             let Some(path) = args.file.as_ref() else {
                 return Err(Failure::input("add needs a FILE or --bundle"));
             };
-            let added =
-                quorate::ops::add::add_legacy(&workspace, &verifier, &bytes, asked.as_ref());
+            let added = if quorate::format::sigstore::envelope::is_sigstore(&bytes) {
+                quorate::ops::add::add_legacy(&workspace, &verifier, &bytes, asked.as_ref())
+                    .map(|a| vec![a])
+            } else {
+                quorate::ops::add::add_download(&workspace, &verifier, &bytes, asked.as_ref())
+            };
             (path, added)
         }
         (None, None) => return Err(Failure::input("add needs a FILE or --bundle")),
     };
     let shown = workspace.display_path(path);
     let added = added.map_err(|e| Failure::from(e).prefixed(&format!("{shown}: ")))?;
-    let reference = &added.reference;
-    match &added.placement {
-        Placement::AlreadySigned { maintainer, path } => {
-            println!(
+    let mut written = Vec::new();
+    let mut message = String::new();
+    let mut by = String::new();
+    for vote in &added {
+        let reference = &vote.reference;
+        match &vote.placement {
+            Placement::AlreadySigned { maintainer, path } => println!(
                 "{maintainer} already has this vote for {reference} in {}; nothing written",
                 workspace.display_path(path)
-            );
-            Ok(Outcome::Passed)
-        }
-        Placement::Written {
-            path, maintainer, ..
-        } => {
-            let written = workspace.display_path(path);
-            println!("added {maintainer}'s vote for {reference}: wrote {written}");
-            if args.no_commit {
-                return Ok(Outcome::Passed);
+            ),
+            Placement::Written {
+                path, maintainer, ..
+            } => {
+                let file = workspace.display_path(path);
+                println!("added {maintainer}'s vote for {reference}: wrote {file}");
+                message.push_str(&format!(
+                    "Image: {}\nDigest: {}\nMaintainer: {maintainer}\nFile: {file}\n",
+                    reference.without_digest(),
+                    reference
+                        .digest()
+                        .map(|d| d.to_string())
+                        .unwrap_or_default(),
+                ));
+                by = maintainer.clone();
+                written.push(path.clone());
             }
-            let message = format!(
-                "Sign {reference}\n\nImage: {}\nDigest: {}\nMaintainer: {maintainer}\nFile: {written}\nAdded from: {shown}\n",
-                reference.without_digest(),
-                reference.digest().map(|d| d.to_string()).unwrap_or_default(),
-            );
-            let committed =
-                sign::commit_placed(&workspace, std::slice::from_ref(path), &message, maintainer);
-            report_commit(&committed, &[written], &format!("Sign {reference}"))
         }
     }
+    if written.is_empty() || args.no_commit {
+        return Ok(Outcome::Passed);
+    }
+    let subject = match (written.len(), added.first()) {
+        (1, Some(vote)) => format!("Sign {}", vote.reference),
+        (n, _) => format!("Sign {n} votes"),
+    };
+    let message = format!("{subject}\n\n{message}Added from: {shown}\n");
+    let committed = sign::commit_placed(&workspace, &written, &message, &by);
+    let files: Vec<String> = written.iter().map(|p| workspace.display_path(p)).collect();
+    report_commit(&committed, &files, &subject)
 }
 
 pub(crate) fn run_withdraw(
