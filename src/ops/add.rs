@@ -226,6 +226,16 @@ pub fn add_download(
         )));
     }
     let legacy: Vec<Vec<u8>> = download.signatures.iter().map(|s| s.to_bytes()).collect();
+    add_legacy_all(workspace, verifier, &legacy, asked)
+}
+
+/// Places legacy-form votes once every one of them counts: a refused one writes nothing.
+fn add_legacy_all(
+    workspace: &Workspace,
+    verifier: &Verifier,
+    legacy: &[Vec<u8>],
+    asked: Option<&Reference>,
+) -> Result<Vec<Added>, AddError> {
     for (i, vote) in legacy.iter().enumerate() {
         let parsed = LegacySignature::parse(vote)
             .map_err(|e| AddError::Unreadable(format!("signature {}: {e}", i + 1)))?;
@@ -247,8 +257,84 @@ pub fn add_download(
         }
     }
     let mut added = Vec::new();
-    for vote in &legacy {
+    for vote in legacy {
         added.push(add_legacy(workspace, verifier, vote, asked)?);
     }
     Ok(added)
+}
+
+/// The `kind` annotation `cosign save` gives the signatures' manifest in its index.
+const SIGS_KIND: &str = "dev.cosignproject.cosign/sigs";
+
+/// Places every signature of a `cosign save` OCI layout: the manifests its index.json annotates
+/// `kind` = `dev.cosignproject.cosign/sigs`, each layer (a simple-signing payload blob with the
+/// signature annotations) in the legacy form. Blobs are read by digest and checked against it.
+pub fn add_layout(
+    workspace: &Workspace,
+    verifier: &Verifier,
+    layout: &std::path::Path,
+    asked: Option<&Reference>,
+) -> Result<Vec<Added>, AddError> {
+    let shown = workspace.display_path(layout);
+    let unreadable = |what: String| AddError::Unreadable(format!("{shown}: {what}"));
+    let read_json = |path: &std::path::Path| -> Result<serde_json::Value, AddError> {
+        let bytes = std::fs::read(path)
+            .map_err(|e| unreadable(format!("{}: cannot read: {e}", path.display())))?;
+        serde_json::from_slice(&bytes)
+            .map_err(|e| unreadable(format!("{}: not JSON: {e}", path.display())))
+    };
+    let blob = |digest: &serde_json::Value| -> Result<Vec<u8>, AddError> {
+        let digest = digest.as_str().unwrap_or_default();
+        let hex = digest
+            .strip_prefix("sha256:")
+            .filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+            .ok_or_else(|| unreadable(format!("{digest:?} is not a sha256 digest")))?;
+        let bytes = std::fs::read(layout.join("blobs/sha256").join(hex))
+            .map_err(|e| unreadable(format!("blob {digest}: cannot read: {e}")))?;
+        if crate::keys::sigstore::material::sha256_id(&bytes) != digest {
+            return Err(unreadable(format!(
+                "blob {digest} does not hash to its name"
+            )));
+        }
+        Ok(bytes)
+    };
+    let index = read_json(&layout.join("index.json"))?;
+    let mut legacy = Vec::new();
+    for entry in index["manifests"].as_array().into_iter().flatten() {
+        if entry["annotations"]["kind"].as_str() != Some(SIGS_KIND) {
+            continue;
+        }
+        let manifest: serde_json::Value = serde_json::from_slice(&blob(&entry["digest"])?)
+            .map_err(|e| unreadable(format!("the signatures' manifest: {e}")))?;
+        for layer in manifest["layers"].as_array().into_iter().flatten() {
+            let payload = blob(&layer["digest"])?;
+            let mut annotations = serde_json::Map::new();
+            for (key, value) in layer["annotations"].as_object().into_iter().flatten() {
+                if key.starts_with("dev.cosignproject.cosign/")
+                    || key.starts_with("dev.sigstore.cosign/")
+                {
+                    annotations.insert(key.clone(), value.clone());
+                }
+            }
+            let document = serde_json::json!({
+                "mimeType": crate::format::sigstore::envelope::MIME_TYPE,
+                "payload": b64_encode(&payload),
+                "annotations": annotations,
+            });
+            let bytes = [
+                b"\x00sigstore-json\n".as_slice(),
+                document.to_string().as_bytes(),
+            ]
+            .concat();
+            let parsed = LegacySignature::parse(&bytes)
+                .map_err(|e| unreadable(format!("layer {}: {e}", layer["digest"])))?;
+            legacy.push(parsed.to_bytes());
+        }
+    }
+    if legacy.is_empty() {
+        return Err(unreadable(format!(
+            "no manifest in index.json is annotated kind = {SIGS_KIND} (not a `cosign save` layout?)"
+        )));
+    }
+    add_legacy_all(workspace, verifier, &legacy, asked)
 }

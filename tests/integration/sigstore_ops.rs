@@ -490,3 +490,91 @@ fn add_places_cosign_download_lines_in_one_commit() {
     let gate = ws.run(&["gate", "--threshold", "2", &image()]);
     assert_eq!(gate.code, 0, "{gate:?}");
 }
+
+/// Writes `bytes` as a blob of the layout at `dir`; its digest.
+fn put_blob(dir: &Path, bytes: &[u8]) -> String {
+    let hex = hex_sha256(bytes);
+    std::fs::create_dir_all(dir.join("blobs/sha256")).unwrap();
+    std::fs::write(dir.join("blobs/sha256").join(&hex), bytes).unwrap();
+    format!("sha256:{hex}")
+}
+
+/// A `cosign save` layout holding the legacy-form vote files as layers of one signatures
+/// manifest (index entry annotated kind = dev.cosignproject.cosign/sigs), beside an image entry.
+fn save_layout(dir: &Path, votes: &[&Path]) {
+    let layers: Vec<serde_json::Value> = votes
+        .iter()
+        .map(|file| {
+            let bytes = std::fs::read(file).unwrap();
+            let json: serde_json::Value =
+                serde_json::from_slice(bytes.strip_prefix(b"\x00sigstore-json\n").unwrap())
+                    .unwrap();
+            use base64::Engine as _;
+            let payload = base64::engine::general_purpose::STANDARD
+                .decode(json["payload"].as_str().unwrap())
+                .unwrap();
+            serde_json::json!({
+                "mediaType": "application/vnd.dev.cosign.simplesigning.v1+json",
+                "size": payload.len(),
+                "digest": put_blob(dir, &payload),
+                "annotations": json["annotations"],
+            })
+        })
+        .collect();
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "size": 2, "digest": put_blob(dir, b"{}")},
+        "layers": layers,
+    });
+    let digest = put_blob(dir, manifest.to_string().as_bytes());
+    let index = serde_json::json!({
+        "schemaVersion": 2,
+        "manifests": [
+            {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": put_blob(dir, b"not a signature"), "size": 15,
+             "annotations": {"kind": "dev.cosignproject.image/index"}},
+            {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": digest, "size": 0,
+             "annotations": {"kind": "dev.cosignproject.cosign/sigs"}},
+        ],
+    });
+    std::fs::write(dir.join("index.json"), index.to_string()).unwrap();
+    std::fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+}
+
+/// `add` of a `cosign save` layout places each layer of its signatures manifest as a
+/// legacy-form signature-N, in one commit; the gate counts them; a layout with a vote that does
+/// not count writes nothing.
+#[test]
+fn add_places_the_signatures_of_a_cosign_save_layout() {
+    let Some((ws, world)) = sigstore_ws() else {
+        return;
+    };
+    let refused = ws.path().join("refused-layout");
+    save_layout(
+        &refused,
+        &[
+            &world.dir.join("votes/legacy-alice-key.sig"),
+            &world
+                .dir
+                .join("votes/mutation-legacy-bob-wrong-identity.sig"),
+        ],
+    );
+    let run = ws.run(&["add", refused.to_str().unwrap()]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(files_in(&image_dir(&ws)).is_empty());
+    let layout = ws.path().join("layout");
+    save_layout(
+        &layout,
+        &[
+            &world.dir.join("votes/legacy-alice-key.sig"),
+            &world.dir.join("votes/legacy-bob-keyless.sig"),
+        ],
+    );
+    let run = ws.run(&["add", layout.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(files_in(&image_dir(&ws)), ["signature-1", "signature-2"]);
+    let subject = git(ws.path(), &["log", "-1", "--format=%s"]);
+    assert_eq!(subject.trim(), "Sign 2 votes");
+    let gate = ws.run(&["gate", "--threshold", "2", &image()]);
+    assert_eq!(gate.code, 0, "{gate:?}");
+}

@@ -413,8 +413,12 @@ pub(crate) fn run_add(options: &WorkspaceOptions, args: AddArgs) -> Result<Outco
         }),
         None => None,
     };
+    if let Some(dir) = args.file.as_ref().filter(|p| p.is_dir()) {
+        let dir = dir.clone();
+        return run_add_sigstore(options, &args, None, Some(dir));
+    }
     if args.bundle.is_some() || sigstore_file.is_some() {
-        return run_add_sigstore(options, &args, sigstore_file);
+        return run_add_sigstore(options, &args, sigstore_file, None);
     }
     let (Some(path), Some(text)) = (&args.file, &args.reference) else {
         return Err(Failure::input(
@@ -452,6 +456,7 @@ fn run_add_sigstore(
     options: &WorkspaceOptions,
     args: &AddArgs,
     legacy: Option<Vec<u8>>,
+    layout: Option<std::path::PathBuf>,
 ) -> Result<Outcome, Failure> {
     let workspace = load(options)?;
     let asked = match args.image.as_deref().or(args.reference.as_deref()) {
@@ -468,6 +473,11 @@ fn run_add_sigstore(
     )
     .for_consumer(workspace.consumer());
     let (path, added) = match (&args.bundle, legacy) {
+        _ if layout.is_some() => {
+            let path = layout.as_ref().expect("a layout");
+            let added = quorate::ops::add::add_layout(&workspace, &verifier, path, asked.as_ref());
+            (path, added)
+        }
         (Some(path), _) => {
             let bytes = std::fs::read(path).map_err(|e| {
                 Failure::input(format!(
