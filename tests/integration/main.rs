@@ -76,6 +76,7 @@ mod perf;
 mod pipeline;
 mod policy_judged;
 mod sign_rebuilt;
+mod sigstore_votes;
 mod sync_all;
 mod sync_workflow;
 mod team;
