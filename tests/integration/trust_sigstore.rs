@@ -1,8 +1,8 @@
 //! The Sigstore trusted root is part of the trust root (issue 23): each version that pins one
 //! holds its exact bytes beside root.json, and the root in force decides which trusted root
 //! judges keyless votes, never keyring/sigstore/trusted_root.json at HEAD. Real git, real keys,
-//! the CLI and the library end to end. Any JSON bytes do as a trusted root here: these tests
-//! are about digests and custody, not parsing.
+//! the CLI and the library end to end. The public-good trusted root, in two spellings of the
+//! same JSON, is the pair of trusted roots: these tests are about digests and custody.
 
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -12,10 +12,8 @@ use quorate::{Anchor, Workspace};
 use crate::common::*;
 
 /// Two trusted roots, told apart by their bytes (and so by their digests).
-const ROOT_A: &[u8] =
-    br#"{"mediaType":"application/vnd.dev.sigstore.trustedroot+json;version=0.1","note":"A"}"#;
-const ROOT_B: &[u8] =
-    br#"{"mediaType":"application/vnd.dev.sigstore.trustedroot+json;version=0.1","note":"B"}"#;
+const ROOT_A: &[u8] = include_bytes!("../fixtures/sigstore/public-good.trusted_root.json");
+const ROOT_B: &[u8] = include_bytes!("../fixtures/sigstore/public-good.trusted_root.compact.json");
 
 fn digest(bytes: &[u8]) -> String {
     format!("sha256:{}", hex_sha256(bytes))

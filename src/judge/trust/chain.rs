@@ -436,6 +436,9 @@ fn read_sigstore_copy(
             root.version
         )));
     }
+    // Approved bytes that are no trusted root would judge nothing: the version is refused.
+    crate::format::sigstore::trusted_root::TrustedRoot::parse(&bytes)
+        .map_err(|e| malformed(e.to_string()))?;
     Ok(Some(bytes))
 }
 
