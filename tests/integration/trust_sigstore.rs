@@ -333,3 +333,38 @@ fn a_trusted_root_proposal_travels_by_sync() {
     let (workspace, _) = decided_at(&bob);
     assert_eq!(judging_digest(&workspace), Some(digest(ROOT_A)));
 }
+
+/// A program that audits without letting the root in force decide is refused when only the
+/// trusted root differs, as when the people do: it would judge keyless votes by the pushed file.
+#[test]
+fn the_library_audit_refuses_an_undecided_trusted_root() {
+    use quorate::keys::verify::Verifier;
+    use quorate::ledger::audit::{Options, Scope};
+    let (ws, _keys) = chained_with_a_trusted_root();
+    put_trusted_root(ws.path(), ROOT_B);
+    commit_all(ws.path(), "a pushed trusted root");
+    let workspace = Workspace::load(&quorate::WorkspaceOptions {
+        dir: ws.path().to_path_buf(),
+        ..Default::default()
+    })
+    .unwrap();
+    let verifier = Verifier::new(
+        &workspace.keyring,
+        &workspace.maintainers,
+        SystemTime::now(),
+    );
+    let standing = Anchor::resolve(&workspace, None)
+        .judge(&workspace, &verifier)
+        .unwrap();
+    let options = Options {
+        scope: Scope::Tree,
+        maintainer: None,
+        history: false,
+        threshold: 2,
+        accept_legacy: false,
+        published: None,
+        trust: standing,
+    };
+    let e = quorate::audit(&workspace, &verifier, &options, &|| {}).unwrap_err();
+    assert!(e.to_string().contains("Anchor::decide"), "{e}");
+}
