@@ -119,3 +119,165 @@ fn policy_export_refuses_a_quorum_only_sigstore_votes_reach() {
     assert_eq!(json["podman_cannot_check"][1]["who"], "dave", "{json}");
     assert!(!out.join("policy.json").exists());
 }
+
+const REPOSITORY: &str = "docker.io/stagex/hello";
+
+/// A workspace whose maintainers are make.py's people (alice by cosign key, bob keyless by email,
+/// carol keyless by workflow URI) and dave by OpenPGP key, with the world's trusted root; None
+/// without the Sigstore Python. The image's digest hex.
+fn sigstore_ws() -> Option<(Ws, World, String, TestKey)> {
+    let dave = TestKey::new("dave");
+    let ws = Ws::new(&[("dave", &[&dave])]);
+    let hex = hex_sha256(b"a sigstore-signed manifest");
+    let world = world(
+        &ws.path().join("world"),
+        &format!("sha256:{hex}"),
+        REPOSITORY,
+    )?;
+    std::fs::create_dir_all(ws.path().join("keyring/sigstore")).unwrap();
+    std::fs::copy(
+        &world.trusted_root,
+        ws.path().join("keyring/sigstore/trusted_root.json"),
+    )
+    .unwrap();
+    let alice = &world.people["alice"];
+    std::fs::create_dir_all(ws.path().join("keyring/cosign")).unwrap();
+    std::fs::copy(
+        &alice.cosign_pub,
+        ws.path().join("keyring/cosign/alice.pub"),
+    )
+    .unwrap();
+    let mut text = std::fs::read_to_string(ws.path().join("MAINTAINERS")).unwrap();
+    text.push_str(&format!(
+        "[people.alice]\nname = \"alice\"\n[keys.alice.cosign]\ncosign = \"cosign/alice.pub\"\nid = \"{}\"\n",
+        alice.key_id
+    ));
+    for who in ["bob", "carol"] {
+        let (subject, issuer) = world.people[who].identity.clone().unwrap();
+        text.push_str(&format!(
+            "[people.{who}]\nname = \"{who}\"\n[keys.{who}.oidc]\noidc-issuer = \"{issuer}\"\nsubject = \"{subject}\"\n"
+        ));
+    }
+    std::fs::write(ws.path().join("MAINTAINERS"), text).unwrap();
+    Some((ws, world, hex, dave))
+}
+
+/// The counting vote of `person` of `kind` in the world.
+fn vote<'w>(world: &'w World, person: &str, kind: &str) -> &'w SigstoreVote {
+    world
+        .votes
+        .iter()
+        .find(|v| v.person == person && v.kind == kind && v.verdict == "counts")
+        .unwrap_or_else(|| panic!("no counting {kind} vote of {person}"))
+}
+
+/// `verify` names each vote's kind and who made it (the cosign key id; the keyless issuer and
+/// subject) where an OpenPGP line names the key, bundles as bundles; `--json` carries `kind`,
+/// `bundle`, `cosign_key_id`, `issuer` and `subject` per file.
+#[test]
+fn verify_names_each_votes_kind_and_signer() {
+    let Some((ws, world, hex, dave)) = sigstore_ws() else {
+        return;
+    };
+    let dir = ws.image_dir("hello", &hex);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(
+        &vote(&world, "alice", "legacy-key").path,
+        dir.join("signature-1"),
+    )
+    .unwrap();
+    std::fs::copy(
+        &vote(&world, "bob", "bundle-dsse-keyless").path,
+        dir.join("sigstore-bundle-1.json"),
+    )
+    .unwrap();
+    std::fs::copy(
+        &vote(&world, "carol", "legacy-keyless").path,
+        dir.join("signature-2"),
+    )
+    .unwrap();
+    let signed = sign(
+        dave.primary_pair(),
+        &payload(&format!("{REPOSITORY}:1"), &hex),
+    );
+    std::fs::write(dir.join("signature-3"), signed).unwrap();
+    commit_all(ws.path(), "votes");
+    let reference = format!("stagex/hello@sha256:{hex}");
+
+    let json = ws.verify_json(&reference);
+    let files = json["files"].as_array().unwrap();
+    let by_path = |name: &str| {
+        files
+            .iter()
+            .find(|f| f["path"].as_str().unwrap().ends_with(name))
+            .unwrap_or_else(|| panic!("no {name} in {json}"))
+    };
+    let alice = by_path("/signature-1");
+    assert_eq!(alice["counts"], true, "{alice}");
+    assert_eq!(alice["kind"], "cosign-key");
+    assert_eq!(alice["bundle"], false);
+    assert_eq!(
+        alice["cosign_key_id"],
+        world.people["alice"].key_id.as_str()
+    );
+    assert_eq!(alice["issuer"], serde_json::Value::Null);
+    let (bob_subject, bob_issuer) = world.people["bob"].identity.clone().unwrap();
+    let bob = by_path("/sigstore-bundle-1.json");
+    assert_eq!(bob["counts"], true, "{bob}");
+    assert_eq!(bob["kind"], "keyless");
+    assert_eq!(bob["bundle"], true);
+    assert_eq!(bob["issuer"], bob_issuer.as_str());
+    assert_eq!(bob["subject"], bob_subject.as_str());
+    assert_eq!(bob["cosign_key_id"], serde_json::Value::Null);
+    let carol = by_path("/signature-2");
+    assert_eq!(carol["kind"], "keyless", "{carol}");
+    let dave_file = by_path("/signature-3");
+    assert_eq!(dave_file["kind"], "openpgp", "{dave_file}");
+    assert_eq!(dave_file["counts"], true, "{dave_file}");
+    assert_eq!(dave_file["cosign_key_id"], serde_json::Value::Null);
+
+    let run = ws.run(&["verify", &reference]);
+    let line = |start: &str| {
+        run.stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with(start))
+            .unwrap_or_else(|| panic!("no {start} line: {run:?}"))
+            .to_string()
+    };
+    let alice = line("signature-1 ");
+    assert!(
+        alice.contains("alice")
+            && alice.contains(&format!("cosign key {}", world.people["alice"].key_id)),
+        "{alice}"
+    );
+    let bob = line("sigstore-bundle-1.json (bundle)");
+    assert!(
+        bob.contains("valid")
+            && bob.contains(&format!("keyless {bob_subject}"))
+            && bob.contains(&format!("issuer {bob_issuer}")),
+        "{bob}"
+    );
+    let dave_line = line("signature-3 ");
+    assert!(dave_line.contains("by primary key"), "{dave_line}");
+    assert!(run.stdout.contains("4 of 4 files valid"), "{run:?}");
+
+    // gate --json carries the same per-file fields.
+    let run = ws.run(&["gate", "--json", "--threshold", "4", &reference]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let gate: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let kinds: Vec<(&str, bool)> = gate["images"][0]["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["kind"].as_str().unwrap(), f["bundle"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(kinds.len(), 4, "{gate}");
+    for kind in [
+        ("cosign-key", false),
+        ("keyless", true),
+        ("keyless", false),
+        ("openpgp", false),
+    ] {
+        assert!(kinds.contains(&kind), "{kind:?}: {gate}");
+    }
+}
