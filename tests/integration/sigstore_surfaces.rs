@@ -162,23 +162,11 @@ fn sigstore_ws() -> Option<(Ws, World, String, TestKey)> {
     Some((ws, world, hex, dave))
 }
 
-/// The counting vote of `person` of `kind` in the world.
-fn vote<'w>(world: &'w World, person: &str, kind: &str) -> &'w SigstoreVote {
-    world
-        .votes
-        .iter()
-        .find(|v| v.person == person && v.kind == kind && v.verdict == "counts")
-        .unwrap_or_else(|| panic!("no counting {kind} vote of {person}"))
-}
-
-/// `verify` names each vote's kind and who made it (the cosign key id; the keyless issuer and
-/// subject) where an OpenPGP line names the key, bundles as bundles; `--json` carries `kind`,
-/// `bundle`, `cosign_key_id`, `issuer` and `subject` per file.
-#[test]
-fn verify_names_each_votes_kind_and_signer() {
-    let Some((ws, world, hex, dave)) = sigstore_ws() else {
-        return;
-    };
+/// `sigstore_ws` with one image voted for by everyone: alice's legacy cosign-key vote as
+/// signature-1, bob's keyless bundle as sigstore-bundle-1.json, carol's legacy keyless vote as
+/// signature-2, dave's OpenPGP signature as signature-3; committed.
+fn voted_ws() -> Option<(Ws, World, String, TestKey)> {
+    let (ws, world, hex, dave) = sigstore_ws()?;
     let dir = ws.image_dir("hello", &hex);
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::copy(
@@ -202,6 +190,26 @@ fn verify_names_each_votes_kind_and_signer() {
     );
     std::fs::write(dir.join("signature-3"), signed).unwrap();
     commit_all(ws.path(), "votes");
+    Some((ws, world, hex, dave))
+}
+
+/// The counting vote of `person` of `kind` in the world.
+fn vote<'w>(world: &'w World, person: &str, kind: &str) -> &'w SigstoreVote {
+    world
+        .votes
+        .iter()
+        .find(|v| v.person == person && v.kind == kind && v.verdict == "counts")
+        .unwrap_or_else(|| panic!("no counting {kind} vote of {person}"))
+}
+
+/// `verify` names each vote's kind and who made it (the cosign key id; the keyless issuer and
+/// subject) where an OpenPGP line names the key, bundles as bundles; `--json` carries `kind`,
+/// `bundle`, `cosign_key_id`, `issuer` and `subject` per file.
+#[test]
+fn verify_names_each_votes_kind_and_signer() {
+    let Some((ws, world, hex, _dave)) = voted_ws() else {
+        return;
+    };
     let reference = format!("stagex/hello@sha256:{hex}");
 
     let json = ws.verify_json(&reference);
@@ -280,4 +288,91 @@ fn verify_names_each_votes_kind_and_signer() {
     ] {
         assert!(kinds.contains(&kind), "{kind:?}: {gate}");
     }
+}
+
+/// The audit judges a bundle as a vote of its image (no `stray-file`, no finding against it),
+/// its JSON carries each vote's kind, the page labels each Sigstore vote's cell with its kind
+/// (escaped like every text on it), and `--history` attributes each vote to the commit that
+/// added it.
+#[test]
+fn audit_counts_bundles_and_the_page_shows_each_votes_kind() {
+    let Some((ws, world, _hex, _dave)) = voted_ws() else {
+        return;
+    };
+    let page = ws.path().join("audit.html");
+    let run = ws.run(&[
+        "audit",
+        "--json",
+        "--history",
+        "--html",
+        page.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let ledger: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let findings = ledger["findings"].as_array().unwrap();
+    assert!(
+        findings.iter().all(|f| f["code"] != "stray-file"),
+        "{findings:?}"
+    );
+    assert!(
+        findings
+            .iter()
+            .all(|f| !f.to_string().contains("sigstore-bundle")),
+        "{findings:?}"
+    );
+    let image = &ledger["images"][0];
+    assert_eq!(image["quorate"], true, "{image}");
+    let mut signers: Vec<&str> = image["signers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    signers.sort_unstable();
+    assert_eq!(signers, ["alice", "bob", "carol", "dave"], "{image}");
+    let signatures = image["signatures"].as_array().unwrap();
+    assert_eq!(signatures.len(), 4, "{image}");
+    let bundle = signatures
+        .iter()
+        .find(|s| s["bundle"] == true)
+        .expect("the bundle is a vote of its image");
+    assert_eq!(bundle["kind"], "keyless", "{bundle}");
+    assert_eq!(bundle["maintainer"], "bob", "{bundle}");
+    for s in signatures {
+        // --history: every vote, bundle or not, is attributed to the commit that added it.
+        assert!(s["commit"]["id"].is_string(), "{s}");
+        assert_eq!(s["at_commit"]["counts"], true, "{s}");
+    }
+
+    let html = std::fs::read_to_string(&page).unwrap();
+    let cell = |handle: &str| {
+        let start = html
+            .find(&format!(
+                "<td class=\"cell valid\" data-maintainer=\"{handle}\""
+            ))
+            .unwrap_or_else(|| panic!("no valid cell for {handle}"));
+        html[start..start + html[start..].find("</td>").unwrap()].to_string()
+    };
+    let alice = cell("alice");
+    assert!(
+        alice.contains(&format!(
+            "<small class=\"kind\" title=\"{}\">cosign key</small>",
+            world.people["alice"].key_id
+        )),
+        "{alice}"
+    );
+    let (subject, issuer) = world.people["bob"].identity.clone().unwrap();
+    let bob = cell("bob");
+    assert!(
+        bob.contains(&format!(
+            "<small class=\"kind\" title=\"{subject} ({issuer})\">keyless, bundle</small>"
+        )),
+        "{bob}"
+    );
+    assert!(
+        cell("carol").contains(">keyless</small>"),
+        "{}",
+        cell("carol")
+    );
+    assert!(!cell("dave").contains("class=\"kind\""), "{}", cell("dave"));
 }
