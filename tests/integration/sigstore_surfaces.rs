@@ -376,3 +376,73 @@ fn audit_counts_bundles_and_the_page_shows_each_votes_kind() {
     );
     assert!(!cell("dave").contains("class=\"kind\""), "{}", cell("dave"));
 }
+
+/// sync carries a new bundle like a new signature: one made beside another maintainer's bundle
+/// of the same number, pushed meanwhile, lands at the next free bundle number (theirs stands,
+/// never overwritten), said in the commit, and counts on the remote.
+#[test]
+fn sync_renumbers_a_bundle_and_never_overwrites_the_remotes() {
+    let Some((seed, world, hex, _dave)) = sigstore_ws() else {
+        return;
+    };
+    commit_all(seed.path(), "workspace");
+    let remote = tempfile::tempdir().unwrap();
+    let url = remote.path().to_str().unwrap();
+    git(remote.path(), &["init", "-q", "--bare", "-b", "main"]);
+    git(seed.path(), &["push", "-q", url, "main"]);
+    let clones = tempfile::tempdir().unwrap();
+    let clone = |name: &str| {
+        git(clones.path(), &["clone", "-q", url, name]);
+        let path = clones.path().join(name);
+        git(&path, &["config", "user.name", name]);
+        git(
+            &path,
+            &["config", "user.email", &format!("{name}@example.org")],
+        );
+        path
+    };
+    let (alice, bob) = (clone("alice"), clone("bob"));
+    let bundle_1 = format!("signatures/stagex/hello@sha256={hex}/sigstore-bundle-1.json");
+    let bundle_2 = format!("signatures/stagex/hello@sha256={hex}/sigstore-bundle-2.json");
+    for (clone, person, kind) in [
+        (&alice, "alice", "bundle-dsse-key"),
+        (&bob, "bob", "bundle-dsse-keyless"),
+    ] {
+        let target = clone.join(&bundle_1);
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::copy(&vote(&world, person, kind).path, &target).unwrap();
+        commit_all(clone, &format!("{person} votes"));
+    }
+    let run = run_in(&alice, &["sync"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let alices = std::fs::read(alice.join(&bundle_1)).unwrap();
+
+    let run = run_in(&bob, &["sync"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let fresh = clone("fresh");
+    assert_eq!(std::fs::read(fresh.join(&bundle_1)).unwrap(), alices);
+    assert_eq!(
+        std::fs::read(fresh.join(&bundle_2)).unwrap(),
+        std::fs::read(&vote(&world, "bob", "bundle-dsse-keyless").path).unwrap()
+    );
+    let log = git(&fresh, &["log", "-1", "--format=%B"]);
+    assert!(
+        log.contains(&format!(
+            "Renumbered by quorate sync: {bundle_1} -> {bundle_2}"
+        )),
+        "{log}"
+    );
+    let run = run_in(
+        &fresh,
+        &["verify", "--json", &format!("stagex/hello@sha256:{hex}")],
+    );
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let counting: Vec<&str> = json["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["counts"] == true && f["bundle"] == true)
+        .map(|f| f["maintainer"].as_str().unwrap())
+        .collect();
+    assert_eq!(counting, ["alice", "bob"], "{json}");
+}
