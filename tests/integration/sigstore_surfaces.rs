@@ -446,3 +446,50 @@ fn sync_renumbers_a_bundle_and_never_overwrites_the_remotes() {
         .collect();
     assert_eq!(counting, ["alice", "bob"], "{json}");
 }
+
+/// Bundles share podman's cap: sigstore-bundle-128.json, written straight into the tree (no
+/// quorate command writes one), is `beyond-limit` and never counts, where bundle 127 does.
+#[test]
+fn a_bundle_beyond_127_never_counts() {
+    let Some((ws, world, hex, _dave)) = sigstore_ws() else {
+        return;
+    };
+    let dir = ws.image_dir("hello", &hex);
+    std::fs::create_dir_all(&dir).unwrap();
+    let bytes = std::fs::read(&vote(&world, "alice", "bundle-dsse-key").path).unwrap();
+    std::fs::write(dir.join("sigstore-bundle-127.json"), &bytes).unwrap();
+    let bob = std::fs::read(&vote(&world, "bob", "bundle-dsse-keyless").path).unwrap();
+    std::fs::write(dir.join("sigstore-bundle-128.json"), &bob).unwrap();
+    commit_all(ws.path(), "bundles at the cap");
+    let run = ws.run(&[
+        "gate",
+        "--json",
+        "--threshold",
+        "1",
+        &format!("stagex/hello@sha256:{hex}"),
+    ]);
+    let gate: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let files = gate["images"][0]["files"].as_array().unwrap();
+    let at = |n: u64| {
+        files
+            .iter()
+            .find(|f| f["bundle"] == true && f["number"] == n)
+            .unwrap_or_else(|| panic!("no bundle {n}: {gate}"))
+    };
+    assert_eq!(at(127)["counts"], true, "{gate}");
+    let beyond = at(128);
+    assert_eq!(beyond["counts"], false, "{beyond}");
+    assert!(
+        beyond["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["code"] == "beyond-limit"),
+        "{beyond}"
+    );
+    assert_eq!(
+        gate["images"][0]["signers"],
+        serde_json::json!(["alice"]),
+        "{gate}"
+    );
+}
