@@ -493,3 +493,44 @@ fn a_bundle_beyond_127_never_counts() {
         "{gate}"
     );
 }
+
+/// Withdrawal statements are OpenPGP-signed: alice, who also holds an OpenPGP key, withdraws her
+/// own cosign-key vote with it (the file leaves, her signed statement stays, the other votes
+/// count on). A person holding only Sigstore keys has no key to sign a statement with yet.
+#[test]
+fn an_openpgp_key_withdraws_its_holders_sigstore_vote() {
+    let Some((ws, world, hex, _dave)) = voted_ws() else {
+        return;
+    };
+    let key = TestKey::new("alice-pgp");
+    ws.add_cert(&key);
+    let mut text = std::fs::read_to_string(ws.path().join("MAINTAINERS")).unwrap();
+    text.push_str(&format!(
+        "[keys.alice.pgp]\nid = \"{}\"\n",
+        key.fingerprint()
+    ));
+    std::fs::write(ws.path().join("MAINTAINERS"), text).unwrap();
+    commit_all(ws.path(), "alice holds an OpenPGP key too");
+    let secret = ws.key_file(&key);
+    let reference = format!("stagex/hello@sha256:{hex}");
+    let list = ws.run(&["maintainers", "list"]);
+    let run = ws.run(&["withdraw", &reference, "--key", secret.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{run:?} {list:?}");
+    assert_eq!(run.code, 0, "{run:?}");
+    let json = ws.verify_json(&reference);
+    let alices: Vec<&serde_json::Value> = json["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["maintainer"] == "alice")
+        .collect();
+    assert!(alices.is_empty(), "{json}");
+    // Her signed statement names the withdrawn vote's bytes.
+    let bytes = std::fs::read(&vote(&world, "alice", "legacy-key").path).unwrap();
+    let statement = ws.path().join(format!(
+        "signatures/.quorate/withdrawals/{}.pgp",
+        quorate::ops::withdraw::content_hash(&bytes)
+    ));
+    assert!(statement.is_file(), "{run:?}");
+    assert!(json["signers"].as_array().unwrap().len() == 3, "{json}");
+}
