@@ -534,3 +534,27 @@ fn an_openpgp_key_withdraws_its_holders_sigstore_vote() {
     assert!(statement.is_file(), "{run:?}");
     assert!(json["signers"].as_array().unwrap().len() == 3, "{json}");
 }
+
+/// A cosign private key cannot sign a withdrawal statement: withdraw says so plainly (exit 2),
+/// and nothing changes.
+#[test]
+fn withdraw_with_a_cosign_key_is_refused_plainly() {
+    let Some((ws, world, hex, _dave)) = voted_ws() else {
+        return;
+    };
+    let (private, _, _) = &world.people["alice"].private_keys[0];
+    let run = ws.run(&[
+        "withdraw",
+        &format!("stagex/hello@sha256:{hex}"),
+        "--key",
+        private.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("a cosign private key; withdrawal statements are OpenPGP-signed")
+            && run.stderr.contains("cannot withdraw yet"),
+        "{run:?}"
+    );
+    assert!(ws.image_dir("hello", &hex).join("signature-1").is_file());
+}
