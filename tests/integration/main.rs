@@ -35,6 +35,7 @@ mod realworld;
 mod rebuild_output;
 mod release;
 mod sigstore_oracle;
+mod sigstore_surfaces;
 
 /// Every test the threat model cites exists, so a guarantee never points at nothing.
 #[test]
