@@ -233,6 +233,9 @@ cat docs/benchmarks.md
 # What the quorum costs at pull time (podman with the generated policy); skipped without podman.
 scripts/bench-podman.sh "$quorate" >> docs/benchmarks.md || echo "SKIPPED: the podman pull figures failed" >&2
 
+# What a Sigstore vote costs to judge (cosign key with its SET; keyless with chain, SCT, SET).
+scripts/bench-sigstore.sh "$quorate" >> docs/benchmarks.md || echo "SKIPPED: the Sigstore figures need a Python with cryptography and pynacl (QUORATE_SIGSTORE_PYTHON)" >&2
+
 # Where gate and audit spend their instructions on the gpg-made tree, by phase (valgrind's
 # callgrind: counts, not seconds, so a loaded machine gives the same figures).
 if command -v valgrind >/dev/null && [ -d "$work/tg" ]; then

@@ -128,6 +128,9 @@ crate::codes::stable_codes! {
         /// No path leads from the signing certificate to a certificate authority of the trusted
         /// root valid at the log entry's time.
         CertificateUntrusted = "certificate-untrusted",
+        /// The signing certificate carries no embedded SCT that a CT log of the trusted root
+        /// signed over it: it was never shown to be logged (cosign and sigstore-python refuse it).
+        CertificateNotLogged = "certificate-not-logged",
         /// The log entry's time lies outside the signing certificate's validity.
         CertificateOutsideWindow = "certificate-outside-window",
         /// The certificate's issuer and subject are no maintainer's listed keyless identity.

@@ -211,7 +211,7 @@ impl<'a> Verifier<'a> {
     pub fn verify_bytes(&self, bytes: &[u8], expected: &Expected) -> Verdict {
         if crate::format::sigstore::envelope::is_sigstore(bytes) {
             let vote = self.sigstore().judge_legacy(bytes);
-            return self.sigstore_verdict(vote, expected);
+            return self.sigstore_verdict(vote, expected, false);
         }
         match read_signed_message(bytes) {
             Ok(message) => self.verify_read(&message, expected),
@@ -262,7 +262,7 @@ impl<'a> Verifier<'a> {
     /// Judges a Sigstore bundle file (cosign v3's form, kept beside the `signature-N` files).
     pub fn verify_bundle_bytes(&self, bytes: &[u8], expected: &Expected) -> Verdict {
         let vote = self.sigstore().judge_bundle(bytes);
-        self.sigstore_verdict(vote, expected)
+        self.sigstore_verdict(vote, expected, true)
     }
 
     fn sigstore(&self) -> crate::keys::sigstore::vote::SigstoreJudge<'_> {
@@ -280,6 +280,7 @@ impl<'a> Verifier<'a> {
         &self,
         vote: crate::keys::sigstore::vote::VoteVerdict,
         expected: &Expected,
+        bundle: bool,
     ) -> Verdict {
         use crate::keys::sigstore::vote::SignedContent;
         let mut verdict = Verdict {
@@ -318,11 +319,16 @@ impl<'a> Verifier<'a> {
             }
             SignedContent::Nothing => {}
         }
-        if let Some(refusal) = self
-            .consumer
-            .as_ref()
-            .and_then(|c| c.sigstore_refusal(&verdict.signer.kind))
-        {
+        let refusal = match &self.consumer {
+            // containers/image reads only the `.sig` form (containers/container-libs#388).
+            Some(consumer) if bundle => Some(format!(
+                "a Sigstore bundle, which the declared consumer {} never reads (containers/image reads cosign's legacy form only)",
+                consumer.describe()
+            )),
+            Some(consumer) => consumer.sigstore_refusal(&verdict.signer.kind),
+            None => None,
+        };
+        if let Some(refusal) = refusal {
             verdict
                 .problems
                 .push(Problem::new(Reason::SigstoreNotAccepted, refusal));

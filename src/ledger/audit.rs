@@ -375,6 +375,7 @@ pub fn audit_into(
         );
         if counted.maintainers != in_force.root.maintainers
             || counted.threshold != in_force.root.threshold
+            || counted.sigstore != in_force.root.sigstore
         {
             return Err(AuditError::Undecided(in_force.version));
         }

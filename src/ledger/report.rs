@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use crate::judge::quorum::{FileReport, ImageReport};
 use crate::keys::reason::Problem;
+use crate::keys::verify::SignerKind;
 use crate::text::fmt_time;
 use crate::workspace::Workspace;
 
@@ -32,6 +33,16 @@ pub struct FileJson {
     pub signing_key: Option<String>,
     /// True when a subkey made it.
     pub by_subkey: bool,
+    /// What kind of key made it: `openpgp`, `cosign-key` or `keyless`.
+    pub kind: &'static str,
+    /// True when the file is a Sigstore bundle (`sigstore-bundle-N.json`), not `signature-N`.
+    pub bundle: bool,
+    /// The cosign key's `sha256:<hex>` id, for a cosign-key vote.
+    pub cosign_key_id: Option<String>,
+    /// The Fulcio certificate's OIDC issuer, for a keyless vote.
+    pub issuer: Option<String>,
+    /// The Fulcio certificate's subject (email or URI), for a keyless vote.
+    pub subject: Option<String>,
     /// The signature's creation time, RFC 3339 UTC.
     pub created: Option<String>,
     /// The reference the payload signs.
@@ -64,6 +75,20 @@ impl FileJson {
             primary_fingerprint: v.signer.primary.as_ref().map(|f| f.to_hex()),
             signing_key: v.signer.signing_key.as_ref().map(|k| k.to_hex()),
             by_subkey: v.signer.by_subkey,
+            kind: v.signer.kind.code(),
+            bundle: file.bundle,
+            cosign_key_id: match &v.signer.kind {
+                SignerKind::CosignKey { id } => Some(id.clone()),
+                _ => None,
+            },
+            issuer: match &v.signer.kind {
+                SignerKind::Keyless { issuer, .. } => Some(issuer.clone()),
+                _ => None,
+            },
+            subject: match &v.signer.kind {
+                SignerKind::Keyless { subject, .. } => Some(subject.clone()),
+                _ => None,
+            },
             created: v.created.map(fmt_time),
             signed_reference: v.payload.as_ref().map(|p| p.reference.to_string()),
             signed_digest: v.payload.as_ref().map(|p| p.digest.to_string()),

@@ -740,6 +740,8 @@ struct State<'r> {
     repo: &'r Repository,
     remote_tree: git2::Tree<'r>,
     dirs: BTreeMap<PathBuf, BTreeMap<u32, Oid>>,
+    /// Per image directory: the bundle at each number, as planned so far.
+    bundle_dirs: BTreeMap<PathBuf, BTreeMap<u32, Oid>>,
 }
 
 impl State<'_> {
@@ -750,6 +752,19 @@ impl State<'_> {
         }
         Ok(self.dirs.get_mut(dir).expect("inserted above"))
     }
+
+    fn bundle_dir(&mut self, dir: &Path) -> Result<&mut BTreeMap<u32, Oid>, SyncError> {
+        if !self.bundle_dirs.contains_key(dir) {
+            let numbers = numbered_in(
+                self.repo,
+                &self.remote_tree,
+                dir,
+                crate::workspace::tree::bundle_number,
+            )?;
+            self.bundle_dirs.insert(dir.to_path_buf(), numbers);
+        }
+        Ok(self.bundle_dirs.get_mut(dir).expect("inserted above"))
+    }
 }
 
 /// What one local commit changes under the signatures root.
@@ -758,6 +773,8 @@ struct Changes {
     /// Per image directory: signature files added (path, blob) and removed (path, blob).
     added: BTreeMap<PathBuf, Vec<(PathBuf, Oid)>>,
     removed: BTreeMap<PathBuf, Vec<(PathBuf, Oid)>>,
+    /// Per image directory: Sigstore bundles added (path, blob), numbered apart from signatures.
+    bundles: BTreeMap<PathBuf, Vec<(PathBuf, Oid)>>,
     /// Withdrawal statements added: (path, blob).
     statements: Vec<(PathBuf, Oid)>,
     /// Other files added under the root, replayed as they are.
@@ -798,7 +815,15 @@ fn changes_of(
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
         let signature = crate::workspace::tree::signature_number(name).is_some();
+        let bundle = crate::workspace::tree::bundle_number(name).is_some();
         match delta.status() {
+            // A bundle is a vote like a signature: placed at the next free bundle number, never
+            // over the remote's (removing or rewriting one is not replayed).
+            Delta::Added if bundle && !path.starts_with(&withdrawals) => changes
+                .bundles
+                .entry(dir)
+                .or_default()
+                .push((path, new.id())),
             Delta::Added if path.starts_with(&withdrawals) => {
                 changes.statements.push((path, new.id()))
             }
@@ -881,6 +906,7 @@ impl Context<'_> {
             repo,
             remote_tree,
             dirs: BTreeMap::new(),
+            bundle_dirs: BTreeMap::new(),
         };
         // Files other than signatures already placed by earlier replays (statements, others).
         let mut put_elsewhere: BTreeMap<PathBuf, Oid> = BTreeMap::new();
@@ -926,6 +952,10 @@ impl Context<'_> {
                 let before = state.dir(&dir)?.clone();
                 let numbers = self.plan_dir(&dir, &changes, &before, &mut replay, synced)?;
                 state.dirs.insert(dir, numbers);
+            }
+            for (dir, added) in &changes.bundles {
+                let numbers = state.bundle_dir(dir)?;
+                self.place_bundles(dir, added, numbers, &mut replay, synced)?;
             }
             self.place_elsewhere(&changes, &state, &mut put_elsewhere, &mut replay)?;
             // After the chain's own conflicts, so a second proposal of the same version is
@@ -1069,6 +1099,48 @@ impl Context<'_> {
                     target.display()
                 ));
             }
+            synced.placed.push((path.clone(), target));
+        }
+        Ok(())
+    }
+
+    /// Places the bundles a commit added at the lowest free bundle numbers (never over the
+    /// remote's, which stand), each checked to count there; the same bytes already there are
+    /// said so, not written twice.
+    fn place_bundles(
+        &self,
+        dir: &Path,
+        added: &[(PathBuf, Oid)],
+        numbers: &mut BTreeMap<u32, Oid>,
+        replay: &mut Replay,
+        synced: &mut Synced,
+    ) -> Result<(), SyncError> {
+        for (path, blob) in added {
+            if numbers.values().any(|b| b == blob) {
+                synced.already_there.push(path.clone());
+                continue;
+            }
+            let Some(free) = (1..=MAX_SIGNATURES).find(|n| !numbers.contains_key(n)) else {
+                return Err(TreeError::Full(dir.to_path_buf()).into());
+            };
+            let target = dir.join(crate::workspace::tree::bundle_file_name(free));
+            check_replayed(
+                self.repo,
+                *blob,
+                self.prefix,
+                &target,
+                self.workspace,
+                self.verifier,
+            )?;
+            numbers.insert(free, *blob);
+            if &target != path {
+                replay.notes.push(format!(
+                    "Renumbered by quorate sync: {} -> {}",
+                    path.display(),
+                    target.display()
+                ));
+            }
+            replay.ops.push(Op::Put(target.clone(), *blob));
             synced.placed.push((path.clone(), target));
         }
         Ok(())
@@ -1355,16 +1427,23 @@ fn numbers_in(
     tree: &git2::Tree,
     dir: &Path,
 ) -> Result<BTreeMap<u32, Oid>, SyncError> {
+    numbered_in(repo, tree, dir, crate::workspace::tree::signature_number)
+}
+
+/// The files of `dir` in `tree` whose names `number` reads, by number.
+fn numbered_in(
+    repo: &Repository,
+    tree: &git2::Tree,
+    dir: &Path,
+    number: fn(&str) -> Option<u32>,
+) -> Result<BTreeMap<u32, Oid>, SyncError> {
     let mut out = BTreeMap::new();
     let Ok(entry) = tree.get_path(dir) else {
         return Ok(out);
     };
     let sub = repo.find_tree(entry.id())?;
     for item in sub.iter() {
-        if let Some(n) = item
-            .name()
-            .and_then(crate::workspace::tree::signature_number)
-        {
+        if let Some(n) = item.name().and_then(number) {
             out.insert(n, item.id());
         }
     }
@@ -1398,13 +1477,15 @@ fn check_replayed(
     let reference = Reference::with_parts(&format!("{domain}/{path}"), None, Some(digest.clone()))
         .map_err(|e| fail(e.to_string()))?;
     let blob = repo.find_blob(blob)?;
-    let verdict = verifier.verify_bytes(
-        blob.content(),
-        &Expected {
-            reference: Some(&reference),
-            directory: Some((reference.path(), &digest)),
-        },
-    );
+    let expected = Expected {
+        reference: Some(&reference),
+        directory: Some((reference.path(), &digest)),
+    };
+    let verdict = if crate::judge::quorum::is_bundle_file(target) {
+        verifier.verify_bundle_bytes(blob.content(), &expected)
+    } else {
+        verifier.verify_bytes(blob.content(), &expected)
+    };
     if !verdict.counts() {
         let why: Vec<String> = verdict.problems.iter().map(|p| p.to_string()).collect();
         return Err(fail(why.join("; ")));

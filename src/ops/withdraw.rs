@@ -74,11 +74,23 @@ pub fn statement_is_valid(statement: &[u8], withdrawn: &[u8], verifier: &Verifie
     {
         return false;
     }
-    let Ok(original) = read_signed_message(withdrawn) else {
-        return false;
+    // A Sigstore vote names no OpenPGP key: it is its maintainer's (whatever key of theirs made
+    // the statement) when it verifies as theirs.
+    let anywhere = crate::keys::verify::Expected {
+        reference: None,
+        directory: None,
     };
-    let made_by = verifier.verify_message(&original);
-    made_by.signer.maintainer.is_some() && made_by.signer.maintainer == by.signer.maintainer
+    let made_by = if crate::format::sigstore::envelope::is_sigstore(withdrawn) {
+        verifier.verify_bytes(withdrawn, &anywhere).signer
+    } else if withdrawn.first() == Some(&b'{') {
+        verifier.verify_bundle_bytes(withdrawn, &anywhere).signer
+    } else {
+        let Ok(original) = read_signed_message(withdrawn) else {
+            return false;
+        };
+        verifier.verify_message(&original).signer
+    };
+    made_by.maintainer.is_some() && made_by.maintainer == by.signer.maintainer
 }
 
 /// Whether a commit's tree holds a valid withdrawal statement for `withdrawn` in `dir`.

@@ -48,6 +48,7 @@ fn every_json_field_is_documented() {
         .unwrap();
     assert!(export.status.success(), "{export:?}");
     let policy_file = policy.path().join("policy.json");
+    let exported = policy.path().join("again");
     let commands: Vec<Vec<&str>> = vec![
         vec!["gate", "--release", "--json"],
         vec!["gate", "--release", "--json", "--rebuilt", "tests/cmd/rebuild-pushing-more"],
@@ -58,6 +59,7 @@ fn every_json_field_is_documented() {
         vec!["trust", "status", "--json"],
         vec!["status", "--json", "--signer", "carol", "--no-fetch"],
         vec!["policy", "check", "--json", policy_file.to_str().unwrap()],
+        vec!["policy", "export", "--json", "-o", exported.to_str().unwrap()],
     ];
     let mut undocumented = Vec::new();
     for args in &commands {

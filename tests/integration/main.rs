@@ -36,6 +36,7 @@ mod rebuild_output;
 mod release;
 mod sigstore_ops;
 mod sigstore_oracle;
+mod sigstore_surfaces;
 
 /// Every test the threat model cites exists, so a guarantee never points at nothing.
 #[test]
@@ -77,6 +78,7 @@ mod perf;
 mod pipeline;
 mod policy_judged;
 mod sign_rebuilt;
+mod sigstore_votes;
 mod sync_all;
 mod sync_workflow;
 mod team;

@@ -1,8 +1,8 @@
 //! The Sigstore trusted root is part of the trust root (issue 23): each version that pins one
 //! holds its exact bytes beside root.json, and the root in force decides which trusted root
 //! judges keyless votes, never keyring/sigstore/trusted_root.json at HEAD. Real git, real keys,
-//! the CLI and the library end to end. Any JSON bytes do as a trusted root here: these tests
-//! are about digests and custody, not parsing.
+//! the CLI and the library end to end. The public-good trusted root, in two spellings of the
+//! same JSON, is the pair of trusted roots: these tests are about digests and custody.
 
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -12,10 +12,8 @@ use quorate::{Anchor, Workspace};
 use crate::common::*;
 
 /// Two trusted roots, told apart by their bytes (and so by their digests).
-const ROOT_A: &[u8] =
-    br#"{"mediaType":"application/vnd.dev.sigstore.trustedroot+json;version=0.1","note":"A"}"#;
-const ROOT_B: &[u8] =
-    br#"{"mediaType":"application/vnd.dev.sigstore.trustedroot+json;version=0.1","note":"B"}"#;
+const ROOT_A: &[u8] = include_bytes!("../fixtures/sigstore/public-good.trusted_root.json");
+const ROOT_B: &[u8] = include_bytes!("../fixtures/sigstore/public-good.trusted_root.compact.json");
 
 fn digest(bytes: &[u8]) -> String {
     format!("sha256:{}", hex_sha256(bytes))
@@ -334,4 +332,39 @@ fn a_trusted_root_proposal_travels_by_sync() {
     assert!(run.stdout.contains("version 1 is in force"), "{run:?}");
     let (workspace, _) = decided_at(&bob);
     assert_eq!(judging_digest(&workspace), Some(digest(ROOT_A)));
+}
+
+/// A program that audits without letting the root in force decide is refused when only the
+/// trusted root differs, as when the people do: it would judge keyless votes by the pushed file.
+#[test]
+fn the_library_audit_refuses_an_undecided_trusted_root() {
+    use quorate::keys::verify::Verifier;
+    use quorate::ledger::audit::{Options, Scope};
+    let (ws, _keys) = chained_with_a_trusted_root();
+    put_trusted_root(ws.path(), ROOT_B);
+    commit_all(ws.path(), "a pushed trusted root");
+    let workspace = Workspace::load(&quorate::WorkspaceOptions {
+        dir: ws.path().to_path_buf(),
+        ..Default::default()
+    })
+    .unwrap();
+    let verifier = Verifier::new(
+        &workspace.keyring,
+        &workspace.maintainers,
+        SystemTime::now(),
+    );
+    let standing = Anchor::resolve(&workspace, None)
+        .judge(&workspace, &verifier)
+        .unwrap();
+    let options = Options {
+        scope: Scope::Tree,
+        maintainer: None,
+        history: false,
+        threshold: 2,
+        accept_legacy: false,
+        published: None,
+        trust: standing,
+    };
+    let e = quorate::audit(&workspace, &verifier, &options, &|| {}).unwrap_err();
+    assert!(e.to_string().contains("Anchor::decide"), "{e}");
 }

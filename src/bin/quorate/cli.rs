@@ -231,6 +231,9 @@ pub struct PolicyExportArgs {
     pub replace_weaker: bool,
     #[command(flatten)]
     pub threshold: ThresholdArg,
+    /// Print JSON (schema in docs/json.md).
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

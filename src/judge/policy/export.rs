@@ -97,6 +97,9 @@ pub enum Warning {
     CannotSignNow(String),
     /// No certificate in the keyring: left out of the policy.
     NoCertificate(String),
+    /// Holds Sigstore keys (cosign keys, keyless identities) podman is never asked to check:
+    /// quorate exports no `sigstoreSigned` requirement (docs/consumers.md).
+    SigstoreUnchecked(SigstoreVoter),
     /// Without the maintainers above, fewer than k people can satisfy the policy.
     Unreachable {
         /// Who is left.
@@ -127,6 +130,7 @@ impl std::fmt::Display for Warning {
                 f,
                 "{who} has no certificate in the keyring and is left out of the policy"
             ),
+            Warning::SigstoreUnchecked(voter) => write!(f, "{voter}"),
             Warning::Unreachable {
                 usable,
                 threshold,
@@ -143,6 +147,72 @@ impl std::fmt::Display for Warning {
             ),
         }
     }
+}
+
+/// A maintainer whose Sigstore votes podman cannot check, since the policy holds only `signedBy`
+/// requirements: their votes count in `quorate gate`, not at pull time.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SigstoreVoter {
+    /// Who.
+    pub who: String,
+    /// The kinds of Sigstore key they hold, in words (`cosign key`, `keyless identity`).
+    pub kinds: Vec<&'static str>,
+    /// True when they hold no OpenPGP key: nothing they sign counts at pull time, and they are
+    /// left out of the policy.
+    pub only_sigstore: bool,
+}
+
+impl std::fmt::Display for SigstoreVoter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kinds = self.kinds.join(" and ");
+        if self.only_sigstore {
+            write!(
+                f,
+                "{} holds only a {kinds}: podman cannot check their votes (quorate exports no sigstoreSigned requirement), so they count in `quorate gate` but not at pull time; left out of the policy",
+                self.who
+            )
+        } else {
+            write!(
+                f,
+                "{}'s {kinds} votes are not checked by podman (quorate exports no sigstoreSigned requirement): only their OpenPGP signatures count at pull time",
+                self.who
+            )
+        }
+    }
+}
+
+/// The maintainers holding Sigstore keys, each with whether they hold an OpenPGP key too (a
+/// certificate in the keyring): whose votes an exported policy leaves unchecked.
+pub fn sigstore_voters(workspace: &Workspace) -> Vec<SigstoreVoter> {
+    workspace
+        .maintainers
+        .people()
+        .filter(|m| !m.sigstore.is_empty())
+        .map(|m| {
+            let mut kinds: Vec<&'static str> =
+                m.sigstore.iter().map(|k| k.identity.kind()).collect();
+            kinds.sort_unstable();
+            kinds.dedup();
+            SigstoreVoter {
+                who: m.handle.clone(),
+                kinds,
+                only_sigstore: certificates(workspace, m).is_empty(),
+            }
+        })
+        .collect()
+}
+
+/// The certificates in the keyring of the OpenPGP keys `maintainer` holds.
+fn certificates<'w>(
+    workspace: &'w Workspace,
+    maintainer: &crate::format::maintainers::Maintainer,
+) -> Vec<&'w Cert> {
+    maintainer
+        .keys
+        .iter()
+        .filter_map(|k| Fingerprint::from_hex(&k.fingerprint).ok())
+        .filter_map(|f| workspace.keyring.by_primary(&f))
+        .collect()
 }
 
 /// What was written.
@@ -190,21 +260,32 @@ pub fn export(workspace: &Workspace, options: &ExportOptions) -> Result<Exported
     // The people, each with every certificate they hold.
     let mut warnings = Vec::new();
     let mut people: Vec<(String, Vec<&Cert>)> = Vec::new();
+    let voters = sigstore_voters(workspace);
     for maintainer in workspace.maintainers.people() {
-        let certs: Vec<&Cert> = maintainer
-            .keys
-            .iter()
-            .filter_map(|k| Fingerprint::from_hex(&k.fingerprint).ok())
-            .filter_map(|f| workspace.keyring.by_primary(&f))
-            .collect();
-        if certs.is_empty() {
-            warnings.push(Warning::NoCertificate(maintainer.handle.clone()));
-        } else {
+        let certs = certificates(workspace, maintainer);
+        if !certs.is_empty() {
             people.push((maintainer.handle.clone(), certs));
+        } else if !voters.iter().any(|v| v.who == maintainer.handle) {
+            warnings.push(Warning::NoCertificate(maintainer.handle.clone()));
         }
     }
+    warnings.extend(voters.iter().cloned().map(Warning::SigstoreUnchecked));
     let m = people.len();
     if threshold as usize > m {
+        let unchecked: Vec<String> = voters
+            .iter()
+            .filter(|v| v.only_sigstore)
+            .map(|v| format!("{} ({})", v.who, v.kinds.join(" and ")))
+            .collect();
+        if !unchecked.is_empty() {
+            let openpgp: Vec<&str> = people.iter().map(|(h, _)| h.as_str()).collect();
+            return Err(ExportError::Refused(format!(
+                "a threshold of {threshold} is not reachable at pull time: podman checks only OpenPGP signatures, which {} can make ({}), and cannot check the votes of {}: the exported policy would freeze releases (docs/consumers.md)",
+                crate::plural(m, "maintainer"),
+                if openpgp.is_empty() { "none".to_string() } else { openpgp.join(", ") },
+                unchecked.join(", ")
+            )));
+        }
         return Err(ExportError::Refused(format!(
             "a threshold of {threshold} can never pass: the keyring holds certificates of {}",
             crate::plural(m, "maintainer")

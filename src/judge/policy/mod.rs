@@ -18,6 +18,8 @@ pub use check::{
     check, check_value, read_policy, CheckError, People, PolicyCheck, Satisfier, ScopeCheck,
     TRUST_ROOT_SCOPE,
 };
-pub use export::{export, ExportError, ExportOptions, Exported, Mirror, Warning};
+pub use export::{
+    export, sigstore_voters, ExportError, ExportOptions, Exported, Mirror, SigstoreVoter, Warning,
+};
 pub use groups::{binomial, groups, min_hitting_set, MAX_REQUIREMENTS};
 pub use image::{check_image, ImageCheck, ImageOptions, RequirementVerdict, SignatureVerdict};

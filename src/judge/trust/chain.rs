@@ -436,6 +436,9 @@ fn read_sigstore_copy(
             root.version
         )));
     }
+    // Approved bytes that are no trusted root would judge nothing: the version is refused.
+    crate::format::sigstore::trusted_root::TrustedRoot::parse(&bytes)
+        .map_err(|e| malformed(e.to_string()))?;
     Ok(Some(bytes))
 }
 
@@ -606,8 +609,12 @@ fn needs(root: &TrustRoot, previous: Option<&TrustRoot>, valid: &[&Approval]) ->
     if let Some(previous) = previous {
         for (handle, keys) in &root.maintainers {
             for key in keys {
+                // Only an OpenPGP key can sign an approval: a cosign key or keyless identity
+                // proves itself by the votes it makes, never here (else adding one froze the chain).
+                let openpgp = crate::format::maintainers::normalize_fingerprint(key).as_deref()
+                    == Some(key.as_str());
                 let added = previous.holder(key).is_none();
-                if added && !keys_approving.contains(key.as_str()) {
+                if added && openpgp && !keys_approving.contains(key.as_str()) {
                     missing.push(format!("{handle}'s approval with the added key {key}"));
                 }
             }
@@ -647,5 +654,53 @@ fn judge(root: TrustRoot, previous: Option<&TrustRoot>, approvals: Vec<Approval>
         in_force_since,
         root,
         sigstore_trusted_root: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    const A: &str = "5CE71567A9683B8E4AD6F959C08CD5D16755644C";
+    const B: &str = "9A0ABFA895801E72C777842BAFCE400C56F67E7C";
+
+    fn root(version: u32, extra: &[(&str, &str)]) -> TrustRoot {
+        let mut maintainers: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        maintainers.insert("alice".into(), BTreeSet::from([A.to_string()]));
+        maintainers.insert("bob".into(), BTreeSet::from([B.to_string()]));
+        for (handle, key) in extra {
+            maintainers
+                .entry(handle.to_string())
+                .or_default()
+                .insert(key.to_string());
+        }
+        TrustRoot {
+            maintainers,
+            previous: None,
+            sigstore: None,
+            threshold: 2,
+            kind: super::super::root::ROOT_TYPE.into(),
+            version,
+        }
+    }
+
+    #[test]
+    fn an_added_openpgp_key_must_approve_and_an_added_sigstore_key_cannot() {
+        let before = root(1, &[]);
+        let cosign = format!("sha256:{}", "ab".repeat(32));
+        let with_cosign = root(2, &[("alice", &cosign)]);
+        let needed = approvals_needed(&with_cosign, Some(&before));
+        assert!(
+            !needed.iter().any(|n| n.contains("added key")),
+            "a cosign key cannot sign an approval: {needed:?}"
+        );
+        let c = "F9BE1278A7448863EDA7B2CA548A2B393B5ECF9F";
+        let with_openpgp = root(2, &[("alice", c)]);
+        let needed = approvals_needed(&with_openpgp, Some(&before));
+        assert!(
+            needed.iter().any(|n| n.contains(&format!("added key {c}"))),
+            "{needed:?}"
+        );
     }
 }

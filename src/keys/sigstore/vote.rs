@@ -364,10 +364,18 @@ impl SigstoreJudge<'_> {
                         crate::text::fmt_time(unix(leaf.not_after))
                     ),
                 ));
-            } else if let Err(e) =
-                fulcio::verify_chain(der, carried, &trusted.root.certificate_authorities, at)
-            {
-                problems.push(Problem::new(Reason::CertificateUntrusted, e.to_string()));
+            } else {
+                match fulcio::verify_chain(der, carried, &trusted.root.certificate_authorities, at)
+                {
+                    Err(e) => {
+                        problems.push(Problem::new(Reason::CertificateUntrusted, e.to_string()))
+                    }
+                    Ok(authority) => {
+                        if let Err(e) = check_sct(der, carried, &trusted.root, authority) {
+                            problems.push(Problem::new(Reason::CertificateNotLogged, e));
+                        }
+                    }
+                }
             }
             if !leaf.code_signing {
                 problems.push(Problem::new(
@@ -600,6 +608,32 @@ fn same_verifier(maker: &Maker, pem: &[u8]) -> bool {
             CosignPublicKey::from_pem(pem).is_ok_and(|logged| logged.spki_der() == key.spki_der())
         }
     }
+}
+
+/// The leaf's embedded SCT, over the leaf as its issuer issued it (the issuer is the first
+/// certificate of the path: a carried intermediate or the authority's own), verified with a CT
+/// log of the trusted root.
+fn check_sct(
+    leaf: &[u8],
+    carried: &[Vec<u8>],
+    root: &crate::format::sigstore::trusted_root::TrustedRoot,
+    authority: usize,
+) -> Result<(), String> {
+    let candidates = carried.iter().chain(
+        root.certificate_authorities
+            .get(authority)
+            .map(|a| a.chain_der.iter())
+            .into_iter()
+            .flatten(),
+    );
+    let mut last = String::from("no issuer to check it against");
+    for issuer in candidates {
+        match crate::keys::sigstore::sct::verify_embedded_sct(leaf, issuer, &root.ctlogs) {
+            Ok(_) => return Ok(()),
+            Err(e) => last = e.to_string(),
+        }
+    }
+    Err(last)
 }
 
 /// The bundle's inclusion proof and its checkpoint, verified with the trusted root's logs.

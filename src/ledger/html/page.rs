@@ -521,8 +521,9 @@ fn row_cells(
             };
             let _ = write!(
                 out,
-                "<td class=\"cell valid\" data-maintainer=\"{handle}\" data-state=\"valid\" title=\"{}\">✓ valid<br><time>{}</time>{more}</td>",
+                "<td class=\"cell valid\" data-maintainer=\"{handle}\" data-state=\"valid\" title=\"{}\">✓ valid{}<br><time>{}</time>{more}</td>",
                 esc(&valid.file.path),
+                kind_label(&valid.file),
                 esc(&date[..date.len().min(10)]),
             );
         } else if let Some(invalid) = mine.first() {
@@ -532,8 +533,9 @@ fn row_cells(
             note_code(used_codes, code);
             let _ = write!(
                 out,
-                "<td class=\"cell invalid\" data-maintainer=\"{handle}\" data-state=\"invalid\" data-code=\"{c}\" title=\"{}\"><a href=\"#code-{c}\">✗ {c}</a></td>",
+                "<td class=\"cell invalid\" data-maintainer=\"{handle}\" data-state=\"invalid\" data-code=\"{c}\" title=\"{}\"><a href=\"#code-{c}\">✗ {c}</a>{}</td>",
                 esc(detail),
+                kind_label(&invalid.file),
                 c = esc(code),
             );
         } else {
@@ -580,6 +582,23 @@ fn row_cells(
             if codes.len() > 2 { ", …" } else { "" }
         );
     }
+}
+
+/// A Sigstore vote's kind, a small label in its cell (`cosign key`, `keyless`), its key or
+/// identity in the label's title; nothing for an OpenPGP signature, the page's usual case.
+fn kind_label(file: &crate::ledger::report::FileJson) -> String {
+    let (label, who) = match (file.kind, &file.cosign_key_id, &file.issuer, &file.subject) {
+        ("cosign-key", Some(id), _, _) => ("cosign key", id.clone()),
+        ("keyless", _, Some(issuer), Some(subject)) => ("keyless", format!("{subject} ({issuer})")),
+        _ => return String::new(),
+    };
+    let bundle = if file.bundle { ", bundle" } else { "" };
+    format!(
+        " <small class=\"kind\" title=\"{}\">{}{}</small>",
+        esc(&who),
+        esc(label),
+        bundle
+    )
 }
 
 /// `docker.io/stagex/pallet-rust` → `pallet-rust` (the namespace is the same for every row).

@@ -56,9 +56,17 @@ fn print_files(files: &[FileJson]) {
     }
 }
 
-/// A signature file's row: name, verdict, maintainer, primary key, signing key, when.
+/// A signature file's row: name, verdict, maintainer, primary key (or the Sigstore key or
+/// identity), signing key (or the vote's kind), when.
 fn file_row(file: &FileJson) -> [String; 6] {
-    let name = quorate::workspace::tree::signature_file_name(file.number);
+    let name = if file.bundle {
+        format!(
+            "{} (bundle)",
+            quorate::workspace::tree::bundle_file_name(file.number)
+        )
+    } else {
+        quorate::workspace::tree::signature_file_name(file.number)
+    };
     if !file.counts {
         // A former maintainer's signature is honest history: shown as theirs, not counted.
         let verdict = match (&file.former_maintainer, file.removed_in) {
@@ -76,24 +84,47 @@ fn file_row(file: &FileJson) -> [String; 6] {
             String::new(),
         ];
     }
-    let key = match (&file.signing_key, file.by_subkey) {
-        (Some(k), true) => format!("by subkey {k}"),
-        _ => "by primary key".to_string(),
-    };
     let legacy = if file.legacy {
         "  (legacy payload)"
     } else {
         ""
     };
+    let created = format!("at {}{legacy}", file.created.as_deref().unwrap_or("?"));
+    let maintainer = file.maintainer.clone().unwrap_or_else(|| "?".into());
+    // A Sigstore vote is named by its key or identity where an OpenPGP one names its key.
+    if let Some(id) = &file.cosign_key_id {
+        return [
+            name,
+            "valid".into(),
+            maintainer,
+            format!("cosign key {id}"),
+            String::new(),
+            created,
+        ];
+    }
+    if let (Some(issuer), Some(subject)) = (&file.issuer, &file.subject) {
+        return [
+            name,
+            "valid".into(),
+            maintainer,
+            format!("keyless {subject}"),
+            format!("issuer {issuer}"),
+            created,
+        ];
+    }
+    let key = match (&file.signing_key, file.by_subkey) {
+        (Some(k), true) => format!("by subkey {k}"),
+        _ => "by primary key".to_string(),
+    };
     [
         name,
         "valid".into(),
-        file.maintainer.clone().unwrap_or_else(|| "?".into()),
+        maintainer,
         file.primary_fingerprint
             .clone()
             .unwrap_or_else(|| "?".into()),
         key,
-        format!("at {}{legacy}", file.created.as_deref().unwrap_or("?")),
+        created,
     ]
 }
 

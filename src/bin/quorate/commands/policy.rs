@@ -44,6 +44,8 @@ pub(crate) fn run_policy_export(
             )));
         }
     }
+    let json = args.json;
+    let sigstore_voters = policy::sigstore_voters(&workspace);
     let exported = policy::export(
         &workspace,
         &ExportOptions {
@@ -56,7 +58,47 @@ pub(crate) fn run_policy_export(
             replace_weaker: args.replace_weaker,
             trust_root_version,
         },
-    )?;
+    );
+    let exported = match exported {
+        Ok(exported) => exported,
+        Err(error) => {
+            if json {
+                // The refusal names whose votes podman cannot check; JSON readers get the list.
+                print_json(&ExportJson {
+                    written: false,
+                    error: Some(error.to_string()),
+                    threshold: None,
+                    maintainers: &[],
+                    requirements: 0,
+                    scopes: &[],
+                    files: Vec::new(),
+                    replaced: &[],
+                    warnings: Vec::new(),
+                    podman_cannot_check: &sigstore_voters,
+                });
+            }
+            return Err(error.into());
+        }
+    };
+    if json {
+        print_json(&ExportJson {
+            written: true,
+            error: None,
+            threshold: Some(exported.threshold),
+            maintainers: &exported.maintainers,
+            requirements: exported.requirements,
+            scopes: &exported.scopes,
+            files: exported
+                .files
+                .iter()
+                .map(|f| workspace.display_path(f))
+                .collect(),
+            replaced: &exported.replaced,
+            warnings: exported.warnings.iter().map(|w| w.to_string()).collect(),
+            podman_cannot_check: &sigstore_voters,
+        });
+        return Ok(Outcome::Passed);
+    }
     for entry in &exported.replaced {
         eprintln!(
             "replaced {entry:?}, which needed fewer than {} maintainers, with the quorum",
@@ -85,6 +127,20 @@ pub(crate) fn run_policy_export(
         }
     );
     Ok(Outcome::Passed)
+}
+
+#[derive(serde::Serialize)]
+struct ExportJson<'a> {
+    written: bool,
+    error: Option<String>,
+    threshold: Option<u32>,
+    maintainers: &'a [String],
+    requirements: usize,
+    scopes: &'a [String],
+    files: Vec<String>,
+    replaced: &'a [String],
+    warnings: Vec<String>,
+    podman_cannot_check: &'a [policy::SigstoreVoter],
 }
 
 #[derive(serde::Serialize)]

@@ -556,6 +556,17 @@ pub(crate) fn run_withdraw(
     let workspace = load(options)?;
     let reference = in_namespace(&workspace, &args.reference, reference)?;
     let now = SystemTime::now();
+    if let Some(key) = &args.signer.key {
+        // Withdrawal statements are OpenPGP-signed: a cosign key cannot make one (yet).
+        let head = std::fs::read(key).unwrap_or_default();
+        let head = String::from_utf8_lossy(&head[..head.len().min(64)]);
+        if head.contains("SIGSTORE PRIVATE KEY") || head.contains("COSIGN PRIVATE KEY") {
+            return Err(Failure::input(format!(
+                "{}: a cosign private key; withdrawal statements are OpenPGP-signed, so a Sigstore vote is withdrawn with an OpenPGP key its maintainer holds in MAINTAINERS (one who holds only cosign keys or keyless identities cannot withdraw yet)",
+                key.display()
+            )));
+        }
+    }
     let signer = make_signer(&args.signer, &workspace, now)?;
     let verifier = Verifier::new(&workspace.keyring, &workspace.maintainers, now)
         .for_consumer(workspace.consumer());
