@@ -1,5 +1,7 @@
 //! What people do: sign, withdraw, sync, release, set up the team.
 
+pub mod add;
+pub mod cosign;
 pub mod gated;
 pub mod publish;
 pub mod rebuild;

@@ -17,7 +17,7 @@ use openpgp::types::{DataFormat, HashAlgorithm, RevocationStatus};
 use openpgp::Fingerprint;
 
 use crate::format::payload::Payload;
-use crate::format::reference::Reference;
+use crate::format::reference::{Digest, Reference};
 use crate::fs::git::{self, FallbackIdentity};
 use crate::judge::quorum::check_image;
 use crate::keys::consumer::Consumer;
@@ -293,6 +293,11 @@ pub trait PayloadSigner {
     fn expected_primary(&self) -> Option<Fingerprint>;
     /// Signs the payload.
     fn sign(&self, payload: &[u8]) -> Result<Vec<u8>, SignError>;
+    /// The vote file for `reference` at `digest`: an OpenPGP signed message over the atomic
+    /// payload, unless the signer makes another kind of vote (a cosign key's legacy form).
+    fn vote(&self, reference: &Reference, digest: &Digest) -> Result<Vec<u8>, SignError> {
+        self.sign(&Payload::to_bytes(reference, digest))
+    }
     /// Makes only image signatures `consumer` accepts, or refuses before signing when that cannot
     /// be: a consumer before containers/image 5.37 refuses signatures made by a subkey.
     fn serve(
@@ -536,7 +541,7 @@ pub fn place(
         None => None,
     };
     let digest = reference.digest().expect("a signed reference has a digest");
-    let bytes = signer.sign(&Payload::to_bytes(reference, digest))?;
+    let bytes = signer.vote(reference, digest)?;
     // Judged as of now, not as of the start: gpg may take a PIN, a touch, or a second boundary.
     let fresh = verifier.at(SystemTime::now().max(verifier.now()));
     let judged = judge_new(&fresh, reference, &bytes)?;

@@ -532,7 +532,24 @@ fn write_added(
     armored: &[u8],
     new_text: &str,
 ) -> Result<PathBuf, TeamError> {
-    let keyring_file = workspace.keyring_dir.join(name_in_keyring);
+    write_added_in(
+        workspace,
+        &workspace.keyring_dir,
+        name_in_keyring,
+        armored,
+        new_text,
+    )
+}
+
+/// `write_added` into `dir` (keyring/ or a folder below it, made when missing).
+fn write_added_in(
+    workspace: &Workspace,
+    dir: &Path,
+    name_in_keyring: &str,
+    armored: &[u8],
+    new_text: &str,
+) -> Result<PathBuf, TeamError> {
+    let keyring_file = dir.join(name_in_keyring);
     let (keyring_root, maintainers_target) = targets(workspace);
     // Checked before the first write: a link or a file in the way changes nothing.
     confine::check(&keyring_root, &keyring_file)?;
@@ -542,7 +559,7 @@ fn write_added(
             workspace.display_path(&keyring_file)
         )));
     }
-    let keyring_dir = Dir::create(&keyring_root, &workspace.keyring_dir)?;
+    let keyring_dir = Dir::create(&keyring_root, dir)?;
     maintainers_target.check()?;
     create_new(&keyring_dir, OsStr::new(name_in_keyring), armored)?;
     if let Err(e) = maintainers_target.write(new_text.as_bytes()) {
@@ -755,4 +772,167 @@ mod tests {
             "name = \"Alice\"\nemail = [\"a@x\", \"b@x\"]\n"
         );
     }
+}
+
+/// A Sigstore key or identity `maintainers add` lists.
+#[derive(Debug, Clone)]
+pub enum SigstoreToAdd {
+    /// A cosign public key file (PEM): copied to keyring/cosign/, pinned by its id.
+    CosignKey(PathBuf),
+    /// A keyless identity: the OIDC issuer and the certificate's subject (email or URI).
+    Keyless {
+        /// The OIDC issuer, exactly.
+        issuer: String,
+        /// The subject, exactly.
+        subject: String,
+    },
+}
+
+/// What `maintainers add --cosign-key/--keyless` did.
+#[derive(Debug)]
+pub struct SigstoreAdded {
+    /// The id listed: `sha256:<hex>` of a cosign key, or `issuer subject`.
+    pub id: String,
+    /// The `[keys.HANDLE.<label>]` written, None when the person already held it.
+    pub label: Option<String>,
+    /// The public key copied into keyring/, for a cosign key.
+    pub keyring_file: Option<PathBuf>,
+    /// True when the handle was new.
+    pub new_person: bool,
+}
+
+/// Adds a cosign key (`[keys.HANDLE.cosign]`, `cosign = "cosign/HANDLE-cosign.pub"`, `id`
+/// computed from the key) or a keyless identity (`oidc-issuer`, `subject`) to a person, new or
+/// listed, MAINTAINERS' layout kept (toml_edit); one listed under someone else is refused.
+pub fn add_sigstore(
+    workspace: &Workspace,
+    handle: &str,
+    name: Option<&str>,
+    emails: &[String],
+    what: &SigstoreToAdd,
+) -> Result<SigstoreAdded, TeamError> {
+    use crate::format::maintainers::SigstoreIdentity;
+    let existing = check_person(workspace, handle, name, emails)?;
+    let (identity, pem, base) = match what {
+        SigstoreToAdd::CosignKey(file) => {
+            let shown = workspace.display_path(file);
+            let bytes = std::fs::read(file)
+                .map_err(|e| TeamError::Input(format!("{shown}: cannot read: {e}")))?;
+            let key = crate::keys::sigstore::ecdsa::CosignPublicKey::from_pem(&bytes)
+                .map_err(|e| TeamError::Input(format!("{shown}: not a cosign public key: {e}")))?;
+            let identity = SigstoreIdentity::CosignKey {
+                id: key.id(),
+                file: String::new(),
+            };
+            (identity, Some(key.to_pem()), "cosign")
+        }
+        SigstoreToAdd::Keyless { issuer, subject } => (
+            SigstoreIdentity::Keyless {
+                issuer: issuer.clone(),
+                subject: subject.clone(),
+            },
+            None,
+            "keyless",
+        ),
+    };
+    let id = identity.root_id();
+    let mut added = SigstoreAdded {
+        id: id.clone(),
+        label: None,
+        keyring_file: None,
+        new_person: existing.is_none(),
+    };
+    match workspace.maintainers.by_sigstore(&identity) {
+        Some(other) if other.handle == handle => return Ok(added),
+        Some(other) => {
+            return Err(TeamError::Refused(format!(
+                "{id} is already listed under {}",
+                other.handle
+            )))
+        }
+        None => {}
+    }
+    let shown_maintainers = workspace.display_path(&workspace.maintainers_path);
+    let mut doc = maintainers_document(workspace)?;
+    if existing.is_none() {
+        section(&mut doc, "people")?
+            .insert(handle, toml_edit::Item::Table(person_table(name, emails)));
+    }
+    let keys = section(&mut doc, "keys")?
+        .entry(handle)
+        .or_insert_with(|| {
+            let mut keys = toml_edit::Table::new();
+            keys.set_implicit(true);
+            toml_edit::Item::Table(keys)
+        })
+        .as_table_like_mut()
+        .ok_or_else(|| {
+            TeamError::Input(format!(
+                "`keys.{handle}` in {shown_maintainers} is not a table"
+            ))
+        })?;
+    let keyring_names: Vec<String> = (1..)
+        .map(|n| {
+            if n == 1 {
+                base.to_string()
+            } else {
+                format!("{base}-{n}")
+            }
+        })
+        .take(1000)
+        .collect();
+    let label = keyring_names
+        .into_iter()
+        .find(|l| {
+            !keys.contains_key(l)
+                && workspace
+                    .keyring_dir
+                    .join(format!("cosign/{handle}-{l}.pub"))
+                    .symlink_metadata()
+                    .is_err()
+        })
+        .ok_or_else(|| TeamError::Refused(format!("no free label under keys.{handle}")))?;
+    let mut table = toml_edit::Table::new();
+    match &identity {
+        SigstoreIdentity::CosignKey { id, .. } => {
+            table.insert(
+                "cosign",
+                toml_edit::value(format!("cosign/{handle}-{label}.pub")),
+            );
+            table.insert("id", toml_edit::value(id.as_str()));
+        }
+        SigstoreIdentity::Keyless { issuer, subject } => {
+            table.insert("oidc-issuer", toml_edit::value(issuer.as_str()));
+            table.insert("subject", toml_edit::value(subject.as_str()));
+        }
+    }
+    keys.insert(&label, toml_edit::Item::Table(table));
+    let new_text = doc.to_string();
+    let edited = Maintainers::parse(&workspace.maintainers_path, new_text.as_bytes())
+        .map_err(|e| TeamError::Refused(format!("the edit would not load: {e}")))?;
+    if edited.by_sigstore(&identity).map(|m| m.handle.as_str()) != Some(handle) {
+        return Err(TeamError::Refused(format!(
+            "{shown_maintainers}: the edit would not list {id} under {handle}; nothing changed"
+        )));
+    }
+    match pem {
+        Some(pem) => {
+            let dir = workspace.keyring_dir.join("cosign");
+            let file = write_added_in(
+                workspace,
+                &dir,
+                &format!("{handle}-{label}.pub"),
+                pem.as_bytes(),
+                &new_text,
+            )?;
+            added.keyring_file = Some(file);
+        }
+        None => {
+            let (_, target) = targets(workspace);
+            target.check()?;
+            target.write(new_text.as_bytes())?;
+        }
+    }
+    added.label = Some(label);
+    Ok(added)
 }

@@ -34,6 +34,7 @@ mod declared_consumer;
 mod realworld;
 mod rebuild_output;
 mod release;
+mod sigstore_ops;
 mod sigstore_oracle;
 mod sigstore_surfaces;
 

@@ -176,8 +176,16 @@ pub enum MaintainersCommand {
         #[arg(long, value_name = "EMAIL")]
         email: Vec<String>,
         /// Their public certificates (armored or binary); each primary key is listed.
-        #[arg(value_name = "CERT_FILE", required = true)]
+        #[arg(value_name = "CERT_FILE", required_unless_present_any = ["cosign_key", "keyless"])]
         certs: Vec<PathBuf>,
+        /// List a cosign public key (PEM) instead: copied to keyring/cosign/, pinned by its
+        /// `sha256:` id.
+        #[arg(long, value_name = "PUB_PEM", conflicts_with_all = ["certs", "keyless"])]
+        cosign_key: Option<PathBuf>,
+        /// List a keyless identity instead: the OIDC issuer and the certificate's subject
+        /// (email or URI), both matched exactly.
+        #[arg(long, num_args = 2, value_names = ["ISSUER", "SUBJECT"], conflicts_with = "certs")]
+        keyless: Vec<String>,
     },
     /// Remove a person: their MAINTAINERS entries and the keyring files holding only their keys.
     Remove {
@@ -289,13 +297,18 @@ pub struct SignArgs {
 
 /// Who signs: a key file or the maintainer's own GnuPG.
 #[derive(Debug, Args)]
-#[command(group(ArgGroup::new("signer_kind").required(true).args(["key", "gpg"])))]
+#[command(group(ArgGroup::new("signer_kind").required(true).args(["key", "gpg", "cosign_key"])))]
+#[command(group(ArgGroup::new("key_file").args(["key", "cosign_key"])))]
 pub struct SignerArgs {
     /// The maintainer's secret key, as `gpg --export-secret-keys` writes it.
     #[arg(long, value_name = "FILE")]
     pub key: Option<PathBuf>,
+    /// Sign image votes with a cosign key (`cosign generate-key-pair`'s cosign.key): the
+    /// legacy Sigstore form cosign and containers/image read (sign only).
+    #[arg(long, value_name = "FILE")]
+    pub cosign_key: Option<PathBuf>,
     /// Read the key file's passphrase from FILE (first line).
-    #[arg(long, value_name = "FILE", requires = "key")]
+    #[arg(long, value_name = "FILE", requires = "key_file")]
     pub passphrase_file: Option<PathBuf>,
     /// Sign with your own GnuPG (gpg-agent, smartcards): `gpg --sign --no-armor --local-user KEY`.
     #[arg(long)]
@@ -413,16 +426,30 @@ pub struct PayloadArgs {
     /// The image: NAME:TAG@sha256:<64 hex>.
     #[arg(value_name = "REF@sha256:HEX")]
     pub reference: String,
+    /// Print cosign's simple-signing payload instead (the repository without its tag), for
+    /// `cosign sign-blob --bundle`; `quorate add --bundle` takes the bundle back.
+    #[arg(long)]
+    pub cosign: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct AddArgs {
-    /// A signature made elsewhere (for example on an air-gapped machine).
-    #[arg(value_name = "FILE")]
-    pub file: PathBuf,
-    /// The image it signs: NAME:TAG@sha256:<64 hex>.
+    /// A signature made elsewhere (for example on an air-gapped machine): an OpenPGP
+    /// signature, or a Sigstore one in the legacy form (`\x00sigstore-json\n`...), placed in the
+    /// directory of the image its payload names.
+    #[arg(value_name = "FILE", required_unless_present = "bundle")]
+    pub file: Option<PathBuf>,
+    /// The image it signs: NAME:TAG@sha256:<64 hex> (required for an OpenPGP signature).
     #[arg(value_name = "REF@sha256:HEX")]
-    pub reference: String,
+    pub reference: Option<String>,
+    /// A Sigstore bundle: a DSSE one (`cosign sign --bundle`) is placed as the next
+    /// sigstore-bundle-N.json; a messageSignature one (`cosign sign-blob --bundle` over
+    /// `quorate payload --cosign`) is converted to the legacy form podman reads.
+    #[arg(long, value_name = "FILE", conflicts_with = "file", requires = "image")]
+    pub bundle: Option<PathBuf>,
+    /// The image a bundle is a vote for (a bundle names no repository).
+    #[arg(long, value_name = "REF@sha256:HEX")]
+    pub image: Option<String>,
     /// Place the signature but do not commit it.
     #[arg(long)]
     pub no_commit: bool,

@@ -48,7 +48,28 @@ fn main() -> ExitCode {
             name,
             email,
             certs,
-        }) => run_maintainers_add(&options, &handle, name.as_deref(), &email, &certs),
+            cosign_key,
+            keyless,
+        }) => match (cosign_key, keyless.as_slice()) {
+            (Some(file), _) => run_maintainers_add_sigstore(
+                &options,
+                &handle,
+                name.as_deref(),
+                &email,
+                quorate::ops::team::SigstoreToAdd::CosignKey(file),
+            ),
+            (None, [issuer, subject]) => run_maintainers_add_sigstore(
+                &options,
+                &handle,
+                name.as_deref(),
+                &email,
+                quorate::ops::team::SigstoreToAdd::Keyless {
+                    issuer: issuer.clone(),
+                    subject: subject.clone(),
+                },
+            ),
+            _ => run_maintainers_add(&options, &handle, name.as_deref(), &email, &certs),
+        },
         Command::Maintainers(MaintainersCommand::Remove { handle }) => {
             run_maintainers_remove(&options, &handle)
         }

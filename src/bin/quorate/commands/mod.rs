@@ -23,7 +23,8 @@ pub(crate) use publish::run_publish;
 pub(crate) use signing::{run_add, run_payload, run_repair, run_sign, run_sync, run_withdraw};
 pub(crate) use status::run_status;
 pub(crate) use team::{
-    run_init, run_maintainers_add, run_maintainers_list, run_maintainers_remove,
+    run_init, run_maintainers_add, run_maintainers_add_sigstore, run_maintainers_list,
+    run_maintainers_remove,
 };
 pub(crate) use trust::{
     anchor_failure, anchor_of, check_trust, check_trust_from, run_trust_propose, run_trust_sign,

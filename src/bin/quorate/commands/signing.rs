@@ -31,7 +31,10 @@ pub(crate) fn run_sign(options: &WorkspaceOptions, args: SignArgs) -> Result<Out
         let release_dir = args.digests.as_deref().unwrap_or(&workspace.digests_dir);
         refuse_the_release_as_rebuild(&workspace, path, release_dir)?;
     }
-    let mut signer = make_signer(&args.signer, &workspace, now)?;
+    let mut signer = match &args.signer.cosign_key {
+        Some(path) => make_cosign_signer(path, &args.signer, &workspace)?,
+        None => make_signer(&args.signer, &workspace, now)?,
+    };
     // Before any PIN is asked or anything is written: a key whose signatures the declared
     // consumer refuses is refused here.
     if let Some(consumer) = workspace.consumer() {
@@ -198,19 +201,13 @@ pub(crate) fn make_signer(
         };
         return Ok(Box::new(GpgSigner::new(program, key, &workspace.keyring)));
     }
+    if args.cosign_key.is_some() {
+        return Err(Failure::input(
+            "--cosign-key signs image votes only (quorate sign): give --key or --gpg",
+        ));
+    }
     let path = args.key.as_deref().expect("clap requires --key or --gpg");
-    let passphrase = match &args.passphrase_file {
-        Some(file) => {
-            let text = std::fs::read_to_string(file).map_err(|e| {
-                Failure::input(format!(
-                    "{}: cannot read: {e}",
-                    workspace.display_path(file)
-                ))
-            })?;
-            Some(text.lines().next().unwrap_or("").to_string().into())
-        }
-        None => None,
-    };
+    let passphrase = read_passphrase_file(args, workspace)?.map(Into::into);
     let signer = match KeyFileSigner::load(path, passphrase.as_ref(), now) {
         Err(SignError::NeedsPassphrase(path)) if std::io::stdin().is_terminal() => {
             let prompt = format!("Passphrase for {}: ", workspace.display_path(&path));
@@ -229,6 +226,54 @@ pub(crate) fn make_signer(
             signer.signing_key().to_hex()
         );
     }
+    Ok(Box::new(signer))
+}
+
+/// The first line of --passphrase-file, when given.
+fn read_passphrase_file(
+    args: &SignerArgs,
+    workspace: &Workspace,
+) -> Result<Option<String>, Failure> {
+    let Some(file) = &args.passphrase_file else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(file).map_err(|e| {
+        Failure::input(format!(
+            "{}: cannot read: {e}",
+            workspace.display_path(file)
+        ))
+    })?;
+    Ok(Some(text.lines().next().unwrap_or("").to_string()))
+}
+
+/// A cosign key file, decrypted with --passphrase-file's passphrase, else one typed at a
+/// terminal, else the empty one (cosign's `COSIGN_PASSWORD=""` keys); refused before anything
+/// is signed when MAINTAINERS does not list it.
+fn make_cosign_signer(
+    path: &std::path::Path,
+    args: &SignerArgs,
+    workspace: &Workspace,
+) -> Result<Box<dyn PayloadSigner>, Failure> {
+    use quorate::ops::cosign::CosignKeySigner;
+    let given = read_passphrase_file(args, workspace)?;
+    let guessed_empty = given.is_none() && !std::io::stdin().is_terminal();
+    let passphrase = match given {
+        Some(given) => given,
+        None if !guessed_empty => {
+            let prompt = format!("Passphrase for {}: ", workspace.display_path(path));
+            rpassword::prompt_password(prompt)
+                .map_err(|e| Failure::input(format!("cannot read a passphrase: {e}")))?
+        }
+        None => String::new(),
+    };
+    let signer = match CosignKeySigner::load(path, passphrase.as_bytes()) {
+        Err(SignError::WrongPassphrase(path)) if guessed_empty => {
+            Err(SignError::NeedsPassphrase(path))
+        }
+        other => other,
+    }
+    .map_err(sign_failure_in(workspace))?;
+    signer.check_listed(workspace).map_err(sign_failure)?;
     Ok(Box::new(signer))
 }
 
@@ -346,7 +391,11 @@ pub(crate) fn run_payload(
         parse_reference(&format!("{namespace}/{}", args.reference))?
     };
     let digest = reference.digest().expect("parsed with a digest");
-    let bytes = quorate::format::payload::Payload::to_bytes(&reference, digest);
+    let bytes = if args.cosign {
+        quorate::format::payload::Payload::to_cosign_bytes(&reference, digest)
+    } else {
+        quorate::format::payload::Payload::to_bytes(&reference, digest)
+    };
     use std::io::Write;
     std::io::stdout()
         .write_all(&bytes)
@@ -355,12 +404,33 @@ pub(crate) fn run_payload(
 }
 
 pub(crate) fn run_add(options: &WorkspaceOptions, args: AddArgs) -> Result<Outcome, Failure> {
-    let reference = parse_tagged(&args.reference)?;
+    let sigstore_file = match &args.file {
+        // A legacy-form file, or `cosign download signature`'s JSON lines (no OpenPGP
+        // signature, armored or binary, starts with `{`).
+        Some(path) => std::fs::read(path).ok().filter(|bytes| {
+            quorate::format::sigstore::envelope::is_sigstore(bytes)
+                || bytes.trim_ascii_start().starts_with(b"{")
+        }),
+        None => None,
+    };
+    if let Some(dir) = args.file.as_ref().filter(|p| p.is_dir()) {
+        let dir = dir.clone();
+        return run_add_sigstore(options, &args, None, Some(dir));
+    }
+    if args.bundle.is_some() || sigstore_file.is_some() {
+        return run_add_sigstore(options, &args, sigstore_file, None);
+    }
+    let (Some(path), Some(text)) = (&args.file, &args.reference) else {
+        return Err(Failure::input(
+            "add FILE REF@sha256:HEX: an OpenPGP signature needs the image it signs",
+        ));
+    };
+    let reference = parse_tagged(text)?;
     let workspace = load(options)?;
-    let reference = in_namespace(&workspace, &args.reference, reference)?;
-    let file = workspace.display_path(&args.file);
-    let bytes = std::fs::read(&args.file)
-        .map_err(|e| Failure::input(format!("{file}: cannot read: {e}")))?;
+    let reference = in_namespace(&workspace, text, reference)?;
+    let file = workspace.display_path(path);
+    let bytes =
+        std::fs::read(path).map_err(|e| Failure::input(format!("{file}: cannot read: {e}")))?;
     let now = SystemTime::now();
     let verifier = Verifier::new(&workspace.keyring, &workspace.maintainers, now)
         .for_consumer(workspace.consumer());
@@ -379,6 +449,103 @@ pub(crate) fn run_add(options: &WorkspaceOptions, args: AddArgs) -> Result<Outco
         sign::Checked::Elsewhere,
     );
     report_placement(&workspace, &reference, &placement, &committed)
+}
+
+/// `add` of a Sigstore vote: a legacy-form file, or a bundle for --image; committed alone.
+fn run_add_sigstore(
+    options: &WorkspaceOptions,
+    args: &AddArgs,
+    legacy: Option<Vec<u8>>,
+    layout: Option<std::path::PathBuf>,
+) -> Result<Outcome, Failure> {
+    let workspace = load(options)?;
+    let asked = match args.image.as_deref().or(args.reference.as_deref()) {
+        Some(text) => {
+            let reference = parse_reference(text)?;
+            Some(in_namespace(&workspace, text, reference)?)
+        }
+        None => None,
+    };
+    let verifier = Verifier::new(
+        &workspace.keyring,
+        &workspace.maintainers,
+        SystemTime::now(),
+    )
+    .for_consumer(workspace.consumer());
+    let (path, added) = match (&args.bundle, legacy) {
+        _ if layout.is_some() => {
+            let path = layout.as_ref().expect("a layout");
+            let added = quorate::ops::add::add_layout(&workspace, &verifier, path, asked.as_ref());
+            (path, added)
+        }
+        (Some(path), _) => {
+            let bytes = std::fs::read(path).map_err(|e| {
+                Failure::input(format!(
+                    "{}: cannot read: {e}",
+                    workspace.display_path(path)
+                ))
+            })?;
+            let Some(image) = asked.as_ref() else {
+                return Err(Failure::input("add --bundle needs --image REF@sha256:HEX"));
+            };
+            let added = quorate::ops::add::add_bundle(&workspace, &verifier, &bytes, image);
+            (path, added.map(|a| vec![a]))
+        }
+        (None, Some(bytes)) => {
+            let Some(path) = args.file.as_ref() else {
+                return Err(Failure::input("add needs a FILE or --bundle"));
+            };
+            let added = if quorate::format::sigstore::envelope::is_sigstore(&bytes) {
+                quorate::ops::add::add_legacy(&workspace, &verifier, &bytes, asked.as_ref())
+                    .map(|a| vec![a])
+            } else {
+                quorate::ops::add::add_download(&workspace, &verifier, &bytes, asked.as_ref())
+            };
+            (path, added)
+        }
+        (None, None) => return Err(Failure::input("add needs a FILE or --bundle")),
+    };
+    let shown = workspace.display_path(path);
+    let added = added.map_err(|e| Failure::from(e).prefixed(&format!("{shown}: ")))?;
+    let mut written = Vec::new();
+    let mut message = String::new();
+    let mut by = String::new();
+    for vote in &added {
+        let reference = &vote.reference;
+        match &vote.placement {
+            Placement::AlreadySigned { maintainer, path } => println!(
+                "{maintainer} already has this vote for {reference} in {}; nothing written",
+                workspace.display_path(path)
+            ),
+            Placement::Written {
+                path, maintainer, ..
+            } => {
+                let file = workspace.display_path(path);
+                println!("added {maintainer}'s vote for {reference}: wrote {file}");
+                message.push_str(&format!(
+                    "Image: {}\nDigest: {}\nMaintainer: {maintainer}\nFile: {file}\n",
+                    reference.without_digest(),
+                    reference
+                        .digest()
+                        .map(|d| d.to_string())
+                        .unwrap_or_default(),
+                ));
+                by = maintainer.clone();
+                written.push(path.clone());
+            }
+        }
+    }
+    if written.is_empty() || args.no_commit {
+        return Ok(Outcome::Passed);
+    }
+    let subject = match (written.len(), added.first()) {
+        (1, Some(vote)) => format!("Sign {}", vote.reference),
+        (n, _) => format!("Sign {n} votes"),
+    };
+    let message = format!("{subject}\n\n{message}Added from: {shown}\n");
+    let committed = sign::commit_placed(&workspace, &written, &message, &by);
+    let files: Vec<String> = written.iter().map(|p| workspace.display_path(p)).collect();
+    report_commit(&committed, &files, &subject)
 }
 
 pub(crate) fn run_withdraw(

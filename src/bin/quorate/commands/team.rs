@@ -144,6 +144,30 @@ pub(crate) fn run_maintainers_list(
     Ok(Outcome::Passed)
 }
 
+pub(crate) fn run_maintainers_add_sigstore(
+    options: &WorkspaceOptions,
+    handle: &str,
+    name: Option<&str>,
+    emails: &[String],
+    what: team::SigstoreToAdd,
+) -> Result<Outcome, Failure> {
+    let workspace = load_for_editing(options)?;
+    let added =
+        team::add_sigstore(&workspace, handle, name, emails, &what).map_err(team_failure)?;
+    let Some(label) = &added.label else {
+        println!("nothing changed: {handle} already holds {}", added.id);
+        return Ok(Outcome::Passed);
+    };
+    println!("added {handle}: {} as keys.{handle}.{label}", added.id);
+    let maintainers = workspace.display_path(&workspace.maintainers_path);
+    let files = match &added.keyring_file {
+        Some(file) => format!("{maintainers} {}", workspace.display_path(file)),
+        None => maintainers,
+    };
+    println!("wrote {files}; review and commit them: git add {files} && git commit");
+    Ok(Outcome::Passed)
+}
+
 pub(crate) fn run_maintainers_add(
     options: &WorkspaceOptions,
     handle: &str,
