@@ -355,18 +355,9 @@ pub fn audit(
     Ok(ledger)
 }
 
-/// `audit`, each image handed to `sink` as soon as it (and every image before it) is judged
-/// and not kept: the ledger returned holds the findings and the totals but no image. What it
-/// holds follows a batch of images and the findings, not the tree. Every error comes before
-/// `sink` is handed anything.
-pub fn audit_into(
-    workspace: &Workspace,
-    verifier: &Verifier,
-    options: &Options,
-    done: &(dyn Fn() + Sync),
-    sink: &mut dyn LedgerSink,
-) -> Result<Ledger, AuditError> {
-    // Who counts is the root in force's to say, for a program using the library as for the CLI.
+/// Who counts is the root in force's to say, for a program using the library as for the CLI: a
+/// workspace whose people, threshold or trusted root are not the root in force's is refused.
+fn refuse_undecided(workspace: &Workspace, options: &Options) -> Result<(), AuditError> {
     if let Some(in_force) = options.trust.chain().and_then(|c| c.in_force()) {
         let counted = crate::judge::trust::working_root(
             workspace,
@@ -380,6 +371,21 @@ pub fn audit_into(
             return Err(AuditError::Undecided(in_force.version));
         }
     }
+    Ok(())
+}
+
+/// `audit`, each image handed to `sink` as soon as it (and every image before it) is judged
+/// and not kept: the ledger returned holds the findings and the totals but no image. What it
+/// holds follows a batch of images and the findings, not the tree. Every error comes before
+/// `sink` is handed anything.
+pub fn audit_into(
+    workspace: &Workspace,
+    verifier: &Verifier,
+    options: &Options,
+    done: &(dyn Fn() + Sync),
+    sink: &mut dyn LedgerSink,
+) -> Result<Ledger, AuditError> {
+    refuse_undecided(workspace, options)?;
     if let Some(handle) = &options.maintainer {
         if workspace.maintainers.get(handle).is_none() {
             return Err(AuditError::UnknownMaintainer(handle.clone()));
