@@ -440,19 +440,7 @@ fn edit_maintainers(
     if let Some(person) = person {
         section(&mut doc, "people")?.insert(handle, toml_edit::Item::Table(person));
     }
-    let keys = section(&mut doc, "keys")?
-        .entry(handle)
-        .or_insert_with(|| {
-            let mut keys = toml_edit::Table::new();
-            keys.set_implicit(true);
-            toml_edit::Item::Table(keys)
-        })
-        .as_table_like_mut()
-        .ok_or_else(|| {
-            TeamError::Input(format!(
-                "`keys.{handle}` in {shown_maintainers} is not a table"
-            ))
-        })?;
+    let keys = keys_of(&mut doc, handle, &shown_maintainers)?;
     for (cert, fingerprint) in new_certs.iter().zip(fingerprints) {
         let mut key = toml_edit::Table::new();
         key.insert("id", toml_edit::value(fingerprint.as_str()));
@@ -682,6 +670,27 @@ pub fn remove(workspace: &Workspace, handle: &str) -> Result<Removed, TeamError>
     })
 }
 
+/// `[keys.<handle>]` of a MAINTAINERS document, made (implicit) when missing.
+fn keys_of<'d>(
+    doc: &'d mut toml_edit::DocumentMut,
+    handle: &str,
+    shown_maintainers: &str,
+) -> Result<&'d mut dyn toml_edit::TableLike, TeamError> {
+    section(doc, "keys")?
+        .entry(handle)
+        .or_insert_with(|| {
+            let mut keys = toml_edit::Table::new();
+            keys.set_implicit(true);
+            toml_edit::Item::Table(keys)
+        })
+        .as_table_like_mut()
+        .ok_or_else(|| {
+            TeamError::Input(format!(
+                "`keys.{handle}` in {shown_maintainers} is not a table"
+            ))
+        })
+}
+
 /// The table `name` of the document, made when absent.
 fn section<'a>(
     doc: &'a mut toml_edit::DocumentMut,
@@ -858,19 +867,7 @@ pub fn add_sigstore(
         section(&mut doc, "people")?
             .insert(handle, toml_edit::Item::Table(person_table(name, emails)));
     }
-    let keys = section(&mut doc, "keys")?
-        .entry(handle)
-        .or_insert_with(|| {
-            let mut keys = toml_edit::Table::new();
-            keys.set_implicit(true);
-            toml_edit::Item::Table(keys)
-        })
-        .as_table_like_mut()
-        .ok_or_else(|| {
-            TeamError::Input(format!(
-                "`keys.{handle}` in {shown_maintainers} is not a table"
-            ))
-        })?;
+    let keys = keys_of(&mut doc, handle, &shown_maintainers)?;
     let keyring_names: Vec<String> = (1..)
         .map(|n| {
             if n == 1 {
