@@ -39,10 +39,8 @@ const ORACLE_DIFFERS_ON: &[&str] = &[
     "votes/bundle-bob-keyless-issuer-v2-only.sigstore.json",
 ];
 
-/// A workspace whose MAINTAINERS lists the world's people by their Sigstore keys and
-/// identities (and `extra` OpenPGP people), with the world's trusted root in keyring/.
-fn team(world: &World, extra: &[(&str, &[&TestKey])], also: &str) -> Ws {
-    let ws = Ws::new(extra);
+/// Makes keyring/cosign/ and puts the world's trusted root in keyring/sigstore/; returns keyring/.
+fn sigstore_keyring(ws: &Ws, world: &World) -> std::path::PathBuf {
     let keyring = ws.path().join("keyring");
     std::fs::create_dir_all(keyring.join("cosign")).unwrap();
     std::fs::create_dir_all(keyring.join("sigstore")).unwrap();
@@ -51,6 +49,14 @@ fn team(world: &World, extra: &[(&str, &[&TestKey])], also: &str) -> Ws {
         keyring.join("sigstore/trusted_root.json"),
     )
     .unwrap();
+    keyring
+}
+
+/// A workspace whose MAINTAINERS lists the world's people by their Sigstore keys and
+/// identities (and `extra` OpenPGP people), with the world's trusted root in keyring/.
+fn team(world: &World, extra: &[(&str, &[&TestKey])], also: &str) -> Ws {
+    let ws = Ws::new(extra);
+    let keyring = sigstore_keyring(&ws, world);
     let mut text = std::fs::read_to_string(ws.path().join("MAINTAINERS")).unwrap();
     for (name, person) in &world.people {
         if !text.contains(&format!("[people.{name}]")) {
@@ -235,14 +241,7 @@ fn a_mixed_team_needs_two_people_and_one_person_with_every_kind_counts_once() {
     let world2 = world_with(&python, dir2.path(), &format!("sha256:{HEX_A}"), REPOSITORY);
     let alice = &world2.people["alice"];
     let one = Ws::new(&[("bob", &[&dave])]);
-    let keyring = one.path().join("keyring");
-    std::fs::create_dir_all(keyring.join("cosign")).unwrap();
-    std::fs::create_dir_all(keyring.join("sigstore")).unwrap();
-    std::fs::copy(
-        &world2.trusted_root,
-        keyring.join("sigstore/trusted_root.json"),
-    )
-    .unwrap();
+    let keyring = sigstore_keyring(&one, &world2);
     std::fs::copy(&alice.cosign_pub, keyring.join("cosign/bob.pub")).unwrap();
     let bob = &world2.people["bob"];
     let (subject, issuer) = bob.identity.clone().unwrap();
