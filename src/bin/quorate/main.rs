@@ -20,6 +20,7 @@ use cli::{Cli, Command, KeyringCommand, MaintainersCommand, PolicyCommand, Trust
 use commands::*;
 
 fn main() -> ExitCode {
+    keep_freed_memory();
     quorate::fs::git::limit_mapped_packs();
     let cli = Cli::parse();
     let options = WorkspaceOptions {
@@ -97,4 +98,19 @@ fn main() -> ExitCode {
         Command::Trust(TrustCommand::Status { json }) => run_trust_status(&options, json),
     };
     outcome::exit_status(result)
+}
+
+/// glibc hands freed memory at the top of a thread's heap back to the kernel once it passes 128
+/// KiB, and in a process with worker threads every such hand-back makes the kernel flush the
+/// other cores' address translations: on the gpg-made tree of bench.sh, 1,470 `madvise` calls
+/// for 1,200 signature files, a tenth of the gate's CPU time in the kernel (`strace -f -c`).
+/// Keeping up to 64 MiB free per heap ends them; the heap reuses what it keeps, and all of it
+/// goes back when the process ends.
+fn keep_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets a tuning parameter of glibc's allocator; it is called before
+    // any thread exists.
+    unsafe {
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 64 << 20);
+    }
 }
