@@ -219,11 +219,26 @@ impl<'a> Verifier<'a> {
         }
     }
 
-    /// `verify_bytes` of a file already read with `read_signed_message`: for a caller judging
-    /// one file at two moments (the audit: now, and as of the commit that added it), which then
-    /// parses it once.
+    /// `verify_bytes` of a file already read with `read_signed_message`.
     pub fn verify_read(&self, message: &SignedMessage, expected: &Expected) -> Verdict {
-        let mut verdict = self.verify_message(message);
+        self.verify_read_checks(message, expected, &mut MessageChecks::default())
+    }
+
+    /// `verify_read` of a message that keeps what judging it found that no moment changes: a
+    /// caller judging one file at two moments (the audit: now, and as of the commit that added
+    /// it) hands the same `CheckedMessage` to both verifiers and pays for the file's parse, its
+    /// signature's cryptography and its payload's parse once.
+    pub fn verify_checked(&self, checked: &mut CheckedMessage, expected: &Expected) -> Verdict {
+        self.verify_read_checks(&checked.message, expected, &mut checked.checks)
+    }
+
+    fn verify_read_checks(
+        &self,
+        message: &SignedMessage,
+        expected: &Expected,
+        checks: &mut MessageChecks,
+    ) -> Verdict {
+        let mut verdict = self.verify_message_judged(message, true, checks);
         // Only image signatures: podman never reads trust-root approvals or withdrawals.
         match &self.consumer {
             Some(consumer) if verdict.signer.by_subkey && !consumer.accepts_subkey_signatures() => {
@@ -244,17 +259,20 @@ impl<'a> Verifier<'a> {
             }
             _ => {}
         }
-        match Payload::parse(&message.payload) {
+        let parsed = checks
+            .payload
+            .get_or_insert_with(|| Payload::parse(&message.payload).map_err(payload_problem));
+        match parsed {
             Ok(payload) => {
                 let identity = if self.accept_legacy {
                     PayloadIdentity::ExactOrLegacy
                 } else {
                     PayloadIdentity::Exact
                 };
-                check_payload(&payload, expected, identity, &mut verdict.problems);
-                verdict.payload = Some(payload);
+                check_payload(payload, expected, identity, &mut verdict.problems);
+                verdict.payload = Some(payload.clone());
             }
-            Err(e) => verdict.problems.push(payload_problem(e)),
+            Err(problem) => verdict.problems.push(problem.clone()),
         }
         verdict
     }
@@ -339,16 +357,21 @@ impl<'a> Verifier<'a> {
     /// Checks the signature of a well-formed message: who made it, and whether it counts (its
     /// key valid when it signed and still now).
     pub fn verify_message(&self, message: &SignedMessage) -> Verdict {
-        self.verify_message_judged(message, true)
+        self.verify_message_judged(message, true, &mut MessageChecks::default())
     }
 
     /// `verify_message`, the key judged only as of the signature's own time: valid when made (a
     /// chain's approval of a version this clone already trusts). A hard revocation still voids it.
     pub fn verify_message_as_made(&self, message: &SignedMessage) -> Verdict {
-        self.verify_message_judged(message, false)
+        self.verify_message_judged(message, false, &mut MessageChecks::default())
     }
 
-    fn verify_message_judged(&self, message: &SignedMessage, judge_now: bool) -> Verdict {
+    fn verify_message_judged(
+        &self,
+        message: &SignedMessage,
+        judge_now: bool,
+        checks: &mut MessageChecks,
+    ) -> Verdict {
         let sig = &message.signature;
         let (created, mut problems) = self.check_shape(sig);
         let Some(created) = created else {
@@ -366,7 +389,7 @@ impl<'a> Verifier<'a> {
         if candidates.is_empty() {
             return self.no_certificate(sig, created, &issuers, problems);
         }
-        let Some(pick) = self.pick(message, &candidates, created) else {
+        let Some(pick) = self.pick(message, &candidates, created, checks) else {
             return self.not_verified(sig, created, &candidates, &issuers, problems);
         };
 
@@ -543,20 +566,17 @@ impl<'a> Verifier<'a> {
         message: &SignedMessage,
         candidates: &'c [Candidate<'a>],
         created: SystemTime,
+        checks: &mut MessageChecks,
     ) -> Option<Pick<'a, 'c>> {
         let sig = &message.signature;
-        let mut verified_keys: Vec<Fingerprint> = Vec::new();
         let mut verified: Vec<(&Cert, &PublicKey, KeyState, KeyRank)> = Vec::new();
         for (cert, key) in candidates {
             if key.creation_time() > created {
                 continue;
             }
             let fpr = key.fingerprint();
-            if !verified_keys.contains(&fpr) {
-                if sig.verify_message(key, &message.payload).is_err() {
-                    continue;
-                }
-                verified_keys.push(fpr.clone());
+            if !checks.made_by(&fpr, || sig.verify_message(key, &message.payload).is_ok()) {
+                continue;
             }
             let state = self.judge().state_at_signing(cert, &fpr, created);
             let rank = KeyRank::of(&state, fpr == cert.fingerprint());
@@ -683,6 +703,51 @@ type PublicKey = Key<PublicParts, UnspecifiedRole>;
 type Candidate<'k> = (&'k Cert, PublicKey);
 
 /// The copy of the key that made a signature, chosen among the candidates.
+/// A signed message with what judging it found that no moment changes
+/// (`Verifier::verify_checked`). The findings stay with the message they are about, so they
+/// cannot be applied to another.
+pub struct CheckedMessage {
+    message: SignedMessage,
+    checks: MessageChecks,
+}
+
+impl CheckedMessage {
+    /// A message not judged yet.
+    pub fn new(message: SignedMessage) -> CheckedMessage {
+        CheckedMessage {
+            message,
+            checks: MessageChecks::default(),
+        }
+    }
+
+    /// The message.
+    pub fn message(&self) -> &SignedMessage {
+        &self.message
+    }
+}
+
+/// What judging an OpenPGP message finds that no moment changes: whether its signature was made
+/// by each key it was checked against, and its payload's parse. What depends on the moment (the
+/// key's state, the signature's lifetime, the policy in force) is judged each time.
+#[derive(Default)]
+struct MessageChecks {
+    /// Each key the signature was checked against, and whether it verified.
+    made_by: Vec<(Fingerprint, bool)>,
+    payload: Option<Result<Payload, Problem>>,
+}
+
+impl MessageChecks {
+    /// Whether the key `fpr` made the signature: `check` the first time it is asked.
+    fn made_by(&mut self, fpr: &Fingerprint, check: impl FnOnce() -> bool) -> bool {
+        if let Some((_, made)) = self.made_by.iter().find(|(f, _)| f == fpr) {
+            return *made;
+        }
+        let made = check();
+        self.made_by.push((fpr.clone(), made));
+        made
+    }
+}
+
 struct Pick<'k, 'c> {
     cert: &'k Cert,
     key: &'c PublicKey,

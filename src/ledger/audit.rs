@@ -14,7 +14,7 @@ use crate::fs::path::Kind;
 use crate::judge::history::{self, Attribution, CommitInfo, EventKind};
 use crate::judge::quorum::{check_image_with, FileReport, ImageReport, JudgeFile};
 use crate::keys::reason::{Problem, Reason};
-use crate::keys::verify::{message_problem, Expected, Verdict, Verifier};
+use crate::keys::verify::{message_problem, CheckedMessage, Expected, Verdict, Verifier};
 use crate::ledger::report::{list_or, FileJson};
 use crate::workspace::tree::{self, signature_file_name};
 use crate::workspace::Workspace;
@@ -548,11 +548,15 @@ fn judge_target(
                 verifier.verify_bytes(bytes, expected)
             }
         };
-        let (verdict, message) = if sigstore {
+        let (verdict, mut message) = if sigstore {
             (judged(verifier), None)
         } else {
             match read_signed_message(bytes) {
-                Ok(message) => (verifier.verify_read(&message, expected), Some(message)),
+                Ok(message) => {
+                    let mut checked = CheckedMessage::new(message);
+                    let verdict = verifier.verify_checked(&mut checked, expected);
+                    (verdict, Some(checked))
+                }
                 Err(e) => (Verdict::failed(message_problem(e)), None),
             }
         };
@@ -565,8 +569,8 @@ fn judge_target(
             if let Some(git) = git.repo.as_ref() {
                 let commit = git.commit_of_bytes(workspace, path, bytes);
                 let at_commit = commit.as_ref().map(|c| {
-                    let then = match &message {
-                        Some(message) => verifier.at(c.time).verify_read(message, expected),
+                    let then = match &mut message {
+                        Some(checked) => verifier.at(c.time).verify_checked(checked, expected),
                         None if sigstore => judged(&verifier.at(c.time)),
                         // Unreadable now, unreadable then.
                         None => verdict.clone(),

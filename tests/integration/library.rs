@@ -275,3 +275,78 @@ fn the_streamed_ledger_is_the_whole_ledger() {
         assert_eq!(page.finish(&rest), render(&whole, &context));
     }
 }
+
+/// The audit judges each file now and as of its commit with one `CheckedMessage`: what it keeps
+/// (the signature's check against each key, the payload's parse) must leave every moment's
+/// verdict what a fresh judgement at that moment says, for a good signature, a forged one and a
+/// payload naming another image, by a key that expired between them.
+#[test]
+fn a_message_checked_once_is_judged_at_each_moment_as_a_fresh_one() {
+    use quorate::format::message::read_signed_message;
+    use quorate::format::reference::Reference;
+    use quorate::keys::verify::{CheckedMessage, Expected};
+
+    let now = SystemTime::now();
+    let mut alice = TestKey::new("alice");
+    let bob = TestKey::new("bob");
+    // Valid for 20 of its 30 days: expired 10 days ago.
+    alice.set_expiry(Some(days(20)), now - days(29));
+    let ws = Ws::new(&[("alice", &[&alice]), ("bob", &[&bob])]);
+    let workspace = load(&ws);
+    let hex = hex_sha256(b"checked");
+    let asked = Reference::parse(&reference(&hex)).unwrap();
+    let expected = Expected {
+        reference: Some(&asked),
+        directory: None,
+    };
+    let made = now - days(15);
+    let good = sign_at(
+        alice.primary_pair(),
+        &payload(REF, &hex),
+        made,
+        sequoia_openpgp::types::HashAlgorithm::SHA256,
+    );
+    let other_image = sign_at(
+        alice.primary_pair(),
+        &payload(REF, &hex_sha256(b"other")),
+        made,
+        sequoia_openpgp::types::HashAlgorithm::SHA256,
+    );
+    // alice's signature over a payload altered after she signed it: made by no key.
+    let alice_message = read_signed_message(&good).unwrap();
+    let mut altered = alice_message.clone();
+    altered.payload.push(b' ');
+    let moments = [now, now - days(12), made + days(1), now - days(40)];
+    let said = |v: &quorate::Verdict| {
+        let mut reasons: Vec<String> = v
+            .problems
+            .iter()
+            .map(|p| p.reason.code().to_string())
+            .collect();
+        reasons.sort();
+        (v.counts(), reasons, v.signer.maintainer.clone())
+    };
+    let mut kinds_seen = Vec::new();
+    for message in [
+        alice_message.clone(),
+        read_signed_message(&other_image).unwrap(),
+        altered,
+    ] {
+        let mut checked = CheckedMessage::new(message.clone());
+        for at in moments {
+            let verifier = Verifier::new(&workspace.keyring, &workspace.maintainers, at);
+            let reused = verifier.verify_checked(&mut checked, &expected);
+            let fresh = verifier.verify_read(&message, &expected);
+            assert_eq!(said(&reused), said(&fresh), "judged at {at:?}");
+            kinds_seen.push(said(&fresh));
+        }
+    }
+    // The moments are not all alike: the test can tell a kept verdict from a judged one.
+    kinds_seen.sort();
+    kinds_seen.dedup();
+    assert!(kinds_seen.len() >= 4, "{kinds_seen:?}");
+    assert!(
+        kinds_seen.iter().any(|(counts, _, _)| *counts),
+        "{kinds_seen:?}"
+    );
+}
