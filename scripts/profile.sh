@@ -5,7 +5,8 @@
 #
 #   scripts/profile.sh QUORATE DIR ARGS...    # e.g. scripts/profile.sh target/release/quorate TREE gate --release
 #
-# Run with RUST_BACKTRACE=1 set to see what a backtrace setting costs.
+# Run with RUST_BACKTRACE=1 set to see what a backtrace setting costs; with RAW_FLOOR=N (the raw
+# floor's instruction count on the same files) the table ends with the whole process against it.
 set -euo pipefail
 quorate=$(realpath "$1") dir=$2
 shift 2
@@ -16,17 +17,20 @@ table=$(callgrind_annotate --inclusive=yes --threshold=100 "$out" 2>/dev/null)
 total=$(awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1; exit }' <<<"$table")
 # the inclusive count of the first function whose name matches (the largest, the table is sorted)
 of() { awk -v re="$1" '$0 ~ re { gsub(",", "", $1); print $1; exit }' <<<"$table" | grep . || echo 0; }
-row() { printf '| %s | %s | %.1f%% |\n' "$1" "$(printf "%'d" "$2")" "$(echo "scale=3; 100 * $2 / $total" | bc)"; }
+# 1234567 as 1,234,567 (printf's %'d needs a locale the machine may not have)
+group() { echo "$1" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta'; }
+row() { printf '| %s | %s | %.1f%% |\n' "$1" "$(group "$2")" "$(echo "scale=3; 100 * $2 / $total" | bc)"; }
 echo "| phase (\`quorate $*\`) | instructions | share |"
 echo "|---|---|---|"
 row "whole process" "$total"
 row "process start (the dynamic loader, before main)" "$(of '_dl_start ')"
 row "workspace load (MAINTAINERS, quorate.toml, the chain)" "$(of 'workspace::loaded::Workspace::load ')"
 row "  of which the keyring's parse" "$(of 'keys::keyring::Keyring::load_dir ')"
-row "judging every image (rayon, both threads)" "$(of 'judge::quorum::check_image ')"
+row "judging every image (rayon, both threads)" "$(of 'judge::quorum::check_image(_with)? ')"
 row "  reading the signature files" "$(of 'fs::source::Source>::read|Source::read_limited|fs::source::.*read ')"
 row "  OpenPGP parsing (read_signed_message)" "$(of 'format::message::read_signed_message ')"
-row "  the signature check (sequoia verify_message: hash + public key)" "$(of 'Signature>::verify_message |Signature::verify_message ')"
+# verify_message when it is a function of its own, else (inlined) its digest check, nearly all of it
+row "  the signature check (sequoia verify_message: hash + public key)" "$(of 'Signature>::verify_message |Signature>::verify_digest_internal ')"
 row "    of which RSA's public-key operation (OpenSSL)" "$(of ':rsa_ossl_public_decrypt ')"
 row "    of which Ed25519's (OpenSSL)" "$(of ':ossl_ed25519_verify ')"
 row "  zeroed buffers (calloc: sequoia's decompressing reader)" "$(of 'malloc.c:calloc ')"
@@ -36,3 +40,10 @@ row "  the payload (JSON)" "$(of 'format::payload::Payload::parse ')"
 row "the git attribution walk (audit)" "$(of 'judge::history::attribute ')"
 row "each file read and judged again as of its commit (audit)" "$(of 'ledger::audit::verdict_at ')"
 row "backtrace capture (RUST_BACKTRACE)" "$(of 'std::backtrace::Backtrace::create ')"
+# RAW_FLOOR=N (the raw floor's instructions on the same files): the whole process against it.
+if [ -n "${RAW_FLOOR:-}" ]; then
+  times=$(printf '%.2f' "$(echo "scale=4; $total / $RAW_FLOOR" | bc)")
+  verdict=$(awk -v t="$times" 'BEGIN { print (t + 0 <= 1.5) ? "met" : "**missed**" }')
+  printf '| **× the raw floor (%s)**, target within 1.5×: %s | **%s×** | |
+' "$(group "$RAW_FLOOR")" "$verdict" "$times"
+fi
