@@ -247,7 +247,8 @@ The 100,000-signature gate keeps only what it prints of each image once judged, 
 output, not the tree; so does audit's (it hands each image on as judged, and the page keeps its row).
 
 \`--at REV\` reads the same bytes from git's objects: each tree object of the revision is read from git
-once and kept parsed (libgit2 caches no tree over 4 KiB, and before that the directory of thousands of
+once and kept parsed (libgit2's own object cache is off, since it held a second copy of each small
+tree; it caches no tree over 4 KiB anyway, and before that the directory of thousands of
 image directories was inflated and SHA-1-checked again for every lookup: 85 s for the 10,000 gate),
 and each signature's blob is inflated and hash-checked once per read. audit reads each file a second
 time to attribute it (the blob id of its bytes), and \`--at\` pays one more inflate for that read.

@@ -382,6 +382,16 @@ impl Dir {
     /// Writes `name` whole or not at all: a temporary file, synced, renamed over it. A link at
     /// `name` is refused, not replaced.
     pub fn write_atomic(&self, name: &OsStr, bytes: &[u8]) -> Result<(), ConfineError> {
+        self.write_atomic_with(name, |file| file.write_all(bytes))
+    }
+
+    /// `write_atomic` of what `write` writes into the new file: a large output streamed,
+    /// never held whole. Nothing is in place at `name` until `write` has returned Ok.
+    pub fn write_atomic_with(
+        &self,
+        name: &OsStr,
+        write: impl FnOnce(&mut File) -> io::Result<()>,
+    ) -> Result<(), ConfineError> {
         self.check_replaceable(name)?;
         let path = self.path.join(name);
         let mut temp = OsString::from(".");
@@ -389,7 +399,7 @@ impl Dir {
         temp.push(format!(".quorate-{}-{}.tmp", std::process::id(), unique()));
         let result = (|| {
             let mut file = self.create_new(&temp)?;
-            file.write_all(bytes)?;
+            write(&mut file)?;
             file.sync_all()?;
             self.rename(&temp, name)?;
             self.sync();
@@ -445,13 +455,21 @@ pub fn output_dir(dir: &Path) -> Result<Dir, ConfineError> {
 /// Writes an output file the caller named (`-o FILE`) whole or not at all, in its existing
 /// parent directory (the caller's choice); a link at FILE is refused, not replaced.
 pub fn write_output(path: &Path, bytes: &[u8]) -> Result<(), ConfineError> {
+    write_output_with(path, |file| file.write_all(bytes))
+}
+
+/// `write_output` of what `write` writes (see `Dir::write_atomic_with`).
+pub fn write_output_with(
+    path: &Path,
+    write: impl FnOnce(&mut File) -> io::Result<()>,
+) -> Result<(), ConfineError> {
     let parent = path.parent().unwrap_or(Path::new(""));
     let name = path
         .file_name()
         .ok_or_else(|| ConfineError::io(path, io::Error::from(io::ErrorKind::InvalidInput)))?;
     let dir = Dir::open(parent, parent)?
         .ok_or_else(|| ConfineError::io(parent, io::Error::from(io::ErrorKind::NotFound)))?;
-    dir.write_atomic(name, bytes)
+    dir.write_atomic_with(name, write)
 }
 
 /// A new directory of the system's temporary directory that only this user can enter, made
@@ -475,11 +493,19 @@ pub fn private_temp_dir(prefix: &str) -> Result<Dir, ConfineError> {
 /// `write_output` for a file the program makes (`keyring export -o`, `audit --html`): its
 /// missing parent directories are made first, as `output_dir` makes them.
 pub fn write_output_file(path: &Path, bytes: &[u8]) -> Result<(), ConfineError> {
+    write_output_file_with(path, |file| file.write_all(bytes))
+}
+
+/// `write_output_file` of what `write` writes (see `Dir::write_atomic_with`).
+pub fn write_output_file_with(
+    path: &Path,
+    write: impl FnOnce(&mut File) -> io::Result<()>,
+) -> Result<(), ConfineError> {
     match (path.parent(), path.file_name()) {
         (Some(parent), Some(name)) if !parent.as_os_str().is_empty() && !parent.is_dir() => {
-            output_dir(parent)?.write_atomic(name, bytes)
+            output_dir(parent)?.write_atomic_with(name, write)
         }
-        _ => write_output(path, bytes),
+        _ => write_output_with(path, write),
     }
 }
 
@@ -506,6 +532,28 @@ pub(crate) fn read_at_most(file: File, limit: u64) -> io::Result<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    #[allow(clippy::disallowed_methods)]
+    fn a_streamed_output_that_fails_midway_leaves_the_old_file_and_no_temporary() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.html");
+        std::fs::write(&path, b"the page before").unwrap();
+        let e = write_output_file_with(&path, |file| {
+            file.write_all(b"half a page")?;
+            Err(io::Error::other("the disk filled"))
+        })
+        .unwrap_err();
+        assert!(e.to_string().contains("audit.html"), "{e}");
+        assert_eq!(std::fs::read(&path).unwrap(), b"the page before");
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("audit.html")]);
+        write_output_file_with(&path, |file| file.write_all(b"the new page")).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"the new page");
+    }
 
     #[test]
     #[allow(clippy::disallowed_methods)]

@@ -28,17 +28,21 @@ impl From<git2::Error> for GitError {
     }
 }
 
-/// libgit2 maps pack files in windows of up to 1 GiB and keeps up to 8 GiB of them mapped, and
-/// every page it reads stays resident: reading a large history with `--at` would grow with the
-/// pack. Windows of 8 MiB, at most 32 MiB mapped, keep that bounded. Global libgit2 settings:
-/// call once at start, before any thread uses git.
-pub fn limit_mapped_packs() {
+/// What libgit2 keeps in memory, bounded. It maps pack files in windows of up to 1 GiB and keeps
+/// up to 8 GiB of them mapped, every page it reads staying resident: windows of 8 MiB, at most 32
+/// MiB mapped. And it caches every commit and small tree it reads, up to 256 MiB: `--at REV`
+/// keeps each tree it reads parsed itself (`fs::source::Revision`), so the cache held a second
+/// copy of each, up to 83 MB at 100,000 signatures (`quorate audit --at HEAD`: peak RSS 188 MB
+/// with it, 105 MB without, no slower; docs/performance.md). Global libgit2 settings: call once
+/// at start, before any thread uses git.
+pub fn bound_git_memory() {
     // SAFETY: libgit2's global options are plain stores; the program calls this first thing,
     // from its only thread, before any repository is opened.
     unsafe {
         let _ = git2::opts::set_mwindow_size(8 << 20);
         let _ = git2::opts::set_mwindow_mapped_limit(32 << 20);
     }
+    git2::opts::enable_caching(false);
 }
 
 /// Finds the repository whose work tree holds `start`, searching upward but not above

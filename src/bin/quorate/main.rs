@@ -21,7 +21,7 @@ use commands::*;
 
 fn main() -> ExitCode {
     keep_freed_memory();
-    quorate::fs::git::limit_mapped_packs();
+    quorate::fs::git::bound_git_memory();
     let cli = Cli::parse();
     let options = WorkspaceOptions {
         // As git finds .git: the nearest directory upward that holds a workspace.

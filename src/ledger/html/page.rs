@@ -150,6 +150,9 @@ impl<'c> Page<'c> {
             self.context,
             &mut self.used_codes,
         );
+        // Kept until the page is written: its length, not the capacity it grew to (up to twice
+        // that), a row for every image of the tree.
+        cells.shrink_to_fit();
         self.rows.push(Row {
             directory: image.directory.clone(),
             quorate: image.quorate,
@@ -164,8 +167,21 @@ impl<'c> Page<'c> {
     }
 
     /// The page, with the ledger's findings and totals (its images are those added).
-    pub fn finish(mut self, ledger: &Ledger) -> String {
-        let mut out = String::with_capacity(64 * 1024 + self.rows.len() * 1024);
+    pub fn finish(self, ledger: &Ledger) -> String {
+        let mut bytes = Vec::with_capacity(64 * 1024 + self.rows.len() * 1024);
+        // Writing into memory cannot fail, and the page is written from strings.
+        let _ = self.write_to(ledger, &mut bytes);
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+
+    /// `finish`, written to `sink` as it is made: of a tree of 100,000 signatures the page is
+    /// about 50 MB, which is then never held whole.
+    pub fn write_to(
+        mut self,
+        ledger: &Ledger,
+        sink: &mut dyn std::io::Write,
+    ) -> std::io::Result<()> {
+        let mut out = String::with_capacity(SPILL_AT + 4096);
         let with_errors: Vec<bool> =
             self.rows
                 .iter()
@@ -178,14 +194,14 @@ impl<'c> Page<'c> {
         let context = self.context;
         head(&mut out, context);
         header(&mut out, ledger, &self.rows, context, &with_errors);
-        matrix(&mut out, ledger, &self.rows, context, &with_errors);
+        matrix(&mut out, sink, ledger, &self.rows, context, &with_errors)?;
         findings(&mut out, ledger, &self.rows, &mut self.used_codes);
         per_maintainer(&mut out, &self.people, context);
         timeline_section(&mut out, &self.days, context);
         trust_root(&mut out, context);
         codes(&mut out, self.used_codes);
         let _ = write!(out, "<script>{SCRIPT}</script>\n</body>\n</html>\n");
-        out
+        sink.write_all(out.as_bytes())
     }
 }
 
@@ -264,11 +280,12 @@ fn header(
 /// The matrix: one row per image, one column per maintainer.
 fn matrix(
     out: &mut String,
+    sink: &mut dyn std::io::Write,
     ledger: &Ledger,
     rows: &[Row],
     context: &PageContext,
     with_errors: &[bool],
-) {
+) -> std::io::Result<()> {
     out.push_str("<section id=\"matrix\">\n<h2>Images × maintainers</h2>\n<p>Each cell: <span class=\"valid\">✓ valid</span> (with the date it was signed), <span class=\"invalid\">✗ does not count</span> (with the reason; hover for the detail), or <span class=\"unsigned\">– not signed</span>.</p>\n");
     out.push_str("<div class=\"filter\"><label>Filter <input id=\"filter-text\" type=\"search\" placeholder=\"package, digest, tag, maintainer\"></label> <label>Status <select id=\"filter-status\"><option value=\"\">all</option><option value=\"quorate\">quorate</option><option value=\"short\">short of quorum</option><option value=\"errors\">with errors</option></select></label></div>\n");
     out.push_str("<table id=\"matrix-table\">\n<caption>Every image judged, one row each; one column per maintainer.</caption>\n<thead><tr><th scope=\"col\">Image</th><th scope=\"col\">Digest</th><th scope=\"col\">Tags</th>");
@@ -286,9 +303,18 @@ fn matrix(
     );
     for (index, image) in rows.iter().enumerate() {
         row(out, index, image, ledger.threshold, with_errors[index]);
+        if out.len() >= SPILL_AT {
+            sink.write_all(out.as_bytes())?;
+            out.clear();
+        }
     }
     out.push_str("</tbody>\n</table>\n</section>\n");
+    Ok(())
 }
+
+/// How much of the page `write_to` holds before it writes it out: the matrix, one row an
+/// image, is nearly all of a large tree's page.
+const SPILL_AT: usize = 64 * 1024;
 
 /// The findings, by severity.
 fn findings(out: &mut String, ledger: &Ledger, rows: &[Row], used_codes: &mut Vec<String>) {

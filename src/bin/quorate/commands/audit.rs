@@ -212,9 +212,12 @@ fn write_page(
     (images, quorate_images): (usize, usize),
     path: &std::path::Path,
 ) -> Result<(), Failure> {
-    let page = page.finish(ledger);
-    quorate::fs::confine::write_output_file(path, page.as_bytes())
-        .map_err(|e| Failure::input(format!("{}: {e}", workspace.display_path(path))))?;
+    quorate::fs::confine::write_output_file_with(path, |file| {
+        let mut out = std::io::BufWriter::new(file);
+        page.write_to(ledger, &mut out)?;
+        std::io::Write::flush(&mut out)
+    })
+    .map_err(|e| Failure::input(format!("{}: {e}", workspace.display_path(path))))?;
     eprintln!(
         "wrote {}: {}, {quorate_images} quorate; {}, {}",
         workspace.display_path(path),
