@@ -268,6 +268,20 @@ fn the_stagex_corpus_page_explains_every_code_found() {
             page.to_str().unwrap(),
         ],
     );
+    // The page is written to its file as it is made, 16 KiB at a time: the corpus's page is
+    // several such pieces, and holds every image's row, in order, and the page's end.
+    let written = std::fs::read_to_string(&page).unwrap();
+    assert!(written.len() > 64 * 1024, "{} bytes", written.len());
+    let images = ledger["images"].as_array().unwrap().len();
+    let mut at = 0;
+    for index in 0..images {
+        let tag = format!("<tr id=\"img-{index}\" ");
+        at += written[at..]
+            .find(&tag)
+            .unwrap_or_else(|| panic!("row {index} of {images} is missing or out of order"));
+    }
+    assert!(!written.contains(&format!("<tr id=\"img-{images}\" ")));
+    assert!(written.ends_with("</html>\n"));
     let dom = dom(&page);
     for code in &found {
         assert!(

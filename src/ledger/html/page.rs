@@ -196,6 +196,7 @@ impl<'c> Page<'c> {
         header(&mut out, ledger, &self.rows, context, &with_errors);
         matrix(&mut out, sink, ledger, &self.rows, context, &with_errors)?;
         findings(&mut out, ledger, &self.rows, &mut self.used_codes);
+        spill(&mut out, sink)?;
         per_maintainer(&mut out, &self.people, context);
         timeline_section(&mut out, &self.days, context);
         trust_root(&mut out, context);
@@ -303,10 +304,7 @@ fn matrix(
     );
     for (index, image) in rows.iter().enumerate() {
         row(out, index, image, ledger.threshold, with_errors[index]);
-        if out.len() >= SPILL_AT {
-            sink.write_all(out.as_bytes())?;
-            out.clear();
-        }
+        spill(out, sink)?;
     }
     out.push_str("</tbody>\n</table>\n</section>\n");
     Ok(())
@@ -314,7 +312,16 @@ fn matrix(
 
 /// How much of the page `write_to` holds before it writes it out: the matrix, one row an
 /// image, is nearly all of a large tree's page.
-const SPILL_AT: usize = 64 * 1024;
+const SPILL_AT: usize = 16 * 1024;
+
+/// Writes out what the page holds once it is `SPILL_AT` or more.
+fn spill(out: &mut String, sink: &mut dyn std::io::Write) -> std::io::Result<()> {
+    if out.len() >= SPILL_AT {
+        sink.write_all(out.as_bytes())?;
+        out.clear();
+    }
+    Ok(())
+}
 
 /// The findings, by severity.
 fn findings(out: &mut String, ledger: &Ledger, rows: &[Row], used_codes: &mut Vec<String>) {
