@@ -702,7 +702,6 @@ type PublicKey = Key<PublicParts, UnspecifiedRole>;
 /// A key the issuer could be, and the certificate it was found in.
 type Candidate<'k> = (&'k Cert, PublicKey);
 
-/// The copy of the key that made a signature, chosen among the candidates.
 /// A signed message with what judging it found that no moment changes
 /// (`Verifier::verify_checked`). The findings stay with the message they are about, so they
 /// cannot be applied to another.
@@ -718,11 +717,6 @@ impl CheckedMessage {
             message,
             checks: MessageChecks::default(),
         }
-    }
-
-    /// The message.
-    pub fn message(&self) -> &SignedMessage {
-        &self.message
     }
 }
 
@@ -748,6 +742,7 @@ impl MessageChecks {
     }
 }
 
+/// The copy of the key that made a signature, chosen among the candidates.
 struct Pick<'k, 'c> {
     cert: &'k Cert,
     key: &'c PublicKey,

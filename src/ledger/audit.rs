@@ -548,7 +548,7 @@ fn judge_target(
                 verifier.verify_bytes(bytes, expected)
             }
         };
-        let (verdict, mut message) = if sigstore {
+        let (verdict, mut checked) = if sigstore {
             (judged(verifier), None)
         } else {
             match read_signed_message(bytes) {
@@ -569,7 +569,7 @@ fn judge_target(
             if let Some(git) = git.repo.as_ref() {
                 let commit = git.commit_of_bytes(workspace, path, bytes);
                 let at_commit = commit.as_ref().map(|c| {
-                    let then = match &mut message {
+                    let then = match &mut checked {
                         Some(checked) => verifier.at(c.time).verify_checked(checked, expected),
                         None if sigstore => judged(&verifier.at(c.time)),
                         // Unreadable now, unreadable then.

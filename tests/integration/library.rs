@@ -278,8 +278,8 @@ fn the_streamed_ledger_is_the_whole_ledger() {
 
 /// The audit judges each file now and as of its commit with one `CheckedMessage`: what it keeps
 /// (the signature's check against each key, the payload's parse) must leave every moment's
-/// verdict what a fresh judgement at that moment says, for a good signature, a forged one and a
-/// payload naming another image, by a key that expired between them.
+/// verdict what a fresh judgement at that moment says, for a good signature, one over a payload
+/// altered after signing and one naming another image, by a key that expired between them.
 #[test]
 fn a_message_checked_once_is_judged_at_each_moment_as_a_fresh_one() {
     use quorate::format::message::read_signed_message;
