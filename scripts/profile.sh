@@ -38,7 +38,7 @@ row "  key judging at signing time (state_at_signing)" "$(of 'KeyJudge::state_at
 row "  key judging, all (KeyJudge::state, both moments)" "$(of 'KeyJudge::state ')"
 row "  the payload (JSON)" "$(of 'format::payload::Payload::parse ')"
 row "the git attribution walk (audit)" "$(of 'judge::history::attribute ')"
-row "each file read and judged again as of its commit (audit)" "$(of 'ledger::audit::verdict_at ')"
+row "files the judging never read (over 128, links), read and judged as of their commit (audit)" "$(of 'ledger::audit::verdict_at ')"
 row "backtrace capture (RUST_BACKTRACE)" "$(of 'std::backtrace::Backtrace::create ')"
 # RAW_FLOOR=N (the raw floor's instructions on the same files): the whole process against it.
 if [ -n "${RAW_FLOOR:-}" ]; then
